@@ -1,0 +1,93 @@
+using System.Runtime.InteropServices;
+
+namespace Actors.HwBackend.Emulation;
+
+/// <summary>
+/// Decoded blocks of one vCPU: a direct-mapped table keyed by host address of the first byte, a
+/// per-RAM-page list for invalidation when code is written, and a chunked native pool for ops.
+/// When the pool is full everything is dropped at once (between blocks, never mid-block).
+/// </summary>
+internal sealed unsafe class BlockCache : IDisposable
+{
+    private const int TableBits = 15;
+    private const int ChunkOps = 4096;
+    private const int MaxChunks = 64;
+
+    private readonly Block?[] _table = new Block?[1 << TableBits];
+    private readonly Dictionary<ulong, List<Block>> _byPage = new();
+    private readonly List<nint> _chunks = new();
+    private int _chunk = -1;
+    private int _used = ChunkOps;
+
+    public ulong Flushes;
+
+    private static int Hash(byte* host) => (int)(((ulong)host ^ ((ulong)host >> TableBits)) & ((1 << TableBits) - 1));
+
+    public Block? Lookup(byte* host, ulong rip, int bitness)
+    {
+        var b = _table[Hash(host)];
+        return b != null && b.Host == host && b.Rip == rip && b.Bitness == bitness ? b : null;
+    }
+
+    /// <summary>Space for <paramref name="count"/> ops, or null when the pool is exhausted and must be flushed first.</summary>
+    public Op* Allocate(int count)
+    {
+        if (_used + count > ChunkOps)
+        {
+            if (_chunk + 1 >= MaxChunks) return null;
+            _chunk++;
+            if (_chunk == _chunks.Count)
+                _chunks.Add((nint)NativeMemory.AlignedAlloc((nuint)(ChunkOps * sizeof(Op)), 64));
+            _used = 0;
+        }
+        Op* p = (Op*)_chunks[_chunk] + _used;
+        _used += count;
+        return p;
+    }
+
+    public void Insert(Block b)
+    {
+        _table[Hash(b.Host)] = b;
+        AddToPage(b.RamPage0, b);
+        if (b.RamPage1 != b.RamPage0) AddToPage(b.RamPage1, b);
+    }
+
+    private void AddToPage(ulong page, Block b)
+    {
+        if (page == ulong.MaxValue) return;
+        if (!_byPage.TryGetValue(page, out var list)) _byPage[page] = list = new List<Block>();
+        list.Add(b);
+    }
+
+    /// <summary>Drops every block that has bytes on RAM page <paramref name="page"/>.</summary>
+    public bool InvalidatePage(ulong page)
+    {
+        if (!_byPage.Remove(page, out var list)) return false;
+        foreach (var b in list)
+        {
+            b.Valid = false;
+            int h = Hash(b.Host);
+            if (ReferenceEquals(_table[h], b)) _table[h] = null;
+        }
+        return true;
+    }
+
+    public void Clear()
+    {
+        Array.Clear(_table);
+        foreach (var list in _byPage.Values)
+        {
+            foreach (var b in list) b.Valid = false;
+        }
+        _byPage.Clear();
+        _chunk = -1;
+        _used = ChunkOps;
+        Flushes++;
+    }
+
+    public void Dispose()
+    {
+        foreach (var c in _chunks) NativeMemory.AlignedFree((void*)c);
+        _chunks.Clear();
+    }
+}

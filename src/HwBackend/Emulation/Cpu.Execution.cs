@@ -1,0 +1,230 @@
+using Iced.Intel;
+
+namespace Actors.HwBackend.Emulation;
+
+/// <summary>
+/// The run loop: find or build the block at CS:RIP, run its ops until one ends the block, handle
+/// events between blocks (stop requests, interrupts, cross-CPU requests), deliver faults.
+/// </summary>
+internal sealed unsafe partial class Cpu
+{
+    private const int MaxBlockInstructions = 64;
+
+    public const int EventStop = 1, EventInterrupt = 2, EventWindow = 4, EventFlushTlb = 8, EventInvalidateCode = 16, EventFlushWriteTlb = 32;
+
+    /// <summary>Requests from other threads, checked between blocks.</summary>
+    public int Events;
+
+    private readonly BlockCache _blocks = new();
+    private GuestCodeReader? _reader;
+    private Decoder? _decoder16, _decoder32, _decoder64;
+    private Block? _last;
+
+    public VpExit PendingExit;
+
+    private static readonly delegate*<Cpu, Op*, int> s_endOfBlock = &EndOfBlock;
+
+    private static int EndOfBlock(Cpu c, Op* op)
+    {
+        c.Rip = op->NextIp;
+        return Handler.EndBlock;
+    }
+
+    public VpExit Run()
+    {
+        WriteEvent = 0;
+        while (true)
+        {
+            if (Events != 0 || Halted)
+            {
+                if (HandleEvents(out var exit)) return exit;
+            }
+
+            Block? b = null;
+            Op* op = null;
+            try
+            {
+                b = FindBlock();
+                op = b.Ops;
+                InstructionsRetired += (ulong)b.Count;
+                while (true)
+                {
+                    int r = op->Fn(this, op);
+                    if (r != Handler.Continue)
+                    {
+                        if (r == Handler.Exit)
+                        {
+                            // The exiting instruction retired unless it will run again (a port-in awaiting data).
+                            ulong notRun = (ulong)(b.Ops + b.Count - op) - (Rip == op->Ip ? 0UL : 1UL);
+                            InstructionsRetired -= Math.Min(notRun, (ulong)b.Count);
+                            _last = null;
+                            return PendingExit;
+                        }
+                        break;
+                    }
+                    op++;
+                }
+                _last = b;
+            }
+            catch (CpuFault f)
+            {
+                if (op != null)
+                {
+                    InstructionsRetired -= (ulong)(b!.Ops + b.Count - op);
+                    Rip = op->Ip;
+                }
+                _last = null;
+                WriteEvent = 0;
+                if (!DeliverException(f.Vector, f.ErrorCode, f.HasErrorCode, out var shutdown))
+                    return shutdown;
+            }
+            catch (MmioReadPending)
+            {
+                InstructionsRetired -= (ulong)(b!.Ops + b.Count - op);
+                Rip = op->Ip;
+                _last = null;
+                return PendingExit;
+            }
+        }
+    }
+
+    private Block FindBlock()
+    {
+        var last = _last;
+        if (last != null)
+        {
+            if (Rip == last.EndIp)
+            {
+                var s = last.FallThrough;
+                if (s != null && last.FallThroughEpoch == Epoch && s.Rip == Rip && s.Valid && s.Bitness == Bitness) return s;
+                s = LookupOrBuild();
+                last.FallThrough = s;
+                last.FallThroughEpoch = Epoch;
+                return s;
+            }
+            else
+            {
+                var s = last.Taken;
+                if (s != null && last.TakenEpoch == Epoch && s.Rip == Rip && s.Valid && s.Bitness == Bitness) return s;
+                s = LookupOrBuild();
+                last.Taken = s;
+                last.TakenEpoch = Epoch;
+                return s;
+            }
+        }
+        return LookupOrBuild();
+    }
+
+    private Block LookupOrBuild()
+    {
+        ulong linear = (SegBase[CS] + Rip) & LinearMask;
+        byte* host = TranslateCode(linear, out ulong ramPage);
+        if (ramPage != ulong.MaxValue)
+        {
+            var b = _blocks.Lookup(host, Rip, Bitness);
+            if (b != null) return b;
+        }
+        return Build(linear, host, ramPage);
+    }
+
+    private Block Build(ulong linear, byte* host, ulong ramPage)
+    {
+        Op* ops = _blocks.Allocate(MaxBlockInstructions + 1);
+        if (ops == null)
+        {
+            _blocks.Clear();
+            Epoch++;
+            ops = _blocks.Allocate(MaxBlockInstructions + 1);
+        }
+
+        _reader ??= new GuestCodeReader(this);
+        _reader.Reset(host, linear);
+        var decoder = Bitness switch
+        {
+            64 => _decoder64 ??= Decoder.Create(64, _reader),
+            32 => _decoder32 ??= Decoder.Create(32, _reader),
+            _ => _decoder16 ??= Decoder.Create(16, _reader),
+        };
+        decoder.IP = Rip;
+
+        var block = new Block { Rip = Rip, Host = host, Bitness = Bitness, Ops = ops, RamPage0 = ramPage };
+        int n = 0;
+        ulong ip = Rip;
+        ulong startPage = linear & PageMask;
+        while (n < MaxBlockInstructions)
+        {
+            decoder.Decode(out var instr);
+            if (decoder.LastError == DecoderError.NoMoreBytes)
+            {
+                // The instruction runs onto a page that faults (or, at the top of the address space, none).
+                if (n == 0) throw _reader.Fault ?? new CpuFault(ExceptionVector.GP, 0, true);
+                break;
+            }
+            Op* op = ops + n;
+            bool ends = Translator.Translate(in instr, op, Bitness);
+            n++;
+            ip = instr.NextIP;
+            if (ends) break;
+            if (((SegBase[CS] + ip) & LinearMask & PageMask) != startPage) break;
+        }
+        if (_reader.SecondPage != ulong.MaxValue) block.RamPage1 = _reader.SecondPage;
+
+        Op* sentinel = ops + n;
+        *sentinel = default;
+        sentinel->Fn = s_endOfBlock;
+        sentinel->NextIp = ip;
+        block.Count = n;
+        block.EndIp = ip;
+
+        if (ramPage != ulong.MaxValue)
+        {
+            Machine.MarkCode(this, ramPage);
+            if (block.RamPage1 != ulong.MaxValue) Machine.MarkCode(this, block.RamPage1);
+            _blocks.Insert(block);
+        }
+        return block;
+    }
+
+    /// <summary>Drops decoded code on a RAM page; called on this CPU's thread.</summary>
+    public void InvalidateCodePage(ulong ramPage)
+    {
+        if (_blocks.InvalidatePage(ramPage)) Epoch++;
+    }
+
+    public void ClearCodeCache()
+    {
+        _blocks.Clear();
+        _last = null;
+        Epoch++;
+    }
+
+    /// <summary>Handles requests and interrupts between blocks; true when Run must return <paramref name="exit"/>.</summary>
+    private bool HandleEvents(out VpExit exit)
+    {
+        exit = default;
+        int ev = Interlocked.Exchange(ref Events, 0);
+        if ((ev & EventFlushTlb) != 0) FlushTlb();
+        if ((ev & EventFlushWriteTlb) != 0) FlushWriteTlb();
+        if ((ev & EventInvalidateCode) != 0) Machine.DrainCodeInvalidations(this);
+        if ((ev & EventStop) != 0)
+        {
+            exit = new VpExit(VpExitReason.StopRequested);
+            return true;
+        }
+        if (TryDeliverInterrupt()) return false;
+        if (_interruptWindowRequested && IF && !_interruptShadow)
+        {
+            exit = new VpExit(VpExitReason.InterruptWindow);
+            Interlocked.Or(ref Events, EventWindow);
+            return true;
+        }
+        if (Halted)
+        {
+            exit = new VpExit(VpExitReason.Halt);
+            if (_pendingInterrupt >= 0 || _interruptWindowRequested) Interlocked.Or(ref Events, EventInterrupt);
+            return true;
+        }
+        _interruptShadow = false;
+        return false;
+    }
+}

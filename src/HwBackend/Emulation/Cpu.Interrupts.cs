@@ -1,0 +1,277 @@
+namespace Actors.HwBackend.Emulation;
+
+/// <summary>
+/// Exception and interrupt delivery through the guest's IVT or IDT (Intel SDM vol. 3, chapter 6):
+/// gate checks, privilege changes with the TSS stack switch, IST in 64-bit mode, error codes, and the
+/// double-fault / triple-fault escalation. External interrupts come from <see cref="InjectExternalInterrupt"/>.
+/// </summary>
+internal sealed unsafe partial class Cpu
+{
+    private int _pendingInterrupt = -1;
+    private bool _interruptWindowRequested;
+    private bool _interruptShadow;
+
+    public ulong ExceptionsDelivered, InterruptsDelivered;
+
+    public int PendingInterruptVector => _pendingInterrupt;
+
+    public bool InterruptShadow
+    {
+        get => _interruptShadow;
+        set => _interruptShadow = value;
+    }
+
+    public void InjectExternalInterrupt(byte vector)
+    {
+        Volatile.Write(ref _pendingInterrupt, vector);
+        Interlocked.Or(ref Events, EventInterrupt);
+    }
+
+    public void RequestInterruptWindow(bool enable)
+    {
+        _interruptWindowRequested = enable;
+        if (enable) Interlocked.Or(ref Events, EventWindow);
+    }
+
+    public void SetPendingInterrupt(int vector) => _pendingInterrupt = vector;
+
+    public ulong UnimplementedInstructions;
+
+    /// <summary>After IRET/SYSRET/POPF may have set IF: look for a pending interrupt at the next block boundary.</summary>
+    public void InterruptWindowMayOpen()
+    {
+        if (_pendingInterrupt >= 0 || _interruptWindowRequested) Interlocked.Or(ref Events, EventInterrupt);
+    }
+
+    private bool TryDeliverInterrupt()
+    {
+        int vector = Volatile.Read(ref _pendingInterrupt);
+        if (vector < 0) return false;
+        if (!IF || _interruptShadow)
+        {
+            // Keep looking between blocks until the guest opens the window (STI, POPF, IRET end blocks).
+            Interlocked.Or(ref Events, EventInterrupt);
+            return false;
+        }
+        Interlocked.CompareExchange(ref _pendingInterrupt, -1, vector);
+        Halted = false;
+        _last = null;
+        InterruptsDelivered++;
+        try
+        {
+            Deliver((byte)vector, 0, hasErrorCode: false, software: false, nextIp: Rip);
+        }
+        catch (CpuFault f)
+        {
+            if (!DeliverException(f.Vector, f.ErrorCode, f.HasErrorCode, out _)) Shutdown();
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Delivers a fault raised by an instruction whose address is in RIP. A fault while delivering is
+    /// escalated as the SDM's table 6-5 says: page-fault or contributory pairs become #DF, and a fault
+    /// while delivering #DF is a triple fault (false, with the shutdown exit).
+    /// </summary>
+    public bool DeliverException(byte vector, uint errorCode, bool hasErrorCode, out VpExit shutdown)
+    {
+        ExceptionsDelivered++;
+        byte current = vector;
+        for (int attempt = 0; attempt < 4; attempt++)
+        {
+            try
+            {
+                Deliver(current, errorCode, hasErrorCode, software: false, nextIp: Rip);
+                Halted = false;
+                shutdown = default;
+                return true;
+            }
+            catch (CpuFault nested)
+            {
+                if (current == ExceptionVector.DF) break;
+                bool df = (current == ExceptionVector.PF && (nested.Vector == ExceptionVector.PF || ExceptionVector.IsContributory(nested.Vector)))
+                    || (ExceptionVector.IsContributory(current) && ExceptionVector.IsContributory(nested.Vector));
+                current = df ? ExceptionVector.DF : nested.Vector;
+                errorCode = df ? 0 : nested.ErrorCode;
+                hasErrorCode = df || nested.HasErrorCode;
+            }
+        }
+        Shutdown();
+        shutdown = PendingExit;
+        return false;
+    }
+
+    public void Shutdown()
+    {
+        PendingExit = new VpExit(VpExitReason.Shutdown, Message: "triple fault");
+        Halted = true;
+        Events |= EventStop;
+    }
+
+    /// <summary>INT n, INT3, INTO, INT1: software interrupts check the gate's DPL against CPL.</summary>
+    public void SoftwareInterrupt(byte vector, ulong nextIp, bool checkGateDpl)
+    {
+        Deliver(vector, 0, hasErrorCode: false, software: checkGateDpl, nextIp: nextIp);
+    }
+
+    private void Deliver(byte vector, uint errorCode, bool hasErrorCode, bool software, ulong nextIp)
+    {
+        _last = null;
+        if (!ProtectedMode)
+        {
+            DeliverReal(vector, nextIp);
+            return;
+        }
+        if (LongMode) DeliverLong(vector, errorCode, hasErrorCode, software, nextIp);
+        else DeliverProtected(vector, errorCode, hasErrorCode, software, nextIp);
+    }
+
+    private void DeliverReal(byte vector, ulong returnIp)
+    {
+        ulong entry = (ulong)vector * 4;
+        if (entry + 3 > Idtr.Limit) throw new CpuFault(ExceptionVector.GP, 0, true);
+        uint target = (uint)ReadSystem(Idtr.Base + entry, 4);
+        Push16((ushort)GetRflags());
+        Push16(Segs[CS].Selector);
+        Push16((ushort)returnIp);
+        FlagsOther &= ~(RflagsBits.IF | RflagsBits.TF | RflagsBits.AC);
+        LoadRealModeSegment(CS, (ushort)(target >> 16));
+        Rip = target & 0xFFFF;
+    }
+
+    private static uint GateError(byte vector, bool software) => (uint)(vector * 8 + 2 + (software ? 0 : 1));
+
+    private void DeliverProtected(byte vector, uint errorCode, bool hasErrorCode, bool software, ulong returnIp)
+    {
+        ulong entry = (ulong)vector * 8;
+        if (entry + 7 > Idtr.Limit) throw new CpuFault(ExceptionVector.GP, GateError(vector, software), true);
+        ulong gate = ReadSystem64(Idtr.Base + entry);
+        int type = (int)((gate >> 40) & 0x1F);
+        int gateDpl = (int)((gate >> 45) & 3);
+        bool is32 = type is 0xE or 0xF;
+        if (type is not (0x6 or 0x7 or 0xE or 0xF)) throw new CpuFault(ExceptionVector.GP, GateError(vector, software), true);
+        if (software && gateDpl < Cpl) throw new CpuFault(ExceptionVector.GP, GateError(vector, software), true);
+        if ((gate & (1UL << 47)) == 0) throw new CpuFault(ExceptionVector.NP, GateError(vector, software), true);
+        ushort selector = (ushort)(gate >> 16);
+        uint offset = (uint)(gate & 0xFFFF) | (uint)((gate >> 32) & 0xFFFF_0000);
+        if (!is32) offset &= 0xFFFF;
+
+        if ((selector & ~3) == 0) throw new CpuFault(ExceptionVector.GP, 0, true);
+        var target = DecodeDescriptor(selector, ReadDescriptor(selector, out _));
+        if (!target.CodeOrData || (target.Type & 8) == 0 || target.Dpl > Cpl)
+            throw new CpuFault(ExceptionVector.GP, (uint)(selector & ~3), true);
+        if (!target.Present) throw new CpuFault(ExceptionVector.NP, (uint)(selector & ~3), true);
+
+        bool conforming = (target.Type & 4) != 0;
+        int newCpl = conforming ? Cpl : target.Dpl;
+        ulong flags = GetRflags();
+        ushort oldCs = Segs[CS].Selector, oldSs = Segs[SS].Selector;
+        ulong oldEsp = Regs[RSP];
+        int size = is32 ? 4 : 2;
+
+        if (newCpl < Cpl)
+        {
+            // Inner stack from the 32-bit TSS: ESPn at 4 + 8n, SSn at 8 + 8n.
+            ulong tssSlot = Tr.Base + 4 + (ulong)newCpl * 8;
+            if (tssSlot + 5 > Tr.Base + Tr.Limit) throw new CpuFault(ExceptionVector.TS, (uint)(Tr.Selector & ~3), true);
+            uint newEsp = (uint)ReadSystem(tssSlot, 4);
+            ushort newSs = (ushort)ReadSystem(tssSlot + 4, 2);
+            int savedCpl = Cpl;
+            SetCpl(newCpl);
+            try
+            {
+                LoadSegment(SS, newSs);
+            }
+            catch (CpuFault)
+            {
+                SetCpl(savedCpl);
+                throw new CpuFault(ExceptionVector.TS, (uint)(newSs & ~3), true);
+            }
+            Regs[RSP] = newEsp;
+            PushSized(oldSs, size);
+            PushSized(oldEsp, size);
+        }
+        PushSized(flags, size);
+        PushSized(oldCs, size);
+        PushSized(returnIp, size);
+        if (hasErrorCode) PushSized(errorCode, size);
+
+        Segs[CS] = target with { Selector = (ushort)((selector & ~3) | newCpl), Type = (byte)(target.Type | 1) };
+        SetCpl(newCpl);
+        OnModeChanged();
+        Rip = offset;
+        FlagsOther &= ~(RflagsBits.TF | RflagsBits.NT | RflagsBits.RF | RflagsBits.VM);
+        if ((type & 1) == 0) FlagsOther &= ~RflagsBits.IF;
+    }
+
+    private void DeliverLong(byte vector, uint errorCode, bool hasErrorCode, bool software, ulong returnIp)
+    {
+        ulong entry = (ulong)vector * 16;
+        if (entry + 15 > Idtr.Limit) throw new CpuFault(ExceptionVector.GP, GateError(vector, software), true);
+        ulong lo = ReadSystem64(Idtr.Base + entry);
+        ulong hi = ReadSystem64(Idtr.Base + entry + 8);
+        int type = (int)((lo >> 40) & 0x1F);
+        int gateDpl = (int)((lo >> 45) & 3);
+        if (type is not (0xE or 0xF)) throw new CpuFault(ExceptionVector.GP, GateError(vector, software), true);
+        if (software && gateDpl < Cpl) throw new CpuFault(ExceptionVector.GP, GateError(vector, software), true);
+        if ((lo & (1UL << 47)) == 0) throw new CpuFault(ExceptionVector.NP, GateError(vector, software), true);
+        ushort selector = (ushort)(lo >> 16);
+        ulong offset = (lo & 0xFFFF) | ((lo >> 32) & 0xFFFF_0000) | (hi << 32);
+        int ist = (int)((lo >> 32) & 7);
+
+        if ((selector & ~3) == 0) throw new CpuFault(ExceptionVector.GP, 0, true);
+        var target = DecodeDescriptor(selector, ReadDescriptor(selector, out _));
+        if (!target.CodeOrData || (target.Type & 8) == 0 || !target.Long || target.DefaultBig || target.Dpl > Cpl)
+            throw new CpuFault(ExceptionVector.GP, (uint)(selector & ~3), true);
+        if (!target.Present) throw new CpuFault(ExceptionVector.NP, (uint)(selector & ~3), true);
+
+        bool conforming = (target.Type & 4) != 0;
+        int newCpl = conforming ? Cpl : target.Dpl;
+        ulong flags = GetRflags();
+        ushort oldCs = Segs[CS].Selector, oldSs = Segs[SS].Selector;
+        ulong oldRsp = Regs[RSP];
+        ulong rsp = oldRsp;
+        if (ist != 0)
+            rsp = ReadTss64(0x24 + (ist - 1) * 8);
+        else if (newCpl < Cpl)
+            rsp = ReadTss64(4 + newCpl * 8);
+        rsp &= ~0xFUL;
+
+        // Write the frame before changing any state, so a fault here leaves the old context intact.
+        int savedCpl = Cpl;
+        if (newCpl != Cpl) SetCpl(newCpl);
+        try
+        {
+            ulong frame = rsp - (hasErrorCode ? 48UL : 40UL);
+            if (!IsCanonical(frame) || !IsCanonical(rsp - 1)) throw new CpuFault(ExceptionVector.SS, 0, true);
+            Write64(rsp - 8, oldSs);
+            Write64(rsp - 16, oldRsp);
+            Write64(rsp - 24, flags);
+            Write64(rsp - 32, oldCs);
+            Write64(rsp - 40, returnIp);
+            if (hasErrorCode) Write64(rsp - 48, errorCode);
+            rsp = frame;
+        }
+        catch
+        {
+            SetCpl(savedCpl);
+            throw;
+        }
+        WriteEvent = 0;
+
+        if (newCpl != savedCpl)
+            Segs[SS] = SegmentRegister.Null with { Selector = (ushort)newCpl, Dpl = (byte)newCpl };
+        Segs[CS] = target with { Selector = (ushort)((selector & ~3) | newCpl), Type = (byte)(target.Type | 1) };
+        OnModeChanged();
+        Regs[RSP] = rsp;
+        Rip = offset;
+        FlagsOther &= ~(RflagsBits.TF | RflagsBits.NT | RflagsBits.RF | RflagsBits.VM);
+        if ((type & 1) == 0) FlagsOther &= ~RflagsBits.IF;
+    }
+
+    private ulong ReadTss64(int offset)
+    {
+        if ((ulong)offset + 7 > Tr.Limit) throw new CpuFault(ExceptionVector.TS, (uint)(Tr.Selector & ~3), true);
+        return ReadSystem64(Tr.Base + (ulong)offset);
+    }
+}

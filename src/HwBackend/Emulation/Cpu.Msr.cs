@@ -1,0 +1,84 @@
+using System.Diagnostics;
+
+namespace Actors.HwBackend.Emulation;
+
+/// <summary>Model-specific registers the guest can read and write; any other index is a #GP(0), as on hardware.</summary>
+internal sealed unsafe partial class Cpu
+{
+    public const uint MsrTsc = 0x10, MsrApicBase = 0x1B, MsrMiscEnable = 0x1A0, MsrPat = 0x277,
+        MsrSysenterCs = 0x174, MsrSysenterEsp = 0x175, MsrSysenterEip = 0x176,
+        MsrEfer = 0xC000_0080, MsrStar = 0xC000_0081, MsrLstar = 0xC000_0082, MsrCstar = 0xC000_0083,
+        MsrSfmask = 0xC000_0084, MsrFsBase = 0xC000_0100, MsrGsBase = 0xC000_0101, MsrKernelGsBase = 0xC000_0102,
+        MsrTscAux = 0xC000_0103;
+
+    /// <summary>Advertised TSC rate: 1 GHz, derived from the host's monotonic clock.</summary>
+    public const long TscHz = 1_000_000_000;
+
+    public ulong ReadTsc() => (ulong)((long)(Stopwatch.GetTimestamp() * (TscHz / (double)Stopwatch.Frequency)) + TscOffset);
+
+    public void WriteTsc(ulong value) => TscOffset = (long)value - (long)(Stopwatch.GetTimestamp() * (TscHz / (double)Stopwatch.Frequency));
+
+    public bool TryReadMsr(uint index, out ulong value)
+    {
+        switch (index)
+        {
+            case MsrTsc: value = ReadTsc(); return true;
+            case MsrApicBase: value = ApicBase; return true;
+            case MsrMiscEnable: value = MiscEnable; return true;
+            case MsrPat: value = Pat; return true;
+            case MsrSysenterCs: value = SysenterCs; return true;
+            case MsrSysenterEsp: value = SysenterEsp; return true;
+            case MsrSysenterEip: value = SysenterEip; return true;
+            case MsrEfer: value = Efer; return true;
+            case MsrStar: value = Star; return true;
+            case MsrLstar: value = Lstar; return true;
+            case MsrCstar: value = Cstar; return true;
+            case MsrSfmask: value = Sfmask; return true;
+            case MsrFsBase: value = Segs[FS].Base; return true;
+            case MsrGsBase: value = Segs[GS].Base; return true;
+            case MsrKernelGsBase: value = KernelGsBase; return true;
+            case MsrTscAux: value = TscAux; return true;
+            default: value = 0; return false;
+        }
+    }
+
+    public bool TryWriteMsr(uint index, ulong value)
+    {
+        switch (index)
+        {
+            case MsrTsc: WriteTsc(value); return true;
+            case MsrApicBase: ApicBase = value & 0xF_FFFF_FD00; return true;
+            case MsrMiscEnable: MiscEnable = value; return true;
+            case MsrPat: Pat = value; return true;
+            case MsrSysenterCs: SysenterCs = value & 0xFFFF; return true;
+            case MsrSysenterEsp: SysenterEsp = value; return IsCanonical(value);
+            case MsrSysenterEip: SysenterEip = value; return IsCanonical(value);
+            case MsrEfer:
+                {
+                    if ((value & ~EferBits.Supported) != 0) return false;
+                    // LME may not change while paging is on; LMA is read-only.
+                    if (PagingEnabled && ((value ^ Efer) & EferBits.LME) != 0) return false;
+                    Efer = (value & ~EferBits.LMA) | (Efer & EferBits.LMA);
+                    FlushTlb();
+                    return true;
+                }
+            case MsrStar: Star = value; return true;
+            case MsrLstar: if (!IsCanonical(value)) return false; Lstar = value; return true;
+            case MsrCstar: if (!IsCanonical(value)) return false; Cstar = value; return true;
+            case MsrSfmask: Sfmask = value & 0xFFFF_FFFF; return true;
+            case MsrFsBase:
+                if (!IsCanonical(value)) return false;
+                Segs[FS] = Segs[FS] with { Base = value };
+                SegBase[FS] = Bitness == 64 ? value : (uint)value;
+                return true;
+            case MsrGsBase:
+                if (!IsCanonical(value)) return false;
+                Segs[GS] = Segs[GS] with { Base = value };
+                SegBase[GS] = Bitness == 64 ? value : (uint)value;
+                return true;
+            case MsrKernelGsBase: if (!IsCanonical(value)) return false; KernelGsBase = value; return true;
+            case MsrTscAux: TscAux = value & 0xFFFF_FFFF; return true;
+            default: return false;
+        }
+    }
+}

@@ -1,0 +1,72 @@
+namespace Actors.HwBackend.Emulation;
+
+/// <summary>
+/// What CPUID reports: exactly the features this CPU implements. Baseline x86-64 (FPU presence,
+/// TSC, MSR, PAE, CX8, APIC, SEP-less SYSCALL, CMOV, PAT, PSE-36, CLFLUSH, MMX-less FXSR, SSE, SSE2),
+/// CX16, POPCNT, LAHF/SAHF in 64-bit mode, LZCNT, NX, 1 GiB pages, RDTSCP, long mode.
+/// The hypervisor bit is set and leaf 0x40000000 names us.
+/// </summary>
+internal static class Cpuid
+{
+    public const uint MaxBasicLeaf = 0x7;
+    public const uint MaxExtendedLeaf = 0x8000_0008;
+
+    private const uint Vendor1 = 0x6F74_6341; // "Acto"
+    private const uint Vendor2 = 0x7356_7372; // "rsVs"
+    private const uint Vendor3 = 0x5550_4374; // "tCPU"
+
+    public static void Query(uint leaf, uint subleaf, int apicId, out uint eax, out uint ebx, out uint ecx, out uint edx)
+    {
+        eax = ebx = ecx = edx = 0;
+        switch (leaf)
+        {
+            case 0:
+                eax = MaxBasicLeaf;
+                ebx = Vendor1; edx = Vendor2; ecx = Vendor3;
+                break;
+            case 1:
+                eax = 0x0006_0F01; // family 6-style signature with no vendor-specific meaning
+                ebx = ((uint)apicId << 24) | (1u << 16) | (8u << 8); // CLFLUSH line 8 * 8 = 64 bytes
+                // ECX: SSE3=0, CX16 (13), POPCNT (23), hypervisor (31)
+                ecx = (1u << 13) | (1u << 23) | (1u << 31);
+                // EDX: FPU 0, TSC 4, MSR 5, PAE 6, CX8 8, APIC 9, MTRR-less, PGE 13, CMOV 15, PAT 16, PSE36 17, CLFSH 19, FXSR 24, SSE 25, SSE2 26, PSE 3
+                edx = (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 9) | (1u << 13)
+                    | (1u << 15) | (1u << 16) | (1u << 17) | (1u << 19) | (1u << 24) | (1u << 25) | (1u << 26);
+                break;
+            case 7:
+                break;
+            case 0x4000_0000:
+                eax = 0x4000_0000;
+                ebx = Vendor1; ecx = Vendor2; edx = Vendor3;
+                break;
+            case 0x8000_0000:
+                eax = MaxExtendedLeaf;
+                ebx = Vendor1; edx = Vendor2; ecx = Vendor3;
+                break;
+            case 0x8000_0001:
+                ecx = (1u << 0) | (1u << 5); // LAHF/SAHF in 64-bit mode, LZCNT (ABM)
+                edx = (1u << 11) | (1u << 20) | (1u << 26) | (1u << 27) | (1u << 29); // SYSCALL, NX, 1 GiB pages, RDTSCP, LM
+                break;
+            case 0x8000_0002:
+            case 0x8000_0003:
+            case 0x8000_0004:
+                BrandString((int)(leaf - 0x8000_0002), out eax, out ebx, out ecx, out edx);
+                break;
+            case 0x8000_0008:
+                eax = (uint)Cpu.PhysicalAddressBits | (48u << 8);
+                break;
+        }
+        _ = subleaf;
+    }
+
+    private static readonly byte[] s_brand = System.Text.Encoding.ASCII.GetBytes("Actors software x86-64 CPU".PadRight(48, '\0'));
+
+    private static void BrandString(int part, out uint eax, out uint ebx, out uint ecx, out uint edx)
+    {
+        var b = s_brand.AsSpan(part * 16, 16);
+        eax = BitConverter.ToUInt32(b[0..4]);
+        ebx = BitConverter.ToUInt32(b[4..8]);
+        ecx = BitConverter.ToUInt32(b[8..12]);
+        edx = BitConverter.ToUInt32(b[12..16]);
+    }
+}

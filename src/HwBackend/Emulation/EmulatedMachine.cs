@@ -1,0 +1,99 @@
+using System.Collections.Concurrent;
+using Actors.HwBackend.Memory;
+
+namespace Actors.HwBackend.Emulation;
+
+/// <summary>
+/// A partition's hardware on the software CPU: guest RAM at GPA 0 (up to 3 GiB, the rest above 4 GiB),
+/// the platform MMIO windows, and one <see cref="Cpu"/> per vCPU. Keeps decoded code coherent with
+/// memory across vCPUs and host writes.
+/// </summary>
+public sealed class EmulatedMachine : IVirtualMachine, IGuestMemoryObserver
+{
+    private const ulong LowRamLimit = 0xC000_0000;
+    private const ulong HighRamBase = 0x1_0000_0000;
+
+    private readonly GuestRam _ram;
+    private readonly EmulatedProcessor[] _processors;
+    private readonly ConcurrentQueue<ulong>[] _pendingInvalidations;
+
+    public EmulatedMachine(MachineConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        if (configuration.ProcessorCount < 1)
+            throw new ArgumentOutOfRangeException(nameof(configuration), "a machine needs at least one virtual processor");
+        _ram = new GuestRam(configuration.MemoryBytes);
+        Memory = new GuestPhysicalMap(_ram);
+        ulong low = Math.Min(configuration.MemoryBytes, LowRamLimit);
+        Memory.AddRam("ram-low", 0, low, 0);
+        if (configuration.MemoryBytes > low)
+            Memory.AddRam("ram-high", HighRamBase, configuration.MemoryBytes - low, low);
+        foreach (var (name, gpa, size) in MachineConfiguration.PlatformMmio)
+            Memory.AddMmio(name, gpa, size);
+        Memory.Observer = this;
+        CodePages = new CodePageMap(_ram.PageCount);
+
+        _processors = new EmulatedProcessor[configuration.ProcessorCount];
+        _pendingInvalidations = new ConcurrentQueue<ulong>[configuration.ProcessorCount];
+        for (int i = 0; i < _processors.Length; i++)
+        {
+            _pendingInvalidations[i] = new ConcurrentQueue<ulong>();
+            _processors[i] = new EmulatedProcessor(new Cpu(this, i));
+        }
+    }
+
+    public GuestPhysicalMap Memory { get; }
+
+    public IReadOnlyList<IVirtualProcessor> Processors => _processors;
+
+    internal CodePageMap CodePages { get; }
+
+    /// <summary>Serialises CMPXCHG16B, which has no 16-byte host atomic we can use portably.</summary>
+    internal object WideAtomicLock { get; } = new();
+
+    /// <summary>A vCPU decoded code from <paramref name="ramPage"/>: from now on every write to it must take the slow path.</summary>
+    internal void MarkCode(Cpu builder, ulong ramPage)
+    {
+        if (!CodePages.Mark(ramPage)) return;
+        builder.FlushWriteTlb();
+        foreach (var p in _processors)
+        {
+            if (p.Cpu != builder) Interlocked.Or(ref p.Cpu.Events, Cpu.EventFlushWriteTlb);
+        }
+    }
+
+    /// <summary>Code on <paramref name="ramPage"/> was written: every vCPU drops its blocks from that page.</summary>
+    internal void InvalidateCode(ulong ramPage)
+    {
+        if (!CodePages.Clear(ramPage)) return;
+        for (int i = 0; i < _processors.Length; i++)
+        {
+            _pendingInvalidations[i].Enqueue(ramPage);
+            Interlocked.Or(ref _processors[i].Cpu.Events, Cpu.EventInvalidateCode);
+        }
+    }
+
+    internal void DrainCodeInvalidations(Cpu cpu)
+    {
+        var queue = _pendingInvalidations[cpu.Index];
+        while (queue.TryDequeue(out ulong page)) cpu.InvalidateCodePage(page);
+    }
+
+    void IGuestMemoryObserver.OnHostWrite(ulong gpa, ulong length)
+    {
+        for (ulong a = gpa & ~0xFFFUL; a < gpa + length; a += 0x1000)
+        {
+            unsafe
+            {
+                byte* p = Memory.TryGetRamPointer(a);
+                if (p != null) InvalidateCode((ulong)(p - _ram.HostPointer) >> 12);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var p in _processors) p.Cpu.Dispose();
+        _ram.Dispose();
+    }
+}

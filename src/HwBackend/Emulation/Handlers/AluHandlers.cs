@@ -1,0 +1,142 @@
+using System.Runtime.CompilerServices;
+
+namespace Actors.HwBackend.Emulation.Handlers;
+
+/// <summary>
+/// ADD, OR, ADC, SBB, AND, SUB, XOR, CMP, TEST in every operand form, and the one-operand INC, DEC,
+/// NOT, NEG. Forms: RR = reg, reg; RM = reg, [mem]; MR = [mem], reg; RI = reg, imm; MI = [mem], imm.
+/// LOCK-prefixed memory forms go through a compare-exchange loop so they stay atomic across vCPUs.
+/// </summary>
+internal static unsafe class AluHandlers
+{
+    public static int RR<S, O>(Cpu c, Op* op) where S : IOperandSize where O : IAluOp
+    {
+        ulong r = O.Apply<S>(c, S.ReadReg(c, op->R1), S.ReadReg(c, op->R2));
+        if (O.WritesResult) S.WriteReg(c, op->R1, r);
+        return Handler.Continue;
+    }
+
+    public static int RI<S, O>(Cpu c, Op* op) where S : IOperandSize where O : IAluOp
+    {
+        ulong r = O.Apply<S>(c, S.ReadReg(c, op->R1), op->Imm);
+        if (O.WritesResult) S.WriteReg(c, op->R1, r);
+        return Handler.Continue;
+    }
+
+    public static int RM<S, O>(Cpu c, Op* op) where S : IOperandSize where O : IAluOp
+    {
+        ulong r = O.Apply<S>(c, S.ReadReg(c, op->R1), S.Read(c, Handler.Ea(c, op)));
+        if (O.WritesResult) S.WriteReg(c, op->R1, r);
+        return Handler.Continue;
+    }
+
+    public static int MR<S, O>(Cpu c, Op* op) where S : IOperandSize where O : IAluOp
+    {
+        ulong la = Handler.Ea(c, op);
+        ulong r = O.Apply<S>(c, S.Read(c, la), S.ReadReg(c, op->R2));
+        if (!O.WritesResult) return Handler.Continue;
+        S.Write(c, la, r);
+        return Handler.AfterWrite(c, op);
+    }
+
+    public static int MI<S, O>(Cpu c, Op* op) where S : IOperandSize where O : IAluOp
+    {
+        ulong la = Handler.Ea(c, op);
+        ulong r = O.Apply<S>(c, S.Read(c, la), op->Imm);
+        if (!O.WritesResult) return Handler.Continue;
+        S.Write(c, la, r);
+        return Handler.AfterWrite(c, op);
+    }
+
+    /// <summary>LOCK op [mem], reg/imm: source is R2 when K1 is a register, else the immediate.</summary>
+    public static int Locked<S, O>(Cpu c, Op* op) where S : IOperandSize where O : IAluOp
+    {
+        ulong la = Handler.Ea(c, op);
+        ulong b = op->K1 == OperandKind.Register ? S.ReadReg(c, op->R2) : op->Imm;
+        byte* p = c.TryWritablePointer(la, S.Bits / 8);
+        if (p == null)
+        {
+            S.Write(c, la, O.Apply<S>(c, S.Read(c, la), b));
+            return Handler.AfterWrite(c, op);
+        }
+        while (true)
+        {
+            ulong old = Atomic.Load<S>(p);
+            ulong r = O.Apply<S>(c, old, b);
+            if (Atomic.CompareExchange<S>(p, old, r)) break;
+        }
+        return Handler.AfterWrite(c, op);
+    }
+
+    // One-operand forms. Aux selects the operation: 0 INC, 1 DEC, 2 NOT, 3 NEG.
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Unary<S>(Cpu c, int kind, ulong a) where S : IOperandSize
+    {
+        switch (kind)
+        {
+            case 0:
+                {
+                    ulong r = a + 1;
+                    c.SetFlagsIncDec<S>((a & 1) | (a & ~r), r);
+                    return r;
+                }
+            case 1:
+                {
+                    ulong r = a - 1;
+                    c.SetFlagsIncDec<S>((~a & 1) | (~a & r), r);
+                    return r;
+                }
+            case 2:
+                return ~a;
+            default:
+                {
+                    ulong r = 0 - a;
+                    c.SetFlagsSub<S>(0, a, r);
+                    return r;
+                }
+        }
+    }
+
+    public static int UnaryR<S>(Cpu c, Op* op) where S : IOperandSize
+    {
+        S.WriteReg(c, op->R1, Unary<S>(c, op->Aux, S.ReadReg(c, op->R1)));
+        return Handler.Continue;
+    }
+
+    public static int IncR<S>(Cpu c, Op* op) where S : IOperandSize
+    {
+        ulong a = S.ReadReg(c, op->R1), r = a + 1;
+        c.SetFlagsIncDec<S>((a & 1) | (a & ~r), r);
+        S.WriteReg(c, op->R1, r);
+        return Handler.Continue;
+    }
+
+    public static int DecR<S>(Cpu c, Op* op) where S : IOperandSize
+    {
+        ulong a = S.ReadReg(c, op->R1), r = a - 1;
+        c.SetFlagsIncDec<S>((~a & 1) | (~a & r), r);
+        S.WriteReg(c, op->R1, r);
+        return Handler.Continue;
+    }
+
+    public static int UnaryM<S>(Cpu c, Op* op) where S : IOperandSize
+    {
+        ulong la = Handler.Ea(c, op);
+        if (op->Instr.HasLockPrefix)
+        {
+            byte* p = c.TryWritablePointer(la, S.Bits / 8);
+            if (p != null)
+            {
+                while (true)
+                {
+                    ulong old = Atomic.Load<S>(p);
+                    ulong r = Unary<S>(c, op->Aux, old);
+                    if (Atomic.CompareExchange<S>(p, old, r)) return Handler.AfterWrite(c, op);
+                }
+            }
+        }
+        S.Write(c, la, Unary<S>(c, op->Aux, S.Read(c, la)));
+        return Handler.AfterWrite(c, op);
+    }
+}

@@ -1,0 +1,94 @@
+namespace Actors.HwBackend.Emulation.Handlers;
+
+/// <summary>Near JMP, Jcc, CALL, RET, LOOP and JrCXZ. Every one ends its block with RIP set. Imm holds a direct target.</summary>
+internal static unsafe class BranchHandlers
+{
+    public static int Jmp(Cpu c, Op* op)
+    {
+        c.Rip = op->Imm;
+        return Handler.EndBlock;
+    }
+
+    public static int Jcc(Cpu c, Op* op)
+    {
+        c.Rip = c.Condition(op->Aux) ? op->Imm : op->NextIp;
+        return Handler.EndBlock;
+    }
+
+    /// <summary>Jcc specialised per condition for the common compare-and-branch pairs.</summary>
+    public static int JccT<C>(Cpu c, Op* op) where C : ICondition
+    {
+        c.Rip = C.Test(c) ? op->Imm : op->NextIp;
+        return Handler.EndBlock;
+    }
+
+    private static ulong IndirectTarget(Cpu c, Op* op) =>
+        op->K0 == OperandKind.Memory ? c.ReadSized(Handler.Ea(c, op), op->OpSize) : c.ReadReg(op->R1, op->OpSize);
+
+    public static int JmpIndirect(Cpu c, Op* op)
+    {
+        c.Rip = IndirectTarget(c, op);
+        return Handler.EndBlock;
+    }
+
+    public static int Call64(Cpu c, Op* op)
+    {
+        ulong sp = c.Regs[Cpu.RSP] - 8;
+        c.Write64(sp, op->NextIp);
+        c.Regs[Cpu.RSP] = sp;
+        c.Rip = op->Imm;
+        return Handler.EndBlock;
+    }
+
+    public static int Call(Cpu c, Op* op)
+    {
+        c.PushSized(op->NextIp, op->OpSize);
+        c.Rip = op->Imm;
+        return Handler.EndBlock;
+    }
+
+    public static int CallIndirect(Cpu c, Op* op)
+    {
+        ulong target = IndirectTarget(c, op);
+        c.PushSized(op->NextIp, op->OpSize);
+        c.Rip = target;
+        return Handler.EndBlock;
+    }
+
+    public static int Ret64(Cpu c, Op* op)
+    {
+        ulong sp = c.Regs[Cpu.RSP];
+        c.Rip = c.Read64(sp);
+        c.Regs[Cpu.RSP] = sp + 8 + op->Imm;
+        return Handler.EndBlock;
+    }
+
+    public static int Ret(Cpu c, Op* op)
+    {
+        ulong target = c.PopSized(op->OpSize);
+        c.AdjustStack((long)op->Imm);
+        c.Rip = target;
+        return Handler.EndBlock;
+    }
+
+    /// <summary>LOOP/LOOPE/LOOPNE (Aux 0/1/2) and JrCXZ (Aux 3); OpSize is the counter width (address size).</summary>
+    public static int Loop(Cpu c, Op* op)
+    {
+        int size = op->OpSize;
+        bool taken;
+        if (op->Aux == 3)
+        {
+            taken = c.ReadReg(Cpu.RCX, size) == 0;
+        }
+        else
+        {
+            ulong count = c.ReadReg(Cpu.RCX, size) - 1;
+            c.WriteReg(Cpu.RCX, size, count);
+            taken = (count & (size == 8 ? ulong.MaxValue : (1UL << (8 * size)) - 1)) != 0;
+            if (op->Aux == 1) taken &= c.ZF;
+            else if (op->Aux == 2) taken &= !c.ZF;
+        }
+        c.Rip = taken ? op->Imm : op->NextIp;
+        return Handler.EndBlock;
+    }
+}

@@ -1,0 +1,177 @@
+namespace Actors.HwBackend.Emulation.Handlers;
+
+/// <summary>MOV, MOVZX, MOVSX(D), LEA, XCHG, CMOVcc, SETcc, BSWAP, the sign-extension family, LAHF/SAHF and the flag instructions.</summary>
+internal static unsafe class MoveHandlers
+{
+    public static int MovRR<S>(Cpu c, Op* op) where S : IOperandSize
+    {
+        S.WriteReg(c, op->R1, S.ReadReg(c, op->R2));
+        return Handler.Continue;
+    }
+
+    public static int MovRI<S>(Cpu c, Op* op) where S : IOperandSize
+    {
+        S.WriteReg(c, op->R1, op->Imm);
+        return Handler.Continue;
+    }
+
+    public static int MovRM<S>(Cpu c, Op* op) where S : IOperandSize
+    {
+        S.WriteReg(c, op->R1, S.Read(c, Handler.Ea(c, op)));
+        return Handler.Continue;
+    }
+
+    public static int MovMR<S>(Cpu c, Op* op) where S : IOperandSize
+    {
+        S.Write(c, Handler.Ea(c, op), S.ReadReg(c, op->R2));
+        return Handler.AfterWrite(c, op);
+    }
+
+    public static int MovMI<S>(Cpu c, Op* op) where S : IOperandSize
+    {
+        S.Write(c, Handler.Ea(c, op), op->Imm);
+        return Handler.AfterWrite(c, op);
+    }
+
+    /// <summary>MOVZX/MOVSX/MOVSXD: D = destination size, Src = source size, Aux = 1 for sign extension.</summary>
+    public static int ExtendR<D, Src>(Cpu c, Op* op) where D : IOperandSize where Src : IOperandSize
+    {
+        ulong v = Src.ReadReg(c, op->R2);
+        D.WriteReg(c, op->R1, op->Aux != 0 ? Src.SignExtend(v) : v);
+        return Handler.Continue;
+    }
+
+    public static int ExtendM<D, Src>(Cpu c, Op* op) where D : IOperandSize where Src : IOperandSize
+    {
+        ulong v = Src.Read(c, Handler.Ea(c, op));
+        D.WriteReg(c, op->R1, op->Aux != 0 ? Src.SignExtend(v) : v);
+        return Handler.Continue;
+    }
+
+    /// <summary>LEA computes the offset only: no segment base, truncated to the operand size.</summary>
+    public static int Lea<S>(Cpu c, Op* op) where S : IOperandSize
+    {
+        S.WriteReg(c, op->R1, (c.Regs[op->Base] + (c.Regs[op->Index] << op->Scale) + op->Disp) & op->AddrMask);
+        return Handler.Continue;
+    }
+
+    public static int XchgRR<S>(Cpu c, Op* op) where S : IOperandSize
+    {
+        ulong a = S.ReadReg(c, op->R1), b = S.ReadReg(c, op->R2);
+        S.WriteReg(c, op->R1, b);
+        S.WriteReg(c, op->R2, a);
+        return Handler.Continue;
+    }
+
+    /// <summary>XCHG with memory is always locked. Operand 0 is memory, R2 the register.</summary>
+    public static int XchgMR<S>(Cpu c, Op* op) where S : IOperandSize
+    {
+        ulong la = Handler.Ea(c, op);
+        ulong v = S.ReadReg(c, op->R2);
+        byte* p = c.TryWritablePointer(la, S.Bits / 8);
+        ulong old;
+        if (p != null)
+        {
+            old = Atomic.Exchange<S>(p, v);
+        }
+        else
+        {
+            old = S.Read(c, la);
+            S.Write(c, la, v);
+        }
+        S.WriteReg(c, op->R2, old);
+        return Handler.AfterWrite(c, op);
+    }
+
+    /// <summary>CMOVcc: the source is read (and may fault) whatever the condition; a 32-bit destination is zero-extended even when false.</summary>
+    public static int Cmov<S>(Cpu c, Op* op) where S : IOperandSize
+    {
+        ulong v = op->K1 == OperandKind.Memory ? S.Read(c, Handler.Ea(c, op)) : S.ReadReg(c, op->R2);
+        S.WriteReg(c, op->R1, c.Condition(op->Aux) ? v : S.ReadReg(c, op->R1));
+        return Handler.Continue;
+    }
+
+    public static int Setcc(Cpu c, Op* op)
+    {
+        ulong v = c.Condition(op->Aux) ? 1UL : 0UL;
+        if (op->K0 == OperandKind.Memory)
+        {
+            c.Write8(Handler.Ea(c, op), (byte)v);
+            return Handler.AfterWrite(c, op);
+        }
+        Size8.WriteReg(c, op->R1, v);
+        return Handler.Continue;
+    }
+
+    public static int Bswap<S>(Cpu c, Op* op) where S : IOperandSize
+    {
+        ulong v = S.ReadReg(c, op->R1);
+        ulong r = S.Bits switch
+        {
+            64 => System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(v),
+            32 => System.Buffers.Binary.BinaryPrimitives.ReverseEndianness((uint)v),
+            _ => 0, // BSWAP of a 16-bit register is undefined; Intel and AMD both give zero
+        };
+        S.WriteReg(c, op->R1, r);
+        return Handler.Continue;
+    }
+
+    /// <summary>CBW/CWDE/CDQE: sign-extend the lower half of the accumulator into the whole (S is the destination size).</summary>
+    public static int ExtendAccumulator<S>(Cpu c, Op* op) where S : IOperandSize
+    {
+        ulong a = c.Regs[Cpu.RAX];
+        ulong r = S.Bits switch
+        {
+            16 => (ulong)(long)(sbyte)a,
+            32 => (ulong)(long)(short)a,
+            _ => (ulong)(long)(int)a,
+        };
+        S.WriteReg(c, Cpu.RAX, r);
+        return Handler.Continue;
+    }
+
+    /// <summary>CWD/CDQ/CQO: fill rDX with the sign of rAX.</summary>
+    public static int SignToDx<S>(Cpu c, Op* op) where S : IOperandSize
+    {
+        ulong a = S.ReadReg(c, Cpu.RAX);
+        S.WriteReg(c, Cpu.RDX, (long)S.SignExtend(a) < 0 ? ulong.MaxValue : 0);
+        return Handler.Continue;
+    }
+
+    public static int Lahf(Cpu c, Op* op)
+    {
+        Size8.WriteReg(c, 16, (byte)(c.GetArithmeticFlags() & 0xD5) | 2UL);
+        return Handler.Continue;
+    }
+
+    public static int Sahf(Cpu c, Op* op)
+    {
+        ulong ah = Size8.ReadReg(c, 16) & 0xD5;
+        c.SetArithmeticFlags((c.GetArithmeticFlags() & RflagsBits.OF) | ah);
+        return Handler.Continue;
+    }
+
+    /// <summary>CLC, STC, CMC (Aux 0, 1, 2); CLD, STD (Aux 3, 4).</summary>
+    public static int FlagOp(Cpu c, Op* op)
+    {
+        switch (op->Aux)
+        {
+            case 0: c.SetCarryOnly(false); break;
+            case 1: c.SetCarryOnly(true); break;
+            case 2: c.SetCarryOnly(!c.CF); break;
+            case 3: c.FlagsOther &= ~RflagsBits.DF; break;
+            default: c.FlagsOther |= RflagsBits.DF; break;
+        }
+        return Handler.Continue;
+    }
+
+    public static int Nop(Cpu c, Op* op) => Handler.Continue;
+
+    /// <summary>XLAT: AL = [seg:rBX + AL].</summary>
+    public static int Xlat(Cpu c, Op* op)
+    {
+        ulong la = (((c.Regs[op->Base] + (byte)c.Regs[Cpu.RAX]) & op->AddrMask) + c.SegBase[op->Seg]) & c.LinearMask;
+        Size8.WriteReg(c, Cpu.RAX, c.Read8(la));
+        return Handler.Continue;
+    }
+}

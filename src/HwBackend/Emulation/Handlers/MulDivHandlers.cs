@@ -1,0 +1,137 @@
+namespace Actors.HwBackend.Emulation.Handlers;
+
+/// <summary>
+/// MUL, IMUL (one, two and three operands), DIV, IDIV. CF = OF = "the high half is significant";
+/// SF, ZF, AF, PF are undefined and follow the low result. Division by zero and quotient overflow raise #DE.
+/// </summary>
+internal static unsafe class MulDivHandlers
+{
+    private static ulong Source<S>(Cpu c, Op* op, int k, byte reg) where S : IOperandSize =>
+        k == OperandKind.Memory ? S.Read(c, Handler.Ea(c, op)) : S.ReadReg(c, reg);
+
+    /// <summary>One-operand MUL (Aux 0) / IMUL (Aux 1): rDX:rAX = rAX * r/m (AX = AL * r/m8).</summary>
+    public static int Mul1<S>(Cpu c, Op* op) where S : IOperandSize
+    {
+        ulong b = Source<S>(c, op, op->K0, op->R1);
+        ulong a = S.ReadReg(c, Cpu.RAX);
+        bool signed = op->Aux != 0;
+        ulong lo, hi;
+        bool overflow;
+        if (S.Bits == 64)
+        {
+            if (signed)
+            {
+                Int128 p = (Int128)(long)a * (long)b;
+                lo = (ulong)p;
+                hi = (ulong)(p >> 64);
+                overflow = p != (Int128)(long)lo;
+            }
+            else
+            {
+                hi = Math.BigMul(a, b, out lo);
+                overflow = hi != 0;
+            }
+        }
+        else if (signed)
+        {
+            long p = (long)S.SignExtend(a) * (long)S.SignExtend(b);
+            lo = (ulong)p & S.Mask;
+            hi = ((ulong)p >> S.Bits) & S.Mask;
+            overflow = (long)S.SignExtend(lo) != p;
+        }
+        else
+        {
+            ulong p = a * b;
+            lo = p & S.Mask;
+            hi = (p >> S.Bits) & S.Mask;
+            overflow = hi != 0;
+        }
+        if (S.Bits == 8)
+        {
+            Size16.WriteReg(c, Cpu.RAX, lo | (hi << 8));
+        }
+        else
+        {
+            S.WriteReg(c, Cpu.RAX, lo);
+            S.WriteReg(c, Cpu.RDX, hi);
+        }
+        c.SetFlagsResultCfOf<S>(lo, overflow, overflow);
+        return Handler.Continue;
+    }
+
+    /// <summary>IMUL r, r/m (K2 none: multiply into R1) and IMUL r, r/m, imm.</summary>
+    public static int Imul<S>(Cpu c, Op* op) where S : IOperandSize
+    {
+        ulong a, b;
+        if (op->K2 == OperandKind.Immediate)
+        {
+            a = Source<S>(c, op, op->K1, op->R2);
+            b = op->Imm;
+        }
+        else
+        {
+            a = S.ReadReg(c, op->R1);
+            b = Source<S>(c, op, op->K1, op->R2);
+        }
+        ulong lo;
+        bool overflow;
+        if (S.Bits == 64)
+        {
+            Int128 p = (Int128)(long)a * (long)b;
+            lo = (ulong)p;
+            overflow = p != (Int128)(long)lo;
+        }
+        else
+        {
+            long p = (long)S.SignExtend(a) * (long)S.SignExtend(b);
+            lo = (ulong)p & S.Mask;
+            overflow = (long)S.SignExtend(lo) != p;
+        }
+        S.WriteReg(c, op->R1, lo);
+        c.SetFlagsResultCfOf<S>(lo, overflow, overflow);
+        return Handler.Continue;
+    }
+
+    /// <summary>DIV (Aux 0) / IDIV (Aux 1): rAX = rDX:rAX / r/m, rDX = remainder (AL/AH for bytes).</summary>
+    public static int Div<S>(Cpu c, Op* op) where S : IOperandSize
+    {
+        ulong divisor = Source<S>(c, op, op->K0, op->R1);
+        if (divisor == 0) throw new CpuFault(ExceptionVector.DE, 0, false);
+        ulong lo = S.Bits == 8 ? (ushort)c.Regs[Cpu.RAX] : S.ReadReg(c, Cpu.RAX);
+        ulong hi = S.Bits == 8 ? 0 : S.ReadReg(c, Cpu.RDX);
+        ulong q, r;
+        if (op->Aux == 0)
+        {
+            UInt128 dividend = S.Bits == 8 ? lo : ((UInt128)hi << S.Bits) | lo;
+            UInt128 qq = dividend / divisor;
+            if (qq > S.Mask) throw new CpuFault(ExceptionVector.DE, 0, false);
+            q = (ulong)qq;
+            r = (ulong)(dividend % divisor);
+        }
+        else
+        {
+            Int128 dividend = S.Bits switch
+            {
+                8 => (short)lo,
+                64 => (Int128)(((UInt128)hi << 64) | lo),
+                _ => (long)((hi << S.Bits) | lo),
+            };
+            Int128 d = (long)S.SignExtend(divisor);
+            Int128 qq = dividend / d;
+            long min = -(1L << (S.Bits - 1)), max = S.Bits == 64 ? long.MaxValue : (1L << (S.Bits - 1)) - 1;
+            if (qq < min || qq > max) throw new CpuFault(ExceptionVector.DE, 0, false);
+            q = (ulong)(long)qq & S.Mask;
+            r = (ulong)(long)(dividend % d) & S.Mask;
+        }
+        if (S.Bits == 8)
+        {
+            Size16.WriteReg(c, Cpu.RAX, (q & 0xFF) | ((r & 0xFF) << 8));
+        }
+        else
+        {
+            S.WriteReg(c, Cpu.RAX, q);
+            S.WriteReg(c, Cpu.RDX, r);
+        }
+        return Handler.Continue;
+    }
+}

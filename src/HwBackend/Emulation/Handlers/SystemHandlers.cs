@@ -1,0 +1,262 @@
+namespace Actors.HwBackend.Emulation.Handlers;
+
+/// <summary>
+/// Privileged and system instructions: port I/O, HLT, CLI/STI, control and debug registers, descriptor
+/// tables, CPUID, TSC, MSRs, VMCALL. Those that change what a block assumed end the block (<see cref="Handler.Next"/>).
+/// </summary>
+internal static unsafe class SystemHandlers
+{
+    public static int In(Cpu c, Op* op)
+    {
+        c.RequireIoPrivilege();
+        ushort port = op->K1 == OperandKind.Immediate ? (ushort)op->Imm : (ushort)c.Regs[Cpu.RDX];
+        if (!c.TryTakePortIn(port, op->OpSize, out ulong v))
+        {
+            c.Rip = op->Ip;
+            return Handler.Exit;
+        }
+        c.WriteReg(Cpu.RAX, op->OpSize, v);
+        return Handler.Continue;
+    }
+
+    /// <summary>OUT: OpSize is the data size (of AL/AX/EAX).</summary>
+    public static int Out(Cpu c, Op* op)
+    {
+        c.RequireIoPrivilege();
+        ushort port = op->K0 == OperandKind.Immediate ? (ushort)op->Imm : (ushort)c.Regs[Cpu.RDX];
+        c.PortOut(port, op->OpSize, c.ReadReg(Cpu.RAX, op->OpSize));
+        c.Rip = op->NextIp;
+        return Handler.Exit;
+    }
+
+    public static int Hlt(Cpu c, Op* op)
+    {
+        c.RequireCpl0();
+        c.Halted = true;
+        c.Rip = op->NextIp;
+        return Handler.EndBlock;
+    }
+
+    public static int Cli(Cpu c, Op* op)
+    {
+        c.RequireIoPrivilege();
+        c.FlagsOther &= ~RflagsBits.IF;
+        return Handler.Continue;
+    }
+
+    /// <summary>STI opens the interrupt window one instruction late (the STI shadow).</summary>
+    public static int Sti(Cpu c, Op* op)
+    {
+        c.RequireIoPrivilege();
+        if (!c.IF) c.InterruptShadow = true;
+        c.FlagsOther |= RflagsBits.IF;
+        return Handler.Next(c, op);
+    }
+
+    public static int MovToCr(Cpu c, Op* op)
+    {
+        c.RequireCpl0();
+        ulong v = c.Bitness == 64 ? c.Regs[op->R2] : (uint)c.Regs[op->R2];
+        c.WriteCr(op->R1, v);
+        return Handler.Next(c, op);
+    }
+
+    public static int MovFromCr(Cpu c, Op* op)
+    {
+        c.RequireCpl0();
+        ulong v = c.ReadCr(op->R2);
+        c.Regs[op->R1] = c.Bitness == 64 ? v : (uint)v;
+        return Handler.Continue;
+    }
+
+    public static int MovToDr(Cpu c, Op* op)
+    {
+        c.RequireCpl0();
+        int n = op->R1 is 4 or 5 ? op->R1 + 2 : op->R1;
+        if (n > 7) throw new CpuFault(ExceptionVector.UD, 0, false);
+        ulong v = c.Bitness == 64 ? c.Regs[op->R2] : (uint)c.Regs[op->R2];
+        if (n < 4) c.Dr[n] = v;
+        else if (n == 6) c.Dr[4] = v | 0xFFFF0FF0;
+        else c.Dr[5] = (v | 0x400) & 0xFFFF_FFFF;
+        return Handler.Continue;
+    }
+
+    public static int MovFromDr(Cpu c, Op* op)
+    {
+        c.RequireCpl0();
+        int n = op->R2 is 4 or 5 ? op->R2 + 2 : op->R2;
+        if (n > 7) throw new CpuFault(ExceptionVector.UD, 0, false);
+        ulong v = n < 4 ? c.Dr[n] : n == 6 ? c.Dr[4] : c.Dr[5];
+        c.Regs[op->R1] = c.Bitness == 64 ? v : (uint)v;
+        return Handler.Continue;
+    }
+
+    /// <summary>LGDT (Aux 0) / LIDT (Aux 1): a 16-bit limit then a base of 8 bytes in 64-bit mode, else 4 (24 bits with a 16-bit operand).</summary>
+    public static int LoadTable(Cpu c, Op* op)
+    {
+        c.RequireCpl0();
+        ulong la = Handler.Ea(c, op);
+        ushort limit = c.Read16(la);
+        ulong b = c.Bitness == 64 ? c.Read64((la + 2) & c.LinearMask) : c.Read32((la + 2) & c.LinearMask);
+        if (c.Bitness != 64 && op->OpSize == 2) b &= 0xFF_FFFF;
+        var table = new DescriptorTableRegister(b, limit);
+        if (op->Aux == 0) c.Gdtr = table;
+        else c.Idtr = table;
+        return Handler.Next(c, op);
+    }
+
+    /// <summary>SGDT (Aux 0) / SIDT (Aux 1).</summary>
+    public static int StoreTable(Cpu c, Op* op)
+    {
+        ulong la = Handler.Ea(c, op);
+        var table = op->Aux == 0 ? c.Gdtr : c.Idtr;
+        c.ProbeWrite(la, c.Bitness == 64 ? 10 : 6);
+        c.Write16(la, table.Limit);
+        if (c.Bitness == 64) c.Write64((la + 2) & c.LinearMask, table.Base);
+        else c.Write32((la + 2) & c.LinearMask, (uint)table.Base);
+        return Handler.AfterWrite(c, op);
+    }
+
+    private static ushort ReadSelectorOperand(Cpu c, Op* op) =>
+        op->K0 == OperandKind.Memory ? c.Read16(Handler.Ea(c, op)) : (ushort)c.Regs[op->R1];
+
+    /// <summary>LLDT (Aux 0) / LTR (Aux 1): system descriptors are 16 bytes in long mode; LTR marks the TSS busy.</summary>
+    public static int LoadSystemSegment(Cpu c, Op* op)
+    {
+        if (!c.ProtectedMode) throw new CpuFault(ExceptionVector.UD, 0, false);
+        c.RequireCpl0();
+        ushort selector = ReadSelectorOperand(c, op);
+        bool ltr = op->Aux == 1;
+        if ((selector & ~3) == 0)
+        {
+            if (ltr) throw new CpuFault(ExceptionVector.GP, 0, true);
+            c.Ldtr = SegmentRegister.Null;
+            return Handler.Next(c, op);
+        }
+        if ((selector & 4) != 0) throw new CpuFault(ExceptionVector.GP, (uint)(selector & ~3), true);
+        ulong d = c.ReadDescriptor(selector, out ulong address);
+        var seg = Cpu.DecodeDescriptor(selector, d);
+        bool typeOk = ltr ? seg.Type is 1 or 9 : seg.Type == 2;
+        if (seg.CodeOrData || !typeOk) throw new CpuFault(ExceptionVector.GP, (uint)(selector & ~3), true);
+        if (!seg.Present) throw new CpuFault(ExceptionVector.NP, (uint)(selector & ~3), true);
+        if (c.LongMode)
+        {
+            ulong high = c.ReadSystem64(address + 8);
+            seg = seg with { Base = seg.Base | (high << 32) };
+        }
+        if (ltr)
+        {
+            c.WriteSystem8(address + 5, (byte)(c.ReadSystem8(address + 5) | 2));
+            c.Tr = seg with { Type = (byte)(seg.Type | 2) };
+        }
+        else
+        {
+            c.Ldtr = seg;
+        }
+        return Handler.Next(c, op);
+    }
+
+    /// <summary>SLDT (Aux 0) / STR (Aux 1) / SMSW (Aux 2): a register destination gets the value zero-extended.</summary>
+    public static int StoreSystemValue(Cpu c, Op* op)
+    {
+        ushort v = op->Aux switch
+        {
+            0 => c.Ldtr.Selector,
+            1 => c.Tr.Selector,
+            _ => (ushort)c.Cr0,
+        };
+        if (op->K0 == OperandKind.Memory)
+        {
+            c.Write16(Handler.Ea(c, op), v);
+            return Handler.AfterWrite(c, op);
+        }
+        c.WriteReg(op->R1, op->OpSize, op->Aux == 2 ? c.Cr0 : v);
+        return Handler.Continue;
+    }
+
+    /// <summary>LMSW changes PE, MP, EM, TS only and cannot clear PE.</summary>
+    public static int Lmsw(Cpu c, Op* op)
+    {
+        c.RequireCpl0();
+        ulong v = ReadSelectorOperand(c, op);
+        ulong cr0 = (c.Cr0 & ~0xEUL) | (v & 0xF) | (c.Cr0 & 1);
+        c.WriteCr(0, cr0);
+        return Handler.Next(c, op);
+    }
+
+    public static int Clts(Cpu c, Op* op)
+    {
+        c.RequireCpl0();
+        c.Cr0 &= ~Cr0Bits.TS;
+        return Handler.Continue;
+    }
+
+    public static int Invlpg(Cpu c, Op* op)
+    {
+        c.RequireCpl0();
+        c.FlushTlbPage(Handler.Ea(c, op));
+        return Handler.Next(c, op);
+    }
+
+    public static int Privileged(Cpu c, Op* op)
+    {
+        c.RequireCpl0();
+        return Handler.Continue;
+    }
+
+    public static int CpuidInstruction(Cpu c, Op* op)
+    {
+        Cpuid.Query((uint)c.Regs[Cpu.RAX], (uint)c.Regs[Cpu.RCX], c.Index, out uint a, out uint b, out uint cx, out uint d);
+        c.Regs[Cpu.RAX] = a;
+        c.Regs[Cpu.RBX] = b;
+        c.Regs[Cpu.RCX] = cx;
+        c.Regs[Cpu.RDX] = d;
+        return Handler.Continue;
+    }
+
+    /// <summary>RDTSC (Aux 0) / RDTSCP (Aux 1, also ECX = TSC_AUX).</summary>
+    public static int Rdtsc(Cpu c, Op* op)
+    {
+        if ((c.Cr4 & Cr4Bits.TSD) != 0 && c.Cpl != 0 && c.ProtectedMode) throw new CpuFault(ExceptionVector.GP, 0, true);
+        ulong t = c.ReadTsc();
+        c.Regs[Cpu.RAX] = (uint)t;
+        c.Regs[Cpu.RDX] = t >> 32;
+        if (op->Aux == 1) c.Regs[Cpu.RCX] = (uint)c.TscAux;
+        return Handler.Continue;
+    }
+
+    public static int Rdmsr(Cpu c, Op* op)
+    {
+        c.RequireCpl0();
+        if (!c.TryReadMsr((uint)c.Regs[Cpu.RCX], out ulong v)) throw new CpuFault(ExceptionVector.GP, 0, true);
+        c.Regs[Cpu.RAX] = (uint)v;
+        c.Regs[Cpu.RDX] = v >> 32;
+        return Handler.Continue;
+    }
+
+    public static int Wrmsr(Cpu c, Op* op)
+    {
+        c.RequireCpl0();
+        ulong v = ((ulong)(uint)c.Regs[Cpu.RDX] << 32) | (uint)c.Regs[Cpu.RAX];
+        if (!c.TryWriteMsr((uint)c.Regs[Cpu.RCX], v)) throw new CpuFault(ExceptionVector.GP, 0, true);
+        return Handler.Next(c, op);
+    }
+
+    /// <summary>VMCALL/VMMCALL: a hypercall exit at CPL 0 in protected mode; #UD elsewhere (TLFS).</summary>
+    public static int Hypercall(Cpu c, Op* op)
+    {
+        if (!c.ProtectedMode || c.Cpl != 0) throw new CpuFault(ExceptionVector.UD, 0, false);
+        c.PendingExit = new VpExit(VpExitReason.Hypercall);
+        c.Rip = op->NextIp;
+        return Handler.Exit;
+    }
+
+    public static int Undefined(Cpu c, Op* op) => throw new CpuFault(ExceptionVector.UD, 0, false);
+
+    /// <summary>An instruction this CPU does not implement: #UD, as for a processor without the feature, and counted.</summary>
+    public static int Unimplemented(Cpu c, Op* op)
+    {
+        c.UnimplementedInstructions++;
+        throw new CpuFault(ExceptionVector.UD, 0, false);
+    }
+}

@@ -1,0 +1,29 @@
+namespace Actors.HwBackend;
+
+/// <summary>One virtual processor. <see cref="Run"/> is called from the vCPU's own thread only.</summary>
+public interface IVirtualProcessor
+{
+    int Index { get; }
+
+    /// <summary>Runs guest code until an exit. Port-in and MMIO-read exits must be completed before the next call.</summary>
+    VpExit Run();
+
+    void CompletePortIn(ulong value);
+
+    void CompleteMmioRead(ulong value);
+
+    /// <summary>Makes <see cref="Run"/> return <see cref="VpExitReason.StopRequested"/> soon; callable from any thread.</summary>
+    void RequestStop();
+
+    VpState GetState();
+
+    void SetState(VpState state);
+
+    /// <summary>Queues an external interrupt; it is delivered when RFLAGS.IF allows. Callable from any thread.</summary>
+    void InjectExternalInterrupt(byte vector);
+
+    /// <summary>Asks for an <see cref="VpExitReason.InterruptWindow"/> exit as soon as the guest can take an interrupt.</summary>
+    void RequestInterruptWindow(bool enable);
+
+    ulong InstructionsRetired { get; }
+}
