@@ -492,21 +492,21 @@ internal static unsafe class Translator
         if (kind == 0xFF) return null;
         op->Aux = kind;
         op->OpSize = (byte)ins.MemorySize.GetSize();
-        OpKind addressing = kind is StringHandlers.Stos or StringHandlers.Scas or StringHandlers.Ins ? ins.Op0Kind : ins.Op1Kind;
-        if (kind is StringHandlers.Movs or StringHandlers.Cmps) addressing = ins.Op1Kind;
-        if (kind == StringHandlers.Cmps) addressing = ins.Op0Kind;
-        op->AddrMask = addressing switch
-        {
-            OpKind.MemorySegRSI or OpKind.MemoryESRDI => ulong.MaxValue,
-            OpKind.MemorySegESI or OpKind.MemoryESEDI => 0xFFFF_FFFF,
-            _ => 0xFFFF,
-        };
+        op->AddrMask = StringAddressMask(ins.Op0Kind) & StringAddressMask(ins.Op1Kind);
         op->Seg = SegmentNumber(ins.MemorySegment);
         op->Imm = kind is StringHandlers.Cmps or StringHandlers.Scas
             ? (ins.HasRepePrefix ? 1UL : ins.HasRepnePrefix ? 2UL : 0UL)
             : (ins.HasRepPrefix ? 1UL : 0UL);
         return &StringHandlers.Execute;
     }
+
+    /// <summary>The address size a string operand implies (all-ones for operands that are not string memory).</summary>
+    private static ulong StringAddressMask(OpKind k) => k switch
+    {
+        OpKind.MemorySegSI or OpKind.MemorySegDI or OpKind.MemoryESDI => 0xFFFF,
+        OpKind.MemorySegESI or OpKind.MemorySegEDI or OpKind.MemoryESEDI => 0xFFFF_FFFF,
+        _ => ulong.MaxValue,
+    };
 
     private static bool IsCondition(Mnemonic m, out int cc)
     {

@@ -113,8 +113,9 @@ internal static unsafe class MulDivHandlers
             Int128 dividend = S.Bits switch
             {
                 8 => (short)lo,
-                64 => (Int128)(((UInt128)hi << 64) | lo),
-                _ => (long)((hi << S.Bits) | lo),
+                16 => (int)((hi << 16) | lo),
+                32 => (long)((hi << 32) | lo),
+                _ => (Int128)(((UInt128)hi << 64) | lo),
             };
             Int128 d = (long)S.SignExtend(divisor);
             Int128 qq = dividend / d;

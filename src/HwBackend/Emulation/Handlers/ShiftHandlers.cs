@@ -15,8 +15,9 @@ internal static unsafe class ShiftHandlers
     public static int ShiftR<S>(Cpu c, Op* op) where S : IOperandSize
     {
         ulong count = Count<S>(c, op);
-        if (count == 0) return Handler.Continue;
-        S.WriteReg(c, op->R1, Shift<S>(c, op->Aux, S.ReadReg(c, op->R1), (int)count));
+        // A 32-bit register operand is written (zero-extended) even when the count is 0.
+        ulong a = S.ReadReg(c, op->R1);
+        S.WriteReg(c, op->R1, count == 0 ? a : Shift<S>(c, op->Aux, a, (int)count));
         return Handler.Continue;
     }
 
@@ -148,7 +149,11 @@ internal static unsafe class ShiftHandlers
         bool mem = op->K0 == OperandKind.Memory;
         ulong la = mem ? Handler.Ea(c, op) : 0;
         ulong a = mem ? S.Read(c, la) : S.ReadReg(c, op->R1);
-        if (count == 0) return Handler.Continue;
+        if (count == 0)
+        {
+            if (!mem) S.WriteReg(c, op->R1, a);
+            return Handler.Continue;
+        }
         ulong b = S.ReadReg(c, op->R2);
         int bits = S.Bits, n = (int)count;
         ulong msb = 1UL << (bits - 1);

@@ -1,0 +1,81 @@
+using Actors.HwBackend.Boot;
+using Actors.HwBackend.Devices;
+using Actors.HwBackend.Emulation;
+using Actors.HwBackend.Runner;
+
+namespace Actors.HwBackend.Tests.Guests;
+
+/// <summary>Finds the images <c>make -C guests</c> built and runs them on the software CPU or under QEMU.</summary>
+internal static class GuestImages
+{
+    public static readonly string[] All = ["hello", "cpu-selftest", "compute"];
+
+    public static string GuestsDirectory
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "guests", "Makefile"))) return Path.Combine(dir.FullName, "guests");
+            }
+            throw new InvalidOperationException("guests/ not found above the test binaries");
+        }
+    }
+
+    public static string ImagePath(string name) => Path.Combine(GuestsDirectory, "build", name + ".elf");
+
+    public static byte[] ExpectedOutput(string name) => File.ReadAllBytes(Path.Combine(GuestsDirectory, "expected", name + ".out"));
+
+    public static int ExpectedStatus(string name) => int.Parse(File.ReadAllText(Path.Combine(GuestsDirectory, "expected", name + ".status")).Trim());
+
+    /// <summary>Boots <paramref name="name"/> on a new emulator machine with a UART and isa-debug-exit, to its exit.</summary>
+    public static (GuestRunResult Result, byte[] Output) RunOnEmulator(string name, ulong memoryBytes = 64UL << 20)
+    {
+        using var machine = new EmulatorBackend().CreateMachine(new MachineConfiguration(memoryBytes));
+        var loaded = GuestImageLoader.Load(File.ReadAllBytes(ImagePath(name)), machine.Memory);
+        machine.Processors[0].SetState(loaded.InitialState);
+        var sink = new CapturingSink();
+        var ports = new IoPortBus();
+        var uart = new Uart16550(sink);
+        ports.Register(Uart16550.Com1Port, Uart16550.PortCount, uart, "com1");
+        var runner = new GuestRunner(machine, ports, new GuestRunnerOptions { TimeBudget = TimeSpan.FromMinutes(2) });
+        ports.Register(DebugExitDevice.DefaultPort, DebugExitDevice.PortCount, new DebugExitDevice(runner.RequestGuestExit), "isa-debug-exit");
+        var result = runner.Run();
+        uart.Flush();
+        return (result, sink.Bytes);
+    }
+
+    /// <summary>Boots the image under <c>qemu-system-x86_64 -accel tcg</c> and returns its stdout and exit status.</summary>
+    public static (int Status, byte[] Output) RunOnQemu(string name)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("qemu-system-x86_64")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { "-accel", "tcg", "-display", "none", "-no-reboot", "-nodefaults", "-m", "64M", "-kernel", ImagePath(name), "-serial", "stdio", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x4" })
+            psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi) ?? throw new InvalidOperationException("could not start qemu-system-x86_64");
+        var output = new MemoryStream();
+        var copy = p.StandardOutput.BaseStream.CopyToAsync(output);
+        var err = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"qemu did not finish {name} within 2 minutes");
+        }
+        copy.Wait();
+        return (p.ExitCode, output.ToArray());
+    }
+
+    private sealed class CapturingSink : ISerialTransmitSink
+    {
+        private readonly MemoryStream _bytes = new();
+
+        public byte[] Bytes => _bytes.ToArray();
+
+        public void Transmit(ReadOnlySpan<byte> data) => _bytes.Write(data);
+    }
+}
