@@ -10,4 +10,12 @@ public interface IVirtualMachine : IDisposable
     IReadOnlyList<IVirtualProcessor> Processors { get; }
 
     DirtyPageBitmap DirtyLog => Memory.DirtyLog;
+
+    /// <summary>
+    /// Copies the set of pages written since the previous call into <paramref name="destination"/>
+    /// (one bit per RAM page, as <see cref="DirtyPageBitmap"/>) and clears it, re-arming write
+    /// tracking in every vCPU before it returns: a write that lands after this call is in the next
+    /// call's set. Use this, not <see cref="DirtyPageBitmap.FetchAndClear"/>, while vCPUs run.
+    /// </summary>
+    void CollectDirtyPages(Span<ulong> destination);
 }

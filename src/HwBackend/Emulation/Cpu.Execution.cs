@@ -30,7 +30,40 @@ internal sealed unsafe partial class Cpu
         return Handler.EndBlock;
     }
 
+    /// <summary>Non-zero while a thread is inside <see cref="Run"/>.</summary>
+    private int _running;
+
+    /// <summary>Counts write-TLB flushes done on this CPU's thread, so other threads can wait for one.</summary>
+    private long _writeFlushes;
+
     public VpExit Run()
+    {
+        Volatile.Write(ref _running, 1);
+        try
+        {
+            return RunLoop();
+        }
+        finally
+        {
+            Volatile.Write(ref _running, 0);
+        }
+    }
+
+    /// <summary>
+    /// Makes this CPU drop its write-TLB entries before it writes guest memory again. If it is
+    /// running, waits (briefly: it checks events between blocks) until it has; if it is not, the
+    /// pending event is handled first thing in its next <see cref="Run"/>.
+    /// </summary>
+    public void FlushWriteTlbAndWait()
+    {
+        long before = Interlocked.Read(ref _writeFlushes);
+        Interlocked.Or(ref Events, EventFlushWriteTlb);
+        var spin = new SpinWait();
+        while (Volatile.Read(ref _running) != 0 && Interlocked.Read(ref _writeFlushes) == before && (Volatile.Read(ref Events) & EventFlushWriteTlb) != 0)
+            spin.SpinOnce();
+    }
+
+    private VpExit RunLoop()
     {
         WriteEvent = 0;
         while (true)
@@ -204,7 +237,11 @@ internal sealed unsafe partial class Cpu
         exit = default;
         int ev = Interlocked.Exchange(ref Events, 0);
         if ((ev & EventFlushTlb) != 0) FlushTlb();
-        if ((ev & EventFlushWriteTlb) != 0) FlushWriteTlb();
+        if ((ev & EventFlushWriteTlb) != 0)
+        {
+            FlushWriteTlb();
+            Interlocked.Increment(ref _writeFlushes);
+        }
         if ((ev & EventInvalidateCode) != 0) Machine.DrainCodeInvalidations(this);
         if ((ev & EventStop) != 0)
         {

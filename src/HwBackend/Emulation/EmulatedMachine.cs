@@ -79,6 +79,15 @@ public sealed class EmulatedMachine : IVirtualMachine, IGuestMemoryObserver
         while (queue.TryDequeue(out ulong page)) cpu.InvalidateCodePage(page);
     }
 
+    public void CollectDirtyPages(Span<ulong> destination)
+    {
+        // The software TLB caches write permission only for pages already dirty, so fast-path writes
+        // skip the log. After clearing the log every vCPU must drop those entries before we return;
+        // a write through a stale entry meanwhile hits a page that is in this call's set anyway.
+        Memory.DirtyLog.FetchAndClear(destination);
+        foreach (var p in _processors) p.Cpu.FlushWriteTlbAndWait();
+    }
+
     void IGuestMemoryObserver.OnHostWrite(ulong gpa, ulong length)
     {
         for (ulong a = gpa & ~0xFFFUL; a < gpa + length; a += 0x1000)

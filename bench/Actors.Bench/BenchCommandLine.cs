@@ -1,0 +1,101 @@
+using System.Globalization;
+
+namespace Actors.Bench;
+
+/// <summary>Parses <c>actors-bench COMMAND ...</c> and dispatches to the benchmark.</summary>
+internal static class BenchCommandLine
+{
+    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS]";
+
+    public static int Run(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help")
+            throw new BenchUsageException(Usage);
+        return args[0] switch
+        {
+            "guest" => GuestBenchmark.Run(ParseGuest(args.AsSpan(1))),
+            _ => throw new BenchUsageException($"unknown command '{args[0]}'; {Usage}"),
+        };
+    }
+
+    private static GuestBenchmarkOptions ParseGuest(ReadOnlySpan<string> args)
+    {
+        string? image = null;
+        ulong memory = 64UL << 20;
+        bool console = false, versusQemu = false;
+        TimeSpan? timeout = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string arg = args[i];
+            string? inlineValue = null;
+            int equals = arg.IndexOf('=');
+            if (arg.StartsWith("--", StringComparison.Ordinal) && equals > 0)
+            {
+                inlineValue = arg[(equals + 1)..];
+                arg = arg[..equals];
+            }
+            switch (arg)
+            {
+                case "--memory":
+                    memory = ParseMemorySize(inlineValue ?? NextValue(args, ref i, arg));
+                    break;
+                case "--timeout":
+                    string seconds = inlineValue ?? NextValue(args, ref i, arg);
+                    if (!double.TryParse(seconds, NumberStyles.Float, CultureInfo.InvariantCulture, out double s) || !(s > 0) || s > TimeSpan.MaxValue.TotalSeconds / 2)
+                        throw new BenchUsageException($"--timeout '{seconds}' is not a positive number of seconds");
+                    timeout = TimeSpan.FromSeconds(s);
+                    break;
+                case "--console":
+                    console = true;
+                    break;
+                case "--vs-qemu":
+                    versusQemu = true;
+                    break;
+                default:
+                    if (arg.StartsWith('-'))
+                        throw new BenchUsageException($"unknown option '{arg}'; {Usage}");
+                    if (image is not null)
+                        throw new BenchUsageException($"more than one image given ('{image}' and '{arg}'); {Usage}");
+                    image = args[i];
+                    break;
+            }
+        }
+        if (image is null)
+            throw new BenchUsageException($"no guest image given; {Usage}");
+        return new GuestBenchmarkOptions(image, memory, console, versusQemu, timeout);
+    }
+
+    private static string NextValue(ReadOnlySpan<string> args, ref int i, string option)
+    {
+        if (i + 1 >= args.Length)
+            throw new BenchUsageException($"{option} needs a value; {Usage}");
+        return args[++i];
+    }
+
+    /// <summary>Bytes from "64M", "1G", "512K", "65536" (binary units), a non-zero multiple of 4 KiB.</summary>
+    internal static ulong ParseMemorySize(string text)
+    {
+        string t = text.Trim();
+        ulong unit = 1;
+        string digits = t;
+        if (t.Length > 0)
+        {
+            string upper = t.ToUpperInvariant();
+            foreach (var (suffix, factor) in new (string, ulong)[] { ("KIB", 1UL << 10), ("MIB", 1UL << 20), ("GIB", 1UL << 30), ("KB", 1UL << 10), ("MB", 1UL << 20), ("GB", 1UL << 30), ("K", 1UL << 10), ("M", 1UL << 20), ("G", 1UL << 30) })
+            {
+                if (upper.EndsWith(suffix, StringComparison.Ordinal))
+                {
+                    unit = factor;
+                    digits = t[..^suffix.Length];
+                    break;
+                }
+            }
+        }
+        if (!ulong.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out ulong count) || count == 0 || count > ulong.MaxValue / unit)
+            throw new BenchUsageException($"--memory '{text}' is not a size like 64M, 1G or 65536");
+        ulong bytes = count * unit;
+        if (bytes % 4096 != 0)
+            throw new BenchUsageException($"--memory '{text}' is not a multiple of 4 KiB");
+        return bytes;
+    }
+}

@@ -1,0 +1,235 @@
+using System.Diagnostics;
+using Actors.HwBackend.Devices;
+
+namespace Actors.HwBackend.Runner;
+
+/// <summary>
+/// Runs vCPU 0 of a machine until the guest stops, handling its exits on the calling thread:
+/// port I/O goes to the <see cref="IoPortBus"/>, MMIO with no device reads all-ones and drops
+/// writes. The loop allocates nothing per exit. Stop requests (<see cref="RequestStop"/>,
+/// <see cref="RequestGuestExit"/>, cancellation, budgets) may come from any thread.
+/// </summary>
+public sealed class GuestRunner
+{
+    private const int NoStop = 0;
+    private const int StopForGuestExit = 1;
+    private const int StopFromOutside = 2;
+    private const int StopForTimeBudget = 3;
+    private const int StopForInstructionBudget = 4;
+
+    private const string HaltMessage = "HLT with no interrupt source: the guest is stopped for good";
+    private const string TripleFaultMessage = "triple fault (shutdown)";
+    private const string HypercallMessage = "hypercall exit, but no hypercall handler is attached";
+
+    private readonly IVirtualProcessor _processor;
+    private readonly GuestRunnerOptions _options;
+    private readonly Lock _stopLock = new();
+
+    private int _stopReason;
+    private int _guestExitStatus;
+    private int _generation;
+    private int _running;
+    private int _runThreadId;
+    private long _runStartTimestamp;
+    private ulong _runStartInstructions;
+
+    public GuestRunner(IVirtualMachine machine, IoPortBus ports, GuestRunnerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(machine);
+        ArgumentNullException.ThrowIfNull(ports);
+        if (machine.Processors.Count == 0)
+            throw new ArgumentException("the machine has no virtual processors", nameof(machine));
+        Machine = machine;
+        Ports = ports;
+        _processor = machine.Processors[0];
+        _options = options ?? new GuestRunnerOptions();
+    }
+
+    public IVirtualMachine Machine { get; }
+
+    public IoPortBus Ports { get; }
+
+    /// <summary>Stops the run in progress soon, or the next run at once when none is in progress.</summary>
+    public void RequestStop() => SetStop(StopFromOutside, 0, generation: -1);
+
+    /// <summary>
+    /// Ends the run with <see cref="GuestRunOutcome.DebugExit"/> and <paramref name="exitStatus"/>;
+    /// the first exit request of a run wins. This is what <see cref="DebugExitDevice"/> calls.
+    /// </summary>
+    public void RequestGuestExit(int exitStatus) => SetStop(StopForGuestExit, exitStatus, generation: -1);
+
+    /// <summary>Runs vCPU 0 on the calling thread until the guest stops, a stop is requested or a budget runs out.</summary>
+    public GuestRunResult Run(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _running, 1) != 0)
+            throw new InvalidOperationException("vCPU 0 of this machine is already running");
+        try
+        {
+            return RunLoop(cancellationToken);
+        }
+        finally
+        {
+            lock (_stopLock)
+            {
+                // A new generation makes budget timer callbacks still in flight harmless.
+                _generation++;
+                _stopReason = NoStop;
+                _runThreadId = 0;
+                Volatile.Write(ref _running, 0);
+            }
+        }
+    }
+
+    private GuestRunResult RunLoop(CancellationToken cancellationToken)
+    {
+        var processor = _processor;
+        var ports = Ports;
+        int generation;
+        lock (_stopLock)
+        {
+            generation = _generation;
+            _runThreadId = Environment.CurrentManagedThreadId;
+            _runStartInstructions = processor.InstructionsRetired;
+            _runStartTimestamp = Stopwatch.GetTimestamp();
+        }
+        ulong startInstructions = _runStartInstructions;
+        long start = _runStartTimestamp;
+        long timeBudgetTicks = _options.TimeBudget is { } time ? (long)(time.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
+        ulong instructionBudget = _options.InstructionBudget ?? ulong.MaxValue;
+
+        using var cancellation = cancellationToken.Register(static state => ((GuestRunner)state!).RequestStop(), this);
+        using var budgetTimer = _options.TimeBudget is not null || _options.InstructionBudget is not null
+            ? new Timer(static state => ((BudgetTimerState)state!).Check(), new BudgetTimerState(this, generation), _options.BudgetCheckInterval, _options.BudgetCheckInterval)
+            : null;
+
+        long exits = 0, mmioReads = 0, mmioWrites = 0;
+        GuestRunOutcome? outcome = null;
+        string? message = null;
+        while (Volatile.Read(ref _stopReason) == NoStop)
+        {
+            var exit = processor.Run();
+            exits++;
+            switch (exit.Reason)
+            {
+                case VpExitReason.PortIn:
+                    if (!IsPortAccessSize(exit.Size))
+                    {
+                        (outcome, message) = (GuestRunOutcome.InternalError, $"port read of port 0x{exit.Port:x} with access size {exit.Size}");
+                        break;
+                    }
+                    processor.CompletePortIn(ports.Read(exit.Port, exit.Size));
+                    break;
+                case VpExitReason.PortOut:
+                    if (!IsPortAccessSize(exit.Size))
+                    {
+                        (outcome, message) = (GuestRunOutcome.InternalError, $"port write of port 0x{exit.Port:x} with access size {exit.Size}");
+                        break;
+                    }
+                    ports.Write(exit.Port, exit.Size, (uint)exit.Data);
+                    break;
+                case VpExitReason.MmioRead:
+                    mmioReads++;
+                    processor.CompleteMmioRead(AllOnes(exit.Size));
+                    break;
+                case VpExitReason.MmioWrite:
+                    mmioWrites++;
+                    break;
+                case VpExitReason.Halt:
+                    (outcome, message) = (GuestRunOutcome.Halted, HaltMessage);
+                    break;
+                case VpExitReason.Shutdown:
+                    (outcome, message) = (GuestRunOutcome.TripleFault, TripleFaultMessage);
+                    break;
+                case VpExitReason.InternalError:
+                    (outcome, message) = (GuestRunOutcome.InternalError, exit.Message ?? "the backend reported an internal error");
+                    break;
+                case VpExitReason.Hypercall:
+                    (outcome, message) = (GuestRunOutcome.UnsupportedExit, HypercallMessage);
+                    break;
+                case VpExitReason.InterruptWindow:
+                    processor.RequestInterruptWindow(false);
+                    break;
+                case VpExitReason.StopRequested:
+                    // Either one of our stop reasons (the loop condition sees it) or a stale kick
+                    // left over from an earlier run; both are fine to loop on.
+                    break;
+                default:
+                    (outcome, message) = (GuestRunOutcome.UnsupportedExit, $"unexpected exit {exit.Reason}");
+                    break;
+            }
+            if (outcome is not null)
+                break;
+            if (processor.InstructionsRetired - startInstructions >= instructionBudget)
+                SetStop(StopForInstructionBudget, 0, generation);
+            else if (Stopwatch.GetTimestamp() - start >= timeBudgetTicks)
+                SetStop(StopForTimeBudget, 0, generation);
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(start);
+        ulong instructions = processor.InstructionsRetired - startInstructions;
+        int? exitStatus = null;
+        if (outcome is null)
+        {
+            lock (_stopLock)
+            {
+                switch (_stopReason)
+                {
+                    case StopForGuestExit:
+                        outcome = GuestRunOutcome.DebugExit;
+                        exitStatus = _guestExitStatus;
+                        break;
+                    case StopForTimeBudget:
+                        (outcome, message) = (GuestRunOutcome.TimeBudgetExhausted, $"time budget of {_options.TimeBudget} exhausted");
+                        break;
+                    case StopForInstructionBudget:
+                        (outcome, message) = (GuestRunOutcome.InstructionBudgetExhausted, $"instruction budget of {_options.InstructionBudget} exhausted");
+                        break;
+                    default:
+                        (outcome, message) = (GuestRunOutcome.Stopped, "stop requested");
+                        break;
+                }
+            }
+        }
+        return new GuestRunResult(outcome.Value, exitStatus, instructions, elapsed, message, exits, mmioReads, mmioWrites);
+    }
+
+    /// <summary>
+    /// Records the first stop reason and, when the request comes from another thread while the
+    /// guest runs, kicks the vCPU out of <c>Run</c>. Requests from the run thread itself (a device
+    /// handling an exit) need no kick: the loop checks the reason before it enters the guest again.
+    /// </summary>
+    private void SetStop(int reason, int exitStatus, int generation)
+    {
+        bool kick;
+        lock (_stopLock)
+        {
+            if (generation >= 0 && generation != _generation)
+                return;
+            if (_stopReason != NoStop)
+                return;
+            _guestExitStatus = exitStatus;
+            Volatile.Write(ref _stopReason, reason);
+            kick = _running != 0 && _runThreadId != 0 && _runThreadId != Environment.CurrentManagedThreadId;
+        }
+        if (kick)
+            _processor.RequestStop();
+    }
+
+    private void CheckBudgets(int generation)
+    {
+        ulong? instructionBudget = _options.InstructionBudget;
+        if (instructionBudget is not null && _processor.InstructionsRetired - _runStartInstructions >= instructionBudget.Value)
+            SetStop(StopForInstructionBudget, 0, generation);
+        else if (_options.TimeBudget is { } time && Stopwatch.GetElapsedTime(_runStartTimestamp) >= time)
+            SetStop(StopForTimeBudget, 0, generation);
+    }
+
+    private static bool IsPortAccessSize(byte size) => size is 1 or 2 or 4;
+
+    private static ulong AllOnes(byte size) => size >= 8 ? ulong.MaxValue : (1UL << (size * 8)) - 1;
+
+    private sealed class BudgetTimerState(GuestRunner runner, int generation)
+    {
+        public void Check() => runner.CheckBudgets(generation);
+    }
+}

@@ -1,0 +1,15 @@
+namespace Actors.HwBackend.Runner;
+
+/// <summary>
+/// Limits on one run, so a test can never hang on a guest that loops. Both are checked at every
+/// exit and every <see cref="BudgetCheckInterval"/>, so a guest that runs without exits overshoots
+/// by at most that interval's worth of execution.
+/// </summary>
+public sealed record GuestRunnerOptions
+{
+    public TimeSpan? TimeBudget { get; init; }
+
+    public ulong? InstructionBudget { get; init; }
+
+    public TimeSpan BudgetCheckInterval { get; init; } = TimeSpan.FromMilliseconds(10);
+}

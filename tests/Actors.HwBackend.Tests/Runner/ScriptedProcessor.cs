@@ -1,0 +1,86 @@
+namespace Actors.HwBackend.Tests.Runner;
+
+/// <summary>
+/// A vCPU whose exits come from a test's script, so the run loop is tested without a CPU. Each
+/// <see cref="Run"/> first honours a pending stop request, as real backends do.
+/// </summary>
+internal sealed class ScriptedProcessor(Func<ScriptedProcessor, VpExit> script) : IVirtualProcessor
+{
+    private volatile bool _stopRequested;
+    private long _instructions;
+
+    public int Index => 0;
+
+    public ulong InstructionsRetired => (ulong)Interlocked.Read(ref _instructions);
+
+    public int RunCalls { get; private set; }
+
+    public int StopRequests;
+
+    public ulong LastPortInCompletion { get; private set; }
+
+    public ulong LastMmioReadCompletion { get; private set; }
+
+    public int PortInCompletions { get; private set; }
+
+    public int InterruptWindowDisables { get; private set; }
+
+    /// <summary>Signalled when <see cref="Run"/> is first entered, so other threads know the guest is "running".</summary>
+    public ManualResetEventSlim Entered { get; } = new();
+
+    public void Retire(long instructions) => Interlocked.Add(ref _instructions, instructions);
+
+    public VpExit Run()
+    {
+        RunCalls++;
+        Entered.Set();
+        if (_stopRequested)
+        {
+            _stopRequested = false;
+            return new VpExit(VpExitReason.StopRequested);
+        }
+        return script(this);
+    }
+
+    /// <summary>Behaves like a guest spinning without exits: retires instructions until asked to stop.</summary>
+    public VpExit SpinUntilStopped()
+    {
+        while (!_stopRequested)
+        {
+            Retire(1000);
+            Thread.SpinWait(100);
+        }
+        _stopRequested = false;
+        return new VpExit(VpExitReason.StopRequested);
+    }
+
+    public void CompletePortIn(ulong value)
+    {
+        LastPortInCompletion = value;
+        PortInCompletions++;
+    }
+
+    public void CompleteMmioRead(ulong value) => LastMmioReadCompletion = value;
+
+    public void RequestStop()
+    {
+        Interlocked.Increment(ref StopRequests);
+        _stopRequested = true;
+    }
+
+    public VpState GetState() => new();
+
+    public void SetState(VpState state)
+    {
+    }
+
+    public void InjectExternalInterrupt(byte vector)
+    {
+    }
+
+    public void RequestInterruptWindow(bool enable)
+    {
+        if (!enable)
+            InterruptWindowDisables++;
+    }
+}
