@@ -1,0 +1,115 @@
+using Xunit;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace Actors.HwBackend.Tests.Emulation;
+
+/// <summary>Faults reach the guest's IDT with the right vector, return address and error code; without an IDT they end in a triple fault.</summary>
+public sealed class CpuExceptionTests
+{
+    [Theory]
+    [InlineData(new byte[] { 0x0F, 0x0B })] // ud2
+    [InlineData(new byte[] { 0x06 })] // push es: invalid in 64-bit mode
+    [InlineData(new byte[] { 0x0F, 0x01, 0xC8 })] // monitor: not advertised, not implemented
+    [InlineData(new byte[] { 0xF0, 0x90 })] // lock nop: LOCK on a non-lockable instruction
+    public void Undefined_opcode_is_delivered_as_UD_through_the_guest_IDT(byte[] code)
+    {
+        using var m = new LongModeMachine();
+        m.Machine.Memory.Write(LongModeMachine.CodeBase, code);
+        m.Load(LongModeMachine.HandlerBase, a =>
+        {
+            a.mov(rax, __qword_ptr[rsp]); // the saved RIP: the faulting instruction itself
+            a.mov(rbx, 0x600D);
+            a.hlt();
+        });
+        m.SetGate(6, LongModeMachine.HandlerBase);
+        m.Vp.SetState(m.InitialState());
+
+        var exit = m.Run();
+
+        var s = m.Vp.GetState();
+        Assert.Equal(VpExitReason.Halt, exit.Reason);
+        Assert.Equal(0x600DUL, s.Gprs[3]);
+        Assert.Equal(LongModeMachine.CodeBase, s.Gprs[0]);
+    }
+
+    [Fact]
+    public void Page_fault_reports_the_address_in_CR2_and_an_error_code()
+    {
+        using var m = new LongModeMachine();
+        ulong nonCanonicalFree = 0x0000_7000_0000_0000; // not covered by the identity map: PML4 entry absent
+        m.Load(LongModeMachine.CodeBase, a =>
+        {
+            a.mov(rcx, nonCanonicalFree);
+            a.mov(__qword_ptr[rcx], rax);
+        });
+        m.Load(LongModeMachine.HandlerBase, a =>
+        {
+            a.pop(rbx); // error code
+            a.mov(rdx, cr2);
+            a.hlt();
+        });
+        m.SetGate(14, LongModeMachine.HandlerBase);
+        m.Vp.SetState(m.InitialState());
+
+        Assert.Equal(VpExitReason.Halt, m.Run().Reason);
+        var s = m.Vp.GetState();
+        Assert.Equal(nonCanonicalFree, s.Gprs[2]);
+        Assert.Equal(2UL, s.Gprs[3]); // not present, write, supervisor
+    }
+
+    [Fact]
+    public void Division_by_zero_raises_DE_with_RIP_at_the_division()
+    {
+        using var m = new LongModeMachine();
+        m.Load(LongModeMachine.CodeBase, a =>
+        {
+            a.xor(ecx, ecx);
+            a.div(rcx);
+        });
+        m.Load(LongModeMachine.HandlerBase, a =>
+        {
+            a.mov(rax, __qword_ptr[rsp]);
+            a.hlt();
+        });
+        m.SetGate(0, LongModeMachine.HandlerBase);
+        m.Vp.SetState(m.InitialState());
+
+        Assert.Equal(VpExitReason.Halt, m.Run().Reason);
+        Assert.Equal(LongModeMachine.CodeBase + 2, m.Vp.GetState().Gprs[0]);
+    }
+
+    [Fact]
+    public void A_fault_with_no_usable_IDT_is_a_triple_fault_shutdown()
+    {
+        using var m = new LongModeMachine();
+        m.Machine.Memory.Write(LongModeMachine.CodeBase, [0x0F, 0x0B]);
+        var state = m.InitialState();
+        state.Idtr = new DescriptorTableRegister(0, 0);
+        m.Vp.SetState(state);
+
+        var exit = m.Run();
+
+        Assert.Equal(VpExitReason.Shutdown, exit.Reason);
+    }
+
+    [Fact]
+    public void Interrupt_handler_on_an_IST_stack_sees_the_IST_RSP()
+    {
+        using var m = new LongModeMachine();
+        const ulong tss = 0x5000, istTop = 0x60000;
+        m.Machine.Memory.WriteValue(tss + 0x24, istTop); // IST1
+        m.Load(LongModeMachine.CodeBase, a => a.@int(0x40));
+        m.Load(LongModeMachine.HandlerBase, a =>
+        {
+            a.mov(rax, rsp);
+            a.hlt();
+        });
+        m.SetGate(0x40, LongModeMachine.HandlerBase, ist: 1);
+        var state = m.InitialState();
+        state.Tr = new SegmentRegister(0x18, tss, 0x67, 11, true, 0, false, false, false, false, false, false);
+        m.Vp.SetState(state);
+
+        Assert.Equal(VpExitReason.Halt, m.Run().Reason);
+        Assert.Equal(istTop - 40, m.Vp.GetState().Gprs[0]); // SS, RSP, RFLAGS, CS, RIP pushed
+    }
+}
