@@ -79,6 +79,31 @@ public sealed class CpuExceptionTests
     }
 
     [Fact]
+    public void A_fault_while_delivering_a_page_fault_becomes_a_double_fault()
+    {
+        using var m = new LongModeMachine();
+        m.Load(LongModeMachine.CodeBase, a =>
+        {
+            a.mov(rcx, 0x0000_7000_0000_0000UL);
+            a.mov(rax, __qword_ptr[rcx]); // #PF, whose gate is not present: #NP during #PF delivery = #DF
+        });
+        m.Load(LongModeMachine.HandlerBase, a =>
+        {
+            a.pop(rbx); // #DF pushes an error code of 0
+            a.mov(edx, 8);
+            a.hlt();
+        });
+        m.SetGate(8, LongModeMachine.HandlerBase);
+        m.Machine.Memory.Write(LongModeMachine.IdtBase + 14 * 16, new byte[16]);
+        m.Vp.SetState(m.InitialState());
+
+        Assert.Equal(VpExitReason.Halt, m.Run().Reason);
+        var s = m.Vp.GetState();
+        Assert.Equal(8UL, s.Gprs[2]);
+        Assert.Equal(0UL, s.Gprs[3]);
+    }
+
+    [Fact]
     public void A_fault_with_no_usable_IDT_is_a_triple_fault_shutdown()
     {
         using var m = new LongModeMachine();
