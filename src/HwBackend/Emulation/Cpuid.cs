@@ -1,19 +1,22 @@
 namespace Actors.HwBackend.Emulation;
 
 /// <summary>
-/// What CPUID reports: exactly the features this CPU implements. Baseline x86-64 (FPU presence,
-/// TSC, MSR, PAE, CX8, APIC, SEP-less SYSCALL, CMOV, PAT, PSE-36, CLFLUSH, MMX-less FXSR, SSE, SSE2),
-/// CX16, POPCNT, LAHF/SAHF in 64-bit mode, LZCNT, NX, 1 GiB pages, RDTSCP, long mode.
-/// The hypervisor bit is set and leaf 0x40000000 names us.
+/// What CPUID reports: exactly the features this CPU implements. Baseline x86-64 (FPU — the
+/// x87 control and status instructions, for presence checks — PSE, TSC, MSR, PAE, CX8, PGE, CMOV,
+/// PAT, PSE-36, CLFLUSH, FXSR, SSE, SSE2), CX16, POPCNT, LAHF/SAHF in 64-bit mode, LZCNT, SYSCALL,
+/// NX, 1 GiB pages, RDTSCP, long mode. Not advertised, because not implemented: the local APIC
+/// (a later issue), SYSENTER, MMX, SSE3 and later. The hypervisor bit is set and leaf 0x40000000
+/// names us.
 /// </summary>
 internal static class Cpuid
 {
     public const uint MaxBasicLeaf = 0x7;
     public const uint MaxExtendedLeaf = 0x8000_0008;
 
+    // "ActorsSoftVM" as three little-endian words, in EBX, EDX, ECX order for leaf 0.
     private const uint Vendor1 = 0x6F74_6341; // "Acto"
-    private const uint Vendor2 = 0x7356_7372; // "rsVs"
-    private const uint Vendor3 = 0x5550_4374; // "tCPU"
+    private const uint Vendor2 = 0x6F53_7372; // "rsSo"
+    private const uint Vendor3 = 0x4D56_7466; // "ftVM"
 
     public static void Query(uint leaf, uint subleaf, int apicId, out uint eax, out uint ebx, out uint ecx, out uint edx)
     {
@@ -29,15 +32,15 @@ internal static class Cpuid
                 ebx = ((uint)apicId << 24) | (1u << 16) | (8u << 8); // CLFLUSH line 8 * 8 = 64 bytes
                 // ECX: SSE3=0, CX16 (13), POPCNT (23), hypervisor (31)
                 ecx = (1u << 13) | (1u << 23) | (1u << 31);
-                // EDX: FPU 0, TSC 4, MSR 5, PAE 6, CX8 8, APIC 9, MTRR-less, PGE 13, CMOV 15, PAT 16, PSE36 17, CLFSH 19, FXSR 24, SSE 25, SSE2 26, PSE 3
-                edx = (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 9) | (1u << 13)
+                // EDX: FPU 0, PSE 3, TSC 4, MSR 5, PAE 6, CX8 8, PGE 13, CMOV 15, PAT 16, PSE36 17, CLFSH 19, FXSR 24, SSE 25, SSE2 26
+                edx = (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 13)
                     | (1u << 15) | (1u << 16) | (1u << 17) | (1u << 19) | (1u << 24) | (1u << 25) | (1u << 26);
                 break;
             case 7:
                 break;
             case 0x4000_0000:
                 eax = 0x4000_0000;
-                ebx = Vendor1; ecx = Vendor2; edx = Vendor3;
+                ebx = Vendor1; ecx = Vendor2; edx = Vendor3; // hypervisor leaves name the vendor in EBX, ECX, EDX order
                 break;
             case 0x8000_0000:
                 eax = MaxExtendedLeaf;

@@ -1,0 +1,9 @@
+namespace Actors.HwBackend.Tests.Differential;
+
+/// <summary>Where an operand's value lives.</summary>
+internal enum OperandType
+{
+    Register,
+    Memory,
+    Immediate,
+}
