@@ -13,8 +13,24 @@ internal static class ExceptionVector
 
     public static string Name(byte v) => v switch
     {
-        DE => "DE", DB => "DB", NMI => "NMI", BP => "BP", OF => "OF", BR => "BR", UD => "UD", NM => "NM",
-        DF => "DF", TS => "TS", NP => "NP", SS => "SS", GP => "GP", PF => "PF", MF => "MF", AC => "AC",
-        MC => "MC", XM => "XM", _ => $"vector {v}",
+        DE => "DE",
+        DB => "DB",
+        NMI => "NMI",
+        BP => "BP",
+        OF => "OF",
+        BR => "BR",
+        UD => "UD",
+        NM => "NM",
+        DF => "DF",
+        TS => "TS",
+        NP => "NP",
+        SS => "SS",
+        GP => "GP",
+        PF => "PF",
+        MF => "MF",
+        AC => "AC",
+        MC => "MC",
+        XM => "XM",
+        _ => $"vector {v}",
     };
 }

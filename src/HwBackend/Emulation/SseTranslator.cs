@@ -1,5 +1,5 @@
-using Iced.Intel;
 using Actors.HwBackend.Emulation.Handlers;
+using Iced.Intel;
 
 namespace Actors.HwBackend.Emulation;
 

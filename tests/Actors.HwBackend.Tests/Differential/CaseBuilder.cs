@@ -614,27 +614,27 @@ internal sealed class CaseBuilder
             case 1:
                 return new MemoryOperand(Register.None, Register.None, 1, (long)ea, 4);
             case 2:
-            {
-                long d = (sbyte)Rng.Next();
-                State.Gprs[baseIdx] = Garbage() | (uint)(target - (uint)d);
-                return new MemoryOperand(Register.EAX + baseIdx, Register.None, 1, d, 1);
-            }
+                {
+                    long d = (sbyte)Rng.Next();
+                    State.Gprs[baseIdx] = Garbage() | (uint)(target - (uint)d);
+                    return new MemoryOperand(Register.EAX + baseIdx, Register.None, 1, d, 1);
+                }
             case 3 when indexIdx >= 0:
-            {
-                int scale = 1 << Rng.Below(4);
-                uint idx = (uint)Rng.Next();
-                long d = (int)Rng.Next();
-                State.Gprs[indexIdx] = Garbage() | idx;
-                State.Gprs[baseIdx] = Garbage() | (uint)(target - idx * (uint)scale - (uint)d);
-                return new MemoryOperand(Register.EAX + baseIdx, Register.EAX + indexIdx, scale, d, 4);
-            }
+                {
+                    int scale = 1 << Rng.Below(4);
+                    uint idx = (uint)Rng.Next();
+                    long d = (int)Rng.Next();
+                    State.Gprs[indexIdx] = Garbage() | idx;
+                    State.Gprs[baseIdx] = Garbage() | (uint)(target - idx * (uint)scale - (uint)d);
+                    return new MemoryOperand(Register.EAX + baseIdx, Register.EAX + indexIdx, scale, d, 4);
+                }
             default:
-            {
-                int scale = 1 << Rng.Below(4);
-                uint idx = (uint)Rng.Below(0x400);
-                State.Gprs[baseIdx] = Garbage() | idx;
-                return new MemoryOperand(Register.None, Register.EAX + baseIdx, scale, (long)(target - idx * (uint)scale), 4);
-            }
+                {
+                    int scale = 1 << Rng.Below(4);
+                    uint idx = (uint)Rng.Below(0x400);
+                    State.Gprs[baseIdx] = Garbage() | idx;
+                    return new MemoryOperand(Register.None, Register.EAX + baseIdx, scale, (long)(target - idx * (uint)scale), 4);
+                }
         }
     }
 

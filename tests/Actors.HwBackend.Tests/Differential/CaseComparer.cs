@@ -34,8 +34,22 @@ internal static class CaseComparer
         {
             string name = outcome.Vector switch
             {
-                0 => "#DE", 1 => "#DB", 3 => "#BP", 4 => "#OF", 5 => "#BR", 6 => "#UD", 7 => "#NM", 8 => "#DF",
-                10 => "#TS", 11 => "#NP", 12 => "#SS", 13 => "#GP", 14 => "#PF", 16 => "#MF", 17 => "#AC", 19 => "#XM",
+                0 => "#DE",
+                1 => "#DB",
+                3 => "#BP",
+                4 => "#OF",
+                5 => "#BR",
+                6 => "#UD",
+                7 => "#NM",
+                8 => "#DF",
+                10 => "#TS",
+                11 => "#NP",
+                12 => "#SS",
+                13 => "#GP",
+                14 => "#PF",
+                16 => "#MF",
+                17 => "#AC",
+                19 => "#XM",
                 _ => "exception",
             };
             sb.AppendLine($"    exit: guest raised {name} (vector {outcome.Vector}, error code 0x{outcome.ErrorCode:x}) at rip 0x{outcome.FaultRip:x}{(outcome.Message is null ? "" : ", " + outcome.Message)}; the host ran it without a fault");

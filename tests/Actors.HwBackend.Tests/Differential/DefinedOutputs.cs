@@ -51,69 +51,69 @@ internal static class DefinedOutputs
             case Mnemonic.Shr:
             case Mnemonic.Sar:
             case Mnemonic.Sal:
-            {
-                int width = DestinationBits(ins);
-                int count = (int)(Count(ins, 1, input) & (width == 64 ? 63u : 31u));
-                if (count == 0)
                 {
-                    undefined = 0;
-                    c.Note = "masked count 0: no flag changes";
+                    int width = DestinationBits(ins);
+                    int count = (int)(Count(ins, 1, input) & (width == 64 ? 63u : 31u));
+                    if (count == 0)
+                    {
+                        undefined = 0;
+                        c.Note = "masked count 0: no flag changes";
+                    }
+                    else
+                    {
+                        // AF is always undefined; OF only for 1-bit shifts; CF once SHL/SHR shift all bits out.
+                        undefined = AF | (count == 1 ? 0 : OF);
+                        if (ins.Mnemonic != Mnemonic.Sar && count >= width)
+                            undefined |= CF;
+                    }
+                    break;
                 }
-                else
-                {
-                    // AF is always undefined; OF only for 1-bit shifts; CF once SHL/SHR shift all bits out.
-                    undefined = AF | (count == 1 ? 0 : OF);
-                    if (ins.Mnemonic != Mnemonic.Sar && count >= width)
-                        undefined |= CF;
-                }
-                break;
-            }
             case Mnemonic.Rol:
             case Mnemonic.Ror:
             case Mnemonic.Rcl:
             case Mnemonic.Rcr:
-            {
-                int width = DestinationBits(ins);
-                int count = (int)(Count(ins, 1, input) & (width == 64 ? 63u : 31u));
-                undefined = count == 0 ? 0 : count == 1 ? 0 : OF;
-                if (count == 0)
-                    c.Note = "masked count 0: no flag changes";
-                break;
-            }
+                {
+                    int width = DestinationBits(ins);
+                    int count = (int)(Count(ins, 1, input) & (width == 64 ? 63u : 31u));
+                    undefined = count == 0 ? 0 : count == 1 ? 0 : OF;
+                    if (count == 0)
+                        c.Note = "masked count 0: no flag changes";
+                    break;
+                }
             case Mnemonic.Shld:
             case Mnemonic.Shrd:
-            {
-                int width = DestinationBits(ins);
-                int count = (int)(Count(ins, 2, input) & (width == 64 ? 63u : 31u));
-                if (count == 0)
                 {
-                    undefined = 0;
-                    c.Note = "masked count 0: no flag changes";
+                    int width = DestinationBits(ins);
+                    int count = (int)(Count(ins, 2, input) & (width == 64 ? 63u : 31u));
+                    if (count == 0)
+                    {
+                        undefined = 0;
+                        c.Note = "masked count 0: no flag changes";
+                    }
+                    else if (count > width)
+                    {
+                        // Only 16-bit forms get here: result and all flags undefined.
+                        undefined = StatusFlags;
+                        IgnoreDestination(c);
+                        c.Note = "count > operand size: result and flags undefined";
+                    }
+                    else
+                    {
+                        undefined = AF | (count == 1 ? 0 : OF);
+                    }
+                    break;
                 }
-                else if (count > width)
-                {
-                    // Only 16-bit forms get here: result and all flags undefined.
-                    undefined = StatusFlags;
-                    IgnoreDestination(c);
-                    c.Note = "count > operand size: result and flags undefined";
-                }
-                else
-                {
-                    undefined = AF | (count == 1 ? 0 : OF);
-                }
-                break;
-            }
             case Mnemonic.Bsf:
             case Mnemonic.Bsr:
-            {
-                if (SourceValue(c, 1) == 0)
                 {
-                    // Intel: destination undefined; AMD: unchanged. Vendor-neutral: ignore it.
-                    IgnoreDestination(c);
-                    c.Note = "zero source: destination undefined";
+                    if (SourceValue(c, 1) == 0)
+                    {
+                        // Intel: destination undefined; AMD: unchanged. Vendor-neutral: ignore it.
+                        IgnoreDestination(c);
+                        c.Note = "zero source: destination undefined";
+                    }
+                    break;
                 }
-                break;
-            }
         }
 
         c.FlagsMask = Compared & ~undefined;
