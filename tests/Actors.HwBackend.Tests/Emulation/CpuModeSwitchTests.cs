@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using Iced.Intel;
 using Xunit;
 using static Iced.Intel.AssemblerRegisters;
 
@@ -24,7 +23,7 @@ public sealed class CpuModeSwitchTests
         BinaryPrimitives.WriteUInt32LittleEndian(gdtr.AsSpan(2), (uint)Gdt);
         m.Machine.Memory.Write(Gdtr, gdtr);
 
-        Place(m, 16, Real, a =>
+        m.Load(16, Real, a =>
         {
             a.cli();
             a.db(0x0F, 0x01, 0x16, 0x00, 0x7E); // lgdt [0x7E00]
@@ -35,7 +34,7 @@ public sealed class CpuModeSwitchTests
             a.dd((uint)Protected);
             a.dw(0x08);
         });
-        Place(m, 32, Protected, a =>
+        m.Load(32, Protected, a =>
         {
             a.mov(ax, 0x10);
             a.mov(ds, ax);
@@ -57,7 +56,7 @@ public sealed class CpuModeSwitchTests
             a.dd((uint)Long);
             a.dw(0x18);
         });
-        Place(m, 64, Long, a =>
+        m.Load(64, Long, a =>
         {
             a.mov(rax, 0x1122_3344_5566_7788);
             a.push(rax);
@@ -86,19 +85,5 @@ public sealed class CpuModeSwitchTests
         Assert.True(s.Cs.Long);
         Assert.Equal(0x18, s.Cs.Selector);
         Assert.Equal(0x500UL, s.Efer & 0x500); // LME and LMA
-    }
-
-    private static void Place(LongModeMachine m, int bitness, ulong address, Action<Assembler> emit)
-    {
-        var a = new Assembler(bitness);
-        emit(a);
-        var bytes = new List<byte>();
-        a.Assemble(new ListWriter(bytes), address);
-        m.Machine.Memory.Write(address, bytes.ToArray());
-    }
-
-    private sealed class ListWriter(List<byte> bytes) : CodeWriter
-    {
-        public override void WriteByte(byte value) => bytes.Add(value);
     }
 }

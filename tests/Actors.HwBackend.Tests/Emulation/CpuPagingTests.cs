@@ -110,15 +110,6 @@ public sealed class CpuPagingTests
         BinaryPrimitives.WriteUInt64LittleEndian(gdt.AsSpan(16), 0x00CF_9200_0000_FFFF);
         BinaryPrimitives.WriteUInt64LittleEndian(gdt.AsSpan(24), 0x0040_9234_0000_FFFF); // data, base 0x340000, 64 KiB
         m.Machine.Memory.Write(Gdt, gdt);
-        var a = new Assembler(32);
-        emit(a);
-        var bytes = new List<byte>();
-        a.Assemble(new ListWriter(bytes), Code);
-        m.Machine.Memory.Write(Code, bytes.ToArray());
-    }
-
-    private sealed class ListWriter(List<byte> bytes) : CodeWriter
-    {
-        public override void WriteByte(byte value) => bytes.Add(value);
+        m.Load(32, Code, emit);
     }
 }

@@ -51,9 +51,12 @@ internal sealed class LongModeMachine : IDisposable
     };
 
     /// <summary>Assembles 64-bit code at <paramref name="address"/> and returns its length.</summary>
-    public int Load(ulong address, Action<Assembler> emit)
+    public int Load(ulong address, Action<Assembler> emit) => Load(64, address, emit);
+
+    /// <summary>Assembles code for a <paramref name="bitness"/>-bit mode at <paramref name="address"/> and returns its length.</summary>
+    public int Load(int bitness, ulong address, Action<Assembler> emit)
     {
-        var a = new Assembler(64);
+        var a = new Assembler(bitness);
         emit(a);
         var writer = new BytesWriter();
         a.Assemble(writer, address);
