@@ -1,0 +1,20 @@
+namespace Actors.Grains;
+
+/// <summary>
+/// A refusal a user can cause and fix (unknown VM, illegal transition, bad configuration, unknown host,
+/// missing image). The message is one line that names the problem; clients print it as it is.
+/// </summary>
+[GenerateSerializer]
+[Alias("Actors.HypervisorException")]
+public sealed class HypervisorException : Exception
+{
+    public HypervisorException(string message)
+        : base(message)
+    {
+    }
+
+    public HypervisorException(string message, Exception inner)
+        : base(message, inner)
+    {
+    }
+}

@@ -1,0 +1,9 @@
+namespace Actors.Grains;
+
+/// <summary>The root partition of one host, keyed by host name and pinned like its backend: the host's inventory (and later its VSPs).</summary>
+[Alias("Actors.IRootPartitionGrain")]
+public interface IRootPartitionGrain : IGrainWithStringKey
+{
+    [Alias("GetInfo")]
+    Task<HostInfo> GetInfoAsync();
+}

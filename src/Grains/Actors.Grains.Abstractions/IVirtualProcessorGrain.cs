@@ -1,0 +1,18 @@
+namespace Actors.Grains;
+
+/// <summary>
+/// One virtual processor, keyed by <c>"{vm}/{index}"</c> (see <see cref="VirtualProcessorKey"/>), placed on
+/// the silo of its partition's hardware: register state, pause and resume, exit counters, instructions retired.
+/// </summary>
+[Alias("Actors.IVirtualProcessorGrain")]
+public interface IVirtualProcessorGrain : IGrainWithStringKey
+{
+    [Alias("GetStatus")]
+    Task<VpStatus> GetStatusAsync(bool includeRegisters);
+
+    [Alias("Pause")]
+    Task PauseAsync();
+
+    [Alias("Resume")]
+    Task ResumeAsync();
+}

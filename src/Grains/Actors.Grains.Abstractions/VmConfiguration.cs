@@ -1,0 +1,28 @@
+namespace Actors.Grains;
+
+/// <summary>What a VM is: its image (by content id in the image store), memory, vCPUs and preferred host.</summary>
+[GenerateSerializer]
+[Alias("Actors.VmConfiguration")]
+public sealed record VmConfiguration(
+    [property: Id(0)] string ImageId,
+    [property: Id(1)] ulong MemoryBytes,
+    [property: Id(2)] int ProcessorCount,
+    [property: Id(3)] string? PreferredHost,
+    [property: Id(4)] string? ImageName = null)
+{
+    public const ulong MinimumMemoryBytes = 1UL << 20;
+    public const ulong MaximumMemoryBytes = 64UL << 30;
+    public const int MaximumProcessors = 64;
+
+    /// <summary>The first problem with this configuration as a one-line message, or null when it is valid.</summary>
+    public string? Validate()
+    {
+        if (string.IsNullOrWhiteSpace(ImageId)) return "no image given";
+        if (MemoryBytes < MinimumMemoryBytes || MemoryBytes > MaximumMemoryBytes)
+            return $"memory must be between 1M and 64G, got {MemoryBytes} bytes";
+        if (MemoryBytes % 4096 != 0) return "memory must be a multiple of 4K";
+        if (ProcessorCount < 1 || ProcessorCount > MaximumProcessors)
+            return $"vCPU count must be between 1 and {MaximumProcessors}, got {ProcessorCount}";
+        return null;
+    }
+}
