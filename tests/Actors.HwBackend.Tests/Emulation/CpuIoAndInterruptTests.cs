@@ -126,6 +126,28 @@ public sealed class CpuIoAndInterruptTests
     }
 
     [Fact]
+    public void Interrupt_window_exit_comes_once_STI_opens_interrupts()
+    {
+        using var m = new LongModeMachine();
+        m.Load(LongModeMachine.CodeBase, a =>
+        {
+            a.@out(0x80, al); // IF is still clear here
+            a.sti();
+            a.nop();
+            a.hlt();
+        });
+        m.Vp.SetState(m.InitialState());
+        m.Vp.RequestInterruptWindow(true);
+
+        Assert.Equal(VpExitReason.PortOut, m.Run().Reason);
+        var exit = m.Run();
+        Assert.Equal(VpExitReason.InterruptWindow, exit.Reason);
+        Assert.True((m.Vp.GetState().Rflags & 0x200) != 0);
+        m.Vp.RequestInterruptWindow(false);
+        Assert.Equal(VpExitReason.Halt, m.Run().Reason);
+    }
+
+    [Fact]
     public void VMCALL_at_CPL0_is_a_hypercall_exit()
     {
         using var m = new LongModeMachine();

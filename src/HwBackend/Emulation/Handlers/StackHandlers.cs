@@ -134,6 +134,7 @@ internal static unsafe class StackHandlers
         if (size == 2) mask &= 0xFFFF;
         mask &= ~RflagsBits.RF;
         c.SetRflags((current & ~mask) | (v & mask));
+        c.InterruptWindowMayOpen();
         return Handler.Next(c, op);
     }
 }

@@ -50,6 +50,7 @@ internal static unsafe class SystemHandlers
         c.RequireIoPrivilege();
         if (!c.IF) c.InterruptShadow = true;
         c.FlagsOther |= RflagsBits.IF;
+        c.InterruptWindowMayOpen();
         return Handler.Next(c, op);
     }
 
