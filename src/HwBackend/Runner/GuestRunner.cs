@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Actors.HwBackend.Devices;
+using Actors.HwBackend.Hosting;
 
 namespace Actors.HwBackend.Runner;
 
@@ -17,8 +18,6 @@ public sealed class GuestRunner
     private const int StopForTimeBudget = 3;
     private const int StopForInstructionBudget = 4;
 
-    private const string HaltMessage = "HLT with no interrupt source: the guest is stopped for good";
-    private const string TripleFaultMessage = "triple fault (shutdown)";
     private const string HypercallMessage = "hypercall exit, but no hypercall handler is attached";
 
     private readonly IVirtualProcessor _processor;
@@ -109,52 +108,29 @@ public sealed class GuestRunner
         {
             var exit = processor.Run();
             exits++;
-            switch (exit.Reason)
+            if (exit.Reason == VpExitReason.MmioRead)
+                mmioReads++;
+            else if (exit.Reason == VpExitReason.MmioWrite)
+                mmioWrites++;
+            var action = PlatformExitHandler.Handle(processor, ports, exit);
+            switch (action)
             {
-                case VpExitReason.PortIn:
-                    if (!IsPortAccessSize(exit.Size))
-                    {
-                        (outcome, message) = (GuestRunOutcome.InternalError, $"port read of port 0x{exit.Port:x} with access size {exit.Size}");
-                        break;
-                    }
-                    processor.CompletePortIn(ports.Read(exit.Port, exit.Size));
+                case PlatformExitAction.Continue:
                     break;
-                case VpExitReason.PortOut:
-                    if (!IsPortAccessSize(exit.Size))
-                    {
-                        (outcome, message) = (GuestRunOutcome.InternalError, $"port write of port 0x{exit.Port:x} with access size {exit.Size}");
-                        break;
-                    }
-                    ports.Write(exit.Port, exit.Size, (uint)exit.Data);
+                case PlatformExitAction.Halted:
+                    (outcome, message) = (GuestRunOutcome.Halted, PlatformExitHandler.HaltMessage);
                     break;
-                case VpExitReason.MmioRead:
-                    mmioReads++;
-                    processor.CompleteMmioRead(AllOnes(exit.Size));
+                case PlatformExitAction.TripleFault:
+                    (outcome, message) = (GuestRunOutcome.TripleFault, PlatformExitHandler.TripleFaultMessage);
                     break;
-                case VpExitReason.MmioWrite:
-                    mmioWrites++;
+                case PlatformExitAction.InternalError:
+                    (outcome, message) = (GuestRunOutcome.InternalError, PlatformExitHandler.Describe(action, exit));
                     break;
-                case VpExitReason.Halt:
-                    (outcome, message) = (GuestRunOutcome.Halted, HaltMessage);
-                    break;
-                case VpExitReason.Shutdown:
-                    (outcome, message) = (GuestRunOutcome.TripleFault, TripleFaultMessage);
-                    break;
-                case VpExitReason.InternalError:
-                    (outcome, message) = (GuestRunOutcome.InternalError, exit.Message ?? "the backend reported an internal error");
-                    break;
-                case VpExitReason.Hypercall:
+                case PlatformExitAction.Hypercall:
                     (outcome, message) = (GuestRunOutcome.UnsupportedExit, HypercallMessage);
                     break;
-                case VpExitReason.InterruptWindow:
-                    processor.RequestInterruptWindow(false);
-                    break;
-                case VpExitReason.StopRequested:
-                    // Either one of our stop reasons (the loop condition sees it) or a stale kick
-                    // left over from an earlier run; both are fine to loop on.
-                    break;
                 default:
-                    (outcome, message) = (GuestRunOutcome.UnsupportedExit, $"unexpected exit {exit.Reason}");
+                    (outcome, message) = (GuestRunOutcome.UnsupportedExit, PlatformExitHandler.Describe(action, exit));
                     break;
             }
             if (outcome is not null)
@@ -223,10 +199,6 @@ public sealed class GuestRunner
         else if (_options.TimeBudget is { } time && Stopwatch.GetElapsedTime(_runStartTimestamp) >= time)
             SetStop(StopForTimeBudget, 0, generation);
     }
-
-    private static bool IsPortAccessSize(byte size) => size is 1 or 2 or 4;
-
-    private static ulong AllOnes(byte size) => size >= 8 ? ulong.MaxValue : (1UL << (size * 8)) - 1;
 
     private sealed class BudgetTimerState(GuestRunner runner, int generation)
     {

@@ -45,11 +45,14 @@ internal sealed class ScriptedProcessor(Func<ScriptedProcessor, VpExit> script) 
     /// <summary>Behaves like a guest spinning without exits: retires instructions until asked to stop.</summary>
     public VpExit SpinUntilStopped()
     {
-        while (!_stopRequested)
+        // Retire before looking at the stop flag: a guest that was entered has run something,
+        // even when the stop arrives before its first slice.
+        do
         {
             Retire(1000);
             Thread.SpinWait(100);
         }
+        while (!_stopRequested);
         _stopRequested = false;
         return new VpExit(VpExitReason.StopRequested);
     }

@@ -1,0 +1,170 @@
+using Actors.HwBackend.Devices;
+
+namespace Actors.HwBackend.Hosting;
+
+/// <summary>
+/// One vCPU of a <see cref="VirtualMachineHost"/> and the dedicated OS thread that runs it.
+/// Exits to platform devices are handled on that thread without allocating; everything that
+/// parks or ends the thread goes through the host, which owns the state machine. The fields
+/// marked "guarded" belong to the host's gate.
+/// </summary>
+internal sealed class VirtualProcessorThread
+{
+    /// <summary>HV_STATUS_INVALID_HYPERCALL_CODE (TLFS): the answer while no hypercall is implemented.</summary>
+    public const ulong InvalidHypercallCode = 2;
+
+    private static readonly string[] ReasonNames = BuildReasonNames();
+
+    private readonly VirtualMachineHost _host;
+    private readonly IoPortBus _ports;
+
+    // One slot per VpExitReason; written only by this vCPU's thread, read by snapshots.
+    private readonly long[] _exits = new long[ReasonNames.Length];
+
+    // Non-zero when the thread must consult the host before entering the guest again. Checked
+    // once per exit without a lock, so the common case (nothing asked of this vCPU) costs one read.
+    private int _attention;
+    private Thread? _thread;
+
+    public VirtualProcessorThread(VirtualMachineHost host, IVirtualProcessor processor, IoPortBus ports, int index)
+    {
+        _host = host;
+        Processor = processor;
+        _ports = ports;
+        Index = index;
+    }
+
+    public int Index { get; }
+
+    public IVirtualProcessor Processor { get; }
+
+    public Thread? Thread => _thread;
+
+    /// <summary>Guarded. Paused by <see cref="VirtualMachineHost.PauseProcessor"/>.</summary>
+    public bool ProcessorPaused { get; set; }
+
+    /// <summary>Guarded. An application processor that has not been started (it would wait for INIT-SIPI).</summary>
+    public bool WaitingForStartup { get; set; }
+
+    /// <summary>Guarded. Callers that need the vCPU parked to read its registers.</summary>
+    public int SnapshotHolds { get; set; }
+
+    /// <summary>Guarded. The thread waits in the host's gate and is not in the guest.</summary>
+    public bool Parked { get; set; }
+
+    /// <summary>Guarded. The thread has left its run loop for good.</summary>
+    public bool Exited { get; set; }
+
+    /// <summary>Makes the thread leave the guest and consult the host. Call with the host's gate held.</summary>
+    public void Signal()
+    {
+        Volatile.Write(ref _attention, 1);
+        // Sticky in every backend: a stop requested before Run returns at once, so there is no
+        // window in which the thread can miss it.
+        Processor.RequestStop();
+    }
+
+    /// <summary>Call with the host's gate held, once the host found nothing for the thread to wait for.</summary>
+    public void ClearAttention() => Volatile.Write(ref _attention, 0);
+
+    public void Start(string machineName)
+    {
+        _thread = new Thread(ThreadMain)
+        {
+            IsBackground = true,
+            Name = $"vcpu {machineName}/{Index}",
+        };
+        _thread.Start();
+    }
+
+    public IReadOnlyDictionary<string, long> GetExitCounts()
+    {
+        var counts = new Dictionary<string, long>(ReasonNames.Length);
+        for (int i = 0; i < ReasonNames.Length; i++)
+            counts[ReasonNames[i]] = Volatile.Read(ref _exits[i]);
+        return counts;
+    }
+
+    private void ThreadMain()
+    {
+        try
+        {
+            RunLoop();
+        }
+        catch (Exception ex)
+        {
+            // A backend or device bug must stop the VM visibly, not kill the process.
+            _host.EndRun($"internal error: vCPU {Index}: {ex.GetType().Name}: {ex.Message}", exitStatus: null, failed: true);
+        }
+        finally
+        {
+            _host.OnProcessorThreadExited(this);
+        }
+    }
+
+    private void RunLoop()
+    {
+        var processor = Processor;
+        var ports = _ports;
+        var exits = _exits;
+        while (true)
+        {
+            if (Volatile.Read(ref _attention) != 0 && !_host.WaitUntilRunnable(this))
+                return;
+            var exit = processor.Run();
+            int reason = (int)exit.Reason;
+            if ((uint)reason < (uint)exits.Length)
+                Volatile.Write(ref exits[reason], exits[reason] + 1);
+            var action = PlatformExitHandler.Handle(processor, ports, exit);
+            switch (action)
+            {
+                case PlatformExitAction.Continue:
+                    break;
+                case PlatformExitAction.Hypercall:
+                    // Rare until VMBus arrives, so the slow full-state round trip is acceptable.
+                    var state = processor.GetState();
+                    state.Gprs[0] = InvalidHypercallCode;
+                    processor.SetState(state);
+                    break;
+                default:
+                    // The host sets our attention flag, so the next iteration leaves the loop.
+                    _host.EndRun(action, exit);
+                    break;
+            }
+        }
+    }
+
+    private static string[] BuildReasonNames()
+    {
+        var values = Enum.GetValues<VpExitReason>();
+        var names = new string[values.Length];
+        foreach (var value in values)
+        {
+            // The snapshot indexes by the enum's value, so the values must be 0..n-1.
+            if ((int)value < 0 || (int)value >= names.Length)
+                throw new InvalidOperationException($"VpExitReason.{value} is not in 0..{names.Length - 1}");
+            names[(int)value] = KebabCase(value.ToString());
+        }
+        return names;
+    }
+
+    private static string KebabCase(string pascal)
+    {
+        var builder = new System.Text.StringBuilder(pascal.Length + 4);
+        for (int i = 0; i < pascal.Length; i++)
+        {
+            char c = pascal[i];
+            if (char.IsUpper(c))
+            {
+                if (i > 0)
+                    builder.Append('-');
+                builder.Append(char.ToLowerInvariant(c));
+            }
+            else
+            {
+                builder.Append(c);
+            }
+        }
+        return builder.ToString();
+    }
+}
