@@ -1,0 +1,315 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using Actors.Grains;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using Orleans.Runtime;
+using Orleans.Streams;
+
+namespace Actors.Client;
+
+/// <summary>
+/// The typed entry point to an Actors cluster: VMs, hosts, images and consoles over the grain interfaces.
+/// Refusals by the cluster surface as <see cref="HypervisorException"/>, client-side problems as
+/// <see cref="HypervisorClientException"/>; both carry one-line messages fit for a user.
+/// </summary>
+public sealed class HypervisorClient : IAsyncDisposable
+{
+    public const string ClusterId = "actors";
+    public const string ServiceId = "actors";
+
+    public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(15);
+
+    private static readonly TimeSpan StatePollInterval = TimeSpan.FromMilliseconds(100);
+
+    private readonly IHost? _ownedHost;
+
+    /// <summary>Wraps a client someone else owns, such as the one inside an embedded silo.</summary>
+    public HypervisorClient(IClusterClient cluster)
+        : this(cluster, ownedHost: null)
+    {
+    }
+
+    private HypervisorClient(IClusterClient cluster, IHost? ownedHost)
+    {
+        Cluster = cluster;
+        _ownedHost = ownedHost;
+    }
+
+    public IClusterClient Cluster { get; }
+
+    public static Task<HypervisorClient> ConnectAsync(string gateway, CancellationToken cancellationToken = default) =>
+        ConnectAsync(gateway, DefaultConnectTimeout, cancellationToken);
+
+    /// <summary>Connects to the cluster through one gateway ("host:port"), giving up after <paramref name="connectTimeout"/>.</summary>
+    public static async Task<HypervisorClient> ConnectAsync(
+        string gateway, TimeSpan connectTimeout, CancellationToken cancellationToken = default)
+    {
+        IPEndPoint endpoint = await ResolveGatewayAsync(gateway, cancellationToken).ConfigureAwait(false);
+
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            // No console logging, no environment or appsettings: hvctl's stdout carries guest bytes.
+            DisableDefaults = true,
+        });
+        builder.UseOrleansClient(client =>
+        {
+            client.UseStaticClustering(endpoint);
+            client.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = ClusterId;
+                o.ServiceId = ServiceId;
+            });
+            client.AddMemoryStreams(ConsoleStreams.Provider);
+        });
+        IHost host = builder.Build();
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(connectTimeout);
+        try
+        {
+            // WaitAsync as well, in case a connect attempt does not observe the token.
+            await host.StartAsync(deadline.Token).WaitAsync(deadline.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            _ = DisposeQuietlyAsync(host);
+            throw new HypervisorClientException(Unreachable(gateway), e);
+        }
+        catch
+        {
+            _ = DisposeQuietlyAsync(host);
+            throw;
+        }
+
+        return new HypervisorClient(host.Services.GetRequiredService<IClusterClient>(), host);
+    }
+
+    /// <summary>"host:port" to an endpoint; a name resolves through DNS (IPv4 preferred, as silos listen there).</summary>
+    public static async Task<IPEndPoint> ResolveGatewayAsync(string gateway, CancellationToken cancellationToken = default)
+    {
+        int colon = gateway.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(gateway.AsSpan(colon + 1), out int port) || port is < 1 or > 65535)
+            throw new HypervisorClientException($"bad gateway '{gateway}': use HOST:PORT, for example localhost:30000");
+
+        string hostName = gateway[..colon].Trim('[', ']');
+        if (IPAddress.TryParse(hostName, out IPAddress? address))
+            return new IPEndPoint(address, port);
+
+        IPAddress[] addresses;
+        try
+        {
+            addresses = await Dns.GetHostAddressesAsync(hostName, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            throw new HypervisorClientException($"cannot resolve gateway host '{hostName}': check the name in --gateway", e);
+        }
+
+        IPAddress? chosen = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault();
+        return chosen is null
+            ? throw new HypervisorClientException($"cannot resolve gateway host '{hostName}': check the name in --gateway")
+            : new IPEndPoint(chosen, port);
+    }
+
+    public static string Unreachable(string gateway) =>
+        $"cannot reach gateway {gateway}: is a silo running there? start one with: dotnet run --project src/Silo -- --host NAME --silo-port 11111 --gateway-port 30000";
+
+    /// <summary>Uploads a guest image file; see <see cref="UploadImageAsync(byte[], CancellationToken)"/>.</summary>
+    public async Task<string> UploadImageAsync(string path, CancellationToken cancellationToken = default)
+    {
+        byte[] image = await ReadImageFileAsync(path, cancellationToken).ConfigureAwait(false);
+        return await UploadImageAsync(image, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Stores an image under its content id (lower-case hex SHA-256) in chunks of
+    /// <see cref="IImageStoreGrain.ChunkSize"/>; an image the store already holds completely is not sent again.
+    /// </summary>
+    public async Task<string> UploadImageAsync(byte[] image, CancellationToken cancellationToken = default)
+    {
+        if (image.LongLength > IImageStoreGrain.MaximumImageBytes)
+            throw new HypervisorClientException(
+                $"image is {image.LongLength} bytes, more than the store's limit of {SizeParser.Format((ulong)IImageStoreGrain.MaximumImageBytes)}: use a smaller image");
+
+        string imageId = ImageId(image);
+        IImageStoreGrain store = Cluster.GetGrain<IImageStoreGrain>(imageId);
+        ImageInfo info = await store.GetInfoAsync().ConfigureAwait(false);
+        if (info.Complete && info.Length == image.LongLength)
+            return imageId;
+
+        await store.BeginAsync(image.LongLength).ConfigureAwait(false);
+        for (long offset = 0; offset < image.LongLength; offset += IImageStoreGrain.ChunkSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int length = (int)Math.Min(IImageStoreGrain.ChunkSize, image.LongLength - offset);
+            await store.WriteChunkAsync(offset, image.AsSpan((int)offset, length).ToArray()).ConfigureAwait(false);
+        }
+
+        await store.CompleteAsync().ConfigureAwait(false);
+        return imageId;
+    }
+
+    public static string ImageId(ReadOnlySpan<byte> image) => Convert.ToHexStringLower(SHA256.HashData(image));
+
+    /// <summary>Uploads the image and defines the VM (state Defined); it does not start it.</summary>
+    public async Task<VmStatus> CreateVmAsync(
+        string name,
+        string imagePath,
+        ulong memoryBytes,
+        int processorCount,
+        string? preferredHost = null,
+        CancellationToken cancellationToken = default)
+    {
+        CheckVmName(name);
+        byte[] image = await ReadImageFileAsync(imagePath, cancellationToken).ConfigureAwait(false);
+        // Validate before uploading so a bad size does not cost an upload.
+        var configuration = new VmConfiguration(
+            ImageId(image), memoryBytes, processorCount, preferredHost, Path.GetFileName(imagePath));
+        if (configuration.Validate() is { } problem)
+            throw new HypervisorClientException(problem);
+
+        await UploadImageAsync(image, cancellationToken).ConfigureAwait(false);
+        return await Partition(name).CreateAsync(configuration).ConfigureAwait(false);
+    }
+
+    public Task<VmStatus> StartVmAsync(string name) => Partition(name).StartAsync();
+
+    public Task<VmStatus> StopVmAsync(string name) => Partition(name).StopAsync();
+
+    public Task<VmStatus> PauseVmAsync(string name) => Partition(name).PauseAsync();
+
+    public Task<VmStatus> ResumeVmAsync(string name) => Partition(name).ResumeAsync();
+
+    public Task DeleteVmAsync(string name) => Partition(name).DeleteAsync();
+
+    public Task<VmStatus> GetVmAsync(string name) => Partition(name).GetStatusAsync();
+
+    public async Task<IReadOnlyList<VmStatus>> ListVmsAsync()
+    {
+        IReadOnlyList<VmStatus> vms = await Cluster.GetGrain<IVmCatalogGrain>(0).ListAsync().ConfigureAwait(false);
+        return [.. vms.OrderBy(v => v.Name, StringComparer.Ordinal)];
+    }
+
+    /// <summary>Every registered host with its inventory; a host that does not answer is listed as "unreachable".</summary>
+    public async Task<IReadOnlyList<HostInfo>> ListHostsAsync()
+    {
+        IReadOnlyList<string> hosts = await Cluster.GetGrain<IHostCatalogGrain>(0).ListAsync().ConfigureAwait(false);
+        HostInfo[] infos = await Task.WhenAll(hosts.Select(async host =>
+        {
+            try
+            {
+                return await Cluster.GetGrain<IRootPartitionGrain>(host).GetInfoAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not HypervisorException)
+            {
+                return new HostInfo(host, "unreachable", 0, 0, 0, []);
+            }
+        })).ConfigureAwait(false);
+        return [.. infos.OrderBy(h => h.Host, StringComparer.Ordinal)];
+    }
+
+    public Task SendConsoleInputAsync(string name, byte[] data) => Partition(name).SendConsoleInputAsync(data);
+
+    /// <summary>Subscribes to a VM's console now, so output produced after this returns is not missed.</summary>
+    public async Task<ConsoleSubscription> SubscribeConsoleAsync(string name, CancellationToken cancellationToken = default)
+    {
+        CheckVmName(name);
+        cancellationToken.ThrowIfCancellationRequested();
+        IAsyncStream<ConsoleOutput> stream = Cluster
+            .GetStreamProvider(ConsoleStreams.Provider)
+            .GetStream<ConsoleOutput>(StreamId.Create(ConsoleStreams.Namespace, name));
+        var subscription = new ConsoleSubscription(name);
+        await subscription.AttachAsync(stream).ConfigureAwait(false);
+        return subscription;
+    }
+
+    /// <summary>A VM's console output from the moment of the first MoveNextAsync, until the token fires.</summary>
+    public async IAsyncEnumerable<ConsoleOutput> StreamConsoleAsync(
+        string name, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await using ConsoleSubscription subscription = await SubscribeConsoleAsync(name, cancellationToken).ConfigureAwait(false);
+        await foreach (ConsoleOutput batch in subscription.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            yield return batch;
+    }
+
+    /// <summary>Polls the VM's status until <paramref name="predicate"/> holds; throws if it does not within the timeout.</summary>
+    public async Task<VmStatus> WaitForStateAsync(
+        string name, Func<VmStatus, bool> predicate, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        VmStatus status = await GetVmAsync(name).ConfigureAwait(false);
+        while (!predicate(status))
+        {
+            try
+            {
+                await Task.Delay(StatePollInterval, deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new HypervisorClientException(
+                    $"VM '{name}' is still {status.State} after {timeout.TotalSeconds:0.#} s: check it with 'hvctl vm show {name}'");
+            }
+
+            status = await GetVmAsync(name).ConfigureAwait(false);
+        }
+
+        return status;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_ownedHost is not null)
+            await DisposeQuietlyAsync(_ownedHost).ConfigureAwait(false);
+    }
+
+    private IPartitionGrain Partition(string name)
+    {
+        CheckVmName(name);
+        return Cluster.GetGrain<IPartitionGrain>(name);
+    }
+
+    private static void CheckVmName(string name)
+    {
+        if (string.IsNullOrWhiteSpace(name))
+            throw new HypervisorClientException("a VM name is empty: give a name such as 'web1'");
+    }
+
+    private static async Task<byte[]> ReadImageFileAsync(string path, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(path))
+            throw new HypervisorClientException($"image file '{path}' not found: give the path of a guest image, for example guests/build/hello.elf");
+        try
+        {
+            var length = new FileInfo(path).Length;
+            if (length > IImageStoreGrain.MaximumImageBytes)
+                throw new HypervisorClientException(
+                    $"image file '{path}' is {length} bytes, more than the store's limit of {SizeParser.Format((ulong)IImageStoreGrain.MaximumImageBytes)}");
+            return await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new HypervisorClientException($"cannot read image file '{path}': {e.Message}", e);
+        }
+    }
+
+    private static async Task DisposeQuietlyAsync(IHost host)
+    {
+        try
+        {
+            using var stopDeadline = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await host.StopAsync(stopDeadline.Token).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Stopping a client that never connected, or whose cluster is gone, fails; there is nothing left to release but the host.
+        }
+
+        host.Dispose();
+    }
+}

@@ -1,0 +1,106 @@
+using System.CommandLine;
+using Actors.Client;
+using Actors.Grains;
+
+namespace Actors.Hvctl;
+
+/// <summary>
+/// The hvctl command tree and its one error policy: every failure a user can cause ends as one line on
+/// stderr ("hvctl: ...") and exit code 2 (usage) or 1 (operation), never a stack trace.
+/// </summary>
+internal static class HvctlApp
+{
+    public static async Task<int> RunAsync(string[] args, HvctlIo io, CancellationToken cancellationToken = default)
+    {
+        var options = new CommonOptions();
+        RootCommand root = BuildRoot(options, io);
+        ParseResult parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            io.Error.WriteLine($"hvctl: {OneLine(MostSpecificError(parsed))} (see '{CommandPath(parsed)} --help')");
+            return ExitCodes.Usage;
+        }
+
+        var invocation = new InvocationConfiguration
+        {
+            Output = io.Out,
+            Error = io.Error,
+            EnableDefaultExceptionHandler = false,
+            // Program.cs owns Ctrl-C and passes it in as the cancellation token.
+            ProcessTerminationTimeout = null,
+        };
+        try
+        {
+            return await parsed.InvokeAsync(invocation, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            if (e is OperationCanceledException && cancellationToken.IsCancellationRequested)
+                return ExitCodes.Interrupted;
+            (int code, string? message) = Classify(e);
+            if (message is not null)
+                io.Error.WriteLine($"hvctl: {OneLine(message)}");
+            return code;
+        }
+    }
+
+    internal static RootCommand BuildRoot(CommonOptions options, HvctlIo io)
+    {
+        var root = new RootCommand("hvctl: manage the VMs and hosts of an Actors hypervisor cluster")
+        {
+            options.Gateway,
+            options.ConnectTimeout,
+            VmCommands.Build(options, io),
+            HostCommands.Build(options, io),
+            RunCommand.Build(options, io),
+            DemoCommand.Build(options, io),
+        };
+        return root;
+    }
+
+    /// <summary>Exit code and message for an exception that ended a command; a null message prints nothing.</summary>
+    internal static (int Code, string? Message) Classify(Exception e)
+    {
+        while (e is AggregateException { InnerExceptions.Count: 1 } aggregate)
+            e = aggregate.InnerExceptions[0];
+
+        return e switch
+        {
+            UsageException => (ExitCodes.Usage, e.Message),
+            HypervisorException or HypervisorClientException => (ExitCodes.Failure, e.Message),
+            OperationCanceledException => (ExitCodes.Interrupted, null),
+            TimeoutException => (ExitCodes.Failure, $"the cluster did not answer in time: {e.Message}"),
+            Orleans.Runtime.SiloUnavailableException or Orleans.Runtime.OrleansMessageRejectionException =>
+                (ExitCodes.Failure, $"lost the connection to the cluster: {e.Message}"),
+            _ => (ExitCodes.Failure, $"unexpected {e.GetType().Name}: {e.Message}"),
+        };
+    }
+
+    /// <summary>
+    /// "vm frobnicate" yields both "required command was not provided" and "unrecognized command 'frobnicate'";
+    /// the one that names what the user typed says more.
+    /// </summary>
+    private static string MostSpecificError(ParseResult parsed)
+    {
+        IEnumerable<string> messages = parsed.Errors.Select(e => e.Message);
+        return messages.FirstOrDefault(m => parsed.UnmatchedTokens.Any(t => m.Contains(t, StringComparison.Ordinal)))
+            ?? messages.First();
+    }
+
+    private static string CommandPath(ParseResult parsed)
+    {
+        var names = new List<string>();
+        for (System.CommandLine.Parsing.SymbolResult? r = parsed.CommandResult; r is not null; r = r.Parent)
+        {
+            if (r is System.CommandLine.Parsing.CommandResult command && command.Parent is not null)
+                names.Add(command.Command.Name);
+        }
+
+        names.Add("hvctl");
+        names.Reverse();
+        return string.Join(' ', names);
+    }
+
+    internal static string OneLine(string message) =>
+        string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+}

@@ -1,0 +1,80 @@
+using System.CommandLine;
+using Actors.Client;
+using Actors.Grains;
+
+namespace Actors.Hvctl;
+
+/// <summary><c>hvctl run IMAGE</c>: boot one guest like <c>qemu-system-x86_64 -kernel</c> would, through the grains.</summary>
+internal static class RunCommand
+{
+    public const string EmbeddedHostName = "local";
+
+    public static Command Build(CommonOptions options, HvctlIo io)
+    {
+        var image = new Argument<string>("IMAGE") { Description = "guest image file (ELF, Multiboot)" };
+        var memory = new Option<string>("--memory") { Description = "guest RAM, e.g. 64M or 1G", DefaultValueFactory = _ => "64M", HelpName = "size" };
+        var vcpus = new Option<int>("--vcpus") { Description = "virtual processors", DefaultValueFactory = _ => 1, HelpName = "count" };
+        var backend = new Option<string>("--backend")
+        {
+            Description = "CPU backend of the embedded silo",
+            DefaultValueFactory = _ => "auto",
+        };
+        backend.AcceptOnlyFromAmong("auto", "emulator");
+
+        var command = new Command(
+            "run",
+            "boot a guest image, stream its console to stdout and exit with its isa-debug-exit status; "
+            + "without --gateway it starts a one-silo cluster in this process")
+        {
+            image, memory, vcpus, backend,
+        };
+        command.SetAction(async (parsed, ct) =>
+        {
+            string imagePath = CommonOptions.CheckImageFile(parsed.GetRequiredValue(image));
+            ulong memoryBytes = CommonOptions.ParseMemory(parsed.GetRequiredValue(memory));
+            int processors = parsed.GetValue(vcpus);
+            CommonOptions.CheckShape(memoryBytes, processors);
+            string? gateway = options.ExplicitGateway(parsed);
+            if (gateway is not null && parsed.GetResult(backend) is { Implicit: false })
+                throw new UsageException("--backend applies to the embedded cluster only: drop --backend, or drop --gateway");
+
+            string vmName = GuestRun.UniqueVmName(imagePath);
+            if (gateway is null)
+            {
+                await using EmbeddedCluster cluster = await EmbeddedCluster
+                    .StartAsync([EmbeddedHostName], parsed.GetRequiredValue(backend), ct).ConfigureAwait(false);
+                VmStatus final = await GuestRun.BootAndStreamAsync(
+                    cluster.Client, vmName, imagePath, memoryBytes, processors, null, io.StandardOutput, ct).ConfigureAwait(false);
+                return GuestRun.ExitCodeFor(final, io.Error);
+            }
+
+            await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
+            try
+            {
+                VmStatus final = await GuestRun.BootAndStreamAsync(
+                    client, vmName, imagePath, memoryBytes, processors, null, io.StandardOutput, ct).ConfigureAwait(false);
+                return GuestRun.ExitCodeFor(final, io.Error);
+            }
+            finally
+            {
+                await DeleteQuietlyAsync(client, vmName).ConfigureAwait(false);
+            }
+        });
+        return command;
+    }
+
+    // A shared cluster should not collect one stopped VM per 'hvctl run'.
+    private static async Task DeleteQuietlyAsync(HypervisorClient client, string vmName)
+    {
+        try
+        {
+            VmStatus status = await client.GetVmAsync(vmName).ConfigureAwait(false);
+            if (VmLifecycle.CanDelete(status.State))
+                await client.DeleteVmAsync(vmName).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Never created, or the cluster is gone: nothing to clean up that we can reach.
+        }
+    }
+}

@@ -1,0 +1,188 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using Actors.Client;
+using Actors.Grains;
+
+namespace Actors.Hvctl;
+
+/// <summary><c>hvctl vm ...</c>: define, drive, inspect and attach to VMs.</summary>
+internal static class VmCommands
+{
+    public static Command Build(CommonOptions options, HvctlIo io)
+    {
+        var vm = new Command("vm", "create, start, stop, list and attach to VMs");
+        vm.Add(Create(options, io));
+        vm.Add(Transition("start", "boot a VM on its preferred host or the one with most free memory", options, io, (c, n) => c.StartVmAsync(n)));
+        vm.Add(Transition("stop", "stop a running or paused VM", options, io, (c, n) => c.StopVmAsync(n)));
+        vm.Add(Transition("pause", "pause a running VM's vCPUs", options, io, (c, n) => c.PauseVmAsync(n)));
+        vm.Add(Transition("resume", "resume a paused VM", options, io, (c, n) => c.ResumeVmAsync(n)));
+        vm.Add(Delete(options, io));
+        vm.Add(List(options, io));
+        vm.Add(Show(options, io));
+        vm.Add(Console(options, io));
+        return vm;
+    }
+
+    private static Argument<string> NameArgument() => new("NAME") { Description = "the VM's name" };
+
+    private static Command Create(CommonOptions options, HvctlIo io)
+    {
+        Argument<string> name = NameArgument();
+        var image = new Option<string>("--image") { Description = "guest image file (ELF, Multiboot)", Required = true, HelpName = "path" };
+        var memory = new Option<string>("--memory") { Description = "guest RAM, e.g. 64M or 1G", DefaultValueFactory = _ => "64M", HelpName = "size" };
+        var vcpus = new Option<int>("--vcpus") { Description = "virtual processors", DefaultValueFactory = _ => 1, HelpName = "count" };
+        var host = new Option<string?>("--host") { Description = "preferred host", HelpName = "host" };
+        var command = new Command("create", "define a VM from a guest image (it stays off until 'vm start')") { name, image, memory, vcpus, host };
+        command.SetAction(async (parsed, ct) =>
+        {
+            string vmName = parsed.GetRequiredValue(name);
+            string imagePath = CommonOptions.CheckImageFile(parsed.GetRequiredValue(image));
+            ulong memoryBytes = CommonOptions.ParseMemory(parsed.GetRequiredValue(memory));
+            int processors = parsed.GetValue(vcpus);
+            CommonOptions.CheckShape(memoryBytes, processors);
+            await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
+            VmStatus status = await client.CreateVmAsync(vmName, imagePath, memoryBytes, processors, parsed.GetValue(host), ct).ConfigureAwait(false);
+            await io.Out.WriteLineAsync($"{status.Name}: {status.State}").ConfigureAwait(false);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Transition(
+        string verb, string description, CommonOptions options, HvctlIo io, Func<HypervisorClient, string, Task<VmStatus>> operation)
+    {
+        Argument<string> name = NameArgument();
+        var command = new Command(verb, description) { name };
+        command.SetAction(async (parsed, ct) =>
+        {
+            await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
+            VmStatus status = await operation(client, parsed.GetRequiredValue(name)).ConfigureAwait(false);
+            string where = status.Host is null ? string.Empty : $" on {status.Host}";
+            await io.Out.WriteLineAsync($"{status.Name}: {status.State}{where}").ConfigureAwait(false);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Delete(CommonOptions options, HvctlIo io)
+    {
+        Argument<string> name = NameArgument();
+        var command = new Command("delete", "remove a VM that is not running") { name };
+        command.SetAction(async (parsed, ct) =>
+        {
+            string vmName = parsed.GetRequiredValue(name);
+            await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
+            await client.DeleteVmAsync(vmName).ConfigureAwait(false);
+            await io.Out.WriteLineAsync($"{vmName}: deleted").ConfigureAwait(false);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command List(CommonOptions options, HvctlIo io)
+    {
+        var command = new Command("list", "list all VMs: NAME STATE HOST MEMORY VCPUS");
+        command.SetAction(async (parsed, ct) =>
+        {
+            await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
+            await io.Out.WriteAsync(ClusterTables.FormatVms(await client.ListVmsAsync().ConfigureAwait(false))).ConfigureAwait(false);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Show(CommonOptions options, HvctlIo io)
+    {
+        Argument<string> name = NameArgument();
+        var command = new Command("show", "a VM's configuration, state, placement and counters") { name };
+        command.SetAction(async (parsed, ct) =>
+        {
+            await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
+            VmStatus status = await client.GetVmAsync(parsed.GetRequiredValue(name)).ConfigureAwait(false);
+            await io.Out.WriteAsync(FormatDetails(status)).ConfigureAwait(false);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    internal static string FormatDetails(VmStatus status)
+    {
+        VmConfiguration config = status.Configuration;
+        var rows = new List<(string, string)>
+        {
+            ("name", status.Name),
+            ("state", status.State.ToString()),
+            ("host", status.Host ?? "-"),
+            ("preferred host", config.PreferredHost ?? "-"),
+            ("image", config.ImageName ?? "-"),
+            ("image id", config.ImageId),
+            ("memory", SizeParser.Format(config.MemoryBytes)),
+            ("vcpus", config.ProcessorCount.ToString(CultureInfo.InvariantCulture)),
+            ("started", status.StartedAt?.ToString("u", CultureInfo.InvariantCulture) ?? "-"),
+            ("instructions", status.InstructionsRetired.ToString(CultureInfo.InvariantCulture)),
+            ("console bytes", status.ConsoleBytes.ToString(CultureInfo.InvariantCulture)),
+            ("exit status", status.ExitStatus?.ToString(CultureInfo.InvariantCulture) ?? "-"),
+        };
+        if (status.FailureReason is not null)
+            rows.Add(("failure", HvctlApp.OneLine(status.FailureReason)));
+
+        int width = rows.Max(r => r.Item1.Length) + 1;
+        var text = new StringBuilder();
+        foreach ((string key, string value) in rows)
+            text.Append((key + ":").PadRight(width + 1)).Append(value).Append('\n');
+        return text.ToString();
+    }
+
+    private static Command Console(CommonOptions options, HvctlIo io)
+    {
+        Argument<string> name = NameArgument();
+        var command = new Command("console", "attach to a VM's serial console until Ctrl-C, end of input, or the VM stops") { name };
+        command.SetAction(async (parsed, ct) =>
+        {
+            string vmName = parsed.GetRequiredValue(name);
+            await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
+            VmStatus status = await client.GetVmAsync(vmName).ConfigureAwait(false);
+            ConsoleSubscription subscription = await client.SubscribeConsoleAsync(vmName, ct).ConfigureAwait(false);
+            if (ConsoleSession.IsStopped(status))
+            {
+                await subscription.DisposeAsync().ConfigureAwait(false);
+                throw new HypervisorClientException($"VM '{vmName}' is {status.State}: start it with 'hvctl vm start {vmName}'");
+            }
+
+            using var inputDone = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            Task input = ForwardInputAsync(client, vmName, io.StandardInput, inputDone.Token);
+            try
+            {
+                // Ctrl-C ends the session normally: the user detaches, the VM keeps running.
+                Task stop = Task.WhenAny(input, Task.Delay(System.Threading.Timeout.Infinite, ct));
+                await ConsoleSession.PumpAsync(client, subscription, io.StandardOutput, stop, CancellationToken.None).ConfigureAwait(false);
+            }
+            finally
+            {
+                await inputDone.CancelAsync().ConfigureAwait(false);
+            }
+
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    /// <summary>Sends whatever arrives on stdin to the guest's UART; completes at end of input.</summary>
+    private static async Task ForwardInputAsync(HypervisorClient client, string vmName, Stream input, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[4096];
+        try
+        {
+            while (true)
+            {
+                int read = await input.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                if (read == 0) return;
+                await client.SendConsoleInputAsync(vmName, buffer[..read]).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}

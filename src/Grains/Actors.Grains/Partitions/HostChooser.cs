@@ -1,0 +1,26 @@
+namespace Actors.Grains.Partitions;
+
+/// <summary>Picks the host for a VM: its preferred host if it names one, else the host with the most free memory.</summary>
+public static class HostChooser
+{
+    public static string Choose(string vm, VmConfiguration configuration, IReadOnlyCollection<HostInfo> hosts)
+    {
+        if (configuration.PreferredHost is { } preferred)
+        {
+            HostInfo host = hosts.FirstOrDefault(h => h.Host == preferred)
+                ?? throw new HypervisorException($"unknown host '{preferred}'");
+            if (host.MemoryFreeBytes < configuration.MemoryBytes)
+                throw new HypervisorException(
+                    $"host '{preferred}' has {host.MemoryFreeBytes >> 20} MiB free; VM '{vm}' needs {configuration.MemoryBytes >> 20} MiB");
+            return host.Host;
+        }
+
+        if (hosts.Count == 0)
+            throw new HypervisorException("no hosts have joined the cluster");
+        HostInfo roomiest = hosts.OrderByDescending(h => h.MemoryFreeBytes).ThenBy(h => h.Host, StringComparer.Ordinal).First();
+        if (roomiest.MemoryFreeBytes < configuration.MemoryBytes)
+            throw new HypervisorException(
+                $"no host has {configuration.MemoryBytes >> 20} MiB free for VM '{vm}' (most is {roomiest.MemoryFreeBytes >> 20} MiB on '{roomiest.Host}')");
+        return roomiest.Host;
+    }
+}

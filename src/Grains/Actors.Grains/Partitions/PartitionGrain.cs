@@ -1,0 +1,197 @@
+using Actors.Grains.Placement;
+using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
+using Orleans.Runtime.Placement;
+
+namespace Actors.Grains.Partitions;
+
+/// <summary>
+/// A VM: its configuration, lifecycle and placement. The machine itself runs in the chosen host's
+/// hardware backend grain; this grain decides and remembers, the backend executes.
+/// </summary>
+public sealed class PartitionGrain(
+    [PersistentState("partition", PartitionGrain.StorageName)] IPersistentState<PartitionRecord> record,
+    IClusterMembershipService membership,
+    ILogger<PartitionGrain> logger) : Grain, IPartitionGrain
+{
+    public const string StorageName = "vmstate";
+
+    private string Name => this.GetPrimaryKeyString();
+
+    private PartitionRecord State => record.State;
+
+    public async Task<VmStatus> CreateAsync(VmConfiguration configuration)
+    {
+        if (configuration.Validate() is { } problem)
+            throw new HypervisorException($"VM '{Name}': {problem}");
+        if (Exists)
+            LifecycleRules.EnsureCanCreate(Name, State.State);
+        record.State = new PartitionRecord { Configuration = configuration, State = VmState.Defined };
+        return await SaveAsync();
+    }
+
+    public async Task<VmStatus> StartAsync()
+    {
+        LifecycleRules.EnsureCanStart(Name, Existing().State);
+        VmConfiguration configuration = State.Configuration!;
+        string host = HostChooser.Choose(Name, configuration, await LiveHostsAsync());
+
+        State.State = VmState.Starting;
+        State.Host = host;
+        State.FailureReason = null;
+        State.ExitStatus = null;
+        State.InstructionsRetired = 0;
+        State.ConsoleBytes = 0;
+        await SaveAsync();
+        try
+        {
+            await Backend(host).StartPartitionAsync(Name, configuration);
+        }
+        catch (Exception e)
+        {
+            State.State = VmState.Failed;
+            State.FailureReason = e.Message;
+            await SaveAsync();
+            throw e as HypervisorException ?? new HypervisorException($"VM '{Name}' could not start on host '{host}': {e.Message}", e);
+        }
+
+        State.State = VmState.Running;
+        State.StartedAt = DateTimeOffset.UtcNow;
+        VmStatus status = await SaveAsync();
+        await PlaceProcessorsAsync(host, configuration.ProcessorCount);
+        return status;
+    }
+
+    public async Task<VmStatus> StopAsync()
+    {
+        LifecycleRules.EnsureCanStop(Name, Existing().State);
+        if (State.Host is { } host)
+        {
+            await CaptureCountersAsync(host);
+            await Backend(host).StopPartitionAsync(Name);
+        }
+
+        State.State = VmState.Off;
+        State.ExitStatus = null;
+        return await SaveAsync();
+    }
+
+    public async Task<VmStatus> PauseAsync()
+    {
+        LifecycleRules.EnsureCanPause(Name, Existing().State);
+        await Backend(State.Host!).PausePartitionAsync(Name);
+        State.State = VmState.Paused;
+        return await SaveAsync();
+    }
+
+    public async Task<VmStatus> ResumeAsync()
+    {
+        LifecycleRules.EnsureCanResume(Name, Existing().State);
+        await Backend(State.Host!).ResumePartitionAsync(Name);
+        State.State = VmState.Running;
+        return await SaveAsync();
+    }
+
+    public async Task DeleteAsync()
+    {
+        LifecycleRules.EnsureCanDelete(Name, Existing().State);
+        await record.ClearStateAsync();
+        record.State = new PartitionRecord();
+        await GrainFactory.GetGrain<IVmCatalogGrain>(0).RemoveAsync(Name);
+        this.DeactivateOnIdle();
+    }
+
+    public async Task<VmStatus> GetStatusAsync()
+    {
+        Existing();
+        if (State.State is VmState.Running or VmState.Paused && State.Host is { } host)
+            await CaptureCountersAsync(host);
+        return State.ToStatus(Name);
+    }
+
+    public Task SendConsoleInputAsync(byte[] data)
+    {
+        LifecycleRules.EnsureHasConsole(Name, Existing().State);
+        return Backend(State.Host!).SendConsoleInputAsync(Name, data);
+    }
+
+    public async Task ReportExitAsync(VmExited exit)
+    {
+        if (!Exists || !LifecycleRules.AcceptsExitReport(State.State))
+            return;
+        logger.LogInformation("VM {Vm} ended on {Host}: {Reason}, exit status {Status}", Name, State.Host, exit.Reason, exit.ExitStatus);
+        State.State = exit.Failed ? VmState.Failed : VmState.Off;
+        State.FailureReason = exit.Failed ? exit.Reason : null;
+        State.ExitStatus = exit.ExitStatus;
+        State.InstructionsRetired = exit.InstructionsRetired;
+        await SaveAsync();
+    }
+
+    private bool Exists => record.State.Configuration is not null;
+
+    private PartitionRecord Existing() => Exists ? State : throw new HypervisorException(LifecycleRules.UnknownVm(Name));
+
+    private IHwBackendGrain Backend(string host) => GrainFactory.GetGrain<IHwBackendGrain>(host);
+
+    /// <summary>Writes the record and tells the catalog, so every change is visible in one place.</summary>
+    private async Task<VmStatus> SaveAsync()
+    {
+        await record.WriteStateAsync();
+        VmStatus status = State.ToStatus(Name);
+        await GrainFactory.GetGrain<IVmCatalogGrain>(0).UpsertAsync(status);
+        return status;
+    }
+
+    private async Task<IReadOnlyCollection<HostInfo>> LiveHostsAsync()
+    {
+        IReadOnlyList<string> hosts = await GrainFactory.GetGrain<IHostCatalogGrain>(0).ListAsync();
+        var infos = new List<HostInfo>();
+        foreach (string host in hosts)
+        {
+            try
+            {
+                infos.Add(await GrainFactory.GetGrain<IRootPartitionGrain>(host).GetInfoAsync());
+            }
+            catch (Exception e)
+            {
+                // A host that just left still sits in the catalog for a moment; it simply is not a candidate.
+                logger.LogWarning(e, "Host {Host} did not report its inventory", host);
+            }
+        }
+
+        return infos;
+    }
+
+    private async Task CaptureCountersAsync(string host)
+    {
+        try
+        {
+            (State.InstructionsRetired, State.ConsoleBytes) = await Backend(host).GetPartitionCountersAsync(Name);
+        }
+        catch (HypervisorException)
+        {
+            // The run ended and its exit report is on its way; keep the last counters we saw.
+        }
+    }
+
+    /// <summary>Activates the processors on their hardware's silo; the hint only matters when an activation is placed.</summary>
+    private async Task PlaceProcessorsAsync(string host, int processorCount)
+    {
+        if (HostSilos.Find(membership.CurrentSnapshot, host) is not { } silo)
+            return;
+        RequestContext.Set(IPlacementDirector.PlacementHintKey, silo);
+        try
+        {
+            for (int i = 0; i < processorCount; i++)
+                await GrainFactory.GetGrain<IVirtualProcessorGrain>(VirtualProcessorKey.Format(Name, i)).GetStatusAsync(includeRegisters: false);
+        }
+        catch (HypervisorException)
+        {
+            // The guest already ended; the processors were placed all the same.
+        }
+        finally
+        {
+            RequestContext.Remove(IPlacementDirector.PlacementHintKey);
+        }
+    }
+}

@@ -1,0 +1,19 @@
+namespace Actors.Grains.Partitions;
+
+/// <summary>What a partition persists: its configuration and where it is in its lifecycle. Null configuration = no such VM.</summary>
+[GenerateSerializer]
+[Alias("Actors.PartitionRecord")]
+public sealed class PartitionRecord
+{
+    [Id(0)] public VmConfiguration? Configuration { get; set; }
+    [Id(1)] public VmState State { get; set; }
+    [Id(2)] public string? Host { get; set; }
+    [Id(3)] public string? FailureReason { get; set; }
+    [Id(4)] public int? ExitStatus { get; set; }
+    [Id(5)] public ulong InstructionsRetired { get; set; }
+    [Id(6)] public long ConsoleBytes { get; set; }
+    [Id(7)] public DateTimeOffset? StartedAt { get; set; }
+
+    public VmStatus ToStatus(string name) =>
+        new(name, State, Configuration!, Host, FailureReason, ExitStatus, InstructionsRetired, ConsoleBytes, StartedAt);
+}

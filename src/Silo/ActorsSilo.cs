@@ -1,0 +1,81 @@
+using Actors.Grains;
+using Actors.Grains.Hardware;
+using Actors.Grains.Partitions;
+using Actors.Grains.Placement;
+using Actors.Grains.Telemetry;
+using Actors.HwBackend;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using Orleans.Runtime;
+
+namespace Actors.Silo;
+
+/// <summary>
+/// The whole silo configuration in one place, shared by the silo executable, embedded silos (hvctl) and
+/// test clusters, so all three run the same grains, placement, storage and streams.
+/// </summary>
+public static class ActorsSilo
+{
+    public const string ClusterId = "actors";
+    public const string ServiceId = "actors";
+    public const string PubSubStorage = "PubSubStore";
+
+    /// <summary>Everything but clustering, which differs between real silos and test clusters.</summary>
+    public static void Configure(ISiloBuilder silo, SiloSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        ArgumentNullException.ThrowIfNull(settings);
+        Validate(settings);
+        IHypervisorBackend backend = BackendSelection.Create(settings.Backend);
+
+        // Host-pinned grains find their silo by this name.
+        silo.Configure<SiloOptions>(o => o.SiloName = settings.HostName);
+        silo.AddActivityPropagation();
+        silo.AddMemoryGrainStorage(PubSubStorage);
+        silo.AddMemoryGrainStorage(PartitionGrain.StorageName);
+        silo.AddMemoryStreams(ConsoleStreams.Provider);
+
+        IServiceCollection services = silo.Services;
+        services.AddMetrics();
+        services.AddSingleton(backend);
+        services.AddOptions<HostMemoryOptions>();
+        services.AddSingleton<HypervisorMetrics>();
+        services.AddPlacementDirector<HostPinnedPlacement, HostPinnedPlacementDirector>();
+        services.AddPlacementDirector<HardwareColocatedPlacement, HardwareColocatedPlacementDirector>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, HostRegistration>();
+    }
+
+    /// <summary>A silo host on localhost clustering, ready to start; throws <see cref="SiloConfigurationException"/> for bad settings.</summary>
+    public static IHost Build(SiloSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        Validate(settings);
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder();
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, settings.Join, ServiceId, ClusterId);
+            Configure(silo, settings);
+        });
+        SiloTelemetry.Add(builder.Services, settings.HostName, Environment.GetEnvironmentVariable);
+        return builder.Build();
+    }
+
+    private static void Validate(SiloSettings settings)
+    {
+        if (string.IsNullOrWhiteSpace(settings.HostName) || settings.HostName.Any(char.IsWhiteSpace))
+            throw new SiloConfigurationException($"host name '{settings.HostName}' must be non-empty and without spaces");
+        ValidatePort("silo port", settings.SiloPort);
+        ValidatePort("gateway port", settings.GatewayPort);
+        if (settings.SiloPort == settings.GatewayPort)
+            throw new SiloConfigurationException($"silo port and gateway port are both {settings.SiloPort}; give them different ports");
+        if (!BackendSelection.Names.Contains(settings.Backend))
+            throw new SiloConfigurationException($"unknown backend '{settings.Backend}'; use one of: {string.Join(", ", BackendSelection.Names)}");
+    }
+
+    private static void ValidatePort(string what, int port)
+    {
+        if (port is < 1 or > 65535)
+            throw new SiloConfigurationException($"{what} {port} is not a TCP port (1-65535)");
+    }
+}

@@ -1,0 +1,38 @@
+using Actors.Grains.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Actors.Silo;
+
+/// <summary>
+/// Traces and metrics of Orleans and of our own code. Exporters are opt-in (ACTORS_OTEL_CONSOLE=1,
+/// OTEL_EXPORTER_OTLP_ENDPOINT), so a plain run costs only the instrumentation itself.
+/// </summary>
+internal static class SiloTelemetry
+{
+    public static void Add(IServiceCollection services, string hostName, Func<string, string?> environment)
+    {
+        bool console = environment("ACTORS_OTEL_CONSOLE") == "1";
+        bool otlp = !string.IsNullOrWhiteSpace(environment("OTEL_EXPORTER_OTLP_ENDPOINT"));
+        services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("actors-silo", serviceInstanceId: hostName))
+            .WithTracing(tracing =>
+            {
+                tracing.AddSource("Microsoft.Orleans.*", "Actors.*");
+                if (console)
+                    tracing.AddConsoleExporter();
+                if (otlp)
+                    tracing.AddOtlpExporter();
+            })
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter("Microsoft.Orleans", HypervisorMetrics.MeterName);
+                if (console)
+                    metrics.AddConsoleExporter();
+                if (otlp)
+                    metrics.AddOtlpExporter();
+            });
+    }
+}

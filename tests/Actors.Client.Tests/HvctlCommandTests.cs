@@ -1,0 +1,193 @@
+using System.Net;
+using System.Net.Sockets;
+using Actors.Hvctl;
+
+namespace Actors.Client.Tests;
+
+/// <summary>hvctl's argument checks and error lines, run in-process and without any cluster.</summary>
+public sealed class HvctlCommandTests
+{
+    [Fact]
+    public async Task Create_with_a_missing_image_is_a_usage_error_on_one_line()
+    {
+        Result r = await RunAsync("vm", "create", "x", "--image", "missing.elf");
+
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal("hvctl: image file 'missing.elf' not found: give the path of a guest image, for example guests/build/hello.elf", r.SingleErrorLine());
+        Assert.Empty(r.Out);
+    }
+
+    [Fact]
+    public async Task Create_with_a_bad_size_names_the_size_and_the_fix()
+    {
+        using var image = new TempImage();
+        Result r = await RunAsync("vm", "create", "x", "--image", image.Path, "--memory", "12Q");
+
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal("hvctl: bad size '12Q': use a number with K, M or G (for example 64M)", r.SingleErrorLine());
+    }
+
+    [Theory]
+    [InlineData("--vcpus", "0", "vCPU count must be between 1 and 64, got 0")]
+    [InlineData("--memory", "100K", "memory must be between 1M and 64G, got 102400 bytes")]
+    [InlineData("--memory", "1025K", "memory must be a multiple of 4K")]
+    public async Task Create_checks_the_vm_shape_before_connecting(string option, string value, string message)
+    {
+        using var image = new TempImage();
+        Result r = await RunAsync("vm", "create", "x", "--image", image.Path, option, value, "--gateway", "127.0.0.1:1");
+
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal($"hvctl: {message}", r.SingleErrorLine());
+    }
+
+    [Fact]
+    public async Task Create_without_image_is_a_usage_error()
+    {
+        Result r = await RunAsync("vm", "create", "x");
+
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith("hvctl: ", r.SingleErrorLine());
+        Assert.Contains("--image", r.Error);
+    }
+
+    [Fact]
+    public async Task An_unknown_command_is_a_usage_error_naming_it()
+    {
+        Result r = await RunAsync("vm", "frobnicate", "x");
+
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("frobnicate", r.SingleErrorLine());
+    }
+
+    [Fact]
+    public async Task Run_refuses_backend_together_with_gateway()
+    {
+        using var image = new TempImage();
+        Result r = await RunAsync("run", image.Path, "--backend", "emulator", "--gateway", "127.0.0.1:1");
+
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal("hvctl: --backend applies to the embedded cluster only: drop --backend, or drop --gateway", r.SingleErrorLine());
+    }
+
+    [Fact]
+    public async Task Run_refuses_an_unknown_backend()
+    {
+        using var image = new TempImage();
+        Result r = await RunAsync("run", image.Path, "--backend", "quantum");
+
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("quantum", r.SingleErrorLine());
+    }
+
+    [Fact]
+    public async Task Run_with_a_missing_image_is_a_usage_error()
+    {
+        Result r = await RunAsync("run", "no/such/guest.elf");
+
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal("hvctl: image file 'no/such/guest.elf' not found: give the path of a guest image, for example guests/build/hello.elf", r.SingleErrorLine());
+    }
+
+    [Fact]
+    public async Task Demo_refuses_a_gateway_because_it_brings_its_own_cluster()
+    {
+        Result r = await RunAsync("demo", "--gateway", "127.0.0.1:1");
+
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal("hvctl: demo starts its own cluster: drop --gateway", r.SingleErrorLine());
+    }
+
+    [Theory]
+    [InlineData("nonsense")]
+    [InlineData("host:notaport")]
+    [InlineData("host:70000")]
+    public async Task A_malformed_gateway_is_refused_with_the_expected_form(string gateway)
+    {
+        Result r = await RunAsync("vm", "list", "--gateway", gateway);
+
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal($"hvctl: bad gateway '{gateway}': use HOST:PORT, for example localhost:30000", r.SingleErrorLine());
+    }
+
+    [Fact]
+    public async Task An_unreachable_gateway_fails_within_the_timeout_with_one_line()
+    {
+        int port = UnusedPort();
+        Result r = await RunAsync("vm", "list", "--gateway", $"127.0.0.1:{port}", "--connect-timeout", "2");
+
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(
+            $"hvctl: cannot reach gateway 127.0.0.1:{port}: is a silo running there? start one with: dotnet run --project src/Silo -- --host NAME --silo-port 11111 --gateway-port 30000",
+            r.SingleErrorLine());
+    }
+
+    [Fact]
+    public async Task A_bad_connect_timeout_is_a_usage_error()
+    {
+        Result r = await RunAsync("host", "list", "--connect-timeout", "-3");
+
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith("hvctl: bad --connect-timeout '-3'", r.SingleErrorLine());
+    }
+
+    [Fact]
+    public async Task Help_lists_the_commands_and_succeeds()
+    {
+        Result r = await RunAsync("--help");
+
+        Assert.Equal(0, r.ExitCode);
+        foreach (string command in new[] { "vm", "host", "run", "demo" })
+            Assert.Contains(command, r.Out);
+    }
+
+    [Fact]
+    public void Exceptions_map_to_exit_codes_and_single_lines()
+    {
+        Assert.Equal((2, "x"), HvctlApp.Classify(new UsageException("x")));
+        Assert.Equal((1, "no VM named 'a'"), HvctlApp.Classify(new Actors.Grains.HypervisorException("no VM named 'a'")));
+        Assert.Equal((1, "y"), HvctlApp.Classify(new AggregateException(new HypervisorClientException("y"))));
+        Assert.Equal(130, HvctlApp.Classify(new OperationCanceledException()).Code);
+        Assert.Equal("a b", HvctlApp.OneLine("a\r\n  b\n"));
+    }
+
+    private static int UnusedPort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    private static async Task<Result> RunAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var io = new HvctlIo(new MemoryStream(), new MemoryStream(), output, error);
+        int code = await HvctlApp.RunAsync(args, io);
+        return new Result(code, output.ToString(), error.ToString());
+    }
+
+    private sealed record Result(int ExitCode, string Out, string Error)
+    {
+        public string SingleErrorLine()
+        {
+            string[] lines = Error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            Assert.Single(lines);
+            return lines[0];
+        }
+    }
+
+    private sealed class TempImage : IDisposable
+    {
+        public TempImage()
+        {
+            Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"hvctl-test-{Guid.NewGuid():N}.elf");
+            File.WriteAllBytes(Path, [0x7f, (byte)'E', (byte)'L', (byte)'F']);
+        }
+
+        public string Path { get; }
+
+        public void Dispose() => File.Delete(Path);
+    }
+}

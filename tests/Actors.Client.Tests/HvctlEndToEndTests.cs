@@ -1,0 +1,167 @@
+using System.Diagnostics;
+
+namespace Actors.Client.Tests;
+
+/// <summary>The real hvctl as a user runs it: a child process that embeds its own silos.</summary>
+public sealed class HvctlEndToEndTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(3);
+
+    [Fact]
+    public async Task Run_prints_the_guest_console_and_exits_with_its_qemu_status()
+    {
+        ProcessResult r = await HvctlAsync("run", Guest("hello.elf"));
+
+        Assert.Contains("Hello from an Actors guest!", r.Out);
+        // The guest writes 0 to isa-debug-exit; QEMU reports (0 << 1) | 1.
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(string.Empty, r.Error.Trim());
+    }
+
+    [Fact]
+    public async Task Demo_boots_the_self_test_on_the_second_host_and_passes()
+    {
+        ProcessResult r = await HvctlAsync("demo");
+
+        Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}; stderr: {r.Error}");
+        Assert.Contains("selftest: 26 passed, 0 failed", r.Out);
+        Assert.Contains("NAME      STATE  HOST    MEMORY  VCPUS", r.Out);
+        Assert.Contains("selftest  Off    host-b  64M     1", r.Out);
+        Assert.Contains("host-a", r.Out);
+    }
+
+    [Fact]
+    public async Task Commands_drive_a_separate_silo_process_through_its_gateway()
+    {
+        int[] ports = Actors.Hvctl.EmbeddedCluster.FreeLoopbackPorts(2);
+        string gateway = $"127.0.0.1:{ports[1]}";
+        using Process silo = StartSilo("e2e-host", ports[0], ports[1]);
+        try
+        {
+            await WaitForGatewayAsync(gateway);
+
+            ProcessResult hosts = await HvctlAsync("host", "list", "--gateway", gateway);
+            Assert.Equal(0, hosts.ExitCode);
+            Assert.Contains("e2e-host", hosts.Out);
+
+            ProcessResult create = await HvctlAsync("vm", "create", "e2e", "--image", Guest("hello.elf"), "--memory", "32M", "--gateway", gateway);
+            Assert.Equal((0, "e2e: Defined"), (create.ExitCode, create.Out.Trim()));
+
+            ProcessResult list = await HvctlAsync("vm", "list", "--gateway", gateway);
+            Assert.Contains("e2e   Defined  -     32M     1", list.Out);
+
+            ProcessResult delete = await HvctlAsync("vm", "delete", "e2e", "--gateway", gateway);
+            Assert.Equal(0, delete.ExitCode);
+
+            ProcessResult unknown = await HvctlAsync("vm", "start", "e2e", "--gateway", gateway);
+            Assert.Equal(1, unknown.ExitCode);
+            Assert.Single(unknown.Error.Trim().Split('\n'));
+            Assert.StartsWith("hvctl: ", unknown.Error);
+            Assert.Contains("e2e", unknown.Error);
+
+            ProcessResult run = await HvctlAsync("run", Guest("hello.elf"), "--gateway", gateway);
+            Assert.Contains("Hello from an Actors guest!", run.Out);
+            Assert.Equal(1, run.ExitCode);
+        }
+        finally
+        {
+            silo.Kill(entireProcessTree: true);
+            await silo.WaitForExitAsync();
+        }
+    }
+
+    private static Process StartSilo(string host, int siloPort, int gatewayPort)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = RepoRoot(),
+        };
+        foreach (string arg in new[]
+        {
+            Path.Combine(AppContext.BaseDirectory, "Actors.Silo.dll"), "--host", host,
+            "--silo-port", siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--gateway-port", gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        Process process = Process.Start(start) ?? throw new InvalidOperationException("the silo did not start");
+        // Drain its output so a full pipe never blocks the silo.
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    // The silo takes a few seconds to open its gateway; hvctl's own connect timeout bounds each attempt.
+    private static async Task WaitForGatewayAsync(string gateway)
+    {
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        while (true)
+        {
+            ProcessResult probe = await HvctlAsync("host", "list", "--gateway", gateway, "--connect-timeout", "5");
+            if (probe.ExitCode == 0 && probe.Out.Contains("e2e-host", StringComparison.Ordinal))
+                return;
+            Assert.False(limit.IsCancellationRequested, $"the silo's gateway {gateway} never answered: {probe.Error}");
+        }
+    }
+
+    private static string RepoRoot()
+    {
+        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Actors.sln")))
+                return dir.FullName;
+        }
+
+        throw new InvalidOperationException("cannot find the repository root above " + AppContext.BaseDirectory);
+    }
+
+    private static string Guest(string file) => Path.Combine(RepoRoot(), "guests", "build", file);
+
+    private static string HvctlDll()
+    {
+        // The project reference copies hvctl next to the tests, with its runtimeconfig, so it runs as built.
+        string dll = Path.Combine(AppContext.BaseDirectory, "hvctl.dll");
+        Assert.True(File.Exists(dll) && File.Exists(Path.ChangeExtension(dll, ".runtimeconfig.json")), $"hvctl is not built at {dll}");
+        return dll;
+    }
+
+    private static async Task<ProcessResult> HvctlAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            WorkingDirectory = RepoRoot(),
+        };
+        start.ArgumentList.Add(HvctlDll());
+        foreach (string arg in args)
+            start.ArgumentList.Add(arg);
+
+        using Process process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
+        process.StandardInput.Close();
+        Task<string> output = process.StandardOutput.ReadToEndAsync();
+        Task<string> error = process.StandardError.ReadToEndAsync();
+        using var limit = new CancellationTokenSource(Limit);
+        try
+        {
+            await process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"hvctl {string.Join(' ', args)} did not end within {Limit}; output so far: {await output}");
+        }
+
+        return new ProcessResult(process.ExitCode, await output, await error);
+    }
+
+    private sealed record ProcessResult(int ExitCode, string Out, string Error);
+}

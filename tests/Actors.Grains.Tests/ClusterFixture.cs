@@ -1,0 +1,52 @@
+using Actors.Silo;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Hosting;
+using Orleans.Runtime;
+using Orleans.TestingHost;
+using Xunit;
+
+namespace Actors.Grains.Tests;
+
+/// <summary>One three-silo cluster (hosts host-0..host-2) shared by every test in the collection.</summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    public const int HostCount = 3;
+
+    private InProcessTestCluster? _cluster;
+
+    public InProcessTestCluster Cluster => _cluster ?? throw new InvalidOperationException("cluster not deployed");
+
+    public IClusterClient Client => Cluster.Client;
+
+    /// <summary>"Silo_1" (the test cluster's name) becomes "host-1"; a name already mapped stays as it is.</summary>
+    public static string HostOf(string siloName) =>
+        siloName.StartsWith("host-", StringComparison.Ordinal) ? siloName : $"host-{siloName[(siloName.LastIndexOf('_') + 1)..]}";
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(HostCount);
+        builder.ConfigureSilo((options, silo) =>
+        {
+            // The test cluster sets SiloOptions.SiloName from these options after our delegates run, so the
+            // host name has to go here as well as into the settings.
+            options.SiloName = HostOf(options.SiloName);
+            ActorsSilo.Configure(silo, new SiloSettings(options.SiloName, 11111, 30000, Join: null, Backend: "emulator"));
+        });
+        builder.ConfigureClient(client => client.AddMemoryStreams(ConsoleStreams.Provider));
+        _cluster = builder.Build();
+        await _cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_cluster is not null)
+            await _cluster.DisposeAsync();
+    }
+
+    /// <summary>The silo a grain's activation lives on, or null if it has none.</summary>
+    public SiloAddress? SiloOf(IAddressable grain) =>
+        Cluster.TryGetGrainContext(grain.GetGrainId(), out IGrainContext? context) ? context.Address.SiloAddress : null;
+
+    public SiloAddress SiloOfHost(string host) =>
+        Cluster.Silos.Single(s => s.ServiceProvider.GetRequiredService<ILocalSiloDetails>().Name == host).SiloAddress;
+}

@@ -1,0 +1,79 @@
+using System.Net;
+using System.Net.Sockets;
+using Actors.Silo;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Xunit;
+
+namespace Actors.Grains.Tests;
+
+/// <summary>
+/// Two silos built by <see cref="ActorsSilo.Build"/> on real loopback TCP, the way hvctl embeds them, and a
+/// client that boots a guest on the second one.
+/// </summary>
+public sealed class EmbeddedSiloTests
+{
+    [Fact]
+    public async Task Two_built_silos_form_a_cluster_and_run_a_guest()
+    {
+        int[] ports = FreePorts(4);
+        using IHost primary = ActorsSilo.Build(new SiloSettings("edge-0", ports[0], ports[1], Join: null, Backend: "emulator"));
+        await primary.StartAsync();
+        using IHost secondary = ActorsSilo.Build(new SiloSettings("edge-1", ports[2], ports[3], new IPEndPoint(IPAddress.Loopback, ports[0])));
+        await secondary.StartAsync();
+        HostApplicationBuilder clientBuilder = Host.CreateApplicationBuilder();
+        clientBuilder.UseOrleansClient(client =>
+            client.UseLocalhostClustering([ports[1], ports[3]], ActorsSilo.ServiceId, ActorsSilo.ClusterId).AddMemoryStreams(ConsoleStreams.Provider));
+        using IHost clientHost = clientBuilder.Build();
+        await clientHost.StartAsync();
+        try
+        {
+            IClusterClient client = clientHost.Services.GetRequiredService<IClusterClient>();
+            await Poll.UntilAsync(() => client.GetGrain<IHostCatalogGrain>(0).ListAsync(), h => h.Count == 2, "both hosts to register");
+
+            IPartitionGrain vm = client.GetGrain<IPartitionGrain>("embedded");
+            string imageId = await ImageUploader.UploadAsync(client, Guests.Image("hello"));
+            await vm.CreateAsync(new VmConfiguration(imageId, 16UL << 20, 1, "edge-1", "hello"));
+            Assert.Equal("edge-1", (await vm.StartAsync()).Host);
+            VmStatus ended = await Poll.UntilAsync(vm.GetStatusAsync, s => s.State == VmState.Off, "hello to exit");
+            Assert.Equal(Guests.ExpectedStatus("hello"), ended.ExitStatus);
+        }
+        finally
+        {
+            await clientHost.StopAsync();
+            await secondary.StopAsync();
+            await primary.StopAsync();
+        }
+    }
+
+    [Theory]
+    [InlineData("kvm", "KVM backend not available on this host")]
+    [InlineData("qemu", "unknown backend 'qemu'")]
+    public void Unusable_backends_are_refused_before_anything_starts(string backend, string message)
+    {
+        var e = Assert.Throws<SiloConfigurationException>(() => ActorsSilo.Build(new SiloSettings("x", 11111, 30000, null, backend)));
+
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void Command_line_overrides_environment_and_rejects_bad_ports()
+    {
+        var environment = new Dictionary<string, string?> { ["ACTORS_HOST"] = "env-host", ["ACTORS_SILO_PORT"] = "11111", ["ACTORS_GATEWAY_PORT"] = "30000" };
+
+        SiloSettings settings = SiloCommandLine.Parse(["--host", "cli-host", "--join", "127.0.0.1:11112"], n => environment.GetValueOrDefault(n));
+        Assert.Equal(new SiloSettings("cli-host", 11111, 30000, new IPEndPoint(IPAddress.Loopback, 11112), "auto"), settings);
+
+        var e = Assert.Throws<SiloConfigurationException>(() => SiloCommandLine.Parse(["--silo-port", "70000"], n => environment.GetValueOrDefault(n)));
+        Assert.Contains("--silo-port '70000' is not a TCP port", e.Message);
+    }
+
+    private static int[] FreePorts(int count)
+    {
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        listeners.ForEach(l => l.Start());
+        int[] ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        listeners.ForEach(l => l.Stop());
+        return ports;
+    }
+}

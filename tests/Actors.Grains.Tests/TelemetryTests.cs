@@ -1,0 +1,43 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Actors.Grains.Telemetry;
+using Xunit;
+
+namespace Actors.Grains.Tests;
+
+[Collection(ClusterCollection.Name)]
+public sealed class TelemetryTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task A_guest_run_is_counted_on_the_hypervisor_meter_without_vm_tags()
+    {
+        var totals = new ConcurrentDictionary<string, long>();
+        var tagKeys = new ConcurrentBag<string>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == HypervisorMetrics.MeterName)
+                    l.EnableMeasurementEvents(instrument);
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            totals.AddOrUpdate(instrument.Name, value, (_, sum) => sum + value);
+            foreach (KeyValuePair<string, object?> tag in tags)
+                tagKeys.Add(tag.Key);
+        });
+        listener.Start();
+
+        IPartitionGrain vm = fixture.Client.GetGrain<IPartitionGrain>("metered");
+        string imageId = await ImageUploader.UploadAsync(fixture.Client, Guests.Image("hello"));
+        await vm.CreateAsync(new VmConfiguration(imageId, 16UL << 20, 1, "host-1", "hello"));
+        await vm.StartAsync();
+        await Poll.UntilAsync(vm.GetStatusAsync, s => s.State == VmState.Off, "hello to exit");
+        await Poll.UntilAsync(() => Task.FromResult(totals.GetValueOrDefault("actors.vcpu.instructions_retired")), n => n > 0, "instructions counted");
+
+        Assert.True(totals.GetValueOrDefault("actors.console.bytes") >= Guests.ExpectedOutput("hello").Length);
+        Assert.True(totals.GetValueOrDefault("actors.vcpu.exits") > 0);
+        Assert.All(tagKeys, key => Assert.Equal("reason", key));
+    }
+}
