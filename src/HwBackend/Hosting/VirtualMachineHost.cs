@@ -311,9 +311,6 @@ public sealed class VirtualMachineHost : IDisposable
     {
         switch (action)
         {
-            case PlatformExitAction.Halted:
-                EndRun("halted", exitStatus: null, failed: false);
-                break;
             case PlatformExitAction.TripleFault:
                 EndRun("triple fault", exitStatus: null, failed: true);
                 break;
@@ -372,6 +369,16 @@ public sealed class VirtualMachineHost : IDisposable
         }
     }
 
+    /// <summary>Called by a vCPU thread after HLT: it parks, off the CPU, until something wakes it.</summary>
+    internal void WaitForInterrupt(VirtualProcessorThread processor)
+    {
+        lock (_gate)
+        {
+            processor.WaitingForInterrupt = true;
+            processor.Signal();
+        }
+    }
+
     /// <summary>Called by each vCPU thread as it leaves; the last one reports a guest-initiated end.</summary>
     internal void OnProcessorThreadExited(VirtualProcessorThread processor)
     {
@@ -400,7 +407,8 @@ public sealed class VirtualMachineHost : IDisposable
     /// <summary>isa-debug-exit's callback, on the vCPU thread that wrote the port.</summary>
     private void RequestGuestExit(int exitStatus) => EndRun("debug-exit", exitStatus, failed: false);
 
-    private bool MustPark(VirtualProcessorThread p) => _hostPaused || p.ProcessorPaused || p.WaitingForStartup || p.SnapshotHolds > 0;
+    private bool MustPark(VirtualProcessorThread p) =>
+        _hostPaused || p.ProcessorPaused || p.WaitingForStartup || p.WaitingForInterrupt || p.SnapshotHolds > 0;
 
     private bool AllParked()
     {

@@ -46,6 +46,12 @@ internal sealed class VirtualProcessorThread
     /// <summary>Guarded. An application processor that has not been started (it would wait for INIT-SIPI).</summary>
     public bool WaitingForStartup { get; set; }
 
+    /// <summary>
+    /// Guarded. The vCPU executed HLT and waits for an interrupt. The VM keeps running, as on hardware
+    /// and under QEMU; until the platform has interrupt sources nothing wakes it but stop.
+    /// </summary>
+    public bool WaitingForInterrupt { get; set; }
+
     /// <summary>Guarded. Callers that need the vCPU parked to read its registers.</summary>
     public int SnapshotHolds { get; set; }
 
@@ -119,6 +125,9 @@ internal sealed class VirtualProcessorThread
             switch (action)
             {
                 case PlatformExitAction.Continue:
+                    break;
+                case PlatformExitAction.Halted:
+                    _host.WaitForInterrupt(this);
                     break;
                 case PlatformExitAction.Hypercall:
                     // Rare until VMBus arrives, so the slow full-state round trip is acceptable.

@@ -161,7 +161,7 @@ public sealed class VirtualMachineHostTests
     {
         VirtualMachineHost? host = null;
         using var disposed = new ManualResetEventSlim();
-        host = VirtualMachineHost.Create(new EmulatorBackend(), "halt", HostGuests.HaltForever(), 16UL << 20, 2, null, _ =>
+        host = VirtualMachineHost.Create(new EmulatorBackend(), "fault", HostGuests.TripleFault(), 16UL << 20, 2, null, _ =>
         {
             host!.Dispose();
             disposed.Set();
@@ -284,18 +284,24 @@ public sealed class VirtualMachineHostTests
     }
 
     [Fact]
-    public void HaltWithNothingToWakeEndsTheRun()
+    public void HaltedGuestStaysRunningWithItsVcpuParkedUntilStopped()
     {
         var probe = new EndProbe();
         using var host = VirtualMachineHost.Create(new EmulatorBackend(), "halt", HostGuests.HaltForever(), 16UL << 20, 1, null, probe.OnEnded);
         host.Start();
 
-        var ended = probe.Wait(Deadline);
+        WaitFor(() => host.GetProcessor(0, includeRegisters: false).ExitsByReason["halt"] >= 1, "the HLT");
+        ulong retired = host.InstructionsRetired;
+        var registers = host.GetProcessor(0, includeRegisters: true);
 
-        Assert.Equal("halted", ended.Reason);
-        Assert.Null(ended.ExitStatus);
-        Assert.False(ended.Failed);
+        Assert.Equal(VmHostState.Running, host.State);
+        Assert.NotNull(registers.State);
+        Assert.True(registers.State!.Halted);
+        Assert.Equal(retired, host.InstructionsRetired);
         Assert.Equal(1, host.GetProcessor(0, includeRegisters: false).ExitsByReason["halt"]);
+        host.Stop();
+        Assert.Equal(VmHostState.Stopped, host.State);
+        Assert.Equal(0, probe.Calls);
     }
 
     [Fact]
