@@ -5,7 +5,7 @@ namespace Actors.Bench;
 /// <summary>Parses <c>actors-bench COMMAND ...</c> and dispatches to the benchmark.</summary>
 internal static class BenchCommandLine
 {
-    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS]";
+    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N]";
 
     public static int Run(string[] args)
     {
@@ -14,9 +14,34 @@ internal static class BenchCommandLine
         return args[0] switch
         {
             "guest" => GuestBenchmark.Run(ParseGuest(args.AsSpan(1))),
+            "cluster" => ClusterBenchmark.Run(ParseCluster(args.AsSpan(1))),
             _ => throw new BenchUsageException($"unknown command '{args[0]}'; {Usage}"),
         };
     }
+
+    private static ClusterBenchmarkOptions ParseCluster(ReadOnlySpan<string> args)
+    {
+        var options = new ClusterBenchmarkOptions();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string arg = args[i];
+            int value = PositiveInt(NextValue(args, ref i, arg), arg);
+            options = arg switch
+            {
+                "--starts" => options with { Starts = value },
+                "--idle" => options with { IdlePartitions = value },
+                "--flood-bytes" => options with { FloodBytes = value },
+                "--flood-runs" => options with { FloodRuns = value },
+                _ => throw new BenchUsageException($"unknown option '{arg}'; {Usage}"),
+            };
+        }
+        return options;
+    }
+
+    private static int PositiveInt(string text, string option) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v > 0
+            ? v
+            : throw new BenchUsageException($"{option} '{text}' is not a positive whole number");
 
     private static GuestBenchmarkOptions ParseGuest(ReadOnlySpan<string> args)
     {

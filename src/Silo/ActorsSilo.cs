@@ -22,6 +22,9 @@ public static class ActorsSilo
     public const string PubSubStorage = "PubSubStore";
 
     /// <summary>Everything but clustering, which differs between real silos and test clusters.</summary>
+    /// <summary>How often the console streams' pulling agents look for new output.</summary>
+    public static readonly TimeSpan ConsolePollingPeriod = TimeSpan.FromMilliseconds(5);
+
     public static void Configure(ISiloBuilder silo, SiloSettings settings)
     {
         ArgumentNullException.ThrowIfNull(silo);
@@ -34,7 +37,14 @@ public static class ActorsSilo
         silo.AddActivityPropagation();
         silo.AddMemoryGrainStorage(PubSubStorage);
         silo.AddMemoryGrainStorage(PartitionGrain.StorageName);
-        silo.AddMemoryStreams(ConsoleStreams.Provider);
+        // Memory streams are queues that a pulling agent polls; the default 100 ms period caps a console
+        // at one poll's worth of batches per tenth of a second, so poll often: an idle queue costs little.
+        silo.AddMemoryStreams(ConsoleStreams.Provider, streams => streams.ConfigurePullingAgent(agent =>
+            agent.Configure(o =>
+            {
+                o.GetQueueMsgsTimerPeriod = ConsolePollingPeriod;
+                o.BatchContainerBatchSize = 32; // deliver what piled up in one go, not one batch per attempt
+            })));
 
         IServiceCollection services = silo.Services;
         services.AddMetrics();

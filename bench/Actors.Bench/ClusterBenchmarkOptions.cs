@@ -1,0 +1,4 @@
+namespace Actors.Bench;
+
+/// <summary>Options of <c>cluster</c>: how many starts to time, idle partitions to run, and console bytes to stream.</summary>
+internal sealed record ClusterBenchmarkOptions(int Starts = 15, int IdlePartitions = 48, int FloodBytes = 4 << 20, int FloodRuns = 3);

@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Actors.Bench;
+
+/// <summary>A real Actors.Silo process on loopback ports, as a deployment runs it; killed on dispose.</summary>
+internal sealed class SiloProcess : IDisposable
+{
+    private readonly Process _process;
+
+    private SiloProcess(Process process, string host, int gatewayPort)
+    {
+        _process = process;
+        Host = host;
+        Gateway = $"127.0.0.1:{gatewayPort}";
+    }
+
+    public string Host { get; }
+
+    public string Gateway { get; }
+
+    public static SiloProcess Start(string host)
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "Actors.Silo.dll");
+        if (!File.Exists(dll))
+            throw new BenchUsageException($"Actors.Silo.dll not found next to the benchmark ({dll}); build bench/Actors.Bench first");
+        int[] ports = FreeLoopbackPorts(2);
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string a in new[] { dll, "--host", host, "--silo-port", ports[0].ToString(), "--gateway-port", ports[1].ToString() })
+            psi.ArgumentList.Add(a);
+        psi.Environment["Logging__LogLevel__Default"] = "Warning";
+        var process = Process.Start(psi) ?? throw new BenchUsageException("could not start the silo process");
+        // Drain its output so a chatty silo never blocks on a full pipe.
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new SiloProcess(process, host, ports[1]);
+    }
+
+    /// <summary>The silo's resident set size, from /proc: what the host really pays for its partitions.</summary>
+    public long ResidentBytes()
+    {
+        foreach (string line in File.ReadLines($"/proc/{_process.Id}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim()) * 1024;
+        }
+        throw new InvalidOperationException("no VmRSS line in /proc status");
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(10_000);
+        }
+        _process.Dispose();
+    }
+
+    private static int[] FreeLoopbackPorts(int count)
+    {
+        var listeners = new List<TcpListener>();
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                var l = new TcpListener(IPAddress.Loopback, 0);
+                l.Start();
+                listeners.Add(l);
+            }
+            return [.. listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)];
+        }
+        finally
+        {
+            foreach (var l in listeners) l.Stop();
+        }
+    }
+}
