@@ -132,6 +132,7 @@ public sealed class LifecycleTests(ClusterFixture fixture)
         Assert.Equal(Guests.ExpectedStatus("cpu-selftest"), ended.ExitStatus);
         Assert.Equal(1, ended.ExitStatus);
         Assert.True(ended.InstructionsRetired > 0);
+        Assert.Equal(Guests.ExpectedOutput("cpu-selftest").Length, ended.ConsoleBytes);
         Assert.DoesNotContain("selftest", (await fixture.Client.GetGrain<IHwBackendGrain>("host-0").GetInfoAsync()).RunningVms);
 
         // Off after an exit is a normal state: the VM starts again.

@@ -7,4 +7,5 @@ public sealed record VmExited(
     [property: Id(0)] string Reason,
     [property: Id(1)] int? ExitStatus,
     [property: Id(2)] bool Failed,
-    [property: Id(3)] ulong InstructionsRetired);
+    [property: Id(3)] ulong InstructionsRetired,
+    [property: Id(4)] long ConsoleBytes = 0);

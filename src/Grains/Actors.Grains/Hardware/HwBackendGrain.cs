@@ -168,7 +168,7 @@ public sealed class HwBackendGrain(
         await Task.Run(hosted.Machine.Stop);
         await ReleaseAsync(hosted);
         logger.LogInformation("VM {Vm} on {Host} ended: {Reason}, exit status {Status}", vmName, Host, ended.Reason, ended.ExitStatus);
-        await ReportExitAsync(vmName, new VmExited(ended.Reason, ended.ExitStatus, ended.Failed, ended.InstructionsRetired));
+        await ReportExitAsync(vmName, new VmExited(ended.Reason, ended.ExitStatus, ended.Failed, ended.InstructionsRetired, hosted.Machine.ConsoleBytes));
     }
 
     private async Task ReportExitAsync(string vmName, VmExited exit)

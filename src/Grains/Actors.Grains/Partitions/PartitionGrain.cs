@@ -124,6 +124,7 @@ public sealed class PartitionGrain(
         State.FailureReason = exit.Failed ? exit.Reason : null;
         State.ExitStatus = exit.ExitStatus;
         State.InstructionsRetired = exit.InstructionsRetired;
+        State.ConsoleBytes = exit.ConsoleBytes;
         await SaveAsync();
     }
 
