@@ -16,6 +16,11 @@ public sealed class PartitionGrain(
 {
     public const string StorageName = "vmstate";
 
+    /// <summary>How often a running VM's partition checks that its host is still in the cluster.</summary>
+    public static readonly TimeSpan HostCheckPeriod = TimeSpan.FromSeconds(2);
+
+    private IGrainTimer? _hostCheck;
+
     private string Name => this.GetPrimaryKeyString();
 
     private PartitionRecord State => record.State;
@@ -58,12 +63,20 @@ public sealed class PartitionGrain(
         State.State = VmState.Running;
         State.StartedAt = DateTimeOffset.UtcNow;
         VmStatus status = await SaveAsync();
+        WatchHost();
         await PlaceProcessorsAsync(host, configuration.ProcessorCount);
         return status;
     }
 
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        WatchHost();
+        return Task.CompletedTask;
+    }
+
     public async Task<VmStatus> StopAsync()
     {
+        await DetectLostHostAsync();
         LifecycleRules.EnsureCanStop(Name, Existing().State);
         if (State.Host is { } host)
         {
@@ -78,6 +91,7 @@ public sealed class PartitionGrain(
 
     public async Task<VmStatus> PauseAsync()
     {
+        await DetectLostHostAsync();
         LifecycleRules.EnsureCanPause(Name, Existing().State);
         await Backend(State.Host!).PausePartitionAsync(Name);
         State.State = VmState.Paused;
@@ -86,6 +100,7 @@ public sealed class PartitionGrain(
 
     public async Task<VmStatus> ResumeAsync()
     {
+        await DetectLostHostAsync();
         LifecycleRules.EnsureCanResume(Name, Existing().State);
         await Backend(State.Host!).ResumePartitionAsync(Name);
         State.State = VmState.Running;
@@ -104,6 +119,7 @@ public sealed class PartitionGrain(
     public async Task<VmStatus> GetStatusAsync()
     {
         Existing();
+        await DetectLostHostAsync();
         if (State.State is VmState.Running or VmState.Paused && State.Host is { } host)
             await CaptureCountersAsync(host);
         return State.ToStatus(Name);
@@ -126,6 +142,42 @@ public sealed class PartitionGrain(
         State.InstructionsRetired = exit.InstructionsRetired;
         State.ConsoleBytes = exit.ConsoleBytes;
         await SaveAsync();
+    }
+
+    /// <summary>
+    /// While the VM runs somewhere, checks on a timer that its host is still an active silo: a host that
+    /// dies takes the VM's memory with it, and the VM must then say so rather than claim to be running.
+    /// </summary>
+    private void WatchHost()
+    {
+        if (_hostCheck is not null || !Exists || !RunsOnAHost(State.State))
+            return;
+        _hostCheck = this.RegisterGrainTimer(
+            async _ =>
+            {
+                await DetectLostHostAsync();
+                if (!RunsOnAHost(State.State))
+                {
+                    _hostCheck?.Dispose();
+                    _hostCheck = null;
+                }
+            },
+            (object?)null,
+            new GrainTimerCreationOptions(HostCheckPeriod, HostCheckPeriod) { Interleave = false, KeepAlive = true });
+    }
+
+    private static bool RunsOnAHost(VmState state) => state is VmState.Starting or VmState.Running or VmState.Paused or VmState.Stopping;
+
+    /// <summary>Marks the VM Failed when the silo of its host is no longer active; true when it did.</summary>
+    private async Task<bool> DetectLostHostAsync()
+    {
+        if (!Exists || !RunsOnAHost(State.State) || State.Host is not { } host || HostSilos.Find(membership.CurrentSnapshot, host) is not null)
+            return false;
+        logger.LogWarning("VM {Vm} was {State} on host {Host}, which left the cluster", Name, State.State, host);
+        State.FailureReason = $"host '{host}' left the cluster while the VM was {State.State}; the VM's memory went with it (start it again to boot it on another host)";
+        State.State = VmState.Failed;
+        await SaveAsync();
+        return true;
     }
 
     private bool Exists => record.State.Configuration is not null;
