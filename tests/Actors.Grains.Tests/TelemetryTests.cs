@@ -34,10 +34,51 @@ public sealed class TelemetryTests(ClusterFixture fixture)
         await vm.CreateAsync(new VmConfiguration(imageId, 16UL << 20, 1, "host-1", "hello"));
         await vm.StartAsync();
         await Poll.UntilAsync(vm.GetStatusAsync, s => s.State == VmState.Off, "hello to exit");
-        await Poll.UntilAsync(() => Task.FromResult(totals.GetValueOrDefault("actors.vcpu.instructions_retired")), n => n > 0, "instructions counted");
+        // Instructions and exits are observable counters: they report when the listener asks.
+        await Poll.UntilAsync(
+            () =>
+            {
+                listener.RecordObservableInstruments();
+                return Task.FromResult(totals.GetValueOrDefault("actors.vcpu.instructions_retired"));
+            },
+            n => n > 0,
+            "instructions counted");
 
         Assert.True(totals.GetValueOrDefault("actors.console.bytes") >= Guests.ExpectedOutput("hello").Length);
         Assert.True(totals.GetValueOrDefault("actors.vcpu.exits") > 0);
         Assert.All(tagKeys, key => Assert.Equal("reason", key));
+    }
+
+    [Fact]
+    public async Task A_running_VM_is_counted_while_it_runs()
+    {
+        // Every silo of the test cluster reports on the same meter name: one recording sums them all.
+        long sum = 0;
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == HypervisorMetrics.MeterName && instrument.Name == "actors.vcpu.instructions_retired")
+                    l.EnableMeasurementEvents(instrument);
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => sum += value);
+        listener.Start();
+        long Observe()
+        {
+            sum = 0;
+            listener.RecordObservableInstruments();
+            return sum;
+        }
+
+        IPartitionGrain vm = fixture.Client.GetGrain<IPartitionGrain>("metered-live");
+        string imageId = await ImageUploader.UploadAsync(fixture.Client, Guests.Image("compute"));
+        await vm.CreateAsync(new VmConfiguration(imageId, 64UL << 20, 1, "host-2", "compute"));
+        long before = Observe();
+        await vm.StartAsync();
+        await Poll.UntilAsync(() => Task.FromResult(Observe() - before), n => n > 1_000_000, "instructions of the running VM counted");
+
+        Assert.Equal(VmState.Running, (await vm.GetStatusAsync()).State);
+        await vm.StopAsync();
     }
 }
