@@ -22,9 +22,12 @@ public sealed class ClusterFixture : IAsyncLifetime
     public static string HostOf(string siloName) =>
         siloName.StartsWith("host-", StringComparison.Ordinal) ? siloName : $"host-{siloName[(siloName.LastIndexOf('_') + 1)..]}";
 
-    public async Task InitializeAsync()
+    public async Task InitializeAsync() => _cluster = await DeployAsync(HostCount);
+
+    /// <summary>A cluster of <paramref name="hosts"/> silos configured as Actors silos, named host-0, host-1, ...</summary>
+    public static async Task<InProcessTestCluster> DeployAsync(int hosts)
     {
-        var builder = new InProcessTestClusterBuilder(HostCount);
+        var builder = new InProcessTestClusterBuilder((short)hosts);
         builder.ConfigureSilo((options, silo) =>
         {
             // The test cluster sets SiloOptions.SiloName from these options after our delegates run, so the
@@ -33,9 +36,13 @@ public sealed class ClusterFixture : IAsyncLifetime
             ActorsSilo.Configure(silo, new SiloSettings(options.SiloName, 11111, 30000, Join: null, Backend: "emulator"));
         });
         builder.ConfigureClient(client => client.AddMemoryStreams(ConsoleStreams.Provider));
-        _cluster = builder.Build();
-        await _cluster.DeployAsync();
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return cluster;
     }
+
+    public static InProcessSiloHandle SiloNamed(InProcessTestCluster cluster, string host) =>
+        cluster.Silos.Single(s => s.ServiceProvider.GetRequiredService<ILocalSiloDetails>().Name == host);
 
     public async Task DisposeAsync()
     {
@@ -47,6 +54,5 @@ public sealed class ClusterFixture : IAsyncLifetime
     public SiloAddress? SiloOf(IAddressable grain) =>
         Cluster.TryGetGrainContext(grain.GetGrainId(), out IGrainContext? context) ? context.Address.SiloAddress : null;
 
-    public SiloAddress SiloOfHost(string host) =>
-        Cluster.Silos.Single(s => s.ServiceProvider.GetRequiredService<ILocalSiloDetails>().Name == host).SiloAddress;
+    public SiloAddress SiloOfHost(string host) => SiloNamed(Cluster, host).SiloAddress;
 }

@@ -1,8 +1,3 @@
-using Actors.Silo;
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.Hosting;
-using Orleans.Runtime;
-using Orleans.TestingHost;
 using Xunit;
 
 namespace Actors.Grains.Tests;
@@ -13,19 +8,11 @@ public sealed class HostLossTests
     [Fact]
     public async Task A_VM_whose_host_dies_is_reported_failed_with_the_reason()
     {
-        var builder = new InProcessTestClusterBuilder(2);
-        builder.ConfigureSilo((options, silo) =>
-        {
-            options.SiloName = ClusterFixture.HostOf(options.SiloName);
-            ActorsSilo.Configure(silo, new SiloSettings(options.SiloName, 11111, 30000, Join: null, Backend: "emulator"));
-        });
-        builder.ConfigureClient(client => client.AddMemoryStreams(ConsoleStreams.Provider));
-        await using var cluster = builder.Build();
-        await cluster.DeployAsync();
+        await using var cluster = await ClusterFixture.DeployAsync(2);
 
         // Run the VM on host-1, and keep its partition on host-0 so the partition outlives the host.
-        var host0 = cluster.Silos.Single(s => s.ServiceProvider.GetRequiredService<ILocalSiloDetails>().Name == "host-0");
-        var host1 = cluster.Silos.Single(s => s.ServiceProvider.GetRequiredService<ILocalSiloDetails>().Name == "host-1");
+        var host0 = ClusterFixture.SiloNamed(cluster, "host-0");
+        var host1 = ClusterFixture.SiloNamed(cluster, "host-1");
         var image = Guests.Image("compute");
         string imageId = await ImageUploader.UploadAsync(cluster.Client, image);
         IPartitionGrain vm = cluster.Client.GetGrain<IPartitionGrain>("doomed");
