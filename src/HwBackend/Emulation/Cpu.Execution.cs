@@ -93,6 +93,9 @@ internal sealed unsafe partial class Cpu
                             _last = null;
                             return PendingExit;
                         }
+                        // A block can end before its last op (after a write to its own code or to MMIO).
+                        long skipped = b.Ops + b.Count - op - 1;
+                        if (skipped > 0) InstructionsRetired -= (ulong)skipped;
                         break;
                     }
                     op++;

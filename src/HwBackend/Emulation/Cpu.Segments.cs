@@ -148,8 +148,10 @@ internal sealed unsafe partial class Cpu
             ulong v = 0;
             for (int k = 0; k < 8; k++)
             {
-                byte* p = TranslateSystem(la + (ulong)k, AccessKind.Read, out ulong pa);
-                v |= (ulong)(p != null ? *p : (byte)ReadNonRam(pa, 1)) << (8 * k);
+                // Descriptor tables, the IDT and the TSS are not device registers: outside RAM they read
+                // as all-ones (and then fail their checks) instead of turning into MMIO exits mid-delivery.
+                byte* p = TranslateSystem(la + (ulong)k, AccessKind.Read, out _);
+                v |= (ulong)(p != null ? *p : (byte)0xFF) << (8 * k);
             }
             return v;
         }

@@ -104,6 +104,18 @@ public sealed class CpuExceptionTests
     }
 
     [Fact]
+    public void An_IDT_in_MMIO_space_reads_as_all_ones_and_ends_in_a_triple_fault_not_a_host_error()
+    {
+        using var m = new LongModeMachine();
+        m.Machine.Memory.Write(LongModeMachine.CodeBase, [0x0F, 0x0B]);
+        var state = m.InitialState();
+        state.Idtr = new DescriptorTableRegister(0xFEE0_0000, 0xFFF);
+        m.Vp.SetState(state);
+
+        Assert.Equal(VpExitReason.Shutdown, m.Run().Reason);
+    }
+
+    [Fact]
     public void A_fault_with_no_usable_IDT_is_a_triple_fault_shutdown()
     {
         using var m = new LongModeMachine();
