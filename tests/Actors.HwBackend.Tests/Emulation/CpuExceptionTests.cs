@@ -116,6 +116,29 @@ public sealed class CpuExceptionTests
     }
 
     [Fact]
+    public void IDIV_of_the_most_negative_128_bit_dividend_by_minus_one_raises_DE()
+    {
+        using var m = new LongModeMachine();
+        m.Load(LongModeMachine.CodeBase, a =>
+        {
+            a.mov(rdx, unchecked((long)0x8000_0000_0000_0000UL));
+            a.xor(eax, eax);
+            a.mov(rcx, -1L);
+            a.idiv(rcx);
+        });
+        m.Load(LongModeMachine.HandlerBase, a =>
+        {
+            a.mov(ebx, 0xDE);
+            a.hlt();
+        });
+        m.SetGate(0, LongModeMachine.HandlerBase);
+        m.Vp.SetState(m.InitialState());
+
+        Assert.Equal(VpExitReason.Halt, m.Run().Reason);
+        Assert.Equal(0xDEUL, m.Vp.GetState().Gprs[3]);
+    }
+
+    [Fact]
     public void A_fault_with_no_usable_IDT_is_a_triple_fault_shutdown()
     {
         using var m = new LongModeMachine();

@@ -118,6 +118,8 @@ internal static unsafe class MulDivHandlers
                 _ => (Int128)(((UInt128)hi << 64) | lo),
             };
             Int128 d = (long)S.SignExtend(divisor);
+            // The one quotient Int128 itself cannot represent (MinValue / -1) overflows on hardware too.
+            if (d == -1 && dividend == Int128.MinValue) throw new CpuFault(ExceptionVector.DE, 0, false);
             Int128 qq = dividend / d;
             long min = -(1L << (S.Bits - 1)), max = S.Bits == 64 ? long.MaxValue : (1L << (S.Bits - 1)) - 1;
             if (qq < min || qq > max) throw new CpuFault(ExceptionVector.DE, 0, false);
