@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Actors.HwBackend.Boot;
 using Actors.HwBackend.Emulation;
+using Actors.HwBackend.Tests.Differential;
 using Iced.Intel;
 
 namespace Actors.HwBackend.Tests.Emulation;
@@ -58,10 +59,11 @@ internal sealed class LongModeMachine : IDisposable
     {
         var a = new Assembler(bitness);
         emit(a);
-        var writer = new BytesWriter();
+        var writer = new ByteCodeWriter();
         a.Assemble(writer, address);
-        Machine.Memory.Write(address, writer.Bytes);
-        return writer.Bytes.Length;
+        byte[] bytes = writer.ToArray();
+        Machine.Memory.Write(address, bytes);
+        return bytes.Length;
     }
 
     /// <summary>Points IDT vector <paramref name="vector"/> at <paramref name="handler"/> (64-bit interrupt gate, DPL 3 so INT n works from any ring).</summary>
@@ -74,17 +76,9 @@ internal sealed class LongModeMachine : IDisposable
         Machine.Memory.Write(IdtBase + (ulong)vector * 16, gate);
     }
 
-    /// <summary>Runs until an exit other than the port and MMIO exits the test did not ask to see.</summary>
+    /// <summary>Runs vCPU 0 until its next exit, whatever it is.</summary>
     public VpExit Run() => Vp.Run();
 
     public void Dispose() => Machine.Dispose();
 
-    private sealed class BytesWriter : CodeWriter
-    {
-        private readonly List<byte> _bytes = new();
-
-        public byte[] Bytes => [.. _bytes];
-
-        public override void WriteByte(byte value) => _bytes.Add(value);
-    }
 }

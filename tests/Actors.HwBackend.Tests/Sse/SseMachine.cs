@@ -128,7 +128,7 @@ internal sealed class SseMachine : IDisposable
         var a = new Assembler(bitness);
         emit(a);
         a.hlt();
-        var w = new BytesWriter();
+        var w = new ByteCodeWriter();
         a.Assemble(w, CodeBase);
         return w.ToArray();
     }
@@ -166,13 +166,4 @@ internal sealed record SseResult(VpState State, VpExit Exit, int Vector)
     public uint Mxcsr => BinaryPrimitives.ReadUInt32LittleEndian(State.FxsaveArea.AsSpan(24));
 
     public ulong Flags => State.Rflags & 0x8D5;
-}
-
-internal sealed class BytesWriter : CodeWriter
-{
-    private readonly List<byte> _bytes = [];
-
-    public override void WriteByte(byte value) => _bytes.Add(value);
-
-    public byte[] ToArray() => [.. _bytes];
 }

@@ -243,7 +243,7 @@ public sealed unsafe class SseNativeComparisonTests(ITestOutputHelper output)
 
     private static byte[] Encode(Instruction ins)
     {
-        var w = new BytesWriter();
+        var w = new ByteCodeWriter();
         var e = Encoder.Create(64, w);
         if (!e.TryEncode(ins, SseMachine.CodeBase, out _, out string? error))
             throw new InvalidOperationException($"{ins.Code}: {error}");
