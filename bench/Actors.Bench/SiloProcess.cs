@@ -1,6 +1,5 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using Actors.Client;
 
 namespace Actors.Bench;
 
@@ -25,7 +24,7 @@ internal sealed class SiloProcess : IDisposable
         string dll = Path.Combine(AppContext.BaseDirectory, "Actors.Silo.dll");
         if (!File.Exists(dll))
             throw new BenchUsageException($"Actors.Silo.dll not found next to the benchmark ({dll}); build bench/Actors.Bench first");
-        int[] ports = FreeLoopbackPorts(2);
+        int[] ports = LoopbackPorts.Free(2);
         var psi = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -65,22 +64,4 @@ internal sealed class SiloProcess : IDisposable
         _process.Dispose();
     }
 
-    private static int[] FreeLoopbackPorts(int count)
-    {
-        var listeners = new List<TcpListener>();
-        try
-        {
-            for (int i = 0; i < count; i++)
-            {
-                var l = new TcpListener(IPAddress.Loopback, 0);
-                l.Start();
-                listeners.Add(l);
-            }
-            return [.. listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)];
-        }
-        finally
-        {
-            foreach (var l in listeners) l.Stop();
-        }
-    }
 }

@@ -33,7 +33,7 @@ public sealed class HvctlEndToEndTests
     [Fact]
     public async Task Commands_drive_a_separate_silo_process_through_its_gateway()
     {
-        int[] ports = Actors.Hvctl.EmbeddedCluster.FreeLoopbackPorts(2);
+        int[] ports = Actors.Client.LoopbackPorts.Free(2);
         string gateway = $"127.0.0.1:{ports[1]}";
         using Process silo = StartSilo("e2e-host", ports[0], ports[1]);
         try

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Actors.Client;
 using Actors.Silo;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,7 +32,7 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
     public static async Task<EmbeddedCluster> StartAsync(IReadOnlyList<string> hostNames, string backend, CancellationToken cancellationToken)
     {
         QuietSiloLogging();
-        int[] ports = FreeLoopbackPorts(hostNames.Count * 2);
+        int[] ports = LoopbackPorts.Free(hostNames.Count * 2);
         var silos = new List<EmbeddedSilo>();
         var hosts = new List<IHost>();
         try
@@ -65,28 +64,6 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
     {
         await Client.DisposeAsync().ConfigureAwait(false);
         await StopAllAsync(_hosts).ConfigureAwait(false);
-    }
-
-    /// <summary>Ports nobody listens on now; all listeners stay open until every port is chosen, so none repeats.</summary>
-    internal static int[] FreeLoopbackPorts(int count)
-    {
-        var listeners = new List<TcpListener>();
-        try
-        {
-            for (int i = 0; i < count; i++)
-            {
-                var listener = new TcpListener(IPAddress.Loopback, 0);
-                listener.Start();
-                listeners.Add(listener);
-            }
-
-            return [.. listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)];
-        }
-        finally
-        {
-            foreach (TcpListener listener in listeners)
-                listener.Stop();
-        }
     }
 
     // Placement on a named host needs that host registered; silos register as they start, not before StartAsync returns.
