@@ -5,7 +5,7 @@ namespace Actors.Bench;
 /// <summary>Parses <c>actors-bench COMMAND ...</c> and dispatches to the benchmark.</summary>
 internal static class BenchCommandLine
 {
-    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N]";
+    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N] | interrupts [--samples N] [--timer-hz N] [--seconds N]";
 
     public static int Run(string[] args)
     {
@@ -15,6 +15,7 @@ internal static class BenchCommandLine
         {
             "guest" => GuestBenchmark.Run(ParseGuest(args.AsSpan(1))),
             "cluster" => ClusterBenchmark.Run(ParseCluster(args.AsSpan(1))),
+            "interrupts" => InterruptBenchmark.Run(ParseInterrupts(args.AsSpan(1))),
             _ => throw new BenchUsageException($"unknown command '{args[0]}'; {Usage}"),
         };
     }
@@ -32,6 +33,24 @@ internal static class BenchCommandLine
                 "--idle" => options with { IdlePartitions = value },
                 "--flood-bytes" => options with { FloodBytes = value },
                 "--flood-runs" => options with { FloodRuns = value },
+                _ => throw new BenchUsageException($"unknown option '{arg}'; {Usage}"),
+            };
+        }
+        return options;
+    }
+
+    private static InterruptBenchmarkOptions ParseInterrupts(ReadOnlySpan<string> args)
+    {
+        var options = new InterruptBenchmarkOptions();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string arg = args[i];
+            int value = PositiveInt(NextValue(args, ref i, arg), arg);
+            options = arg switch
+            {
+                "--samples" => options with { Samples = value },
+                "--timer-hz" => options with { TimerHz = value },
+                "--seconds" => options with { Seconds = value },
                 _ => throw new BenchUsageException($"unknown option '{arg}'; {Usage}"),
             };
         }

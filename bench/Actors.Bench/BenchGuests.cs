@@ -58,7 +58,7 @@ internal static class BenchGuests
         a.hlt();
     });
 
-    private static byte[] Build(Action<Assembler> emit)
+    internal static byte[] Build(Action<Assembler> emit)
     {
         var assembler = new Assembler(64);
         emit(assembler);

@@ -25,5 +25,15 @@ public interface IVirtualProcessor
     /// <summary>Asks for an <see cref="VpExitReason.InterruptWindow"/> exit as soon as the guest can take an interrupt.</summary>
     void RequestInterruptWindow(bool enable);
 
+    /// <summary>
+    /// Connects this vCPU's local APIC: from now on the APIC base MSR, the xAPIC page, the x2APIC
+    /// MSRs and CR8 are the controller's, and external interrupts come from its acknowledge cycle.
+    /// Call before the first <see cref="Run"/>.
+    /// </summary>
+    void AttachInterruptController(ILocalInterruptController controller);
+
+    /// <summary>The attached controller may have an interrupt to present; callable from any thread, never blocks.</summary>
+    void NotifyInterruptController();
+
     ulong InstructionsRetired { get; }
 }

@@ -40,9 +40,6 @@ internal sealed class BootBlock
     private const ulong FlatData32Descriptor = 0x00CF_9300_0000_FFFF;
     private const ulong Code64Descriptor = 0x00AF_9B00_0000_FFFF;
 
-    private const ulong LowMemoryLimit = 640 * 1024;
-    private const ulong UpperMemoryStart = 1024 * 1024;
-
     private readonly List<(ulong Base, ulong Length, uint Type)> _memoryMap;
     private readonly byte[] _commandLine;
     private readonly byte[] _loaderName;
@@ -54,8 +51,9 @@ internal sealed class BootBlock
         if (_commandLine.AsSpan().Contains((byte)0))
             throw new GuestImageException("the guest command line contains a NUL character");
         _loaderName = Encoding.ASCII.GetBytes(loaderName);
-        MemoryLowerKiB = (uint)(Math.Min(ContiguousRamFrom(memory, 0), LowMemoryLimit) / 1024);
-        MemoryUpperKiB = (uint)Math.Min(ContiguousRamFrom(memory, UpperMemoryStart) / 1024, uint.MaxValue);
+        // mem_lower agrees with the memory map: the EBDA and everything up to 1 MiB are not free.
+        MemoryLowerKiB = (uint)(Math.Min(ContiguousRamFrom(memory, 0), LegacyPcMemory.ConventionalMemoryEnd) / 1024);
+        MemoryUpperKiB = (uint)Math.Min(ContiguousRamFrom(memory, LegacyPcMemory.UpperMemoryStart) / 1024, uint.MaxValue);
         Size = AlignUp(CommandLineOffset + _commandLine.Length + 1, 16) + StackSize;
     }
 
@@ -114,20 +112,37 @@ internal sealed class BootBlock
 
     /// <summary>
     /// RAM regions, merged where they touch, plus the MMIO windows as reserved, so a kernel that
-    /// hands out memory from the map never hands out an APIC page.
+    /// hands out memory from the map never hands out an APIC page. RAM between the EBDA and 1 MiB
+    /// is reported as reserved, as on a PC: the firmware tables live there, and a guest that took
+    /// it for free memory would overwrite them.
     /// </summary>
     private static List<(ulong Base, ulong Length, uint Type)> BuildMemoryMap(GuestPhysicalMap memory)
     {
         var map = new List<(ulong Base, ulong Length, uint Type)>();
         foreach (var region in memory.Regions.OrderBy(r => r.Base))
         {
-            uint type = region.Kind == GuestMemoryRegionKind.Ram ? MemoryTypeRam : MemoryTypeReserved;
-            if (map.Count > 0 && map[^1].Type == type && map[^1].Base + map[^1].Length == region.Base)
-                map[^1] = (map[^1].Base, map[^1].Length + region.Size, type);
-            else
-                map.Add((region.Base, region.Size, type));
+            if (region.Kind != GuestMemoryRegionKind.Ram)
+            {
+                Append(map, region.Base, region.End, MemoryTypeReserved);
+                continue;
+            }
+            ulong legacyStart = Math.Clamp(LegacyPcMemory.ConventionalMemoryEnd, region.Base, region.End);
+            ulong legacyEnd = Math.Clamp(LegacyPcMemory.UpperMemoryStart, region.Base, region.End);
+            Append(map, region.Base, legacyStart, MemoryTypeRam);
+            Append(map, legacyStart, legacyEnd, MemoryTypeReserved);
+            Append(map, legacyEnd, region.End, MemoryTypeRam);
         }
         return map;
+    }
+
+    private static void Append(List<(ulong Base, ulong Length, uint Type)> map, ulong start, ulong end, uint type)
+    {
+        if (start == end)
+            return;
+        if (map.Count > 0 && map[^1].Type == type && map[^1].Base + map[^1].Length == start)
+            map[^1] = (map[^1].Base, map[^1].Length + (end - start), type);
+        else
+            map.Add((start, end - start, type));
     }
 
     private static ulong ContiguousRamFrom(GuestPhysicalMap memory, ulong start)

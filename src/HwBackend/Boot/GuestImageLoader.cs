@@ -23,8 +23,9 @@ public static class GuestImageLoader
 
     // Boot data goes where QEMU puts its Multiboot info (0x9000): guests that tolerate QEMU's
     // low-memory layout tolerate ours, and the first pages (real-mode IVT, null) stay untouched.
+    // It stays below the EBDA, in RAM the memory map reports as usable.
     private const ulong BootDataLowest = 0x9000;
-    private const ulong BootDataLimit = 0xA0000;
+    private const ulong BootDataLimit = LegacyPcMemory.ConventionalMemoryEnd;
     private const ulong FourGiB = 1UL << 32;
 
     private static readonly byte[] Zeros = new byte[64 * 1024];
@@ -134,6 +135,7 @@ public static class GuestImageLoader
             throw new GuestImageException($"entry point 0x{entry:x} lies outside every loaded segment");
         ulong imageStart = planner.LowestOccupied;
         ulong imageEnd = planner.HighestOccupied;
+        planner.KeepFree(LegacyPcMemory.ConventionalMemoryEnd, LegacyPcMemory.UpperMemoryStart);
 
         var boot = new BootBlock(memory, commandLine, BootLoaderName);
         ulong bootBase = planner.Allocate("boot data (GDT, Multiboot info, command line, stack)", (ulong)boot.Size, GuestRam.PageSize, BootDataLowest, BootDataLimit);

@@ -11,6 +11,7 @@ internal sealed class GuestMemoryPlanner
 {
     private readonly GuestPhysicalMap _memory;
     private readonly List<(ulong Start, ulong End)> _occupied = [];
+    private readonly List<(ulong Start, ulong End)> _keepFree = [];
 
     public GuestMemoryPlanner(GuestPhysicalMap memory)
     {
@@ -41,13 +42,20 @@ internal sealed class GuestMemoryPlanner
     }
 
     /// <summary>
+    /// Keeps <see cref="Allocate"/> out of a range that is RAM but not the loader's to use (the
+    /// legacy BIOS area, where firmware tables go). Unlike <see cref="ReserveImageRange"/> this
+    /// does not count as occupied by the image.
+    /// </summary>
+    public void KeepFree(ulong start, ulong end) => _keepFree.Add((start, end));
+
+    /// <summary>
     /// Finds the lowest aligned range of <paramref name="size"/> bytes at or above
     /// <paramref name="lowest"/> and below <paramref name="limit"/> that is RAM and free, and claims it.
     /// </summary>
     public ulong Allocate(string what, ulong size, ulong alignment, ulong lowest, ulong limit)
     {
         var candidates = new List<ulong> { lowest };
-        foreach (var r in _occupied)
+        foreach (var r in _occupied.Concat(_keepFree))
             candidates.Add(r.End);
         foreach (var region in _memory.Regions)
         {
@@ -70,7 +78,7 @@ internal sealed class GuestMemoryPlanner
 
     private bool OverlapsOccupied(ulong start, ulong end)
     {
-        foreach (var r in _occupied)
+        foreach (var r in _occupied.Concat(_keepFree))
         {
             if (start < r.End && r.Start < end)
                 return true;

@@ -7,7 +7,7 @@ namespace Actors.HwBackend.Devices;
 /// sheet leaves room, QEMU's <c>hw/intc/i8259.c</c> is what guests have been tested against.
 /// Any guest write sequence is accepted: a malformed one leaves odd state, never an exception.
 /// </summary>
-public sealed class Pic8259Pair : IPortDevice
+public sealed class Pic8259Pair : IPortDevice, IExternalInterruptSource
 {
     public const ushort MasterCommandPort = 0x20;
     public const ushort MasterDataPort = 0x21;
@@ -48,6 +48,13 @@ public sealed class Pic8259Pair : IPortDevice
         }
     }
 
+    /// <summary>
+    /// Called after an input change, a guest write or a restore leaves INTR asserted, outside the
+    /// PIC's lock, so the machine can make the processor look (it acknowledges through
+    /// <see cref="Acknowledge"/>). Set while the machine is built.
+    /// </summary>
+    public Action? InterruptRaised { get; set; }
+
     /// <summary>An <see cref="IInterruptLine"/> driving input <paramref name="irq"/>, for wiring devices.</summary>
     public IInterruptLine GetLine(int irq)
     {
@@ -61,6 +68,7 @@ public sealed class Pic8259Pair : IPortDevice
     {
         ArgumentOutOfRangeException.ThrowIfNegative(irq);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(irq, 15);
+        bool raised;
         lock (_lock)
         {
             if (irq < 8)
@@ -68,7 +76,10 @@ public sealed class Pic8259Pair : IPortDevice
             else
                 _slave.SetInput(irq - 8, level);
             UpdateCascade();
+            raised = level && _master.HighestRequest() >= 0;
         }
+        if (raised)
+            InterruptRaised?.Invoke();
     }
 
     /// <summary>
@@ -130,11 +141,16 @@ public sealed class Pic8259Pair : IPortDevice
 
     public void Write(ushort port, int size, uint value)
     {
+        bool pending;
         lock (_lock)
         {
             for (int i = 0; i < size; i++)
                 WriteByte(port + i, (byte)(value >> (8 * i)));
+            pending = _master.HighestRequest() >= 0;
         }
+        // An unmask or an EOI can expose a request that was waiting.
+        if (pending)
+            InterruptRaised?.Invoke();
     }
 
     public Pic8259State SaveState()
@@ -148,12 +164,16 @@ public sealed class Pic8259Pair : IPortDevice
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(state.Master);
         ArgumentNullException.ThrowIfNull(state.Slave);
+        bool pending;
         lock (_lock)
         {
             _master.Restore(state.Master);
             _slave.Restore(state.Slave);
             UpdateCascade();
+            pending = _master.HighestRequest() >= 0;
         }
+        if (pending)
+            InterruptRaised?.Invoke();
     }
 
     private byte ReadByte(int port)

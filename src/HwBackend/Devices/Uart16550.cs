@@ -106,6 +106,8 @@ public sealed class Uart16550 : IPortDevice
         _receiveQueue = new byte[receiveCapacity];
     }
 
+    private bool _irqLevel;
+
     public ushort BasePort { get; }
 
     /// <summary>Bytes the guest has transmitted (not counting loopback).</summary>
@@ -135,9 +137,15 @@ public sealed class Uart16550 : IPortDevice
         get
         {
             lock (_lock)
-                return (_modemControl & (McrOut2 | McrLoopback)) == McrOut2 && CurrentInterrupt() != IirNoInterrupt;
+                return LineLevel();
         }
     }
+
+    /// <summary>
+    /// The interrupt line (IRQ 4 for COM1) this UART drives; it follows <see cref="InterruptAsserted"/>
+    /// after every register access and every byte of input. Set while the machine is built.
+    /// </summary>
+    public IInterruptLine? Irq { get; set; }
 
     /// <summary>Divisor latch value: baud = 115200 / divisor. Nothing here depends on it; guests only expect it to read back.</summary>
     public int Divisor
@@ -157,6 +165,7 @@ public sealed class Uart16550 : IPortDevice
                 uint b = offset is >= 0 and < PortCount ? ReadRegister(offset) : 0xFFu;
                 value |= b << (8 * i);
             }
+            SyncIrq();
             return value;
         }
     }
@@ -171,6 +180,7 @@ public sealed class Uart16550 : IPortDevice
                 if (offset is >= 0 and < PortCount)
                     WriteRegister(offset, (byte)(value >> (8 * i)));
             }
+            SyncIrq();
         }
     }
 
@@ -188,6 +198,7 @@ public sealed class Uart16550 : IPortDevice
                 if (Receive(b))
                     accepted++;
             }
+            SyncIrq();
             return accepted;
         }
     }
@@ -201,6 +212,18 @@ public sealed class Uart16550 : IPortDevice
     {
         lock (_lock)
             FlushTransmit();
+    }
+
+    private bool LineLevel() => (_modemControl & (McrOut2 | McrLoopback)) == McrOut2 && CurrentInterrupt() != IirNoInterrupt;
+
+    // Called with the lock held: the line's own locks (PIC, IOAPIC) never call back into the UART.
+    private void SyncIrq()
+    {
+        bool level = LineLevel();
+        if (level == _irqLevel)
+            return;
+        _irqLevel = level;
+        Irq?.SetLevel(level);
     }
 
     public Uart16550State SaveState()
@@ -238,6 +261,7 @@ public sealed class Uart16550 : IPortDevice
             state.ReceiveQueue.CopyTo(_receiveQueue, 0);
             _receiveHead = 0;
             _receiveCount = state.ReceiveQueue.Length;
+            SyncIrq();
             _previousAccessReadLineStatus = false;
         }
     }

@@ -45,7 +45,7 @@ internal sealed unsafe partial class Cpu
                 return;
             case 8:
                 if ((v & ~0xFUL) != 0) throw new CpuFault(ExceptionVector.GP, 0, true);
-                Cr8 = v;
+                WriteTaskPriorityClass((int)v);
                 return;
             default:
                 throw new CpuFault(ExceptionVector.UD, 0, false);
@@ -58,7 +58,7 @@ internal sealed unsafe partial class Cpu
         2 => Cr2,
         3 => Cr3,
         4 => Cr4,
-        8 => Cr8,
+        8 => (ulong)ReadTaskPriorityClass(),
         _ => throw new CpuFault(ExceptionVector.UD, 0, false),
     };
 

@@ -72,6 +72,14 @@ internal sealed unsafe partial class Cpu
             {
                 if (HandleEvents(out var exit)) return exit;
             }
+            if (_interruptShadow)
+            {
+                // STI or MOV SS holds interrupts off for exactly one instruction: with one waiting,
+                // run that instruction alone and deliver at the boundary after it.
+                _interruptShadow = false;
+                if (Volatile.Read(ref Events) != 0 && RunOneInstruction(out var exit)) return exit;
+                continue;
+            }
 
             Block? b = null;
             Op* op = null;
@@ -252,19 +260,58 @@ internal sealed unsafe partial class Cpu
             return true;
         }
         if (TryDeliverInterrupt()) return false;
-        if (_interruptWindowRequested && IF && !_interruptShadow)
+        if (_interruptWindowRequested && IF)
         {
-            exit = new VpExit(VpExitReason.InterruptWindow);
+            // Re-armed either way: the request stands until disarmed, and a shadow only delays it.
             Interlocked.Or(ref Events, EventWindow);
-            return true;
+            if (!_interruptShadow)
+            {
+                exit = new VpExit(VpExitReason.InterruptWindow);
+                return true;
+            }
         }
         if (Halted)
         {
             exit = new VpExit(VpExitReason.Halt);
-            if (_pendingInterrupt >= 0 || _interruptWindowRequested) Interlocked.Or(ref Events, EventInterrupt);
+            if (_pendingInterrupt >= 0 || _interruptWindowRequested || _apic != null) Interlocked.Or(ref Events, EventInterrupt);
             return true;
         }
-        _interruptShadow = false;
+        return false;
+    }
+
+    /// <summary>Runs the single instruction at CS:RIP (the one in an interrupt shadow); true when Run must return <paramref name="exit"/>.</summary>
+    private bool RunOneInstruction(out VpExit exit)
+    {
+        exit = default;
+        Op* op = null;
+        try
+        {
+            op = FindBlock().Ops;
+            _last = null;
+            int r = op->Fn(this, op);
+            if (r == Handler.Continue) Rip = op->NextIp;
+            if (r == Handler.Exit)
+            {
+                if (Rip != op->Ip) InstructionsRetired++;
+                exit = PendingExit;
+                return true;
+            }
+            InstructionsRetired++;
+        }
+        catch (CpuFault f)
+        {
+            if (op != null) Rip = op->Ip;
+            _last = null;
+            WriteEvent = 0;
+            if (!DeliverException(f.Vector, f.ErrorCode, f.HasErrorCode, out exit)) return true;
+        }
+        catch (MmioReadPending)
+        {
+            Rip = op->Ip;
+            _last = null;
+            exit = PendingExit;
+            return true;
+        }
         return false;
     }
 }

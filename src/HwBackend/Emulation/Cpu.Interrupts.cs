@@ -37,23 +37,36 @@ internal sealed unsafe partial class Cpu
 
     public ulong UnimplementedInstructions;
 
-    /// <summary>After IRET/SYSRET/POPF may have set IF: look for a pending interrupt at the next block boundary.</summary>
+    /// <summary>After STI/IRET/SYSRET/POPF may have set IF: look for a pending interrupt at the next boundary.</summary>
     public void InterruptWindowMayOpen()
     {
-        if (_pendingInterrupt >= 0 || _interruptWindowRequested) Interlocked.Or(ref Events, EventInterrupt);
+        if (_pendingInterrupt >= 0 || _interruptWindowRequested || _apic != null) Interlocked.Or(ref Events, EventInterrupt);
     }
 
+    /// <summary>
+    /// Delivers an injected interrupt, or acknowledges one from the attached controller, when the
+    /// guest can take it (IF set, no STI/MOV SS shadow). True when one was delivered.
+    /// </summary>
     private bool TryDeliverInterrupt()
     {
         int vector = Volatile.Read(ref _pendingInterrupt);
-        if (vector < 0) return false;
+        var apic = _apic;
+        if (vector < 0 && (apic == null || !apic.HasDeliverableInterrupt)) return false;
         if (!IF || _interruptShadow)
         {
-            // Keep looking between blocks until the guest opens the window (STI, POPF, IRET end blocks).
+            // Look again between blocks until the guest opens the window; the shadow lasts one instruction.
             Interlocked.Or(ref Events, EventInterrupt);
             return false;
         }
-        Interlocked.CompareExchange(ref _pendingInterrupt, -1, vector);
+        if (vector >= 0)
+        {
+            Interlocked.CompareExchange(ref _pendingInterrupt, -1, vector);
+        }
+        else
+        {
+            vector = apic!.AcknowledgeInterrupt();
+            if (vector < 0) return false;
+        }
         Halted = false;
         _last = null;
         InterruptsDelivered++;

@@ -239,6 +239,7 @@ internal sealed unsafe partial class Cpu
 
     private ulong ReadNonRam(ulong pa, int size)
     {
+        if (IsApicPage(pa)) return _apic!.ReadMmio((uint)(pa & 0xFFF), size);
         var region = Memory.FindRegion(pa);
         if (region is { Kind: GuestMemoryRegionKind.Mmio })
             return MmioRead(pa, size);
@@ -248,6 +249,11 @@ internal sealed unsafe partial class Cpu
 
     private void WriteNonRam(ulong pa, int size, ulong v)
     {
+        if (IsApicPage(pa))
+        {
+            _apic!.WriteMmio((uint)(pa & 0xFFF), size, v);
+            return;
+        }
         var region = Memory.FindRegion(pa);
         if (region is { Kind: GuestMemoryRegionKind.Mmio })
         {

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Actors.HwBackend.Emulation;
 
 /// <summary>Model-specific registers the guest can read and write; any other index is a #GP(0), as on hardware.</summary>
@@ -11,15 +9,27 @@ internal sealed unsafe partial class Cpu
         MsrSfmask = 0xC000_0084, MsrFsBase = 0xC000_0100, MsrGsBase = 0xC000_0101, MsrKernelGsBase = 0xC000_0102,
         MsrTscAux = 0xC000_0103;
 
-    /// <summary>Advertised TSC rate: 1 GHz, derived from the host's monotonic clock.</summary>
+    /// <summary>
+    /// Advertised TSC rate (CPUID 0x15/0x16): 1 GHz, one tick per nanosecond of the machine's
+    /// platform clock, so every vCPU sees the same TSC and it stops while the machine is paused.
+    /// </summary>
     public const long TscHz = 1_000_000_000;
 
-    public ulong ReadTsc() => (ulong)((long)(Stopwatch.GetTimestamp() * (TscHz / (double)Stopwatch.Frequency)) + TscOffset);
+    public ulong ReadTsc() => (ulong)(Clock.NowNanoseconds + TscOffset);
 
-    public void WriteTsc(ulong value) => TscOffset = (long)value - (long)(Stopwatch.GetTimestamp() * (TscHz / (double)Stopwatch.Frequency));
+    public void WriteTsc(ulong value) => TscOffset = (long)value - Clock.NowNanoseconds;
 
     public bool TryReadMsr(uint index, out ulong value)
     {
+        if (_apic is { } apic)
+        {
+            if (index == MsrApicBase)
+            {
+                value = apic.ApicBaseMsr;
+                return true;
+            }
+            if (apic.OwnsMsr(index)) return TryReadApicMsr(index, out value);
+        }
         switch (index)
         {
             case MsrTsc: value = ReadTsc(); return true;
@@ -44,6 +54,17 @@ internal sealed unsafe partial class Cpu
 
     public bool TryWriteMsr(uint index, ulong value)
     {
+        if (_apic is { } apic)
+        {
+            if (index == MsrApicBase)
+            {
+                if (!apic.TryWriteApicBaseMsr(value)) return false;
+                ApicBase = apic.ApicBaseMsr;
+                NotifyInterruptController();
+                return true;
+            }
+            if (apic.OwnsMsr(index)) return TryWriteApicMsr(index, value);
+        }
         switch (index)
         {
             case MsrTsc: WriteTsc(value); return true;

@@ -69,6 +69,7 @@ internal sealed unsafe partial class Cpu : IDisposable
         Machine = machine;
         Index = index;
         Memory = machine.Memory;
+        Clock = machine.Clock;
         const int regBytes = 17 * 8, segBytes = 6 * 8, xmmBytes = 16 * 16;
         _native = NativeMemory.AlignedAlloc(regBytes + segBytes + xmmBytes + TlbBytes, 64);
         NativeMemory.Clear(_native, regBytes + segBytes + xmmBytes + TlbBytes);
@@ -84,6 +85,8 @@ internal sealed unsafe partial class Cpu : IDisposable
     public int Index { get; }
 
     public GuestPhysicalMap Memory { get; }
+
+    public Devices.IPlatformClock Clock { get; }
 
     public bool LongMode => (Efer & EferBits.LMA) != 0;
 

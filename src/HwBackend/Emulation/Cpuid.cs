@@ -4,13 +4,18 @@ namespace Actors.HwBackend.Emulation;
 /// What CPUID reports: exactly the features this CPU implements. Baseline x86-64 (FPU — the
 /// x87 control and status instructions, for presence checks — PSE, TSC, MSR, PAE, CX8, PGE, CMOV,
 /// PAT, PSE-36, CLFLUSH, FXSR, SSE, SSE2), CX16, POPCNT, LAHF/SAHF in 64-bit mode, LZCNT, SYSCALL,
-/// NX, 1 GiB pages, RDTSCP, long mode. Not advertised, because not implemented: the local APIC
-/// (a later issue), SYSENTER, MMX, SSE3 and later. The hypervisor bit is set and leaf 0x40000000
-/// names us.
+/// NX, 1 GiB pages, RDTSCP, long mode, an invariant TSC whose rate leaves 0x15 and 0x16 give, and —
+/// when the machine gives the vCPU one — the local APIC with x2APIC and TSC-deadline. Not
+/// advertised, because not implemented: SYSENTER, MMX, SSE3 and later. The hypervisor bit is set
+/// and leaf 0x40000000 names us.
 /// </summary>
 internal static class Cpuid
 {
-    public const uint MaxBasicLeaf = 0x7;
+    public const uint MaxBasicLeaf = 0x16;
+
+    // CPUID 0x15: TSC = crystal × numerator / denominator = 25 MHz × 40 = Cpu.TscHz.
+    private const uint CrystalHz = 25_000_000;
+    private const uint TscRatioNumerator = (uint)(Cpu.TscHz / CrystalHz);
     public const uint MaxExtendedLeaf = 0x8000_0008;
 
     // "ActorsSoftVM" as three little-endian words, in EBX, EDX, ECX order for leaf 0.
@@ -18,7 +23,7 @@ internal static class Cpuid
     private const uint Vendor2 = 0x6F53_7372; // "rsSo"
     private const uint Vendor3 = 0x4D56_7466; // "ftVM"
 
-    public static void Query(uint leaf, uint subleaf, int apicId, out uint eax, out uint ebx, out uint ecx, out uint edx)
+    public static void Query(uint leaf, uint subleaf, int apicId, bool localApic, out uint eax, out uint ebx, out uint ecx, out uint edx)
     {
         eax = ebx = ecx = edx = 0;
         switch (leaf)
@@ -35,6 +40,20 @@ internal static class Cpuid
                 // EDX: FPU 0, PSE 3, TSC 4, MSR 5, PAE 6, CX8 8, PGE 13, CMOV 15, PAT 16, PSE36 17, CLFSH 19, FXSR 24, SSE 25, SSE2 26
                 edx = (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 13)
                     | (1u << 15) | (1u << 16) | (1u << 17) | (1u << 19) | (1u << 24) | (1u << 25) | (1u << 26);
+                if (localApic)
+                {
+                    edx |= 1u << 9; // APIC
+                    ecx |= (1u << 21) | (1u << 24); // x2APIC, TSC-deadline timer
+                }
+                break;
+            case 0x15:
+                eax = 1;
+                ebx = TscRatioNumerator;
+                ecx = CrystalHz;
+                break;
+            case 0x16:
+                eax = ebx = (uint)(Cpu.TscHz / 1_000_000); // base and maximum frequency, MHz
+                ecx = 100; // bus (reference) frequency, MHz
                 break;
             case 7:
                 break;
@@ -49,6 +68,9 @@ internal static class Cpuid
             case 0x8000_0001:
                 ecx = (1u << 0) | (1u << 5); // LAHF/SAHF in 64-bit mode, LZCNT (ABM)
                 edx = (1u << 11) | (1u << 20) | (1u << 26) | (1u << 27) | (1u << 29); // SYSCALL, NX, 1 GiB pages, RDTSCP, LM
+                break;
+            case 0x8000_0007:
+                edx = 1u << 8; // invariant TSC: one rate in every state
                 break;
             case 0x8000_0002:
             case 0x8000_0003:

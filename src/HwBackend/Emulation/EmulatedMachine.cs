@@ -22,6 +22,7 @@ public sealed class EmulatedMachine : IVirtualMachine, IGuestMemoryObserver
         ArgumentNullException.ThrowIfNull(configuration);
         if (configuration.ProcessorCount < 1)
             throw new ArgumentOutOfRangeException(nameof(configuration), "a machine needs at least one virtual processor");
+        Clock = configuration.Clock;
         _ram = new GuestRam(configuration.MemoryBytes);
         Memory = new GuestPhysicalMap(_ram);
         ulong low = Math.Min(configuration.MemoryBytes, LowRamLimit);
@@ -43,6 +44,8 @@ public sealed class EmulatedMachine : IVirtualMachine, IGuestMemoryObserver
     }
 
     public GuestPhysicalMap Memory { get; }
+
+    public Devices.IPlatformClock Clock { get; }
 
     public IReadOnlyList<IVirtualProcessor> Processors => _processors;
 

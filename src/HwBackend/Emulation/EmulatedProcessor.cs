@@ -30,6 +30,14 @@ public sealed class EmulatedProcessor : IVirtualProcessor
 
     public void RequestInterruptWindow(bool enable) => Cpu.RequestInterruptWindow(enable);
 
+    public void AttachInterruptController(ILocalInterruptController controller)
+    {
+        ArgumentNullException.ThrowIfNull(controller);
+        Cpu.AttachInterruptController(controller);
+    }
+
+    public void NotifyInterruptController() => Cpu.NotifyInterruptController();
+
     public unsafe VpState GetState()
     {
         var c = Cpu;
@@ -51,7 +59,7 @@ public sealed class EmulatedProcessor : IVirtualProcessor
         s.Cr2 = c.Cr2;
         s.Cr3 = c.Cr3;
         s.Cr4 = c.Cr4;
-        s.Cr8 = c.Cr8;
+        s.Cr8 = c.ReadCr(8);
         s.DebugRegisters = (ulong[])c.Dr.Clone();
         s.Efer = c.Efer;
         s.Star = c.Star;
@@ -65,7 +73,7 @@ public sealed class EmulatedProcessor : IVirtualProcessor
         s.Pat = c.Pat;
         s.Tsc = c.ReadTsc();
         s.TscAux = c.TscAux;
-        s.ApicBase = c.ApicBase;
+        s.ApicBase = c.Apic?.ApicBaseMsr ?? c.ApicBase;
         s.MiscEnable = c.MiscEnable;
         s.FxsaveArea = FxsaveImage.Capture(c);
         s.Halted = c.Halted;
@@ -99,6 +107,7 @@ public sealed class EmulatedProcessor : IVirtualProcessor
         c.Cr3 = state.Cr3;
         c.Cr4 = state.Cr4 & Cr4Bits.Supported;
         c.Cr8 = state.Cr8 & 0xF;
+        if (c.Apic is { } apic) apic.TaskPriorityClass = (int)c.Cr8;
         state.DebugRegisters.CopyTo(c.Dr, 0);
         c.Efer = state.Efer & EferBits.Supported;
         c.Star = state.Star;

@@ -5,21 +5,25 @@ using Actors.HwBackend.Memory;
 namespace Actors.HwBackend.Hosting;
 
 /// <summary>
-/// One VM on this host: the backend machine, its platform devices (COM1 16550 at 0x3F8,
-/// isa-debug-exit at 0xF4) and one dedicated OS thread per vCPU. This is what a host's backend
-/// grain owns; it knows nothing of Orleans.
+/// One VM on this host: the backend machine, its PC platform (<see cref="PcPlatform"/>: interrupt
+/// controllers, timers, COM1, fw_cfg, firmware tables, isa-debug-exit) and one dedicated OS thread
+/// per vCPU. This is what a host's backend grain owns; it knows nothing of Orleans.
 /// <para>
 /// Life cycle: <see cref="VmHostState.Created"/> → <see cref="Start"/> → Running ⇄ Paused →
-/// Stopped. The guest ending by itself (debug-exit, HLT with nothing to wake it, triple fault,
-/// backend error) moves to Stopped and calls <c>onEnded</c> exactly once, on the last vCPU thread to
-/// leave, after the console is flushed and with no lock held. A requested <see cref="Stop"/> never
-/// calls it. Control methods are thread-safe, but must not be called from the console sink.
+/// Stopped. The guest ending by itself (debug-exit, a reset, triple fault, backend error) moves to
+/// Stopped and calls <c>onEnded</c> exactly once, on the last vCPU thread to leave, after the
+/// console is flushed and with no lock held. A requested <see cref="Stop"/> never calls it.
+/// Control methods are thread-safe, but must not be called from the console sink.
+/// </para>
+/// <para>
+/// Locks: device locks may be held while a device wakes a vCPU (which takes the host's gate), so
+/// nothing here calls into a device while holding the gate.
 /// </para>
 /// </summary>
 public sealed class VirtualMachineHost : IDisposable
 {
     private readonly IVirtualMachine _machine;
-    private readonly Uart16550 _uart;
+    private readonly PcPlatform _platform;
     private readonly ConsoleOutputLog _console;
     private readonly Action<VmRunEnded> _onEnded;
     private readonly VirtualProcessorThread[] _processors;
@@ -40,23 +44,22 @@ public sealed class VirtualMachineHost : IDisposable
     private bool _endFailed;
     private bool _endReported;
 
-    private VirtualMachineHost(string name, ulong memoryBytes, IVirtualMachine machine, IConsoleOutputSink? console, Action<VmRunEnded> onEnded)
+    private VirtualMachineHost(string name, ulong memoryBytes, IVirtualMachine machine, PlatformClock clock, IConsoleOutputSink? console, Action<VmRunEnded> onEnded)
     {
         Name = name;
         MemoryBytes = memoryBytes;
         _machine = machine;
         _onEnded = onEnded;
         _console = new ConsoleOutputLog(console);
-        _uart = new Uart16550(_console);
-        var ports = new IoPortBus();
-        ports.Register(Uart16550.Com1Port, Uart16550.PortCount, _uart, "com1");
-        ports.Register(DebugExitDevice.DefaultPort, DebugExitDevice.PortCount, new DebugExitDevice(RequestGuestExit), "isa-debug-exit");
-        Ports = ports;
         _processors = new VirtualProcessorThread[machine.Processors.Count];
         for (int i = 0; i < _processors.Length; i++)
+            _processors[i] = new VirtualProcessorThread(this, machine.Processors[i], i);
+        _platform = new PcPlatform(name, clock, machine, memoryBytes, _processors, _console, RequestGuestExit, RequestReset);
+        for (int i = 0; i < _processors.Length; i++)
         {
-            // Application processors would wait for INIT-SIPI; until SMP exists they just park.
-            _processors[i] = new VirtualProcessorThread(this, machine.Processors[i], ports, i) { WaitingForStartup = i != 0 };
+            // Application processors wait for INIT-SIPI from the bootstrap processor, as on hardware.
+            _processors[i].Attach(_platform, _platform.LocalApics[i]);
+            _processors[i].WaitingForStartup = i != 0;
         }
     }
 
@@ -70,7 +73,7 @@ public sealed class VirtualMachineHost : IDisposable
     public IVirtualMachine Machine => _machine;
 
     /// <summary>The port bus the devices sit on (for statistics and further devices before <see cref="Start"/>).</summary>
-    public IoPortBus Ports { get; }
+    public IoPortBus Ports => _platform.Ports;
 
     public VmHostState State
     {
@@ -89,11 +92,17 @@ public sealed class VirtualMachineHost : IDisposable
         }
     }
 
+    /// <summary>
+    /// The machine's clock: nanoseconds of guest time (it stands still while the VM is paused). A
+    /// vCPU whose guest never wrote its TSC reads this same value from RDTSC.
+    /// </summary>
+    public long GuestTimeNanoseconds => _platform.Clock.NowNanoseconds;
+
     /// <summary>Bytes of console output delivered so far (the next batch's sequence number).</summary>
     public long ConsoleBytes => _console.TotalBytes;
 
     /// <summary>Console input bytes the guest has not read yet.</summary>
-    public int PendingConsoleInputBytes => _uart.PendingReceiveBytes;
+    public int PendingConsoleInputBytes => _platform.Uart.PendingReceiveBytes;
 
     /// <summary>
     /// Creates the machine on <paramref name="backend"/>, loads <paramref name="image"/> for vCPU 0
@@ -111,6 +120,17 @@ public sealed class VirtualMachineHost : IDisposable
         int processorCount,
         IConsoleOutputSink? console,
         Action<VmRunEnded> onEnded)
+        => CreateCore(backend, name, image, loadImage: true, memoryBytes, processorCount, console, onEnded);
+
+    private static VirtualMachineHost CreateCore(
+        IHypervisorBackend backend,
+        string name,
+        ReadOnlySpan<byte> image,
+        bool loadImage,
+        ulong memoryBytes,
+        int processorCount,
+        IConsoleOutputSink? console,
+        Action<VmRunEnded> onEnded)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -121,12 +141,18 @@ public sealed class VirtualMachineHost : IDisposable
         if (processorCount < 1 || processorCount > maxProcessors)
             throw new ArgumentException($"processor count {processorCount} is outside 1..{maxProcessors} for backend '{backend.Name}'", nameof(processorCount));
 
-        var machine = backend.CreateMachine(new MachineConfiguration(memoryBytes, processorCount));
+        var clock = new PlatformClock();
+        // Guest time starts when the guest does.
+        clock.Freeze();
+        var machine = backend.CreateMachine(new MachineConfiguration(memoryBytes, processorCount) { Clock = clock });
         try
         {
-            var loaded = GuestImageLoader.Load(image, machine.Memory);
-            machine.Processors[0].SetState(loaded.InitialState);
-            return new VirtualMachineHost(name, memoryBytes, machine, console, onEnded);
+            if (loadImage)
+            {
+                var loaded = GuestImageLoader.Load(image, machine.Memory);
+                machine.Processors[0].SetState(loaded.InitialState);
+            }
+            return new VirtualMachineHost(name, memoryBytes, machine, clock, console, onEnded);
         }
         catch
         {
@@ -134,6 +160,19 @@ public sealed class VirtualMachineHost : IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// Creates a machine with empty RAM and nothing loaded, to receive a saved or migrated machine
+    /// through <see cref="RestoreState"/> and writes to <see cref="Machine"/>'s memory.
+    /// </summary>
+    public static VirtualMachineHost CreateForRestore(
+        IHypervisorBackend backend,
+        string name,
+        ulong memoryBytes,
+        int processorCount,
+        IConsoleOutputSink? console,
+        Action<VmRunEnded> onEnded) =>
+        CreateCore(backend, name, image: default, loadImage: false, memoryBytes, processorCount, console, onEnded);
 
     /// <summary>Starts one dedicated background thread per vCPU. Only valid once, from <see cref="VmHostState.Created"/>.</summary>
     public void Start()
@@ -153,6 +192,8 @@ public sealed class VirtualMachineHost : IDisposable
             foreach (var p in _processors)
                 p.Start(Name);
         }
+        _platform.Start();
+        _platform.Thaw();
     }
 
     /// <summary>
@@ -175,7 +216,9 @@ public sealed class VirtualMachineHost : IDisposable
             while (!_terminating && !AllParked())
                 Monitor.Wait(_gate);
         }
-        _uart.Flush();
+        // Guest time stops with the guest, so timers do not pile up interrupts while paused.
+        _platform.Freeze();
+        _platform.Uart.Flush();
     }
 
     /// <summary>Lets a paused VM run again. Does nothing when running or stopped.</summary>
@@ -188,6 +231,7 @@ public sealed class VirtualMachineHost : IDisposable
                 throw new InvalidOperationException($"VM '{Name}' cannot resume: it has not been started");
             if (_state != VmHostState.Paused)
                 return;
+            _platform.Thaw();
             _state = VmHostState.Running;
             _hostPaused = false;
             Monitor.PulseAll(_gate);
@@ -222,7 +266,8 @@ public sealed class VirtualMachineHost : IDisposable
             if (p.Thread is { } thread && thread != current)
                 thread.Join();
         }
-        _uart.Flush();
+        _platform.Dispose();
+        _platform.Uart.Flush();
     }
 
     /// <summary>Parks one vCPU at an instruction boundary; returns once it is parked.</summary>
@@ -253,7 +298,7 @@ public sealed class VirtualMachineHost : IDisposable
     }
 
     /// <summary>Queues bytes in the UART's receive queue; bytes beyond its capacity are dropped as overruns.</summary>
-    public void SendConsoleInput(ReadOnlySpan<byte> data) => _uart.EnqueueReceive(data);
+    public void SendConsoleInput(ReadOnlySpan<byte> data) => _platform.Uart.EnqueueReceive(data);
 
     /// <summary>The retained tail (up to 64 KiB) of the console output and the sequence number of its first byte.</summary>
     public (long Sequence, byte[] Bytes) ReadRecentOutput() => _console.ReadRecent();
@@ -291,6 +336,59 @@ public sealed class VirtualMachineHost : IDisposable
             }
         }
         return new ProcessorSnapshot(index, paused, p.Processor.InstructionsRetired, p.GetExitCounts(), state);
+    }
+
+    /// <summary>
+    /// The whole machine but its RAM (read that through <see cref="Machine"/>): every vCPU's
+    /// registers and the platform's devices and clock. Only while <see cref="VmHostState.Paused"/>
+    /// or before <see cref="Start"/>, when no vCPU is in the guest and guest time stands still.
+    /// </summary>
+    public VirtualMachineState SaveState()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_state is not (VmHostState.Paused or VmHostState.Created))
+                throw new InvalidOperationException($"VM '{Name}' cannot be saved while it is {_state}; pause it first");
+        }
+        var processors = new VpState[_processors.Length];
+        for (int i = 0; i < processors.Length; i++)
+            processors[i] = _processors[i].Processor.GetState();
+        return new VirtualMachineState(_platform.SaveState(), processors);
+    }
+
+    /// <summary>
+    /// Makes this machine the one <paramref name="state"/> was saved from (its RAM must be copied
+    /// separately). Only before <see cref="Start"/> or while paused; a saved machine resumes
+    /// exactly where it stopped, its clock included.
+    /// </summary>
+    public void RestoreState(VirtualMachineState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.Processors.Length != _processors.Length)
+            throw new ArgumentException($"saved machine has {state.Processors.Length} vCPUs; VM '{Name}' has {_processors.Length}", nameof(state));
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_state is not (VmHostState.Paused or VmHostState.Created))
+                throw new InvalidOperationException($"VM '{Name}' cannot be restored while it is {_state}");
+        }
+        // The APIC first: a vCPU's CR8 and APIC base are the APIC's, and its TSC is relative to the clock.
+        _platform.RestoreState(state.Platform);
+        for (int i = 0; i < _processors.Length; i++)
+            _processors[i].Processor.SetState(state.Processors[i]);
+        lock (_gate)
+        {
+            for (int i = 0; i < _processors.Length; i++)
+            {
+                var p = _processors[i];
+                p.WaitingForStartup = _platform.LocalApics[i].WaitingForStartup;
+                p.WaitingForInterrupt = false;
+                p.StartupEventPending = _platform.LocalApics[i].HasStartupEvent;
+                if (_started)
+                    p.Signal();
+            }
+        }
     }
 
     /// <summary>Stops the VM and frees the machine.</summary>
@@ -343,21 +441,28 @@ public sealed class VirtualMachineHost : IDisposable
 
     /// <summary>
     /// Called by a vCPU thread whose attention flag is set. Parks it while anything asks it to
-    /// wait; returns false when it must leave its run loop.
+    /// wait; returns what the thread must do next.
     /// </summary>
-    internal bool WaitUntilRunnable(VirtualProcessorThread processor)
+    internal ProcessorDirective WaitUntilRunnable(VirtualProcessorThread processor)
     {
         lock (_gate)
         {
             while (true)
             {
                 if (_terminating)
-                    return false;
+                    return ProcessorDirective.Leave;
+                if (processor.StartupEventPending && !_hostPaused && processor.SnapshotHolds == 0)
+                {
+                    // INIT and SIPI change the vCPU's state, which the thread does outside the gate.
+                    processor.StartupEventPending = false;
+                    processor.Parked = false;
+                    return ProcessorDirective.HandleStartupEvent;
+                }
                 if (!MustPark(processor))
                 {
                     processor.Parked = false;
                     processor.ClearAttention();
-                    return true;
+                    return ProcessorDirective.Run;
                 }
                 if (!processor.Parked)
                 {
@@ -369,13 +474,52 @@ public sealed class VirtualMachineHost : IDisposable
         }
     }
 
-    /// <summary>Called by a vCPU thread after HLT: it parks, off the CPU, until something wakes it.</summary>
+    /// <summary>Called by a vCPU thread after HLT: it parks, off the CPU, until an interrupt wakes it.</summary>
     internal void WaitForInterrupt(VirtualProcessorThread processor)
     {
         lock (_gate)
         {
             processor.WaitingForInterrupt = true;
-            processor.Signal();
+            // An interrupt that arrived after the processor decided to halt must not be slept through.
+            if (processor.TakeWakeRequest())
+                processor.WaitingForInterrupt = false;
+            else
+                processor.Signal();
+        }
+    }
+
+    /// <summary>An interrupt for a halted vCPU: unpark it. Any thread; takes the gate.</summary>
+    internal void WakeFromHalt(VirtualProcessorThread processor)
+    {
+        lock (_gate)
+        {
+            if (!processor.WaitingForInterrupt)
+                return;
+            processor.WaitingForInterrupt = false;
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>An INIT or start-up IPI reached the vCPU's APIC: make its thread come and handle it.</summary>
+    internal void PostStartupEvent(VirtualProcessorThread processor)
+    {
+        lock (_gate)
+        {
+            processor.StartupEventPending = true;
+            if (_started && !processor.Exited)
+                processor.Signal();
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>The vCPU took an INIT (waits for SIPI from now on) or a SIPI (runs from now on).</summary>
+    internal void SetWaitingForStartup(VirtualProcessorThread processor, bool waiting)
+    {
+        lock (_gate)
+        {
+            processor.WaitingForStartup = waiting;
+            processor.WaitingForInterrupt = false;
+            Monitor.PulseAll(_gate);
         }
     }
 
@@ -400,12 +544,18 @@ public sealed class VirtualMachineHost : IDisposable
         if (ended is null)
             return;
         // Every vCPU has left the guest, so the count is final and the output complete.
-        _uart.Flush();
+        _platform.Uart.Flush();
         _onEnded(ended with { InstructionsRetired = InstructionsRetired });
     }
 
     /// <summary>isa-debug-exit's callback, on the vCPU thread that wrote the port.</summary>
     private void RequestGuestExit(int exitStatus) => EndRun("debug-exit", exitStatus, failed: false);
+
+    /// <summary>
+    /// A guest-requested reset (port 0x92, 0xCF9, INIT to the bootstrap processor). There is no
+    /// firmware to run again, so the VM stops, as QEMU does with <c>-no-reboot</c>.
+    /// </summary>
+    internal void RequestReset(string reason) => EndRun("reset: " + reason, exitStatus: null, failed: false);
 
     private bool MustPark(VirtualProcessorThread p) =>
         _hostPaused || p.ProcessorPaused || p.WaitingForStartup || p.WaitingForInterrupt || p.SnapshotHolds > 0;

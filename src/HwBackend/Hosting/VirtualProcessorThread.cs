@@ -6,9 +6,10 @@ namespace Actors.HwBackend.Hosting;
 /// One vCPU of a <see cref="VirtualMachineHost"/> and the dedicated OS thread that runs it.
 /// Exits to platform devices are handled on that thread without allocating; everything that
 /// parks or ends the thread goes through the host, which owns the state machine. The fields
-/// marked "guarded" belong to the host's gate.
+/// marked "guarded" belong to the host's gate. It is also its local APIC's owner: interrupts
+/// and INIT/SIPI arriving from other threads come in through <see cref="ILocalApicSink"/>.
 /// </summary>
-internal sealed class VirtualProcessorThread
+internal sealed class VirtualProcessorThread : ILocalApicSink
 {
     /// <summary>HV_STATUS_INVALID_HYPERCALL_CODE (TLFS): the answer while no hypercall is implemented.</summary>
     public const ulong InvalidHypercallCode = 2;
@@ -16,7 +17,12 @@ internal sealed class VirtualProcessorThread
     private static readonly string[] ReasonNames = BuildReasonNames();
 
     private readonly VirtualMachineHost _host;
-    private readonly IoPortBus _ports;
+    // Null only while the platform is being built (its firmware setup already writes APIC registers).
+    private PcPlatform? _platform;
+    private LocalApic? _apic;
+
+    // Set by every interrupt request, taken by the thread before it parks after HLT.
+    private int _wakeRequested;
 
     // One slot per VpExitReason; written only by this vCPU's thread, read by snapshots.
     private readonly long[] _exits = new long[ReasonNames.Length];
@@ -26,12 +32,18 @@ internal sealed class VirtualProcessorThread
     private int _attention;
     private Thread? _thread;
 
-    public VirtualProcessorThread(VirtualMachineHost host, IVirtualProcessor processor, IoPortBus ports, int index)
+    public VirtualProcessorThread(VirtualMachineHost host, IVirtualProcessor processor, int index)
     {
         _host = host;
         Processor = processor;
-        _ports = ports;
         Index = index;
+    }
+
+    /// <summary>Connects the platform and this vCPU's local APIC, before the thread starts.</summary>
+    public void Attach(PcPlatform platform, LocalApic apic)
+    {
+        _platform = platform;
+        _apic = apic;
     }
 
     public int Index { get; }
@@ -50,7 +62,16 @@ internal sealed class VirtualProcessorThread
     /// Guarded. The vCPU executed HLT and waits for an interrupt. The VM keeps running, as on hardware
     /// and under QEMU; until the platform has interrupt sources nothing wakes it but stop.
     /// </summary>
-    public bool WaitingForInterrupt { get; set; }
+    public bool WaitingForInterrupt
+    {
+        get => _waitingForInterrupt;
+        set => Volatile.Write(ref _waitingForInterrupt, value);
+    }
+
+    private bool _waitingForInterrupt;
+
+    /// <summary>Guarded. The local APIC holds an INIT or a start-up IPI for this thread to take.</summary>
+    public bool StartupEventPending { get; set; }
 
     /// <summary>Guarded. Callers that need the vCPU parked to read its registers.</summary>
     public int SnapshotHolds { get; set; }
@@ -83,6 +104,23 @@ internal sealed class VirtualProcessorThread
         _thread.Start();
     }
 
+    /// <summary>True (once) when an interrupt was requested since the last call.</summary>
+    public bool TakeWakeRequest() => Interlocked.Exchange(ref _wakeRequested, 0) != 0;
+
+    void ILocalApicSink.InterruptRequested()
+    {
+        Processor.NotifyInterruptController();
+        Interlocked.Exchange(ref _wakeRequested, 1);
+        // Read after the flag is published: the thread sets WaitingForInterrupt before it takes
+        // the flag, so one side or the other sees the request.
+        if (Volatile.Read(ref _waitingForInterrupt))
+            _host.WakeFromHalt(this);
+        if (_apic is { HasStartupEvent: true })
+            _host.PostStartupEvent(this);
+    }
+
+    void ILocalApicSink.TimerProgrammed() => _platform?.RescheduleTimers();
+
     public IReadOnlyDictionary<string, long> GetExitCounts()
     {
         var counts = new Dictionary<string, long>(ReasonNames.Length);
@@ -111,16 +149,36 @@ internal sealed class VirtualProcessorThread
     private void RunLoop()
     {
         var processor = Processor;
-        var ports = _ports;
+        var platform = _platform!;
+        var ports = platform.Ports;
         var exits = _exits;
         while (true)
         {
-            if (Volatile.Read(ref _attention) != 0 && !_host.WaitUntilRunnable(this))
-                return;
+            if (Volatile.Read(ref _attention) != 0)
+            {
+                var directive = _host.WaitUntilRunnable(this);
+                if (directive == ProcessorDirective.Leave)
+                    return;
+                if (directive == ProcessorDirective.HandleStartupEvent)
+                {
+                    HandleStartupEvent();
+                    continue;
+                }
+            }
+            // Requests from before this entry are the processor's to see now; only one that
+            // arrives after it decides to halt must keep the thread from parking.
+            Volatile.Write(ref _wakeRequested, 0);
             var exit = processor.Run();
             int reason = (int)exit.Reason;
             if ((uint)reason < (uint)exits.Length)
                 Volatile.Write(ref exits[reason], exits[reason] + 1);
+            if (exit.Reason == VpExitReason.MmioRead && platform.TryReadMmio(exit.Address, exit.Size, out ulong mmioValue))
+            {
+                processor.CompleteMmioRead(mmioValue);
+                continue;
+            }
+            if (exit.Reason == VpExitReason.MmioWrite && platform.TryWriteMmio(exit.Address, exit.Size, exit.Data))
+                continue;
             var action = PlatformExitHandler.Handle(processor, ports, exit);
             switch (action)
             {
@@ -140,6 +198,30 @@ internal sealed class VirtualProcessorThread
                     _host.EndRun(action, exit);
                     break;
             }
+        }
+    }
+
+    /// <summary>
+    /// INIT puts an application processor back in wait-for-SIPI (the bootstrap processor would run
+    /// the firmware again: a reset); a start-up IPI starts it in real mode at vector × 4 KiB.
+    /// </summary>
+    private void HandleStartupEvent()
+    {
+        var apic = _apic!;
+        if (apic.TakeInit())
+        {
+            if (Index == 0)
+            {
+                _host.RequestReset("INIT to the bootstrap processor");
+                return;
+            }
+            Processor.SetState(ProcessorStartupState.AfterInit(Processor.GetState()));
+            _host.SetWaitingForStartup(this, true);
+        }
+        if (apic.TakeStartup(out byte vector))
+        {
+            Processor.SetState(ProcessorStartupState.AfterStartupIpi(Processor.GetState(), vector));
+            _host.SetWaitingForStartup(this, false);
         }
     }
 

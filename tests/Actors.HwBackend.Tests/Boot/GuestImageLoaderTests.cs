@@ -75,14 +75,14 @@ public sealed class GuestImageLoaderTests
         Assert.True(info < MiB, "the info structure lies below 1 MiB");
         uint flags = map.ReadValue<uint>(info);
         Assert.Equal(0x24DU, flags); // memory, cmdline, modules, mmap, loader name
-        Assert.Equal(640U, map.ReadValue<uint>(info + 4));
+        Assert.Equal(639U, map.ReadValue<uint>(info + 4)); // up to the EBDA, as the memory map says
         Assert.Equal((uint)((32 * MiB) - MiB) / 1024, map.ReadValue<uint>(info + 8));
         Assert.Equal("console=ttyS0 quiet", ReadCString(map, map.ReadValue<uint>(info + 16)));
         Assert.Equal(0U, map.ReadValue<uint>(info + 20));
         Assert.Equal("Actors", ReadCString(map, map.ReadValue<uint>(info + 64)));
 
         var entries = ReadMemoryMap(map, info);
-        Assert.Equal([(0UL, 32 * MiB, 1U), (0xFEC0_0000UL, 0x1000UL, 2U), (0xFEE0_0000UL, 0x1000UL, 2U)], entries);
+        Assert.Equal([(0UL, 0x9FC00UL, 1U), (0x9FC00UL, MiB - 0x9FC00, 2U), (MiB, 31 * MiB, 1U), (0xFEC0_0000UL, 0x1000UL, 2U), (0xFEE0_0000UL, 0x1000UL, 2U)], entries);
     }
 
     [Fact]
@@ -97,7 +97,7 @@ public sealed class GuestImageLoaderTests
 
         var loaded = GuestImageLoader.Load(image, map);
 
-        Assert.Equal([(0UL, 4 * MiB, 1U), (4 * MiB, MiB, 2U), (5 * MiB, 4 * MiB, 1U)], ReadMemoryMap(map, loaded.MultibootInfoAddress));
+        Assert.Equal([(0UL, 0x9FC00UL, 1U), (0x9FC00UL, MiB - 0x9FC00, 2U), (MiB, 3 * MiB, 1U), (4 * MiB, MiB, 2U), (5 * MiB, 4 * MiB, 1U)], ReadMemoryMap(map, loaded.MultibootInfoAddress));
         Assert.Equal((uint)(3 * MiB / 1024), map.ReadValue<uint>(loaded.MultibootInfoAddress + 8)); // mem_upper stops at the hole
     }
 
@@ -232,6 +232,19 @@ public sealed class GuestImageLoaderTests
         Assert.Equal(low.Data, memory.Read(0x8000, low.Data.Length));
         Assert.All(memory.Read(0x8100, 0x20000), b => Assert.Equal(0, b));
         Assert.Equal(0x8000UL, Translate(memory.Map, loaded.PageTableRoot, 0x8000));
+    }
+
+    [Fact]
+    public void LoaderStructuresStayOutOfTheBiosArea()
+    {
+        using var memory = new TestGuestMemory();
+        // The first free RAM after the image would be 0xA0000, in the legacy area the firmware tables need.
+        var image = TestImages.Elf64(0xB000, [TestSegment.Code(0xB000, 0x100, bss: 0x95000 - 0x100)]);
+
+        var loaded = GuestImageLoader.Load(image, memory.Map);
+
+        Assert.True(loaded.MultibootInfoAddress < 0x9FC00, $"info at 0x{loaded.MultibootInfoAddress:x}");
+        Assert.True(loaded.PageTableRoot >= MiB, $"page tables at 0x{loaded.PageTableRoot:x}");
     }
 
     [Fact]

@@ -68,7 +68,7 @@ public sealed class GuestImageRefusalTests
     public void NoRoomForBootDataIsRefused()
     {
         using var memory = new TestGuestMemory();
-        // The image fills everything the boot data may use (0x9000-0xA0000).
+        // The image fills everything the boot data may use (0x9000-0x9FC00).
         var image = TestImages.Elf32(0x1000, [TestSegment.Code(0x1000, 0x10, bss: 0x100000)], Multiboot);
 
         var ex = Assert.Throws<GuestImageException>(() => GuestImageLoader.Load(image, memory.Map));

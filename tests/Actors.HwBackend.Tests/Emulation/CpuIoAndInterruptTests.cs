@@ -106,6 +106,35 @@ public sealed class CpuIoAndInterruptTests
     }
 
     [Fact]
+    public void STI_holds_a_pending_interrupt_off_for_exactly_one_instruction()
+    {
+        using var m = new LongModeMachine();
+        m.Load(LongModeMachine.CodeBase, a =>
+        {
+            a.sti();
+            a.inc(rcx);
+            a.inc(rdx);
+            a.inc(rdx);
+            a.hlt();
+        });
+        m.Load(LongModeMachine.HandlerBase, a =>
+        {
+            // Record how far the interrupted code had got.
+            a.mov(rbx, rcx);
+            a.mov(rsi, rdx);
+            a.hlt();
+        });
+        m.SetGate(0x20, LongModeMachine.HandlerBase);
+        m.Vp.SetState(m.InitialState());
+        m.Vp.InjectExternalInterrupt(0x20);
+
+        Assert.Equal(VpExitReason.Halt, m.Run().Reason);
+        var s = m.Vp.GetState();
+        Assert.Equal(1UL, s.Gprs[3]);
+        Assert.Equal(0UL, s.Gprs[6]);
+    }
+
+    [Fact]
     public void Interrupt_stays_pending_while_IF_is_clear_and_HLT_exits()
     {
         using var m = new LongModeMachine();

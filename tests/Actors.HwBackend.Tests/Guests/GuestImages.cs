@@ -1,7 +1,9 @@
 using Actors.HwBackend.Boot;
 using Actors.HwBackend.Devices;
 using Actors.HwBackend.Emulation;
+using Actors.HwBackend.Hosting;
 using Actors.HwBackend.Runner;
+using Actors.HwBackend.Tests.Hosting;
 
 namespace Actors.HwBackend.Tests.Guests;
 
@@ -9,6 +11,9 @@ namespace Actors.HwBackend.Tests.Guests;
 internal static class GuestImages
 {
     public static readonly string[] All = ["hello", "cpu-selftest", "compute"];
+
+    /// <summary>Guests that need the PC platform (APICs, timers, several vCPUs), with the vCPU count they run with.</summary>
+    public static readonly (string Name, int Processors)[] Platform = [("smp", 4), ("timer", 1), ("interrupts", 1)];
 
     public static string GuestsDirectory
     {
@@ -45,8 +50,40 @@ internal static class GuestImages
         return (result, sink.Bytes);
     }
 
+    /// <summary>
+    /// Boots <paramref name="name"/> on a <see cref="VirtualMachineHost"/> (the whole PC platform, one
+    /// thread per vCPU) and waits for it to end; <paramref name="midRun"/>, when given, gets the
+    /// running host and may return a replacement (a restored copy) that the run continues on.
+    /// </summary>
+    public static (VmRunEnded Ended, byte[] Output) RunOnPlatform(string name, int processors, Func<VirtualMachineHost, RecordingConsole, EndProbe, (VirtualMachineHost, EndProbe)>? midRun = null)
+    {
+        var console = new RecordingConsole();
+        var probe = new EndProbe();
+        var host = VirtualMachineHost.Create(new EmulatorBackend(), name, File.ReadAllBytes(ImagePath(name)), 128UL << 20, processors, console, probe.OnEnded);
+        try
+        {
+            host.Start();
+            if (midRun != null)
+            {
+                var (replacement, replacementProbe) = midRun(host, console, probe);
+                if (replacement != host)
+                {
+                    host.Dispose();
+                    host = replacement;
+                    probe = replacementProbe;
+                }
+            }
+            var ended = probe.Wait(TimeSpan.FromMinutes(2));
+            return (ended, console.Bytes);
+        }
+        finally
+        {
+            host.Dispose();
+        }
+    }
+
     /// <summary>Boots the image under <c>qemu-system-x86_64 -accel tcg</c> and returns its stdout and exit status.</summary>
-    public static (int Status, byte[] Output) RunOnQemu(string name)
+    public static (int Status, byte[] Output) RunOnQemu(string name, int processors = 1)
     {
         var psi = new System.Diagnostics.ProcessStartInfo("qemu-system-x86_64")
         {
@@ -55,7 +92,7 @@ internal static class GuestImages
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { "-accel", "tcg", "-display", "none", "-no-reboot", "-nodefaults", "-m", "64M", "-kernel", ImagePath(name), "-serial", "stdio", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x4" })
+        foreach (var a in new[] { "-accel", "tcg", "-display", "none", "-no-reboot", "-nodefaults", "-m", "128M", "-smp", processors.ToString(System.Globalization.CultureInfo.InvariantCulture), "-kernel", ImagePath(name), "-serial", "stdio", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x4" })
             psi.ArgumentList.Add(a);
         using var p = System.Diagnostics.Process.Start(psi) ?? throw new InvalidOperationException("could not start qemu-system-x86_64");
         var output = new MemoryStream();

@@ -86,4 +86,12 @@ internal sealed class ScriptedProcessor(Func<ScriptedProcessor, VpExit> script) 
         if (!enable)
             InterruptWindowDisables++;
     }
+
+    public void AttachInterruptController(ILocalInterruptController controller)
+    {
+    }
+
+    public void NotifyInterruptController()
+    {
+    }
 }

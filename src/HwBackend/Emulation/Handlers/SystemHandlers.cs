@@ -207,7 +207,7 @@ internal static unsafe class SystemHandlers
 
     public static int CpuidInstruction(Cpu c, Op* op)
     {
-        Cpuid.Query((uint)c.Regs[Cpu.RAX], (uint)c.Regs[Cpu.RCX], c.Index, out uint a, out uint b, out uint cx, out uint d);
+        Cpuid.Query((uint)c.Regs[Cpu.RAX], (uint)c.Regs[Cpu.RCX], c.Index, c.Apic != null, out uint a, out uint b, out uint cx, out uint d);
         c.Regs[Cpu.RAX] = a;
         c.Regs[Cpu.RBX] = b;
         c.Regs[Cpu.RCX] = cx;

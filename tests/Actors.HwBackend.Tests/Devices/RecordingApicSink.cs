@@ -1,0 +1,18 @@
+using Actors.HwBackend.Devices;
+
+namespace Actors.HwBackend.Tests.Devices;
+
+/// <summary>Counts what a local APIC tells its owner; thread-safe so concurrency tests can share it.</summary>
+internal sealed class RecordingApicSink : ILocalApicSink
+{
+    private int _interruptRequests;
+    private int _timerProgrammed;
+
+    public int InterruptRequests => Volatile.Read(ref _interruptRequests);
+
+    public int TimerProgrammedCount => Volatile.Read(ref _timerProgrammed);
+
+    public void InterruptRequested() => Interlocked.Increment(ref _interruptRequests);
+
+    public void TimerProgrammed() => Interlocked.Increment(ref _timerProgrammed);
+}

@@ -1,0 +1,92 @@
+using System.Text;
+using Actors.HwBackend.Emulation;
+using Actors.HwBackend.Hosting;
+using Actors.HwBackend.Tests.Hosting;
+using Xunit;
+
+namespace Actors.HwBackend.Tests.Guests;
+
+/// <summary>
+/// The guests written for QEMU's PC (interrupt controllers, timers, several CPUs, firmware tables)
+/// give their expected output on the software CPU with the whole platform, as they do under QEMU.
+/// </summary>
+[Collection(TimingSensitiveCollection.Name)]
+public sealed class PlatformGuestTests
+{
+    public static TheoryData<string, int> Guests
+    {
+        get
+        {
+            var data = new TheoryData<string, int>();
+            foreach (var (name, processors) in GuestImages.Platform)
+                data.Add(name, processors);
+            return data;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Guests))]
+    public void Platform_guest_runs_on_the_software_cpu_to_its_expected_output(string name, int processors)
+    {
+        var (ended, output) = GuestImages.RunOnPlatform(name, processors);
+
+        AssertSameOutput(name, output);
+        Assert.Equal("debug-exit", ended.Reason);
+        Assert.Equal(GuestImages.ExpectedStatus(name), ended.ExitStatus);
+    }
+
+    [Theory]
+    [MemberData(nameof(Guests))]
+    public void Platform_guest_under_qemu_gives_the_same_output(string name, int processors)
+    {
+        var (status, output) = GuestImages.RunOnQemu(name, processors);
+
+        Assert.Equal(Encoding.ASCII.GetString(GuestImages.ExpectedOutput(name)), Encoding.ASCII.GetString(output));
+        Assert.Equal(GuestImages.ExpectedStatus(name), status);
+    }
+
+    [Fact]
+    public void Smp_guest_saved_and_restored_mid_run_into_a_new_machine_continues_to_the_same_output()
+    {
+        int restores = 0;
+        var (ended, output) = GuestImages.RunOnPlatform("smp", 4, (running, console, probe) =>
+        {
+            // Let the APs come up and get busy, then move the whole machine.
+            Thread.Sleep(150);
+            running.Pause();
+            var state = running.SaveState();
+            var copy = VirtualMachineHost.CreateForRestore(new EmulatorBackend(), "smp-restored", running.MemoryBytes, running.ProcessorCount, console, probe.OnEnded);
+            CopyRam(running, copy);
+            copy.RestoreState(state);
+            running.Stop();
+            copy.Start();
+            restores++;
+            return (copy, probe);
+        });
+
+        Assert.Equal(1, restores);
+        AssertSameOutput("smp", output);
+        Assert.Equal(GuestImages.ExpectedStatus("smp"), ended.ExitStatus);
+    }
+
+    /// <summary>Compares whole outputs and, when they differ, shows both in full: a guest's FAIL line says why.</summary>
+    private static void AssertSameOutput(string name, byte[] output)
+    {
+        string expected = Encoding.ASCII.GetString(GuestImages.ExpectedOutput(name));
+        string actual = Encoding.ASCII.GetString(output);
+        if (expected != actual)
+            Assert.Fail($"{name}: output differs from expected/{name}.out\n--- expected\n{expected}\n--- actual\n{actual}");
+    }
+
+    private static void CopyRam(VirtualMachineHost from, VirtualMachineHost to)
+    {
+        var source = from.Machine.Memory.Ram;
+        var target = to.Machine.Memory.Ram;
+        const int chunk = 1 << 20;
+        for (ulong offset = 0; offset < source.Size; offset += chunk)
+        {
+            int length = (int)Math.Min(chunk, source.Size - offset);
+            source.Span(offset, length).CopyTo(target.Span(offset, length));
+        }
+    }
+}
