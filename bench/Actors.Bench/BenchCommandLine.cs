@@ -49,7 +49,7 @@ internal static class BenchCommandLine
             options = arg switch
             {
                 "--samples" => options with { Samples = value },
-                "--timer-hz" => options with { TimerHz = value },
+                "--timer-hz" => value <= 100_000 ? options with { TimerHz = value } : throw new BenchUsageException($"--timer-hz {value} is above 100000"),
                 "--seconds" => options with { Seconds = value },
                 _ => throw new BenchUsageException($"unknown option '{arg}'; {Usage}"),
             };

@@ -27,7 +27,7 @@ internal static class InterruptBenchGuests
     /// <summary>
     /// Routes COM1's receive interrupt through the IOAPIC to vector 0x40, then waits for it either
     /// halted (<c>sti; hlt</c>) or spinning with interrupts on. The handler reports its RDTSC on
-    /// ports 0x504/0x508, reads the byte and sends EOI.
+    /// ports 0x504/0x508, drains the receive buffer, sends EOI and reports done on port 0x500.
     /// </summary>
     public static byte[] UartLatency(bool halted) => BenchGuests.Build(a =>
     {
@@ -70,9 +70,23 @@ internal static class InterruptBenchGuests
         a.mov(eax, ecx);
         a.mov(dx, TimestampHighPort);
         a.@out(dx, eax);
+        // Drain the receive buffer, as a driver does: the IOAPIC pin is edge-triggered, so a byte
+        // left behind would keep the line high and no further edge would ever come.
+        var drain = a.CreateLabel();
+        var drained = a.CreateLabel();
+        a.Label(ref drain);
+        a.mov(dx, 0x3FD);
+        a.@in(al, dx);
+        a.test(al, 1);
+        a.jz(drained);
         a.mov(dx, 0x3F8);
         a.@in(al, dx);
+        a.jmp(drain);
+        a.Label(ref drained);
         a.mov(__dword_ptr[rbx + 0xB0], 0);
+        // Done: the host sends the next byte only now, so no byte ever arrives while the line is still high.
+        a.mov(dx, ReadyPort);
+        a.@out(dx, eax);
         a.iretq();
 
         Idtr(a, ref idtr);
@@ -82,7 +96,7 @@ internal static class InterruptBenchGuests
     /// Runs the local APIC timer periodically at <paramref name="hz"/> (divide by 1, one count per
     /// nanosecond) for <paramref name="ticks"/> interrupts, logging each one's RDTSC, then exits.
     /// </summary>
-    public static byte[] PeriodicTimer(int hz, int ticks) => BenchGuests.Build(a =>
+    public static byte[] PeriodicTimer(int hz, int ticks, bool halted = true) => BenchGuests.Build(a =>
     {
         var handler = a.CreateLabel();
         var idtr = a.CreateLabel();
@@ -100,7 +114,10 @@ internal static class InterruptBenchGuests
         a.mov(__dword_ptr[rbx + 0x380], 1_000_000_000 / hz);
         a.Label(ref wait);
         a.sti();
-        a.hlt();
+        if (halted)
+            a.hlt();
+        else
+            a.pause();
         a.cmp(__qword_ptr[DataBase], ticks);
         a.jb(wait);
         a.mov(__dword_ptr[rbx + 0x380], 0);

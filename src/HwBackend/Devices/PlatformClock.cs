@@ -17,10 +17,11 @@ public sealed class PlatformClock : IPlatformClock
     private long _frozenAt;
     private volatile bool _frozen;
 
-    /// <summary>A running clock that starts at zero.</summary>
-    public PlatformClock()
+    /// <summary>A clock at zero, running or (<paramref name="frozen"/>) waiting for <see cref="Thaw"/>.</summary>
+    public PlatformClock(bool frozen = false)
     {
         _offset = -HostNanoseconds();
+        _frozen = frozen;
     }
 
     public long NowNanoseconds

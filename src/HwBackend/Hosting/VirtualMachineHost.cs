@@ -141,9 +141,8 @@ public sealed class VirtualMachineHost : IDisposable
         if (processorCount < 1 || processorCount > maxProcessors)
             throw new ArgumentException($"processor count {processorCount} is outside 1..{maxProcessors} for backend '{backend.Name}'", nameof(processorCount));
 
-        var clock = new PlatformClock();
-        // Guest time starts when the guest does.
-        clock.Freeze();
+        // Guest time starts, at zero, when the guest does.
+        var clock = new PlatformClock(frozen: true);
         var machine = backend.CreateMachine(new MachineConfiguration(memoryBytes, processorCount) { Clock = clock });
         try
         {
