@@ -45,17 +45,18 @@ public sealed class PlatformGuestTests
         Assert.Equal(GuestImages.ExpectedStatus(name), status);
     }
 
-    [Fact]
-    public void Smp_guest_saved_and_restored_mid_run_into_a_new_machine_continues_to_the_same_output()
+    [Theory]
+    [MemberData(nameof(Guests))]
+    public void Platform_guest_saved_and_restored_mid_run_into_a_new_machine_continues_to_the_same_output(string name, int processors)
     {
         int restores = 0;
-        var (ended, output) = GuestImages.RunOnPlatform("smp", 4, (running, console, probe) =>
+        var (ended, output) = GuestImages.RunOnPlatform(name, processors, (running, console, probe) =>
         {
-            // Let the APs come up and get busy, then move the whole machine.
+            // Let it get well into its checks (APs up, timers ticking), then move the whole machine.
             Thread.Sleep(150);
             running.Pause();
             var state = running.SaveState();
-            var copy = VirtualMachineHost.CreateForRestore(new EmulatorBackend(), "smp-restored", running.MemoryBytes, running.ProcessorCount, console, probe.OnEnded);
+            var copy = VirtualMachineHost.CreateForRestore(new EmulatorBackend(), name + "-restored", running.MemoryBytes, running.ProcessorCount, console, probe.OnEnded);
             CopyRam(running, copy);
             copy.RestoreState(state);
             running.Stop();
@@ -65,8 +66,8 @@ public sealed class PlatformGuestTests
         });
 
         Assert.Equal(1, restores);
-        AssertSameOutput("smp", output);
-        Assert.Equal(GuestImages.ExpectedStatus("smp"), ended.ExitStatus);
+        AssertSameOutput(name, output);
+        Assert.Equal(GuestImages.ExpectedStatus(name), ended.ExitStatus);
     }
 
     /// <summary>Compares whole outputs and, when they differ, shows both in full: a guest's FAIL line says why.</summary>

@@ -284,6 +284,22 @@ public sealed class VirtualMachineHostTests
     }
 
     [Fact]
+    public void MisprogrammedPlatformBehavesAsHardwareAndNothingIsLost()
+    {
+        var console = new RecordingConsole();
+        var probe = new EndProbe();
+        using var host = VirtualMachineHost.Create(new EmulatorBackend(), "abuse", HostGuests.PlatformAbuse(), 16UL << 20, 1, console, probe.OnEnded);
+        host.Start();
+        var ended = probe.Wait(Deadline);
+
+        Assert.Equal("debug-exit", ended.Reason);
+        Assert.False(ended.Failed);
+        Assert.Equal(Actors.HwBackend.Devices.DebugExitDevice.ExitStatusFor(0), ended.ExitStatus);
+        Assert.Equal(HostGuests.FloodBytes, console.Bytes.Length);
+        Assert.All(console.Bytes, b => Assert.Equal((byte)'x', b));
+    }
+
+    [Fact]
     public void HaltedGuestStaysRunningWithItsVcpuParkedUntilStopped()
     {
         var probe = new EndProbe();
