@@ -47,6 +47,24 @@ internal sealed class ConsoleOutputLog : ISerialTransmitSink
         _sink?.OnOutput(sequence, data);
     }
 
+    /// <summary>
+    /// Continues another machine's log (a restore or migration): the next batch is numbered
+    /// <paramref name="sequence"/> + the tail's length, and the tail is what late readers see.
+    /// Only before any output.
+    /// </summary>
+    public void Continue(long sequence, ReadOnlySpan<byte> tail)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(sequence);
+        lock (_lock)
+        {
+            if (_total != 0)
+                throw new InvalidOperationException("the console log already has output of its own");
+            _total = sequence;
+            Append(tail);
+            _total += tail.Length;
+        }
+    }
+
     /// <summary>The retained tail of the output and the sequence number of its first byte.</summary>
     public (long Sequence, byte[] Bytes) ReadRecent()
     {

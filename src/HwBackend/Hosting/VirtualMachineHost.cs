@@ -353,13 +353,15 @@ public sealed class VirtualMachineHost : IDisposable
         var processors = new VpState[_processors.Length];
         for (int i = 0; i < processors.Length; i++)
             processors[i] = _processors[i].Processor.GetState();
-        return new VirtualMachineState(_platform.SaveState(), processors);
+        // Paused, so the UART is flushed and the log is final.
+        var (consoleSequence, consoleTail) = _console.ReadRecent();
+        return new VirtualMachineState(_platform.SaveState(), processors, consoleSequence, consoleTail);
     }
 
     /// <summary>
     /// Makes this machine the one <paramref name="state"/> was saved from (its RAM must be copied
-    /// separately). Only before <see cref="Start"/> or while paused; a saved machine resumes
-    /// exactly where it stopped, its clock included.
+    /// separately). Only before <see cref="Start"/>; the machine then resumes exactly where the
+    /// saved one stopped, its clock and console numbering included.
     /// </summary>
     public void RestoreState(VirtualMachineState state)
     {
@@ -369,11 +371,12 @@ public sealed class VirtualMachineHost : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_state is not (VmHostState.Paused or VmHostState.Created))
-                throw new InvalidOperationException($"VM '{Name}' cannot be restored while it is {_state}");
+            if (_state != VmHostState.Created)
+                throw new InvalidOperationException($"VM '{Name}' cannot be restored: it has already been started");
         }
         // The APIC first: a vCPU's CR8 and APIC base are the APIC's, and its TSC is relative to the clock.
         _platform.RestoreState(state.Platform);
+        _console.Continue(state.ConsoleSequence, state.ConsoleTail);
         for (int i = 0; i < _processors.Length; i++)
             _processors[i].Processor.SetState(state.Processors[i]);
         lock (_gate)

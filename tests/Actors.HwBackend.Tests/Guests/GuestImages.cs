@@ -13,7 +13,7 @@ internal static class GuestImages
     public static readonly string[] All = ["hello", "cpu-selftest", "compute"];
 
     /// <summary>Guests that need the PC platform (APICs, timers, several vCPUs), with the vCPU count they run with.</summary>
-    public static readonly (string Name, int Processors)[] Platform = [("smp", 4), ("timer", 1), ("interrupts", 1)];
+    public static readonly (string Name, int Processors)[] Platform = [("smp", 4), ("timer", 1), ("interrupts", 1), ("migrate-verify", 1)];
 
     public static string GuestsDirectory
     {

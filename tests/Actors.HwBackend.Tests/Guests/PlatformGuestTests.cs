@@ -50,13 +50,15 @@ public sealed class PlatformGuestTests
     public void Platform_guest_saved_and_restored_mid_run_into_a_new_machine_continues_to_the_same_output(string name, int processors)
     {
         int restores = 0;
-        var (ended, output) = GuestImages.RunOnPlatform(name, processors, (running, console, probe) =>
+        RecordingConsole? console = null;
+        var (ended, output) = GuestImages.RunOnPlatform(name, processors, (running, recording, probe) =>
         {
             // Let it get well into its checks (APs up, timers ticking), then move the whole machine.
             Thread.Sleep(150);
             running.Pause();
             var state = running.SaveState();
-            var copy = VirtualMachineHost.CreateForRestore(new EmulatorBackend(), name + "-restored", running.MemoryBytes, running.ProcessorCount, console, probe.OnEnded);
+            console = recording;
+            var copy = VirtualMachineHost.CreateForRestore(new EmulatorBackend(), name + "-restored", running.MemoryBytes, running.ProcessorCount, recording, probe.OnEnded);
             CopyRam(running, copy);
             copy.RestoreState(state);
             running.Stop();
@@ -67,6 +69,12 @@ public sealed class PlatformGuestTests
 
         Assert.Equal(1, restores);
         AssertSameOutput(name, output);
+        long next = 0;
+        foreach (var (sequence, data) in console!.Batches)
+        {
+            Assert.Equal(next, sequence); // the restored machine numbers its output on from the saved one
+            next += data.Length;
+        }
         Assert.Equal(GuestImages.ExpectedStatus(name), ended.ExitStatus);
     }
 
