@@ -56,7 +56,8 @@ public sealed class PlatformGuestTests
             // Let it get well into its checks (APs up, timers ticking), then move the whole machine.
             Thread.Sleep(150);
             running.Pause();
-            var state = running.SaveState();
+            // Through the bytes live migration sends, so the codec is part of what is proven.
+            var state = VirtualMachineStateCodec.Decode(VirtualMachineStateCodec.Encode(running.SaveState()));
             console = recording;
             var copy = VirtualMachineHost.CreateForRestore(new EmulatorBackend(), name + "-restored", running.MemoryBytes, running.ProcessorCount, recording, probe.OnEnded);
             CopyRam(running, copy);
