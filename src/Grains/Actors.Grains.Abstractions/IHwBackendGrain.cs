@@ -40,4 +40,37 @@ public interface IHwBackendGrain : IGrainWithStringKey
 
     [Alias("SendConsoleInput")]
     Task SendConsoleInputAsync(string vmName, byte[] data);
+
+    /// <summary>Migration target: reserves memory and an empty machine for <paramref name="vmName"/>, which will arrive page by page.</summary>
+    [Alias("PrepareIncoming")]
+    Task PrepareIncomingAsync(string vmName, VmConfiguration configuration);
+
+    /// <summary>Migration target: writes pages into the incoming machine.</summary>
+    [Alias("ReceivePages")]
+    Task ReceivePagesAsync(string vmName, PageBatch batch);
+
+    /// <summary>
+    /// Migration target: restores the machine state (devices, vCPUs, clock, console) and starts the
+    /// vCPUs; <paramref name="instructionsRetired"/> is the source's count, so the VM's counter continues.
+    /// </summary>
+    [Alias("CompleteIncoming")]
+    Task CompleteIncomingAsync(string vmName, byte[] machineState, ulong instructionsRetired);
+
+    /// <summary>Migration target: drops an incoming machine that will not be completed.</summary>
+    [Alias("AbortIncoming")]
+    Task AbortIncomingAsync(string vmName);
+
+    /// <summary>
+    /// Migration source: one pre-copy pass to <paramref name="targetHost"/> while the guest runs: all
+    /// RAM on pass 1, then the pages dirtied since the previous pass.
+    /// </summary>
+    [Alias("SendPass")]
+    Task<MigrationPassReport> SendPassAsync(string vmName, string targetHost, int pass, long maxBytesPerSecond);
+
+    /// <summary>
+    /// Migration source: stops the vCPUs, sends the last dirty pages and the machine state, has the
+    /// target start, and frees the machine here. If the target fails, the VM resumes here and this throws.
+    /// </summary>
+    [Alias("SwitchOver")]
+    Task<MigrationSwitchOverReport> SwitchOverAsync(string vmName, string targetHost);
 }

@@ -39,4 +39,16 @@ public interface IPartitionGrain : IGrainWithStringKey
     /// <summary>Called by the VM's hardware backend when the guest stops running (exit, triple fault, failure).</summary>
     [Alias("ReportExit")]
     Task ReportExitAsync(VmExited exit);
+
+    /// <summary>
+    /// Starts a live migration of the running VM to <paramref name="targetHost"/> and returns its id
+    /// (follow it with <see cref="IMigrationGrain"/>). Refused, with one line, for the VM's own host,
+    /// an unknown host, a host without the memory, a VM that is not running, or one already migrating.
+    /// </summary>
+    [Alias("Migrate")]
+    Task<string> MigrateAsync(string targetHost, MigrationOptions options);
+
+    /// <summary>Called by the migration's coordinator when it ends: on success the VM now runs on <paramref name="newHost"/>.</summary>
+    [Alias("MigrationEnded")]
+    Task MigrationEndedAsync(string migrationId, string? newHost);
 }

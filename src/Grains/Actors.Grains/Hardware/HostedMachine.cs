@@ -2,5 +2,11 @@ using Actors.HwBackend.Hosting;
 
 namespace Actors.Grains.Hardware;
 
-/// <summary>A VM running on this host: its machine, its configuration and the console drain feeding its stream.</summary>
-internal sealed record HostedMachine(VirtualMachineHost Machine, VmConfiguration Configuration, ConsolePump Console, Task ConsoleDrained);
+/// <summary>
+/// A VM running on this host: its machine, its configuration, the console drain feeding its stream,
+/// and the instructions it retired on earlier hosts (a migrated VM's counter continues).
+/// </summary>
+internal sealed record HostedMachine(VirtualMachineHost Machine, VmConfiguration Configuration, ConsolePump Console, Task ConsoleDrained, ulong EarlierInstructions = 0)
+{
+    public ulong InstructionsRetired => EarlierInstructions + Machine.InstructionsRetired;
+}

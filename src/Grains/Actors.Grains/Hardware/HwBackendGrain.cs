@@ -19,7 +19,7 @@ namespace Actors.Grains.Hardware;
 [HostPinnedPlacement]
 [Immovable]
 [KeepAlive]
-public sealed class HwBackendGrain(
+public sealed partial class HwBackendGrain(
     IHypervisorBackend backend,
     ILocalSiloDetails localSilo,
     IOptions<HostMemoryOptions> memory,
@@ -55,7 +55,7 @@ public sealed class HwBackendGrain(
         var reports = new List<Task>();
         foreach (string vmName in _machines.Keys.ToList())
         {
-            ulong retired = _machines[vmName].Machine.InstructionsRetired;
+            ulong retired = _machines[vmName].InstructionsRetired;
             await StopPartitionAsync(vmName);
             reports.Add(ReportExitAsync(vmName, new VmExited($"host '{Host}' shut down ({reason.ReasonCode})", null, Failed: true, retired)));
         }
@@ -85,10 +85,18 @@ public sealed class HwBackendGrain(
         byte[] image = await ImageFetcher.FetchAsync(GrainFactory.GetGrain<IImageStoreGrain>(configuration.ImageId), configuration.ImageId);
         var console = new ConsolePump();
         VirtualMachineHost machine = CreateMachine(vmName, configuration, image, console);
+        await RunMachineAsync(vmName, configuration, machine, console);
+
+        logger.LogInformation("Started VM {Vm} on {Host}: {Memory} bytes, {Processors} vCPUs, {Backend}", vmName, Host, configuration.MemoryBytes, configuration.ProcessorCount, backend.Name);
+    }
+
+    /// <summary>Starts a created (or restored) machine's vCPUs and its console stream, and tracks it as running here.</summary>
+    private async Task RunMachineAsync(string vmName, VmConfiguration configuration, VirtualMachineHost machine, ConsolePump console, ulong earlierInstructions = 0)
+    {
         IAsyncStream<ConsoleOutput> stream = this.GetStreamProvider(ConsoleStreams.Provider)
             .GetStream<ConsoleOutput>(StreamId.Create(ConsoleStreams.Namespace, vmName));
         Task drained = console.DrainAsync(batch => PublishAsync(stream, batch));
-        var hosted = new HostedMachine(machine, configuration, console, drained);
+        var hosted = new HostedMachine(machine, configuration, console, drained, earlierInstructions);
         _machines.Add(vmName, hosted);
         metrics.Track(machine);
         try
@@ -101,8 +109,6 @@ public sealed class HwBackendGrain(
             await ReleaseAsync(hosted);
             throw new HypervisorException($"VM '{vmName}' could not start on host '{Host}': {e.Message}", e);
         }
-
-        logger.LogInformation("Started VM {Vm} on {Host}: {Memory} bytes, {Processors} vCPUs, {Backend}", vmName, Host, configuration.MemoryBytes, configuration.ProcessorCount, backend.Name);
     }
 
     public async Task StopPartitionAsync(string vmName)
@@ -133,18 +139,21 @@ public sealed class HwBackendGrain(
 
     public Task<(ulong InstructionsRetired, long ConsoleBytes)> GetPartitionCountersAsync(string vmName)
     {
-        VirtualMachineHost machine = Machine(vmName);
-        return Task.FromResult((machine.InstructionsRetired, machine.ConsoleBytes));
+        HostedMachine hosted = Hosted(vmName);
+        return Task.FromResult((hosted.InstructionsRetired, hosted.Machine.ConsoleBytes));
     }
 
     public Task SendConsoleInputAsync(string vmName, byte[] data) => Run(vmName, m => m.SendConsoleInput(data));
 
-    private VirtualMachineHost CreateMachine(string vmName, VmConfiguration configuration, byte[] image, ConsolePump console)
+    /// <summary>A machine with the image loaded, or (null image) an empty one to restore a migrating VM into.</summary>
+    private VirtualMachineHost CreateMachine(string vmName, VmConfiguration configuration, byte[]? image, ConsolePump console)
     {
         try
         {
-            return VirtualMachineHost.Create(backend, vmName, image, configuration.MemoryBytes, configuration.ProcessorCount, console,
-                ended => PostToGrain(() => OnRunEndedAsync(vmName, console, ended)));
+            Action<VmRunEnded> onEnded = ended => PostToGrain(() => OnRunEndedAsync(vmName, console, ended));
+            return image is null
+                ? VirtualMachineHost.CreateForRestore(backend, vmName, configuration.MemoryBytes, configuration.ProcessorCount, console, onEnded)
+                : VirtualMachineHost.Create(backend, vmName, image, configuration.MemoryBytes, configuration.ProcessorCount, console, onEnded);
         }
         catch (GuestImageException e)
         {
@@ -168,7 +177,7 @@ public sealed class HwBackendGrain(
         await Task.Run(hosted.Machine.Stop);
         await ReleaseAsync(hosted);
         logger.LogInformation("VM {Vm} on {Host} ended: {Reason}, exit status {Status}", vmName, Host, ended.Reason, ended.ExitStatus);
-        await ReportExitAsync(vmName, new VmExited(ended.Reason, ended.ExitStatus, ended.Failed, ended.InstructionsRetired, hosted.Machine.ConsoleBytes));
+        await ReportExitAsync(vmName, new VmExited(ended.Reason, ended.ExitStatus, ended.Failed, hosted.EarlierInstructions + ended.InstructionsRetired, hosted.Machine.ConsoleBytes));
     }
 
     private async Task ReportExitAsync(string vmName, VmExited exit)
@@ -224,6 +233,8 @@ public sealed class HwBackendGrain(
         ulong used = 0;
         foreach (HostedMachine hosted in _machines.Values)
             used += hosted.Configuration.MemoryBytes;
+        foreach (IncomingMachine incoming in _incoming.Values)
+            used += incoming.Configuration.MemoryBytes;
         ulong budget = memory.Value.BudgetBytes;
         return new HostInfo(Host, backend.Name, Environment.ProcessorCount, budget, used >= budget ? 0 : budget - used,
             _machines.Keys.Order(StringComparer.Ordinal).ToList());
@@ -244,9 +255,11 @@ public sealed class HwBackendGrain(
         return Task.CompletedTask;
     }
 
-    private VirtualMachineHost Machine(string vmName) =>
+    private VirtualMachineHost Machine(string vmName) => Hosted(vmName).Machine;
+
+    private HostedMachine Hosted(string vmName) =>
         _machines.TryGetValue(vmName, out HostedMachine? hosted)
-            ? hosted.Machine
+            ? hosted
             : throw new HypervisorException($"VM '{vmName}' is not running on host '{Host}'");
 
     private static int CheckIndex(string vmName, VirtualMachineHost machine, int index) =>

@@ -78,6 +78,7 @@ public sealed class PartitionGrain(
     {
         await DetectLostHostAsync();
         LifecycleRules.EnsureCanStop(Name, Existing().State);
+        EnsureNotMigrating("stopped");
         if (State.Host is { } host)
         {
             await CaptureCountersAsync(host);
@@ -93,6 +94,7 @@ public sealed class PartitionGrain(
     {
         await DetectLostHostAsync();
         LifecycleRules.EnsureCanPause(Name, Existing().State);
+        EnsureNotMigrating("paused");
         await Backend(State.Host!).PausePartitionAsync(Name);
         State.State = VmState.Paused;
         return await SaveAsync();
@@ -137,11 +139,69 @@ public sealed class PartitionGrain(
             return;
         logger.LogInformation("VM {Vm} ended on {Host}: {Reason}, exit status {Status}", Name, State.Host, exit.Reason, exit.ExitStatus);
         State.State = exit.Failed ? VmState.Failed : VmState.Off;
+        // A guest that ended mid-migration ends the migration too; its coordinator reports the failure.
+        State.MigrationId = null;
         State.FailureReason = exit.Failed ? exit.Reason : null;
         State.ExitStatus = exit.ExitStatus;
         State.InstructionsRetired = exit.InstructionsRetired;
         State.ConsoleBytes = exit.ConsoleBytes;
         await SaveAsync();
+    }
+
+    public async Task<string> MigrateAsync(string targetHost, MigrationOptions options)
+    {
+        if (options.Validate() is { } problem)
+            throw new HypervisorException($"VM '{Name}' cannot migrate: {problem}");
+        await DetectLostHostAsync();
+        PartitionRecord state = Existing();
+        if (state.State != VmState.Running)
+            throw new HypervisorException($"VM '{Name}' cannot migrate: it is {state.State}, not Running");
+        if (state.MigrationId is { } current)
+            throw new HypervisorException($"VM '{Name}' is already migrating (migration '{current}')");
+        string source = state.Host!;
+        if (string.Equals(targetHost, source, StringComparison.Ordinal))
+            throw new HypervisorException($"VM '{Name}' already runs on host '{targetHost}'");
+        if (HostSilos.Find(membership.CurrentSnapshot, targetHost) is null)
+            throw new HypervisorException($"VM '{Name}' cannot migrate: no host '{targetHost}' in the cluster");
+
+        // The target reserves the memory now, so a host without room refuses before anything moves.
+        VmConfiguration configuration = state.Configuration!;
+        await Backend(targetHost).PrepareIncomingAsync(Name, configuration);
+        string id = $"{Name}-{DateTimeOffset.UtcNow:yyyyMMddHHmmssfff}";
+        state.MigrationId = id;
+        await SaveAsync();
+        try
+        {
+            await GrainFactory.GetGrain<IMigrationGrain>(id).StartAsync(Name, source, targetHost, (long)configuration.MemoryBytes, options);
+        }
+        catch
+        {
+            state.MigrationId = null;
+            await SaveAsync();
+            await Backend(targetHost).AbortIncomingAsync(Name);
+            throw;
+        }
+
+        logger.LogInformation("VM {Vm} migrating from {Source} to {Target} as {Migration}", Name, source, targetHost, id);
+        return id;
+    }
+
+    public async Task MigrationEndedAsync(string migrationId, string? newHost)
+    {
+        if (!Exists || State.MigrationId != migrationId)
+            return;
+        State.MigrationId = null;
+        if (newHost is not null && State.State is VmState.Running or VmState.Paused)
+            State.Host = newHost;
+        await SaveAsync();
+        if (newHost is not null)
+            await PlaceProcessorsAsync(newHost, State.Configuration!.ProcessorCount);
+    }
+
+    private void EnsureNotMigrating(string what)
+    {
+        if (State.MigrationId is { } id)
+            throw new HypervisorException($"VM '{Name}' cannot be {what} while it migrates (migration '{id}')");
     }
 
     /// <summary>

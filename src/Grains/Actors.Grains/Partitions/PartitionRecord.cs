@@ -14,6 +14,9 @@ public sealed class PartitionRecord
     [Id(6)] public long ConsoleBytes { get; set; }
     [Id(7)] public DateTimeOffset? StartedAt { get; set; }
 
+    /// <summary>The live migration under way, if any.</summary>
+    [Id(8)] public string? MigrationId { get; set; }
+
     public VmStatus ToStatus(string name) =>
         new(name, State, Configuration!, Host, FailureReason, ExitStatus, InstructionsRetired, ConsoleBytes, StartedAt);
 }

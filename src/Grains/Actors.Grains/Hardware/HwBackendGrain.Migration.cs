@@ -1,0 +1,181 @@
+using System.Diagnostics;
+using Actors.Grains.Telemetry;
+using Actors.HwBackend.Hosting;
+using Actors.HwBackend.Memory;
+using Microsoft.Extensions.Logging;
+
+namespace Actors.Grains.Hardware;
+
+/// <summary>
+/// Both ends of a live migration's data path. The source pushes pages straight to the target's
+/// backend grain, several batches in flight; the coordinator only says when to do a pass and when
+/// to switch over, so guest memory never passes through a third silo.
+/// </summary>
+public sealed partial class HwBackendGrain
+{
+    /// <summary>Page batches a source keeps in flight to its target.</summary>
+    private const int BatchesInFlight = 4;
+
+    private readonly Dictionary<string, IncomingMachine> _incoming = new(StringComparer.Ordinal);
+
+    // Scratch for one dirty-log collection per migrating VM (one bit per RAM page).
+    private readonly Dictionary<string, ulong[]> _dirtyScratch = new(StringComparer.Ordinal);
+
+    public Task PrepareIncomingAsync(string vmName, VmConfiguration configuration)
+    {
+        if (_machines.ContainsKey(vmName) || _incoming.ContainsKey(vmName))
+            throw new HypervisorException($"VM '{vmName}' is already on host '{Host}'");
+        HostInfo info = Info();
+        if (configuration.MemoryBytes > info.MemoryFreeBytes)
+            throw new HypervisorException($"host '{Host}' has {info.MemoryFreeBytes >> 20} MiB free; VM '{vmName}' needs {configuration.MemoryBytes >> 20} MiB");
+        var console = new ConsolePump();
+        VirtualMachineHost machine = CreateMachine(vmName, configuration, image: null, console);
+        _incoming.Add(vmName, new IncomingMachine(machine, configuration, console));
+        logger.LogInformation("Preparing to receive VM {Vm} on {Host}", vmName, Host);
+        return Task.CompletedTask;
+    }
+
+    public Task ReceivePagesAsync(string vmName, PageBatch batch)
+    {
+        IncomingMachine incoming = Incoming(vmName);
+        try
+        {
+            GuestPageTransfer.Write(incoming.Machine.Machine.Memory.Ram, new GuestPageBatch(batch.Pages, batch.Data, batch.ZeroPages));
+        }
+        catch (ArgumentException e)
+        {
+            throw new HypervisorException($"VM '{vmName}' on host '{Host}': {e.Message}");
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task CompleteIncomingAsync(string vmName, byte[] machineState, ulong instructionsRetired)
+    {
+        IncomingMachine incoming = Incoming(vmName);
+        _incoming.Remove(vmName);
+        try
+        {
+            incoming.Machine.RestoreState(VirtualMachineStateCodec.Decode(machineState));
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            incoming.Machine.Dispose();
+            throw new HypervisorException($"VM '{vmName}' cannot be restored on host '{Host}': {e.Message}");
+        }
+
+        await RunMachineAsync(vmName, incoming.Configuration, incoming.Machine, incoming.Console, instructionsRetired);
+        logger.LogInformation("VM {Vm} arrived on {Host} and runs", vmName, Host);
+    }
+
+    public Task AbortIncomingAsync(string vmName)
+    {
+        if (_incoming.Remove(vmName, out IncomingMachine? incoming))
+        {
+            incoming.Console.Complete();
+            incoming.Machine.Dispose();
+            logger.LogInformation("Dropped incoming VM {Vm} on {Host}", vmName, Host);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task<MigrationPassReport> SendPassAsync(string vmName, string targetHost, int pass, long maxBytesPerSecond)
+    {
+        using Activity? span = HypervisorTracing.Start("MigrationPass", vmName, Host);
+        VirtualMachineHost machine = Machine(vmName);
+        ulong[] dirty = DirtyScratch(vmName, machine);
+        var clock = Stopwatch.StartNew();
+        // Collect first, always: it re-arms dirty tracking, so a page written while it is being
+        // copied is dirty again next pass. On pass 1 everything goes regardless.
+        machine.Machine.CollectDirtyPages(dirty);
+        if (pass == 1)
+            Array.Fill(dirty, ulong.MaxValue);
+        (long pages, long zero, long bytes) = await SendPagesAsync(vmName, machine, dirty, targetHost, maxBytesPerSecond);
+        TimeSpan duration = clock.Elapsed;
+        long dirtied = (long)machine.Machine.Memory.DirtyLog.CountDirty();
+        return new MigrationPassReport(pages, zero, bytes, duration, dirtied);
+    }
+
+    public async Task<MigrationSwitchOverReport> SwitchOverAsync(string vmName, string targetHost)
+    {
+        using Activity? span = HypervisorTracing.Start("MigrationSwitchOver", vmName, Host);
+        HostedMachine hosted = Hosted(vmName);
+        VirtualMachineHost machine = hosted.Machine;
+        ulong[] dirty = DirtyScratch(vmName, machine);
+        var downtime = Stopwatch.StartNew();
+        // Pause joins nothing but waits for every vCPU to park; keep that off the grain's turn.
+        await Task.Run(machine.Pause);
+        try
+        {
+            machine.Machine.CollectDirtyPages(dirty);
+            (long pages, _, long bytes) = await SendPagesAsync(vmName, machine, dirty, targetHost, maxBytesPerSecond: 0);
+            byte[] state = VirtualMachineStateCodec.Encode(machine.SaveState());
+            await GrainFactory.GetGrain<IHwBackendGrain>(targetHost).CompleteIncomingAsync(vmName, state, hosted.InstructionsRetired);
+            downtime.Stop();
+
+            // The VM runs on the target now; this copy goes without an exit report.
+            _machines.Remove(vmName);
+            _dirtyScratch.Remove(vmName);
+            await Task.Run(machine.Stop);
+            await ReleaseAsync(hosted);
+            logger.LogInformation("VM {Vm} moved from {Host} to {Target}; downtime {Downtime} ms", vmName, Host, targetHost, downtime.Elapsed.TotalMilliseconds);
+            return new MigrationSwitchOverReport(pages, bytes + state.Length, downtime.Elapsed);
+        }
+        catch
+        {
+            // The target did not take over: the guest carries on here as if nothing happened.
+            if (_machines.ContainsKey(vmName))
+                machine.Resume();
+            throw;
+        }
+    }
+
+    private async Task<(long Pages, long ZeroPages, long Bytes)> SendPagesAsync(string vmName, VirtualMachineHost machine, ulong[] pages, string targetHost, long maxBytesPerSecond)
+    {
+        IHwBackendGrain target = GrainFactory.GetGrain<IHwBackendGrain>(targetHost);
+        var inFlight = new List<Task>(BatchesInFlight);
+        long sent = 0, zero = 0, bytes = 0;
+        var clock = Stopwatch.StartNew();
+        foreach (GuestPageBatch batch in GuestPageTransfer.Read(machine.Machine.Memory.Ram, pages))
+        {
+            if (inFlight.Count == BatchesInFlight)
+            {
+                Task done = await Task.WhenAny(inFlight);
+                inFlight.Remove(done);
+                await done;
+            }
+
+            inFlight.Add(target.ReceivePagesAsync(vmName, new PageBatch(batch.Pages, batch.Data, batch.ZeroPages)));
+            sent += batch.Pages.Length;
+            zero += batch.ZeroPages.Length;
+            bytes += batch.DataBytes + 8L * batch.PageCount;
+            if (maxBytesPerSecond > 0)
+            {
+                // Stay under the bandwidth cap: wait until the time this many bytes are allowed to take.
+                TimeSpan due = TimeSpan.FromSeconds((double)bytes / maxBytesPerSecond);
+                if (due > clock.Elapsed)
+                    await Task.Delay(due - clock.Elapsed);
+            }
+        }
+
+        await Task.WhenAll(inFlight);
+        return (sent, zero, bytes);
+    }
+
+    private ulong[] DirtyScratch(string vmName, VirtualMachineHost machine)
+    {
+        if (!_dirtyScratch.TryGetValue(vmName, out ulong[]? scratch))
+        {
+            scratch = new ulong[machine.Machine.Memory.DirtyLog.WordCount];
+            _dirtyScratch.Add(vmName, scratch);
+        }
+
+        return scratch;
+    }
+
+    private IncomingMachine Incoming(string vmName) =>
+        _incoming.TryGetValue(vmName, out IncomingMachine? incoming)
+            ? incoming
+            : throw new HypervisorException($"no migration of VM '{vmName}' is arriving on host '{Host}'");
+}

@@ -1,0 +1,133 @@
+using Microsoft.Extensions.Logging;
+
+namespace Actors.Grains.Migration;
+
+/// <summary>
+/// One live migration, pre-copy: the source sends all RAM, then the pages dirtied during the previous
+/// pass, until what is left would go within the downtime budget at the bandwidth the passes measured
+/// (or the pass limit is reached); then the source stops the guest, sends the rest and the machine
+/// state, and the target starts it. The loop runs in this activation, between calls, so the progress
+/// can be read while it runs; every pass's progress is written to grain storage.
+/// </summary>
+public sealed class MigrationGrain(
+    [PersistentState("migration", MigrationGrain.StorageName)] IPersistentState<MigrationRecord> record,
+    ILogger<MigrationGrain> logger) : Grain, IMigrationGrain
+{
+    public const string StorageName = "vmstate";
+
+    private const int PageSize = 4096;
+
+    private string Id => this.GetPrimaryKeyString();
+
+    public async Task<MigrationStatus> StartAsync(string vm, string source, string target, long memoryBytes, MigrationOptions options)
+    {
+        if (record.State.Status is not null)
+            throw new HypervisorException($"migration '{Id}' has already started");
+        record.State.Options = options;
+        var status = new MigrationStatus(Id, vm, source, target, MigrationState.Copying, 0, memoryBytes / PageSize, 0, 0, 0, memoryBytes,
+            DateTimeOffset.UtcNow, null, null, null);
+        await SaveAsync(status);
+        _ = RunAsync();
+        return status;
+    }
+
+    public Task<MigrationStatus> GetStatusAsync() =>
+        Task.FromResult(record.State.Status ?? throw new HypervisorException($"no migration '{Id}'"));
+
+    private async Task RunAsync()
+    {
+        MigrationStatus status = record.State.Status!;
+        MigrationOptions options = record.State.Options!;
+        IHwBackendGrain source = GrainFactory.GetGrain<IHwBackendGrain>(status.Source);
+        IHwBackendGrain target = GrainFactory.GetGrain<IHwBackendGrain>(status.Target);
+        try
+        {
+            long bytesSent = 0;
+            double bytesPerSecond = 0;
+            for (int pass = 1; ; pass++)
+            {
+                MigrationPassReport report = await source.SendPassAsync(status.Vm, status.Target, pass, options.MaxBandwidthBytesPerSecond);
+                bytesSent += report.BytesSent;
+                double seconds = Math.Max(report.Duration.TotalSeconds, 1e-6);
+                if (report.BytesSent > 0)
+                    bytesPerSecond = report.BytesSent / seconds;
+                status = status with
+                {
+                    Pass = pass,
+                    PagesRemaining = report.PagesDirtied,
+                    DirtyPagesPerSecond = report.PagesDirtied / seconds,
+                    BytesPerSecond = bytesPerSecond,
+                    BytesSent = bytesSent,
+                };
+                await SaveAsync(status);
+                if (FitsDowntime(report.PagesDirtied, bytesPerSecond, options.MaxDowntime) || pass >= options.MaxPasses)
+                    break;
+            }
+
+            status = status with { State = MigrationState.SwitchingOver };
+            await SaveAsync(status);
+            MigrationSwitchOverReport final = await source.SwitchOverAsync(status.Vm, status.Target);
+            status = status with
+            {
+                State = MigrationState.Completed,
+                BytesSent = status.BytesSent + final.BytesSent,
+                PagesRemaining = 0,
+                Downtime = final.Downtime,
+                EndedAt = DateTimeOffset.UtcNow,
+            };
+            await SaveAsync(status);
+            await TellPartitionAsync(status.Vm, status.Target);
+            logger.LogInformation("Migration {Id} of {Vm} from {Source} to {Target} completed in {Passes} passes; downtime {Downtime} ms",
+                Id, status.Vm, status.Source, status.Target, status.Pass, final.Downtime.TotalMilliseconds);
+        }
+        catch (Exception e)
+        {
+            await FailAsync(status, target, e);
+        }
+    }
+
+    /// <summary>
+    /// The migration failed. If the switch-over never reached the target, the VM still runs on the
+    /// source (the source resumes it when the target fails during the switch-over) and the target's
+    /// half-built copy is dropped; a source that died took the VM with it, and the partition says so.
+    /// </summary>
+    private async Task FailAsync(MigrationStatus status, IHwBackendGrain target, Exception error)
+    {
+        string reason = error is HypervisorException ? error.Message : $"{error.GetType().Name}: {error.Message}";
+        logger.LogWarning("Migration {Id} of {Vm} from {Source} to {Target} failed: {Reason}", Id, status.Vm, status.Source, status.Target, reason);
+        try
+        {
+            await target.AbortIncomingAsync(status.Vm);
+        }
+        catch (Exception abort)
+        {
+            logger.LogInformation("Target {Target} could not drop the incoming copy of {Vm}: {Reason}", status.Target, status.Vm, abort.Message);
+        }
+
+        await SaveAsync(status with { State = MigrationState.Failed, Reason = reason, EndedAt = DateTimeOffset.UtcNow });
+        await TellPartitionAsync(status.Vm, newHost: null);
+    }
+
+    private async Task TellPartitionAsync(string vm, string? newHost)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<IPartitionGrain>(vm).MigrationEndedAsync(Id, newHost);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Could not tell partition {Vm} that migration {Id} ended", vm, Id);
+        }
+    }
+
+    /// <summary>Whether <paramref name="pages"/> would go within the budget at the measured rate (the machine state is a few KiB more).</summary>
+    private static bool FitsDowntime(long pages, double bytesPerSecond, TimeSpan maxDowntime) =>
+        bytesPerSecond > 0 && pages * (double)PageSize / bytesPerSecond <= maxDowntime.TotalSeconds / 2;
+
+    private async Task SaveAsync(MigrationStatus status)
+    {
+        record.State.Status = status;
+        await record.WriteStateAsync();
+        await GrainFactory.GetGrain<IMigrationCatalogGrain>(0).UpsertAsync(status);
+    }
+}

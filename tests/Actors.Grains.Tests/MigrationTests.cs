@@ -1,0 +1,89 @@
+using Xunit;
+
+namespace Actors.Grains.Tests;
+
+[Collection(ClusterCollection.Name)]
+public sealed class MigrationTests(ClusterFixture fixture)
+{
+    private const ulong Memory = 64UL << 20;
+
+    private static readonly MigrationOptions Options = MigrationOptions.Default;
+
+    [Fact]
+    public async Task A_running_migrate_verify_guest_moves_back_and_forth_and_finds_no_page_lost()
+    {
+        IPartitionGrain vm = fixture.Client.GetGrain<IPartitionGrain>("mv");
+        string image = await ImageUploader.UploadAsync(fixture.Client, Guests.Image("migrate-verify"));
+        await vm.CreateAsync(new VmConfiguration(image, Memory, 1, "host-1", "migrate-verify"));
+        await vm.StartAsync();
+
+        string host = "host-1";
+        ulong retired = 0;
+        int moves = 0;
+        foreach (string target in new[] { "host-2", "host-1", "host-2" })
+        {
+            VmStatus before = await vm.GetStatusAsync();
+            if (before.State != VmState.Running)
+                break; // the guest finished its passes; what moved so far is what it verified
+            Assert.True(before.InstructionsRetired >= retired, "the instruction counter continues across hosts");
+            retired = before.InstructionsRetired;
+
+            string id = await vm.MigrateAsync(target, Options);
+            MigrationStatus done = await Poll.UntilAsync(() => fixture.Client.GetGrain<IMigrationGrain>(id).GetStatusAsync(), s => s.Ended, $"migration {id}");
+
+            Assert.True(done.State == MigrationState.Completed, $"migration {id}: {done.State} {done.Reason}");
+            Assert.Equal(host, done.Source);
+            Assert.Equal(target, done.Target);
+            Assert.True(done.Pass >= 1);
+            Assert.True(done.BytesSent > 0);
+            Assert.NotNull(done.Downtime);
+            VmStatus after = await vm.GetStatusAsync();
+            Assert.True(after.State is VmState.Running or VmState.Off, $"after migration {id} the VM is {after.State}: {after.FailureReason}");
+            if (after.State == VmState.Running)
+            {
+                Assert.Equal(target, after.Host);
+                Assert.Contains("mv", (await fixture.Client.GetGrain<IHwBackendGrain>(target).GetInfoAsync()).RunningVms);
+                Assert.DoesNotContain("mv", (await fixture.Client.GetGrain<IHwBackendGrain>(host).GetInfoAsync()).RunningVms);
+            }
+
+            host = target;
+            moves++;
+        }
+
+        Assert.Equal(3, moves); // the guest (30 passes over 60 MiB) outlasts three migrations
+
+        VmStatus ended = await Poll.UntilAsync(vm.GetStatusAsync, s => s.State != VmState.Running, "migrate-verify to finish", TimeSpan.FromMinutes(3));
+        Assert.True(ended.State == VmState.Off, $"{ended.State}: {ended.FailureReason}");
+        // Exit status 1 is the guest's own verdict: every page held the stamp of the last pass.
+        Assert.Equal(Guests.ExpectedStatus("migrate-verify"), ended.ExitStatus);
+        Assert.Equal(Guests.ExpectedOutput("migrate-verify").Length, ended.ConsoleBytes);
+        Assert.Contains(await fixture.Client.GetGrain<IMigrationCatalogGrain>(0).ListAsync(), m => m.Vm == "mv" && m.State == MigrationState.Completed);
+    }
+
+    [Fact]
+    public async Task Migrations_that_cannot_work_are_refused_with_one_line()
+    {
+        IPartitionGrain vm = fixture.Client.GetGrain<IPartitionGrain>("mv-refused");
+        string image = await ImageUploader.UploadAsync(fixture.Client, Guests.Image("migrate-verify"));
+        await vm.CreateAsync(new VmConfiguration(image, Memory, 1, "host-0", "migrate-verify"));
+
+        Assert.Contains("it is Defined, not Running", (await Assert.ThrowsAsync<HypervisorException>(() => vm.MigrateAsync("host-1", Options))).Message);
+        await vm.StartAsync();
+        try
+        {
+            Assert.Equal("VM 'mv-refused' already runs on host 'host-0'", (await Assert.ThrowsAsync<HypervisorException>(() => vm.MigrateAsync("host-0", Options))).Message);
+            Assert.Contains("no host 'host-9' in the cluster", (await Assert.ThrowsAsync<HypervisorException>(() => vm.MigrateAsync("host-9", Options))).Message);
+            Assert.Contains("maximum downtime", (await Assert.ThrowsAsync<HypervisorException>(() => vm.MigrateAsync("host-1", Options with { MaxDowntime = TimeSpan.Zero }))).Message);
+
+            string id = await vm.MigrateAsync("host-1", Options);
+            var second = await Assert.ThrowsAsync<HypervisorException>(() => vm.MigrateAsync("host-2", Options));
+            Assert.True(second.Message.Contains("already migrating", StringComparison.Ordinal) || second.Message.Contains("not Running", StringComparison.Ordinal), second.Message);
+            await Poll.UntilAsync(() => fixture.Client.GetGrain<IMigrationGrain>(id).GetStatusAsync(), s => s.Ended, $"migration {id}");
+        }
+        finally
+        {
+            if ((await vm.GetStatusAsync()).State == VmState.Running)
+                await vm.StopAsync();
+        }
+    }
+}
