@@ -31,6 +31,25 @@ public static class ClusterTables
                 h.RunningVms.Count == 0 ? "-" : string.Join(",", h.RunningVms.Order(StringComparer.Ordinal)),
             ]));
 
+    public static string FormatMigrations(IEnumerable<MigrationStatus> migrations) =>
+        TableFormatter.Format(
+            ["ID", "VM", "FROM", "TO", "STATE", "PASSES", "DOWNTIME", "TOTAL", "SENT", "STARTED"],
+            migrations.Select(m => (IReadOnlyList<string>)
+            [
+                m.Id,
+                m.Vm,
+                m.Source,
+                m.Target,
+                m.State.ToString(),
+                m.Pass.ToString(CultureInfo.InvariantCulture),
+                m.Downtime is { } d ? Milliseconds(d) : "-",
+                m.Ended ? Milliseconds(m.Elapsed) : "-",
+                Megabytes((ulong)m.BytesSent),
+                m.StartedAt.ToString("u", CultureInfo.InvariantCulture),
+            ]));
+
+    public static string Milliseconds(TimeSpan time) => string.Create(CultureInfo.InvariantCulture, $"{time.TotalMilliseconds:0.#}ms");
+
     // Host memory is rarely a round number; whole MiB are what a reader compares with VM sizes.
     private static string Megabytes(ulong bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes >> 20}M");
 }

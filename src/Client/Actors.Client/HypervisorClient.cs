@@ -24,6 +24,8 @@ public sealed class HypervisorClient : IAsyncDisposable
 
     public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(15);
 
+    private static readonly TimeSpan MigrationPollInterval = TimeSpan.FromMilliseconds(100);
+
     private static readonly TimeSpan StatePollInterval = TimeSpan.FromMilliseconds(100);
 
     private readonly IHost? _ownedHost;
@@ -214,6 +216,28 @@ public sealed class HypervisorClient : IAsyncDisposable
     }
 
     public Task SendConsoleInputAsync(string name, byte[] data) => Partition(name).SendConsoleInputAsync(data);
+
+    /// <summary>Starts a live migration of a running VM to <paramref name="targetHost"/>; returns the migration id.</summary>
+    public Task<string> MigrateVmAsync(string name, string targetHost, MigrationOptions options) => Partition(name).MigrateAsync(targetHost, options);
+
+    public Task<MigrationStatus> GetMigrationAsync(string id) => Cluster.GetGrain<IMigrationGrain>(id).GetStatusAsync();
+
+    /// <summary>Every migration the cluster ran or runs, oldest first.</summary>
+    public Task<IReadOnlyList<MigrationStatus>> ListMigrationsAsync() => Cluster.GetGrain<IMigrationCatalogGrain>(0).ListAsync();
+
+    /// <summary>Polls a migration until it ends, reporting each change of progress; returns its final status.</summary>
+    public async Task<MigrationStatus> WaitForMigrationAsync(string id, Action<MigrationStatus>? progress, CancellationToken cancellationToken = default)
+    {
+        MigrationStatus status = await GetMigrationAsync(id).ConfigureAwait(false);
+        while (true)
+        {
+            progress?.Invoke(status);
+            if (status.Ended)
+                return status;
+            await Task.Delay(MigrationPollInterval, cancellationToken).ConfigureAwait(false);
+            status = await GetMigrationAsync(id).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Subscribes to a VM's console now, so output produced after this returns is not missed.</summary>
     public async Task<ConsoleSubscription> SubscribeConsoleAsync(string name, CancellationToken cancellationToken = default)

@@ -21,6 +21,8 @@ internal static class VmCommands
         vm.Add(List(options, io));
         vm.Add(Show(options, io));
         vm.Add(Console(options, io));
+        vm.Add(MigrateCommands.Migrate(options, io));
+        vm.Add(MigrateCommands.List(options, io));
         return vm;
     }
 

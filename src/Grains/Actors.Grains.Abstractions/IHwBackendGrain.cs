@@ -62,10 +62,15 @@ public interface IHwBackendGrain : IGrainWithStringKey
 
     /// <summary>
     /// Migration source: one pre-copy pass to <paramref name="targetHost"/> while the guest runs: all
-    /// RAM on pass 1, then the pages dirtied since the previous pass.
+    /// RAM on pass 1, then the pages dirtied since the previous pass. <paramref name="throttlePercent"/>
+    /// (auto-converge) takes that share of the guest's CPU time away for the pass and after.
     /// </summary>
     [Alias("SendPass")]
-    Task<MigrationPassReport> SendPassAsync(string vmName, string targetHost, int pass, long maxBytesPerSecond);
+    Task<MigrationPassReport> SendPassAsync(string vmName, string targetHost, int pass, long maxBytesPerSecond, int throttlePercent);
+
+    /// <summary>Migration source: the migration was given up; the guest runs at full speed again.</summary>
+    [Alias("CancelOutgoing")]
+    Task CancelOutgoingAsync(string vmName);
 
     /// <summary>
     /// Migration source: stops the vCPUs, sends the last dirty pages and the machine state, has the

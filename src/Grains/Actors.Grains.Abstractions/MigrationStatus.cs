@@ -18,7 +18,8 @@ public sealed record MigrationStatus(
     [property: Id(11)] DateTimeOffset StartedAt,
     [property: Id(12)] DateTimeOffset? EndedAt,
     [property: Id(13)] TimeSpan? Downtime,
-    [property: Id(14)] string? Reason)
+    [property: Id(14)] string? Reason,
+    [property: Id(15)] int ThrottlePercent = 0)
 {
     public TimeSpan Elapsed => (EndedAt ?? DateTimeOffset.UtcNow) - StartedAt;
 

@@ -34,6 +34,8 @@ public sealed class VirtualMachineHost : IDisposable
     private VmHostState _state = VmHostState.Created;
     private bool _started;
     private bool _hostPaused;
+    private bool _throttleParked;
+    private readonly ProcessorThrottle _throttle;
     private bool _terminating;
     private bool _disposed;
     private int _threadsExited;
@@ -55,6 +57,7 @@ public sealed class VirtualMachineHost : IDisposable
         for (int i = 0; i < _processors.Length; i++)
             _processors[i] = new VirtualProcessorThread(this, machine.Processors[i], i);
         _platform = new PcPlatform(name, clock, machine, memoryBytes, _processors, _console, RequestGuestExit, RequestReset);
+        _throttle = new ProcessorThrottle(ParkForThrottle, name);
         for (int i = 0; i < _processors.Length; i++)
         {
             // Application processors wait for INIT-SIPI from the bootstrap processor, as on hardware.
@@ -265,6 +268,7 @@ public sealed class VirtualMachineHost : IDisposable
             if (p.Thread is { } thread && thread != current)
                 thread.Join();
         }
+        _throttle.Dispose();
         _platform.Dispose();
         _platform.Uart.Flush();
     }
@@ -295,6 +299,16 @@ public sealed class VirtualMachineHost : IDisposable
             Monitor.PulseAll(_gate);
         }
     }
+
+    /// <summary>
+    /// Parks the vCPUs for <paramref name="percent"/>% of every 10 ms (0 = off, at most 99) while
+    /// guest time runs on: live migration's auto-converge for a guest that dirties memory faster
+    /// than it can be copied.
+    /// </summary>
+    public void SetThrottle(int percent) => _throttle.Set(percent);
+
+    /// <summary>The current throttle, 0 when off.</summary>
+    public int ThrottlePercent => _throttle.Percent;
 
     /// <summary>Queues bytes in the UART's receive queue; bytes beyond its capacity are dropped as overruns.</summary>
     public void SendConsoleInput(ReadOnlySpan<byte> data) => _platform.Uart.EnqueueReceive(data);
@@ -550,6 +564,26 @@ public sealed class VirtualMachineHost : IDisposable
         _onEnded(ended with { InstructionsRetired = InstructionsRetired });
     }
 
+    /// <summary>The throttle's thread parks (true) or releases (false) every vCPU; it never waits for them.</summary>
+    private void ParkForThrottle(bool parked)
+    {
+        lock (_gate)
+        {
+            if (_throttleParked == parked)
+                return;
+            _throttleParked = parked;
+            if (parked)
+            {
+                foreach (var p in _processors)
+                {
+                    if (_started && !p.Exited)
+                        p.Signal();
+                }
+            }
+            Monitor.PulseAll(_gate);
+        }
+    }
+
     /// <summary>isa-debug-exit's callback, on the vCPU thread that wrote the port.</summary>
     private void RequestGuestExit(int exitStatus) => EndRun("debug-exit", exitStatus, failed: false);
 
@@ -560,7 +594,7 @@ public sealed class VirtualMachineHost : IDisposable
     internal void RequestReset(string reason) => EndRun("reset: " + reason, exitStatus: null, failed: false);
 
     private bool MustPark(VirtualProcessorThread p) =>
-        _hostPaused || p.ProcessorPaused || p.WaitingForStartup || p.WaitingForInterrupt || p.SnapshotHolds > 0;
+        _hostPaused || _throttleParked || p.ProcessorPaused || p.WaitingForStartup || p.WaitingForInterrupt || p.SnapshotHolds > 0;
 
     private bool AllParked()
     {

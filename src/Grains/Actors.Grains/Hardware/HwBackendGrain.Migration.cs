@@ -80,10 +80,11 @@ public sealed partial class HwBackendGrain
         return Task.CompletedTask;
     }
 
-    public async Task<MigrationPassReport> SendPassAsync(string vmName, string targetHost, int pass, long maxBytesPerSecond)
+    public async Task<MigrationPassReport> SendPassAsync(string vmName, string targetHost, int pass, long maxBytesPerSecond, int throttlePercent)
     {
         using Activity? span = HypervisorTracing.Start("MigrationPass", vmName, Host);
         VirtualMachineHost machine = Machine(vmName);
+        machine.SetThrottle(Math.Clamp(throttlePercent, 0, 99));
         ulong[] dirty = DirtyScratch(vmName, machine);
         var clock = Stopwatch.StartNew();
         // Collect first, always: it re-arms dirty tracking, so a page written while it is being
@@ -126,9 +127,20 @@ public sealed partial class HwBackendGrain
         {
             // The target did not take over: the guest carries on here as if nothing happened.
             if (_machines.ContainsKey(vmName))
+            {
+                machine.SetThrottle(0);
                 machine.Resume();
+            }
             throw;
         }
+    }
+
+    public Task CancelOutgoingAsync(string vmName)
+    {
+        _dirtyScratch.Remove(vmName);
+        if (_machines.TryGetValue(vmName, out HostedMachine? hosted))
+            hosted.Machine.SetThrottle(0);
+        return Task.CompletedTask;
     }
 
     private async Task<(long Pages, long ZeroPages, long Bytes)> SendPagesAsync(string vmName, VirtualMachineHost machine, ulong[] pages, string targetHost, long maxBytesPerSecond)
@@ -137,8 +149,16 @@ public sealed partial class HwBackendGrain
         var inFlight = new List<Task>(BatchesInFlight);
         long sent = 0, zero = 0, bytes = 0;
         var clock = Stopwatch.StartNew();
-        foreach (GuestPageBatch batch in GuestPageTransfer.Read(machine.Machine.Memory.Ram, pages))
+        using IEnumerator<GuestPageBatch> batches = GuestPageTransfer.Read(machine.Machine.Memory.Ram, pages).GetEnumerator();
+        while (true)
         {
+            // Other turns of this grain run while we await the target: the guest may have ended and
+            // its machine been freed. Reading a batch is synchronous, so checking right before is enough.
+            if (!_machines.TryGetValue(vmName, out HostedMachine? current) || !ReferenceEquals(current.Machine, machine))
+                throw new HypervisorException($"VM '{vmName}' stopped running on host '{Host}' during its migration");
+            if (!batches.MoveNext())
+                break;
+            GuestPageBatch batch = batches.Current;
             if (inFlight.Count == BatchesInFlight)
             {
                 Task done = await Task.WhenAny(inFlight);
