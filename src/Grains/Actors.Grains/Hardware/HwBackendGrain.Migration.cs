@@ -109,11 +109,16 @@ public sealed partial class HwBackendGrain
         await Task.Run(machine.Pause);
         try
         {
+            TimeSpan paused = downtime.Elapsed;
             machine.Machine.CollectDirtyPages(dirty);
             (long pages, _, long bytes) = await SendPagesAsync(vmName, machine, dirty, targetHost, maxBytesPerSecond: 0);
+            TimeSpan copied = downtime.Elapsed;
             byte[] state = VirtualMachineStateCodec.Encode(machine.SaveState());
+            TimeSpan encoded = downtime.Elapsed;
             await GrainFactory.GetGrain<IHwBackendGrain>(targetHost).CompleteIncomingAsync(vmName, state, hosted.InstructionsRetired);
             downtime.Stop();
+            logger.LogInformation("Switch-over of {Vm}: paused after {Paused} ms, {Pages} pages copied by {Copied} ms, state ({StateBytes} bytes) encoded by {Encoded} ms, target running at {Total} ms",
+                vmName, paused.TotalMilliseconds, pages, copied.TotalMilliseconds, state.Length, encoded.TotalMilliseconds, downtime.Elapsed.TotalMilliseconds);
 
             // The VM runs on the target now; this copy goes without an exit report.
             _machines.Remove(vmName);

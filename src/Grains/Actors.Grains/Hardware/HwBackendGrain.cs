@@ -43,6 +43,18 @@ public sealed partial class HwBackendGrain(
         }
 
         _scheduler = TaskScheduler.Current;
+        // Off the grain's turn: a migration arriving meanwhile just pays the cold path itself.
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                RestorePathWarmup.Run(backend);
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Warming up the restore path on {Host} failed", Host);
+            }
+        });
         return Task.CompletedTask;
     }
 
