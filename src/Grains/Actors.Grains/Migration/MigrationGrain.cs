@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Orleans.Placement;
 
 namespace Actors.Grains.Migration;
 
@@ -9,8 +10,10 @@ namespace Actors.Grains.Migration;
 /// throttled, more each pass (auto-converge: 20%, then +10% a pass, at most 99%), as QEMU does;
 /// then the source stops the guest, sends the rest and the machine
 /// state, and the target starts it. The loop runs in this activation, between calls, so the progress
-/// can be read while it runs; every pass's progress is written to grain storage.
+/// can be read while it runs; every pass's progress is written to grain storage. It is placed on the
+/// silo of the partition that starts it, so it shares the partition's fate rather than a host's.
 /// </summary>
+[PreferLocalPlacement]
 public sealed class MigrationGrain(
     [PersistentState("migration", MigrationGrain.StorageName)] IPersistentState<MigrationRecord> record,
     ILogger<MigrationGrain> logger) : Grain, IMigrationGrain

@@ -1,0 +1,66 @@
+using Orleans.TestingHost;
+using Xunit;
+
+namespace Actors.Grains.Tests;
+
+/// <summary>
+/// A host dying in the middle of a live migration. The partition and the coordinator live on host-0,
+/// which survives; the VM starts on host-1 and moves to host-2. The copy is held to 16 MiB/s so the
+/// first pass lasts about four seconds, long enough to kill a host in it.
+/// </summary>
+public sealed class MigrationFaultTests
+{
+    private static readonly MigrationOptions Slow = MigrationOptions.Default with { MaxBandwidthBytesPerSecond = 16L << 20 };
+
+    [Fact]
+    public async Task The_target_dying_fails_the_migration_and_the_VM_runs_on_at_the_source()
+    {
+        await using var cluster = await ClusterFixture.DeployAsync(3);
+        IPartitionGrain vm = await StartAsync(cluster, "target-dies");
+        string id = await vm.MigrateAsync("host-2", Slow);
+        await Task.Delay(1000);
+
+        await cluster.KillSiloAsync(ClusterFixture.SiloNamed(cluster, "host-2"));
+
+        MigrationStatus failed = await Poll.UntilAsync(() => cluster.Client.GetGrain<IMigrationGrain>(id).GetStatusAsync(), s => s.Ended, "the migration to fail", TimeSpan.FromSeconds(90));
+        Assert.Equal(MigrationState.Failed, failed.State);
+        Assert.False(string.IsNullOrEmpty(failed.Reason));
+        VmStatus status = await vm.GetStatusAsync();
+        Assert.True(status.State is VmState.Running or VmState.Off, $"{status.State}: {status.FailureReason}");
+        Assert.Equal("host-1", status.Host);
+        // The guest keeps stamping and verifying on the source, and finishes clean.
+        VmStatus ended = await Poll.UntilAsync(vm.GetStatusAsync, s => s.State != VmState.Running, "the guest to finish", TimeSpan.FromMinutes(2));
+        Assert.Equal(VmState.Off, ended.State);
+        Assert.Equal(Guests.ExpectedStatus("migrate-verify"), ended.ExitStatus);
+    }
+
+    [Fact]
+    public async Task The_source_dying_before_switch_over_reports_the_VM_lost()
+    {
+        await using var cluster = await ClusterFixture.DeployAsync(3);
+        IPartitionGrain vm = await StartAsync(cluster, "source-dies");
+        string id = await vm.MigrateAsync("host-2", Slow);
+        await Task.Delay(1000);
+
+        await cluster.KillSiloAsync(ClusterFixture.SiloNamed(cluster, "host-1"));
+
+        MigrationStatus failed = await Poll.UntilAsync(() => cluster.Client.GetGrain<IMigrationGrain>(id).GetStatusAsync(), s => s.Ended, "the migration to fail", TimeSpan.FromSeconds(90));
+        Assert.Equal(MigrationState.Failed, failed.State);
+        VmStatus lost = await Poll.UntilAsync(vm.GetStatusAsync, s => s.State == VmState.Failed, "the VM to be reported lost", TimeSpan.FromSeconds(90));
+        Assert.Contains("host 'host-1' left the cluster", lost.FailureReason);
+        Assert.DoesNotContain("source-dies", (await cluster.Client.GetGrain<IHwBackendGrain>("host-2").GetInfoAsync()).RunningVms);
+    }
+
+    /// <summary>Runs migrate-verify (64 MiB) on host-1 with its partition on host-0.</summary>
+    private static async Task<IPartitionGrain> StartAsync(InProcessTestCluster cluster, string name)
+    {
+        var host0 = ClusterFixture.SiloNamed(cluster, "host-0");
+        string imageId = await ImageUploader.UploadAsync(cluster.Client, Guests.Image("migrate-verify"));
+        IPartitionGrain vm = cluster.Client.GetGrain<IPartitionGrain>(name);
+        await vm.CreateAsync(new VmConfiguration(imageId, 64UL << 20, 1, "host-1", "migrate-verify"));
+        if (cluster.TryGetGrainContext(vm.GetGrainId(), out var context) && !host0.SiloAddress.Equals(context!.Address.SiloAddress))
+            await cluster.MigrateAsync(vm, host0.SiloAddress);
+        Assert.Equal(VmState.Running, (await vm.StartAsync()).State);
+        return vm;
+    }
+}
