@@ -5,7 +5,7 @@ namespace Actors.Bench;
 /// <summary>Parses <c>actors-bench COMMAND ...</c> and dispatches to the benchmark.</summary>
 internal static class BenchCommandLine
 {
-    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N] | interrupts [--samples N] [--timer-hz N] [--seconds N]";
+    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N] | interrupts [--samples N] [--timer-hz N] [--seconds N] | migrate [--memory-mib N] [--max-downtime-ms N] [--runs N]";
 
     public static int Run(string[] args)
     {
@@ -16,6 +16,7 @@ internal static class BenchCommandLine
             "guest" => GuestBenchmark.Run(ParseGuest(args.AsSpan(1))),
             "cluster" => ClusterBenchmark.Run(ParseCluster(args.AsSpan(1))),
             "interrupts" => InterruptBenchmark.Run(ParseInterrupts(args.AsSpan(1))),
+            "migrate" => MigrationBenchmark.RunAsync(ParseMigrate(args.AsSpan(1))).GetAwaiter().GetResult(),
             _ => throw new BenchUsageException($"unknown command '{args[0]}'; {Usage}"),
         };
     }
@@ -33,6 +34,24 @@ internal static class BenchCommandLine
                 "--idle" => options with { IdlePartitions = value },
                 "--flood-bytes" => options with { FloodBytes = value },
                 "--flood-runs" => options with { FloodRuns = value },
+                _ => throw new BenchUsageException($"unknown option '{arg}'; {Usage}"),
+            };
+        }
+        return options;
+    }
+
+    private static MigrationBenchmarkOptions ParseMigrate(ReadOnlySpan<string> args)
+    {
+        var options = new MigrationBenchmarkOptions();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string arg = args[i];
+            int value = PositiveInt(NextValue(args, ref i, arg), arg);
+            options = arg switch
+            {
+                "--memory-mib" => options with { MemoryMiB = value },
+                "--max-downtime-ms" => options with { MaxDowntimeMilliseconds = value },
+                "--runs" => options with { Runs = value },
                 _ => throw new BenchUsageException($"unknown option '{arg}'; {Usage}"),
             };
         }

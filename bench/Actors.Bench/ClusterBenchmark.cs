@@ -121,7 +121,7 @@ internal static class ClusterBenchmark
         }
     }
 
-    private static string GuestPath(string file)
+    internal static string GuestPath(string file)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
         {

@@ -8,18 +8,23 @@ internal sealed class SiloProcess : IDisposable
 {
     private readonly Process _process;
 
-    private SiloProcess(Process process, string host, int gatewayPort)
+    private SiloProcess(Process process, string host, int siloPort, int gatewayPort)
     {
         _process = process;
         Host = host;
+        SiloEndpoint = $"127.0.0.1:{siloPort}";
         Gateway = $"127.0.0.1:{gatewayPort}";
     }
+
+    /// <summary>Where other silos join this one's cluster.</summary>
+    public string SiloEndpoint { get; }
 
     public string Host { get; }
 
     public string Gateway { get; }
 
-    public static SiloProcess Start(string host)
+    /// <summary>Starts a silo for <paramref name="host"/>: a new cluster, or one more silo in <paramref name="join"/>'s.</summary>
+    public static SiloProcess Start(string host, SiloProcess? join = null)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "Actors.Silo.dll");
         if (!File.Exists(dll))
@@ -33,6 +38,11 @@ internal sealed class SiloProcess : IDisposable
         };
         foreach (string a in new[] { dll, "--host", host, "--silo-port", ports[0].ToString(), "--gateway-port", ports[1].ToString() })
             psi.ArgumentList.Add(a);
+        if (join is not null)
+        {
+            psi.ArgumentList.Add("--join");
+            psi.ArgumentList.Add(join.SiloEndpoint);
+        }
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
         var process = Process.Start(psi) ?? throw new BenchUsageException("could not start the silo process");
         // Drain its output so a chatty silo never blocks on a full pipe.
@@ -40,7 +50,7 @@ internal sealed class SiloProcess : IDisposable
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new SiloProcess(process, host, ports[1]);
+        return new SiloProcess(process, host, ports[0], ports[1]);
     }
 
     /// <summary>The silo's resident set size, from /proc: what the host really pays for its partitions.</summary>

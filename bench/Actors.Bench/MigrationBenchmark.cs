@@ -1,0 +1,87 @@
+using System.Globalization;
+using Actors.Client;
+using Actors.Grains;
+
+namespace Actors.Bench;
+
+/// <summary>
+/// <c>migrate</c>: a guest that dirties all its RAM continuously (<c>migrate-verify</c>, 256 MiB by
+/// default) is live-migrated between two real silo processes on loopback, then QEMU migrates the same
+/// image between two <c>qemu-system-x86_64 -accel tcg</c> processes in the same run. Both with the
+/// same downtime limit and no bandwidth cap; both throttle a guest that does not converge.
+/// </summary>
+internal static class MigrationBenchmark
+{
+    public static async Task<int> RunAsync(MigrationBenchmarkOptions options)
+    {
+        string image = ClusterBenchmark.GuestPath("migrate-verify.elf");
+        var maxDowntime = TimeSpan.FromMilliseconds(options.MaxDowntimeMilliseconds);
+        Console.WriteLine($"migrate: migrate-verify with {options.MemoryMiB} MiB, max downtime {maxDowntime.TotalMilliseconds} ms, {options.Runs} run(s) each");
+
+        var ours = new List<MigrationStatus>();
+        using (var hostA = SiloProcess.Start("mig-a"))
+        using (var hostB = SiloProcess.Start("mig-b", join: hostA))
+        {
+            await using var client = await HypervisorClient.ConnectAsync(hostA.Gateway, TimeSpan.FromSeconds(60));
+            await Poll(async () => (await client.ListHostsAsync()).Count == 2, "both silos to register");
+            for (int run = 0; run < options.Runs; run++)
+            {
+                string vm = $"mig-{run}";
+                await client.CreateVmAsync(vm, image, (ulong)options.MemoryMiB << 20, 1, hostA.Host);
+                await client.StartVmAsync(vm);
+                await Task.Delay(TimeSpan.FromSeconds(2));
+                string id = await client.MigrateVmAsync(vm, hostB.Host, MigrationOptions.Default with { MaxDowntime = maxDowntime });
+                MigrationStatus status = await client.WaitForMigrationAsync(id, progress: null);
+                ours.Add(status);
+                Console.WriteLine($"actors run {run + 1}: {Describe(status)}");
+                if ((await client.GetVmAsync(vm)).State == VmState.Running)
+                    await client.StopVmAsync(vm);
+            }
+        }
+
+        var qemu = new List<QemuMigration.Result>();
+        for (int run = 0; run < options.Runs; run++)
+        {
+            var result = QemuMigration.Run(image, options.MemoryMiB, TimeSpan.FromSeconds(2), maxDowntime);
+            qemu.Add(result);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"qemu run {run + 1}: {result.Status}: total {result.TotalMilliseconds:0} ms, downtime {result.DowntimeMilliseconds:0} ms, {result.TransferredBytes / (double)((long)options.MemoryMiB << 20):0.00}x RAM sent"));
+        }
+
+        var completed = ours.Where(s => s.State == MigrationState.Completed).ToList();
+        if (completed.Count > 0 && qemu.Count > 0)
+        {
+            double ourDowntime = Median(completed.Select(s => s.Downtime!.Value.TotalMilliseconds));
+            double ourTotal = Median(completed.Select(s => s.Elapsed.TotalMilliseconds));
+            double ourBytes = Median(completed.Select(s => (double)s.BytesSent / s.MemoryBytes));
+            double qemuDowntime = Median(qemu.Select(q => q.DowntimeMilliseconds));
+            double qemuTotal = Median(qemu.Select(q => q.TotalMilliseconds));
+            double qemuBytes = Median(qemu.Select(q => q.TransferredBytes / (double)((long)options.MemoryMiB << 20)));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"migrate: medians: downtime actors {ourDowntime:0.0} ms vs qemu {qemuDowntime:0.0} ms (ratio {ourDowntime / qemuDowntime:0.00}); total actors {ourTotal:0} ms vs qemu {qemuTotal:0} ms (ratio {ourTotal / qemuTotal:0.00}); sent/RAM actors {ourBytes:0.00}x vs qemu {qemuBytes:0.00}x"));
+        }
+        return completed.Count == ours.Count ? 0 : 1;
+    }
+
+    private static string Describe(MigrationStatus s) => s.State == MigrationState.Completed
+        ? string.Create(CultureInfo.InvariantCulture,
+            $"completed: total {s.Elapsed.TotalMilliseconds:0} ms, downtime {s.Downtime!.Value.TotalMilliseconds:0.0} ms, {s.BytesSent / (double)s.MemoryBytes:0.00}x RAM sent, {s.Pass} passes, throttle {s.ThrottlePercent}%")
+        : $"{s.State}: {s.Reason}";
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count == 0 ? double.NaN : sorted[sorted.Count / 2];
+    }
+
+    private static async Task Poll(Func<Task<bool>> done, string what)
+    {
+        for (int i = 0; i < 300; i++)
+        {
+            if (await done())
+                return;
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"timed out waiting for {what}");
+    }
+}
