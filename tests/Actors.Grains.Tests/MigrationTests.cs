@@ -42,6 +42,10 @@ public sealed class MigrationTests(ClusterFixture fixture)
             if (after.State == VmState.Running)
             {
                 Assert.Equal(target, after.Host);
+                // The VM's grains follow it: Orleans moves them once idle.
+                var processor = fixture.Client.GetGrain<IVirtualProcessorGrain>(VirtualProcessorKey.Format("mv", 0));
+                await Poll.UntilAsync(() => Task.FromResult(fixture.SiloOf(vm)), s => fixture.SiloOfHost(target).Equals(s), $"the partition to move to {target}");
+                await Poll.UntilAsync(() => Task.FromResult(fixture.SiloOf(processor)), s => fixture.SiloOfHost(target).Equals(s), $"vCPU 0 to move to {target}");
                 Assert.Contains("mv", (await fixture.Client.GetGrain<IHwBackendGrain>(target).GetInfoAsync()).RunningVms);
                 Assert.DoesNotContain("mv", (await fixture.Client.GetGrain<IHwBackendGrain>(host).GetInfoAsync()).RunningVms);
             }

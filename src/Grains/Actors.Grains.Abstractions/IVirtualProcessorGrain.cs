@@ -15,4 +15,8 @@ public interface IVirtualProcessorGrain : IGrainWithStringKey
 
     [Alias("Resume")]
     Task ResumeAsync();
+
+    /// <summary>After a live migration: the activation moves (Orleans grain migration) to the silo of the VM's new host.</summary>
+    [Alias("FollowHardware")]
+    Task FollowHardwareAsync(string host);
 }

@@ -12,6 +12,7 @@ namespace Actors.Grains.Partitions;
 public sealed class PartitionGrain(
     [PersistentState("partition", PartitionGrain.StorageName)] IPersistentState<PartitionRecord> record,
     IClusterMembershipService membership,
+    ILocalSiloDetails localSilo,
     ILogger<PartitionGrain> logger) : Grain, IPartitionGrain
 {
     public const string StorageName = "vmstate";
@@ -194,8 +195,20 @@ public sealed class PartitionGrain(
         if (newHost is not null && State.State is VmState.Running or VmState.Paused)
             State.Host = newHost;
         await SaveAsync();
-        if (newHost is not null)
-            await PlaceProcessorsAsync(newHost, State.Configuration!.ProcessorCount);
+        if (newHost is null)
+            return;
+
+        // The VM's grains follow its hardware (Orleans live grain migration): the processors first,
+        // then this partition once the call returns; its state moves with it and its host-check timer
+        // is registered again on activation.
+        for (int i = 0; i < State.Configuration!.ProcessorCount; i++)
+            await GrainFactory.GetGrain<IVirtualProcessorGrain>(VirtualProcessorKey.Format(Name, i)).FollowHardwareAsync(newHost);
+        if (HostSilos.Find(membership.CurrentSnapshot, newHost) is { } silo && !silo.Equals(localSilo.SiloAddress))
+        {
+            RequestContext.Set(IPlacementDirector.PlacementHintKey, silo);
+            this.MigrateOnIdle();
+            RequestContext.Remove(IPlacementDirector.PlacementHintKey);
+        }
     }
 
     private void EnsureNotMigrating(string what)

@@ -1,5 +1,6 @@
 using Actors.Grains.Placement;
 using Orleans.Runtime;
+using Orleans.Runtime.Placement;
 
 namespace Actors.Grains.Partitions;
 
@@ -8,8 +9,21 @@ namespace Actors.Grains.Partitions;
 /// so its calls stay local, and forwards to the backend.
 /// </summary>
 [HardwareColocatedPlacement]
-public sealed class VirtualProcessorGrain(ILocalSiloDetails localSilo) : Grain, IVirtualProcessorGrain
+public sealed class VirtualProcessorGrain(ILocalSiloDetails localSilo, IClusterMembershipService membership) : Grain, IVirtualProcessorGrain
 {
+    public Task FollowHardwareAsync(string host)
+    {
+        // A move to the silo we are on would only deactivate us (an in-grain MigrateOnIdle that stays put drops the activation).
+        if (!string.Equals(host, localSilo.Name, StringComparison.Ordinal) && HostSilos.Find(membership.CurrentSnapshot, host) is { } silo)
+        {
+            RequestContext.Set(IPlacementDirector.PlacementHintKey, silo);
+            this.MigrateOnIdle();
+            RequestContext.Remove(IPlacementDirector.PlacementHintKey);
+        }
+
+        return Task.CompletedTask;
+    }
+
     public async Task<VpStatus> GetStatusAsync(bool includeRegisters)
     {
         (string vm, int index, IHwBackendGrain backend) = await BackendAsync();
