@@ -15,8 +15,8 @@ public sealed class ConsoleTests(ClusterFixture fixture)
         string vmName = $"console-{guest}";
         IAsyncStream<ConsoleOutput> stream = fixture.Client.GetStreamProvider(ConsoleStreams.Provider)
             .GetStream<ConsoleOutput>(StreamId.Create(ConsoleStreams.Namespace, vmName));
-        var first = new Subscriber();
-        var second = new Subscriber();
+        var first = new ConsoleRecorder();
+        var second = new ConsoleRecorder();
         StreamSubscriptionHandle<ConsoleOutput> a = await stream.SubscribeAsync(first.OnNextAsync);
         StreamSubscriptionHandle<ConsoleOutput> b = await stream.SubscribeAsync(second.OnNextAsync);
         try
@@ -28,7 +28,7 @@ public sealed class ConsoleTests(ClusterFixture fixture)
             VmStatus ended = await Poll.UntilAsync(vm.GetStatusAsync, s => s.State == VmState.Off, $"{guest} to exit", TimeSpan.FromSeconds(60));
 
             string expected = Guests.ExpectedOutput(guest);
-            foreach (Subscriber subscriber in new[] { first, second })
+            foreach (ConsoleRecorder subscriber in new[] { first, second })
             {
                 await Poll.UntilAsync(() => Task.FromResult(subscriber.Text), t => t.Length >= expected.Length, $"{guest} output");
                 Assert.Equal(expected, subscriber.Text);
@@ -41,36 +41,6 @@ public sealed class ConsoleTests(ClusterFixture fixture)
         {
             await a.UnsubscribeAsync();
             await b.UnsubscribeAsync();
-        }
-    }
-
-    private sealed class Subscriber
-    {
-        private readonly List<byte> _bytes = [];
-        private long _next;
-
-        public List<string> Gaps { get; } = [];
-
-        public string Text
-        {
-            get
-            {
-                lock (_bytes)
-                    return Guests.Decode(_bytes);
-            }
-        }
-
-        public Task OnNextAsync(ConsoleOutput batch, StreamSequenceToken? token)
-        {
-            lock (_bytes)
-            {
-                if (batch.Sequence != _next)
-                    Gaps.Add($"expected sequence {_next}, got {batch.Sequence}");
-                _bytes.AddRange(batch.Data);
-                _next = batch.Sequence + batch.Data.Length;
-            }
-
-            return Task.CompletedTask;
         }
     }
 }

@@ -1,3 +1,4 @@
+using Orleans.Streams;
 using Xunit;
 
 namespace Actors.Grains.Tests;
@@ -13,6 +14,9 @@ public sealed class MigrationTests(ClusterFixture fixture)
     public async Task A_running_migrate_verify_guest_moves_back_and_forth_and_finds_no_page_lost()
     {
         IPartitionGrain vm = fixture.Client.GetGrain<IPartitionGrain>("mv");
+        var console = new ConsoleRecorder();
+        StreamSubscriptionHandle<ConsoleOutput> subscription = await fixture.Client.GetStreamProvider(ConsoleStreams.Provider)
+            .GetStream<ConsoleOutput>(StreamId.Create(ConsoleStreams.Namespace, "mv")).SubscribeAsync(console.OnNextAsync);
         string image = await ImageUploader.UploadAsync(fixture.Client, Guests.Image("migrate-verify"));
         await vm.CreateAsync(new VmConfiguration(image, Memory, 1, "host-1", "migrate-verify"));
         await vm.StartAsync();
@@ -62,6 +66,13 @@ public sealed class MigrationTests(ClusterFixture fixture)
         Assert.Equal(Guests.ExpectedStatus("migrate-verify"), ended.ExitStatus);
         Assert.Equal(Guests.ExpectedOutput("migrate-verify").Length, ended.ConsoleBytes);
         Assert.Contains(await fixture.Client.GetGrain<IMigrationCatalogGrain>(0).ListAsync(), m => m.Vm == "mv" && m.State == MigrationState.Completed);
+
+        // One subscription, attached once before the first host, saw the whole output, in order, from three hosts.
+        string expected = Guests.ExpectedOutput("migrate-verify");
+        await Poll.UntilAsync(() => Task.FromResult(console.Text), t => t.Length >= expected.Length, "the console output");
+        Assert.Equal(expected, console.Text);
+        Assert.Empty(console.Gaps);
+        await subscription.UnsubscribeAsync();
     }
 
     [Fact]

@@ -84,8 +84,9 @@ public sealed class MigrationGrain(
                 Downtime = final.Downtime,
                 EndedAt = DateTimeOffset.UtcNow,
             };
-            await SaveAsync(status);
+            // The partition first: whoever sees "Completed" must find the VM on its new host.
             await TellPartitionAsync(status.Vm, status.Target);
+            await SaveAsync(status);
             logger.LogInformation("Migration {Id} of {Vm} from {Source} to {Target} completed in {Passes} passes; downtime {Downtime} ms",
                 Id, status.Vm, status.Source, status.Target, status.Pass, final.Downtime.TotalMilliseconds);
         }
@@ -122,8 +123,8 @@ public sealed class MigrationGrain(
             logger.LogInformation("Source {Source} could not stop throttling {Vm}: {Reason}", status.Source, status.Vm, cancel.Message);
         }
 
-        await SaveAsync(status with { State = MigrationState.Failed, Reason = reason, EndedAt = DateTimeOffset.UtcNow });
         await TellPartitionAsync(status.Vm, newHost: null);
+        await SaveAsync(status with { State = MigrationState.Failed, Reason = reason, EndedAt = DateTimeOffset.UtcNow });
     }
 
     private async Task TellPartitionAsync(string vm, string? newHost)
