@@ -30,7 +30,7 @@ public sealed partial class HwBackendGrain
             throw new HypervisorException($"host '{Host}' has {info.MemoryFreeBytes >> 20} MiB free; VM '{vmName}' needs {configuration.MemoryBytes >> 20} MiB");
         var console = new ConsolePump();
         VirtualMachineHost machine = CreateMachine(vmName, configuration, image: null, console);
-        _incoming.Add(vmName, new IncomingMachine(machine, configuration, console));
+        _incoming.Add(vmName, new IncomingMachine(machine, configuration, console, StartConsoleDrain(vmName, console)));
         logger.LogInformation("Preparing to receive VM {Vm} on {Host}", vmName, Host);
         return Task.CompletedTask;
     }
@@ -54,18 +54,21 @@ public sealed partial class HwBackendGrain
     {
         IncomingMachine incoming = Incoming(vmName);
         _incoming.Remove(vmName);
+        var clock = Stopwatch.StartNew();
         try
         {
             incoming.Machine.RestoreState(VirtualMachineStateCodec.Decode(machineState));
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
+            incoming.Console.Complete();
             incoming.Machine.Dispose();
             throw new HypervisorException($"VM '{vmName}' cannot be restored on host '{Host}': {e.Message}");
         }
 
-        await RunMachineAsync(vmName, incoming.Configuration, incoming.Machine, incoming.Console, instructionsRetired);
-        logger.LogInformation("VM {Vm} arrived on {Host} and runs", vmName, Host);
+        TimeSpan restored = clock.Elapsed;
+        await RunMachineAsync(vmName, incoming.Configuration, incoming.Machine, incoming.Console, incoming.ConsoleDrained, instructionsRetired);
+        logger.LogInformation("VM {Vm} arrived on {Host} and runs: restored in {Restored} ms, running after {Running} ms", vmName, Host, restored.TotalMilliseconds, clock.Elapsed.TotalMilliseconds);
     }
 
     public Task AbortIncomingAsync(string vmName)

@@ -103,11 +103,9 @@ public sealed partial class HwBackendGrain(
     }
 
     /// <summary>Starts a created (or restored) machine's vCPUs and its console stream, and tracks it as running here.</summary>
-    private async Task RunMachineAsync(string vmName, VmConfiguration configuration, VirtualMachineHost machine, ConsolePump console, ulong earlierInstructions = 0)
+    private async Task RunMachineAsync(string vmName, VmConfiguration configuration, VirtualMachineHost machine, ConsolePump console, Task? drained = null, ulong earlierInstructions = 0)
     {
-        IAsyncStream<ConsoleOutput> stream = this.GetStreamProvider(ConsoleStreams.Provider)
-            .GetStream<ConsoleOutput>(StreamId.Create(ConsoleStreams.Namespace, vmName));
-        Task drained = console.DrainAsync(batch => PublishAsync(stream, batch));
+        drained ??= StartConsoleDrain(vmName, console);
         var hosted = new HostedMachine(machine, configuration, console, drained, earlierInstructions);
         _machines.Add(vmName, hosted);
         metrics.Track(machine);
@@ -121,6 +119,14 @@ public sealed partial class HwBackendGrain(
             await ReleaseAsync(hosted);
             throw new HypervisorException($"VM '{vmName}' could not start on host '{Host}': {e.Message}", e);
         }
+    }
+
+    /// <summary>Starts publishing what the console pump collects on the VM's console stream.</summary>
+    private Task StartConsoleDrain(string vmName, ConsolePump console)
+    {
+        IAsyncStream<ConsoleOutput> stream = this.GetStreamProvider(ConsoleStreams.Provider)
+            .GetStream<ConsoleOutput>(StreamId.Create(ConsoleStreams.Namespace, vmName));
+        return console.DrainAsync(batch => PublishAsync(stream, batch));
     }
 
     public async Task StopPartitionAsync(string vmName)
