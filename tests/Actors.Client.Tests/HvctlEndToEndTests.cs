@@ -70,7 +70,56 @@ public sealed class HvctlEndToEndTests
         }
     }
 
-    private static Process StartSilo(string host, int siloPort, int gatewayPort)
+    [Fact]
+    public async Task Vm_migrate_moves_a_running_guest_between_two_silo_processes_and_back()
+    {
+        int[] ports = Actors.Client.LoopbackPorts.Free(4);
+        string gateway = $"127.0.0.1:{ports[1]}";
+        using Process siloA = StartSilo("mig-a", ports[0], ports[1]);
+        using Process siloB = StartSilo("mig-b", ports[2], ports[3], joinSiloPort: ports[0]);
+        try
+        {
+            await WaitForGatewayAsync(gateway, "mig-b");
+            Assert.Equal(0, (await HvctlAsync("vm", "create", "mv", "--image", Guest("migrate-verify.elf"), "--memory", "64M", "--host", "mig-a", "--gateway", gateway)).ExitCode);
+            Assert.Equal(0, (await HvctlAsync("vm", "start", "mv", "--gateway", gateway)).ExitCode);
+
+            ProcessResult same = await HvctlAsync("vm", "migrate", "mv", "--to", "mig-a", "--gateway", gateway);
+            Assert.Equal((1, "hvctl: VM 'mv' already runs on host 'mig-a'"), (same.ExitCode, same.Error.Trim()));
+            ProcessResult badTime = await HvctlAsync("vm", "migrate", "mv", "--to", "mig-b", "--max-downtime", "soon", "--gateway", gateway);
+            Assert.Equal(2, badTime.ExitCode);
+            Assert.Single(badTime.Error.Trim().Split('\n'));
+
+            ProcessResult there = await HvctlAsync("vm", "migrate", "mv", "--to", "mig-b", "--max-downtime", "20ms", "--gateway", gateway);
+            Assert.True(there.ExitCode == 0, $"exit {there.ExitCode}: {there.Out} {there.Error}");
+            Assert.Contains("pass 1,", there.Out);
+            Assert.Matches(@"mv: now on mig-b: total [0-9.]+ms, downtime [0-9.]+ms, [0-9.]+ MiB sent \([0-9.]+x RAM\) in [0-9]+ passes", there.Out);
+
+            ProcessResult back = await HvctlAsync("vm", "migrate", "mv", "--to", "mig-a", "--max-bandwidth", "512M/s", "--gateway", gateway);
+            Assert.True(back.ExitCode == 0, $"exit {back.ExitCode}: {back.Out} {back.Error}");
+
+            ProcessResult migrations = await HvctlAsync("vm", "migrations", "--gateway", gateway);
+            Assert.Equal(2, migrations.Out.Split('\n').Count(l => l.Contains(" Completed ", StringComparison.Ordinal)));
+
+            // The guest verifies every page after every pass; its exit status says whether one went missing.
+            string shown = string.Empty;
+            for (int i = 0; i < 600 && !shown.Contains("state:          Off", StringComparison.Ordinal); i++)
+            {
+                await Task.Delay(200);
+                shown = (await HvctlAsync("vm", "show", "mv", "--gateway", gateway)).Out;
+            }
+            Assert.Contains("state:          Off", shown);
+            Assert.Contains("exit status:    1", shown);
+        }
+        finally
+        {
+            siloB.Kill(entireProcessTree: true);
+            siloA.Kill(entireProcessTree: true);
+            await siloB.WaitForExitAsync();
+            await siloA.WaitForExitAsync();
+        }
+    }
+
+    private static Process StartSilo(string host, int siloPort, int gatewayPort, int? joinSiloPort = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -88,6 +137,12 @@ public sealed class HvctlEndToEndTests
             start.ArgumentList.Add(arg);
         }
 
+        if (joinSiloPort is int join)
+        {
+            start.ArgumentList.Add("--join");
+            start.ArgumentList.Add($"127.0.0.1:{join.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        }
+
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         Process process = Process.Start(start) ?? throw new InvalidOperationException("the silo did not start");
         // Drain its output so a full pipe never blocks the silo.
@@ -99,15 +154,15 @@ public sealed class HvctlEndToEndTests
     }
 
     // The silo takes a few seconds to open its gateway; hvctl's own connect timeout bounds each attempt.
-    private static async Task WaitForGatewayAsync(string gateway)
+    private static async Task WaitForGatewayAsync(string gateway, string host = "e2e-host")
     {
         using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         while (true)
         {
             ProcessResult probe = await HvctlAsync("host", "list", "--gateway", gateway, "--connect-timeout", "5");
-            if (probe.ExitCode == 0 && probe.Out.Contains("e2e-host", StringComparison.Ordinal))
+            if (probe.ExitCode == 0 && probe.Out.Contains(host, StringComparison.Ordinal))
                 return;
-            Assert.False(limit.IsCancellationRequested, $"the silo's gateway {gateway} never answered: {probe.Error}");
+            Assert.False(limit.IsCancellationRequested, $"the silo's gateway {gateway} never listed host {host}: {probe.Error}");
         }
     }
 
