@@ -80,7 +80,8 @@ public sealed class HvctlEndToEndTests
         try
         {
             await WaitForGatewayAsync(gateway, "mig-b");
-            Assert.Equal(0, (await HvctlAsync("vm", "create", "mv", "--image", Guest("migrate-verify.elf"), "--memory", "64M", "--host", "mig-a", "--gateway", gateway)).ExitCode);
+            Assert.Equal(0, (await HvctlAsync("vm", "create", "mv", "--image", Guest("migrate-verify.elf"), "--memory", "64M", "--host", "mig-a",
+                "--fw-cfg", "opt/actors/passes=150", "--gateway", gateway)).ExitCode);
             Assert.Equal(0, (await HvctlAsync("vm", "start", "mv", "--gateway", gateway)).ExitCode);
 
             ProcessResult same = await HvctlAsync("vm", "migrate", "mv", "--to", "mig-a", "--gateway", gateway);
@@ -100,7 +101,8 @@ public sealed class HvctlEndToEndTests
             ProcessResult migrations = await HvctlAsync("vm", "migrations", "--gateway", gateway);
             Assert.Equal(2, migrations.Out.Split('\n').Count(l => l.Contains(" Completed ", StringComparison.Ordinal)));
 
-            // The guest verifies every page after every pass; its exit status says whether one went missing.
+            // The guest verifies every page after every pass (150 of them, so it outlasts both moves); its
+            // exit status says whether one went missing.
             string shown = string.Empty;
             for (int i = 0; i < 600 && !shown.Contains("state:          Off", StringComparison.Ordinal); i++)
             {

@@ -28,7 +28,8 @@ public sealed class MigrationFaultTests
         VmStatus status = await vm.GetStatusAsync();
         Assert.True(status.State is VmState.Running or VmState.Off, $"{status.State}: {status.FailureReason}");
         Assert.Equal("host-1", status.Host);
-        // The guest keeps stamping and verifying on the source, and finishes clean.
+        // The guest keeps stamping and verifying on the source, and finishes clean when told to.
+        await vm.SendConsoleInputAsync("q"u8.ToArray());
         VmStatus ended = await Poll.UntilAsync(vm.GetStatusAsync, s => s.State != VmState.Running, "the guest to finish", TimeSpan.FromMinutes(2));
         Assert.Equal(VmState.Off, ended.State);
         Assert.Equal(Guests.ExpectedStatus("migrate-verify"), ended.ExitStatus);
@@ -51,13 +52,13 @@ public sealed class MigrationFaultTests
         Assert.DoesNotContain("source-dies", (await cluster.Client.GetGrain<IHwBackendGrain>("host-2").GetInfoAsync()).RunningVms);
     }
 
-    /// <summary>Runs migrate-verify (64 MiB) on host-1 with its partition on host-0.</summary>
+    /// <summary>Runs migrate-verify (64 MiB, until 'q') on host-1 with its partition on host-0.</summary>
     private static async Task<IPartitionGrain> StartAsync(InProcessTestCluster cluster, string name)
     {
         var host0 = ClusterFixture.SiloNamed(cluster, "host-0");
         string imageId = await ImageUploader.UploadAsync(cluster.Client, Guests.Image("migrate-verify"));
         IPartitionGrain vm = cluster.Client.GetGrain<IPartitionGrain>(name);
-        await vm.CreateAsync(new VmConfiguration(imageId, 64UL << 20, 1, "host-1", "migrate-verify"));
+        await vm.CreateAsync(new VmConfiguration(imageId, 64UL << 20, 1, "host-1", "migrate-verify", MigrationTests.UntilQuit));
         if (cluster.TryGetGrainContext(vm.GetGrainId(), out var context) && !host0.SiloAddress.Equals(context!.Address.SiloAddress))
             await cluster.MigrateAsync(vm, host0.SiloAddress);
         Assert.Equal(VmState.Running, (await vm.StartAsync()).State);

@@ -165,13 +165,15 @@ public sealed class HypervisorClient : IAsyncDisposable
         ulong memoryBytes,
         int processorCount,
         string? preferredHost = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        IReadOnlyDictionary<string, string>? firmwareFiles = null)
     {
         CheckVmName(name);
         byte[] image = await ReadImageFileAsync(imagePath, cancellationToken).ConfigureAwait(false);
         // Validate before uploading so a bad size does not cost an upload.
         var configuration = new VmConfiguration(
-            ImageId(image), memoryBytes, processorCount, preferredHost, Path.GetFileName(imagePath));
+            ImageId(image), memoryBytes, processorCount, preferredHost, Path.GetFileName(imagePath),
+            firmwareFiles is null ? null : new Dictionary<string, string>(firmwareFiles, StringComparer.Ordinal));
         if (configuration.Validate() is { } problem)
             throw new HypervisorClientException(problem);
 

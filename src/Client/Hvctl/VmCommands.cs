@@ -35,7 +35,8 @@ internal static class VmCommands
         var memory = new Option<string>("--memory") { Description = "guest RAM, e.g. 64M or 1G", DefaultValueFactory = _ => "64M", HelpName = "size" };
         var vcpus = new Option<int>("--vcpus") { Description = "virtual processors", DefaultValueFactory = _ => 1, HelpName = "count" };
         var host = new Option<string?>("--host") { Description = "preferred host", HelpName = "host" };
-        var command = new Command("create", "define a VM from a guest image (it stays off until 'vm start')") { name, image, memory, vcpus, host };
+        var fwCfg = new Option<string[]>("--fw-cfg") { Description = "a named fw_cfg file for the guest, as QEMU's -fw_cfg (repeatable), e.g. opt/actors/passes=0", HelpName = "name=value", Arity = ArgumentArity.ZeroOrMore };
+        var command = new Command("create", "define a VM from a guest image (it stays off until 'vm start')") { name, image, memory, vcpus, host, fwCfg };
         command.SetAction(async (parsed, ct) =>
         {
             string vmName = parsed.GetRequiredValue(name);
@@ -43,12 +44,31 @@ internal static class VmCommands
             ulong memoryBytes = CommonOptions.ParseMemory(parsed.GetRequiredValue(memory));
             int processors = parsed.GetValue(vcpus);
             CommonOptions.CheckShape(memoryBytes, processors);
+            Dictionary<string, string>? files = ParseFirmwareFiles(parsed.GetValue(fwCfg));
             await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
-            VmStatus status = await client.CreateVmAsync(vmName, imagePath, memoryBytes, processors, parsed.GetValue(host), ct).ConfigureAwait(false);
+            VmStatus status = await client.CreateVmAsync(vmName, imagePath, memoryBytes, processors, parsed.GetValue(host), ct, files).ConfigureAwait(false);
             await io.Out.WriteLineAsync($"{status.Name}: {status.State}").ConfigureAwait(false);
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    /// <summary>"name=value" pairs; a missing '=' or a repeated name is a usage error.</summary>
+    private static Dictionary<string, string>? ParseFirmwareFiles(string[]? pairs)
+    {
+        if (pairs is null || pairs.Length == 0)
+            return null;
+        var files = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string pair in pairs)
+        {
+            int equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+                throw new UsageException($"bad --fw-cfg '{pair}': use name=value, e.g. opt/actors/passes=0");
+            if (!files.TryAdd(pair[..equals], pair[(equals + 1)..]))
+                throw new UsageException($"--fw-cfg '{pair[..equals]}' is given twice");
+        }
+
+        return files;
     }
 
     private static Command Transition(

@@ -50,11 +50,13 @@ public interface IHwBackendGrain : IGrainWithStringKey
     Task ReceivePagesAsync(string vmName, PageBatch batch);
 
     /// <summary>
-    /// Migration target: restores the machine state (devices, vCPUs, clock, console) and starts the
-    /// vCPUs; <paramref name="instructionsRetired"/> is the source's count, so the VM's counter continues.
+    /// Migration target: writes the last pages (<paramref name="finalPages"/>, possibly empty), restores
+    /// the machine state (devices, vCPUs, clock, console) and starts the vCPUs; one call, since the
+    /// guest is stopped meanwhile. <paramref name="instructionsRetired"/> is the source's count, so the
+    /// VM's counter continues.
     /// </summary>
     [Alias("CompleteIncoming")]
-    Task CompleteIncomingAsync(string vmName, byte[] machineState, ulong instructionsRetired);
+    Task CompleteIncomingAsync(string vmName, PageBatch finalPages, byte[] machineState, ulong instructionsRetired);
 
     /// <summary>Migration target: drops an incoming machine that will not be completed.</summary>
     [Alias("AbortIncoming")]

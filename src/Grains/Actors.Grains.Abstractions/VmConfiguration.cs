@@ -1,6 +1,9 @@
 namespace Actors.Grains;
 
-/// <summary>What a VM is: its image (by content id in the image store), memory, vCPUs and preferred host.</summary>
+/// <summary>
+/// What a VM is: its image (by content id in the image store), memory, vCPUs, preferred host, and
+/// named fw_cfg files its guest can read (as QEMU's <c>-fw_cfg name=...,string=...</c>).
+/// </summary>
 [GenerateSerializer]
 [Alias("Actors.VmConfiguration")]
 public sealed record VmConfiguration(
@@ -8,8 +11,12 @@ public sealed record VmConfiguration(
     [property: Id(1)] ulong MemoryBytes,
     [property: Id(2)] int ProcessorCount,
     [property: Id(3)] string? PreferredHost,
-    [property: Id(4)] string? ImageName = null)
+    [property: Id(4)] string? ImageName = null,
+    [property: Id(5)] Dictionary<string, string>? FirmwareFiles = null)
 {
+    public const int MaximumFirmwareFiles = 32;
+    public const int MaximumFirmwareFileBytes = 4096;
+
     public const ulong MinimumMemoryBytes = 1UL << 20;
     public const ulong MaximumMemoryBytes = 64UL << 30;
     public const int MaximumProcessors = 64;
@@ -23,6 +30,19 @@ public sealed record VmConfiguration(
         if (MemoryBytes % 4096 != 0) return "memory must be a multiple of 4K";
         if (ProcessorCount < 1 || ProcessorCount > MaximumProcessors)
             return $"vCPU count must be between 1 and {MaximumProcessors}, got {ProcessorCount}";
+        if (FirmwareFiles is { } files)
+        {
+            if (files.Count > MaximumFirmwareFiles)
+                return $"at most {MaximumFirmwareFiles} fw_cfg files, got {files.Count}";
+            foreach ((string name, string value) in files)
+            {
+                if (string.IsNullOrEmpty(name) || System.Text.Encoding.UTF8.GetByteCount(name) > 55 || name.Contains('\0'))
+                    return $"fw_cfg file name '{name}' must be 1-55 bytes without NUL";
+                if (System.Text.Encoding.UTF8.GetByteCount(value) > MaximumFirmwareFileBytes)
+                    return $"fw_cfg file '{name}' is longer than {MaximumFirmwareFileBytes} bytes";
+            }
+        }
+
         return null;
     }
 }

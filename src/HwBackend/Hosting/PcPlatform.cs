@@ -27,7 +27,8 @@ internal sealed class PcPlatform : IDisposable
         IReadOnlyList<ILocalApicSink> processorSinks,
         ConsoleOutputLog consoleLog,
         Action<int> debugExit,
-        Action<string> reset)
+        Action<string> reset,
+        IReadOnlyDictionary<string, byte[]>? firmwareFiles)
     {
         Clock = clock;
         int processors = processorSinks.Count;
@@ -54,6 +55,11 @@ internal sealed class PcPlatform : IDisposable
         Rtc = new CmosRtc(() => DateTimeOffset.UtcNow, level => _isaLines[8].SetLevel(level));
         Uart = new Uart16550(consoleLog) { Irq = _isaLines[4] };
         FwCfg = new FwCfgDevice(memoryBytes, processors);
+        if (firmwareFiles is not null)
+        {
+            foreach ((string name, byte[] contents) in firmwareFiles.OrderBy(f => f.Key, StringComparer.Ordinal))
+                FwCfg.AddFile(name, contents);
+        }
         Reset = new ResetControl(reset);
         _timer = new PlatformTimer(clock, NextDeadline, FireDue, machineName);
 

@@ -46,7 +46,7 @@ public sealed class VirtualMachineHost : IDisposable
     private bool _endFailed;
     private bool _endReported;
 
-    private VirtualMachineHost(string name, ulong memoryBytes, IVirtualMachine machine, PlatformClock clock, IConsoleOutputSink? console, Action<VmRunEnded> onEnded)
+    private VirtualMachineHost(string name, ulong memoryBytes, IVirtualMachine machine, PlatformClock clock, IConsoleOutputSink? console, Action<VmRunEnded> onEnded, IReadOnlyDictionary<string, byte[]>? firmwareFiles)
     {
         Name = name;
         MemoryBytes = memoryBytes;
@@ -56,7 +56,7 @@ public sealed class VirtualMachineHost : IDisposable
         _processors = new VirtualProcessorThread[machine.Processors.Count];
         for (int i = 0; i < _processors.Length; i++)
             _processors[i] = new VirtualProcessorThread(this, machine.Processors[i], i);
-        _platform = new PcPlatform(name, clock, machine, memoryBytes, _processors, _console, RequestGuestExit, RequestReset);
+        _platform = new PcPlatform(name, clock, machine, memoryBytes, _processors, _console, RequestGuestExit, RequestReset, firmwareFiles);
         _throttle = new ProcessorThrottle(ParkForThrottle, name);
         for (int i = 0; i < _processors.Length; i++)
         {
@@ -113,6 +113,7 @@ public sealed class VirtualMachineHost : IDisposable
     /// </summary>
     /// <param name="console">Gets output batches on the vCPU thread; see <see cref="IConsoleOutputSink"/> for what it may do.</param>
     /// <param name="onEnded">Called once when the guest stops by itself; never for a requested <see cref="Stop"/>.</param>
+    /// <param name="firmwareFiles">Named fw_cfg files for the guest (QEMU's <c>-fw_cfg name=...</c>).</param>
     /// <exception cref="GuestImageException">The image cannot be loaded.</exception>
     /// <exception cref="ArgumentException">The memory size or processor count is invalid.</exception>
     public static VirtualMachineHost Create(
@@ -122,8 +123,9 @@ public sealed class VirtualMachineHost : IDisposable
         ulong memoryBytes,
         int processorCount,
         IConsoleOutputSink? console,
-        Action<VmRunEnded> onEnded)
-        => CreateCore(backend, name, image, loadImage: true, memoryBytes, processorCount, console, onEnded);
+        Action<VmRunEnded> onEnded,
+        IReadOnlyDictionary<string, byte[]>? firmwareFiles = null)
+        => CreateCore(backend, name, image, loadImage: true, memoryBytes, processorCount, console, onEnded, firmwareFiles);
 
     private static VirtualMachineHost CreateCore(
         IHypervisorBackend backend,
@@ -133,7 +135,8 @@ public sealed class VirtualMachineHost : IDisposable
         ulong memoryBytes,
         int processorCount,
         IConsoleOutputSink? console,
-        Action<VmRunEnded> onEnded)
+        Action<VmRunEnded> onEnded,
+        IReadOnlyDictionary<string, byte[]>? firmwareFiles)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -154,7 +157,7 @@ public sealed class VirtualMachineHost : IDisposable
                 var loaded = GuestImageLoader.Load(image, machine.Memory);
                 machine.Processors[0].SetState(loaded.InitialState);
             }
-            return new VirtualMachineHost(name, memoryBytes, machine, clock, console, onEnded);
+            return new VirtualMachineHost(name, memoryBytes, machine, clock, console, onEnded, firmwareFiles);
         }
         catch
         {
@@ -173,8 +176,9 @@ public sealed class VirtualMachineHost : IDisposable
         ulong memoryBytes,
         int processorCount,
         IConsoleOutputSink? console,
-        Action<VmRunEnded> onEnded) =>
-        CreateCore(backend, name, image: default, loadImage: false, memoryBytes, processorCount, console, onEnded);
+        Action<VmRunEnded> onEnded,
+        IReadOnlyDictionary<string, byte[]>? firmwareFiles = null) =>
+        CreateCore(backend, name, image: default, loadImage: false, memoryBytes, processorCount, console, onEnded, firmwareFiles);
 
     /// <summary>Starts one dedicated background thread per vCPU. Only valid once, from <see cref="VmHostState.Created"/>.</summary>
     public void Start()

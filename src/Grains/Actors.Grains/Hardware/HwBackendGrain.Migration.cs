@@ -50,9 +50,10 @@ public sealed partial class HwBackendGrain
         return Task.CompletedTask;
     }
 
-    public async Task CompleteIncomingAsync(string vmName, byte[] machineState, ulong instructionsRetired)
+    public async Task CompleteIncomingAsync(string vmName, PageBatch finalPages, byte[] machineState, ulong instructionsRetired)
     {
         IncomingMachine incoming = Incoming(vmName);
+        await ReceivePagesAsync(vmName, finalPages);
         _incoming.Remove(vmName);
         var clock = Stopwatch.StartNew();
         try
@@ -114,11 +115,21 @@ public sealed partial class HwBackendGrain
         {
             TimeSpan paused = downtime.Elapsed;
             machine.Machine.CollectDirtyPages(dirty);
-            (long pages, _, long bytes) = await SendPagesAsync(vmName, machine, dirty, targetHost, maxBytesPerSecond: 0);
+            // What fits one batch rides with the machine state (one round trip less while the guest
+            // is stopped); a larger remainder (a forced switch-over) goes ahead in batches.
+            GuestRam ram = machine.Machine.Memory.Ram;
+            bool oneBatch = GuestPageTransfer.Count(dirty, ram.PageCount) <= GuestPageTransfer.MaxBatchBytes / GuestRam.PageSize;
+            GuestPageBatch final = oneBatch
+                ? GuestPageTransfer.Read(ram, dirty).FirstOrDefault() ?? new GuestPageBatch([], [], [])
+                : new GuestPageBatch([], [], []);
+            long pages = final.Pages.Length, bytes = final.DataBytes;
+            if (!oneBatch)
+                (pages, _, bytes) = await SendPagesAsync(vmName, machine, dirty, targetHost, maxBytesPerSecond: 0);
             TimeSpan copied = downtime.Elapsed;
             byte[] state = VirtualMachineStateCodec.Encode(machine.SaveState());
             TimeSpan encoded = downtime.Elapsed;
-            await GrainFactory.GetGrain<IHwBackendGrain>(targetHost).CompleteIncomingAsync(vmName, state, hosted.InstructionsRetired);
+            await GrainFactory.GetGrain<IHwBackendGrain>(targetHost).CompleteIncomingAsync(
+                vmName, new PageBatch(final.Pages, final.Data, final.ZeroPages), state, hosted.InstructionsRetired);
             downtime.Stop();
             logger.LogInformation("Switch-over of {Vm}: paused after {Paused} ms, {Pages} pages copied by {Copied} ms, state ({StateBytes} bytes) encoded by {Encoded} ms, target running at {Total} ms",
                 vmName, paused.TotalMilliseconds, pages, copied.TotalMilliseconds, state.Length, encoded.TotalMilliseconds, downtime.Elapsed.TotalMilliseconds);

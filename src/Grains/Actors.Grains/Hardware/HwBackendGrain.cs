@@ -169,9 +169,10 @@ public sealed partial class HwBackendGrain(
         try
         {
             Action<VmRunEnded> onEnded = ended => PostToGrain(() => OnRunEndedAsync(vmName, console, ended));
+            Dictionary<string, byte[]>? files = configuration.FirmwareFiles?.ToDictionary(f => f.Key, f => System.Text.Encoding.UTF8.GetBytes(f.Value), StringComparer.Ordinal);
             return image is null
-                ? VirtualMachineHost.CreateForRestore(backend, vmName, configuration.MemoryBytes, configuration.ProcessorCount, console, onEnded)
-                : VirtualMachineHost.Create(backend, vmName, image, configuration.MemoryBytes, configuration.ProcessorCount, console, onEnded);
+                ? VirtualMachineHost.CreateForRestore(backend, vmName, configuration.MemoryBytes, configuration.ProcessorCount, console, onEnded, files)
+                : VirtualMachineHost.Create(backend, vmName, image, configuration.MemoryBytes, configuration.ProcessorCount, console, onEnded, files);
         }
         catch (GuestImageException e)
         {
