@@ -25,7 +25,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     public async Task InitializeAsync() => _cluster = await DeployAsync(HostCount);
 
     /// <summary>A cluster of <paramref name="hosts"/> silos configured as Actors silos, named host-0, host-1, ...</summary>
-    public static async Task<InProcessTestCluster> DeployAsync(int hosts)
+    public static async Task<InProcessTestCluster> DeployAsync(int hosts, Action<string, ISiloBuilder>? configureHost = null)
     {
         var builder = new InProcessTestClusterBuilder((short)hosts);
         builder.ConfigureSilo((options, silo) =>
@@ -34,6 +34,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             // host name has to go here as well as into the settings.
             options.SiloName = HostOf(options.SiloName);
             ActorsSilo.Configure(silo, new SiloSettings(options.SiloName, 11111, 30000, Join: null, Backend: "emulator"));
+            configureHost?.Invoke(options.SiloName, silo);
         });
         builder.ConfigureClient(client => client.AddMemoryStreams(ConsoleStreams.Provider));
         var cluster = builder.Build();

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using Xunit;
 
@@ -50,6 +51,29 @@ public sealed class MigrationFaultTests
         VmStatus lost = await Poll.UntilAsync(vm.GetStatusAsync, s => s.State == VmState.Failed, "the VM to be reported lost", TimeSpan.FromSeconds(90));
         Assert.Contains("host 'host-1' left the cluster", lost.FailureReason);
         Assert.DoesNotContain("source-dies", (await cluster.Client.GetGrain<IHwBackendGrain>("host-2").GetInfoAsync()).RunningVms);
+    }
+
+    [Fact]
+    public async Task A_target_without_the_memory_refuses_before_anything_moves()
+    {
+        // host-1 offers 48 MiB of guest RAM; the VM needs 64.
+        await using var cluster = await ClusterFixture.DeployAsync(2, (host, silo) =>
+        {
+            if (host == "host-1")
+                silo.Services.AddOptions<Actors.Grains.Hardware.HostMemoryOptions>().Configure(o => o.BudgetBytes = 48UL << 20);
+        });
+        string imageId = await ImageUploader.UploadAsync(cluster.Client, Guests.Image("migrate-verify"));
+        IPartitionGrain vm = cluster.Client.GetGrain<IPartitionGrain>("too-big");
+        await vm.CreateAsync(new VmConfiguration(imageId, 64UL << 20, 1, "host-0", "migrate-verify", MigrationTests.UntilQuit));
+        await vm.StartAsync();
+
+        var refused = await Assert.ThrowsAsync<HypervisorException>(() => vm.MigrateAsync("host-1", MigrationOptions.Default));
+
+        Assert.Equal("host 'host-1' has 48 MiB free; VM 'too-big' needs 64 MiB", refused.Message);
+        VmStatus status = await vm.GetStatusAsync();
+        Assert.Equal((VmState.Running, "host-0"), (status.State, status.Host));
+        Assert.Empty(await cluster.Client.GetGrain<IMigrationCatalogGrain>(0).ListAsync());
+        await vm.StopAsync();
     }
 
     /// <summary>Runs migrate-verify (64 MiB, until 'q') on host-1 with its partition on host-0.</summary>
