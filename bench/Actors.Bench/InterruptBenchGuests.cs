@@ -107,9 +107,7 @@ internal static class InterruptBenchGuests
         a.mov(__dword_ptr[rbx + 0x3E0], 0xB); // divide by 1
         a.mov(__dword_ptr[rbx + 0x320], (1 << 17) | TimerVector); // periodic
         a.mov(__qword_ptr[DataBase], 0);
-        a.rdtsc();
-        a.shl(rdx, 32);
-        a.or(rax, rdx);
+        ReadTsc(a);
         a.mov(__qword_ptr[DataBase + 8], rax);
         a.mov(__dword_ptr[rbx + 0x380], 1_000_000_000 / hz);
         a.Label(ref wait);
@@ -127,9 +125,7 @@ internal static class InterruptBenchGuests
         a.hlt();
 
         a.Label(ref handler);
-        a.rdtsc();
-        a.shl(rdx, 32);
-        a.or(rax, rdx);
+        ReadTsc(a);
         a.mov(rcx, __qword_ptr[DataBase]);
         a.cmp(rcx, ticks);
         var full = a.CreateLabel();
@@ -160,6 +156,14 @@ internal static class InterruptBenchGuests
     }
 
     /// <summary>Points RBX at the APIC page (the handlers use it too) and software-enables the APIC.</summary>
+    /// <summary>RAX = the 64-bit TSC (clobbers RDX).</summary>
+    private static void ReadTsc(Assembler a)
+    {
+        a.rdtsc();
+        a.shl(rdx, 32);
+        a.or(rax, rdx);
+    }
+
     private static void EnableLocalApic(Assembler a)
     {
         // Absolute 32-bit displacements sign-extend in 64-bit mode, so 0xFEE00000 goes in a register.

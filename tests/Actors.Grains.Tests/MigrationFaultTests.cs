@@ -18,12 +18,7 @@ public sealed class MigrationFaultTests
     {
         await using var cluster = await ClusterFixture.DeployAsync(3);
         IPartitionGrain vm = await StartAsync(cluster, "target-dies");
-        string id = await vm.MigrateAsync("host-2", Slow);
-        await Task.Delay(1000);
-
-        await cluster.KillSiloAsync(ClusterFixture.SiloNamed(cluster, "host-2"));
-
-        MigrationStatus failed = await Poll.UntilAsync(() => cluster.Client.GetGrain<IMigrationGrain>(id).GetStatusAsync(), s => s.Ended, "the migration to fail", TimeSpan.FromSeconds(90));
+        MigrationStatus failed = await KillMidCopyAsync(cluster, vm, "host-2");
         Assert.Equal(MigrationState.Failed, failed.State);
         Assert.False(string.IsNullOrEmpty(failed.Reason));
         VmStatus status = await vm.GetStatusAsync();
@@ -41,12 +36,7 @@ public sealed class MigrationFaultTests
     {
         await using var cluster = await ClusterFixture.DeployAsync(3);
         IPartitionGrain vm = await StartAsync(cluster, "source-dies");
-        string id = await vm.MigrateAsync("host-2", Slow);
-        await Task.Delay(1000);
-
-        await cluster.KillSiloAsync(ClusterFixture.SiloNamed(cluster, "host-1"));
-
-        MigrationStatus failed = await Poll.UntilAsync(() => cluster.Client.GetGrain<IMigrationGrain>(id).GetStatusAsync(), s => s.Ended, "the migration to fail", TimeSpan.FromSeconds(90));
+        MigrationStatus failed = await KillMidCopyAsync(cluster, vm, "host-1");
         Assert.Equal(MigrationState.Failed, failed.State);
         VmStatus lost = await Poll.UntilAsync(vm.GetStatusAsync, s => s.State == VmState.Failed, "the VM to be reported lost", TimeSpan.FromSeconds(90));
         Assert.Contains("host 'host-1' left the cluster", lost.FailureReason);
@@ -74,6 +64,15 @@ public sealed class MigrationFaultTests
         Assert.Equal((VmState.Running, "host-0"), (status.State, status.Host));
         Assert.Empty(await cluster.Client.GetGrain<IMigrationCatalogGrain>(0).ListAsync());
         await vm.StopAsync();
+    }
+
+    /// <summary>Starts moving <paramref name="vm"/> to host-2, kills <paramref name="host"/> a second into the copy, and waits for the migration to end.</summary>
+    private static async Task<MigrationStatus> KillMidCopyAsync(InProcessTestCluster cluster, IPartitionGrain vm, string host)
+    {
+        string id = await vm.MigrateAsync("host-2", Slow);
+        await Task.Delay(1000);
+        await cluster.KillSiloAsync(ClusterFixture.SiloNamed(cluster, host));
+        return await Poll.UntilAsync(() => cluster.Client.GetGrain<IMigrationGrain>(id).GetStatusAsync(), s => s.Ended, "the migration to fail", TimeSpan.FromSeconds(90));
     }
 
     /// <summary>Runs migrate-verify (64 MiB, until 'q') on host-1 with its partition on host-0.</summary>

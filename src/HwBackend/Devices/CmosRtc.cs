@@ -220,18 +220,13 @@ public sealed class CmosRtc : IPortDevice
         if (port != DataPort)
             return 0xFF; // the index port is write-only on real chipsets; QEMU floats it too
         int index = _index;
+        if (IsClockRegister(index))
+        {
+            // While SET is on the registers hold what the guest wrote; otherwise they show the clock.
+            return (_ram[StatusB] & BSet) != 0 ? _ram[index] : EncodeField(index, Now());
+        }
         switch (index)
         {
-            case SecondsRegister:
-            case MinutesRegister:
-            case HoursRegister:
-            case DayOfWeekRegister:
-            case DayOfMonthRegister:
-            case MonthRegister:
-            case YearRegister:
-            case CenturyRegister:
-                // While SET is on the registers hold what the guest wrote; otherwise they show the clock.
-                return (_ram[StatusB] & BSet) != 0 ? _ram[index] : EncodeField(index, Now());
             case StatusA:
                 return (byte)(_ram[StatusA] | (UpdateInProgress() ? AUpdateInProgress : 0));
             case StatusC:
@@ -247,6 +242,10 @@ public sealed class CmosRtc : IPortDevice
         }
     }
 
+    /// <summary>The time and date registers: they show the running clock unless SET holds them.</summary>
+    private static bool IsClockRegister(int index) => index is SecondsRegister or MinutesRegister or HoursRegister
+        or DayOfWeekRegister or DayOfMonthRegister or MonthRegister or YearRegister or CenturyRegister;
+
     private void WriteByte(int port, byte value)
     {
         if (port == IndexPort)
@@ -258,29 +257,24 @@ public sealed class CmosRtc : IPortDevice
         if (port != DataPort)
             return;
         int index = _index;
+        if (IsClockRegister(index))
+        {
+            if ((_ram[StatusB] & BSet) != 0)
+            {
+                _ram[index] = value;
+            }
+            else
+            {
+                // Without SET the change takes effect at once: snapshot the running clock into
+                // the registers, apply this one byte, and restart the clock from the result.
+                SnapshotTimeRegisters(Now());
+                _ram[index] = value;
+                StartClockFromRegisters();
+            }
+            return;
+        }
         switch (index)
         {
-            case SecondsRegister:
-            case MinutesRegister:
-            case HoursRegister:
-            case DayOfWeekRegister:
-            case DayOfMonthRegister:
-            case MonthRegister:
-            case YearRegister:
-            case CenturyRegister:
-                if ((_ram[StatusB] & BSet) != 0)
-                {
-                    _ram[index] = value;
-                }
-                else
-                {
-                    // Without SET the change takes effect at once: snapshot the running clock into
-                    // the registers, apply this one byte, and restart the clock from the result.
-                    SnapshotTimeRegisters(Now());
-                    _ram[index] = value;
-                    StartClockFromRegisters();
-                }
-                break;
             case StatusA:
                 UpdateFlags(); // periodic ticks up to now count at the old rate
                 _ram[StatusA] = (byte)(value & AWritableBits);
