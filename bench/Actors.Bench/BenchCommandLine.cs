@@ -5,7 +5,7 @@ namespace Actors.Bench;
 /// <summary>Parses <c>actors-bench COMMAND ...</c> and dispatches to the benchmark.</summary>
 internal static class BenchCommandLine
 {
-    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N] | interrupts [--samples N] [--timer-hz N] [--seconds N] | migrate [--memory-mib N] [--max-downtime-ms N] [--runs N]";
+    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N] | interrupts [--samples N] [--timer-hz N] [--seconds N] | migrate [--memory-mib N] [--max-downtime-ms N] [--runs N] [--qemu-runs N]";
 
     public static int Run(string[] args)
     {
@@ -46,12 +46,13 @@ internal static class BenchCommandLine
         for (int i = 0; i < args.Length; i++)
         {
             string arg = args[i];
-            int value = PositiveInt(NextValue(args, ref i, arg), arg);
+            string text = NextValue(args, ref i, arg);
             options = arg switch
             {
-                "--memory-mib" => options with { MemoryMiB = value },
-                "--max-downtime-ms" => options with { MaxDowntimeMilliseconds = value },
-                "--runs" => options with { Runs = value },
+                "--memory-mib" => options with { MemoryMiB = PositiveInt(text, arg) },
+                "--max-downtime-ms" => options with { MaxDowntimeMilliseconds = PositiveInt(text, arg) },
+                "--runs" => options with { Runs = PositiveInt(text, arg) },
+                "--qemu-runs" => options with { QemuRuns = text == "0" ? 0 : PositiveInt(text, arg) },
                 _ => throw new BenchUsageException($"unknown option '{arg}'; {Usage}"),
             };
         }

@@ -42,7 +42,7 @@ internal static class MigrationBenchmark
         }
 
         var qemu = new List<QemuMigration.Result>();
-        for (int run = 0; run < options.Runs; run++)
+        for (int run = 0; run < (options.QemuRuns ?? options.Runs); run++)
         {
             var result = QemuMigration.Run(image, options.MemoryMiB, TimeSpan.FromSeconds(2), maxDowntime);
             qemu.Add(result);

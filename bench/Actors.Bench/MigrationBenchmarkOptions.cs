@@ -1,4 +1,4 @@
 namespace Actors.Bench;
 
-/// <summary>Options of the <c>migrate</c> benchmark.</summary>
-internal sealed record MigrationBenchmarkOptions(int MemoryMiB = 256, int MaxDowntimeMilliseconds = 20, int Runs = 3);
+/// <summary>Options of the <c>migrate</c> benchmark; QEMU runs as often as ours unless <see cref="QemuRuns"/> says otherwise.</summary>
+internal sealed record MigrationBenchmarkOptions(int MemoryMiB = 256, int MaxDowntimeMilliseconds = 20, int Runs = 3, int? QemuRuns = null);

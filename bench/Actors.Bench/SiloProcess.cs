@@ -44,10 +44,19 @@ internal sealed class SiloProcess : IDisposable
             psi.ArgumentList.Add(join.SiloEndpoint);
         }
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
+        // ACTORS_BENCH_SILO_LOGS=DIR keeps each silo's log (the hypervisor's own at Information) in DIR/HOST.log.
+        string? logDirectory = Environment.GetEnvironmentVariable("ACTORS_BENCH_SILO_LOGS");
+        StreamWriter? log = null;
+        if (!string.IsNullOrEmpty(logDirectory))
+        {
+            psi.Environment["Logging__LogLevel__Actors"] = "Information";
+            Directory.CreateDirectory(logDirectory);
+            log = new StreamWriter(Path.Combine(logDirectory, host + ".log")) { AutoFlush = true };
+        }
         var process = Process.Start(psi) ?? throw new BenchUsageException("could not start the silo process");
         // Drain its output so a chatty silo never blocks on a full pipe.
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, e) => Write(log, e.Data);
+        process.ErrorDataReceived += (_, e) => Write(log, e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return new SiloProcess(process, host, ports[0], ports[1]);
@@ -62,6 +71,14 @@ internal sealed class SiloProcess : IDisposable
                 return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim()) * 1024;
         }
         throw new InvalidOperationException("no VmRSS line in /proc status");
+    }
+
+    private static void Write(StreamWriter? log, string? line)
+    {
+        if (log is null || line is null)
+            return;
+        lock (log)
+            log.WriteLine(line);
     }
 
     public void Dispose()
