@@ -45,18 +45,16 @@ public interface IHwBackendGrain : IGrainWithStringKey
     [Alias("PrepareIncoming")]
     Task PrepareIncomingAsync(string vmName, VmConfiguration configuration);
 
-    /// <summary>Migration target: writes pages into the incoming machine.</summary>
-    [Alias("ReceivePages")]
-    Task ReceivePagesAsync(string vmName, PageBatch batch);
-
     /// <summary>
-    /// Migration target: writes the last pages (<paramref name="finalPages"/>, possibly empty), restores
-    /// the machine state (devices, vCPUs, clock, console) and starts the vCPUs; one call, since the
-    /// guest is stopped meanwhile. <paramref name="instructionsRetired"/> is the source's count, so the
-    /// VM's counter continues.
+    /// Migration target: writes pages into the incoming machine. With <paramref name="handover"/>
+    /// this is the last batch (possibly empty): the target also restores the machine state (devices,
+    /// vCPUs, clock, console) and starts the vCPUs, in this one call since the guest is stopped
+    /// meanwhile. One method for both on purpose: the first call of a grain method in a process costs
+    /// 10-20 ms of JIT and type loading, and the switch-over message, sent while the guest is stopped,
+    /// then takes the path every pass has already warmed.
     /// </summary>
-    [Alias("CompleteIncoming")]
-    Task CompleteIncomingAsync(string vmName, PageBatch finalPages, byte[] machineState, ulong instructionsRetired);
+    [Alias("ReceivePages")]
+    Task ReceivePagesAsync(string vmName, PageBatch batch, MachineHandover? handover);
 
     /// <summary>Migration target: drops an incoming machine that will not be completed.</summary>
     [Alias("AbortIncoming")]
@@ -65,19 +63,17 @@ public interface IHwBackendGrain : IGrainWithStringKey
     /// <summary>
     /// Migration source: one pre-copy pass to <paramref name="targetHost"/> while the guest runs: all
     /// RAM on pass 1, then the pages dirtied since the previous pass. <paramref name="throttlePercent"/>
-    /// (auto-converge) takes that share of the guest's CPU time away for the pass and after.
+    /// (auto-converge) takes that share of the guest's CPU time away for the pass and after. When the
+    /// guest dirtied at most <paramref name="switchOverAtPages"/> pages during the pass, the source
+    /// switches over in the same call, with no round trip to the coordinator while the guest dirties
+    /// more: it stops the vCPUs, sends the last pages and the machine state, the target starts the
+    /// guest, and the machine here is freed; the report then carries the switch-over. If the target
+    /// fails during it, the guest resumes here and this throws.
     /// </summary>
     [Alias("SendPass")]
-    Task<MigrationPassReport> SendPassAsync(string vmName, string targetHost, int pass, long maxBytesPerSecond, int throttlePercent);
+    Task<MigrationPassReport> SendPassAsync(string vmName, string targetHost, int pass, long maxBytesPerSecond, int throttlePercent, long switchOverAtPages);
 
     /// <summary>Migration source: the migration was given up; the guest runs at full speed again.</summary>
     [Alias("CancelOutgoing")]
     Task CancelOutgoingAsync(string vmName);
-
-    /// <summary>
-    /// Migration source: stops the vCPUs, sends the last dirty pages and the machine state, has the
-    /// target start, and frees the machine here. If the target fails, the VM resumes here and this throws.
-    /// </summary>
-    [Alias("SwitchOver")]
-    Task<MigrationSwitchOverReport> SwitchOverAsync(string vmName, string targetHost);
 }

@@ -2,11 +2,8 @@ namespace Actors.Grains;
 
 public enum MigrationState
 {
-    /// <summary>Pre-copying memory while the guest runs on the source.</summary>
+    /// <summary>Pre-copying memory while the guest runs on the source; the last pass ends in the switch-over.</summary>
     Copying,
-
-    /// <summary>The guest is stopped; the last pages and the machine state are moving.</summary>
-    SwitchingOver,
 
     /// <summary>The guest runs on the target.</summary>
     Completed,

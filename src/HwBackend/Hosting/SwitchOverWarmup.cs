@@ -1,17 +1,37 @@
+using Actors.HwBackend.Memory;
+
 namespace Actors.HwBackend.Hosting;
 
 /// <summary>
-/// Runs save, encode, decode and restore once on a throwaway 1 MiB machine. The first use of that
-/// path in a process costs hundreds of milliseconds (JIT, JSON metadata); a live migration's
-/// switch-over pays it while the guest is stopped, so a host pays it at start instead.
+/// Runs a throwaway 1 MiB machine through both halves of a live migration's switch-over once: a
+/// running guest is paused, saved and encoded; a prepared machine receives its RAM, decodes, restores
+/// and starts. The first use of that path in a process costs milliseconds to hundreds of milliseconds
+/// (JIT, JSON metadata) and a switch-over pays it while the guest is stopped, so a host pays it at start.
 /// </summary>
-public static class RestorePathWarmup
+public static class SwitchOverWarmup
 {
     public static void Run(IHypervisorBackend backend)
     {
         const ulong memory = 1UL << 20;
+        const ulong code = 0x1000;
         using var source = VirtualMachineHost.CreateForRestore(backend, "warmup", memory, 1, console: null, onEnded: _ => { });
+        // jmp $ in real mode at 0x1000: a vCPU that is in the guest when the pause comes, as a migrating one is.
+        source.Machine.Memory.Ram.Span(code, 2)[0] = 0xEB;
+        source.Machine.Memory.Ram.Span(code + 1, 1)[0] = 0xFE;
+        IVirtualProcessor processor = source.Machine.Processors[0];
+        processor.SetState(ProcessorStartupState.AfterStartupIpi(processor.GetState(), (byte)(code >> 12)));
+        source.Start();
+        source.Pause();
+        byte[] state = VirtualMachineStateCodec.Encode(source.SaveState());
+
         using var target = VirtualMachineHost.CreateForRestore(backend, "warmup", memory, 1, console: null, onEnded: _ => { });
-        target.RestoreState(VirtualMachineStateCodec.Decode(VirtualMachineStateCodec.Encode(source.SaveState())));
+        target.PrepareThreads();
+        ulong[] all = new ulong[target.Machine.Memory.DirtyLog.WordCount];
+        Array.Fill(all, ulong.MaxValue);
+        foreach (GuestPageBatch batch in GuestPageTransfer.Read(source.Machine.Memory.Ram, all))
+            GuestPageTransfer.Write(target.Machine.Memory.Ram, batch);
+        target.RestoreState(VirtualMachineStateCodec.Decode(state));
+        target.Start();
+        target.Pause();
     }
 }

@@ -33,6 +33,7 @@ public sealed class VirtualMachineHost : IDisposable
     private readonly object _gate = new();
     private VmHostState _state = VmHostState.Created;
     private bool _started;
+    private bool _threadsStarted;
     private bool _hostPaused;
     private bool _throttleParked;
     private readonly ProcessorThrottle _throttle;
@@ -180,7 +181,10 @@ public sealed class VirtualMachineHost : IDisposable
         IReadOnlyDictionary<string, byte[]>? firmwareFiles = null) =>
         CreateCore(backend, name, image: default, loadImage: false, memoryBytes, processorCount, console, onEnded, firmwareFiles);
 
-    /// <summary>Starts one dedicated background thread per vCPU. Only valid once, from <see cref="VmHostState.Created"/>.</summary>
+    /// <summary>
+    /// Starts the guest: one dedicated background thread per vCPU (already there after
+    /// <see cref="PrepareThreads"/>). Only valid once, from <see cref="VmHostState.Created"/>.
+    /// </summary>
     public void Start()
     {
         lock (_gate)
@@ -195,11 +199,40 @@ public sealed class VirtualMachineHost : IDisposable
                 if (MustPark(p))
                     p.Signal();
             }
-            foreach (var p in _processors)
-                p.Start(Name);
+            StartThreadsLocked();
+            Monitor.PulseAll(_gate);
         }
-        _platform.Start();
         _platform.Thaw();
+    }
+
+    /// <summary>
+    /// Creates the vCPU and timer threads now, parked until <see cref="Start"/>. A migration target
+    /// does this while the pages arrive: on a busy host, starting threads takes milliseconds, and
+    /// at the switch-over those would be downtime. Does nothing once started or stopped.
+    /// </summary>
+    public void PrepareThreads()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_state == VmHostState.Created)
+                StartThreadsLocked();
+        }
+    }
+
+    private void StartThreadsLocked()
+    {
+        if (_threadsStarted)
+            return;
+        _threadsStarted = true;
+        foreach (var p in _processors)
+        {
+            // Attention first, so the new thread asks the gate (and parks until started) before it runs the guest.
+            p.Signal();
+            p.Start(Name);
+        }
+        // The timer thread sleeps while the clock is frozen, as it is until Start thaws it.
+        _platform.Start();
     }
 
     /// <summary>
@@ -255,7 +288,7 @@ public sealed class VirtualMachineHost : IDisposable
             // A guest that already ended keeps its reason; a requested stop reports nothing.
             _terminating = true;
             _state = VmHostState.Stopped;
-            if (_started)
+            if (_threadsStarted)
             {
                 foreach (var p in _processors)
                 {
@@ -471,7 +504,7 @@ public sealed class VirtualMachineHost : IDisposable
             {
                 if (_terminating)
                     return ProcessorDirective.Leave;
-                if (processor.StartupEventPending && !_hostPaused && processor.SnapshotHolds == 0)
+                if (processor.StartupEventPending && _started && !_hostPaused && processor.SnapshotHolds == 0)
                 {
                     // INIT and SIPI change the vCPU's state, which the thread does outside the gate.
                     processor.StartupEventPending = false;
@@ -598,7 +631,7 @@ public sealed class VirtualMachineHost : IDisposable
     internal void RequestReset(string reason) => EndRun("reset: " + reason, exitStatus: null, failed: false);
 
     private bool MustPark(VirtualProcessorThread p) =>
-        _hostPaused || _throttleParked || p.ProcessorPaused || p.WaitingForStartup || p.WaitingForInterrupt || p.SnapshotHolds > 0;
+        !_started || _hostPaused || _throttleParked || p.ProcessorPaused || p.WaitingForStartup || p.WaitingForInterrupt || p.SnapshotHolds > 0;
 
     private bool AllParked()
     {

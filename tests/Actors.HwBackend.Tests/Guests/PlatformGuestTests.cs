@@ -61,6 +61,7 @@ public sealed class PlatformGuestTests
             var state = VirtualMachineStateCodec.Decode(VirtualMachineStateCodec.Encode(running.SaveState()));
             console = recording;
             var copy = VirtualMachineHost.CreateForRestore(new EmulatorBackend(), name + "-restored", running.MemoryBytes, running.ProcessorCount, recording, probe.OnEnded);
+            copy.PrepareThreads(); // as a migration target does, before the state arrives
             CopyRam(running, copy);
             copy.RestoreState(state);
             running.Stop();

@@ -102,6 +102,42 @@ public sealed class VirtualMachineHostTests
     }
 
     [Fact]
+    public void PreparedThreadsRunNothingUntilStartThenTheGuestRuns()
+    {
+        var probe = new EndProbe();
+        using var host = VirtualMachineHost.Create(new EmulatorBackend(), "loop", HostGuests.EndlessLoop(), 16UL << 20, 2, null, probe.OnEnded);
+
+        host.PrepareThreads();
+        host.PrepareThreads(); // idempotent
+        Thread.Sleep(30); // not synchronisation: a window in which a vCPU that ran too early would show
+        Assert.Equal(VmHostState.Created, host.State);
+        Assert.Equal(0UL, host.InstructionsRetired);
+        Assert.Equal(0L, host.GuestTimeNanoseconds);
+        Assert.NotNull(host.GetProcessor(0, includeRegisters: true).State);
+
+        host.Start();
+        WaitFor(() => host.InstructionsRetired > 100_000, "the guest to run");
+        host.Stop();
+        Assert.Equal(0, probe.Calls);
+    }
+
+    [Fact]
+    public async Task PreparedThreadsOfAMachineNeverStartedLeaveOnStop()
+    {
+        var probe = new EndProbe();
+        var host = VirtualMachineHost.Create(new EmulatorBackend(), "loop", HostGuests.EndlessLoop(), 16UL << 20, 2, null, probe.OnEnded);
+        host.PrepareThreads();
+
+        // Dispose joins the threads: it returns only if every prepared thread left.
+        await Task.Run(host.Dispose).WaitAsync(Deadline);
+
+        Assert.Equal(VmHostState.Stopped, host.State);
+        Assert.Equal(0UL, host.InstructionsRetired);
+        Assert.Equal(0, probe.Calls);
+        Assert.ThrowsAny<InvalidOperationException>(host.Start);
+    }
+
+    [Fact]
     public void StopOnARunningGuestJoinsItsThreadsWithoutEndedCall()
     {
         var probe = new EndProbe();
@@ -197,7 +233,7 @@ public sealed class VirtualMachineHostTests
         host.Stop();
 
         Assert.Equal(VmHostState.Stopped, host.State);
-        Assert.Throws<InvalidOperationException>(host.Start);
+        Assert.ThrowsAny<InvalidOperationException>(host.Start);
     }
 
     [Fact]

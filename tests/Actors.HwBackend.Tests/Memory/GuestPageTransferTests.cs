@@ -1,3 +1,4 @@
+using System.Buffers;
 using Actors.HwBackend.Memory;
 using Xunit;
 
@@ -42,6 +43,30 @@ public sealed class GuestPageTransferTests
         Assert.Equal(Enumerable.Range(0, 95).Select(i => (ulong)(10 + 2 * i)), sent);
         Assert.All(batches, b => Assert.True(b.DataBytes <= 16 * Page));
         Assert.Equal(95UL, GuestPageTransfer.Count(set, 256));
+        // No array the large object heap would take (85,000 bytes and up).
+        Assert.All(GuestPageTransfer.Read(ram, set).SelectMany(b => b.Segments), s => Assert.True(s.Length < 85_000));
+    }
+
+    [Fact]
+    public void Pooled_segments_carry_the_same_pages_and_are_reused_once_returned()
+    {
+        using var source = new GuestRam(40UL * Page);
+        using var target = new GuestRam(40UL * Page);
+        for (ulong p = 0; p < 40; p++)
+            source.Span(p * Page, Page).Fill((byte)(p + 1));
+        var pool = ArrayPool<byte>.Create(GuestPageTransfer.PagesPerSegment * Page, 8);
+        ulong[] all = [ulong.MaxValue];
+
+        var batch = Assert.Single(GuestPageTransfer.Read(source, all, segmentPool: pool));
+        GuestPageTransfer.Write(target, batch);
+        Assert.True(source.Span(0, 40 * Page).SequenceEqual(target.Span(0, 40 * Page)));
+        // 40 pages: two full segments from the pool and an 8-page tail of its own length.
+        Assert.Equal([16 * Page, 16 * Page, 8 * Page], batch.Segments.Select(s => s.Length));
+
+        GuestPageTransfer.ReturnSegments(batch, pool);
+        var again = Assert.Single(GuestPageTransfer.Read(source, all, segmentPool: pool));
+        Assert.Equal(2, again.Segments.Count(s => batch.Segments.Contains(s)));
+        Assert.True(again.Segments[..2].SelectMany(s => s).SequenceEqual(source.Span(0, 32 * Page).ToArray()));
     }
 
     [Fact]
@@ -60,9 +85,12 @@ public sealed class GuestPageTransferTests
         using var ram = new GuestRam(8UL * Page);
         ram.Span(0, 8 * Page).Fill(7);
 
-        Assert.Throws<ArgumentException>(() => GuestPageTransfer.Write(ram, new GuestPageBatch([1, 8], new byte[2 * Page], [])));
+        Assert.Throws<ArgumentException>(() => GuestPageTransfer.Write(ram, new GuestPageBatch([1, 8], [new byte[2 * Page]], [])));
         Assert.Throws<ArgumentException>(() => GuestPageTransfer.Write(ram, new GuestPageBatch([], [], [2, 99])));
-        Assert.Throws<ArgumentException>(() => GuestPageTransfer.Write(ram, new GuestPageBatch([1], new byte[Page - 1], [])));
+        Assert.Throws<ArgumentException>(() => GuestPageTransfer.Write(ram, new GuestPageBatch([1], [new byte[Page - 1]], [])));
+        Assert.Throws<ArgumentException>(() => GuestPageTransfer.Write(ram, new GuestPageBatch([1], [], [])));
+        Assert.Throws<ArgumentException>(() => GuestPageTransfer.Write(ram, new GuestPageBatch([1], [null!], [])));
+        Assert.Throws<ArgumentException>(() => GuestPageTransfer.Write(ram, new GuestPageBatch([1], [new byte[Page], new byte[Page]], [])));
         Assert.All(ram.Span(0, 8 * Page).ToArray(), b => Assert.Equal(7, b));
     }
 }

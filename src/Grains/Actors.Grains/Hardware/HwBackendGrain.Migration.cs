@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using Actors.Grains.Telemetry;
 using Actors.HwBackend.Hosting;
@@ -18,6 +19,10 @@ public sealed partial class HwBackendGrain
 
     private readonly Dictionary<string, IncomingMachine> _incoming = new(StringComparer.Ordinal);
 
+    // Page data segments of outgoing batches, reused once the target has them: at hundreds of MiB/s,
+    // fresh arrays would make the source (whose guest runs meanwhile) collect garbage every few ms.
+    private readonly ArrayPool<byte> _segmentPool = ArrayPool<byte>.Create(GuestPageTransfer.PagesPerSegment * GuestRam.PageSize, 4 * BatchesInFlight * GuestPageTransfer.PagesPerSegment);
+
     // Scratch for one dirty-log collection per migrating VM (one bit per RAM page).
     private readonly Dictionary<string, ulong[]> _dirtyScratch = new(StringComparer.Ordinal);
 
@@ -30,35 +35,36 @@ public sealed partial class HwBackendGrain
             throw new HypervisorException($"host '{Host}' has {info.MemoryFreeBytes >> 20} MiB free; VM '{vmName}' needs {configuration.MemoryBytes >> 20} MiB");
         var console = new ConsolePump();
         VirtualMachineHost machine = CreateMachine(vmName, configuration, image: null, console);
+        machine.PrepareThreads();
         _incoming.Add(vmName, new IncomingMachine(machine, configuration, console, StartConsoleDrain(vmName, console)));
         logger.LogInformation("Preparing to receive VM {Vm} on {Host}", vmName, Host);
         return Task.CompletedTask;
     }
 
-    public Task ReceivePagesAsync(string vmName, PageBatch batch)
+    public async Task ReceivePagesAsync(string vmName, PageBatch batch, MachineHandover? handover)
     {
         IncomingMachine incoming = Incoming(vmName);
         try
         {
-            GuestPageTransfer.Write(incoming.Machine.Machine.Memory.Ram, new GuestPageBatch(batch.Pages, batch.Data, batch.ZeroPages));
+            GuestPageTransfer.Write(incoming.Machine.Machine.Memory.Ram, new GuestPageBatch(batch.Pages, batch.Segments, batch.ZeroPages));
         }
         catch (ArgumentException e)
         {
             throw new HypervisorException($"VM '{vmName}' on host '{Host}': {e.Message}");
         }
 
-        return Task.CompletedTask;
+        if (handover is not null)
+            await StartIncomingAsync(vmName, incoming, handover);
     }
 
-    public async Task CompleteIncomingAsync(string vmName, PageBatch finalPages, byte[] machineState, ulong instructionsRetired)
+    /// <summary>The switch-over's last step: the machine state arrived with the last pages; continue the guest here.</summary>
+    private async Task StartIncomingAsync(string vmName, IncomingMachine incoming, MachineHandover handover)
     {
-        IncomingMachine incoming = Incoming(vmName);
-        await ReceivePagesAsync(vmName, finalPages);
         _incoming.Remove(vmName);
         var clock = Stopwatch.StartNew();
         try
         {
-            incoming.Machine.RestoreState(VirtualMachineStateCodec.Decode(machineState));
+            incoming.Machine.RestoreState(VirtualMachineStateCodec.Decode(handover.MachineState));
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
@@ -68,7 +74,7 @@ public sealed partial class HwBackendGrain
         }
 
         TimeSpan restored = clock.Elapsed;
-        await RunMachineAsync(vmName, incoming.Configuration, incoming.Machine, incoming.Console, incoming.ConsoleDrained, instructionsRetired);
+        await RunMachineAsync(vmName, incoming.Configuration, incoming.Machine, incoming.Console, incoming.ConsoleDrained, handover.InstructionsRetired);
         logger.LogInformation("VM {Vm} arrived on {Host} and runs: restored in {Restored} ms, running after {Running} ms", vmName, Host, restored.TotalMilliseconds, clock.Elapsed.TotalMilliseconds);
     }
 
@@ -84,7 +90,7 @@ public sealed partial class HwBackendGrain
         return Task.CompletedTask;
     }
 
-    public async Task<MigrationPassReport> SendPassAsync(string vmName, string targetHost, int pass, long maxBytesPerSecond, int throttlePercent)
+    public async Task<MigrationPassReport> SendPassAsync(string vmName, string targetHost, int pass, long maxBytesPerSecond, int throttlePercent, long switchOverAtPages)
     {
         using Activity? span = HypervisorTracing.Start("MigrationPass", vmName, Host);
         VirtualMachineHost machine = Machine(vmName);
@@ -99,15 +105,23 @@ public sealed partial class HwBackendGrain
         (long pages, long zero, long bytes) = await SendPagesAsync(vmName, machine, dirty, targetHost, maxBytesPerSecond);
         TimeSpan duration = clock.Elapsed;
         long dirtied = (long)machine.Machine.Memory.DirtyLog.CountDirty();
-        return new MigrationPassReport(pages, zero, bytes, duration, dirtied);
+        MigrationSwitchOverReport? switchOver = dirtied <= switchOverAtPages
+            ? await SwitchOverAsync(vmName, targetHost)
+            : null;
+        return new MigrationPassReport(pages, zero, bytes, duration, dirtied, switchOver);
     }
 
-    public async Task<MigrationSwitchOverReport> SwitchOverAsync(string vmName, string targetHost)
+    /// <summary>
+    /// The stop-and-copy: stops the vCPUs, sends the last dirty pages and the machine state, has the
+    /// target start, and frees the machine here. If the target fails, the VM resumes here and this throws.
+    /// </summary>
+    private async Task<MigrationSwitchOverReport> SwitchOverAsync(string vmName, string targetHost)
     {
         using Activity? span = HypervisorTracing.Start("MigrationSwitchOver", vmName, Host);
         HostedMachine hosted = Hosted(vmName);
         VirtualMachineHost machine = hosted.Machine;
         ulong[] dirty = DirtyScratch(vmName, machine);
+        IHwBackendGrain target = GrainFactory.GetGrain<IHwBackendGrain>(targetHost);
         var downtime = Stopwatch.StartNew();
         // Pause waits (briefly: each vCPU parks at its next block boundary) on this turn: a hop to the
         // thread pool here costs milliseconds of downtime on a busy host.
@@ -121,19 +135,18 @@ public sealed partial class HwBackendGrain
             GuestRam ram = machine.Machine.Memory.Ram;
             bool oneBatch = GuestPageTransfer.Count(dirty, ram.PageCount) <= GuestPageTransfer.MaxBatchBytes / GuestRam.PageSize;
             GuestPageBatch final = oneBatch
-                ? GuestPageTransfer.Read(ram, dirty).FirstOrDefault() ?? new GuestPageBatch([], [], [])
-                : new GuestPageBatch([], [], []);
+                ? GuestPageTransfer.Read(ram, dirty).FirstOrDefault() ?? GuestPageBatch.Empty
+                : GuestPageBatch.Empty;
             long pages = final.Pages.Length, bytes = final.DataBytes;
             if (!oneBatch)
                 (pages, _, bytes) = await SendPagesAsync(vmName, machine, dirty, targetHost, maxBytesPerSecond: 0);
             TimeSpan copied = downtime.Elapsed;
-            byte[] state = VirtualMachineStateCodec.Encode(machine.SaveState());
+            var handover = new MachineHandover(VirtualMachineStateCodec.Encode(machine.SaveState()), hosted.InstructionsRetired);
             TimeSpan encoded = downtime.Elapsed;
-            await GrainFactory.GetGrain<IHwBackendGrain>(targetHost).CompleteIncomingAsync(
-                vmName, new PageBatch(final.Pages, final.Data, final.ZeroPages), state, hosted.InstructionsRetired);
+            await target.ReceivePagesAsync(vmName, new PageBatch(final.Pages, final.Segments, final.ZeroPages), handover);
             downtime.Stop();
             logger.LogInformation("Switch-over of {Vm}: paused after {Paused} ms, {Pages} pages copied by {Copied} ms, state ({StateBytes} bytes) encoded by {Encoded} ms, target running at {Total} ms",
-                vmName, paused.TotalMilliseconds, pages, copied.TotalMilliseconds, state.Length, encoded.TotalMilliseconds, downtime.Elapsed.TotalMilliseconds);
+                vmName, paused.TotalMilliseconds, pages, copied.TotalMilliseconds, handover.MachineState.Length, encoded.TotalMilliseconds, downtime.Elapsed.TotalMilliseconds);
 
             // The VM runs on the target now; this copy goes without an exit report.
             _machines.Remove(vmName);
@@ -141,7 +154,7 @@ public sealed partial class HwBackendGrain
             await Task.Run(machine.Stop);
             await ReleaseAsync(hosted);
             logger.LogInformation("VM {Vm} moved from {Host} to {Target}; downtime {Downtime} ms", vmName, Host, targetHost, downtime.Elapsed.TotalMilliseconds);
-            return new MigrationSwitchOverReport(pages, bytes + state.Length, downtime.Elapsed);
+            return new MigrationSwitchOverReport(pages, bytes + handover.MachineState.Length, downtime.Elapsed);
         }
         catch
         {
@@ -166,27 +179,22 @@ public sealed partial class HwBackendGrain
     private async Task<(long Pages, long ZeroPages, long Bytes)> SendPagesAsync(string vmName, VirtualMachineHost machine, ulong[] pages, string targetHost, long maxBytesPerSecond)
     {
         IHwBackendGrain target = GrainFactory.GetGrain<IHwBackendGrain>(targetHost);
-        var inFlight = new List<Task>(BatchesInFlight);
+        var inFlight = new List<(Task Call, GuestPageBatch Batch)>(BatchesInFlight);
         long sent = 0, zero = 0, bytes = 0;
         var clock = Stopwatch.StartNew();
-        using IEnumerator<GuestPageBatch> batches = GuestPageTransfer.Read(machine.Machine.Memory.Ram, pages).GetEnumerator();
+        using IEnumerator<GuestPageBatch> batches = GuestPageTransfer.Read(machine.Machine.Memory.Ram, pages, segmentPool: _segmentPool).GetEnumerator();
         while (true)
         {
             // Other turns of this grain run while we await the target: the guest may have ended and
             // its machine been freed. Reading a batch is synchronous, so checking right before is enough.
             if (!_machines.TryGetValue(vmName, out HostedMachine? current) || !ReferenceEquals(current.Machine, machine))
                 throw new HypervisorException($"VM '{vmName}' stopped running on host '{Host}' during its migration");
+            if (inFlight.Count == BatchesInFlight)
+                await CompleteOneAsync(inFlight);
             if (!batches.MoveNext())
                 break;
             GuestPageBatch batch = batches.Current;
-            if (inFlight.Count == BatchesInFlight)
-            {
-                Task done = await Task.WhenAny(inFlight);
-                inFlight.Remove(done);
-                await done;
-            }
-
-            inFlight.Add(target.ReceivePagesAsync(vmName, new PageBatch(batch.Pages, batch.Data, batch.ZeroPages)));
+            inFlight.Add((target.ReceivePagesAsync(vmName, new PageBatch(batch.Pages, batch.Segments, batch.ZeroPages), handover: null), batch));
             sent += batch.Pages.Length;
             zero += batch.ZeroPages.Length;
             bytes += batch.DataBytes + 8L * batch.PageCount;
@@ -199,8 +207,23 @@ public sealed partial class HwBackendGrain
             }
         }
 
-        await Task.WhenAll(inFlight);
+        while (inFlight.Count > 0)
+            await CompleteOneAsync(inFlight);
         return (sent, zero, bytes);
+    }
+
+    /// <summary>
+    /// Waits for one batch in flight; once the target has it, its segments go back to the pool (a
+    /// failed call keeps them: its message may still be on its way).
+    /// </summary>
+    private async Task CompleteOneAsync(List<(Task Call, GuestPageBatch Batch)> inFlight)
+    {
+        Task done = await Task.WhenAny(inFlight.Select(f => f.Call));
+        int index = inFlight.FindIndex(f => f.Call == done);
+        GuestPageBatch batch = inFlight[index].Batch;
+        inFlight.RemoveAt(index);
+        await done;
+        GuestPageTransfer.ReturnSegments(batch, _segmentPool);
     }
 
     private ulong[] DirtyScratch(string vmName, VirtualMachineHost machine)

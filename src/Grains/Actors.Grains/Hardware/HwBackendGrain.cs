@@ -4,10 +4,12 @@ using Actors.Grains.Telemetry;
 using Actors.HwBackend;
 using Actors.HwBackend.Boot;
 using Actors.HwBackend.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Placement;
 using Orleans.Runtime;
+using Orleans.Serialization;
 using Orleans.Streams;
 
 namespace Actors.Grains.Hardware;
@@ -48,11 +50,14 @@ public sealed partial class HwBackendGrain(
         {
             try
             {
-                RestorePathWarmup.Run(backend);
+                SwitchOverWarmup.Run(backend);
+                // The handover's codec, too: the passes never carry one.
+                Serializer serializer = ServiceProvider.GetRequiredService<Serializer>();
+                serializer.Deserialize<MachineHandover>(serializer.SerializeToArray(new MachineHandover([1], 1)));
             }
             catch (Exception e)
             {
-                logger.LogWarning(e, "Warming up the restore path on {Host} failed", Host);
+                logger.LogWarning(e, "Warming up the switch-over path on {Host} failed", Host);
             }
         });
         return Task.CompletedTask;

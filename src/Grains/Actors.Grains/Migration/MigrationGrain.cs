@@ -1,3 +1,4 @@
+using Actors.HwBackend.Memory;
 using Microsoft.Extensions.Logging;
 using Orleans.Placement;
 
@@ -7,9 +8,9 @@ namespace Actors.Grains.Migration;
 /// One live migration, pre-copy: the source sends all RAM, then the pages dirtied during the previous
 /// pass, until what is left would go within the downtime budget at the bandwidth the passes measured
 /// (or the pass limit is reached). A guest that dirties memory faster than half the copy rate is
-/// throttled, more each pass (auto-converge: 20%, then +10% a pass, at most 99%), as QEMU does;
-/// then the source stops the guest, sends the rest and the machine
-/// state, and the target starts it. The loop runs in this activation, between calls, so the progress
+/// throttled, more each pass (auto-converge: 20%, then +10% a pass, at most 99%), as QEMU does.
+/// The source itself ends the pass that leaves few enough pages with the switch-over: it stops the
+/// guest, sends the rest and the machine state, and the target starts it. The loop runs in this activation, between calls, so the progress
 /// can be read while it runs; every pass's progress is written to grain storage. It is placed on the
 /// silo of the partition that starts it, so it shares the partition's fate rather than a host's.
 /// </summary>
@@ -20,7 +21,7 @@ public sealed class MigrationGrain(
 {
     public const string StorageName = "vmstate";
 
-    private const int PageSize = 4096;
+    private const int PageSize = GuestRam.PageSize;
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -50,9 +51,13 @@ public sealed class MigrationGrain(
             long bytesSent = 0;
             double bytesPerSecond = 0;
             int throttle = 0;
-            for (int pass = 1; ; pass++)
+            MigrationSwitchOverReport? final = null;
+            for (int pass = 1; final is null; pass++)
             {
-                MigrationPassReport report = await source.SendPassAsync(status.Vm, status.Target, pass, options.MaxBandwidthBytesPerSecond, throttle);
+                // The source switches over by itself when the pass leaves few enough pages; the last pass allowed always does.
+                long switchOverAt = pass >= options.MaxPasses ? long.MaxValue : PagesWithinBudget(bytesPerSecond, options.MaxDowntime);
+                MigrationPassReport report = await source.SendPassAsync(status.Vm, status.Target, pass, options.MaxBandwidthBytesPerSecond, throttle, switchOverAt);
+                final = report.SwitchOver;
                 bytesSent += report.BytesSent;
                 double seconds = Math.Max(report.Duration.TotalSeconds, 1e-6);
                 if (report.BytesSent > 0)
@@ -66,16 +71,15 @@ public sealed class MigrationGrain(
                     BytesSent = bytesSent,
                     ThrottlePercent = throttle,
                 };
-                await SaveAsync(status);
-                if (FitsDowntime(report.PagesDirtied, bytesPerSecond, options.MaxDowntime) || pass >= options.MaxPasses)
+                logger.LogInformation("Migration {Id} pass {Pass}: {Pages} pages ({Zero} zero) in {Duration} ms, {Dirtied} dirtied meanwhile, throttle {Throttle}%",
+                    Id, pass, report.PagesSent, report.ZeroPages, report.Duration.TotalMilliseconds, report.PagesDirtied, throttle);
+                if (final is not null)
                     break;
+                await SaveAsync(status);
                 if (pass >= 2 && status.DirtyPagesPerSecond * PageSize > bytesPerSecond / 2)
                     throttle = throttle == 0 ? 20 : Math.Min(99, throttle + 10);
             }
 
-            status = status with { State = MigrationState.SwitchingOver };
-            await SaveAsync(status);
-            MigrationSwitchOverReport final = await source.SwitchOverAsync(status.Vm, status.Target);
             status = status with
             {
                 State = MigrationState.Completed,
@@ -140,12 +144,18 @@ public sealed class MigrationGrain(
     }
 
     /// <summary>
-    /// Whether <paramref name="pages"/> would go within the budget at the measured rate. Copying gets a
-    /// quarter of the budget: pausing the vCPUs, the state, the target's restore and the messages take
-    /// about 10-15 ms of a 20 ms budget on our hosts, whatever is left to copy.
+    /// How many dirty pages may be left for the stop-and-copy, at most one batch. They get a quarter of
+    /// the budget: pausing the vCPUs, the state, the target's restore and the messages take about
+    /// 5-10 ms of a 20 ms budget on our hosts, whatever is left to copy, and the budget is a limit, not a
+    /// mean. The passes measure throughput with several batches in flight; the last pages travel in
+    /// one message, which goes at about half that rate.
     /// </summary>
-    private static bool FitsDowntime(long pages, double bytesPerSecond, TimeSpan maxDowntime) =>
-        bytesPerSecond > 0 && pages * (double)PageSize / bytesPerSecond <= maxDowntime.TotalSeconds / 4;
+    private static long PagesWithinBudget(double bytesPerSecond, TimeSpan maxDowntime)
+    {
+        double singleMessageBytesPerSecond = bytesPerSecond / 2;
+        long pages = (long)(singleMessageBytesPerSecond * maxDowntime.TotalSeconds / 4 / PageSize);
+        return Math.Min(pages, GuestPageTransfer.MaxBatchBytes / PageSize);
+    }
 
     private async Task SaveAsync(MigrationStatus status)
     {
