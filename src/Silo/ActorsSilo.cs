@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using Orleans.Runtime;
+using StackExchange.Redis;
 
 namespace Actors.Silo;
 
@@ -35,8 +36,8 @@ public static class ActorsSilo
         // Host-pinned grains find their silo by this name.
         silo.Configure<SiloOptions>(o => o.SiloName = settings.HostName);
         silo.AddActivityPropagation();
-        silo.AddMemoryGrainStorage(PubSubStorage);
-        silo.AddMemoryGrainStorage(PartitionGrain.StorageName);
+        AddGrainStorage(silo, PubSubStorage, settings.Redis);
+        AddGrainStorage(silo, PartitionGrain.StorageName, settings.Redis);
         // Memory streams are queues that a pulling agent polls; the default 100 ms period caps a console
         // at one poll's worth of batches per tenth of a second, so poll often: an idle queue costs little.
         silo.AddMemoryStreams(ConsoleStreams.Provider, streams => streams.ConfigurePullingAgent(agent =>
@@ -54,6 +55,14 @@ public static class ActorsSilo
         services.AddPlacementDirector<HostPinnedPlacement, HostPinnedPlacementDirector>();
         services.AddPlacementDirector<HardwareColocatedPlacement, HardwareColocatedPlacementDirector>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, HostRegistration>();
+    }
+
+    private static void AddGrainStorage(ISiloBuilder silo, string name, string? redis)
+    {
+        if (redis is null)
+            silo.AddMemoryGrainStorage(name);
+        else
+            silo.AddRedisGrainStorage(name, o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
     }
 
     /// <summary>A silo host on localhost clustering, ready to start; throws <see cref="SiloConfigurationException"/> for bad settings.</summary>
@@ -81,6 +90,18 @@ public static class ActorsSilo
             throw new SiloConfigurationException($"silo port and gateway port are both {settings.SiloPort}; give them different ports");
         if (!BackendSelection.Names.Contains(settings.Backend))
             throw new SiloConfigurationException($"unknown backend '{settings.Backend}'; use one of: {string.Join(", ", BackendSelection.Names)}");
+        if (settings.Redis is not null)
+        {
+            try
+            {
+                if (ConfigurationOptions.Parse(settings.Redis).EndPoints.Count == 0)
+                    throw new SiloConfigurationException($"--redis '{settings.Redis}' names no server; give HOST:PORT");
+            }
+            catch (ArgumentException e)
+            {
+                throw new SiloConfigurationException($"--redis '{settings.Redis}' is not a Redis configuration: {e.Message}");
+            }
+        }
     }
 
     private static void ValidatePort(string what, int port)

@@ -5,13 +5,13 @@ using System.Net.Sockets;
 namespace Actors.Silo;
 
 /// <summary>
-/// Reads <c>--host --silo-port --gateway-port --join --backend</c>, each defaulting to its ACTORS_* environment
+/// Reads <c>--host --silo-port --gateway-port --join --backend --redis</c>, each defaulting to its ACTORS_* environment
 /// variable, so containers can configure silos without a command line.
 /// </summary>
 public static class SiloCommandLine
 {
     public const string Usage =
-        "usage: Actors.Silo --host NAME --silo-port N --gateway-port N [--join HOST:PORT] [--backend auto|kvm|emulator]";
+        "usage: Actors.Silo --host NAME --silo-port N --gateway-port N [--join HOST:PORT] [--backend auto|kvm|emulator] [--redis HOST:PORT]";
 
     public static SiloSettings Parse(IReadOnlyList<string> args, Func<string, string?> environment)
     {
@@ -22,6 +22,7 @@ public static class SiloCommandLine
             ["--gateway-port"] = environment("ACTORS_GATEWAY_PORT"),
             ["--join"] = environment("ACTORS_JOIN"),
             ["--backend"] = environment("ACTORS_BACKEND"),
+            ["--redis"] = environment("ACTORS_REDIS"),
         };
         for (int i = 0; i < args.Count; i++)
         {
@@ -38,7 +39,8 @@ public static class SiloCommandLine
         int gatewayPort = Port(Required(values, "--gateway-port", "ACTORS_GATEWAY_PORT"), "--gateway-port");
         IPEndPoint? join = string.IsNullOrWhiteSpace(values["--join"]) ? null : Endpoint(values["--join"]!);
         string backend = string.IsNullOrWhiteSpace(values["--backend"]) ? SiloSettings.DefaultBackend : values["--backend"]!;
-        return new SiloSettings(host, siloPort, gatewayPort, join, backend);
+        string? redis = string.IsNullOrWhiteSpace(values["--redis"]) ? null : values["--redis"];
+        return new SiloSettings(host, siloPort, gatewayPort, join, backend, redis);
     }
 
     private static string Required(Dictionary<string, string?> values, string option, string variable) =>

@@ -24,8 +24,11 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync() => _cluster = await DeployAsync(HostCount);
 
-    /// <summary>A cluster of <paramref name="hosts"/> silos configured as Actors silos, named host-0, host-1, ...</summary>
-    public static async Task<InProcessTestCluster> DeployAsync(int hosts, Action<string, ISiloBuilder>? configureHost = null)
+    /// <summary>
+    /// A cluster of <paramref name="hosts"/> silos configured as Actors silos, named host-0, host-1, ...;
+    /// grain state in <paramref name="redis"/> when given (see <see cref="Actors.Tests.Shared.RedisServer"/>), else in memory.
+    /// </summary>
+    public static async Task<InProcessTestCluster> DeployAsync(int hosts, Action<string, ISiloBuilder>? configureHost = null, string? redis = null)
     {
         var builder = new InProcessTestClusterBuilder((short)hosts);
         builder.ConfigureSilo((options, silo) =>
@@ -33,7 +36,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             // The test cluster sets SiloOptions.SiloName from these options after our delegates run, so the
             // host name has to go here as well as into the settings.
             options.SiloName = HostOf(options.SiloName);
-            ActorsSilo.Configure(silo, new SiloSettings(options.SiloName, 11111, 30000, Join: null, Backend: "emulator"));
+            ActorsSilo.Configure(silo, new SiloSettings(options.SiloName, 11111, 30000, Join: null, Backend: "emulator", Redis: redis));
             configureHost?.Invoke(options.SiloName, silo);
         });
         builder.ConfigureClient(client => client.AddMemoryStreams(ConsoleStreams.Provider));

@@ -1,3 +1,4 @@
+using Actors.Tests.Shared;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using Xunit;
@@ -6,7 +7,7 @@ namespace Actors.Grains.Tests;
 
 /// <summary>
 /// A host dying in the middle of a live migration. The partition and the coordinator live on host-0,
-/// which survives; the VM starts on host-1 and moves to host-2. The copy is held to 16 MiB/s so the
+/// which survives (on host-3, which dies, in the coordinator test); the VM starts on host-1 and moves to host-2. The copy is held to 16 MiB/s so the
 /// first pass lasts about four seconds, long enough to kill a host in it.
 /// </summary>
 public sealed class MigrationFaultTests
@@ -44,6 +45,26 @@ public sealed class MigrationFaultTests
     }
 
     [Fact]
+    public async Task The_coordinator_dying_with_its_silo_is_settled_and_the_VM_runs_on_at_the_source()
+    {
+        // The partition and so the coordinator on host-3, which dies; their records are in Redis.
+        using RedisServer redis = await RedisServer.StartAsync();
+        await using var cluster = await ClusterFixture.DeployAsync(4, redis: redis.Configuration);
+        IPartitionGrain vm = await StartAsync(cluster, "coordinator-dies", partitionHost: "host-3");
+        MigrationStatus failed = await KillMidCopyAsync(cluster, vm, "host-3");
+        Assert.Equal(MigrationState.Failed, failed.State);
+        Assert.Contains("coordinator was lost with its silo", failed.Reason);
+        Assert.Contains(failed, await cluster.Client.GetGrain<IMigrationCatalogGrain>(0).ListAsync());
+        // The target dropped its half-built copy; the guest stamps on at the source and finishes clean.
+        Assert.DoesNotContain("coordinator-dies", (await cluster.Client.GetGrain<IHwBackendGrain>("host-2").GetInfoAsync()).RunningVms);
+        VmStatus status = await vm.GetStatusAsync();
+        Assert.Equal((VmState.Running, "host-1"), (status.State, status.Host));
+        await vm.SendConsoleInputAsync("q"u8.ToArray());
+        VmStatus ended = await Poll.UntilAsync(vm.GetStatusAsync, s => s.State != VmState.Running, "the guest to finish", TimeSpan.FromMinutes(2));
+        Assert.Equal((VmState.Off, Guests.ExpectedStatus("migrate-verify")), (ended.State, ended.ExitStatus));
+    }
+
+    [Fact]
     public async Task A_target_without_the_memory_refuses_before_anything_moves()
     {
         // host-1 offers 48 MiB of guest RAM; the VM needs 64.
@@ -75,15 +96,15 @@ public sealed class MigrationFaultTests
         return await Poll.UntilAsync(() => cluster.Client.GetGrain<IMigrationGrain>(id).GetStatusAsync(), s => s.Ended, "the migration to fail", TimeSpan.FromSeconds(90));
     }
 
-    /// <summary>Runs migrate-verify (64 MiB, until 'q') on host-1 with its partition on host-0.</summary>
-    private static async Task<IPartitionGrain> StartAsync(InProcessTestCluster cluster, string name)
+    /// <summary>Runs migrate-verify (64 MiB, until 'q') on host-1 with its partition on <paramref name="partitionHost"/>.</summary>
+    private static async Task<IPartitionGrain> StartAsync(InProcessTestCluster cluster, string name, string partitionHost = "host-0")
     {
-        var host0 = ClusterFixture.SiloNamed(cluster, "host-0");
+        var home = ClusterFixture.SiloNamed(cluster, partitionHost);
         string imageId = await ImageUploader.UploadAsync(cluster.Client, Guests.Image("migrate-verify"));
         IPartitionGrain vm = cluster.Client.GetGrain<IPartitionGrain>(name);
         await vm.CreateAsync(new VmConfiguration(imageId, 64UL << 20, 1, "host-1", "migrate-verify", MigrationTests.UntilQuit));
-        if (cluster.TryGetGrainContext(vm.GetGrainId(), out var context) && !host0.SiloAddress.Equals(context!.Address.SiloAddress))
-            await cluster.MigrateAsync(vm, host0.SiloAddress);
+        if (cluster.TryGetGrainContext(vm.GetGrainId(), out var context) && !home.SiloAddress.Equals(context!.Address.SiloAddress))
+            await cluster.MigrateAsync(vm, home.SiloAddress);
         Assert.Equal(VmState.Running, (await vm.StartAsync()).State);
         return vm;
     }

@@ -25,6 +25,18 @@ public sealed class MigrationGrain(
 
     private string Id => this.GetPrimaryKeyString();
 
+    /// <summary>
+    /// A record that has not ended, found when the grain activates: the activation that ran the loop
+    /// (which is the only one that saves an unfinished record) died with its silo. The partition's host check looks at its migration every few
+    /// seconds and the catalog when listed, so an orphan is found and settled soon after the loss.
+    /// </summary>
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (record.State.Status is { Ended: false })
+            _ = SettleOrphanAsync(record.State.Status);
+        return Task.CompletedTask;
+    }
+
     public async Task<MigrationStatus> StartAsync(string vm, string source, string target, long memoryBytes, MigrationOptions options)
     {
         if (record.State.Status is not null)
@@ -33,12 +45,24 @@ public sealed class MigrationGrain(
         var status = new MigrationStatus(Id, vm, source, target, MigrationState.Copying, 0, memoryBytes / PageSize, 0, 0, 0, memoryBytes,
             DateTimeOffset.UtcNow, null, null, null);
         await SaveAsync(status);
+        // The loop makes calls but receives none: keep idle collection from taking the activation
+        // under it (a new activation would take the running migration for an orphan).
+        DelayDeactivation(TimeSpan.FromHours(1));
         _ = RunAsync();
         return status;
     }
 
-    public Task<MigrationStatus> GetStatusAsync() =>
-        Task.FromResult(record.State.Status ?? throw new HypervisorException($"no migration '{Id}'"));
+    public Task<MigrationStatus> GetStatusAsync()
+    {
+        if (record.State.Status is null)
+        {
+            // Asked about an id that never started: leave no empty activation behind.
+            DeactivateOnIdle();
+            throw new HypervisorException($"no migration '{Id}'");
+        }
+
+        return Task.FromResult(record.State.Status);
+    }
 
     private async Task RunAsync()
     {
@@ -98,6 +122,39 @@ public sealed class MigrationGrain(
         {
             await FailAsync(status, target, e);
         }
+    }
+
+    /// <summary>
+    /// Settles a migration whose coordinator was lost mid-way. The target's half-built copy is dropped
+    /// first, so no switch-over can land after the check that follows; then the VM either runs on the
+    /// target (the switch-over had completed: Completed, downtime unknown) or it does not (Failed: it
+    /// runs on at the source, or, if the source died too, its partition reports it lost).
+    /// </summary>
+    private async Task SettleOrphanAsync(MigrationStatus status)
+    {
+        logger.LogWarning("Migration {Id} of {Vm} lost its coordinator in pass {Pass}; settling it", Id, status.Vm, status.Pass);
+        IHwBackendGrain target = GrainFactory.GetGrain<IHwBackendGrain>(status.Target);
+        bool arrived;
+        try
+        {
+            await target.AbortIncomingAsync(status.Vm);
+            arrived = (await target.GetInfoAsync()).RunningVms.Contains(status.Vm);
+        }
+        catch (Exception e)
+        {
+            logger.LogInformation("Target {Target} of orphaned migration {Id} did not answer: {Reason}", status.Target, Id, e.Message);
+            arrived = false;
+        }
+
+        if (!arrived)
+        {
+            await FailAsync(status, target, new HypervisorException($"the migration's coordinator was lost with its silo during pass {status.Pass}"));
+            return;
+        }
+
+        status = status with { State = MigrationState.Completed, PagesRemaining = 0, EndedAt = DateTimeOffset.UtcNow, Reason = "its coordinator was lost after the switch-over; the downtime was not recorded" };
+        await TellPartitionAsync(status.Vm, status.Target);
+        await SaveAsync(status);
     }
 
     /// <summary>

@@ -229,6 +229,7 @@ public sealed class PartitionGrain(
             async _ =>
             {
                 await DetectLostHostAsync();
+                await CheckMigrationAsync();
                 if (!RunsOnAHost(State.State))
                 {
                     _hostCheck?.Dispose();
@@ -237,6 +238,32 @@ public sealed class PartitionGrain(
             },
             (object?)null,
             new GrainTimerCreationOptions(HostCheckPeriod, HostCheckPeriod) { Interleave = false, KeepAlive = true });
+    }
+
+    /// <summary>
+    /// Looks in on the migration under way, if any. Its coordinator tells this partition when it ends;
+    /// looking also wakes a coordinator whose silo died (it then settles itself) and catches an end
+    /// whose report was lost.
+    /// </summary>
+    private async Task CheckMigrationAsync()
+    {
+        if (State.MigrationId is not { } id)
+            return;
+        MigrationStatus status;
+        try
+        {
+            status = await GrainFactory.GetGrain<IMigrationGrain>(id).GetStatusAsync();
+        }
+        catch (HypervisorException e)
+        {
+            // Its record is gone (it was in a dead silo's memory storage): nothing will ever end it.
+            logger.LogWarning("VM {Vm}: migration {Migration} has no record ({Reason}); the VM stays on {Host}", Name, id, e.Message, State.Host);
+            await MigrationEndedAsync(id, newHost: null);
+            return;
+        }
+
+        if (status.Ended)
+            await MigrationEndedAsync(id, status.State == MigrationState.Completed ? status.Target : null);
     }
 
     private static bool RunsOnAHost(VmState state) => state is VmState.Starting or VmState.Running or VmState.Paused or VmState.Stopping;
