@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Actors.Tests.Shared;
 
 namespace Actors.Client.Tests;
 
@@ -121,7 +122,131 @@ public sealed class HvctlEndToEndTests
         }
     }
 
-    private static Process StartSilo(string host, int siloPort, int gatewayPort, int? joinSiloPort = null)
+    [Fact]
+    public async Task Vm_migrate_reports_a_failure_and_the_vm_runs_on_when_the_target_silo_process_dies()
+    {
+        await using var cluster = await FaultCluster.StartAsync();
+        string gateway = cluster.Gateway;
+        Task<ProcessResult> migrate = await StartMigrationThenKillAsync(cluster, "mv-t", cluster.Target);
+
+        ProcessResult failed = await migrate;
+        Assert.True(failed.ExitCode == 1, $"exit {failed.ExitCode}: {failed.Out} / {failed.Error}");
+        Assert.Contains("mv-t: migration to mig-b failed: ", failed.Out);
+        // Commands right after a silo's death may be refused until the cluster has noticed it.
+        string shown = await HvctlUntilAsync(["vm", "show", "mv-t", "--gateway", gateway], "host:           mig-a");
+        Assert.Contains("state:          Running", shown);
+        await HvctlUntilAsync(["vm", "migrations", "--gateway", gateway], " Failed ");
+        // Not stuck "migrating": it stops like any running VM.
+        ProcessResult stop = await HvctlAsync("vm", "stop", "mv-t", "--gateway", gateway);
+        Assert.True(stop.ExitCode == 0, $"exit {stop.ExitCode}: {stop.Error}");
+    }
+
+    [Fact]
+    public async Task Vm_migrate_reports_the_vm_lost_when_the_source_silo_process_dies()
+    {
+        await using var cluster = await FaultCluster.StartAsync();
+        string gateway = cluster.Gateway;
+        Task<ProcessResult> migrate = await StartMigrationThenKillAsync(cluster, "mv-s", cluster.Source);
+
+        ProcessResult failed = await migrate;
+        Assert.True(failed.ExitCode == 1, $"exit {failed.ExitCode}: {failed.Out} / {failed.Error}");
+        Assert.Contains("mv-s: migration to mig-b failed: ", failed.Out);
+        string shown = await HvctlUntilAsync(["vm", "show", "mv-s", "--gateway", gateway], "state:          Failed");
+        Assert.Contains("host 'mig-a' left the cluster", shown);
+        await HvctlUntilAsync(["vm", "migrations", "--gateway", gateway], " Failed ");
+    }
+
+    /// <summary>Runs hvctl until its output contains <paramref name="expected"/> (at most 60 times); returns that output.</summary>
+    private static async Task<string> HvctlUntilAsync(string[] args, string expected)
+    {
+        ProcessResult last = new(0, string.Empty, string.Empty);
+        for (int i = 0; i < 60; i++)
+        {
+            last = await HvctlAsync(args);
+            if (last.Out.Contains(expected, StringComparison.Ordinal))
+                return last.Out;
+            await Task.Delay(200);
+        }
+
+        Assert.Fail($"hvctl {string.Join(' ', args)} never printed '{expected}'; last: {last.Out} / {last.Error}");
+        return last.Out;
+    }
+
+    /// <summary>
+    /// Runs migrate-verify (until told to stop) on mig-a, starts <c>hvctl vm migrate</c> to mig-b held to
+    /// 16 MiB/s (the first pass takes about four seconds), and kills <paramref name="victim"/> once
+    /// <c>hvctl vm migrations</c> shows it copying.
+    /// </summary>
+    private static async Task<Task<ProcessResult>> StartMigrationThenKillAsync(FaultCluster cluster, string vm, Process victim)
+    {
+        string gateway = cluster.Gateway;
+        Assert.Equal(0, (await HvctlAsync("vm", "create", vm, "--image", Guest("migrate-verify.elf"), "--memory", "64M", "--host", "mig-a",
+            "--fw-cfg", "opt/actors/passes=0", "--gateway", gateway)).ExitCode);
+        Assert.Equal(0, (await HvctlAsync("vm", "start", vm, "--gateway", gateway)).ExitCode);
+        Task<ProcessResult> migrate = HvctlAsync("vm", "migrate", vm, "--to", "mig-b", "--max-bandwidth", "16M/s", "--gateway", gateway);
+        string listed = string.Empty;
+        for (int i = 0; i < 60 && !listed.Contains(" Copying ", StringComparison.Ordinal) && !migrate.IsCompleted; i++)
+            listed = (await HvctlAsync("vm", "migrations", "--gateway", gateway)).Out;
+        Assert.False(migrate.IsCompleted, $"the migration ended before the silo could be killed: {(migrate.IsCompleted ? migrate.Result.Out : "")}");
+        Assert.Contains(" Copying ", listed);
+        victim.Kill(entireProcessTree: true);
+        await victim.WaitForExitAsync();
+        return migrate;
+    }
+
+    /// <summary>
+    /// Three silo processes keeping grain state in Redis: mig-p (the primary, whose gateway hvctl uses),
+    /// mig-a (the source) and mig-b (the target). Either of the last two may be killed; the partition and the
+    /// coordinator may live on any of the three.
+    /// </summary>
+    private sealed class FaultCluster : IAsyncDisposable
+    {
+        private readonly RedisServer _redis;
+        private readonly Process[] _silos;
+
+        private FaultCluster(RedisServer redis, Process[] silos, string gateway)
+        {
+            _redis = redis;
+            _silos = silos;
+            Gateway = gateway;
+        }
+
+        public string Gateway { get; }
+
+        public Process Source => _silos[1];
+
+        public Process Target => _silos[2];
+
+        public static async Task<FaultCluster> StartAsync()
+        {
+            RedisServer redis = await RedisServer.StartAsync();
+            int[] ports = Actors.Client.LoopbackPorts.Free(6);
+            var silos = new[]
+            {
+                StartSilo("mig-p", ports[0], ports[1], redis: redis.Configuration),
+                StartSilo("mig-a", ports[2], ports[3], joinSiloPort: ports[0], redis: redis.Configuration),
+                StartSilo("mig-b", ports[4], ports[5], joinSiloPort: ports[0], redis: redis.Configuration),
+            };
+            var cluster = new FaultCluster(redis, silos, $"127.0.0.1:{ports[1]}");
+            await WaitForGatewayAsync(cluster.Gateway, "mig-a");
+            await WaitForGatewayAsync(cluster.Gateway, "mig-b");
+            return cluster;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (Process silo in _silos)
+            {
+                if (!silo.HasExited)
+                    silo.Kill(entireProcessTree: true);
+                await silo.WaitForExitAsync();
+                silo.Dispose();
+            }
+            _redis.Dispose();
+        }
+    }
+
+    private static Process StartSilo(string host, int siloPort, int gatewayPort, int? joinSiloPort = null, string? redis = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -143,6 +268,12 @@ public sealed class HvctlEndToEndTests
         {
             start.ArgumentList.Add("--join");
             start.ArgumentList.Add($"127.0.0.1:{join.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        }
+
+        if (redis is not null)
+        {
+            start.ArgumentList.Add("--redis");
+            start.ArgumentList.Add(redis);
         }
 
         start.Environment["Logging__LogLevel__Default"] = "Warning";

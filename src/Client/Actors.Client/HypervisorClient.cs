@@ -26,6 +26,9 @@ public sealed class HypervisorClient : IAsyncDisposable
 
     private static readonly TimeSpan MigrationPollInterval = TimeSpan.FromMilliseconds(100);
 
+    // How long WaitForMigrationAsync keeps asking while the cluster reacts to a silo's death.
+    private static readonly TimeSpan SiloLossTolerance = TimeSpan.FromMinutes(2);
+
     private static readonly TimeSpan StatePollInterval = TimeSpan.FromMilliseconds(100);
 
     private readonly IHost? _ownedHost;
@@ -231,13 +234,25 @@ public sealed class HypervisorClient : IAsyncDisposable
     public async Task<MigrationStatus> WaitForMigrationAsync(string id, Action<MigrationStatus>? progress, CancellationToken cancellationToken = default)
     {
         MigrationStatus status = await GetMigrationAsync(id).ConfigureAwait(false);
+        DateTimeOffset lastAnswer = DateTimeOffset.UtcNow;
         while (true)
         {
             progress?.Invoke(status);
             if (status.Ended)
                 return status;
             await Task.Delay(MigrationPollInterval, cancellationToken).ConfigureAwait(false);
-            status = await GetMigrationAsync(id).ConfigureAwait(false);
+            try
+            {
+                status = await GetMigrationAsync(id).ConfigureAwait(false);
+                lastAnswer = DateTimeOffset.UtcNow;
+            }
+            catch (Exception e) when (e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException
+                && DateTimeOffset.UtcNow - lastAnswer < SiloLossTolerance)
+            {
+                // A silo of the migration died (that is what a migration must survive): until the cluster
+                // declares it dead, calls to the coordinator it hosted are rejected. Then the coordinator's
+                // record activates elsewhere and settles the migration.
+            }
         }
     }
 

@@ -218,6 +218,14 @@ public sealed class MigrationGrain(
     {
         record.State.Status = status;
         await record.WriteStateAsync();
-        await GrainFactory.GetGrain<IMigrationCatalogGrain>(0).UpsertAsync(status);
+        try
+        {
+            await GrainFactory.GetGrain<IMigrationCatalogGrain>(0).UpsertAsync(status);
+        }
+        catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException)
+        {
+            // The catalog's silo is going; the migration goes on, and the catalog asks for the status when listed.
+            logger.LogInformation("Migration {Id}: the catalog did not take its status ({Reason})", Id, e.Message);
+        }
     }
 }
