@@ -36,6 +36,12 @@ public static class ActorsSilo
         // Host-pinned grains find their silo by this name.
         silo.Configure<SiloOptions>(o => o.SiloName = settings.HostName);
         silo.AddActivityPropagation();
+        // The default directory deactivates every grain whose entry lived on a silo that dies; a host's
+        // backend grain holds its running VMs, so one host dying would stop VMs on others. This
+        // directory recovers entries from the surviving silos instead. (Experimental in Orleans 10.)
+#pragma warning disable ORLEANSEXP003
+        silo.AddDistributedGrainDirectory();
+#pragma warning restore ORLEANSEXP003
         AddGrainStorage(silo, PubSubStorage, settings.Redis);
         AddGrainStorage(silo, PartitionGrain.StorageName, settings.Redis);
         // Memory streams are queues that a pulling agent polls; the default 100 ms period caps a console

@@ -127,18 +127,14 @@ public sealed class HvctlEndToEndTests
     {
         await using var cluster = await FaultCluster.StartAsync();
         string gateway = cluster.Gateway;
-        Task<ProcessResult> migrate = await StartMigrationThenKillAsync(cluster, "mv-t", cluster.Target);
-
-        ProcessResult failed = await migrate;
-        Assert.True(failed.ExitCode == 1, $"exit {failed.ExitCode}: {failed.Out} / {failed.Error}");
-        Assert.Contains("mv-t: migration to mig-b failed: ", failed.Out);
+        await MigrateWhileKillingAsync(cluster, "mv-t", cluster.Target);
         // Commands right after a silo's death may be refused until the cluster has noticed it.
         string shown = await HvctlUntilAsync(["vm", "show", "mv-t", "--gateway", gateway], "host:           mig-a");
-        Assert.Contains("state:          Running", shown);
+        Assert.True(shown.Contains("state:          Running", StringComparison.Ordinal), shown);
         await HvctlUntilAsync(["vm", "migrations", "--gateway", gateway], " Failed ");
         // Not stuck "migrating": it stops like any running VM.
         ProcessResult stop = await HvctlAsync("vm", "stop", "mv-t", "--gateway", gateway);
-        Assert.True(stop.ExitCode == 0, $"exit {stop.ExitCode}: {stop.Error}");
+        Assert.True(stop.ExitCode == 0, $"exit {stop.ExitCode}: {stop.Error}; {(await HvctlAsync("vm", "show", "mv-t", "--gateway", gateway)).Out}");
     }
 
     [Fact]
@@ -146,11 +142,7 @@ public sealed class HvctlEndToEndTests
     {
         await using var cluster = await FaultCluster.StartAsync();
         string gateway = cluster.Gateway;
-        Task<ProcessResult> migrate = await StartMigrationThenKillAsync(cluster, "mv-s", cluster.Source);
-
-        ProcessResult failed = await migrate;
-        Assert.True(failed.ExitCode == 1, $"exit {failed.ExitCode}: {failed.Out} / {failed.Error}");
-        Assert.Contains("mv-s: migration to mig-b failed: ", failed.Out);
+        await MigrateWhileKillingAsync(cluster, "mv-s", cluster.Source);
         string shown = await HvctlUntilAsync(["vm", "show", "mv-s", "--gateway", gateway], "state:          Failed");
         Assert.Contains("host 'mig-a' left the cluster", shown);
         await HvctlUntilAsync(["vm", "migrations", "--gateway", gateway], " Failed ");
@@ -174,10 +166,10 @@ public sealed class HvctlEndToEndTests
 
     /// <summary>
     /// Runs migrate-verify (until told to stop) on mig-a, starts <c>hvctl vm migrate</c> to mig-b held to
-    /// 16 MiB/s (the first pass takes about four seconds), and kills <paramref name="victim"/> once
-    /// <c>hvctl vm migrations</c> shows it copying.
+    /// 16 MiB/s (the first pass takes about four seconds), kills <paramref name="victim"/> once
+    /// <c>hvctl vm migrations</c> shows it copying, and checks that hvctl reports the migration failed.
     /// </summary>
-    private static async Task<Task<ProcessResult>> StartMigrationThenKillAsync(FaultCluster cluster, string vm, Process victim)
+    private static async Task MigrateWhileKillingAsync(FaultCluster cluster, string vm, Process victim)
     {
         string gateway = cluster.Gateway;
         Assert.Equal(0, (await HvctlAsync("vm", "create", vm, "--image", Guest("migrate-verify.elf"), "--memory", "64M", "--host", "mig-a",
@@ -191,7 +183,10 @@ public sealed class HvctlEndToEndTests
         Assert.Contains(" Copying ", listed);
         victim.Kill(entireProcessTree: true);
         await victim.WaitForExitAsync();
-        return migrate;
+
+        ProcessResult failed = await migrate;
+        Assert.True(failed.ExitCode == 1, $"exit {failed.ExitCode}: {failed.Out} / {failed.Error}");
+        Assert.Contains($"{vm}: migration to mig-b failed: ", failed.Out);
     }
 
     /// <summary>
