@@ -186,7 +186,8 @@ public sealed class HvctlEndToEndTests
 
         ProcessResult failed = await migrate;
         Assert.True(failed.ExitCode == 1, $"exit {failed.ExitCode}: {failed.Out} / {failed.Error}");
-        Assert.Contains($"{vm}: migration to mig-b failed: ", failed.Out);
+        Assert.StartsWith($"hvctl: {vm}: migration to mig-b failed: ", failed.Error);
+        Assert.Single(failed.Error.Trim().Split('\n'));
     }
 
     /// <summary>

@@ -27,8 +27,11 @@ internal static class MigrateCommands
             var bar = new ProgressLine(io.Out);
             MigrationStatus final = await client.WaitForMigrationAsync(id, bar.Show, ct).ConfigureAwait(false);
             bar.End();
+            // A failed migration is an error like any other: one line on stderr and exit status 1.
+            if (final.State != MigrationState.Completed)
+                throw new HypervisorException(Summary(final));
             await io.Out.WriteLineAsync(Summary(final)).ConfigureAwait(false);
-            return final.State == MigrationState.Completed ? ExitCodes.Success : ExitCodes.Failure;
+            return ExitCodes.Success;
         });
         return command;
     }
