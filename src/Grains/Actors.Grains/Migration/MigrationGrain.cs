@@ -27,8 +27,9 @@ public sealed class MigrationGrain(
 
     /// <summary>
     /// A record that has not ended, found when the grain activates: the activation that ran the loop
-    /// (which is the only one that saves an unfinished record) died with its silo. The partition's host check looks at its migration every few
-    /// seconds and the catalog when listed, so an orphan is found and settled soon after the loss.
+    /// (the only one that saves an unfinished record) died with its silo. The partition's host check
+    /// looks at its migration every few seconds, and the catalog does when listed, so an orphan is
+    /// found and settled soon after the loss.
     /// </summary>
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
