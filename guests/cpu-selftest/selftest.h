@@ -2,6 +2,7 @@
 #ifndef SELFTEST_H
 #define SELFTEST_H
 
+#include "isr.h"
 #include "types.h"
 
 /* GDT selectors (layout in lib/start64.S). */
@@ -28,13 +29,6 @@
 #define PF_U 0x4
 #define PF_ID 0x10
 
-/* Register state pushed by isr.S: general registers (last pushed first), then the vector
- * and error code (0 when the CPU pushes none), then the CPU's 64-bit interrupt frame. */
-struct frame {
-    u64 r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
-    u64 vector, err;
-    u64 rip, cs, rflags, rsp, ss;
-};
 
 /* Every interrupt or exception taken is logged so tests can inspect it afterwards. */
 struct exc_record {
@@ -140,7 +134,6 @@ void test_user_io(void);
 void test_user_return(void);
 
 /* isr.S */
-extern const u8 isr_stubs[]; /* 256 entry stubs, 16 bytes apart */
 void syscall_entry(void);
 u64 enter_user(u64 rip, u64 rsp, u64 arg0, u64 arg1);
 NORETURN void return_to_kernel(u64 value);

@@ -31,7 +31,6 @@ struct idt_gate {
 static struct idt_gate idt[256] ALIGNED(16);
 static irq_handler handlers[256];
 volatile u32 unexpected_vectors, spurious_count;
-extern const u8 plat_isr_stubs[];
 
 void set_handler(unsigned vector, irq_handler h)
 {
@@ -50,14 +49,14 @@ void idt_load(void)
 static void idt_init(void)
 {
     for (unsigned v = 0; v < 256; v++) {
-        u64 h = (u64)(uptr)(plat_isr_stubs + 16 * v);
+        u64 h = (u64)(uptr)(isr_stubs + 16 * v);
         idt[v].lo = (h & 0xFFFF) | ((u64)SEL_KCODE << 16) | (0x8Eull << 40) | (((h >> 16) & 0xFFFF) << 48);
         idt[v].hi = h >> 32;
     }
     idt_load();
 }
 
-void plat_dispatch(struct frame *f)
+void isr_dispatch(struct frame *f)
 {
     unsigned v = f->vector & 0xFF;
     if (handlers[v]) {

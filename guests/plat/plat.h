@@ -9,6 +9,7 @@
 #ifndef PLAT_H
 #define PLAT_H
 
+#include "isr.h"
 #include "types.h"
 
 #define SEL_KCODE 0x08
@@ -16,12 +17,6 @@
 
 #define MAX_CPUS 16
 
-/* Register state pushed by plat_isr.S (same layout as cpu-selftest's). */
-struct frame {
-    u64 r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
-    u64 vector, err;
-    u64 rip, cs, rflags, rsp, ss;
-};
 typedef void (*irq_handler)(struct frame *f);
 
 /* ---- reporting --------------------------------------------------------------------- */

@@ -1,9 +1,13 @@
-/* Interrupt entry stubs for the platform guests: one 16-byte stub per vector (pushing a 0
- * error code where the CPU pushes none), a common register save, and plat_dispatch(). */
+/*
+ * Interrupt entry for the 64-bit guests: 256 entry stubs, one every 16 bytes so the IDT can
+ * point vector v at isr_stubs + 16 * v. Vectors without a CPU error code push a 0, so every
+ * frame has the same layout (struct frame in isr.h); then the registers are saved and the
+ * guest's own isr_dispatch(struct frame *) is called.
+ */
     .text
     .balign 16
-    .global plat_isr_stubs
-plat_isr_stubs:
+    .global isr_stubs
+isr_stubs:
     .set vec, 0
     .rept 256
     .balign 16
@@ -15,6 +19,8 @@ plat_isr_stubs:
     .set vec, vec + 1
     .endr
 
+/* The CPU aligned RSP to 16 before pushing its 5-qword frame; with the error code,
+ * vector and 15 registers that is 22 qwords, so RSP is 16-aligned again at the call. */
 isr_common:
     push %rax
     push %rbx
@@ -32,8 +38,8 @@ isr_common:
     push %r14
     push %r15
     mov %rsp, %rdi
-    cld
-    call plat_dispatch
+    cld                         /* the C ABI wants DF = 0; the interrupted code may not */
+    call isr_dispatch
     pop %r15
     pop %r14
     pop %r13
@@ -49,7 +55,7 @@ isr_common:
     pop %rcx
     pop %rbx
     pop %rax
-    add $16, %rsp
+    add $16, %rsp               /* vector and error code */
     iretq
 
     .section .note.GNU-stack, "", @progbits
