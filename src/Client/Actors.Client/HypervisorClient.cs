@@ -246,7 +246,7 @@ public sealed class HypervisorClient : IAsyncDisposable
                 status = await GetMigrationAsync(id).ConfigureAwait(false);
                 lastAnswer = DateTimeOffset.UtcNow;
             }
-            catch (Exception e) when (e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException
+            catch (Exception e) when (SiloLoss.IsTransient(e)
                 && DateTimeOffset.UtcNow - lastAnswer < SiloLossTolerance)
             {
                 // A silo of the migration died (that is what a migration must survive): until the cluster

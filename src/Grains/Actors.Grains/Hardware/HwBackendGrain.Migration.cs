@@ -30,9 +30,7 @@ public sealed partial class HwBackendGrain
     {
         if (_machines.ContainsKey(vmName) || _incoming.ContainsKey(vmName))
             throw new HypervisorException($"VM '{vmName}' is already on host '{Host}'");
-        HostInfo info = Info();
-        if (configuration.MemoryBytes > info.MemoryFreeBytes)
-            throw new HypervisorException($"host '{Host}' has {info.MemoryFreeBytes >> 20} MiB free; VM '{vmName}' needs {configuration.MemoryBytes >> 20} MiB");
+        EnsureMemoryFor(vmName, configuration);
         var console = new ConsolePump();
         VirtualMachineHost machine = CreateMachine(vmName, configuration, image: null, console);
         machine.PrepareThreads();

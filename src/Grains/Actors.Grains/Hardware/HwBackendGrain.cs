@@ -98,9 +98,7 @@ public sealed partial class HwBackendGrain(
         using Activity? span = HypervisorTracing.Start("StartPartition", vmName, Host);
         if (_machines.ContainsKey(vmName))
             throw new HypervisorException($"VM '{vmName}' is already running on host '{Host}'");
-        HostInfo info = Info();
-        if (configuration.MemoryBytes > info.MemoryFreeBytes)
-            throw new HypervisorException($"host '{Host}' has {info.MemoryFreeBytes >> 20} MiB free; VM '{vmName}' needs {configuration.MemoryBytes >> 20} MiB");
+        EnsureMemoryFor(vmName, configuration);
 
         byte[] image = await ImageFetcher.FetchAsync(GrainFactory.GetGrain<IImageStoreGrain>(configuration.ImageId), configuration.ImageId);
         var console = new ConsolePump();
@@ -108,6 +106,14 @@ public sealed partial class HwBackendGrain(
         await RunMachineAsync(vmName, configuration, machine, console);
 
         logger.LogInformation("Started VM {Vm} on {Host}: {Memory} bytes, {Processors} vCPUs, {Backend}", vmName, Host, configuration.MemoryBytes, configuration.ProcessorCount, backend.Name);
+    }
+
+    /// <summary>Refuses, with one line, a VM that needs more memory than this host has free.</summary>
+    private void EnsureMemoryFor(string vmName, VmConfiguration configuration)
+    {
+        HostInfo info = Info();
+        if (configuration.MemoryBytes > info.MemoryFreeBytes)
+            throw new HypervisorException($"host '{Host}' has {info.MemoryFreeBytes >> 20} MiB free; VM '{vmName}' needs {configuration.MemoryBytes >> 20} MiB");
     }
 
     /// <summary>Starts a created (or restored) machine's vCPUs and its console stream, and tracks it as running here.</summary>

@@ -33,7 +33,7 @@ internal static class MigrationPathPrejit
         if (type.ContainsGenericParameters)
             return;
         const BindingFlags all = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
-        foreach (MethodInfo method in type.GetMethods(all))
+        foreach (MethodBase method in type.GetMethods(all).Concat<MethodBase>(type.GetConstructors(all)))
         {
             if (method.IsAbstract || method.ContainsGenericParameters)
                 continue;
@@ -44,17 +44,6 @@ internal static class MigrationPathPrejit
             catch (Exception e) when (e is ArgumentException or NotSupportedException or TypeLoadException or InvalidOperationException)
             {
                 // Some methods cannot be compiled on their own (e.g. runtime-provided ones); they just stay cold.
-            }
-        }
-
-        foreach (ConstructorInfo constructor in type.GetConstructors(all))
-        {
-            try
-            {
-                RuntimeHelpers.PrepareMethod(constructor.MethodHandle);
-            }
-            catch (Exception e) when (e is ArgumentException or NotSupportedException or TypeLoadException or InvalidOperationException)
-            {
             }
         }
 

@@ -32,7 +32,7 @@ public sealed class MigrationCatalogGrain(
                     changed = true;
                 }
             }
-            catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException or HypervisorException)
+            catch (Exception e) when (SiloLoss.IsTransient(e) || e is HypervisorException)
             {
                 // Its silo is going or its record is gone; the listing shows what was last known.
             }

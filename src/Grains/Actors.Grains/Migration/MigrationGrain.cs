@@ -223,7 +223,7 @@ public sealed class MigrationGrain(
         {
             await GrainFactory.GetGrain<IMigrationCatalogGrain>(0).UpsertAsync(status);
         }
-        catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException)
+        catch (Exception e) when (SiloLoss.IsTransient(e))
         {
             // The catalog's silo is going; the migration goes on, and the catalog asks for the status when listed.
             logger.LogInformation("Migration {Id}: the catalog did not take its status ({Reason})", Id, e.Message);

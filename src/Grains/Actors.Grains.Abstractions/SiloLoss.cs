@@ -1,0 +1,11 @@
+namespace Actors.Grains;
+
+/// <summary>
+/// How a call fails while the cluster is still noticing that a silo died: refused, rejected, or not
+/// answered in time. Worth asking again once membership has caught up; not an answer.
+/// </summary>
+public static class SiloLoss
+{
+    public static bool IsTransient(Exception error) =>
+        error is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException;
+}
