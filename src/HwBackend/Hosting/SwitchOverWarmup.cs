@@ -16,8 +16,8 @@ public static class SwitchOverWarmup
         const ulong code = 0x1000;
         using var source = VirtualMachineHost.CreateForRestore(backend, "warmup", memory, 1, console: null, onEnded: _ => { });
         // jmp $ in real mode at 0x1000: a vCPU that is in the guest when the pause comes, as a migrating one is.
-        source.Machine.Memory.Ram.Span(code, 2)[0] = 0xEB;
-        source.Machine.Memory.Ram.Span(code + 1, 1)[0] = 0xFE;
+        ReadOnlySpan<byte> jumpToSelf = [0xEB, 0xFE];
+        jumpToSelf.CopyTo(source.Machine.Memory.Ram.Span(code, 2));
         IVirtualProcessor processor = source.Machine.Processors[0];
         processor.SetState(ProcessorStartupState.AfterStartupIpi(processor.GetState(), (byte)(code >> 12)));
         source.Start();

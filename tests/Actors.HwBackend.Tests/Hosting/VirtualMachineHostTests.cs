@@ -102,6 +102,13 @@ public sealed class VirtualMachineHostTests
     }
 
     [Fact]
+    public void TheSwitchOverWarmupRunsItsThrowawayMachineThroughPauseSaveRestoreAndStart()
+    {
+        // Hosts run it in the background and only log a failure, so a broken warm-up would go unseen.
+        SwitchOverWarmup.Run(new EmulatorBackend());
+    }
+
+    [Fact]
     public void PreparedThreadsRunNothingUntilStartThenTheGuestRuns()
     {
         var probe = new EndProbe();
