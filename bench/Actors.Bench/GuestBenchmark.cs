@@ -1,8 +1,9 @@
 using System.Globalization;
-using Actors.HwBackend;
+using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Boot;
-using Actors.HwBackend.Devices;
+using Actors.HwBackend.Devices.Legacy;
 using Actors.HwBackend.Emulation;
+using Actors.HwBackend.Platform;
 using Actors.HwBackend.Runner;
 
 namespace Actors.Bench;

@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using Actors.HwBackend;
-using Actors.HwBackend.Devices;
 using Actors.HwBackend.Emulation;
-using Actors.HwBackend.Hosting;
+using Actors.HwBackend.Platform;
+using Actors.HwBackend.Worker;
 
 namespace Actors.Bench;
 
@@ -38,7 +37,7 @@ internal static class InterruptBenchmark
     {
         var probe = new TimestampProbe();
         var ended = new ManualResetEventSlim();
-        using var host = VirtualMachineHost.Create(new EmulatorBackend(), "irq-latency", InterruptBenchGuests.UartLatency(halted), 64UL << 20, 1, console: null, _ => ended.Set());
+        using var host = VmWorker.Create(new EmulatorBackend(), "irq-latency", InterruptBenchGuests.UartLatency(halted), 64UL << 20, 1, console: null, _ => ended.Set());
         host.Ports.Register(InterruptBenchGuests.ReadyPort, 12, probe, "bench-probe");
         host.Start();
         if (!probe.Ready.Wait(TimeSpan.FromSeconds(10)))
@@ -87,7 +86,7 @@ internal static class InterruptBenchmark
         const int warmupSeconds = 1;
         int ticks = hz * (warmupSeconds + seconds) + 1;
         var ended = new ManualResetEventSlim();
-        using var host = VirtualMachineHost.Create(new EmulatorBackend(), "apic-timer", InterruptBenchGuests.PeriodicTimer(hz, ticks, halted), 64UL << 20, 1, console: null, _ => ended.Set());
+        using var host = VmWorker.Create(new EmulatorBackend(), "apic-timer", InterruptBenchGuests.PeriodicTimer(hz, ticks, halted), 64UL << 20, 1, console: null, _ => ended.Set());
         host.Start();
         if (!ended.Wait(TimeSpan.FromSeconds((warmupSeconds + seconds) * 10 + 10)))
             throw new TimeoutException("the timer guest did not finish");

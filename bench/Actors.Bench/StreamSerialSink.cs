@@ -1,4 +1,4 @@
-using Actors.HwBackend.Devices;
+using Actors.HwBackend.Devices.Legacy;
 
 namespace Actors.Bench;
 

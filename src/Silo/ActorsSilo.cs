@@ -1,13 +1,12 @@
 using Actors.Grains;
-using Actors.Grains.Hardware;
+using Actors.Grains.Hosts;
 using Actors.Grains.Partitions;
 using Actors.Grains.Placement;
 using Actors.Grains.Telemetry;
-using Actors.HwBackend;
+using Actors.HwBackend.Abstractions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
-using Orleans.Runtime;
 using StackExchange.Redis;
 
 namespace Actors.Silo;

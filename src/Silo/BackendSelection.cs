@@ -1,4 +1,4 @@
-using Actors.HwBackend;
+using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Emulation;
 
 namespace Actors.Silo;

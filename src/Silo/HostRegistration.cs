@@ -1,6 +1,5 @@
 using Actors.Grains;
 using Microsoft.Extensions.Logging;
-using Orleans.Runtime;
 
 namespace Actors.Silo;
 

@@ -1,7 +1,5 @@
 using Actors.Silo;
 using Microsoft.Extensions.DependencyInjection;
-using Orleans.Hosting;
-using Orleans.Runtime;
 using Orleans.TestingHost;
 using Xunit;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using Actors.Grains.Hardware;
+using Actors.Grains.Worker;
 using Xunit;
 
 namespace Actors.Grains.Tests;

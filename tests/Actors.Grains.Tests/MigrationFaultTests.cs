@@ -71,7 +71,7 @@ public sealed class MigrationFaultTests
         await using var cluster = await ClusterFixture.DeployAsync(2, (host, silo) =>
         {
             if (host == "host-1")
-                silo.Services.AddOptions<Actors.Grains.Hardware.HostMemoryOptions>().Configure(o => o.BudgetBytes = 48UL << 20);
+                silo.Services.AddOptions<Actors.Grains.Hosts.HostMemoryOptions>().Configure(o => o.BudgetBytes = 48UL << 20);
         });
         string imageId = await ImageUploader.UploadAsync(cluster.Client, Guests.Image("migrate-verify"));
         IPartitionGrain vm = cluster.Client.GetGrain<IPartitionGrain>("too-big");

@@ -1,4 +1,3 @@
-using Orleans.Runtime;
 using Xunit;
 
 namespace Actors.Grains.Tests;

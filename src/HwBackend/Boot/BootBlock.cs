@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Actors.HwBackend.Memory;
+using Actors.HwBackend.Platform;
 
 namespace Actors.HwBackend.Boot;
 

@@ -1,3 +1,5 @@
+using Actors.HwBackend.Abstractions;
+
 namespace Actors.HwBackend.Boot;
 
 /// <summary>The register state vCPU 0 starts from, for each way of entering a guest.</summary>

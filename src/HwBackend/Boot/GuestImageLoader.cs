@@ -1,4 +1,5 @@
 using Actors.HwBackend.Memory;
+using Actors.HwBackend.Platform;
 
 namespace Actors.HwBackend.Boot;
 

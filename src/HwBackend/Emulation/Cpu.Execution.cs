@@ -1,3 +1,4 @@
+using Actors.HwBackend.Abstractions;
 using Iced.Intel;
 
 namespace Actors.HwBackend.Emulation;

@@ -1,3 +1,5 @@
+using Actors.HwBackend.Abstractions;
+
 namespace Actors.HwBackend.Emulation;
 
 /// <summary>

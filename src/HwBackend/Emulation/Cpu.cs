@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Memory;
 
 namespace Actors.HwBackend.Emulation;
@@ -86,7 +87,7 @@ internal sealed unsafe partial class Cpu : IDisposable
 
     public GuestPhysicalMap Memory { get; }
 
-    public Devices.IPlatformClock Clock { get; }
+    public Platform.IPlatformClock Clock { get; }
 
     public bool LongMode => (Efer & EferBits.LMA) != 0;
 

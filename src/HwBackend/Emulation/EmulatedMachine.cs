@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Memory;
 
 namespace Actors.HwBackend.Emulation;
@@ -45,7 +46,7 @@ public sealed class EmulatedMachine : IVirtualMachine, IGuestMemoryObserver
 
     public GuestPhysicalMap Memory { get; }
 
-    public Devices.IPlatformClock Clock { get; }
+    public Platform.IPlatformClock Clock { get; }
 
     public IReadOnlyList<IVirtualProcessor> Processors => _processors;
 

@@ -1,3 +1,5 @@
+using Actors.HwBackend.Abstractions;
+
 namespace Actors.HwBackend.Emulation;
 
 /// <summary>The backend-contract face of one software vCPU: state in the portable <see cref="VpState"/> form.</summary>

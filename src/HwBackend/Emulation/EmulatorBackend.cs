@@ -1,3 +1,5 @@
+using Actors.HwBackend.Abstractions;
+
 namespace Actors.HwBackend.Emulation;
 
 /// <summary>The software x86-64 CPU backend: runs guests on hosts without VT-x/AMD-V.</summary>

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Actors.HwBackend.Abstractions;
 
 namespace Actors.HwBackend.Emulation;
 

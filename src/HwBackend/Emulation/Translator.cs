@@ -1,6 +1,5 @@
 using Actors.HwBackend.Emulation.Handlers;
 using Iced.Intel;
-using H = Actors.HwBackend.Emulation.Handlers;
 
 namespace Actors.HwBackend.Emulation;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
-using Actors.HwBackend.Devices;
-using Actors.HwBackend.Hosting;
+using Actors.HwBackend.Abstractions;
+using Actors.HwBackend.Platform;
+using Actors.HwBackend.Worker;
 
 namespace Actors.HwBackend.Runner;
 
@@ -112,25 +113,25 @@ public sealed class GuestRunner
                 mmioReads++;
             else if (exit.Reason == VpExitReason.MmioWrite)
                 mmioWrites++;
-            var action = PlatformExitHandler.Handle(processor, ports, exit);
+            var action = ExitDispatcher.Handle(processor, ports, exit);
             switch (action)
             {
-                case PlatformExitAction.Continue:
+                case ExitAction.Continue:
                     break;
-                case PlatformExitAction.Halted:
-                    (outcome, message) = (GuestRunOutcome.Halted, PlatformExitHandler.HaltMessage);
+                case ExitAction.Halted:
+                    (outcome, message) = (GuestRunOutcome.Halted, ExitDispatcher.HaltMessage);
                     break;
-                case PlatformExitAction.TripleFault:
-                    (outcome, message) = (GuestRunOutcome.TripleFault, PlatformExitHandler.TripleFaultMessage);
+                case ExitAction.TripleFault:
+                    (outcome, message) = (GuestRunOutcome.TripleFault, ExitDispatcher.TripleFaultMessage);
                     break;
-                case PlatformExitAction.InternalError:
-                    (outcome, message) = (GuestRunOutcome.InternalError, PlatformExitHandler.Describe(action, exit));
+                case ExitAction.InternalError:
+                    (outcome, message) = (GuestRunOutcome.InternalError, ExitDispatcher.Describe(action, exit));
                     break;
-                case PlatformExitAction.Hypercall:
+                case ExitAction.Hypercall:
                     (outcome, message) = (GuestRunOutcome.UnsupportedExit, HypercallMessage);
                     break;
                 default:
-                    (outcome, message) = (GuestRunOutcome.UnsupportedExit, PlatformExitHandler.Describe(action, exit));
+                    (outcome, message) = (GuestRunOutcome.UnsupportedExit, ExitDispatcher.Describe(action, exit));
                     break;
             }
             if (outcome is not null)

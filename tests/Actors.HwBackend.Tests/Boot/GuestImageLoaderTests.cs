@@ -1,4 +1,5 @@
 using System.Text;
+using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Boot;
 using Actors.HwBackend.Memory;
 using Actors.HwBackend.Tests.Memory;

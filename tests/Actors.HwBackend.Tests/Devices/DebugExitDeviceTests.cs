@@ -1,4 +1,5 @@
-using Actors.HwBackend.Devices;
+using Actors.HwBackend.Devices.Legacy;
+using Actors.HwBackend.Platform;
 using Xunit;
 
 namespace Actors.HwBackend.Tests.Devices;

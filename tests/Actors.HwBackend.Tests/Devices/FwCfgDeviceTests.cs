@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
-using Actors.HwBackend.Devices;
+using Actors.HwBackend.Devices.Legacy;
+using Actors.HwBackend.Platform;
 using Xunit;
 
 namespace Actors.HwBackend.Tests.Devices;

@@ -1,7 +1,7 @@
 using System.Text.Json;
-using Actors.HwBackend.Devices;
+using Actors.HwBackend.Devices.Apic;
 using Xunit;
-using static Actors.HwBackend.Devices.IoApic;
+using static Actors.HwBackend.Devices.Apic.IoApic;
 
 namespace Actors.HwBackend.Tests.Devices;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
-using Actors.HwBackend.Devices;
+using Actors.HwBackend.Devices.Apic;
 using Xunit;
-using static Actors.HwBackend.Devices.LocalApic;
+using static Actors.HwBackend.Devices.Apic.LocalApic;
 
 namespace Actors.HwBackend.Tests.Devices;
 

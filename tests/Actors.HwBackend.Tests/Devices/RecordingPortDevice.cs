@@ -1,4 +1,4 @@
-using Actors.HwBackend.Devices;
+using Actors.HwBackend.Platform;
 
 namespace Actors.HwBackend.Tests.Devices;
 

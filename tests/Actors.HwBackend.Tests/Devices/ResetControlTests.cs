@@ -1,4 +1,4 @@
-using Actors.HwBackend.Devices;
+using Actors.HwBackend.Devices.Legacy;
 using Xunit;
 
 namespace Actors.HwBackend.Tests.Devices;

@@ -1,4 +1,5 @@
 using System.Text;
+using Actors.HwBackend.Abstractions;
 using Iced.Intel;
 
 namespace Actors.HwBackend.Tests.Differential;

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Emulation;
 
 namespace Actors.HwBackend.Tests.Differential;

@@ -1,3 +1,4 @@
+using Actors.HwBackend.Abstractions;
 using Xunit;
 using static Iced.Intel.AssemblerRegisters;
 

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Actors.HwBackend.Abstractions;
 using Iced.Intel;
 using Xunit;
 using static Iced.Intel.AssemblerRegisters;

@@ -1,9 +1,11 @@
+using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Boot;
-using Actors.HwBackend.Devices;
+using Actors.HwBackend.Devices.Legacy;
 using Actors.HwBackend.Emulation;
-using Actors.HwBackend.Hosting;
+using Actors.HwBackend.Platform;
 using Actors.HwBackend.Runner;
-using Actors.HwBackend.Tests.Hosting;
+using Actors.HwBackend.Tests.Worker;
+using Actors.HwBackend.Worker;
 
 namespace Actors.HwBackend.Tests.Guests;
 
@@ -51,15 +53,15 @@ internal static class GuestImages
     }
 
     /// <summary>
-    /// Boots <paramref name="name"/> on a <see cref="VirtualMachineHost"/> (the whole PC platform, one
+    /// Boots <paramref name="name"/> on a <see cref="VmWorker"/> (the whole PC platform, one
     /// thread per vCPU) and waits for it to end; <paramref name="midRun"/>, when given, gets the
     /// running host and may return a replacement (a restored copy) that the run continues on.
     /// </summary>
-    public static (VmRunEnded Ended, byte[] Output) RunOnPlatform(string name, int processors, Func<VirtualMachineHost, RecordingConsole, EndProbe, (VirtualMachineHost, EndProbe)>? midRun = null)
+    public static (VmRunEnded Ended, byte[] Output) RunOnPlatform(string name, int processors, Func<VmWorker, RecordingConsole, EndProbe, (VmWorker, EndProbe)>? midRun = null)
     {
         var console = new RecordingConsole();
         var probe = new EndProbe();
-        var host = VirtualMachineHost.Create(new EmulatorBackend(), name, File.ReadAllBytes(ImagePath(name)), 128UL << 20, processors, console, probe.OnEnded);
+        var host = VmWorker.Create(new EmulatorBackend(), name, File.ReadAllBytes(ImagePath(name)), 128UL << 20, processors, console, probe.OnEnded);
         try
         {
             host.Start();

@@ -1,8 +1,9 @@
 using System.Text;
 using Actors.HwBackend.Emulation;
-using Actors.HwBackend.Hosting;
 using Actors.HwBackend.Memory;
-using Actors.HwBackend.Tests.Hosting;
+using Actors.HwBackend.Snapshots;
+using Actors.HwBackend.Tests.Worker;
+using Actors.HwBackend.Worker;
 using Xunit;
 
 namespace Actors.HwBackend.Tests.Guests;
@@ -60,7 +61,7 @@ public sealed class PlatformGuestTests
             // Through the bytes live migration sends, so the codec is part of what is proven.
             var state = VirtualMachineStateCodec.Decode(VirtualMachineStateCodec.Encode(running.SaveState()));
             console = recording;
-            var copy = VirtualMachineHost.CreateForRestore(new EmulatorBackend(), name + "-restored", running.MemoryBytes, running.ProcessorCount, recording, probe.OnEnded);
+            var copy = VmWorker.CreateForRestore(new EmulatorBackend(), name + "-restored", running.MemoryBytes, running.ProcessorCount, recording, probe.OnEnded);
             copy.PrepareThreads(); // as a migration target does, before the state arrives
             CopyRam(running, copy);
             copy.RestoreState(state);
@@ -91,7 +92,7 @@ public sealed class PlatformGuestTests
     }
 
     /// <summary>All RAM, through the page batches live migration sends (zero pages as numbers only).</summary>
-    private static void CopyRam(VirtualMachineHost from, VirtualMachineHost to)
+    private static void CopyRam(VmWorker from, VmWorker to)
     {
         var all = new ulong[(from.Machine.Memory.Ram.PageCount + 63) / 64];
         Array.Fill(all, ulong.MaxValue);

@@ -1,3 +1,4 @@
+using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Memory;
 
 namespace Actors.HwBackend.Tests.Memory;

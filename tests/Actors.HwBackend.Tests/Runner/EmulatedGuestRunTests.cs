@@ -1,6 +1,8 @@
+using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Boot;
-using Actors.HwBackend.Devices;
+using Actors.HwBackend.Devices.Legacy;
 using Actors.HwBackend.Emulation;
+using Actors.HwBackend.Platform;
 using Actors.HwBackend.Runner;
 using Actors.HwBackend.Tests.Boot;
 using Actors.HwBackend.Tests.Devices;

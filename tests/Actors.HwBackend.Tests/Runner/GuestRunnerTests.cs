@@ -1,4 +1,6 @@
-using Actors.HwBackend.Devices;
+using Actors.HwBackend.Abstractions;
+using Actors.HwBackend.Devices.Legacy;
+using Actors.HwBackend.Platform;
 using Actors.HwBackend.Runner;
 using Xunit;
 

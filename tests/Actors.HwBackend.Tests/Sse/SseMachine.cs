@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Emulation;
 using Actors.HwBackend.Tests.Differential;
 using Iced.Intel;

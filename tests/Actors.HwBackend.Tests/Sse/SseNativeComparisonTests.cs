@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Emulation;
 using Actors.HwBackend.Tests.Differential;
 using Iced.Intel;

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Actors.HwBackend.Abstractions;
 using Xunit;
 using static Iced.Intel.AssemblerRegisters;
 

@@ -1,6 +1,5 @@
 using Actors.Grains.Placement;
 using Microsoft.Extensions.Logging;
-using Orleans.Runtime;
 using Orleans.Runtime.Placement;
 
 namespace Actors.Grains.Partitions;

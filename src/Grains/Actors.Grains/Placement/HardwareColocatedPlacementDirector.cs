@@ -1,5 +1,3 @@
-using Orleans.Placement;
-using Orleans.Runtime;
 using Orleans.Runtime.Placement;
 
 namespace Actors.Grains.Placement;

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using Actors.HwBackend.Hosting;
+using Actors.HwBackend.Worker;
 
 namespace Actors.Grains.Telemetry;
 
@@ -14,7 +14,7 @@ public sealed class HypervisorMetrics : IDisposable
 
     private readonly Meter _meter;
     private readonly Counter<long> _consoleBytes;
-    private readonly ConcurrentDictionary<VirtualMachineHost, byte> _machines = new();
+    private readonly ConcurrentDictionary<VmWorker, byte> _machines = new();
 
     // Totals of runs that have ended. Observations add the live counters of running machines; one lock
     // moves a machine from live to ended, so a series never goes backwards.
@@ -31,10 +31,10 @@ public sealed class HypervisorMetrics : IDisposable
         _meter.CreateObservableGauge("actors.vms", ObserveMachines, "{vm}", "VMs on this silo's hardware, by state");
     }
 
-    public void Track(VirtualMachineHost machine) => _machines.TryAdd(machine, 0);
+    public void Track(VmWorker machine) => _machines.TryAdd(machine, 0);
 
     /// <summary>Moves a run's totals from live to ended once, when the machine goes away, so a stopped VM cannot be counted twice.</summary>
-    public void RunEnded(VirtualMachineHost machine, ulong instructionsRetired, IEnumerable<KeyValuePair<string, long>> exitsByReason)
+    public void RunEnded(VmWorker machine, ulong instructionsRetired, IEnumerable<KeyValuePair<string, long>> exitsByReason)
     {
         lock (_totalsLock)
         {
@@ -51,7 +51,7 @@ public sealed class HypervisorMetrics : IDisposable
         lock (_totalsLock)
         {
             long total = _endedInstructions;
-            foreach (VirtualMachineHost machine in _machines.Keys)
+            foreach (VmWorker machine in _machines.Keys)
                 total += (long)machine.InstructionsRetired;
             return total;
         }
@@ -63,7 +63,7 @@ public sealed class HypervisorMetrics : IDisposable
         lock (_totalsLock)
         {
             totals = new Dictionary<string, long>(_endedExits);
-            foreach (VirtualMachineHost machine in _machines.Keys)
+            foreach (VmWorker machine in _machines.Keys)
             {
                 for (int i = 0; i < machine.ProcessorCount; i++)
                 {

@@ -1,4 +1,0 @@
-namespace Actors.HwBackend;
-
-/// <summary>GDTR or IDTR: linear base and limit.</summary>
-public record struct DescriptorTableRegister(ulong Base, ushort Limit);

@@ -1,0 +1,269 @@
+namespace Actors.HwBackend.Devices.Apic;
+
+/// <summary>
+/// An 82093AA-style I/O APIC with 24 input pins, as the 82093AA data sheet describes it, plus the
+/// version-0x20 EOI register at 0x40 that QEMU's and KVM's IOAPICs have. Registers are reached
+/// indirectly through IOREGSEL (0x00) and IOWIN (0x10) with 32-bit accesses. Each pin's
+/// redirection entry turns it into an <see cref="ApicMessage"/> on the <see cref="ApicBus"/>:
+/// edge-triggered pins on each rising edge while unmasked, level-triggered pins while asserted,
+/// once per remote-IRR cycle (set on delivery, cleared by the local APIC's EOI broadcast).
+/// Messages are sent after the lock is released, so a local APIC's EOI can come straight back in.
+/// </summary>
+public sealed class IoApic
+{
+    public const ulong DefaultBase = 0xFEC0_0000;
+    public const int PinCount = 24;
+
+    public const uint RegisterSelectOffset = 0x00;
+    public const uint WindowOffset = 0x10;
+    public const uint EoiOffset = 0x40;
+
+    public const byte IdRegister = 0x00;
+    public const byte VersionRegister = 0x01;
+    public const byte ArbitrationRegister = 0x02;
+    public const byte RedirectionTableBase = 0x10;
+
+    /// <summary>Version 0x20 (has the EOI register), maximum redirection entry 23.</summary>
+    public const uint VersionValue = 0x0017_0020;
+
+    public const ulong EntryMasked = 1UL << 16;
+    public const ulong EntryLevelTriggered = 1UL << 15;
+    public const ulong EntryRemoteIrr = 1UL << 14;
+    public const ulong EntryActiveLow = 1UL << 13;
+
+    // Vector, delivery mode, destination mode, polarity, trigger, mask; delivery status (12) and
+    // remote IRR (14) are read-only.
+    private const uint LowWritable = 0x0001_AFFF;
+    private const uint HighWritable = 0xFF00_0000;
+
+    private readonly Lock _lock = new();
+    private readonly ApicBus _bus;
+    private readonly IInterruptLine[] _lines;
+    private readonly ulong[] _redirection = new ulong[PinCount];
+    private uint _id;
+    private byte _registerSelect;
+    private uint _pinLevels;
+
+    /// <param name="id">The IOAPIC ID (0-15) reported in the ID register.</param>
+    /// <param name="bus">Where redirected interrupts go; attaching for EOI broadcasts is the caller's job.</param>
+    public IoApic(uint id, ApicBus bus)
+    {
+        ArgumentNullException.ThrowIfNull(bus);
+        _bus = bus;
+        _id = (id & 0xF) << 24;
+        _redirection.AsSpan().Fill(EntryMasked);
+        // Built once so wiring a device, and every later pulse on its line, allocates nothing.
+        _lines = new IInterruptLine[PinCount];
+        for (int i = 0; i < PinCount; i++)
+            _lines[i] = new Line(this, i);
+    }
+
+    /// <summary>An <see cref="IInterruptLine"/> driving <paramref name="pin"/> (0-23), for wiring devices.</summary>
+    public IInterruptLine GetLine(int pin)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(pin);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(pin, PinCount);
+        return _lines[pin];
+    }
+
+    /// <summary>
+    /// Sets the electrical level of <paramref name="pin"/>; an active-low entry sees it inverted.
+    /// Pins outside 0-23 do not exist and are ignored.
+    /// </summary>
+    public void SetIrq(int pin, bool level)
+    {
+        if ((uint)pin >= PinCount)
+            return;
+        ApicMessage message = default;
+        bool send = false;
+        lock (_lock)
+        {
+            uint bit = 1u << pin;
+            bool oldLevel = (_pinLevels & bit) != 0;
+            _pinLevels = level ? _pinLevels | bit : _pinLevels & ~bit;
+            ulong entry = _redirection[pin];
+            if ((entry & EntryLevelTriggered) != 0)
+            {
+                send = TryRaiseLevelLocked(pin, out message);
+            }
+            else
+            {
+                bool activeLow = (entry & EntryActiveLow) != 0;
+                bool rising = level != activeLow && oldLevel == activeLow;
+                if (rising && (entry & EntryMasked) == 0)
+                {
+                    message = MessageFor(entry);
+                    send = true;
+                }
+            }
+        }
+        if (send)
+            _bus.Deliver(in message);
+    }
+
+    /// <summary>
+    /// A local APIC's EOI broadcast for <paramref name="vector"/>: clears remote IRR of every entry
+    /// with that vector, and sends again for any such level-triggered pin still asserted.
+    /// </summary>
+    public void OnEoi(byte vector)
+    {
+        Span<ApicMessage> messages = stackalloc ApicMessage[PinCount];
+        int count = 0;
+        lock (_lock)
+        {
+            for (int pin = 0; pin < PinCount; pin++)
+            {
+                ulong entry = _redirection[pin];
+                if ((byte)entry != vector || (entry & EntryRemoteIrr) == 0)
+                    continue;
+                _redirection[pin] = entry & ~EntryRemoteIrr;
+                if (TryRaiseLevelLocked(pin, out ApicMessage message))
+                    messages[count++] = message;
+            }
+        }
+        for (int i = 0; i < count; i++)
+            _bus.Deliver(in messages[i]);
+    }
+
+    /// <summary>A read in the IOAPIC's MMIO window; anything but a 32-bit read of IOREGSEL or IOWIN reads 0.</summary>
+    public ulong ReadMmio(uint offset, int size)
+    {
+        if (size != 4)
+            return 0;
+        lock (_lock)
+        {
+            return offset switch
+            {
+                RegisterSelectOffset => _registerSelect,
+                WindowOffset => ReadRegisterLocked(_registerSelect),
+                _ => 0,
+            };
+        }
+    }
+
+    /// <summary>A write in the IOAPIC's MMIO window; anything but a 32-bit write of IOREGSEL, IOWIN or EOI is ignored.</summary>
+    public void WriteMmio(uint offset, int size, ulong value)
+    {
+        if (size != 4)
+            return;
+        if (offset == EoiOffset)
+        {
+            OnEoi((byte)value);
+            return;
+        }
+        ApicMessage message = default;
+        bool send = false;
+        lock (_lock)
+        {
+            if (offset == RegisterSelectOffset)
+                _registerSelect = (byte)value;
+            else if (offset == WindowOffset)
+                send = WriteRegisterLocked(_registerSelect, (uint)value, out message);
+        }
+        if (send)
+            _bus.Deliver(in message);
+    }
+
+    public IoApicState SaveState()
+    {
+        lock (_lock)
+        {
+            return new IoApicState
+            {
+                Id = _id,
+                RegisterSelect = _registerSelect,
+                Redirection = (ulong[])_redirection.Clone(),
+                PinLevels = _pinLevels,
+            };
+        }
+    }
+
+    public void RestoreState(IoApicState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.Redirection is not { Length: PinCount })
+            throw new ArgumentException($"Redirection must have {PinCount} entries.", nameof(state));
+        lock (_lock)
+        {
+            _id = state.Id & 0x0F00_0000;
+            _registerSelect = state.RegisterSelect;
+            state.Redirection.CopyTo(_redirection, 0);
+            _pinLevels = state.PinLevels & ((1u << PinCount) - 1);
+        }
+    }
+
+    private uint ReadRegisterLocked(byte register)
+    {
+        switch (register)
+        {
+            case IdRegister:
+                return _id;
+            case VersionRegister:
+                return VersionValue;
+            case ArbitrationRegister:
+                // The arbitration ID is loaded from the APIC ID (82093AA 3.2.3).
+                return _id;
+            case >= RedirectionTableBase and < RedirectionTableBase + (2 * PinCount):
+                ulong entry = _redirection[(register - RedirectionTableBase) >> 1];
+                return (register & 1) == 0 ? (uint)entry : (uint)(entry >> 32);
+            default:
+                return 0;
+        }
+    }
+
+    private bool WriteRegisterLocked(byte register, uint value, out ApicMessage message)
+    {
+        message = default;
+        if (register == IdRegister)
+        {
+            _id = value & 0x0F00_0000;
+            return false;
+        }
+        if (register is < RedirectionTableBase or >= RedirectionTableBase + (2 * PinCount))
+            return false; // VER and ARB are read-only; the rest is reserved.
+        int pin = (register - RedirectionTableBase) >> 1;
+        ulong entry = _redirection[pin];
+        if ((register & 1) != 0)
+        {
+            _redirection[pin] = (entry & 0xFFFF_FFFFUL) | ((ulong)(value & HighWritable) << 32);
+            return false;
+        }
+        entry = (entry & ~(ulong)LowWritable & ~0xFFFF_FFFFUL) | (value & LowWritable) | (entry & EntryRemoteIrr);
+        // Remote IRR only means something for level-triggered entries.
+        if ((entry & EntryLevelTriggered) == 0)
+            entry &= ~EntryRemoteIrr;
+        _redirection[pin] = entry;
+        // Unmasking (or reprogramming) a level-triggered pin that is asserted delivers it now.
+        return TryRaiseLevelLocked(pin, out message);
+    }
+
+    /// <summary>A level-triggered pin that is asserted, unmasked and not awaiting EOI sends, and sets remote IRR.</summary>
+    private bool TryRaiseLevelLocked(int pin, out ApicMessage message)
+    {
+        message = default;
+        ulong entry = _redirection[pin];
+        if ((entry & (EntryMasked | EntryRemoteIrr)) != 0 || (entry & EntryLevelTriggered) == 0)
+            return false;
+        bool level = (_pinLevels & (1u << pin)) != 0;
+        if (level == ((entry & EntryActiveLow) != 0))
+            return false;
+        _redirection[pin] = entry | EntryRemoteIrr;
+        message = MessageFor(entry);
+        return true;
+    }
+
+    private static ApicMessage MessageFor(ulong entry) => new(
+        (ApicDeliveryMode)((entry >> 8) & 7),
+        (byte)entry,
+        (uint)(entry >> 56),
+        LogicalDestination: (entry & (1UL << 11)) != 0,
+        ApicShorthand.None,
+        LevelTriggered: (entry & EntryLevelTriggered) != 0,
+        Assert: true,
+        SourceApicId: uint.MaxValue);
+
+    private sealed class Line(IoApic owner, int pin) : IInterruptLine
+    {
+        public void SetLevel(bool asserted) => owner.SetIrq(pin, asserted);
+    }
+}

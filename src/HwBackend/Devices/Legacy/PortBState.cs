@@ -1,0 +1,7 @@
+namespace Actors.HwBackend.Devices.Legacy;
+
+/// <summary>
+/// The state of <see cref="PortB"/> that is not the PIT's: bits 3:1 as last written (bit 0, the
+/// channel 2 gate, lives in <see cref="Pit8254State"/>) and the refresh toggle.
+/// </summary>
+public sealed record PortBState(byte Control, bool RefreshToggle);

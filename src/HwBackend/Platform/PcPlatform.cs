@@ -1,0 +1,252 @@
+using Actors.HwBackend.Abstractions;
+using Actors.HwBackend.Boot;
+using Actors.HwBackend.Devices;
+using Actors.HwBackend.Devices.Apic;
+using Actors.HwBackend.Devices.Legacy;
+using Actors.HwBackend.Worker;
+
+namespace Actors.HwBackend.Platform;
+
+/// <summary>
+/// The PC a guest written for QEMU's <c>pc</c> machine expects, wired together: the 8259 pair and
+/// the IOAPIC both see every ISA line (IRQ 0 reaches IOAPIC pin 2, as the MADT says), one local APIC
+/// per vCPU on a shared APIC bus, the 8254 PIT with port 0x61, the CMOS RTC, COM1 on IRQ 4, fw_cfg,
+/// the reset ports, isa-debug-exit, and the firmware tables in the BIOS area. It also owns the
+/// machine's clock and the timer thread that turns device deadlines into interrupts.
+/// Device callbacks that reach the host happen outside device locks; see <see cref="VmWorker"/>.
+/// </summary>
+internal sealed class PcPlatform : IDisposable
+{
+    /// <summary>The pin of the IOAPIC that ISA IRQ 0 (the PIT) is wired to; IRQ n is pin n otherwise.</summary>
+    public const int PitIoApicPin = 2;
+
+    private readonly IsaLine[] _isaLines = new IsaLine[16];
+    private readonly PlatformTimer _timer;
+
+    public PcPlatform(
+        string machineName,
+        PlatformClock clock,
+        IVirtualMachine machine,
+        ulong memoryBytes,
+        IReadOnlyList<ILocalApicSink> processorSinks,
+        ConsoleOutputLog consoleLog,
+        Action<int> debugExit,
+        Action<string> reset,
+        IReadOnlyDictionary<string, byte[]>? firmwareFiles)
+    {
+        Clock = clock;
+        int processors = processorSinks.Count;
+        Bus = new ApicBus();
+        IoApic = new IoApic((uint)processors, Bus);
+        Bus.AttachIoApic(IoApic);
+        LocalApics = new LocalApic[processors];
+        for (int i = 0; i < processors; i++)
+        {
+            LocalApics[i] = new LocalApic((uint)i, bootstrap: i == 0, clock, Bus, processorSinks[i]);
+            Bus.Attach(LocalApics[i]);
+            machine.Processors[i].AttachInterruptController(LocalApics[i]);
+        }
+
+        Pic = new Pic8259Pair();
+        LocalApics[0].ExternalInterrupts = Pic;
+        var bootstrapSink = processorSinks[0];
+        Pic.InterruptRaised = bootstrapSink.InterruptRequested;
+        for (int irq = 0; irq < _isaLines.Length; irq++)
+            _isaLines[irq] = new IsaLine(Pic, IoApic, irq, irq == 0 ? PitIoApicPin : irq);
+
+        Pit = new Pit8254(clock, _isaLines[0]);
+        PortB = new PortB(Pit);
+        Rtc = new CmosRtc(() => DateTimeOffset.UtcNow, level => _isaLines[8].SetLevel(level));
+        Uart = new Uart16550(consoleLog) { Irq = _isaLines[4] };
+        FwCfg = new FwCfgDevice(memoryBytes, processors);
+        if (firmwareFiles is not null)
+        {
+            foreach ((string name, byte[] contents) in firmwareFiles.OrderBy(f => f.Key, StringComparer.Ordinal))
+                FwCfg.AddFile(name, contents);
+        }
+        Reset = new ResetControl(reset);
+        _timer = new PlatformTimer(clock, NextDeadline, FireDue, machineName);
+
+        Ports = new IoPortBus();
+        Ports.Register(Pic8259Pair.MasterCommandPort, 2, Pic, "pic-master");
+        Ports.Register(Pic8259Pair.SlaveCommandPort, 2, Pic, "pic-slave");
+        Ports.Register(Pic8259Pair.MasterElcrPort, 2, Pic, "elcr");
+        Ports.Register(Pit8254.Counter0Port, Pit8254.PortCount, new Rescheduling(Pit, _timer), "pit");
+        Ports.Register(PortB.Port, 1, PortB, "port-b");
+        Ports.Register(CmosRtc.IndexPort, CmosRtc.PortCount, new Rescheduling(Rtc, _timer), "rtc");
+        Ports.Register(Uart16550.Com1Port, Uart16550.PortCount, Uart, "com1");
+        Ports.Register(FwCfgDevice.SelectorPort, FwCfgDevice.PortCount, FwCfg, "fw_cfg");
+        Ports.Register(ResetControl.SystemControlPortA, 1, Reset, "port-92");
+        Ports.Register(ResetControl.ResetControlPort, 1, Reset, "reset-control");
+        Ports.Register(DebugExitDevice.DefaultPort, DebugExitDevice.PortCount, new DebugExitDevice(debugExit), "isa-debug-exit");
+
+        // A machine too small to have the BIOS area (under 1 MiB) boots without tables, as it would without a BIOS.
+        if (machine.Memory.IsRam(LegacyPcMemory.BiosRomStart, LegacyPcMemory.UpperMemoryStart - LegacyPcMemory.BiosRomStart))
+            FirmwareTables.Write(machine.Memory, new FirmwareTableLayout(processors));
+        ApplyFirmwareApicSetup();
+    }
+
+    public PlatformClock Clock { get; }
+
+    public IoPortBus Ports { get; }
+
+    public ApicBus Bus { get; }
+
+    public IoApic IoApic { get; }
+
+    public LocalApic[] LocalApics { get; }
+
+    public Pic8259Pair Pic { get; }
+
+    public Pit8254 Pit { get; }
+
+    public PortB PortB { get; }
+
+    public CmosRtc Rtc { get; }
+
+    public Uart16550 Uart { get; }
+
+    public FwCfgDevice FwCfg { get; }
+
+    public ResetControl Reset { get; }
+
+    public void Start() => _timer.Start();
+
+    /// <summary>Stops guest time (pause, save); timers stop firing.</summary>
+    public void Freeze() => Clock.Freeze();
+
+    /// <summary>Lets guest time run again and re-plans the timers.</summary>
+    public void Thaw()
+    {
+        Clock.Thaw();
+        _timer.Reschedule();
+    }
+
+    /// <summary>A local APIC's timer was programmed.</summary>
+    public void RescheduleTimers() => _timer.Reschedule();
+
+    /// <summary>The IOAPIC's MMIO window, for MMIO exits; false when <paramref name="address"/> is elsewhere.</summary>
+    public bool TryReadMmio(ulong address, int size, out ulong value)
+    {
+        if (address - IoApic.DefaultBase < 0x1000)
+        {
+            value = IoApic.ReadMmio((uint)(address - IoApic.DefaultBase), size);
+            return true;
+        }
+        value = 0;
+        return false;
+    }
+
+    public bool TryWriteMmio(ulong address, int size, ulong value)
+    {
+        if (address - IoApic.DefaultBase < 0x1000)
+        {
+            IoApic.WriteMmio((uint)(address - IoApic.DefaultBase), size, value);
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>Every device's state and the clock; call with every vCPU parked and the clock frozen.</summary>
+    public PlatformState SaveState()
+    {
+        var apics = new LocalApicState[LocalApics.Length];
+        for (int i = 0; i < apics.Length; i++)
+            apics[i] = LocalApics[i].SaveState();
+        return new PlatformState
+        {
+            ClockNanoseconds = Clock.NowNanoseconds,
+            Pic = Pic.SaveState(),
+            Pit = Pit.SaveState(),
+            PortB = PortB.SaveState(),
+            Rtc = Rtc.SaveState(),
+            Uart = Uart.SaveState(),
+            FwCfg = FwCfg.SaveState(),
+            Reset = Reset.SaveState(),
+            IoApic = IoApic.SaveState(),
+            LocalApics = apics,
+        };
+    }
+
+    /// <summary>Restores a <see cref="SaveState"/> result: the clock first, since the timers' state is relative to it.</summary>
+    public void RestoreState(PlatformState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.LocalApics.Length != LocalApics.Length)
+            throw new ArgumentException($"saved platform has {state.LocalApics.Length} local APICs; this machine has {LocalApics.Length}", nameof(state));
+        Clock.Set(state.ClockNanoseconds);
+        Pit.RestoreState(state.Pit);
+        PortB.RestoreState(state.PortB);
+        Rtc.RestoreState(state.Rtc);
+        Uart.RestoreState(state.Uart);
+        FwCfg.RestoreState(state.FwCfg);
+        Reset.RestoreState(state.Reset);
+        IoApic.RestoreState(state.IoApic);
+        for (int i = 0; i < LocalApics.Length; i++)
+            LocalApics[i].RestoreState(state.LocalApics[i]);
+        Pic.RestoreState(state.Pic);
+        _timer.Reschedule();
+    }
+
+    public void Dispose() => _timer.Dispose();
+
+    /// <summary>
+    /// What SeaBIOS leaves for a <c>-kernel</c> guest on QEMU: the bootstrap APIC software-enabled
+    /// in virtual-wire mode (LINT0 ExtINT from the 8259, LINT1 NMI), so the 8259 reaches the BSP.
+    /// </summary>
+    private void ApplyFirmwareApicSetup()
+    {
+        var bsp = LocalApics[0];
+        bsp.WriteMmio(LocalApic.SvrOffset, 4, 0x1FF);
+        bsp.WriteMmio(LocalApic.LvtLint0Offset, 4, 0x700);
+        bsp.WriteMmio(LocalApic.LvtLint1Offset, 4, 0x400);
+    }
+
+    private long? NextDeadline(long now)
+    {
+        long? next = Pit.NextEventNanoseconds;
+        foreach (var apic in LocalApics)
+            next = Earliest(next, apic.NextTimerEventNanoseconds);
+        if (Rtc.NextEventDelay() is TimeSpan delay)
+            next = Earliest(next, now + (long)delay.TotalNanoseconds);
+        return next;
+    }
+
+    private void FireDue(long now)
+    {
+        // The PIT and RTC report their *next* event, which is already the following one once
+        // the clock has passed the edge, so they are brought up to date unconditionally: both
+        // calls are cheap and harmless when nothing is due.
+        Pit.Update();
+        Rtc.Poll();
+        foreach (var apic in LocalApics)
+        {
+            if (apic.NextTimerEventNanoseconds <= now)
+                apic.UpdateTimer();
+        }
+    }
+
+    private static long? Earliest(long? a, long? b) => a is null ? b : b is null ? a : Math.Min(a.Value, b.Value);
+
+    /// <summary>One ISA interrupt line, wired to both interrupt controllers as on a PC chipset.</summary>
+    private sealed class IsaLine(Pic8259Pair pic, IoApic ioApic, int irq, int ioApicPin) : IInterruptLine
+    {
+        public void SetLevel(bool asserted)
+        {
+            pic.SetIrq(irq, asserted);
+            ioApic.SetIrq(ioApicPin, asserted);
+        }
+    }
+
+    /// <summary>A timer device on the port bus: a guest write may move its next deadline.</summary>
+    private sealed class Rescheduling(IPortDevice device, PlatformTimer timer) : IPortDevice
+    {
+        public uint Read(ushort port, int size) => device.Read(port, size);
+
+        public void Write(ushort port, int size, uint value)
+        {
+            device.Write(port, size, value);
+            timer.Reschedule();
+        }
+    }
+}

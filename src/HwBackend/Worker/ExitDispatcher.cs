@@ -1,0 +1,73 @@
+using Actors.HwBackend.Abstractions;
+using Actors.HwBackend.Platform;
+
+namespace Actors.HwBackend.Worker;
+
+/// <summary>
+/// The exit handling every run loop shares (<see cref="Runner.GuestRunner"/> and the vCPU threads
+/// of <see cref="VmWorker"/>): port I/O goes to the <see cref="IoPortBus"/>, MMIO with no
+/// device reads all-ones and drops writes, interrupt-window exits are disarmed. Everything that ends
+/// or redirects a run is returned to the caller, which owns that policy. Allocates nothing except
+/// in <see cref="Describe"/>, which callers use only once a run ends.
+/// </summary>
+internal static class ExitDispatcher
+{
+    public const string HaltMessage = "HLT with no interrupt source: the guest is stopped for good";
+    public const string TripleFaultMessage = "triple fault (shutdown)";
+
+    public static ExitAction Handle(IVirtualProcessor processor, IoPortBus ports, in VpExit exit)
+    {
+        switch (exit.Reason)
+        {
+            case VpExitReason.PortIn:
+                if (!IsPortAccessSize(exit.Size))
+                    return ExitAction.InternalError;
+                processor.CompletePortIn(ports.Read(exit.Port, exit.Size));
+                return ExitAction.Continue;
+            case VpExitReason.PortOut:
+                if (!IsPortAccessSize(exit.Size))
+                    return ExitAction.InternalError;
+                ports.Write(exit.Port, exit.Size, (uint)exit.Data);
+                return ExitAction.Continue;
+            case VpExitReason.MmioRead:
+                // No MMIO devices yet: an unclaimed read floats high, like an empty bus.
+                processor.CompleteMmioRead(AllOnes(exit.Size));
+                return ExitAction.Continue;
+            case VpExitReason.MmioWrite:
+                return ExitAction.Continue;
+            case VpExitReason.Halt:
+                return ExitAction.Halted;
+            case VpExitReason.Shutdown:
+                return ExitAction.TripleFault;
+            case VpExitReason.InternalError:
+                return ExitAction.InternalError;
+            case VpExitReason.Hypercall:
+                return ExitAction.Hypercall;
+            case VpExitReason.InterruptWindow:
+                processor.RequestInterruptWindow(false);
+                return ExitAction.Continue;
+            case VpExitReason.StopRequested:
+                // Either a stop the caller's own flags explain, or a stale kick from an earlier
+                // request; running again is right for both.
+                return ExitAction.Continue;
+            default:
+                return ExitAction.Unexpected;
+        }
+    }
+
+    /// <summary>A one-line description of why <paramref name="action"/> ends a run.</summary>
+    public static string Describe(ExitAction action, in VpExit exit) => action switch
+    {
+        ExitAction.Halted => HaltMessage,
+        ExitAction.TripleFault => TripleFaultMessage,
+        ExitAction.InternalError when exit.Reason is VpExitReason.PortIn => $"port read of port 0x{exit.Port:x} with access size {exit.Size}",
+        ExitAction.InternalError when exit.Reason is VpExitReason.PortOut => $"port write of port 0x{exit.Port:x} with access size {exit.Size}",
+        ExitAction.InternalError => exit.Message ?? "the backend reported an internal error",
+        ExitAction.Hypercall => "hypercall exit",
+        _ => $"unexpected exit {exit.Reason}",
+    };
+
+    private static bool IsPortAccessSize(byte size) => size is 1 or 2 or 4;
+
+    private static ulong AllOnes(byte size) => size >= 8 ? ulong.MaxValue : (1UL << (size * 8)) - 1;
+}

@@ -1,0 +1,654 @@
+using Actors.HwBackend.Abstractions;
+using Actors.HwBackend.Boot;
+using Actors.HwBackend.Memory;
+using Actors.HwBackend.Platform;
+using Actors.HwBackend.Snapshots;
+
+namespace Actors.HwBackend.Worker;
+
+/// <summary>
+/// One VM on this host: the backend machine, its PC platform (<see cref="PcPlatform"/>: interrupt
+/// controllers, timers, COM1, fw_cfg, firmware tables, isa-debug-exit) and one dedicated OS thread
+/// per vCPU. This is what a host's backend grain owns; it knows nothing of Orleans.
+/// <para>
+/// Life cycle: <see cref="VmWorkerState.Created"/> → <see cref="Start"/> → Running ⇄ Paused →
+/// Stopped. The guest ending by itself (debug-exit, a reset, triple fault, backend error) moves to
+/// Stopped and calls <c>onEnded</c> exactly once, on the last vCPU thread to leave, after the
+/// console is flushed and with no lock held. A requested <see cref="Stop"/> never calls it.
+/// Control methods are thread-safe, but must not be called from the console sink.
+/// </para>
+/// <para>
+/// Locks: device locks may be held while a device wakes a vCPU (which takes the host's gate), so
+/// nothing here calls into a device while holding the gate.
+/// </para>
+/// </summary>
+public sealed class VmWorker : IDisposable
+{
+    private readonly IVirtualMachine _machine;
+    private readonly PcPlatform _platform;
+    private readonly ConsoleOutputLog _console;
+    private readonly Action<VmRunEnded> _onEnded;
+    private readonly VirtualProcessorThread[] _processors;
+
+    // The gate guards the state machine below and the guarded fields of every
+    // VirtualProcessorThread; parked vCPU threads and waiting callers use it as a monitor.
+    private readonly object _gate = new();
+    private VmWorkerState _state = VmWorkerState.Created;
+    private bool _started;
+    private bool _threadsStarted;
+    private bool _hostPaused;
+    private bool _throttleParked;
+    private readonly ProcessorThrottle _throttle;
+    private bool _terminating;
+    private bool _disposed;
+    private int _threadsExited;
+
+    // Written under the gate when the guest ends by itself; read by the thread that reports it.
+    private string? _endReason;
+    private int? _endStatus;
+    private bool _endFailed;
+    private bool _endReported;
+
+    private VmWorker(string name, ulong memoryBytes, IVirtualMachine machine, PlatformClock clock, IConsoleOutputSink? console, Action<VmRunEnded> onEnded, IReadOnlyDictionary<string, byte[]>? firmwareFiles)
+    {
+        Name = name;
+        MemoryBytes = memoryBytes;
+        _machine = machine;
+        _onEnded = onEnded;
+        _console = new ConsoleOutputLog(console);
+        _processors = new VirtualProcessorThread[machine.Processors.Count];
+        for (int i = 0; i < _processors.Length; i++)
+            _processors[i] = new VirtualProcessorThread(this, machine.Processors[i], i);
+        _platform = new PcPlatform(name, clock, machine, memoryBytes, _processors, _console, RequestGuestExit, RequestReset, firmwareFiles);
+        _throttle = new ProcessorThrottle(ParkForThrottle, name);
+        for (int i = 0; i < _processors.Length; i++)
+        {
+            // Application processors wait for INIT-SIPI from the bootstrap processor, as on hardware.
+            _processors[i].Attach(_platform, _platform.LocalApics[i]);
+            _processors[i].WaitingForStartup = i != 0;
+        }
+    }
+
+    public string Name { get; }
+
+    public ulong MemoryBytes { get; }
+
+    public int ProcessorCount => _processors.Length;
+
+    /// <summary>The backend machine, for guest memory access and dirty logging.</summary>
+    public IVirtualMachine Machine => _machine;
+
+    /// <summary>The port bus the devices sit on (for statistics and further devices before <see cref="Start"/>).</summary>
+    public IoPortBus Ports => _platform.Ports;
+
+    public VmWorkerState State
+    {
+        get { lock (_gate) return _state; }
+    }
+
+    /// <summary>Instructions retired by all vCPUs.</summary>
+    public ulong InstructionsRetired
+    {
+        get
+        {
+            ulong total = 0;
+            foreach (var p in _processors)
+                total += p.Processor.InstructionsRetired;
+            return total;
+        }
+    }
+
+    /// <summary>
+    /// The machine's clock: nanoseconds of guest time (it stands still while the VM is paused). A
+    /// vCPU whose guest never wrote its TSC reads this same value from RDTSC.
+    /// </summary>
+    public long GuestTimeNanoseconds => _platform.Clock.NowNanoseconds;
+
+    /// <summary>Bytes of console output delivered so far (the next batch's sequence number).</summary>
+    public long ConsoleBytes => _console.TotalBytes;
+
+    /// <summary>Console input bytes the guest has not read yet.</summary>
+    public int PendingConsoleInputBytes => _platform.Uart.PendingReceiveBytes;
+
+    /// <summary>
+    /// Creates the machine on <paramref name="backend"/>, loads <paramref name="image"/> for vCPU 0
+    /// and wires the devices. Nothing runs until <see cref="Start"/>.
+    /// </summary>
+    /// <param name="console">Gets output batches on the vCPU thread; see <see cref="IConsoleOutputSink"/> for what it may do.</param>
+    /// <param name="onEnded">Called once when the guest stops by itself; never for a requested <see cref="Stop"/>.</param>
+    /// <param name="firmwareFiles">Named fw_cfg files for the guest (QEMU's <c>-fw_cfg name=...</c>).</param>
+    /// <exception cref="GuestImageException">The image cannot be loaded.</exception>
+    /// <exception cref="ArgumentException">The memory size or processor count is invalid.</exception>
+    public static VmWorker Create(
+        IHypervisorBackend backend,
+        string name,
+        ReadOnlySpan<byte> image,
+        ulong memoryBytes,
+        int processorCount,
+        IConsoleOutputSink? console,
+        Action<VmRunEnded> onEnded,
+        IReadOnlyDictionary<string, byte[]>? firmwareFiles = null)
+        => CreateCore(backend, name, image, loadImage: true, memoryBytes, processorCount, console, onEnded, firmwareFiles);
+
+    private static VmWorker CreateCore(
+        IHypervisorBackend backend,
+        string name,
+        ReadOnlySpan<byte> image,
+        bool loadImage,
+        ulong memoryBytes,
+        int processorCount,
+        IConsoleOutputSink? console,
+        Action<VmRunEnded> onEnded,
+        IReadOnlyDictionary<string, byte[]>? firmwareFiles)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(onEnded);
+        if (memoryBytes == 0 || memoryBytes % GuestRam.PageSize != 0)
+            throw new ArgumentException($"memory size {memoryBytes} bytes is not a positive multiple of {GuestRam.PageSize / 1024} KiB", nameof(memoryBytes));
+        int maxProcessors = backend.Capabilities.MaxProcessorsPerMachine;
+        if (processorCount < 1 || processorCount > maxProcessors)
+            throw new ArgumentException($"processor count {processorCount} is outside 1..{maxProcessors} for backend '{backend.Name}'", nameof(processorCount));
+
+        // Guest time starts, at zero, when the guest does.
+        var clock = new PlatformClock(frozen: true);
+        var machine = backend.CreateMachine(new MachineConfiguration(memoryBytes, processorCount) { Clock = clock });
+        try
+        {
+            if (loadImage)
+            {
+                var loaded = GuestImageLoader.Load(image, machine.Memory);
+                machine.Processors[0].SetState(loaded.InitialState);
+            }
+            return new VmWorker(name, memoryBytes, machine, clock, console, onEnded, firmwareFiles);
+        }
+        catch
+        {
+            machine.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Creates a machine with empty RAM and nothing loaded, to receive a saved or migrated machine
+    /// through <see cref="RestoreState"/> and writes to <see cref="Machine"/>'s memory.
+    /// </summary>
+    public static VmWorker CreateForRestore(
+        IHypervisorBackend backend,
+        string name,
+        ulong memoryBytes,
+        int processorCount,
+        IConsoleOutputSink? console,
+        Action<VmRunEnded> onEnded,
+        IReadOnlyDictionary<string, byte[]>? firmwareFiles = null) =>
+        CreateCore(backend, name, image: default, loadImage: false, memoryBytes, processorCount, console, onEnded, firmwareFiles);
+
+    /// <summary>
+    /// Starts the guest: one dedicated background thread per vCPU (already there after
+    /// <see cref="PrepareThreads"/>). Only valid once, from <see cref="VmWorkerState.Created"/>.
+    /// </summary>
+    public void Start()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_state != VmWorkerState.Created)
+                throw new InvalidOperationException($"VM '{Name}' cannot start: it is {_state}");
+            _state = VmWorkerState.Running;
+            _started = true;
+            foreach (var p in _processors)
+            {
+                if (MustPark(p))
+                    p.Signal();
+            }
+            StartThreadsLocked();
+            Monitor.PulseAll(_gate);
+        }
+        _platform.Thaw();
+    }
+
+    /// <summary>
+    /// Creates the vCPU and timer threads now, parked until <see cref="Start"/>. A migration target
+    /// does this while the pages arrive: on a busy host, starting threads takes milliseconds, and
+    /// at the switch-over those would be downtime. Does nothing once started or stopped.
+    /// </summary>
+    public void PrepareThreads()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_state == VmWorkerState.Created)
+                StartThreadsLocked();
+        }
+    }
+
+    private void StartThreadsLocked()
+    {
+        if (_threadsStarted)
+            return;
+        _threadsStarted = true;
+        foreach (var p in _processors)
+        {
+            // Attention first, so the new thread asks the gate (and parks until started) before it runs the guest.
+            p.Signal();
+            p.Start(Name);
+        }
+        // The timer thread sleeps while the clock is frozen, as it is until Start thaws it.
+        _platform.Start();
+    }
+
+    /// <summary>
+    /// Stops every vCPU at an instruction boundary and returns once all are parked, with the
+    /// console flushed. Does nothing when already paused or stopped.
+    /// </summary>
+    public void Pause()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_state == VmWorkerState.Created)
+                throw new InvalidOperationException($"VM '{Name}' cannot pause: it has not been started");
+            if (_state != VmWorkerState.Running)
+                return;
+            _state = VmWorkerState.Paused;
+            _hostPaused = true;
+            foreach (var p in _processors)
+                p.Signal();
+            while (!_terminating && !AllParked())
+                Monitor.Wait(_gate);
+        }
+        // Guest time stops with the guest, so timers do not pile up interrupts while paused.
+        _platform.Freeze();
+        _platform.Uart.Flush();
+    }
+
+    /// <summary>Lets a paused VM run again. Does nothing when running or stopped.</summary>
+    public void Resume()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_state == VmWorkerState.Created)
+                throw new InvalidOperationException($"VM '{Name}' cannot resume: it has not been started");
+            if (_state != VmWorkerState.Paused)
+                return;
+            _platform.Thaw();
+            _state = VmWorkerState.Running;
+            _hostPaused = false;
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>
+    /// Stops the VM for good and joins its vCPU threads. No <c>onEnded</c> call follows, unless
+    /// the guest had already ended by itself, in which case this waits for that report. Idempotent.
+    /// </summary>
+    public void Stop()
+    {
+        lock (_gate)
+        {
+            // A guest that already ended keeps its reason; a requested stop reports nothing.
+            _terminating = true;
+            _state = VmWorkerState.Stopped;
+            if (_threadsStarted)
+            {
+                foreach (var p in _processors)
+                {
+                    if (!p.Exited)
+                        p.Signal();
+                }
+            }
+            Monitor.PulseAll(_gate);
+        }
+        var current = Thread.CurrentThread;
+        foreach (var p in _processors)
+        {
+            // onEnded may stop the VM from the last vCPU thread; it cannot join itself.
+            if (p.Thread is { } thread && thread != current)
+                thread.Join();
+        }
+        _throttle.Dispose();
+        _platform.Dispose();
+        _platform.Uart.Flush();
+    }
+
+    /// <summary>Parks one vCPU at an instruction boundary; returns once it is parked.</summary>
+    public void PauseProcessor(int index)
+    {
+        var p = ProcessorAt(index);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            p.ProcessorPaused = true;
+            if (!_started || _terminating)
+                return;
+            p.Signal();
+            while (!_terminating && !p.Parked && !p.Exited)
+                Monitor.Wait(_gate);
+        }
+    }
+
+    public void ResumeProcessor(int index)
+    {
+        var p = ProcessorAt(index);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            p.ProcessorPaused = false;
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>
+    /// Parks the vCPUs for <paramref name="percent"/>% of every 10 ms (0 = off, at most 99) while
+    /// guest time runs on: live migration's auto-converge for a guest that dirties memory faster
+    /// than it can be copied.
+    /// </summary>
+    public void SetThrottle(int percent) => _throttle.Set(percent);
+
+    /// <summary>The current throttle, 0 when off.</summary>
+    public int ThrottlePercent => _throttle.Percent;
+
+    /// <summary>Queues bytes in the UART's receive queue; bytes beyond its capacity are dropped as overruns.</summary>
+    public void SendConsoleInput(ReadOnlySpan<byte> data) => _platform.Uart.EnqueueReceive(data);
+
+    /// <summary>The retained tail (up to 64 KiB) of the console output and the sequence number of its first byte.</summary>
+    public (long Sequence, byte[] Bytes) ReadRecentOutput() => _console.ReadRecent();
+
+    /// <summary>
+    /// Counters of one vCPU and, when <paramref name="includeRegisters"/>, its registers: a running
+    /// vCPU is parked for the moment it takes to read them.
+    /// </summary>
+    public ProcessorSnapshot GetProcessor(int index, bool includeRegisters)
+    {
+        var p = ProcessorAt(index);
+        VpState? state = null;
+        bool paused;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            paused = p.ProcessorPaused;
+            if (includeRegisters)
+            {
+                if (_started && !p.Exited && !p.Parked)
+                {
+                    p.SnapshotHolds++;
+                    p.Signal();
+                    while (!p.Parked && !p.Exited)
+                        Monitor.Wait(_gate);
+                    state = p.Processor.GetState();
+                    p.SnapshotHolds--;
+                    Monitor.PulseAll(_gate);
+                }
+                else
+                {
+                    // Parked threads wait on this gate, so holding it keeps them out of the guest.
+                    state = p.Processor.GetState();
+                }
+            }
+        }
+        return new ProcessorSnapshot(index, paused, p.Processor.InstructionsRetired, p.GetExitCounts(), state);
+    }
+
+    /// <summary>
+    /// The whole machine but its RAM (read that through <see cref="Machine"/>): every vCPU's
+    /// registers and the platform's devices and clock. Only while <see cref="VmWorkerState.Paused"/>
+    /// or before <see cref="Start"/>, when no vCPU is in the guest and guest time stands still.
+    /// </summary>
+    public VirtualMachineState SaveState()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_state is not (VmWorkerState.Paused or VmWorkerState.Created))
+                throw new InvalidOperationException($"VM '{Name}' cannot be saved while it is {_state}; pause it first");
+        }
+        var processors = new VpState[_processors.Length];
+        for (int i = 0; i < processors.Length; i++)
+            processors[i] = _processors[i].Processor.GetState();
+        // Paused, so the UART is flushed and the log is final.
+        var (consoleSequence, consoleTail) = _console.ReadRecent();
+        return new VirtualMachineState(_platform.SaveState(), processors, consoleSequence, consoleTail);
+    }
+
+    /// <summary>
+    /// Makes this machine the one <paramref name="state"/> was saved from (its RAM must be copied
+    /// separately). Only before <see cref="Start"/>; the machine then resumes exactly where the
+    /// saved one stopped, its clock and console numbering included.
+    /// </summary>
+    public void RestoreState(VirtualMachineState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.Processors.Length != _processors.Length)
+            throw new ArgumentException($"saved machine has {state.Processors.Length} vCPUs; VM '{Name}' has {_processors.Length}", nameof(state));
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_state != VmWorkerState.Created)
+                throw new InvalidOperationException($"VM '{Name}' cannot be restored: it has already been started");
+        }
+        // The APIC first: a vCPU's CR8 and APIC base are the APIC's, and its TSC is relative to the clock.
+        _platform.RestoreState(state.Platform);
+        _console.Continue(state.ConsoleSequence, state.ConsoleTail);
+        for (int i = 0; i < _processors.Length; i++)
+            _processors[i].Processor.SetState(state.Processors[i]);
+        lock (_gate)
+        {
+            for (int i = 0; i < _processors.Length; i++)
+            {
+                var p = _processors[i];
+                p.WaitingForStartup = _platform.LocalApics[i].WaitingForStartup;
+                p.WaitingForInterrupt = false;
+                p.StartupEventPending = _platform.LocalApics[i].HasStartupEvent;
+                if (_started)
+                    p.Signal();
+            }
+        }
+    }
+
+    /// <summary>Stops the VM and frees the machine.</summary>
+    public void Dispose()
+    {
+        Stop();
+        lock (_gate)
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+        }
+        _machine.Dispose();
+    }
+
+    /// <summary>Called by a vCPU thread when an exit ends the run.</summary>
+    internal void EndRun(ExitAction action, in VpExit exit)
+    {
+        switch (action)
+        {
+            case ExitAction.TripleFault:
+                EndRun("triple fault", exitStatus: null, failed: true);
+                break;
+            default:
+                EndRun("internal error: " + ExitDispatcher.Describe(action, exit), exitStatus: null, failed: true);
+                break;
+        }
+    }
+
+    /// <summary>Records why the guest ended, unless a stop or an earlier end came first, and stops every vCPU.</summary>
+    internal void EndRun(string reason, int? exitStatus, bool failed)
+    {
+        lock (_gate)
+        {
+            if (_terminating)
+                return;
+            _terminating = true;
+            _state = VmWorkerState.Stopped;
+            _endReason = reason;
+            _endStatus = exitStatus;
+            _endFailed = failed;
+            foreach (var p in _processors)
+            {
+                if (!p.Exited)
+                    p.Signal();
+            }
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>
+    /// Called by a vCPU thread whose attention flag is set. Parks it while anything asks it to
+    /// wait; returns what the thread must do next.
+    /// </summary>
+    internal ProcessorDirective WaitUntilRunnable(VirtualProcessorThread processor)
+    {
+        lock (_gate)
+        {
+            while (true)
+            {
+                if (_terminating)
+                    return ProcessorDirective.Leave;
+                if (processor.StartupEventPending && _started && !_hostPaused && processor.SnapshotHolds == 0)
+                {
+                    // INIT and SIPI change the vCPU's state, which the thread does outside the gate.
+                    processor.StartupEventPending = false;
+                    processor.Parked = false;
+                    return ProcessorDirective.HandleStartupEvent;
+                }
+                if (!MustPark(processor))
+                {
+                    processor.Parked = false;
+                    processor.ClearAttention();
+                    return ProcessorDirective.Run;
+                }
+                if (!processor.Parked)
+                {
+                    processor.Parked = true;
+                    Monitor.PulseAll(_gate);
+                }
+                Monitor.Wait(_gate);
+            }
+        }
+    }
+
+    /// <summary>Called by a vCPU thread after HLT: it parks, off the CPU, until an interrupt wakes it.</summary>
+    internal void WaitForInterrupt(VirtualProcessorThread processor)
+    {
+        lock (_gate)
+        {
+            processor.WaitingForInterrupt = true;
+            // An interrupt that arrived after the processor decided to halt must not be slept through.
+            if (processor.TakeWakeRequest())
+                processor.WaitingForInterrupt = false;
+            else
+                processor.Signal();
+        }
+    }
+
+    /// <summary>An interrupt for a halted vCPU: unpark it. Any thread; takes the gate.</summary>
+    internal void WakeFromHalt(VirtualProcessorThread processor)
+    {
+        lock (_gate)
+        {
+            if (!processor.WaitingForInterrupt)
+                return;
+            processor.WaitingForInterrupt = false;
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>An INIT or start-up IPI reached the vCPU's APIC: make its thread come and handle it.</summary>
+    internal void PostStartupEvent(VirtualProcessorThread processor)
+    {
+        lock (_gate)
+        {
+            processor.StartupEventPending = true;
+            if (_started && !processor.Exited)
+                processor.Signal();
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>The vCPU took an INIT (waits for SIPI from now on) or a SIPI (runs from now on).</summary>
+    internal void SetWaitingForStartup(VirtualProcessorThread processor, bool waiting)
+    {
+        lock (_gate)
+        {
+            processor.WaitingForStartup = waiting;
+            processor.WaitingForInterrupt = false;
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>Called by each vCPU thread as it leaves; the last one reports a guest-initiated end.</summary>
+    internal void OnProcessorThreadExited(VirtualProcessorThread processor)
+    {
+        VmRunEnded? ended = null;
+        bool last;
+        lock (_gate)
+        {
+            processor.Exited = true;
+            processor.Parked = false;
+            _threadsExited++;
+            last = _threadsExited == _processors.Length;
+            Monitor.PulseAll(_gate);
+            if (last && _endReason is not null && !_endReported)
+            {
+                _endReported = true;
+                ended = new VmRunEnded(_endReason, _endStatus, _endFailed, 0);
+            }
+        }
+        if (ended is null)
+            return;
+        // Every vCPU has left the guest, so the count is final and the output complete.
+        _platform.Uart.Flush();
+        _onEnded(ended with { InstructionsRetired = InstructionsRetired });
+    }
+
+    /// <summary>The throttle's thread parks (true) or releases (false) every vCPU; it never waits for them.</summary>
+    private void ParkForThrottle(bool parked)
+    {
+        lock (_gate)
+        {
+            if (_throttleParked == parked)
+                return;
+            _throttleParked = parked;
+            if (parked)
+            {
+                foreach (var p in _processors)
+                {
+                    if (_started && !p.Exited)
+                        p.Signal();
+                }
+            }
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>isa-debug-exit's callback, on the vCPU thread that wrote the port.</summary>
+    private void RequestGuestExit(int exitStatus) => EndRun("debug-exit", exitStatus, failed: false);
+
+    /// <summary>
+    /// A guest-requested reset (port 0x92, 0xCF9, INIT to the bootstrap processor). There is no
+    /// firmware to run again, so the VM stops, as QEMU does with <c>-no-reboot</c>.
+    /// </summary>
+    internal void RequestReset(string reason) => EndRun("reset: " + reason, exitStatus: null, failed: false);
+
+    private bool MustPark(VirtualProcessorThread p) =>
+        !_started || _hostPaused || _throttleParked || p.ProcessorPaused || p.WaitingForStartup || p.WaitingForInterrupt || p.SnapshotHolds > 0;
+
+    private bool AllParked()
+    {
+        foreach (var p in _processors)
+        {
+            if (!p.Parked && !p.Exited)
+                return false;
+        }
+        return true;
+    }
+
+    private VirtualProcessorThread ProcessorAt(int index)
+    {
+        if ((uint)index >= (uint)_processors.Length)
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"VM '{Name}' has processors 0..{_processors.Length - 1}");
+        return _processors[index];
+    }
+}
