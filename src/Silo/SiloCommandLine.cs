@@ -34,7 +34,7 @@ public static class SiloCommandLine
             values[name] = args[++i];
         }
 
-        string host = Required(values, "--host", "ACTORS_HOST");
+        string host = HostName(Required(values, "--host", "ACTORS_HOST"));
         int siloPort = Port(Required(values, "--silo-port", "ACTORS_SILO_PORT"), "--silo-port");
         int gatewayPort = Port(Required(values, "--gateway-port", "ACTORS_GATEWAY_PORT"), "--gateway-port");
         IPEndPoint? join = string.IsNullOrWhiteSpace(values["--join"]) ? null : Endpoint(values["--join"]!);
@@ -42,6 +42,12 @@ public static class SiloCommandLine
         string? redis = string.IsNullOrWhiteSpace(values["--redis"]) ? null : values["--redis"];
         return new SiloSettings(host, siloPort, gatewayPort, join, backend, redis);
     }
+
+    /// <summary>Letters, digits, '.', '-' and '_': a host name is part of grain keys (a VM worker's is "host/vm").</summary>
+    private static string HostName(string name) =>
+        name.Length <= 63 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_')
+            ? name
+            : throw new SiloConfigurationException($"--host '{name}' must be at most 63 letters, digits, '.', '-' or '_'");
 
     private static string Required(Dictionary<string, string?> values, string option, string variable) =>
         string.IsNullOrWhiteSpace(values[option])

@@ -147,6 +147,12 @@ public sealed class HvctlCommandTests
         Assert.Equal((1, "no VM named 'a'"), HvctlApp.Classify(new Actors.Grains.HypervisorException("no VM named 'a'")));
         Assert.Equal((1, "y"), HvctlApp.Classify(new AggregateException(new HypervisorClientException("y"))));
         Assert.Equal(130, HvctlApp.Classify(new OperationCanceledException()).Code);
+        // Orleans' timeout names the waiting activation and dumps its queue; the user gets one short line.
+        (int code, string? timeout) = HvctlApp.Classify(new TimeoutException("Response did not arrive on time in 00:00:30 for message: Request [S127.0.0.1:11111] ...\nActivation: [Activation: S127.0.0.1:11111/hwbackend/host-a]\n  Waiting: 3 messages"));
+        Assert.Equal(1, code);
+        Assert.NotNull(timeout);
+        Assert.DoesNotContain("Activation", timeout);
+        Assert.DoesNotContain('\n', timeout);
         Assert.Equal("a b", HvctlApp.OneLine("a\r\n  b\n"));
     }
 

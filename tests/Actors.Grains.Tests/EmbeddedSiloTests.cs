@@ -66,6 +66,10 @@ public sealed class EmbeddedSiloTests
 
         var e = Assert.Throws<SiloConfigurationException>(() => SiloCommandLine.Parse(["--silo-port", "70000"], n => environment.GetValueOrDefault(n)));
         Assert.Contains("--silo-port '70000' is not a TCP port", e.Message);
+
+        // A host name is part of grain keys ("host/vm"), so a '/' in it is refused.
+        var slash = Assert.Throws<SiloConfigurationException>(() => SiloCommandLine.Parse(["--host", "rack/1"], n => environment.GetValueOrDefault(n)));
+        Assert.Contains("--host 'rack/1' must be", slash.Message);
     }
 
     private static int[] FreePorts(int count)

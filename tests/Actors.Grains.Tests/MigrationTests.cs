@@ -82,6 +82,84 @@ public sealed class MigrationTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Two_VMs_migrating_in_opposite_directions_both_complete_while_a_bystander_on_each_host_answers_within_a_second()
+    {
+        string image = await ImageUploader.UploadAsync(fixture.Client, Guests.Image("migrate-verify"));
+        IPartitionGrain eastbound = await StartUntilQuitAsync("cross-east", image, "host-1", Memory);
+        IPartitionGrain westbound = await StartUntilQuitAsync("cross-west", image, "host-2", Memory);
+        IPartitionGrain[] bystanders = [await StartUntilQuitAsync("bystander-1", image, "host-1", 16UL << 20), await StartUntilQuitAsync("bystander-2", image, "host-2", 16UL << 20)];
+        try
+        {
+            // A bandwidth cap makes each pass last seconds, so the bystanders are asked while both copy.
+            MigrationOptions slow = Options with { MaxBandwidthBytesPerSecond = 24L << 20 };
+            IMigrationGrain east = fixture.Client.GetGrain<IMigrationGrain>(await eastbound.MigrateAsync("host-2", slow));
+            IMigrationGrain west = fixture.Client.GetGrain<IMigrationGrain>(await westbound.MigrateAsync("host-1", slow));
+
+            int roundsWhileBothCopied = 0;
+            while (true)
+            {
+                bool bothCopyingBefore = !(await east.GetStatusAsync()).Ended && !(await west.GetStatusAsync()).Ended;
+                foreach (IPartitionGrain bystander in bystanders)
+                {
+                    await WithinASecondAsync(bystander.GetStatusAsync, "vm show");
+                    await WithinASecondAsync(bystander.PauseAsync, "vm pause");
+                    await WithinASecondAsync(bystander.ResumeAsync, "vm resume");
+                }
+
+                bool bothCopyingAfter = !(await east.GetStatusAsync()).Ended && !(await west.GetStatusAsync()).Ended;
+                if (bothCopyingBefore && bothCopyingAfter)
+                    roundsWhileBothCopied++;
+                if (!bothCopyingAfter)
+                    break;
+            }
+
+            Assert.True(roundsWhileBothCopied >= 1, "the bystanders were asked while both migrations copied");
+            foreach ((IMigrationGrain migration, IPartitionGrain vm, string target) in new[] { (east, eastbound, "host-2"), (west, westbound, "host-1") })
+            {
+                MigrationStatus done = await Poll.UntilAsync(migration.GetStatusAsync, s => s.Ended, "both migrations", TimeSpan.FromMinutes(2));
+                Assert.True(done.State == MigrationState.Completed, $"{done.Vm}: {done.State} {done.Reason}");
+                VmStatus status = await vm.GetStatusAsync();
+                Assert.Equal((VmState.Running, target), (status.State, status.Host));
+            }
+
+            foreach (IPartitionGrain vm in bystanders.Append(eastbound).Append(westbound))
+                await QuitAndCheckAsync(vm);
+        }
+        finally
+        {
+            foreach (IPartitionGrain vm in bystanders.Append(eastbound).Append(westbound))
+            {
+                if ((await vm.GetStatusAsync()).State is VmState.Running or VmState.Paused)
+                    await vm.StopAsync();
+            }
+        }
+    }
+
+    private async Task<IPartitionGrain> StartUntilQuitAsync(string name, string image, string host, ulong memory)
+    {
+        IPartitionGrain vm = fixture.Client.GetGrain<IPartitionGrain>(name);
+        await vm.CreateAsync(new VmConfiguration(image, memory, 1, host, "migrate-verify", UntilQuit));
+        await vm.StartAsync();
+        return vm;
+    }
+
+    /// <summary>Ends a migrate-verify guest with 'q' and checks its own verdict on its memory.</summary>
+    private static async Task QuitAndCheckAsync(IPartitionGrain vm)
+    {
+        await vm.SendConsoleInputAsync("q"u8.ToArray());
+        VmStatus ended = await Poll.UntilAsync(vm.GetStatusAsync, s => s.State != VmState.Running, "migrate-verify to finish", TimeSpan.FromMinutes(3));
+        Assert.True(ended.State == VmState.Off, $"{ended.Name}: {ended.State}: {ended.FailureReason}");
+        Assert.Equal(Guests.ExpectedStatus("migrate-verify"), ended.ExitStatus);
+    }
+
+    private static async Task WithinASecondAsync<T>(Func<Task<T>> call, string what)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await call();
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"{what} took {clock.Elapsed.TotalMilliseconds:F0} ms while two migrations ran");
+    }
+
+    [Fact]
     public async Task Migrations_that_cannot_work_are_refused_with_one_line()
     {
         IPartitionGrain vm = fixture.Client.GetGrain<IPartitionGrain>("mv-refused");

@@ -69,7 +69,8 @@ internal static class HvctlApp
             UsageException => (ExitCodes.Usage, e.Message),
             HypervisorException or HypervisorClientException => (ExitCodes.Failure, e.Message),
             OperationCanceledException => (ExitCodes.Interrupted, null),
-            TimeoutException => (ExitCodes.Failure, $"the cluster did not answer in time: {e.Message}"),
+            // Orleans' own message carries a dump of the waiting activation, pages long: not for a user.
+            TimeoutException => (ExitCodes.Failure, "the cluster did not answer in time; a host may be overloaded or gone (see 'hvctl host list')"),
             Orleans.Runtime.SiloUnavailableException or Orleans.Runtime.OrleansMessageRejectionException =>
                 (ExitCodes.Failure, $"lost the connection to the cluster: {e.Message}"),
             _ => (ExitCodes.Failure, $"unexpected {e.GetType().Name}: {e.Message}"),

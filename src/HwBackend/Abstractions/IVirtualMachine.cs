@@ -9,13 +9,18 @@ public interface IVirtualMachine : IDisposable
 
     IReadOnlyList<IVirtualProcessor> Processors { get; }
 
-    DirtyPageBitmap DirtyLog => Memory.DirtyLog;
+    /// <summary>The length, in 64-bit words, of the bitmap <see cref="CollectDirtyPages"/> fills: one bit per RAM page.</summary>
+    int DirtyPageWords { get; }
 
     /// <summary>
     /// Copies the set of pages written since the previous call into <paramref name="destination"/>
-    /// (one bit per RAM page, as <see cref="DirtyPageBitmap"/>) and clears it, re-arming write
+    /// (one bit per RAM page, <see cref="DirtyPageWords"/> words) and clears it, re-arming write
     /// tracking in every vCPU before it returns: a write that lands after this call is in the next
-    /// call's set. Use this, not <see cref="DirtyPageBitmap.FetchAndClear"/>, while vCPUs run.
+    /// call's set. This, and <see cref="CountDirtyPages"/>, are the only way to read the dirty log:
+    /// where the hardware tracks writes (KVM), no bitmap in process memory knows them.
     /// </summary>
     void CollectDirtyPages(Span<ulong> destination);
+
+    /// <summary>How many pages were written since the previous <see cref="CollectDirtyPages"/>, without clearing anything.</summary>
+    ulong CountDirtyPages();
 }

@@ -83,6 +83,10 @@ public sealed class EmulatedMachine : IVirtualMachine, IGuestMemoryObserver
         while (queue.TryDequeue(out ulong page)) cpu.InvalidateCodePage(page);
     }
 
+    public int DirtyPageWords => Memory.DirtyLog.WordCount;
+
+    public ulong CountDirtyPages() => Memory.DirtyLog.CountDirty();
+
     public void CollectDirtyPages(Span<ulong> destination)
     {
         // The software TLB caches write permission only for pages already dirty, so fast-path writes

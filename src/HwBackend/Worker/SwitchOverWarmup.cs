@@ -28,7 +28,7 @@ public static class SwitchOverWarmup
 
         using var target = VmWorker.CreateForRestore(backend, "warmup", memory, 1, console: null, onEnded: _ => { });
         target.PrepareThreads();
-        ulong[] all = new ulong[target.Machine.Memory.DirtyLog.WordCount];
+        ulong[] all = new ulong[target.Machine.DirtyPageWords];
         Array.Fill(all, ulong.MaxValue);
         foreach (GuestPageBatch batch in GuestPageTransfer.Read(source.Machine.Memory.Ram, all))
             GuestPageTransfer.Write(target.Machine.Memory.Ram, batch);

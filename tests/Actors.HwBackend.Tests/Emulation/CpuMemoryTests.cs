@@ -123,7 +123,7 @@ public sealed class CpuMemoryTests
             a.hlt();
         });
         m.Vp.SetState(m.InitialState());
-        var bitmap = new ulong[m.Machine.DirtyLog.WordCount];
+        var bitmap = new ulong[m.Machine.DirtyPageWords];
         m.Machine.CollectDirtyPages(bitmap); // loader writes
 
         Assert.Equal(VpExitReason.PortOut, m.Run().Reason);

@@ -27,6 +27,10 @@ internal sealed class ScriptedMachine : IVirtualMachine
         return new ScriptedMachine(_ => next < exits.Length ? exits[next++] : new VpExit(VpExitReason.Halt));
     }
 
+    public int DirtyPageWords => Memory.DirtyLog.WordCount;
+
+    public ulong CountDirtyPages() => Memory.DirtyLog.CountDirty();
+
     public void CollectDirtyPages(Span<ulong> destination) => Memory.DirtyLog.FetchAndClear(destination);
 
     public void Dispose() => _ram.Dispose();

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using Actors.Grains.Migration;
+using Actors.Grains.Worker;
 using Actors.HwBackend.Memory;
 using Actors.HwBackend.Worker;
 
@@ -8,21 +9,21 @@ namespace Actors.Grains.Hosts;
 
 /// <summary>
 /// Compiles, ahead of their first call, the methods a switch-over runs once per migration: the
-/// backend grain's and the coordinator's (with their async state machines), the page transfer, the
-/// machine host, and the Orleans-generated invokers and codecs of the backend grain's interface. A
+/// worker grain's and the coordinator's (with their async state machines), the page transfer, the
+/// VM worker, and the Orleans-generated invokers and codecs of the worker grain's interface. A
 /// first migration between fresh silos otherwise compiles them while the guest is stopped.
 /// </summary>
 internal static class MigrationPathPrejit
 {
     public static void Run()
     {
-        foreach (Type type in new[] { typeof(HwBackendGrain), typeof(MigrationGrain), typeof(GuestPageTransfer), typeof(VmWorker) })
+        foreach (Type type in new[] { typeof(VmWorkerGrain), typeof(MigrationGrain), typeof(GuestPageTransfer), typeof(VmWorker) })
             Prepare(type);
         // The generated code lives in the assembly that declares the interface, named after it.
-        foreach (Type type in typeof(IHwBackendGrain).Assembly.GetTypes())
+        foreach (Type type in typeof(IVmWorkerGrain).Assembly.GetTypes())
         {
-            if (type.FullName is { } name && (name.Contains(nameof(IHwBackendGrain), StringComparison.Ordinal)
-                || name.Contains(nameof(MachineHandover), StringComparison.Ordinal) || name.Contains(nameof(PageBatch), StringComparison.Ordinal)
+            if (type.FullName is { } name && (name.Contains(nameof(IVmWorkerGrain), StringComparison.Ordinal)
+                || name.Contains(nameof(MigrationHandover), StringComparison.Ordinal) || name.Contains(nameof(PageBatch), StringComparison.Ordinal)
                 || name.Contains(nameof(MigrationPassReport), StringComparison.Ordinal) || name.Contains(nameof(MigrationSwitchOverReport), StringComparison.Ordinal)))
                 Prepare(type);
         }

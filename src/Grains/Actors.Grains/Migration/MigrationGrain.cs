@@ -69,8 +69,8 @@ public sealed class MigrationGrain(
     {
         MigrationStatus status = record.State.Status!;
         MigrationOptions options = record.State.Options!;
-        IHwBackendGrain source = GrainFactory.GetGrain<IHwBackendGrain>(status.Source);
-        IHwBackendGrain target = GrainFactory.GetGrain<IHwBackendGrain>(status.Target);
+        IVmWorkerGrain source = Worker(status.Source, status.Vm);
+        IVmWorkerGrain target = Worker(status.Target, status.Vm);
         try
         {
             long bytesSent = 0;
@@ -81,7 +81,7 @@ public sealed class MigrationGrain(
             {
                 // The source switches over by itself when the pass leaves few enough pages; the last pass allowed always does.
                 long switchOverAt = pass >= options.MaxPasses ? long.MaxValue : PagesWithinBudget(bytesPerSecond, options.MaxDowntime);
-                MigrationPassReport report = await source.SendPassAsync(status.Vm, status.Target, pass, options.MaxBandwidthBytesPerSecond, throttle, switchOverAt);
+                MigrationPassReport report = await source.SendPassAsync(status.Target, pass, options.MaxBandwidthBytesPerSecond, throttle, switchOverAt);
                 final = report.SwitchOver;
                 bytesSent += report.BytesSent;
                 double seconds = Math.Max(report.Duration.TotalSeconds, 1e-6);
@@ -134,12 +134,12 @@ public sealed class MigrationGrain(
     private async Task SettleOrphanAsync(MigrationStatus status)
     {
         logger.LogWarning("Migration {Id} of {Vm} lost its coordinator in pass {Pass}; settling it", Id, status.Vm, status.Pass);
-        IHwBackendGrain target = GrainFactory.GetGrain<IHwBackendGrain>(status.Target);
+        IVmWorkerGrain target = Worker(status.Target, status.Vm);
         bool arrived;
         try
         {
-            await target.AbortIncomingAsync(status.Vm);
-            arrived = (await target.GetInfoAsync()).RunningVms.Contains(status.Vm);
+            await target.AbortIncomingAsync();
+            arrived = await target.IsRunningAsync();
         }
         catch (Exception e)
         {
@@ -163,13 +163,13 @@ public sealed class MigrationGrain(
     /// source (the source resumes it when the target fails during the switch-over) and the target's
     /// half-built copy is dropped; a source that died took the VM with it, and the partition says so.
     /// </summary>
-    private async Task FailAsync(MigrationStatus status, IHwBackendGrain target, Exception error)
+    private async Task FailAsync(MigrationStatus status, IVmWorkerGrain target, Exception error)
     {
         string reason = error is HypervisorException ? error.Message : $"{error.GetType().Name}: {error.Message}";
         logger.LogWarning("Migration {Id} of {Vm} from {Source} to {Target} failed: {Reason}", Id, status.Vm, status.Source, status.Target, reason);
         try
         {
-            await target.AbortIncomingAsync(status.Vm);
+            await target.AbortIncomingAsync();
         }
         catch (Exception abort)
         {
@@ -178,7 +178,7 @@ public sealed class MigrationGrain(
 
         try
         {
-            await GrainFactory.GetGrain<IHwBackendGrain>(status.Source).CancelOutgoingAsync(status.Vm);
+            await Worker(status.Source, status.Vm).CancelOutgoingAsync();
         }
         catch (Exception cancel)
         {
@@ -188,6 +188,8 @@ public sealed class MigrationGrain(
         await TellPartitionAsync(status.Vm, newHost: null);
         await SaveAsync(status with { State = MigrationState.Failed, Reason = reason, EndedAt = DateTimeOffset.UtcNow });
     }
+
+    private IVmWorkerGrain Worker(string host, string vm) => GrainFactory.GetGrain<IVmWorkerGrain>(VmWorkerKey.Format(host, vm));
 
     private async Task TellPartitionAsync(string vm, string? newHost)
     {

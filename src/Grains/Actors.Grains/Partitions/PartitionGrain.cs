@@ -5,8 +5,8 @@ using Orleans.Runtime.Placement;
 namespace Actors.Grains.Partitions;
 
 /// <summary>
-/// A VM: its configuration, lifecycle and placement. The machine itself runs in the chosen host's
-/// hardware backend grain; this grain decides and remembers, the backend executes.
+/// A VM: its configuration, lifecycle and placement. The machine itself runs in the VM's worker on the
+/// chosen host; this grain decides and remembers, the worker executes.
 /// </summary>
 public sealed class PartitionGrain(
     [PersistentState("partition", PartitionGrain.StorageName)] IPersistentState<PartitionRecord> record,
@@ -50,7 +50,7 @@ public sealed class PartitionGrain(
         await SaveAsync();
         try
         {
-            await Backend(host).StartPartitionAsync(Name, configuration);
+            await Worker(host).StartAsync(configuration);
         }
         catch (Exception e)
         {
@@ -82,7 +82,7 @@ public sealed class PartitionGrain(
         if (State.Host is { } host)
         {
             await CaptureCountersAsync(host);
-            await Backend(host).StopPartitionAsync(Name);
+            await Worker(host).StopAsync();
         }
 
         State.State = VmState.Off;
@@ -95,7 +95,7 @@ public sealed class PartitionGrain(
         await DetectLostHostAsync();
         LifecycleRules.EnsureCanPause(Name, Existing().State);
         EnsureNotMigrating("paused");
-        await Backend(State.Host!).PausePartitionAsync(Name);
+        await Worker(State.Host!).PauseAsync();
         State.State = VmState.Paused;
         return await SaveAsync();
     }
@@ -104,7 +104,7 @@ public sealed class PartitionGrain(
     {
         await DetectLostHostAsync();
         LifecycleRules.EnsureCanResume(Name, Existing().State);
-        await Backend(State.Host!).ResumePartitionAsync(Name);
+        await Worker(State.Host!).ResumeAsync();
         State.State = VmState.Running;
         return await SaveAsync();
     }
@@ -130,7 +130,7 @@ public sealed class PartitionGrain(
     public Task SendConsoleInputAsync(byte[] data)
     {
         LifecycleRules.EnsureHasConsole(Name, Existing().State);
-        return Backend(State.Host!).SendConsoleInputAsync(Name, data);
+        return Worker(State.Host!).SendConsoleInputAsync(data);
     }
 
     public async Task ReportExitAsync(VmExited exit)
@@ -166,7 +166,7 @@ public sealed class PartitionGrain(
 
         // The target reserves the memory now, so a host without room refuses before anything moves.
         VmConfiguration configuration = state.Configuration!;
-        await Backend(targetHost).PrepareIncomingAsync(Name, configuration);
+        await Worker(targetHost).PrepareIncomingAsync(configuration);
         string id = $"{Name}-{DateTimeOffset.UtcNow:yyyyMMddHHmmssfff}";
         state.MigrationId = id;
         await SaveAsync();
@@ -178,7 +178,7 @@ public sealed class PartitionGrain(
         {
             state.MigrationId = null;
             await SaveAsync();
-            await Backend(targetHost).AbortIncomingAsync(Name);
+            await Worker(targetHost).AbortIncomingAsync();
             throw;
         }
 
@@ -283,7 +283,7 @@ public sealed class PartitionGrain(
 
     private PartitionRecord Existing() => Exists ? State : throw new HypervisorException(LifecycleRules.UnknownVm(Name));
 
-    private IHwBackendGrain Backend(string host) => GrainFactory.GetGrain<IHwBackendGrain>(host);
+    private IVmWorkerGrain Worker(string host) => GrainFactory.GetGrain<IVmWorkerGrain>(VmWorkerKey.Format(host, Name));
 
     /// <summary>Writes the record and tells the catalog, so every change is visible in one place.</summary>
     private async Task<VmStatus> SaveAsync()
@@ -318,7 +318,7 @@ public sealed class PartitionGrain(
     {
         try
         {
-            (State.InstructionsRetired, State.ConsoleBytes) = await Backend(host).GetPartitionCountersAsync(Name);
+            (State.InstructionsRetired, State.ConsoleBytes) = await Worker(host).GetCountersAsync();
         }
         catch (HypervisorException)
         {

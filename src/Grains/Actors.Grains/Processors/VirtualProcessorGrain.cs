@@ -4,8 +4,8 @@ using Orleans.Runtime.Placement;
 namespace Actors.Grains.Processors;
 
 /// <summary>
-/// One vCPU of a VM. The vCPU thread itself belongs to the host's backend; this grain sits on the same silo
-/// so its calls stay local, and forwards to the backend.
+/// One vCPU of a VM. The vCPU thread itself belongs to the VM's worker on its host; this grain sits on the
+/// same silo so its calls stay local, and forwards to the worker.
 /// </summary>
 [HardwareColocatedPlacement]
 public sealed class VirtualProcessorGrain(ILocalSiloDetails localSilo, IClusterMembershipService membership) : Grain, IVirtualProcessorGrain
@@ -25,27 +25,27 @@ public sealed class VirtualProcessorGrain(ILocalSiloDetails localSilo, IClusterM
 
     public async Task<VpStatus> GetStatusAsync(bool includeRegisters)
     {
-        (string vm, int index, IHwBackendGrain backend) = await BackendAsync();
-        return await backend.GetProcessorStatusAsync(vm, index, includeRegisters);
+        (int index, IVmWorkerGrain worker) = await WorkerAsync();
+        return await worker.GetProcessorStatusAsync(index, includeRegisters);
     }
 
     public async Task PauseAsync()
     {
-        (string vm, int index, IHwBackendGrain backend) = await BackendAsync();
-        await backend.PauseProcessorAsync(vm, index);
+        (int index, IVmWorkerGrain worker) = await WorkerAsync();
+        await worker.PauseProcessorAsync(index);
     }
 
     public async Task ResumeAsync()
     {
-        (string vm, int index, IHwBackendGrain backend) = await BackendAsync();
-        await backend.ResumeProcessorAsync(vm, index);
+        (int index, IVmWorkerGrain worker) = await WorkerAsync();
+        await worker.ResumeProcessorAsync(index);
     }
 
     /// <summary>
     /// Finds the VM's current host. If the VM now runs elsewhere (restarted on another host), this activation
     /// still answers but steps aside, so the next call is placed next to the new hardware.
     /// </summary>
-    private async Task<(string Vm, int Index, IHwBackendGrain Backend)> BackendAsync()
+    private async Task<(int Index, IVmWorkerGrain Worker)> WorkerAsync()
     {
         (string vm, int index) = VirtualProcessorKey.Parse(this.GetPrimaryKeyString());
         IReadOnlyList<VmStatus> vms = await GrainFactory.GetGrain<IVmCatalogGrain>(0).ListAsync();
@@ -54,6 +54,6 @@ public sealed class VirtualProcessorGrain(ILocalSiloDetails localSilo, IClusterM
             throw new HypervisorException($"VM '{vm}' is {status.State}; start it first");
         if (!string.Equals(status.Host, localSilo.Name, StringComparison.Ordinal))
             this.DeactivateOnIdle();
-        return (vm, index, GrainFactory.GetGrain<IHwBackendGrain>(status.Host));
+        return (index, GrainFactory.GetGrain<IVmWorkerGrain>(VmWorkerKey.Format(status.Host, vm)));
     }
 }

@@ -1,0 +1,333 @@
+using System.Diagnostics;
+using Actors.Grains.Images;
+using Actors.Grains.Placement;
+using Actors.Grains.Telemetry;
+using Actors.HwBackend.Abstractions;
+using Actors.HwBackend.Boot;
+using Actors.HwBackend.Worker;
+using Microsoft.Extensions.Logging;
+using Orleans.Placement;
+using Orleans.Runtime;
+using Orleans.Streams;
+
+namespace Actors.Grains.Worker;
+
+/// <summary>
+/// The worker of one VM on one host (Hyper-V's VMWP): the VM's machine (a <see cref="VmWorker"/>:
+/// guest RAM, devices, one OS thread per vCPU), its console stream, and its end of a live migration.
+/// The machine lives in this activation's memory, which is why the grain is pinned to its host and
+/// never moved; it stays alive while it holds a machine and deactivates once it holds none.
+/// </summary>
+[HostPinnedPlacement]
+[Immovable]
+[KeepAlive]
+public sealed partial class VmWorkerGrain(
+    IHypervisorBackend backend,
+    ILocalSiloDetails localSilo,
+    HypervisorMetrics metrics,
+    ILogger<VmWorkerGrain> logger) : Grain, IVmWorkerGrain
+{
+    private static readonly TimeSpan ShutdownReportTimeout = TimeSpan.FromSeconds(5);
+
+    // The machine and what goes with it; null while this worker holds none. A run that is arriving
+    // by migration is here too, with Arriving set, until its switch-over starts it.
+    private Run? _run;
+    private TaskScheduler? _scheduler;
+
+    private string Host { get; set; } = "";
+
+    private string VmName { get; set; } = "";
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        (Host, VmName) = VmWorkerKey.Parse(this.GetPrimaryKeyString());
+        // dotnet/orleans#9685: a stale directory entry can activate us without asking our director.
+        if (!string.Equals(localSilo.Name, Host, StringComparison.Ordinal))
+        {
+            this.DeactivateOnIdle();
+            throw new HypervisorException($"the worker of VM '{VmName}' on host '{Host}' cannot run on silo '{localSilo.Name}'");
+        }
+
+        _scheduler = TaskScheduler.Current;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Only a silo shutdown gets here while a machine is held ([KeepAlive], [Immovable]). The machine dies with
+    /// the silo, so the partition is told the VM failed rather than left believing it still runs.
+    /// </summary>
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_run is not { Arriving: false } run)
+        {
+            await DropAsync();
+            return;
+        }
+
+        ulong retired = run.InstructionsRetired;
+        await DropAsync();
+        // Bounded: a partition on a silo that is going down too must not hold this shutdown for a whole call timeout.
+        try
+        {
+            await ReportExitAsync(new VmExited($"host '{Host}' shut down ({reason.ReasonCode})", null, Failed: true, retired))
+                .WaitAsync(ShutdownReportTimeout, CancellationToken.None);
+        }
+        catch (TimeoutException)
+        {
+            logger.LogWarning("The partition of {Vm} was not told of the shutdown of {Host} within {Timeout}", VmName, Host, ShutdownReportTimeout);
+        }
+    }
+
+    public async Task StartAsync(VmConfiguration configuration)
+    {
+        using Activity? span = HypervisorTracing.Start("StartPartition", VmName, Host);
+        if (_run is not null)
+            throw new HypervisorException($"VM '{VmName}' is already on host '{Host}'");
+        await HostHardware.AdmitAsync(VmName, configuration.MemoryBytes);
+        try
+        {
+            byte[] image = await ImageFetcher.FetchAsync(GrainFactory.GetGrain<IImageStoreGrain>(configuration.ImageId), configuration.ImageId);
+            Run run = CreateRun(configuration, image);
+            await StartRunAsync(run);
+        }
+        catch
+        {
+            await HostHardware.ReleaseAsync(VmName);
+            throw;
+        }
+
+        logger.LogInformation("Started VM {Vm} on {Host}: {Memory} bytes, {Processors} vCPUs, {Backend}", VmName, Host, configuration.MemoryBytes, configuration.ProcessorCount, backend.Name);
+    }
+
+    public async Task StopAsync()
+    {
+        if (_run is null)
+        {
+            DeactivateOnIdle();
+            return;
+        }
+
+        using Activity? span = HypervisorTracing.Start("StopPartition", VmName, Host);
+        await DropAsync();
+        logger.LogInformation("Stopped VM {Vm} on {Host}", VmName, Host);
+    }
+
+    public Task PauseAsync() => Control(w => w.Pause());
+
+    public Task ResumeAsync() => Control(w => w.Resume());
+
+    public Task PauseProcessorAsync(int index) => Control(w => w.PauseProcessor(CheckIndex(w, index)));
+
+    public Task ResumeProcessorAsync(int index) => Control(w => w.ResumeProcessor(CheckIndex(w, index)));
+
+    public Task<VpStatus> GetProcessorStatusAsync(int index, bool includeRegisters)
+    {
+        VmWorker worker = Running().Worker;
+        ProcessorSnapshot snapshot = worker.GetProcessor(CheckIndex(worker, index), includeRegisters);
+        return Task.FromResult(ProcessorStatusMapper.ToStatus(VmName, Host, snapshot));
+    }
+
+    public Task<(ulong InstructionsRetired, long ConsoleBytes)> GetCountersAsync()
+    {
+        Run run = Running();
+        return Task.FromResult((run.InstructionsRetired, run.Worker.ConsoleBytes));
+    }
+
+    public Task<bool> IsRunningAsync() => Task.FromResult(_run is { Arriving: false });
+
+    public Task SendConsoleInputAsync(byte[] data) => Control(w => w.SendConsoleInput(data));
+
+    private IHwBackendGrain HostHardware => GrainFactory.GetGrain<IHwBackendGrain>(Host);
+
+    /// <summary>A machine with the image loaded, or (null image) an empty one to restore a migrating VM into.</summary>
+    private Run CreateRun(VmConfiguration configuration, byte[]? image)
+    {
+        var console = new ConsolePump();
+        VmWorker worker;
+        try
+        {
+            Action<VmRunEnded> onEnded = ended => PostToGrain(() => OnRunEndedAsync(console, ended));
+            Dictionary<string, byte[]>? files = configuration.FirmwareFiles?.ToDictionary(f => f.Key, f => System.Text.Encoding.UTF8.GetBytes(f.Value), StringComparer.Ordinal);
+            worker = image is null
+                ? VmWorker.CreateForRestore(backend, VmName, configuration.MemoryBytes, configuration.ProcessorCount, console, onEnded, files)
+                : VmWorker.Create(backend, VmName, image, configuration.MemoryBytes, configuration.ProcessorCount, console, onEnded, files);
+        }
+        catch (GuestImageException e)
+        {
+            throw new HypervisorException($"image '{configuration.ImageName ?? configuration.ImageId}' cannot boot: {e.Message}");
+        }
+        catch (ArgumentException e)
+        {
+            throw new HypervisorException($"VM '{VmName}' cannot run on backend '{backend.Name}': {e.Message}");
+        }
+
+        return new Run(worker, configuration, console, StartConsoleDrain(console));
+    }
+
+    /// <summary>Starts a created (or restored) machine's vCPUs and tells the host it runs here.</summary>
+    private async Task StartRunAsync(Run run)
+    {
+        _run = run;
+        run.Arriving = false;
+        metrics.Track(run.Worker);
+        try
+        {
+            run.Worker.Start();
+        }
+        catch (Exception e)
+        {
+            await DropAsync();
+            throw new HypervisorException($"VM '{VmName}' could not start on host '{Host}': {e.Message}", e);
+        }
+
+        await HostHardware.ReportRunningAsync(VmName);
+    }
+
+    /// <summary>Starts publishing what the console pump collects on the VM's console stream.</summary>
+    private Task StartConsoleDrain(ConsolePump console)
+    {
+        IAsyncStream<ConsoleOutput> stream = this.GetStreamProvider(ConsoleStreams.Provider)
+            .GetStream<ConsoleOutput>(StreamId.Create(ConsoleStreams.Namespace, VmName));
+        return console.DrainAsync(batch => PublishAsync(stream, batch));
+    }
+
+    /// <summary>The guest ended by itself (called back from a vCPU thread, posted onto this activation).</summary>
+    private async Task OnRunEndedAsync(ConsolePump console, VmRunEnded ended)
+    {
+        // A stop or a new run may have replaced this machine while the report was queued: then it is stale.
+        if (_run is not { } run || !ReferenceEquals(run.Console, console))
+            return;
+        using Activity? span = HypervisorTracing.Start("RunEnded", VmName, Host);
+        span?.SetTag("actors.exit_reason", ended.Reason);
+        await DropAsync();
+        logger.LogInformation("VM {Vm} on {Host} ended: {Reason}, exit status {Status}", VmName, Host, ended.Reason, ended.ExitStatus);
+        await ReportExitAsync(new VmExited(ended.Reason, ended.ExitStatus, ended.Failed, run.EarlierInstructions + ended.InstructionsRetired, run.Worker.ConsoleBytes));
+    }
+
+    private async Task ReportExitAsync(VmExited exit)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<IPartitionGrain>(VmName).ReportExitAsync(exit);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Could not report the end of VM {Vm} to its partition", VmName);
+        }
+    }
+
+    /// <summary>
+    /// Lets go of the machine, if any: it is detached first (so no interleaved call finds a machine being
+    /// freed), stopped off the grain's turn, its last console bytes published, and its memory returned
+    /// to the host. The activation then goes once idle.
+    /// </summary>
+    private async Task DropAsync()
+    {
+        if (_run is not { } run)
+            return;
+        _run = null;
+        _dirtyScratch = null;
+        // Stop joins the vCPU threads; that wait belongs on the thread pool, not on the grain's turn.
+        await Task.Run(run.Worker.Stop);
+        run.Console.Complete();
+        await run.ConsoleDrained;
+        if (!run.Arriving)
+            metrics.RunEnded(run.Worker, run.Worker.InstructionsRetired, ExitsByReason(run.Worker));
+        run.Worker.Dispose();
+        try
+        {
+            await HostHardware.ReleaseAsync(VmName);
+        }
+        catch (Exception e)
+        {
+            // The host's ledger lives in this silo too; failing to reach it means the silo is going.
+            logger.LogWarning(e, "Could not return the memory of VM {Vm} to host {Host}", VmName, Host);
+        }
+
+        DeactivateOnIdle();
+    }
+
+    private static Dictionary<string, long> ExitsByReason(VmWorker worker)
+    {
+        var exits = new Dictionary<string, long>();
+        for (int i = 0; i < worker.ProcessorCount; i++)
+        {
+            foreach ((string reason, long count) in worker.GetProcessor(i, includeRegisters: false).ExitsByReason)
+                exits[reason] = exits.GetValueOrDefault(reason) + count;
+        }
+
+        return exits;
+    }
+
+    private async Task PublishAsync(IAsyncStream<ConsoleOutput> stream, ConsoleOutput batch)
+    {
+        try
+        {
+            await stream.OnNextAsync(batch);
+            metrics.ConsoleBytes(batch.Data.Length);
+        }
+        catch (Exception e)
+        {
+            // Console output is best effort: a failed publish must not stop the drain or the VM.
+            logger.LogWarning(e, "Could not publish {Bytes} console bytes", batch.Data.Length);
+        }
+    }
+
+    private void PostToGrain(Func<Task> work)
+    {
+        TaskScheduler scheduler = _scheduler ?? throw new InvalidOperationException("not activated");
+        _ = Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.None, scheduler).Unwrap();
+    }
+
+    private Task Control(Action<VmWorker> action)
+    {
+        try
+        {
+            action(Running().Worker);
+        }
+        catch (InvalidOperationException e)
+        {
+            // The machine refuses an operation its state does not allow, e.g. the guest ended a moment ago.
+            throw new HypervisorException($"VM '{VmName}' on host '{Host}': {e.Message}");
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The run of a VM that runs here; anything else is a one-line error, and an empty activation goes away.</summary>
+    private Run Running()
+    {
+        if (_run is { Arriving: false } run)
+            return run;
+        if (_run is null)
+            DeactivateOnIdle();
+        throw new HypervisorException($"VM '{VmName}' is not running on host '{Host}'");
+    }
+
+    private int CheckIndex(VmWorker worker, int index) =>
+        index >= 0 && index < worker.ProcessorCount
+            ? index
+            : throw new HypervisorException($"VM '{VmName}' has no vCPU {index} (it has {worker.ProcessorCount})");
+
+    /// <summary>
+    /// The machine this worker holds, its configuration, the console drain feeding its stream, and the
+    /// instructions the VM retired on earlier hosts (a migrated VM's counter continues).
+    /// </summary>
+    private sealed class Run(VmWorker worker, VmConfiguration configuration, ConsolePump console, Task consoleDrained)
+    {
+        public VmWorker Worker { get; } = worker;
+
+        public VmConfiguration Configuration { get; } = configuration;
+
+        public ConsolePump Console { get; } = console;
+
+        public Task ConsoleDrained { get; } = consoleDrained;
+
+        /// <summary>An empty machine filling with pages by live migration; its vCPUs have not started.</summary>
+        public bool Arriving { get; set; } = true;
+
+        public ulong EarlierInstructions { get; set; }
+
+        public ulong InstructionsRetired => EarlierInstructions + Worker.InstructionsRetired;
+    }
+}
