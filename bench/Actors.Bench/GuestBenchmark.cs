@@ -109,7 +109,8 @@ internal static class GuestBenchmark
     {
         try
         {
-            return new EmulatorBackend().CreateMachine(new MachineConfiguration(memoryBytes));
+            var backend = new EmulatorBackend();
+            return backend.CreateMachine(PcMachine.Configuration(backend.Capabilities, memoryBytes, 1, new PlatformClock()));
         }
         catch (ArgumentException ex)
         {

@@ -7,4 +7,5 @@ public enum BackendKind
 }
 
 /// <summary>What a backend on this host offers.</summary>
-public sealed record BackendCapabilities(BackendKind Kind, int HostCores, bool HardwareVirtualization, bool DirtyPageTracking, int MaxProcessorsPerMachine);
+/// <param name="InterruptControllers">Every <see cref="InterruptControllerMode"/> the backend can run a machine with.</param>
+public sealed record BackendCapabilities(BackendKind Kind, int HostCores, bool HardwareVirtualization, bool DirtyPageTracking, int MaxProcessorsPerMachine, InterruptControllerMode InterruptControllers);

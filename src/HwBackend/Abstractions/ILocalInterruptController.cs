@@ -1,3 +1,5 @@
+using Actors.HwBackend.Devices.Apic;
+
 namespace Actors.HwBackend.Abstractions;
 
 /// <summary>
@@ -66,4 +68,10 @@ public interface ILocalInterruptController
     /// went away in between, and -1 when there is nothing at all.
     /// </summary>
     int AcknowledgeInterrupt();
+
+    /// <summary>The controller's whole guest-visible state; with every vCPU parked.</summary>
+    LocalApicState SaveState();
+
+    /// <summary>Makes the controller the one <paramref name="state"/> was saved from; with every vCPU parked.</summary>
+    void RestoreState(LocalApicState state);
 }

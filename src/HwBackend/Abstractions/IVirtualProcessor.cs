@@ -15,9 +15,34 @@ public interface IVirtualProcessor
     /// <summary>Makes <see cref="Run"/> return <see cref="VpExitReason.StopRequested"/> soon; callable from any thread.</summary>
     void RequestStop();
 
+    /// <summary>
+    /// The whole architectural state, for snapshots and migration. The accessors below exchange one
+    /// group each, so a hypercall or an emulated MMIO access copies only what it uses. All of them:
+    /// on the vCPU's own thread, or while it is parked.
+    /// </summary>
     VpState GetState();
 
     void SetState(VpState state);
+
+    GeneralRegisters GetGeneralRegisters();
+
+    void SetGeneralRegisters(in GeneralRegisters registers);
+
+    SystemRegisters GetSystemRegisters();
+
+    /// <summary>Sets the mode-deciding registers; the backend drops whatever it cached under the old mode (TLBs, decoded code).</summary>
+    void SetSystemRegisters(in SystemRegisters registers);
+
+    /// <summary>x87, MMX and SSE state in the FXSAVE layout (512 bytes, Intel SDM vol. 1, table 10-2).</summary>
+    void GetFpuState(Span<byte> fxsave);
+
+    void SetFpuState(ReadOnlySpan<byte> fxsave);
+
+    /// <summary>Reads an MSR as RDMSR would; false for an index this vCPU does not have (RDMSR would raise #GP).</summary>
+    bool TryGetMsr(uint index, out ulong value);
+
+    /// <summary>Writes an MSR as WRMSR would; false for an index or value WRMSR would refuse with #GP.</summary>
+    bool TrySetMsr(uint index, ulong value);
 
     /// <summary>Queues an external interrupt; it is delivered when RFLAGS.IF allows. Callable from any thread.</summary>
     void InjectExternalInterrupt(byte vector);
@@ -26,11 +51,17 @@ public interface IVirtualProcessor
     void RequestInterruptWindow(bool enable);
 
     /// <summary>
-    /// Connects this vCPU's local APIC: from now on the APIC base MSR, the xAPIC page, the x2APIC
-    /// MSRs and CR8 are the controller's, and external interrupts come from its acknowledge cycle.
-    /// Call before the first <see cref="Run"/>.
+    /// Connects this vCPU's local APIC when the machine runs with <see cref="InterruptControllerMode.Userspace"/>
+    /// controllers: from now on the APIC base MSR, the xAPIC page, the x2APIC MSRs and CR8 are the
+    /// controller's, and external interrupts come from its acknowledge cycle. Call before the first <see cref="Run"/>.
     /// </summary>
     void AttachInterruptController(ILocalInterruptController controller);
+
+    /// <summary>
+    /// This vCPU's local APIC, wherever it lives: the attached device model in userspace mode, the
+    /// backend's own otherwise; null before one is attached. Its state is read through it.
+    /// </summary>
+    ILocalInterruptController? InterruptController { get; }
 
     /// <summary>The attached controller may have an interrupt to present; callable from any thread, never blocks.</summary>
     void NotifyInterruptController();

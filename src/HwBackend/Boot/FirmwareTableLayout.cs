@@ -3,7 +3,7 @@ namespace Actors.HwBackend.Boot;
 /// <summary>
 /// What the firmware tables describe: the processors (APIC IDs 0 to <see cref="ProcessorCount"/>
 /// − 1) and where the interrupt controllers sit. The defaults are the PC platform's addresses,
-/// which <see cref="MachineConfiguration.PlatformMmio"/> maps.
+/// which <see cref="Platform.PcMachine.MemoryLayout"/> maps.
 /// </summary>
 /// <param name="ProcessorCount">Number of processors, 1 to 255 (xAPIC IDs are 8 bits and 0xFF means "all").</param>
 public sealed record FirmwareTableLayout(int ProcessorCount)

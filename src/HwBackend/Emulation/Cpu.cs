@@ -87,7 +87,7 @@ internal sealed unsafe partial class Cpu : IDisposable
 
     public GuestPhysicalMap Memory { get; }
 
-    public Platform.IPlatformClock Clock { get; }
+    public IPlatformClock Clock { get; }
 
     public bool LongMode => (Efer & EferBits.LMA) != 0;
 

@@ -5,15 +5,12 @@ using Actors.HwBackend.Memory;
 namespace Actors.HwBackend.Emulation;
 
 /// <summary>
-/// A partition's hardware on the software CPU: guest RAM at GPA 0 (up to 3 GiB, the rest above 4 GiB),
-/// the platform MMIO windows, and one <see cref="Cpu"/> per vCPU. Keeps decoded code coherent with
-/// memory across vCPUs and host writes.
+/// A partition's hardware on the software CPU: guest RAM and MMIO windows where the platform's layout
+/// puts them, and one <see cref="Cpu"/> per vCPU. Keeps decoded code coherent with memory across
+/// vCPUs and host writes.
 /// </summary>
 public sealed class EmulatedMachine : IVirtualMachine, IGuestMemoryObserver
 {
-    private const ulong LowRamLimit = 0xC000_0000;
-    private const ulong HighRamBase = 0x1_0000_0000;
-
     private readonly GuestRam _ram;
     private readonly EmulatedProcessor[] _processors;
     private readonly ConcurrentQueue<ulong>[] _pendingInvalidations;
@@ -23,15 +20,16 @@ public sealed class EmulatedMachine : IVirtualMachine, IGuestMemoryObserver
         ArgumentNullException.ThrowIfNull(configuration);
         if (configuration.ProcessorCount < 1)
             throw new ArgumentOutOfRangeException(nameof(configuration), "a machine needs at least one virtual processor");
+        // Each Cpu consults an attached local APIC on its own thread; there is no other place an APIC could live.
+        if (configuration.InterruptControllers != InterruptControllerMode.Userspace)
+            throw new ArgumentException($"the software CPU runs only {InterruptControllerMode.Userspace} interrupt controllers, not {configuration.InterruptControllers}", nameof(configuration));
         Clock = configuration.Clock;
-        _ram = new GuestRam(configuration.MemoryBytes);
+        _ram = new GuestRam(configuration.Memory.RamBytes);
         Memory = new GuestPhysicalMap(_ram);
-        ulong low = Math.Min(configuration.MemoryBytes, LowRamLimit);
-        Memory.AddRam("ram-low", 0, low, 0);
-        if (configuration.MemoryBytes > low)
-            Memory.AddRam("ram-high", HighRamBase, configuration.MemoryBytes - low, low);
-        foreach (var (name, gpa, size) in MachineConfiguration.PlatformMmio)
-            Memory.AddMmio(name, gpa, size);
+        foreach (RamRegion region in configuration.Memory.Ram)
+            Memory.AddRam(region.Name, region.Base, region.Size, region.RamOffset);
+        foreach (MmioWindow window in configuration.Memory.Mmio)
+            Memory.AddMmio(window.Name, window.Base, window.Size);
         Memory.Observer = this;
         CodePages = new CodePageMap(_ram.PageCount);
 
@@ -46,7 +44,7 @@ public sealed class EmulatedMachine : IVirtualMachine, IGuestMemoryObserver
 
     public GuestPhysicalMap Memory { get; }
 
-    public Platform.IPlatformClock Clock { get; }
+    public IPlatformClock Clock { get; }
 
     public IReadOnlyList<IVirtualProcessor> Processors => _processors;
 

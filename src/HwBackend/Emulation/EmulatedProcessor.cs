@@ -2,7 +2,7 @@ using Actors.HwBackend.Abstractions;
 
 namespace Actors.HwBackend.Emulation;
 
-/// <summary>The backend-contract face of one software vCPU: state in the portable <see cref="VpState"/> form.</summary>
+/// <summary>The backend-contract face of one software vCPU: state in the portable register groups and <see cref="VpState"/>.</summary>
 public sealed class EmulatedProcessor : IVirtualProcessor
 {
     internal EmulatedProcessor(Cpu cpu) => Cpu = cpu;
@@ -38,80 +38,156 @@ public sealed class EmulatedProcessor : IVirtualProcessor
         Cpu.AttachInterruptController(controller);
     }
 
+    public ILocalInterruptController? InterruptController => Cpu.Apic;
+
     public void NotifyInterruptController() => Cpu.NotifyInterruptController();
 
-    public unsafe VpState GetState()
+    public unsafe GeneralRegisters GetGeneralRegisters()
     {
         var c = Cpu;
-        var s = new VpState();
-        for (int i = 0; i < 16; i++) s.Gprs[i] = c.Regs[i];
-        s.Rip = c.Rip;
-        s.Rflags = c.GetRflags();
-        s.Es = c.Segs[Cpu.ES];
-        s.Cs = c.Segs[Cpu.CS];
-        s.Ss = c.Segs[Cpu.SS];
-        s.Ds = c.Segs[Cpu.DS];
-        s.Fs = c.Segs[Cpu.FS];
-        s.Gs = c.Segs[Cpu.GS];
-        s.Ldtr = c.Ldtr;
-        s.Tr = c.Tr;
-        s.Gdtr = c.Gdtr;
-        s.Idtr = c.Idtr;
-        s.Cr0 = c.Cr0;
-        s.Cr2 = c.Cr2;
-        s.Cr3 = c.Cr3;
-        s.Cr4 = c.Cr4;
-        s.Cr8 = c.ReadCr(8);
-        s.DebugRegisters = (ulong[])c.Dr.Clone();
-        s.Efer = c.Efer;
-        s.Star = c.Star;
-        s.Lstar = c.Lstar;
-        s.Cstar = c.Cstar;
-        s.Sfmask = c.Sfmask;
-        s.KernelGsBase = c.KernelGsBase;
-        s.SysenterCs = c.SysenterCs;
-        s.SysenterEsp = c.SysenterEsp;
-        s.SysenterEip = c.SysenterEip;
-        s.Pat = c.Pat;
-        s.Tsc = c.ReadTsc();
-        s.TscAux = c.TscAux;
-        s.ApicBase = c.Apic?.ApicBaseMsr ?? c.ApicBase;
-        s.MiscEnable = c.MiscEnable;
-        s.FxsaveArea = FxsaveImage.Capture(c);
-        s.Halted = c.Halted;
-        s.InterruptShadow = c.InterruptShadow;
-        s.PendingInterrupt = c.PendingInterruptVector;
+        var r = new GeneralRegisters { Rip = c.Rip, Rflags = c.GetRflags() };
+        for (int i = 0; i < 16; i++) r.Gprs[i] = c.Regs[i];
+        return r;
+    }
+
+    public unsafe void SetGeneralRegisters(in GeneralRegisters registers)
+    {
+        var c = Cpu;
+        for (int i = 0; i < 16; i++) c.Regs[i] = registers.Gprs[i];
+        c.Regs[Cpu.ZeroReg] = 0;
+        c.Rip = registers.Rip;
+        c.SetRflags(registers.Rflags);
+        c.InterruptWindowMayOpen();
+    }
+
+    public unsafe SystemRegisters GetSystemRegisters()
+    {
+        var c = Cpu;
+        return new SystemRegisters
+        {
+            Es = c.Segs[Cpu.ES],
+            Cs = c.Segs[Cpu.CS],
+            Ss = c.Segs[Cpu.SS],
+            Ds = c.Segs[Cpu.DS],
+            Fs = c.Segs[Cpu.FS],
+            Gs = c.Segs[Cpu.GS],
+            Ldtr = c.Ldtr,
+            Tr = c.Tr,
+            Gdtr = c.Gdtr,
+            Idtr = c.Idtr,
+            Cr0 = c.Cr0,
+            Cr2 = c.Cr2,
+            Cr3 = c.Cr3,
+            Cr4 = c.Cr4,
+            Cr8 = c.ReadCr(8),
+            Efer = c.Efer,
+            ApicBase = c.Apic?.ApicBaseMsr ?? c.ApicBase,
+        };
+    }
+
+    public void SetSystemRegisters(in SystemRegisters registers)
+    {
+        ApplySystemRegisters(registers);
+        // Everything decoded or translated under the old mode may be wrong under the new one.
+        var c = Cpu;
+        c.FlushTlb();
+        c.OnModeChanged();
+        c.ClearCodeCache();
+    }
+
+    public void GetFpuState(Span<byte> fxsave)
+    {
+        CheckFxsaveSize(fxsave.Length);
+        FxsaveImage.Write(Cpu, fxsave);
+    }
+
+    public void SetFpuState(ReadOnlySpan<byte> fxsave)
+    {
+        CheckFxsaveSize(fxsave.Length);
+        FxsaveImage.Restore(Cpu, fxsave);
+    }
+
+    public bool TryGetMsr(uint index, out ulong value) => Cpu.TryReadMsr(index, out value);
+
+    public bool TrySetMsr(uint index, ulong value) => Cpu.TryWriteMsr(index, value);
+
+    public VpState GetState()
+    {
+        var c = Cpu;
+        GeneralRegisters general = GetGeneralRegisters();
+        SystemRegisters system = GetSystemRegisters();
+        var s = new VpState
+        {
+            Rip = general.Rip,
+            Rflags = general.Rflags,
+            Es = system.Es,
+            Cs = system.Cs,
+            Ss = system.Ss,
+            Ds = system.Ds,
+            Fs = system.Fs,
+            Gs = system.Gs,
+            Ldtr = system.Ldtr,
+            Tr = system.Tr,
+            Gdtr = system.Gdtr,
+            Idtr = system.Idtr,
+            Cr0 = system.Cr0,
+            Cr2 = system.Cr2,
+            Cr3 = system.Cr3,
+            Cr4 = system.Cr4,
+            Cr8 = system.Cr8,
+            Efer = system.Efer,
+            ApicBase = system.ApicBase,
+            DebugRegisters = (ulong[])c.Dr.Clone(),
+            Star = c.Star,
+            Lstar = c.Lstar,
+            Cstar = c.Cstar,
+            Sfmask = c.Sfmask,
+            KernelGsBase = c.KernelGsBase,
+            SysenterCs = c.SysenterCs,
+            SysenterEsp = c.SysenterEsp,
+            SysenterEip = c.SysenterEip,
+            Pat = c.Pat,
+            Tsc = c.ReadTsc(),
+            TscAux = c.TscAux,
+            MiscEnable = c.MiscEnable,
+            FxsaveArea = FxsaveImage.Capture(c),
+            Halted = c.Halted,
+            InterruptShadow = c.InterruptShadow,
+            PendingInterrupt = c.PendingInterruptVector,
+        };
+        for (int i = 0; i < 16; i++) s.Gprs[i] = general.Gprs[i];
         return s;
     }
 
-    public unsafe void SetState(VpState state)
+    public void SetState(VpState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        if (state.Gprs.Length != 16 || state.FxsaveArea.Length != VpState.FxsaveAreaSize || state.DebugRegisters.Length != 6)
-            throw new ArgumentException("VpState arrays have the wrong length", nameof(state));
+        if (state.Gprs is not { Length: 16 } || state.FxsaveArea is not { Length: VpState.FxsaveAreaSize } || state.DebugRegisters is not { Length: 6 })
+            throw new ArgumentException("VpState arrays are missing or have the wrong length", nameof(state));
         var c = Cpu;
-        for (int i = 0; i < 16; i++) c.Regs[i] = state.Gprs[i];
-        c.Regs[Cpu.ZeroReg] = 0;
-        c.Rip = state.Rip;
-        c.SetRflags(state.Rflags);
-        c.Segs[Cpu.ES] = state.Es;
-        c.Segs[Cpu.CS] = state.Cs;
-        c.Segs[Cpu.SS] = state.Ss;
-        c.Segs[Cpu.DS] = state.Ds;
-        c.Segs[Cpu.FS] = state.Fs;
-        c.Segs[Cpu.GS] = state.Gs;
-        c.Ldtr = state.Ldtr;
-        c.Tr = state.Tr;
-        c.Gdtr = state.Gdtr;
-        c.Idtr = state.Idtr;
-        c.Cr0 = state.Cr0 | Cr0Bits.ET;
-        c.Cr2 = state.Cr2;
-        c.Cr3 = state.Cr3;
-        c.Cr4 = state.Cr4 & Cr4Bits.Supported;
-        c.Cr8 = state.Cr8 & 0xF;
-        if (c.Apic is { } apic) apic.TaskPriorityClass = (int)c.Cr8;
+        var general = new GeneralRegisters { Rip = state.Rip, Rflags = state.Rflags };
+        for (int i = 0; i < 16; i++) general.Gprs[i] = state.Gprs[i];
+        ApplySystemRegisters(new SystemRegisters
+        {
+            Es = state.Es,
+            Cs = state.Cs,
+            Ss = state.Ss,
+            Ds = state.Ds,
+            Fs = state.Fs,
+            Gs = state.Gs,
+            Ldtr = state.Ldtr,
+            Tr = state.Tr,
+            Gdtr = state.Gdtr,
+            Idtr = state.Idtr,
+            Cr0 = state.Cr0,
+            Cr2 = state.Cr2,
+            Cr3 = state.Cr3,
+            Cr4 = state.Cr4,
+            Cr8 = state.Cr8,
+            Efer = state.Efer,
+            ApicBase = state.ApicBase,
+        });
         state.DebugRegisters.CopyTo(c.Dr, 0);
-        c.Efer = state.Efer & EferBits.Supported;
         c.Star = state.Star;
         c.Lstar = state.Lstar;
         c.Cstar = state.Cstar;
@@ -123,16 +199,45 @@ public sealed class EmulatedProcessor : IVirtualProcessor
         c.Pat = state.Pat;
         c.WriteTsc(state.Tsc);
         c.TscAux = state.TscAux;
-        c.ApicBase = state.ApicBase;
         c.MiscEnable = state.MiscEnable;
         FxsaveImage.Restore(c, state.FxsaveArea);
         c.Halted = state.Halted;
         c.InterruptShadow = state.InterruptShadow;
         c.SetPendingInterrupt(state.PendingInterrupt);
-        c.Cpl = (c.Cr0 & Cr0Bits.PE) == 0 ? 0 : state.Cs.Selector & 3;
         c.FlushTlb();
         c.OnModeChanged();
         c.ClearCodeCache();
-        c.InterruptWindowMayOpen();
+        SetGeneralRegisters(general);
+    }
+
+    /// <summary>The system registers as state, not as guest writes: no #GP checks, unsupported bits dropped.</summary>
+    private void ApplySystemRegisters(in SystemRegisters registers)
+    {
+        var c = Cpu;
+        c.Segs[Cpu.ES] = registers.Es;
+        c.Segs[Cpu.CS] = registers.Cs;
+        c.Segs[Cpu.SS] = registers.Ss;
+        c.Segs[Cpu.DS] = registers.Ds;
+        c.Segs[Cpu.FS] = registers.Fs;
+        c.Segs[Cpu.GS] = registers.Gs;
+        c.Ldtr = registers.Ldtr;
+        c.Tr = registers.Tr;
+        c.Gdtr = registers.Gdtr;
+        c.Idtr = registers.Idtr;
+        c.Cr0 = registers.Cr0 | Cr0Bits.ET;
+        c.Cr2 = registers.Cr2;
+        c.Cr3 = registers.Cr3;
+        c.Cr4 = registers.Cr4 & Cr4Bits.Supported;
+        c.Cr8 = registers.Cr8 & 0xF;
+        if (c.Apic is { } apic) apic.TaskPriorityClass = (int)c.Cr8;
+        c.Efer = registers.Efer & EferBits.Supported;
+        c.ApicBase = registers.ApicBase;
+        c.Cpl = (c.Cr0 & Cr0Bits.PE) == 0 ? 0 : registers.Cs.Selector & 3;
+    }
+
+    private static void CheckFxsaveSize(int length)
+    {
+        if (length != VpState.FxsaveAreaSize)
+            throw new ArgumentException($"an FXSAVE area is {VpState.FxsaveAreaSize} bytes, not {length}");
     }
 }

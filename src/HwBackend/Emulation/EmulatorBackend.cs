@@ -8,7 +8,7 @@ public sealed class EmulatorBackend : IHypervisorBackend
     public string Name => "emulator";
 
     public BackendCapabilities Capabilities { get; } =
-        new(BackendKind.Emulator, Environment.ProcessorCount, HardwareVirtualization: false, DirtyPageTracking: true, MaxProcessorsPerMachine: 64);
+        new(BackendKind.Emulator, Environment.ProcessorCount, HardwareVirtualization: false, DirtyPageTracking: true, MaxProcessorsPerMachine: 64, InterruptControllers: InterruptControllerMode.Userspace);
 
     public IVirtualMachine CreateMachine(MachineConfiguration configuration) => new EmulatedMachine(configuration);
 }

@@ -80,6 +80,12 @@ internal sealed class PcPlatform : IDisposable
         Ports.Register(ResetControl.ResetControlPort, 1, Reset, "reset-control");
         Ports.Register(DebugExitDevice.DefaultPort, DebugExitDevice.PortCount, new DebugExitDevice(debugExit), "isa-debug-exit");
 
+        // The local APICs' page needs no window here: in userspace mode each vCPU's APIC sees its own
+        // page before an access would exit (PcMachine.Configuration picks that mode).
+        Mmio = new MmioBus();
+        Mmio.Register(IoApic.DefaultBase, PcMachine.ApicWindowSize, IoApic, "ioapic");
+        Exits = new ExitDispatcher(Ports, Mmio);
+
         // A machine too small to have the BIOS area (under 1 MiB) boots without tables, as it would without a BIOS.
         if (machine.Memory.IsRam(LegacyPcMemory.BiosRomStart, LegacyPcMemory.UpperMemoryStart - LegacyPcMemory.BiosRomStart))
             FirmwareTables.Write(machine.Memory, new FirmwareTableLayout(processors));
@@ -89,6 +95,11 @@ internal sealed class PcPlatform : IDisposable
     public PlatformClock Clock { get; }
 
     public IoPortBus Ports { get; }
+
+    public MmioBus Mmio { get; }
+
+    /// <summary>Where every vCPU thread of this machine sends its exits.</summary>
+    public ExitDispatcher Exits { get; }
 
     public ApicBus Bus { get; }
 
@@ -124,28 +135,6 @@ internal sealed class PcPlatform : IDisposable
 
     /// <summary>A local APIC's timer was programmed.</summary>
     public void RescheduleTimers() => _timer.Reschedule();
-
-    /// <summary>The IOAPIC's MMIO window, for MMIO exits; false when <paramref name="address"/> is elsewhere.</summary>
-    public bool TryReadMmio(ulong address, int size, out ulong value)
-    {
-        if (address - IoApic.DefaultBase < 0x1000)
-        {
-            value = IoApic.ReadMmio((uint)(address - IoApic.DefaultBase), size);
-            return true;
-        }
-        value = 0;
-        return false;
-    }
-
-    public bool TryWriteMmio(ulong address, int size, ulong value)
-    {
-        if (address - IoApic.DefaultBase < 0x1000)
-        {
-            IoApic.WriteMmio((uint)(address - IoApic.DefaultBase), size, value);
-            return true;
-        }
-        return false;
-    }
 
     /// <summary>Every device's state and the clock; call with every vCPU parked and the clock frozen.</summary>
     public PlatformState SaveState()

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Actors.HwBackend.Abstractions;
 
 namespace Actors.HwBackend.Platform;
 

@@ -22,6 +22,7 @@ public sealed class GuestRunner
     private const string HypercallMessage = "hypercall exit, but no hypercall handler is attached";
 
     private readonly IVirtualProcessor _processor;
+    private readonly ExitDispatcher _dispatcher;
     private readonly GuestRunnerOptions _options;
     private readonly Lock _stopLock = new();
 
@@ -41,6 +42,8 @@ public sealed class GuestRunner
             throw new ArgumentException("the machine has no virtual processors", nameof(machine));
         Machine = machine;
         Ports = ports;
+        // A bare machine has no MMIO devices: what it reads there floats high, like an empty bus.
+        _dispatcher = new ExitDispatcher(ports, new MmioBus());
         _processor = machine.Processors[0];
         _options = options ?? new GuestRunnerOptions();
     }
@@ -83,7 +86,7 @@ public sealed class GuestRunner
     private GuestRunResult RunLoop(CancellationToken cancellationToken)
     {
         var processor = _processor;
-        var ports = Ports;
+        var dispatcher = _dispatcher;
         int generation;
         lock (_stopLock)
         {
@@ -113,7 +116,7 @@ public sealed class GuestRunner
                 mmioReads++;
             else if (exit.Reason == VpExitReason.MmioWrite)
                 mmioWrites++;
-            var action = ExitDispatcher.Handle(processor, ports, exit);
+            var action = dispatcher.Dispatch(processor, exit);
             switch (action)
             {
                 case ExitAction.Continue:

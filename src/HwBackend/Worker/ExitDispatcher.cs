@@ -4,36 +4,45 @@ using Actors.HwBackend.Platform;
 namespace Actors.HwBackend.Worker;
 
 /// <summary>
-/// The exit handling every run loop shares (<see cref="Runner.GuestRunner"/> and the vCPU threads
-/// of <see cref="VmWorker"/>): port I/O goes to the <see cref="IoPortBus"/>, MMIO with no
-/// device reads all-ones and drops writes, interrupt-window exits are disarmed. Everything that ends
-/// or redirects a run is returned to the caller, which owns that policy. Allocates nothing except
-/// in <see cref="Describe"/>, which callers use only once a run ends.
+/// The one place exits are dispatched, for every run loop (<see cref="Runner.GuestRunner"/> and the
+/// vCPU threads of <see cref="VmWorker"/>): port I/O goes to the <see cref="IoPortBus"/>, MMIO to the
+/// <see cref="MmioBus"/> (where nothing claims an address it reads all-ones and drops writes),
+/// interrupt-window exits are disarmed. Everything that ends or redirects a run is returned to the
+/// caller, which owns that policy. Allocates nothing except in <see cref="Describe"/>, which
+/// callers use only once a run ends.
 /// </summary>
-internal static class ExitDispatcher
+internal sealed class ExitDispatcher(IoPortBus ports, MmioBus mmio)
 {
     public const string HaltMessage = "HLT with no interrupt source: the guest is stopped for good";
     public const string TripleFaultMessage = "triple fault (shutdown)";
 
-    public static ExitAction Handle(IVirtualProcessor processor, IoPortBus ports, in VpExit exit)
+    public IoPortBus Ports { get; } = ports;
+
+    public MmioBus Mmio { get; } = mmio;
+
+    public ExitAction Dispatch(IVirtualProcessor processor, in VpExit exit)
     {
         switch (exit.Reason)
         {
             case VpExitReason.PortIn:
                 if (!IsPortAccessSize(exit.Size))
                     return ExitAction.InternalError;
-                processor.CompletePortIn(ports.Read(exit.Port, exit.Size));
+                processor.CompletePortIn(Ports.Read(exit.Port, exit.Size));
                 return ExitAction.Continue;
             case VpExitReason.PortOut:
                 if (!IsPortAccessSize(exit.Size))
                     return ExitAction.InternalError;
-                ports.Write(exit.Port, exit.Size, (uint)exit.Data);
+                Ports.Write(exit.Port, exit.Size, (uint)exit.Data);
                 return ExitAction.Continue;
             case VpExitReason.MmioRead:
-                // No MMIO devices yet: an unclaimed read floats high, like an empty bus.
-                processor.CompleteMmioRead(AllOnes(exit.Size));
+                if (!IsMmioAccessSize(exit.Size))
+                    return ExitAction.InternalError;
+                processor.CompleteMmioRead(Mmio.Read(exit.Address, exit.Size));
                 return ExitAction.Continue;
             case VpExitReason.MmioWrite:
+                if (!IsMmioAccessSize(exit.Size))
+                    return ExitAction.InternalError;
+                Mmio.Write(exit.Address, exit.Size, exit.Data);
                 return ExitAction.Continue;
             case VpExitReason.Halt:
                 return ExitAction.Halted;
@@ -62,6 +71,7 @@ internal static class ExitDispatcher
         ExitAction.TripleFault => TripleFaultMessage,
         ExitAction.InternalError when exit.Reason is VpExitReason.PortIn => $"port read of port 0x{exit.Port:x} with access size {exit.Size}",
         ExitAction.InternalError when exit.Reason is VpExitReason.PortOut => $"port write of port 0x{exit.Port:x} with access size {exit.Size}",
+        ExitAction.InternalError when exit.Reason is VpExitReason.MmioRead or VpExitReason.MmioWrite => $"MMIO access at 0x{exit.Address:x} with access size {exit.Size}",
         ExitAction.InternalError => exit.Message ?? "the backend reported an internal error",
         ExitAction.Hypercall => "hypercall exit",
         _ => $"unexpected exit {exit.Reason}",
@@ -69,5 +79,5 @@ internal static class ExitDispatcher
 
     private static bool IsPortAccessSize(byte size) => size is 1 or 2 or 4;
 
-    private static ulong AllOnes(byte size) => size >= 8 ? ulong.MaxValue : (1UL << (size * 8)) - 1;
+    private static bool IsMmioAccessSize(byte size) => size is 1 or 2 or 4 or 8;
 }

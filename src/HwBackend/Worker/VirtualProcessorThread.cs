@@ -151,8 +151,7 @@ internal sealed class VirtualProcessorThread : ILocalApicSink
     private void RunLoop()
     {
         var processor = Processor;
-        var platform = _platform!;
-        var ports = platform.Ports;
+        var dispatcher = _platform!.Exits;
         var exits = _exits;
         while (true)
         {
@@ -174,14 +173,7 @@ internal sealed class VirtualProcessorThread : ILocalApicSink
             int reason = (int)exit.Reason;
             if ((uint)reason < (uint)exits.Length)
                 Volatile.Write(ref exits[reason], exits[reason] + 1);
-            if (exit.Reason == VpExitReason.MmioRead && platform.TryReadMmio(exit.Address, exit.Size, out ulong mmioValue))
-            {
-                processor.CompleteMmioRead(mmioValue);
-                continue;
-            }
-            if (exit.Reason == VpExitReason.MmioWrite && platform.TryWriteMmio(exit.Address, exit.Size, exit.Data))
-                continue;
-            var action = ExitDispatcher.Handle(processor, ports, exit);
+            var action = dispatcher.Dispatch(processor, exit);
             switch (action)
             {
                 case ExitAction.Continue:
@@ -190,10 +182,10 @@ internal sealed class VirtualProcessorThread : ILocalApicSink
                     _host.WaitForInterrupt(this);
                     break;
                 case ExitAction.Hypercall:
-                    // Rare until VMBus arrives, so the slow full-state round trip is acceptable.
-                    var state = processor.GetState();
-                    state.Gprs[0] = InvalidHypercallCode;
-                    processor.SetState(state);
+                    // No hypercall is implemented yet: the status goes in RAX (TLFS).
+                    var registers = processor.GetGeneralRegisters();
+                    registers.Gprs[0] = InvalidHypercallCode;
+                    processor.SetGeneralRegisters(registers);
                     break;
                 default:
                     // The host sets our attention flag, so the next iteration leaves the loop.

@@ -152,7 +152,7 @@ public sealed class VmWorker : IDisposable
 
         // Guest time starts, at zero, when the guest does.
         var clock = new PlatformClock(frozen: true);
-        var machine = backend.CreateMachine(new MachineConfiguration(memoryBytes, processorCount) { Clock = clock });
+        var machine = backend.CreateMachine(PcMachine.Configuration(backend.Capabilities, memoryBytes, processorCount, clock));
         try
         {
             if (loadImage)

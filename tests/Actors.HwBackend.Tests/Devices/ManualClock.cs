@@ -1,3 +1,4 @@
+using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Platform;
 
 namespace Actors.HwBackend.Tests.Devices;

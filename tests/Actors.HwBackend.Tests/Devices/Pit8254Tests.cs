@@ -1,3 +1,4 @@
+using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Devices;
 using Actors.HwBackend.Devices.Legacy;
 using Actors.HwBackend.Platform;

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Emulation;
+using Actors.HwBackend.Tests.Emulation;
 
 namespace Actors.HwBackend.Tests.Differential;
 
@@ -28,7 +29,7 @@ internal sealed class EmulatorExecutor : IDisposable
 
     public EmulatorExecutor()
     {
-        _machine = new EmulatorBackend().CreateMachine(new MachineConfiguration(DiffLayout.GuestMemoryBytes));
+        _machine = TestMachines.Create(DiffLayout.GuestMemoryBytes);
         _vp = _machine.Processors[0];
         BuildPageTables();
         BuildGdt();

@@ -3,6 +3,7 @@ using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Boot;
 using Actors.HwBackend.Emulation;
 using Actors.HwBackend.Tests.Differential;
+using Actors.HwBackend.Tests.Emulation;
 using Iced.Intel;
 
 namespace Actors.HwBackend.Tests.Emulation;
@@ -18,7 +19,7 @@ internal sealed class LongModeMachine : IDisposable
 
     public LongModeMachine(ulong memoryBytes = 16UL << 20)
     {
-        Machine = new EmulatorBackend().CreateMachine(new MachineConfiguration(memoryBytes));
+        Machine = TestMachines.Create(memoryBytes);
         Vp = Machine.Processors[0];
         var gdt = new byte[24];
         BinaryPrimitives.WriteUInt64LittleEndian(gdt.AsSpan(8), 0x00AF_9B00_0000_FFFF); // 64-bit code, DPL 0

@@ -4,6 +4,7 @@ using Actors.HwBackend.Devices.Legacy;
 using Actors.HwBackend.Emulation;
 using Actors.HwBackend.Platform;
 using Actors.HwBackend.Runner;
+using Actors.HwBackend.Tests.Emulation;
 using Actors.HwBackend.Tests.Worker;
 using Actors.HwBackend.Worker;
 
@@ -38,7 +39,7 @@ internal static class GuestImages
     /// <summary>Boots <paramref name="name"/> on a new emulator machine with a UART and isa-debug-exit, to its exit.</summary>
     public static (GuestRunResult Result, byte[] Output) RunOnEmulator(string name, ulong memoryBytes = 64UL << 20)
     {
-        using var machine = new EmulatorBackend().CreateMachine(new MachineConfiguration(memoryBytes));
+        using var machine = TestMachines.Create(memoryBytes);
         var loaded = GuestImageLoader.Load(File.ReadAllBytes(ImagePath(name)), machine.Memory);
         machine.Processors[0].SetState(loaded.InitialState);
         var sink = new CapturingSink();

@@ -1,5 +1,6 @@
 using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Memory;
+using Actors.HwBackend.Platform;
 
 namespace Actors.HwBackend.Tests.Memory;
 
@@ -14,8 +15,8 @@ internal sealed class TestGuestMemory : IDisposable
         Ram = new GuestRam(ramBytes);
         Map = new GuestPhysicalMap(Ram);
         Map.AddRam("ram", 0, ramBytes, 0);
-        foreach (var (name, gpa, size) in MachineConfiguration.PlatformMmio)
-            Map.AddMmio(name, gpa, size);
+        foreach (MmioWindow window in PcMachine.MemoryLayout(ramBytes).Mmio)
+            Map.AddMmio(window.Name, window.Base, window.Size);
     }
 
     public GuestRam Ram { get; }

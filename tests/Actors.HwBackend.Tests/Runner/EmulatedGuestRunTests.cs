@@ -6,6 +6,7 @@ using Actors.HwBackend.Platform;
 using Actors.HwBackend.Runner;
 using Actors.HwBackend.Tests.Boot;
 using Actors.HwBackend.Tests.Devices;
+using Actors.HwBackend.Tests.Emulation;
 using Iced.Intel;
 using Xunit;
 using static Iced.Intel.AssemblerRegisters;
@@ -162,7 +163,7 @@ public sealed class EmulatedGuestRunTests
 
     private static (GuestRunResult Result, string Output) Run(byte[] image, GuestRunnerOptions? options = null)
     {
-        using var machine = new EmulatorBackend().CreateMachine(new MachineConfiguration(MemoryBytes));
+        using var machine = TestMachines.Create(MemoryBytes);
         var loaded = GuestImageLoader.Load(image, machine.Memory);
         machine.Processors[0].SetState(loaded.InitialState);
         var sink = new RecordingSerialSink();

@@ -79,6 +79,35 @@ internal sealed class ScriptedProcessor(Func<ScriptedProcessor, VpExit> script) 
     {
     }
 
+    // The register groups are kept as written, so a loop that answers an exit through them can be checked.
+    public GeneralRegisters GeneralRegisters;
+
+    public SystemRegisters SystemRegisters;
+
+    public GeneralRegisters GetGeneralRegisters() => GeneralRegisters;
+
+    public void SetGeneralRegisters(in GeneralRegisters registers) => GeneralRegisters = registers;
+
+    public SystemRegisters GetSystemRegisters() => SystemRegisters;
+
+    public void SetSystemRegisters(in SystemRegisters registers) => SystemRegisters = registers;
+
+    public void GetFpuState(Span<byte> fxsave) => fxsave.Clear();
+
+    public void SetFpuState(ReadOnlySpan<byte> fxsave)
+    {
+    }
+
+    public bool TryGetMsr(uint index, out ulong value)
+    {
+        value = 0;
+        return false;
+    }
+
+    public bool TrySetMsr(uint index, ulong value) => false;
+
+    public ILocalInterruptController? InterruptController => null;
+
     public void InjectExternalInterrupt(byte vector)
     {
     }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Emulation;
 using Actors.HwBackend.Tests.Differential;
+using Actors.HwBackend.Tests.Emulation;
 using Iced.Intel;
 
 namespace Actors.HwBackend.Tests.Sse;
@@ -29,7 +30,7 @@ internal sealed class SseMachine : IDisposable
 
     public SseMachine()
     {
-        _machine = new EmulatorBackend().CreateMachine(new MachineConfiguration(2 * 1024 * 1024));
+        _machine = TestMachines.Create(2 * 1024 * 1024);
         _vp = _machine.Processors[0];
         var mem = _machine.Memory;
         mem.WriteValue(Pml4, Pdpt | 3);

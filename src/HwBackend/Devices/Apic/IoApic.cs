@@ -1,3 +1,5 @@
+using Actors.HwBackend.Platform;
+
 namespace Actors.HwBackend.Devices.Apic;
 
 /// <summary>
@@ -9,7 +11,7 @@ namespace Actors.HwBackend.Devices.Apic;
 /// once per remote-IRR cycle (set on delivery, cleared by the local APIC's EOI broadcast).
 /// Messages are sent after the lock is released, so a local APIC's EOI can come straight back in.
 /// </summary>
-public sealed class IoApic
+public sealed class IoApic : IMmioDevice
 {
     public const ulong DefaultBase = 0xFEC0_0000;
     public const int PinCount = 24;
@@ -140,6 +142,10 @@ public sealed class IoApic
             };
         }
     }
+
+    ulong IMmioDevice.Read(ulong offset, int size) => ReadMmio((uint)offset, size);
+
+    void IMmioDevice.Write(ulong offset, int size, ulong value) => WriteMmio((uint)offset, size, value);
 
     /// <summary>A write in the IOAPIC's MMIO window; anything but a 32-bit write of IOREGSEL, IOWIN or EOI is ignored.</summary>
     public void WriteMmio(uint offset, int size, ulong value)

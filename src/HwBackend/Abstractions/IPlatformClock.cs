@@ -1,4 +1,4 @@
-namespace Actors.HwBackend.Platform;
+namespace Actors.HwBackend.Abstractions;
 
 /// <summary>
 /// The machine's virtual time. Timer devices derive their counters from it instead of the host
