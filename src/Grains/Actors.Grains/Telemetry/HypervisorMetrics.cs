@@ -14,7 +14,7 @@ public sealed class HypervisorMetrics : IDisposable
 
     private readonly Meter _meter;
     private readonly Counter<long> _consoleBytes;
-    private readonly ConcurrentDictionary<VmWorker, byte> _machines = new();
+    private readonly ConcurrentDictionary<VmWorker, byte> _workers = new();
 
     // Totals of runs that have ended. Observations add the live counters of running machines; one lock
     // moves a machine from live to ended, so a series never goes backwards.
@@ -28,17 +28,17 @@ public sealed class HypervisorMetrics : IDisposable
         _meter.CreateObservableCounter("actors.vcpu.exits", ObserveExits, "{exit}", "vCPU exits on this silo's hardware, by reason");
         _meter.CreateObservableCounter("actors.vcpu.instructions_retired", ObserveInstructions, "{instruction}", "Guest instructions retired on this silo's hardware");
         _consoleBytes = _meter.CreateCounter<long>("actors.console.bytes", "By", "Serial console bytes published to subscribers");
-        _meter.CreateObservableGauge("actors.vms", ObserveMachines, "{vm}", "VMs on this silo's hardware, by state");
+        _meter.CreateObservableGauge("actors.vms", ObserveWorkers, "{vm}", "VMs on this silo's hardware, by state");
     }
 
-    public void Track(VmWorker machine) => _machines.TryAdd(machine, 0);
+    public void Track(VmWorker worker) => _workers.TryAdd(worker, 0);
 
     /// <summary>Moves a run's totals from live to ended once, when the machine goes away, so a stopped VM cannot be counted twice.</summary>
-    public void RunEnded(VmWorker machine, ulong instructionsRetired, IEnumerable<KeyValuePair<string, long>> exitsByReason)
+    public void RunEnded(VmWorker worker, ulong instructionsRetired, IEnumerable<KeyValuePair<string, long>> exitsByReason)
     {
         lock (_totalsLock)
         {
-            if (!_machines.TryRemove(machine, out _))
+            if (!_workers.TryRemove(worker, out _))
                 return;
             _endedInstructions += (long)instructionsRetired;
             foreach ((string reason, long count) in exitsByReason)
@@ -51,8 +51,8 @@ public sealed class HypervisorMetrics : IDisposable
         lock (_totalsLock)
         {
             long total = _endedInstructions;
-            foreach (VmWorker machine in _machines.Keys)
-                total += (long)machine.InstructionsRetired;
+            foreach (VmWorker worker in _workers.Keys)
+                total += (long)worker.InstructionsRetired;
             return total;
         }
     }
@@ -63,11 +63,11 @@ public sealed class HypervisorMetrics : IDisposable
         lock (_totalsLock)
         {
             totals = new Dictionary<string, long>(_endedExits);
-            foreach (VmWorker machine in _machines.Keys)
+            foreach (VmWorker worker in _workers.Keys)
             {
-                for (int i = 0; i < machine.ProcessorCount; i++)
+                for (int i = 0; i < worker.ProcessorCount; i++)
                 {
-                    foreach ((string reason, long count) in machine.GetProcessor(i, includeRegisters: false).ExitsByReason)
+                    foreach ((string reason, long count) in worker.GetProcessor(i, includeRegisters: false).ExitsByReason)
                         totals[reason] = totals.GetValueOrDefault(reason) + count;
                 }
             }
@@ -77,8 +77,8 @@ public sealed class HypervisorMetrics : IDisposable
 
     public void ConsoleBytes(int count) => _consoleBytes.Add(count);
 
-    private IEnumerable<Measurement<int>> ObserveMachines() =>
-        _machines.Keys
+    private IEnumerable<Measurement<int>> ObserveWorkers() =>
+        _workers.Keys
             .GroupBy(m => m.State)
             .Select(g => new Measurement<int>(g.Count(), new KeyValuePair<string, object?>("state", g.Key.ToString())));
 
