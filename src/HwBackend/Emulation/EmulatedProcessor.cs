@@ -87,8 +87,8 @@ public sealed class EmulatedProcessor : IVirtualProcessor
     public unsafe void SetState(VpState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        if (state.Gprs.Length != 16 || state.FxsaveArea.Length != VpState.FxsaveAreaSize || state.DebugRegisters.Length != 6)
-            throw new ArgumentException("VpState arrays have the wrong length", nameof(state));
+        if (state.FindProblem() is string problem)
+            throw new ArgumentException(problem, nameof(state));
         var c = Cpu;
         for (int i = 0; i < 16; i++) c.Regs[i] = state.Gprs[i];
         c.Regs[Cpu.ZeroReg] = 0;
