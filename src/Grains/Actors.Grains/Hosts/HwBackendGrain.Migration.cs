@@ -64,13 +64,16 @@ public sealed partial class HwBackendGrain
         var clock = Stopwatch.StartNew();
         try
         {
-            incoming.Machine.RestoreState(VirtualMachineStateCodec.Decode(handover.MachineState));
+            incoming.Machine.RestoreSnapshot(handover.MachineState);
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        catch (Exception e)
         {
+            // Whatever went wrong, the half-built machine must not keep its RAM and parked vCPU threads.
             incoming.Console.Complete();
             incoming.Machine.Dispose();
-            throw new HypervisorException($"VM '{vmName}' cannot be restored on host '{Host}': {e.Message}");
+            if (e is SnapshotException or InvalidOperationException)
+                throw new HypervisorException($"VM '{vmName}' cannot be restored on host '{Host}': {e.Message}");
+            throw;
         }
 
         TimeSpan restored = clock.Elapsed;
@@ -141,7 +144,7 @@ public sealed partial class HwBackendGrain
             if (!oneBatch)
                 (pages, _, bytes) = await SendPagesAsync(vmName, machine, dirty, targetHost, maxBytesPerSecond: 0);
             TimeSpan copied = downtime.Elapsed;
-            var handover = new MachineHandover(VirtualMachineStateCodec.Encode(machine.SaveState()), hosted.InstructionsRetired);
+            var handover = new MachineHandover(machine.SaveSnapshot(), hosted.InstructionsRetired);
             TimeSpan encoded = downtime.Elapsed;
             await target.ReceivePagesAsync(vmName, new PageBatch(final.Pages, final.Segments, final.ZeroPages), handover);
             downtime.Stop();
