@@ -1,3 +1,5 @@
+using Actors.HwBackend.Snapshots;
+
 namespace Actors.HwBackend.Abstractions;
 
 /// <summary>
@@ -33,4 +35,35 @@ public record struct SegmentRegister(
             : new(selector, 0, 0xFFFF_FFFF, 0x3, true, 0, true, true, false, true, false, false);
 
     public static SegmentRegister Null => new(0, 0, 0, 0, false, 0, false, false, false, false, false, true);
+
+    /// <summary>Part of a vCPU's snapshot section.</summary>
+    public readonly void Write(SnapshotSectionWriter writer)
+    {
+        writer.WriteUInt16(Selector);
+        writer.WriteUInt64(Base);
+        writer.WriteUInt32(Limit);
+        writer.WriteByte(Type);
+        writer.WriteBoolean(Present);
+        writer.WriteByte(Dpl);
+        writer.WriteBoolean(DefaultBig);
+        writer.WriteBoolean(CodeOrData);
+        writer.WriteBoolean(Long);
+        writer.WriteBoolean(Granularity);
+        writer.WriteBoolean(Available);
+        writer.WriteBoolean(Unusable);
+    }
+
+    public static SegmentRegister Read(ref SnapshotSectionReader reader) => new(
+        Selector: reader.ReadUInt16(),
+        Base: reader.ReadUInt64(),
+        Limit: reader.ReadUInt32(),
+        Type: reader.ReadByte(),
+        Present: reader.ReadBoolean(),
+        Dpl: reader.ReadByte(),
+        DefaultBig: reader.ReadBoolean(),
+        CodeOrData: reader.ReadBoolean(),
+        Long: reader.ReadBoolean(),
+        Granularity: reader.ReadBoolean(),
+        Available: reader.ReadBoolean(),
+        Unusable: reader.ReadBoolean());
 }

@@ -1,15 +1,21 @@
+using Actors.HwBackend.Snapshots;
+
 namespace Actors.HwBackend.Abstractions;
 
 /// <summary>
 /// The full architectural state of one virtual processor: what <c>GetState</c>/<c>SetState</c>
-/// exchange and what live migration moves. Plain data, so any serializer can carry it.
+/// exchange and what live migration moves, as one section of the machine's snapshot.
 /// </summary>
-public sealed class VpState
+public sealed class VpState : ISnapshotSection<VpState>
 {
     public const int FxsaveAreaSize = 512;
+    public const int GprCount = 16;
+    public const int DebugRegisterCount = 6;
+
+    public static ushort SnapshotVersion => 1;
 
     /// <summary>RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8..R15 in encoding order.</summary>
-    public ulong[] Gprs { get; set; } = new ulong[16];
+    public ulong[] Gprs { get; set; } = new ulong[GprCount];
 
     public ulong Rip { get; set; }
 
@@ -73,6 +79,102 @@ public sealed class VpState
         area[29] = 0xFF;
         return area;
     }
+
+    /// <summary>Why no processor can take this state, or null: arrays of the wrong size, an interrupt vector out of range.</summary>
+    public string? FindProblem()
+    {
+        if (Gprs is not { Length: GprCount })
+            return $"{nameof(Gprs)} must hold {GprCount} registers";
+        if (DebugRegisters is not { Length: DebugRegisterCount })
+            return $"{nameof(DebugRegisters)} must hold {DebugRegisterCount} registers";
+        if (FxsaveArea is not { Length: FxsaveAreaSize })
+            return $"{nameof(FxsaveArea)} must be {FxsaveAreaSize} bytes";
+        if (PendingInterrupt is < -1 or > byte.MaxValue)
+            return $"pending interrupt {PendingInterrupt} is not a vector (0..255) nor -1 for none";
+        return null;
+    }
+
+    public void Write(SnapshotSectionWriter writer)
+    {
+        writer.WriteUInt64s(Gprs, GprCount);
+        writer.WriteUInt64(Rip);
+        writer.WriteUInt64(Rflags);
+        Es.Write(writer);
+        Cs.Write(writer);
+        Ss.Write(writer);
+        Ds.Write(writer);
+        Fs.Write(writer);
+        Gs.Write(writer);
+        Ldtr.Write(writer);
+        Tr.Write(writer);
+        Gdtr.Write(writer);
+        Idtr.Write(writer);
+        writer.WriteUInt64(Cr0);
+        writer.WriteUInt64(Cr2);
+        writer.WriteUInt64(Cr3);
+        writer.WriteUInt64(Cr4);
+        writer.WriteUInt64(Cr8);
+        writer.WriteUInt64s(DebugRegisters, DebugRegisterCount);
+        writer.WriteUInt64(Efer);
+        writer.WriteUInt64(Star);
+        writer.WriteUInt64(Lstar);
+        writer.WriteUInt64(Cstar);
+        writer.WriteUInt64(Sfmask);
+        writer.WriteUInt64(KernelGsBase);
+        writer.WriteUInt64(SysenterCs);
+        writer.WriteUInt64(SysenterEsp);
+        writer.WriteUInt64(SysenterEip);
+        writer.WriteUInt64(Pat);
+        writer.WriteUInt64(Tsc);
+        writer.WriteUInt64(TscAux);
+        writer.WriteUInt64(ApicBase);
+        writer.WriteUInt64(MiscEnable);
+        writer.WriteBytes(FxsaveArea, FxsaveAreaSize);
+        writer.WriteBoolean(Halted);
+        writer.WriteBoolean(InterruptShadow);
+        writer.WriteInt32(PendingInterrupt);
+    }
+
+    public static VpState Read(ref SnapshotSectionReader reader, ushort version) => new()
+    {
+        Gprs = reader.ReadUInt64s(GprCount),
+        Rip = reader.ReadUInt64(),
+        Rflags = reader.ReadUInt64(),
+        Es = SegmentRegister.Read(ref reader),
+        Cs = SegmentRegister.Read(ref reader),
+        Ss = SegmentRegister.Read(ref reader),
+        Ds = SegmentRegister.Read(ref reader),
+        Fs = SegmentRegister.Read(ref reader),
+        Gs = SegmentRegister.Read(ref reader),
+        Ldtr = SegmentRegister.Read(ref reader),
+        Tr = SegmentRegister.Read(ref reader),
+        Gdtr = DescriptorTableRegister.Read(ref reader),
+        Idtr = DescriptorTableRegister.Read(ref reader),
+        Cr0 = reader.ReadUInt64(),
+        Cr2 = reader.ReadUInt64(),
+        Cr3 = reader.ReadUInt64(),
+        Cr4 = reader.ReadUInt64(),
+        Cr8 = reader.ReadUInt64(),
+        DebugRegisters = reader.ReadUInt64s(DebugRegisterCount),
+        Efer = reader.ReadUInt64(),
+        Star = reader.ReadUInt64(),
+        Lstar = reader.ReadUInt64(),
+        Cstar = reader.ReadUInt64(),
+        Sfmask = reader.ReadUInt64(),
+        KernelGsBase = reader.ReadUInt64(),
+        SysenterCs = reader.ReadUInt64(),
+        SysenterEsp = reader.ReadUInt64(),
+        SysenterEip = reader.ReadUInt64(),
+        Pat = reader.ReadUInt64(),
+        Tsc = reader.ReadUInt64(),
+        TscAux = reader.ReadUInt64(),
+        ApicBase = reader.ReadUInt64(),
+        MiscEnable = reader.ReadUInt64(),
+        FxsaveArea = reader.ReadBytes(FxsaveAreaSize),
+        Halted = reader.ReadBoolean(),
+        InterruptShadow = reader.ReadBoolean(),
+        PendingInterrupt = reader.ReadInt32(),
+    };
 
     public VpState Clone()
     {

@@ -162,8 +162,8 @@ public sealed class EmulatedProcessor : IVirtualProcessor
     public void SetState(VpState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        if (state.Gprs is not { Length: 16 } || state.FxsaveArea is not { Length: VpState.FxsaveAreaSize } || state.DebugRegisters is not { Length: 6 })
-            throw new ArgumentException("VpState arrays are missing or have the wrong length", nameof(state));
+        if (state.FindProblem() is string problem)
+            throw new ArgumentException(problem, nameof(state));
         var c = Cpu;
         var general = new GeneralRegisters { Rip = state.Rip, Rflags = state.Rflags };
         for (int i = 0; i < 16; i++) general.Gprs[i] = state.Gprs[i];

@@ -3,6 +3,7 @@ using Actors.HwBackend.Boot;
 using Actors.HwBackend.Devices;
 using Actors.HwBackend.Devices.Apic;
 using Actors.HwBackend.Devices.Legacy;
+using Actors.HwBackend.Snapshots;
 using Actors.HwBackend.Worker;
 
 namespace Actors.HwBackend.Platform;
@@ -20,8 +21,20 @@ internal sealed class PcPlatform : IDisposable
     /// <summary>The pin of the IOAPIC that ISA IRQ 0 (the PIT) is wired to; IRQ n is pin n otherwise.</summary>
     public const int PitIoApicPin = 2;
 
+    // Section ids in a machine snapshot: stable names, since snapshots outlive builds.
+    private const string ClockSection = "clock";
+    private const string PicSection = "pic";
+    private const string PitSection = "pit";
+    private const string PortBSection = "port-b";
+    private const string RtcSection = "rtc";
+    private const string UartSection = "uart";
+    private const string FwCfgSection = "fw-cfg";
+    private const string ResetSection = "reset";
+    private const string IoApicSection = "ioapic";
+
     private readonly IsaLine[] _isaLines = new IsaLine[16];
     private readonly PlatformTimer _timer;
+    private readonly string[] _localApicSections;
 
     public PcPlatform(
         string machineName,
@@ -40,9 +53,11 @@ internal sealed class PcPlatform : IDisposable
         IoApic = new IoApic((uint)processors, Bus);
         Bus.AttachIoApic(IoApic);
         LocalApics = new LocalApic[processors];
+        _localApicSections = new string[processors];
         for (int i = 0; i < processors; i++)
         {
             LocalApics[i] = new LocalApic((uint)i, bootstrap: i == 0, clock, Bus, processorSinks[i]);
+            _localApicSections[i] = $"lapic/{i}";
             Bus.Attach(LocalApics[i]);
             machine.Processors[i].AttachInterruptController(LocalApics[i]);
         }
@@ -136,44 +151,73 @@ internal sealed class PcPlatform : IDisposable
     /// <summary>A local APIC's timer was programmed.</summary>
     public void RescheduleTimers() => _timer.Reschedule();
 
-    /// <summary>Every device's state and the clock; call with every vCPU parked and the clock frozen.</summary>
-    public PlatformState SaveState()
+    /// <summary>Writes the clock's and every device's section; call with every vCPU parked and the clock frozen.</summary>
+    public void SaveSnapshot(SnapshotWriter writer)
     {
-        var apics = new LocalApicState[LocalApics.Length];
-        for (int i = 0; i < apics.Length; i++)
-            apics[i] = LocalApics[i].SaveState();
-        return new PlatformState
-        {
-            ClockNanoseconds = Clock.NowNanoseconds,
-            Pic = Pic.SaveState(),
-            Pit = Pit.SaveState(),
-            PortB = PortB.SaveState(),
-            Rtc = Rtc.SaveState(),
-            Uart = Uart.SaveState(),
-            FwCfg = FwCfg.SaveState(),
-            Reset = Reset.SaveState(),
-            IoApic = IoApic.SaveState(),
-            LocalApics = apics,
-        };
+        writer.Add(ClockSection, new PlatformClockState(Clock.NowNanoseconds));
+        writer.Add(PicSection, Pic.SaveState());
+        writer.Add(PitSection, Pit.SaveState());
+        writer.Add(PortBSection, PortB.SaveState());
+        writer.Add(RtcSection, Rtc.SaveState());
+        writer.Add(UartSection, Uart.SaveState());
+        writer.Add(FwCfgSection, FwCfg.SaveState());
+        writer.Add(ResetSection, Reset.SaveState());
+        writer.Add(IoApicSection, IoApic.SaveState());
+        for (int i = 0; i < LocalApics.Length; i++)
+            writer.Add(_localApicSections[i], LocalApics[i].SaveState());
     }
 
-    /// <summary>Restores a <see cref="SaveState"/> result: the clock first, since the timers' state is relative to it.</summary>
-    public void RestoreState(PlatformState state)
+    /// <summary>
+    /// Decodes the platform's sections and checks that every device can take its state; changes
+    /// nothing, so that a snapshot refused anywhere leaves the machine as it was.
+    /// </summary>
+    /// <exception cref="SnapshotException">A section is missing, unreadable or does not fit this machine.</exception>
+    public PlatformSections ReadSnapshot(SnapshotReader reader)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        if (state.LocalApics.Length != LocalApics.Length)
-            throw new ArgumentException($"saved platform has {state.LocalApics.Length} local APICs; this machine has {LocalApics.Length}", nameof(state));
-        Clock.Set(state.ClockNanoseconds);
-        Pit.RestoreState(state.Pit);
-        PortB.RestoreState(state.PortB);
-        Rtc.RestoreState(state.Rtc);
-        Uart.RestoreState(state.Uart);
-        FwCfg.RestoreState(state.FwCfg);
-        Reset.RestoreState(state.Reset);
-        IoApic.RestoreState(state.IoApic);
+        var clock = reader.Read<PlatformClockState>(ClockSection);
+        if (clock.Nanoseconds < 0)
+            throw SnapshotException.InSection(ClockSection, $"guest time {clock.Nanoseconds} ns is negative");
+        var rtc = reader.Read<CmosRtcState>(RtcSection);
+        Refuse(RtcSection, CmosRtc.FindRestoreProblem(rtc));
+        var uart = reader.Read<Uart16550State>(UartSection);
+        Refuse(UartSection, Uart.FindRestoreProblem(uart));
+        var fwCfg = reader.Read<FwCfgState>(FwCfgSection);
+        Refuse(FwCfgSection, FwCfgDevice.FindRestoreProblem(fwCfg));
+        var ioApic = reader.Read<IoApicState>(IoApicSection);
+        Refuse(IoApicSection, IoApic.FindRestoreProblem(ioApic));
+        var localApics = new LocalApicState[LocalApics.Length];
+        for (int i = 0; i < localApics.Length; i++)
+        {
+            localApics[i] = reader.Read<LocalApicState>(_localApicSections[i]);
+            Refuse(_localApicSections[i], LocalApics[i].FindRestoreProblem(localApics[i]));
+        }
+        return new PlatformSections(
+            clock,
+            reader.Read<Pic8259State>(PicSection),
+            reader.Read<Pit8254State>(PitSection),
+            reader.Read<PortBState>(PortBSection),
+            rtc,
+            uart,
+            fwCfg,
+            reader.Read<ResetControlState>(ResetSection),
+            ioApic,
+            localApics);
+    }
+
+    /// <summary>Applies what <see cref="ReadSnapshot"/> checked: the clock first, since the timers' state is relative to it.</summary>
+    public void Restore(PlatformSections sections)
+    {
+        Clock.Set(sections.Clock.Nanoseconds);
+        Pit.RestoreState(sections.Pit);
+        PortB.RestoreState(sections.PortB);
+        Rtc.RestoreState(sections.Rtc);
+        Uart.RestoreState(sections.Uart);
+        FwCfg.RestoreState(sections.FwCfg);
+        Reset.RestoreState(sections.Reset);
+        IoApic.RestoreState(sections.IoApic);
         for (int i = 0; i < LocalApics.Length; i++)
-            LocalApics[i].RestoreState(state.LocalApics[i]);
-        Pic.RestoreState(state.Pic);
+            LocalApics[i].RestoreState(sections.LocalApics[i]);
+        Pic.RestoreState(sections.Pic);
         _timer.Reschedule();
     }
 
@@ -213,6 +257,12 @@ internal sealed class PcPlatform : IDisposable
             if (apic.NextTimerEventNanoseconds <= now)
                 apic.UpdateTimer();
         }
+    }
+
+    private static void Refuse(string section, string? problem)
+    {
+        if (problem is not null)
+            throw SnapshotException.InSection(section, problem);
     }
 
     private static long? Earliest(long? a, long? b) => a is null ? b : b is null ? a : Math.Min(a.Value, b.Value);

@@ -1,14 +1,13 @@
 using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Memory;
-using Actors.HwBackend.Snapshots;
 
 namespace Actors.HwBackend.Worker;
 
 /// <summary>
 /// Runs a throwaway 1 MiB machine through both halves of a live migration's switch-over once: a
-/// running guest is paused, saved and encoded; a prepared machine receives its RAM, decodes, restores
+/// running guest is paused and snapshotted; a prepared machine receives its RAM, restores the snapshot
 /// and starts. The first use of that path in a process costs milliseconds to hundreds of milliseconds
-/// (JIT, JSON metadata) and a switch-over pays it while the guest is stopped, so a host pays it at start.
+/// (JIT) and a switch-over pays it while the guest is stopped, so a host pays it at start.
 /// </summary>
 public static class SwitchOverWarmup
 {
@@ -24,7 +23,7 @@ public static class SwitchOverWarmup
         processor.SetState(ProcessorStartupState.AfterStartupIpi(processor.GetState(), (byte)(code >> 12)));
         source.Start();
         source.Pause();
-        byte[] state = VirtualMachineStateCodec.Encode(source.SaveState());
+        byte[] snapshot = source.SaveSnapshot();
 
         using var target = VmWorker.CreateForRestore(backend, "warmup", memory, 1, console: null, onEnded: _ => { });
         target.PrepareThreads();
@@ -32,7 +31,7 @@ public static class SwitchOverWarmup
         Array.Fill(all, ulong.MaxValue);
         foreach (GuestPageBatch batch in GuestPageTransfer.Read(source.Machine.Memory.Ram, all))
             GuestPageTransfer.Write(target.Machine.Memory.Ram, batch);
-        target.RestoreState(VirtualMachineStateCodec.Decode(state));
+        target.RestoreSnapshot(snapshot);
         target.Start();
         target.Pause();
     }

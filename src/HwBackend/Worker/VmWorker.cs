@@ -24,11 +24,17 @@ namespace Actors.HwBackend.Worker;
 /// </summary>
 public sealed class VmWorker : IDisposable
 {
+    // Section ids of this worker's parts of a snapshot (the platform names its own): stable names,
+    // since snapshots outlive builds.
+    private const string MachineSection = "machine";
+    private const string ConsoleSection = "console";
+
     private readonly IVirtualMachine _machine;
     private readonly PcPlatform _platform;
     private readonly ConsoleOutputLog _console;
     private readonly Action<VmRunEnded> _onEnded;
     private readonly VirtualProcessorThread[] _processors;
+    private readonly string[] _processorSections;
 
     // The gate guards the state machine below and the guarded fields of every
     // VirtualProcessorThread; parked vCPU threads and waiting callers use it as a monitor.
@@ -41,6 +47,7 @@ public sealed class VmWorker : IDisposable
     private readonly ProcessorThrottle _throttle;
     private bool _terminating;
     private bool _disposed;
+    private bool _restored;
     private int _threadsExited;
 
     // Written under the gate when the guest ends by itself; read by the thread that reports it.
@@ -57,8 +64,12 @@ public sealed class VmWorker : IDisposable
         _onEnded = onEnded;
         _console = new ConsoleOutputLog(console);
         _processors = new VirtualProcessorThread[machine.Processors.Count];
+        _processorSections = new string[_processors.Length];
         for (int i = 0; i < _processors.Length; i++)
+        {
             _processors[i] = new VirtualProcessorThread(this, machine.Processors[i], i);
+            _processorSections[i] = $"vcpu/{i}";
+        }
         _platform = new PcPlatform(name, clock, machine, memoryBytes, _processors, _console, RequestGuestExit, RequestReset, firmwareFiles);
         _throttle = new ProcessorThrottle(ParkForThrottle, name);
         for (int i = 0; i < _processors.Length; i++)
@@ -171,7 +182,7 @@ public sealed class VmWorker : IDisposable
 
     /// <summary>
     /// Creates a machine with empty RAM and nothing loaded, to receive a saved or migrated machine
-    /// through <see cref="RestoreState"/> and writes to <see cref="Machine"/>'s memory.
+    /// through <see cref="RestoreSnapshot"/> and writes to <see cref="Machine"/>'s memory.
     /// </summary>
     public static VmWorker CreateForRestore(
         IHypervisorBackend backend,
@@ -391,11 +402,12 @@ public sealed class VmWorker : IDisposable
     }
 
     /// <summary>
-    /// The whole machine but its RAM (read that through <see cref="Machine"/>): every vCPU's
-    /// registers and the platform's devices and clock. Only while <see cref="VmWorkerState.Paused"/>
+    /// The whole machine but its RAM (read that through <see cref="Machine"/>) as a snapshot: the
+    /// machine's shape, the clock and every device, every vCPU's registers and the console's
+    /// position, each in its own versioned section. Only while <see cref="VmWorkerState.Paused"/>
     /// or before <see cref="Start"/>, when no vCPU is in the guest and guest time stands still.
     /// </summary>
-    public VirtualMachineState SaveState()
+    public byte[] SaveSnapshot()
     {
         lock (_gate)
         {
@@ -403,35 +415,63 @@ public sealed class VmWorker : IDisposable
             if (_state is not (VmWorkerState.Paused or VmWorkerState.Created))
                 throw new InvalidOperationException($"VM '{Name}' cannot be saved while it is {_state}; pause it first");
         }
-        var processors = new VpState[_processors.Length];
-        for (int i = 0; i < processors.Length; i++)
-            processors[i] = _processors[i].Processor.GetState();
         // Paused, so the UART is flushed and the log is final.
         var (consoleSequence, consoleTail) = _console.ReadRecent();
-        return new VirtualMachineState(_platform.SaveState(), processors, consoleSequence, consoleTail);
+        // Room for all but the largest machines at once: a few hundred bytes of platform, about 1.3 KiB a vCPU.
+        using var writer = new SnapshotWriter(4096 + 2048 * _processors.Length + consoleTail.Length);
+        writer.Add(MachineSection, new MachineShape(_processors.Length, MemoryBytes));
+        _platform.SaveSnapshot(writer);
+        for (int i = 0; i < _processors.Length; i++)
+            writer.Add(_processorSections[i], _processors[i].Processor.GetState());
+        writer.Add(ConsoleSection, new ConsoleOutputState(consoleSequence, consoleTail));
+        return writer.ToArray();
     }
 
     /// <summary>
-    /// Makes this machine the one <paramref name="state"/> was saved from (its RAM must be copied
-    /// separately). Only before <see cref="Start"/>; the machine then resumes exactly where the
-    /// saved one stopped, its clock and console numbering included.
+    /// Makes this machine the one <paramref name="snapshot"/> was saved from (its RAM must be copied
+    /// separately). Only before <see cref="Start"/>, and once; the machine then resumes exactly where
+    /// the saved one stopped, its clock and console numbering included.
     /// </summary>
-    public void RestoreState(VirtualMachineState state)
+    /// <exception cref="SnapshotException">
+    /// The snapshot is damaged, written by a build that this one cannot read, or of another shape of
+    /// machine. Nothing has changed then: the machine can still take another snapshot, or be disposed.
+    /// </exception>
+    public void RestoreSnapshot(ReadOnlySpan<byte> snapshot)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        if (state.Processors.Length != _processors.Length)
-            throw new ArgumentException($"saved machine has {state.Processors.Length} vCPUs; VM '{Name}' has {_processors.Length}", nameof(state));
+        lock (_gate)
+            EnsureRestorableLocked();
+
+        // Every section is decoded and checked before anything changes, so that a refused snapshot
+        // leaves a machine that is still the empty one it was, not half of the saved one.
+        var reader = SnapshotReader.Open(snapshot);
+        var shape = reader.Read<MachineShape>(MachineSection);
+        var ours = new MachineShape(_processors.Length, MemoryBytes);
+        if (shape != ours)
+            throw SnapshotException.InSection(MachineSection, $"the snapshot is of a machine with {shape}; VM '{Name}' has {ours}");
+        PlatformSections platform = _platform.ReadSnapshot(reader);
+        var processors = new VpState[_processors.Length];
+        for (int i = 0; i < processors.Length; i++)
+        {
+            processors[i] = reader.Read<VpState>(_processorSections[i]);
+            if (processors[i].FindProblem() is string problem)
+                throw SnapshotException.InSection(_processorSections[i], problem);
+        }
+        var console = reader.Read<ConsoleOutputState>(ConsoleSection);
+        if (console.Sequence < 0 || console.Sequence > long.MaxValue - console.Tail.Length)
+            throw SnapshotException.InSection(ConsoleSection, $"output sequence {console.Sequence} is out of range");
+        reader.EnsureEverySectionRead();
+
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_state != VmWorkerState.Created)
-                throw new InvalidOperationException($"VM '{Name}' cannot be restored: it has already been started");
+            // Checked again: decoding took time in which the machine may have been started or disposed.
+            EnsureRestorableLocked();
+            _restored = true;
         }
         // The APIC first: a vCPU's CR8 and APIC base are the APIC's, and its TSC is relative to the clock.
-        _platform.RestoreState(state.Platform);
-        _console.Continue(state.ConsoleSequence, state.ConsoleTail);
+        _platform.Restore(platform);
+        _console.Continue(console.Sequence, console.Tail);
         for (int i = 0; i < _processors.Length; i++)
-            _processors[i].Processor.SetState(state.Processors[i]);
+            _processors[i].Processor.SetState(processors[i]);
         lock (_gate)
         {
             for (int i = 0; i < _processors.Length; i++)
@@ -444,6 +484,15 @@ public sealed class VmWorker : IDisposable
                     p.Signal();
             }
         }
+    }
+
+    private void EnsureRestorableLocked()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_state != VmWorkerState.Created)
+            throw new InvalidOperationException($"VM '{Name}' cannot be restored: it is {_state}, and only a machine that has not started can be");
+        if (_restored)
+            throw new InvalidOperationException($"VM '{Name}' has already been restored from a snapshot");
     }
 
     /// <summary>Stops the VM and frees the machine.</summary>

@@ -1,7 +1,6 @@
 using System.Text;
 using Actors.HwBackend.Emulation;
 using Actors.HwBackend.Memory;
-using Actors.HwBackend.Snapshots;
 using Actors.HwBackend.Tests.Worker;
 using Actors.HwBackend.Worker;
 using Xunit;
@@ -58,13 +57,13 @@ public sealed class PlatformGuestTests
             // Let it get well into its checks (APs up, timers ticking), then move the whole machine.
             Thread.Sleep(150);
             running.Pause();
-            // Through the bytes live migration sends, so the codec is part of what is proven.
-            var state = VirtualMachineStateCodec.Decode(VirtualMachineStateCodec.Encode(running.SaveState()));
+            // The bytes live migration sends, so the snapshot format is part of what is proven.
+            byte[] snapshot = running.SaveSnapshot();
             console = recording;
             var copy = VmWorker.CreateForRestore(new EmulatorBackend(), name + "-restored", running.MemoryBytes, running.ProcessorCount, recording, probe.OnEnded);
             copy.PrepareThreads(); // as a migration target does, before the state arrives
             CopyRam(running, copy);
-            copy.RestoreState(state);
+            copy.RestoreSnapshot(snapshot);
             running.Stop();
             copy.Start();
             restores++;

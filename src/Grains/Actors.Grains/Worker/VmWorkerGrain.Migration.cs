@@ -68,13 +68,16 @@ public sealed partial class VmWorkerGrain
         var clock = Stopwatch.StartNew();
         try
         {
-            incoming.Worker.RestoreState(VirtualMachineStateCodec.Decode(handover.Snapshot));
+            incoming.Worker.RestoreSnapshot(handover.Snapshot);
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        catch (Exception e)
         {
-            // Nothing of the half-built machine may stay behind: its RAM, its parked threads, its reservation.
+            // Whatever went wrong, nothing of the half-built machine may stay behind: its RAM, its
+            // parked threads, its reservation. The source resumes its guest when this call fails.
             await DropAsync();
-            throw new HypervisorException($"VM '{VmName}' cannot be restored on host '{Host}': {e.Message}");
+            if (e is SnapshotException or InvalidOperationException)
+                throw new HypervisorException($"VM '{VmName}' cannot be restored on host '{Host}': {e.Message}");
+            throw;
         }
 
         TimeSpan restored = clock.Elapsed;
@@ -147,7 +150,7 @@ public sealed partial class VmWorkerGrain
             if (!oneBatch)
                 (pages, _, bytes) = await SendPagesAsync(worker, dirty, targetHost, maxBytesPerSecond: 0);
             TimeSpan copied = downtime.Elapsed;
-            var handover = new MigrationHandover(VirtualMachineStateCodec.Encode(worker.SaveState()), run.InstructionsRetired);
+            var handover = new MigrationHandover(worker.SaveSnapshot(), run.InstructionsRetired);
             TimeSpan encoded = downtime.Elapsed;
             await target.ReceivePagesAsync(new PageBatch(final.Pages, final.Segments, final.ZeroPages), handover);
             downtime.Stop();

@@ -184,11 +184,17 @@ public sealed class IoApic : IMmioDevice
         }
     }
 
-    public void RestoreState(IoApicState state)
+    /// <summary>Why <paramref name="state"/> cannot be restored, or null: lets a machine check every part before it changes any.</summary>
+    public static string? FindRestoreProblem(IoApicState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        if (state.Redirection is not { Length: PinCount })
-            throw new ArgumentException($"Redirection must have {PinCount} entries.", nameof(state));
+        return state.Redirection is not { Length: PinCount } ? $"the redirection table must have {PinCount} entries" : null;
+    }
+
+    public void RestoreState(IoApicState state)
+    {
+        if (FindRestoreProblem(state) is string problem)
+            throw new ArgumentException(problem, nameof(state));
         lock (_lock)
         {
             _id = state.Id & 0x0F00_0000;

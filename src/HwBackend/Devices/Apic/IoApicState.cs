@@ -1,8 +1,12 @@
+using Actors.HwBackend.Snapshots;
+
 namespace Actors.HwBackend.Devices.Apic;
 
 /// <summary>The guest-visible state of an <see cref="IoApic"/>, for save/restore and live migration.</summary>
-public sealed record IoApicState
+public sealed record IoApicState : ISnapshotSection<IoApicState>
 {
+    public static ushort SnapshotVersion => 1;
+
     /// <summary>The ID register (bits 27:24 hold the ID).</summary>
     public uint Id { get; init; }
 
@@ -14,4 +18,20 @@ public sealed record IoApicState
 
     /// <summary>Electrical levels of the 24 input pins, bit n for pin n.</summary>
     public uint PinLevels { get; init; }
+
+    public void Write(SnapshotSectionWriter writer)
+    {
+        writer.WriteUInt32(Id);
+        writer.WriteByte(RegisterSelect);
+        writer.WriteUInt64s(Redirection, IoApic.PinCount);
+        writer.WriteUInt32(PinLevels);
+    }
+
+    public static IoApicState Read(ref SnapshotSectionReader reader, ushort version) => new()
+    {
+        Id = reader.ReadUInt32(),
+        RegisterSelect = reader.ReadByte(),
+        Redirection = reader.ReadUInt64s(IoApic.PinCount),
+        PinLevels = reader.ReadUInt32(),
+    };
 }

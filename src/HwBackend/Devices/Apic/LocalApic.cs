@@ -88,7 +88,11 @@ public sealed class LocalApic : ILocalInterruptController
     private const int LvtLint0 = 3;
     private const int LvtLint1 = 4;
     private const int LvtError = 5;
-    private const int LvtCount = 6;
+    /// <summary>LVT entries: timer, thermal, performance counter, LINT0, LINT1, error.</summary>
+    public const int LvtCount = 6;
+
+    /// <summary>32-bit words of the 256-bit ISR, TMR and IRR.</summary>
+    public const int VectorWords = 8;
 
     private const int TimerModeOneShot = 0;
     private const int TimerModePeriodic = 1;
@@ -107,9 +111,9 @@ public sealed class LocalApic : ILocalInterruptController
     private uint _ldr;
     private uint _dfr;
     private uint _svr;
-    private readonly uint[] _isr = new uint[8];
-    private readonly uint[] _tmr = new uint[8];
-    private readonly uint[] _irr = new uint[8];
+    private readonly uint[] _isr = new uint[VectorWords];
+    private readonly uint[] _tmr = new uint[VectorWords];
+    private readonly uint[] _irr = new uint[VectorWords];
     private uint _esrLatched;
     private uint _esrPending;
     private readonly uint[] _lvt = new uint[LvtCount];
@@ -566,15 +570,24 @@ public sealed class LocalApic : ILocalInterruptController
         }
     }
 
-    public void RestoreState(LocalApicState state)
+    /// <summary>Why <paramref name="state"/> cannot be restored into this APIC, or null: lets a machine check every part before it changes any.</summary>
+    public string? FindRestoreProblem(LocalApicState state)
     {
         ArgumentNullException.ThrowIfNull(state);
         if (state.ApicId != _apicId)
-            throw new ArgumentException($"State of APIC {state.ApicId} restored into APIC {_apicId}.", nameof(state));
-        if (state.Isr is not { Length: 8 } || state.Tmr is not { Length: 8 } || state.Irr is not { Length: 8 })
-            throw new ArgumentException("ISR, TMR and IRR must have 8 words each.", nameof(state));
+            return $"state of APIC {state.ApicId} restored into APIC {_apicId}";
+        if (state.Isr is not { Length: VectorWords } || state.Tmr is not { Length: VectorWords } || state.Irr is not { Length: VectorWords })
+            return $"ISR, TMR and IRR must have {VectorWords} words each";
         if (state.Lvt is not { Length: LvtCount })
-            throw new ArgumentException($"LVT must have {LvtCount} entries.", nameof(state));
+            return $"LVT must have {LvtCount} entries";
+        return null;
+    }
+
+    public void RestoreState(LocalApicState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (FindRestoreProblem(state) is string problem)
+            throw new ArgumentException(problem, nameof(state));
         var work = new PendingWork();
         lock (_lock)
         {

@@ -1,3 +1,5 @@
+using Actors.HwBackend.Snapshots;
+
 namespace Actors.HwBackend.Devices.Apic;
 
 /// <summary>
@@ -5,8 +7,10 @@ namespace Actors.HwBackend.Devices.Apic;
 /// Times are kept relative to the platform clock at save time, so a restore onto a clock with a
 /// different origin continues the timer where it stopped.
 /// </summary>
-public sealed record LocalApicState
+public sealed record LocalApicState : ISnapshotSection<LocalApicState>
 {
+    public static ushort SnapshotVersion => 1;
+
     /// <summary>The APIC ID the state belongs to; a restore into an APIC with another ID is refused.</summary>
     public uint ApicId { get; init; }
 
@@ -73,4 +77,66 @@ public sealed record LocalApicState
     public byte StartupVector { get; init; }
 
     public long NmisDropped { get; init; }
+
+    public void Write(SnapshotSectionWriter writer)
+    {
+        writer.WriteUInt32(ApicId);
+        writer.WriteUInt64(ApicBaseMsr);
+        writer.WriteUInt32(Tpr);
+        writer.WriteUInt32(Ldr);
+        writer.WriteUInt32(Dfr);
+        writer.WriteUInt32(Svr);
+        writer.WriteUInt32s(Isr, LocalApic.VectorWords);
+        writer.WriteUInt32s(Tmr, LocalApic.VectorWords);
+        writer.WriteUInt32s(Irr, LocalApic.VectorWords);
+        writer.WriteUInt32(EsrLatched);
+        writer.WriteUInt32(EsrPending);
+        writer.WriteUInt32s(Lvt, LocalApic.LvtCount);
+        writer.WriteUInt32(IcrLow);
+        writer.WriteUInt32(IcrHigh);
+        writer.WriteUInt32(TimerInitialCount);
+        writer.WriteUInt32(TimerDivideConfiguration);
+        writer.WriteBoolean(TimerArmed);
+        writer.WriteInt64(TimerNextEventRelativeNanoseconds);
+        writer.WriteUInt64(TscDeadline);
+        writer.WriteInt64(TscDeadlineRelativeNanoseconds);
+        writer.WriteBoolean(Lint0Level);
+        writer.WriteBoolean(Lint1Level);
+        writer.WriteBoolean(InitPending);
+        writer.WriteBoolean(WaitingForStartup);
+        writer.WriteBoolean(StartupPending);
+        writer.WriteByte(StartupVector);
+        writer.WriteInt64(NmisDropped);
+    }
+
+    public static LocalApicState Read(ref SnapshotSectionReader reader, ushort version) => new()
+    {
+        ApicId = reader.ReadUInt32(),
+        ApicBaseMsr = reader.ReadUInt64(),
+        Tpr = reader.ReadUInt32(),
+        Ldr = reader.ReadUInt32(),
+        Dfr = reader.ReadUInt32(),
+        Svr = reader.ReadUInt32(),
+        Isr = reader.ReadUInt32s(LocalApic.VectorWords),
+        Tmr = reader.ReadUInt32s(LocalApic.VectorWords),
+        Irr = reader.ReadUInt32s(LocalApic.VectorWords),
+        EsrLatched = reader.ReadUInt32(),
+        EsrPending = reader.ReadUInt32(),
+        Lvt = reader.ReadUInt32s(LocalApic.LvtCount),
+        IcrLow = reader.ReadUInt32(),
+        IcrHigh = reader.ReadUInt32(),
+        TimerInitialCount = reader.ReadUInt32(),
+        TimerDivideConfiguration = reader.ReadUInt32(),
+        TimerArmed = reader.ReadBoolean(),
+        TimerNextEventRelativeNanoseconds = reader.ReadInt64(),
+        TscDeadline = reader.ReadUInt64(),
+        TscDeadlineRelativeNanoseconds = reader.ReadInt64(),
+        Lint0Level = reader.ReadBoolean(),
+        Lint1Level = reader.ReadBoolean(),
+        InitPending = reader.ReadBoolean(),
+        WaitingForStartup = reader.ReadBoolean(),
+        StartupPending = reader.ReadBoolean(),
+        StartupVector = reader.ReadByte(),
+        NmisDropped = reader.ReadInt64(),
+    };
 }

@@ -197,12 +197,18 @@ public sealed class CmosRtc : IPortDevice
             return new CmosRtcState(_ram.ToArray(), _index, _nmiMasked, _offsetTicks, _lastEventCheckTicks, _interruptAsserted);
     }
 
+    /// <summary>Why <paramref name="state"/> cannot be restored, or null: lets a machine check every part before it changes any.</summary>
+    public static string? FindRestoreProblem(CmosRtcState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return state.Ram is not { Length: RamSize } ? $"saved CMOS RAM must be {RamSize} bytes" : null;
+    }
+
     /// <summary>Restores saved state and drives IRQ 8 to the saved level.</summary>
     public void RestoreState(CmosRtcState state)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        if (state.Ram is null || state.Ram.Length != RamSize)
-            throw new ArgumentException($"saved CMOS RAM must be {RamSize} bytes", nameof(state));
+        if (FindRestoreProblem(state) is string problem)
+            throw new ArgumentException(problem, nameof(state));
         lock (_lock)
         {
             state.Ram.CopyTo(_ram, 0);

@@ -1,3 +1,5 @@
+using Actors.HwBackend.Snapshots;
+
 namespace Actors.HwBackend.Devices.Legacy;
 
 /// <summary>
@@ -13,4 +15,20 @@ public sealed record CmosRtcState(
     bool NmiMasked,
     long GuestOffsetTicks,
     long LastEventCheckTicks,
-    bool InterruptAsserted);
+    bool InterruptAsserted) : ISnapshotSection<CmosRtcState>
+{
+    public static ushort SnapshotVersion => 1;
+
+    public void Write(SnapshotSectionWriter writer)
+    {
+        writer.WriteBytes(Ram, CmosRtc.RamSize);
+        writer.WriteByte(Index);
+        writer.WriteBoolean(NmiMasked);
+        writer.WriteInt64(GuestOffsetTicks);
+        writer.WriteInt64(LastEventCheckTicks);
+        writer.WriteBoolean(InterruptAsserted);
+    }
+
+    public static CmosRtcState Read(ref SnapshotSectionReader reader, ushort version) =>
+        new(reader.ReadBytes(CmosRtc.RamSize), reader.ReadByte(), reader.ReadBoolean(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadBoolean());
+}

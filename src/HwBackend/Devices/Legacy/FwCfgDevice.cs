@@ -126,11 +126,17 @@ public sealed class FwCfgDevice : IPortDevice
             return new FwCfgState(_selector, _offset);
     }
 
-    public void RestoreState(FwCfgState state)
+    /// <summary>Why <paramref name="state"/> cannot be restored, or null: lets a machine check every part before it changes any.</summary>
+    public static string? FindRestoreProblem(FwCfgState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        if (state.Offset < 0)
-            throw new ArgumentException($"saved fw_cfg offset {state.Offset} is negative", nameof(state));
+        return state.Offset < 0 ? $"saved fw_cfg offset {state.Offset} is negative" : null;
+    }
+
+    public void RestoreState(FwCfgState state)
+    {
+        if (FindRestoreProblem(state) is string problem)
+            throw new ArgumentException(problem, nameof(state));
         lock (_lock)
         {
             Select(state.Selector);

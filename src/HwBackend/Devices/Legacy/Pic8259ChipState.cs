@@ -1,3 +1,5 @@
+using Actors.HwBackend.Snapshots;
+
 namespace Actors.HwBackend.Devices.Legacy;
 
 /// <summary>The guest-visible state of one 8259A of a <see cref="Pic8259Pair"/>.</summary>
@@ -20,4 +22,47 @@ public sealed record Pic8259ChipState(
     bool RotateOnAutoEoi,
     bool SpecialFullyNested,
     bool Mode8086,
-    byte Elcr);
+    byte Elcr)
+{
+    /// <summary>Part of the <see cref="Pic8259State"/> section.</summary>
+    public void Write(SnapshotSectionWriter writer)
+    {
+        writer.WriteByte(LineLevels);
+        writer.WriteByte(Irr);
+        writer.WriteByte(Imr);
+        writer.WriteByte(Isr);
+        writer.WriteByte(LowestPriorityOffset);
+        writer.WriteByte(VectorBase);
+        writer.WriteBoolean(ReadIsr);
+        writer.WriteBoolean(Poll);
+        writer.WriteBoolean(SpecialMask);
+        writer.WriteInt32(InitStep);
+        writer.WriteBoolean(Icw4Expected);
+        writer.WriteBoolean(SingleMode);
+        writer.WriteBoolean(AutoEoi);
+        writer.WriteBoolean(RotateOnAutoEoi);
+        writer.WriteBoolean(SpecialFullyNested);
+        writer.WriteBoolean(Mode8086);
+        writer.WriteByte(Elcr);
+    }
+
+    /// <param name="version">The <see cref="Pic8259State"/> section's version.</param>
+    public static Pic8259ChipState Read(ref SnapshotSectionReader reader, ushort version) => new(
+        LineLevels: reader.ReadByte(),
+        Irr: reader.ReadByte(),
+        Imr: reader.ReadByte(),
+        Isr: reader.ReadByte(),
+        LowestPriorityOffset: reader.ReadByte(),
+        VectorBase: reader.ReadByte(),
+        ReadIsr: reader.ReadBoolean(),
+        Poll: reader.ReadBoolean(),
+        SpecialMask: reader.ReadBoolean(),
+        InitStep: reader.ReadInt32(),
+        Icw4Expected: reader.ReadBoolean(),
+        SingleMode: reader.ReadBoolean(),
+        AutoEoi: reader.ReadBoolean(),
+        RotateOnAutoEoi: reader.ReadBoolean(),
+        SpecialFullyNested: reader.ReadBoolean(),
+        Mode8086: reader.ReadBoolean(),
+        Elcr: reader.ReadByte());
+}

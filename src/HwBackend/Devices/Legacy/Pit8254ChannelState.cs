@@ -1,3 +1,5 @@
+using Actors.HwBackend.Snapshots;
+
 namespace Actors.HwBackend.Devices.Legacy;
 
 /// <summary>The guest-visible state of one counter of a <see cref="Pit8254"/>.</summary>
@@ -26,4 +28,47 @@ public sealed record Pit8254ChannelState(
     byte LatchState,
     bool StatusLatched,
     byte LatchedStatus,
-    bool NullCount);
+    bool NullCount)
+{
+    /// <summary>Part of the <see cref="Pit8254State"/> section.</summary>
+    public void Write(SnapshotSectionWriter writer)
+    {
+        writer.WriteByte(Mode);
+        writer.WriteByte(AccessMode);
+        writer.WriteBoolean(Bcd);
+        writer.WriteInt32(Reload);
+        writer.WriteBoolean(Armed);
+        writer.WriteBoolean(Triggered);
+        writer.WriteBoolean(Gate);
+        writer.WriteInt64(ElapsedTicks);
+        writer.WriteBoolean(Frozen);
+        writer.WriteBoolean(ReadMsbNext);
+        writer.WriteBoolean(WriteMsbNext);
+        writer.WriteByte(WriteLatch);
+        writer.WriteUInt16(LatchedCount);
+        writer.WriteByte(LatchState);
+        writer.WriteBoolean(StatusLatched);
+        writer.WriteByte(LatchedStatus);
+        writer.WriteBoolean(NullCount);
+    }
+
+    /// <param name="version">The <see cref="Pit8254State"/> section's version.</param>
+    public static Pit8254ChannelState Read(ref SnapshotSectionReader reader, ushort version) => new(
+        Mode: reader.ReadByte(),
+        AccessMode: reader.ReadByte(),
+        Bcd: reader.ReadBoolean(),
+        Reload: reader.ReadInt32(),
+        Armed: reader.ReadBoolean(),
+        Triggered: reader.ReadBoolean(),
+        Gate: reader.ReadBoolean(),
+        ElapsedTicks: reader.ReadInt64(),
+        Frozen: reader.ReadBoolean(),
+        ReadMsbNext: reader.ReadBoolean(),
+        WriteMsbNext: reader.ReadBoolean(),
+        WriteLatch: reader.ReadByte(),
+        LatchedCount: reader.ReadUInt16(),
+        LatchState: reader.ReadByte(),
+        StatusLatched: reader.ReadBoolean(),
+        LatchedStatus: reader.ReadByte(),
+        NullCount: reader.ReadBoolean());
+}

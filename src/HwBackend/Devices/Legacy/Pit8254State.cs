@@ -1,3 +1,5 @@
+using Actors.HwBackend.Snapshots;
+
 namespace Actors.HwBackend.Devices.Legacy;
 
 /// <summary>The guest-visible state of a <see cref="Pit8254"/>, for save/restore and live migration.</summary>
@@ -8,4 +10,31 @@ public sealed record Pit8254State(
     Pit8254ChannelState Channel1,
     Pit8254ChannelState Channel2,
     bool Irq0Level,
-    long? TicksSinceLastIrq0Edge);
+    long? TicksSinceLastIrq0Edge) : ISnapshotSection<Pit8254State>
+{
+    public static ushort SnapshotVersion => 1;
+
+    public void Write(SnapshotSectionWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(Channel0);
+        ArgumentNullException.ThrowIfNull(Channel1);
+        ArgumentNullException.ThrowIfNull(Channel2);
+        Channel0.Write(writer);
+        Channel1.Write(writer);
+        Channel2.Write(writer);
+        writer.WriteBoolean(Irq0Level);
+        writer.WriteBoolean(TicksSinceLastIrq0Edge.HasValue);
+        writer.WriteInt64(TicksSinceLastIrq0Edge.GetValueOrDefault());
+    }
+
+    public static Pit8254State Read(ref SnapshotSectionReader reader, ushort version)
+    {
+        var channel0 = Pit8254ChannelState.Read(ref reader, version);
+        var channel1 = Pit8254ChannelState.Read(ref reader, version);
+        var channel2 = Pit8254ChannelState.Read(ref reader, version);
+        bool irq0Level = reader.ReadBoolean();
+        bool edgeCounts = reader.ReadBoolean();
+        long sinceEdge = reader.ReadInt64();
+        return new Pit8254State(channel0, channel1, channel2, irq0Level, edgeCounts ? sinceEdge : null);
+    }
+}

@@ -241,11 +241,21 @@ public sealed class Uart16550 : IPortDevice
         }
     }
 
-    public void RestoreState(Uart16550State state)
+    /// <summary>Why <paramref name="state"/> cannot be restored into this UART, or null: lets a machine check every part before it changes any.</summary>
+    public string? FindRestoreProblem(Uart16550State state)
     {
         ArgumentNullException.ThrowIfNull(state);
+        if (state.ReceiveQueue is null)
+            return "the saved receive queue is null";
         if (state.ReceiveQueue.Length > _receiveQueue.Length)
-            throw new ArgumentException($"saved receive queue holds {state.ReceiveQueue.Length} bytes, more than this UART's capacity of {_receiveQueue.Length}", nameof(state));
+            return $"saved receive queue holds {state.ReceiveQueue.Length} bytes, more than this UART's capacity of {_receiveQueue.Length}";
+        return null;
+    }
+
+    public void RestoreState(Uart16550State state)
+    {
+        if (FindRestoreProblem(state) is string problem)
+            throw new ArgumentException(problem, nameof(state));
         lock (_lock)
         {
             FlushTransmit();
