@@ -1067,6 +1067,11 @@ public sealed class LocalApic : ILocalInterruptController
                 }
             }
         }
+        else if (_bus.WantsEdgeEoi((byte)vector))
+        {
+            // An IOAPIC pin's device counts acknowledgements (the PIT's tick backlog).
+            work.EoiBroadcastVector = vector;
+        }
         work.Notify |= DeliverableVectorLocked() >= 0;
     }
 
