@@ -73,4 +73,10 @@ public sealed record LocalApicState
     public byte StartupVector { get; init; }
 
     public long NmisDropped { get; init; }
+
+    /// <summary>Periodic timer ticks owed to the guest and not yet raised (the tick backlog); 0 in states saved before it existed.</summary>
+    public int TimerPendingTicks { get; init; }
+
+    /// <summary>A periodic tick was raised and its EOI has not come yet.</summary>
+    public bool TimerAwaitingEoi { get; init; }
 }
