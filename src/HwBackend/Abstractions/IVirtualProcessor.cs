@@ -67,4 +67,11 @@ public interface IVirtualProcessor
     void NotifyInterruptController();
 
     ulong InstructionsRetired { get; }
+
+    /// <summary>
+    /// Exceptions and external interrupts delivered through the IDT or IVT (software INT n retires as
+    /// an instruction instead). A guest stuck in an exception loop, such as a #UD handler that is
+    /// itself <c>ud2</c>, retires nothing but delivers without end, so budgets count these too.
+    /// </summary>
+    ulong EventsDelivered { get; }
 }

@@ -13,6 +13,9 @@ public sealed class EmulatedProcessor : IVirtualProcessor
 
     public ulong InstructionsRetired => Cpu.InstructionsRetired;
 
+    // The delivery paths count these already; reading them costs the interpreter nothing.
+    public ulong EventsDelivered => Cpu.ExceptionsDelivered + Cpu.InterruptsDelivered;
+
     /// <summary>Instructions this CPU decoded but does not implement (each raised #UD in the guest).</summary>
     public ulong UnimplementedInstructions => Cpu.UnimplementedInstructions;
 

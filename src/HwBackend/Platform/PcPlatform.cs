@@ -267,13 +267,22 @@ internal sealed class PcPlatform : IDisposable
 
     private static long? Earliest(long? a, long? b) => a is null ? b : b is null ? a : Math.Min(a.Value, b.Value);
 
-    /// <summary>One ISA interrupt line, wired to both interrupt controllers as on a PC chipset.</summary>
-    private sealed class IsaLine(Pic8259Pair pic, IoApic ioApic, int irq, int ioApicPin) : IInterruptLine
+    /// <summary>
+    /// One ISA interrupt line, wired to both interrupt controllers as on a PC chipset; the device
+    /// behind it hears acknowledgements and unmasks from whichever of them the guest uses.
+    /// </summary>
+    private sealed class IsaLine(Pic8259Pair pic, IoApic ioApic, int irq, int ioApicPin) : IAcknowledgingInterruptLine
     {
         public void SetLevel(bool asserted)
         {
             pic.SetIrq(irq, asserted);
             ioApic.SetIrq(ioApicPin, asserted);
+        }
+
+        public void SetAcknowledgeListener(IInterruptAcknowledgeListener? listener)
+        {
+            pic.SetAcknowledgeListener(irq, listener);
+            ioApic.SetAcknowledgeListener(ioApicPin, listener);
         }
     }
 

@@ -9,6 +9,7 @@ namespace Actors.HwBackend.Runner;
 /// <param name="Exits">VM exits handled.</param>
 /// <param name="UnhandledMmioReads">MMIO reads no device answered (they read all-ones).</param>
 /// <param name="UnhandledMmioWrites">MMIO writes no device took (they were dropped).</param>
+/// <param name="EventsDelivered">Exceptions and interrupts vCPU 0 delivered during this run.</param>
 public sealed record GuestRunResult(
     GuestRunOutcome Outcome,
     int? ExitStatus,
@@ -17,4 +18,5 @@ public sealed record GuestRunResult(
     string? Message,
     long Exits,
     long UnhandledMmioReads,
-    long UnhandledMmioWrites);
+    long UnhandledMmioWrites,
+    ulong EventsDelivered = 0);

@@ -32,7 +32,7 @@ public sealed class GuestRunner
     private int _running;
     private int _runThreadId;
     private long _runStartTimestamp;
-    private ulong _runStartInstructions;
+    private ulong _runStartWork;
 
     public GuestRunner(IVirtualMachine machine, IoPortBus ports, GuestRunnerOptions? options = null)
     {
@@ -92,10 +92,12 @@ public sealed class GuestRunner
         {
             generation = _generation;
             _runThreadId = Environment.CurrentManagedThreadId;
-            _runStartInstructions = processor.InstructionsRetired;
+            _runStartWork = Work(processor);
             _runStartTimestamp = Stopwatch.GetTimestamp();
         }
-        ulong startInstructions = _runStartInstructions;
+        ulong startWork = _runStartWork;
+        ulong startInstructions = processor.InstructionsRetired;
+        ulong startEvents = processor.EventsDelivered;
         long start = _runStartTimestamp;
         long timeBudgetTicks = _options.TimeBudget is { } time ? (long)(time.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
         ulong instructionBudget = _options.InstructionBudget ?? ulong.MaxValue;
@@ -139,7 +141,7 @@ public sealed class GuestRunner
             }
             if (outcome is not null)
                 break;
-            if (processor.InstructionsRetired - startInstructions >= instructionBudget)
+            if (Work(processor) - startWork >= instructionBudget)
                 SetStop(StopForInstructionBudget, 0, generation);
             else if (Stopwatch.GetTimestamp() - start >= timeBudgetTicks)
                 SetStop(StopForTimeBudget, 0, generation);
@@ -147,6 +149,7 @@ public sealed class GuestRunner
 
         var elapsed = Stopwatch.GetElapsedTime(start);
         ulong instructions = processor.InstructionsRetired - startInstructions;
+        ulong events = processor.EventsDelivered - startEvents;
         int? exitStatus = null;
         if (outcome is null)
         {
@@ -162,7 +165,7 @@ public sealed class GuestRunner
                         (outcome, message) = (GuestRunOutcome.TimeBudgetExhausted, $"time budget of {_options.TimeBudget} exhausted");
                         break;
                     case StopForInstructionBudget:
-                        (outcome, message) = (GuestRunOutcome.InstructionBudgetExhausted, $"instruction budget of {_options.InstructionBudget} exhausted");
+                        (outcome, message) = (GuestRunOutcome.InstructionBudgetExhausted, InstructionBudgetMessage(instructions, events));
                         break;
                     default:
                         (outcome, message) = (GuestRunOutcome.Stopped, "stop requested");
@@ -170,7 +173,20 @@ public sealed class GuestRunner
                 }
             }
         }
-        return new GuestRunResult(outcome.Value, exitStatus, instructions, elapsed, message, exits, mmioReads, mmioWrites);
+        return new GuestRunResult(outcome.Value, exitStatus, instructions, elapsed, message, exits, mmioReads, mmioWrites, events);
+    }
+
+    /// <summary>What the instruction budget counts: a delivery is work, since an exception loop retires nothing.</summary>
+    private static ulong Work(IVirtualProcessor processor) => processor.InstructionsRetired + processor.EventsDelivered;
+
+    private string InstructionBudgetMessage(ulong instructions, ulong events)
+    {
+        string budget = $"instruction budget of {_options.InstructionBudget} exhausted";
+        // Handlers retire instructions for every interrupt they take; only a loop of faults
+        // delivers more than it retires.
+        return events > instructions
+            ? $"{budget}: {events} exceptions or interrupts delivered but only {instructions} instructions retired, so the guest is stuck in an exception loop (a handler that faults again)"
+            : budget;
     }
 
     /// <summary>
@@ -198,7 +214,7 @@ public sealed class GuestRunner
     private void CheckBudgets(int generation)
     {
         ulong? instructionBudget = _options.InstructionBudget;
-        if (instructionBudget is not null && _processor.InstructionsRetired - _runStartInstructions >= instructionBudget.Value)
+        if (instructionBudget is not null && Work(_processor) - _runStartWork >= instructionBudget.Value)
             SetStop(StopForInstructionBudget, 0, generation);
         else if (_options.TimeBudget is { } time && Stopwatch.GetElapsedTime(_runStartTimestamp) >= time)
             SetStop(StopForTimeBudget, 0, generation);

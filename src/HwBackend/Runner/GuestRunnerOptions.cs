@@ -9,6 +9,10 @@ public sealed record GuestRunnerOptions
 {
     public TimeSpan? TimeBudget { get; init; }
 
+    /// <summary>
+    /// Work the guest may do: instructions retired plus exceptions and interrupts delivered, one
+    /// each, so a guest stuck in an exception loop (which retires nothing) ends too.
+    /// </summary>
     public ulong? InstructionBudget { get; init; }
 
     public TimeSpan BudgetCheckInterval { get; init; } = TimeSpan.FromMilliseconds(10);

@@ -119,6 +119,38 @@ public sealed class IoApicTests
     }
 
     [Fact]
+    public void AnEdgePinsDeviceHearsTheEoiOfItsVectorAndItsUnmasks()
+    {
+        var listener = new RecordingAcknowledgeListener();
+        ((Actors.HwBackend.Devices.IAcknowledgingInterruptLine)_ioApic.GetLine(2)).SetAcknowledgeListener(listener);
+        Program(2, 0x1_0031); // masked
+        Assert.Equal(0, listener.Unmasks);
+        Program(2, 0x31);
+        Assert.Equal(1, listener.Unmasks);
+        Program(2, 0x31);
+        Assert.Equal(1, listener.Unmasks);
+        Program(5, 0x35); // no listener
+
+        // Local APICs broadcast the EOI of an edge vector only when a pin's device waits for it.
+        Assert.True(_bus.WantsEdgeEoi(0x31));
+        Assert.False(_bus.WantsEdgeEoi(0x35));
+        _ioApic.SetIrq(2, true);
+        Assert.Equal(0, listener.Acknowledgements);
+        Service(_cpu0, 0x31);
+        Assert.Equal(1, listener.Acknowledgements);
+        _ioApic.SetIrq(5, true);
+        Service(_cpu0, 0x35);
+        Assert.Equal(1, listener.Acknowledgements);
+
+        // A new vector moves the interest with it.
+        Program(2, 0x41);
+        Assert.False(_bus.WantsEdgeEoi(0x31));
+        Assert.True(_bus.WantsEdgeEoi(0x41));
+        _ioApic.SetAcknowledgeListener(2, null);
+        Assert.False(_bus.WantsEdgeEoi(0x41));
+    }
+
+    [Fact]
     public void LevelTriggeredPinUsesRemoteIrrAndIsRedeliveredAfterEoiWhileAsserted()
     {
         Program(10, 0x8000 | 0x3A);

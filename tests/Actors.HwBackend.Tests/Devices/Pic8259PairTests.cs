@@ -324,6 +324,50 @@ public sealed class Pic8259PairTests
     }
 
     [Fact]
+    public void TheDeviceBehindAnInputHearsItsAcknowledgesAndUnmasks()
+    {
+        var pic = InitializedPic();
+        var timer = new RecordingAcknowledgeListener();
+        var rtc = new RecordingAcknowledgeListener();
+        var cascade = new RecordingAcknowledgeListener();
+        ((Actors.HwBackend.Devices.IAcknowledgingInterruptLine)pic.GetLine(0)).SetAcknowledgeListener(timer);
+        pic.SetAcknowledgeListener(8, rtc);
+        pic.SetAcknowledgeListener(Pic8259Pair.CascadeIrq, cascade);
+
+        Pulse(pic, 0);
+        Assert.Equal(0x20, pic.Acknowledge());
+        Assert.Equal(1, timer.Acknowledgements);
+        pic.Write(MasterCmd, 1, NonSpecificEoi);
+
+        // Through the cascade: the slave's input is acknowledged, not the master's IR2.
+        Pulse(pic, 8);
+        Assert.Equal(0x28, pic.Acknowledge());
+        Assert.Equal(1, rtc.Acknowledgements);
+        Assert.Equal(0, cascade.Acknowledgements);
+        pic.Write(SlaveCmd, 1, NonSpecificEoi);
+        pic.Write(MasterCmd, 1, NonSpecificEoi);
+
+        // A poll read acknowledges too.
+        Pulse(pic, 0);
+        pic.Write(MasterCmd, 1, 0x0C);
+        Assert.Equal(0x80, (int)pic.Read(MasterCmd, 1));
+        Assert.Equal(2, timer.Acknowledgements);
+        pic.Write(MasterCmd, 1, NonSpecificEoi);
+
+        // Unmasks: only inputs whose IMR bit goes from 1 to 0; ICW1 opens every input.
+        pic.Write(MasterData, 1, 0xFF);
+        Assert.Equal(0, timer.Unmasks);
+        pic.Write(MasterData, 1, 0xFE);
+        Assert.Equal(1, timer.Unmasks);
+        pic.Write(MasterData, 1, 0xFE);
+        Assert.Equal(1, timer.Unmasks);
+        Assert.Equal(0, rtc.Unmasks);
+        pic.Write(MasterCmd, 1, 0x11);
+        Assert.Equal(2, timer.Unmasks);
+        Assert.Equal(0, rtc.Unmasks);
+    }
+
+    [Fact]
     public void OutOfRangeIrqThrows()
     {
         var pic = new Pic8259Pair();

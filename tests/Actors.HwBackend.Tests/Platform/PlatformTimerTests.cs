@@ -28,8 +28,10 @@ public sealed class PlatformTimerTests
         Thread.Sleep(500);
         long periods = (clock.NowNanoseconds - start) / PeriodNs;
 
+        // Never more ticks than periods; a firing after a late wake-up delivers the periods it
+        // missed one per EOI, so firings can be fewer than ticks.
         Assert.InRange(sink.Delivered, periods * 8 / 10, periods);
-        Assert.True(timer.Firings >= sink.Delivered);
+        Assert.True(timer.Firings > 0);
     }
 
     [Fact]

@@ -161,6 +161,64 @@ public sealed class EmulatedGuestRunTests
         Assert.True(result.InstructionsRetired > 0);
     }
 
+    [Fact]
+    public void ExceptionLoopIsStoppedByTheInstructionBudget()
+    {
+        // The #UD gate points at the ud2 that raised it, so every delivery faults again at once
+        // and the guest retires nothing after its setup. The gate switches to an IST stack, which
+        // starts at the same place every time: the loop never runs out of stack and never ends
+        // by itself.
+        const int Idt = 0x30_0000, Gdt = 0x30_2000, Tss = 0x30_3000, IstTop = 0x200_0000;
+        const int Gate = ExceptionVector.UD * 16;
+        var a = new Assembler(64);
+        var fault = a.CreateLabel();
+        a.mov(ebx, Idt);
+        a.lea(rax, __[fault]);
+        a.mov(__word_ptr[rbx + Gate], ax);
+        a.mov(cx, cs);
+        a.mov(__word_ptr[rbx + Gate + 2], cx);
+        a.mov(__word_ptr[rbx + Gate + 4], 0x8E01); // present 64-bit interrupt gate, IST 1
+        a.shr(rax, 16);
+        a.mov(__word_ptr[rbx + Gate + 6], ax);
+        a.shr(rax, 16);
+        a.mov(__dword_ptr[rbx + Gate + 8], eax);
+        a.mov(__dword_ptr[rbx + Gate + 12], 0);
+        a.mov(__word_ptr[rbx + 0x1000], Gate + 15); // IDTR: limit, then base
+        a.mov(__qword_ptr[rbx + 0x1002], rbx);
+        a.lidt(__[rbx + 0x1000]);
+
+        // A TSS for the IST: the loader's GDT copied, with a TSS descriptor appended.
+        a.sgdt(__[rbx + 0x1010]);
+        a.movzx(ecx, __word_ptr[rbx + 0x1010]);
+        a.inc(ecx);
+        a.mov(r9d, ecx); // the TSS selector: the old GDT's size
+        a.mov(rsi, __qword_ptr[rbx + 0x1012]);
+        a.mov(edi, Gdt);
+        a.rep.movsb();
+        a.mov(rax, 0x0000_8900_0000_0067L | ((long)(Tss & 0xFFFF) << 16) | ((long)((Tss >> 16) & 0xFF) << 32)); // available 64-bit TSS, limit 0x67
+        a.mov(__qword_ptr[rdi], rax);
+        a.mov(__qword_ptr[rdi + 8], 0);
+        a.lea(eax, __[r9 + 15]);
+        a.mov(__word_ptr[rbx + 0x1020], ax);
+        a.mov(__qword_ptr[rbx + 0x1022], Gdt);
+        a.lgdt(__[rbx + 0x1020]);
+        a.mov(edx, Tss);
+        a.mov(__qword_ptr[rdx + 0x24], IstTop); // IST1
+        a.mov(eax, r9d);
+        a.ltr(ax);
+        a.Label(ref fault);
+        a.ud2();
+        var image = TestImages.Elf64(LoadAddress, [new TestSegment(LoadAddress, Assemble(a, LoadAddress), 0x1000)]);
+
+        // The time budget is only a safety net, so a regression fails instead of hanging.
+        var (result, _) = Run(image, new GuestRunnerOptions { InstructionBudget = 20_000, TimeBudget = TimeSpan.FromSeconds(60) });
+
+        Assert.Equal(GuestRunOutcome.InstructionBudgetExhausted, result.Outcome);
+        Assert.True(result.InstructionsRetired < 100, $"{result.InstructionsRetired} instructions retired");
+        Assert.InRange(result.EventsDelivered, 20_000UL - 100, 1_000_000UL);
+        Assert.Contains("exception loop", result.Message);
+    }
+
     private static (GuestRunResult Result, string Output) Run(byte[] image, GuestRunnerOptions? options = null)
     {
         using var machine = TestMachines.Create(MemoryBytes);

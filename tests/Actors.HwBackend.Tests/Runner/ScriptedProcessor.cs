@@ -15,6 +15,8 @@ internal sealed class ScriptedProcessor(Func<ScriptedProcessor, VpExit> script) 
 
     public ulong InstructionsRetired => (ulong)Interlocked.Read(ref _instructions);
 
+    public ulong EventsDelivered => 0;
+
     public int RunCalls { get; private set; }
 
     public int StopRequests;

@@ -3,7 +3,8 @@ namespace Actors.HwBackend.Devices.Apic;
 /// <summary>
 /// The machine's interrupt message bus between local APICs and IOAPICs: resolves a message's
 /// destination (physical, logical flat/cluster, x2APIC logical, shorthands, lowest priority) and
-/// hands it to each target, and carries EOIs of level-triggered vectors back to the IOAPICs.
+/// hands it to each target, and carries EOIs of level-triggered vectors (and of edge-triggered ones
+/// a device counts) back to the IOAPICs.
 /// Targets are consulted one at a time, each under its own lock only, so delivery from any number
 /// of threads cannot deadlock. Delivery allocates nothing.
 /// </summary>
@@ -73,7 +74,25 @@ public sealed class ApicBus
         }
     }
 
-    /// <summary>A local APIC's EOI of a level-triggered vector: every IOAPIC clears remote IRR of the entries using it.</summary>
+    /// <summary>
+    /// Whether an IOAPIC wants the EOI of edge-triggered <paramref name="vector"/> too (a device
+    /// behind one of its pins counts acknowledgements). Lock-free: local APICs ask on every EOI.
+    /// </summary>
+    public bool WantsEdgeEoi(byte vector)
+    {
+        foreach (IoApic ioApic in Volatile.Read(ref _ioApics))
+        {
+            if (ioApic.WantsEdgeEoi(vector))
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// A local APIC's EOI of a level-triggered vector (or of an edge-triggered one an IOAPIC
+    /// <see cref="WantsEdgeEoi">wants</see>): every IOAPIC clears remote IRR of the entries using
+    /// it and tells the listeners of their pins.
+    /// </summary>
     public void BroadcastEoi(byte vector)
     {
         foreach (IoApic ioApic in Volatile.Read(ref _ioApics))

@@ -40,8 +40,14 @@ public sealed class IoApic : IMmioDevice
 
     private readonly Lock _lock = new();
     private readonly ApicBus _bus;
-    private readonly IInterruptLine[] _lines;
+    private readonly Line[] _lines;
+    private readonly IInterruptAcknowledgeListener?[] _listeners = new IInterruptAcknowledgeListener?[PinCount];
     private readonly ulong[] _redirection = new ulong[PinCount];
+
+    // Vectors of edge-triggered pins with a listener, as a 256-bit set: local APICs broadcast the
+    // EOI of these too (they only do for level-triggered vectors otherwise), the way KVM's IOAPIC
+    // asks for EOI exits of edge pins that have an ack notifier. Read without the lock.
+    private readonly ulong[] _edgeEoiVectors = new ulong[4];
     private uint _id;
     private byte _registerSelect;
     private uint _pinLevels;
@@ -55,7 +61,7 @@ public sealed class IoApic : IMmioDevice
         _id = (id & 0xF) << 24;
         _redirection.AsSpan().Fill(EntryMasked);
         // Built once so wiring a device, and every later pulse on its line, allocates nothing.
-        _lines = new IInterruptLine[PinCount];
+        _lines = new Line[PinCount];
         for (int i = 0; i < PinCount; i++)
             _lines[i] = new Line(this, i);
     }
@@ -67,6 +73,27 @@ public sealed class IoApic : IMmioDevice
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(pin, PinCount);
         return _lines[pin];
     }
+
+    /// <summary>
+    /// Registers the device behind <paramref name="pin"/> for the EOIs of its vector and its
+    /// unmasks (null removes it); <see cref="GetLine"/>'s lines do this for the device that drives them.
+    /// </summary>
+    public void SetAcknowledgeListener(int pin, IInterruptAcknowledgeListener? listener)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(pin);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(pin, PinCount);
+        lock (_lock)
+        {
+            _listeners[pin] = listener;
+            UpdateEdgeEoiVectorsLocked();
+        }
+    }
+
+    /// <summary>
+    /// Whether a local APIC should broadcast the EOI of <paramref name="vector"/> although it was
+    /// edge-triggered: a device behind an edge pin with that vector waits for it. Lock-free.
+    /// </summary>
+    public bool WantsEdgeEoi(byte vector) => (Volatile.Read(ref _edgeEoiVectors[vector >> 6]) & (1UL << (vector & 63))) != 0;
 
     /// <summary>
     /// Sets the electrical level of <paramref name="pin"/>; an active-low entry sees it inverted.
@@ -105,18 +132,25 @@ public sealed class IoApic : IMmioDevice
 
     /// <summary>
     /// A local APIC's EOI broadcast for <paramref name="vector"/>: clears remote IRR of every entry
-    /// with that vector, and sends again for any such level-triggered pin still asserted.
+    /// with that vector, and sends again for any such level-triggered pin still asserted. The
+    /// listener of a pin with that vector hears that its interrupt was accepted.
     /// </summary>
     public void OnEoi(byte vector)
     {
         Span<ApicMessage> messages = stackalloc ApicMessage[PinCount];
         int count = 0;
+        uint acknowledged = 0;
         lock (_lock)
         {
             for (int pin = 0; pin < PinCount; pin++)
             {
                 ulong entry = _redirection[pin];
-                if ((byte)entry != vector || (entry & EntryRemoteIrr) == 0)
+                if ((byte)entry != vector)
+                    continue;
+                bool level = (entry & EntryLevelTriggered) != 0;
+                if (_listeners[pin] is not null && (!level || (entry & EntryRemoteIrr) != 0))
+                    acknowledged |= 1u << pin;
+                if ((entry & EntryRemoteIrr) == 0)
                     continue;
                 _redirection[pin] = entry & ~EntryRemoteIrr;
                 if (TryRaiseLevelLocked(pin, out ApicMessage message))
@@ -125,6 +159,11 @@ public sealed class IoApic : IMmioDevice
         }
         for (int i = 0; i < count; i++)
             _bus.Deliver(in messages[i]);
+        for (int pin = 0; acknowledged != 0; pin++, acknowledged >>= 1)
+        {
+            if ((acknowledged & 1) != 0)
+                Volatile.Read(ref _listeners[pin])?.Acknowledged();
+        }
     }
 
     /// <summary>A read in the IOAPIC's MMIO window; anything but a 32-bit read of IOREGSEL or IOWIN reads 0.</summary>
@@ -159,13 +198,15 @@ public sealed class IoApic : IMmioDevice
         }
         ApicMessage message = default;
         bool send = false;
+        IInterruptAcknowledgeListener? unmasked = null;
         lock (_lock)
         {
             if (offset == RegisterSelectOffset)
                 _registerSelect = (byte)value;
             else if (offset == WindowOffset)
-                send = WriteRegisterLocked(_registerSelect, (uint)value, out message);
+                send = WriteRegisterLocked(_registerSelect, (uint)value, out message, out unmasked);
         }
+        unmasked?.Unmasked();
         if (send)
             _bus.Deliver(in message);
     }
@@ -201,6 +242,7 @@ public sealed class IoApic : IMmioDevice
             _registerSelect = state.RegisterSelect;
             state.Redirection.CopyTo(_redirection, 0);
             _pinLevels = state.PinLevels & ((1u << PinCount) - 1);
+            UpdateEdgeEoiVectorsLocked();
         }
     }
 
@@ -223,9 +265,10 @@ public sealed class IoApic : IMmioDevice
         }
     }
 
-    private bool WriteRegisterLocked(byte register, uint value, out ApicMessage message)
+    private bool WriteRegisterLocked(byte register, uint value, out ApicMessage message, out IInterruptAcknowledgeListener? unmasked)
     {
         message = default;
+        unmasked = null;
         if (register == IdRegister)
         {
             _id = value & 0x0F00_0000;
@@ -240,13 +283,33 @@ public sealed class IoApic : IMmioDevice
             _redirection[pin] = (entry & 0xFFFF_FFFFUL) | ((ulong)(value & HighWritable) << 32);
             return false;
         }
+        ulong old = entry;
         entry = (entry & ~(ulong)LowWritable & ~0xFFFF_FFFFUL) | (value & LowWritable) | (entry & EntryRemoteIrr);
         // Remote IRR only means something for level-triggered entries.
         if ((entry & EntryLevelTriggered) == 0)
             entry &= ~EntryRemoteIrr;
         _redirection[pin] = entry;
+        if (_listeners[pin] is { } listener)
+        {
+            if ((old & EntryMasked) != 0 && (entry & EntryMasked) == 0)
+                unmasked = listener;
+            UpdateEdgeEoiVectorsLocked();
+        }
         // Unmasking (or reprogramming) a level-triggered pin that is asserted delivers it now.
         return TryRaiseLevelLocked(pin, out message);
+    }
+
+    private void UpdateEdgeEoiVectorsLocked()
+    {
+        Span<ulong> vectors = stackalloc ulong[4];
+        for (int pin = 0; pin < PinCount; pin++)
+        {
+            ulong entry = _redirection[pin];
+            if (_listeners[pin] is not null && (entry & EntryLevelTriggered) == 0)
+                vectors[(byte)entry >> 6] |= 1UL << ((byte)entry & 63);
+        }
+        for (int i = 0; i < vectors.Length; i++)
+            Volatile.Write(ref _edgeEoiVectors[i], vectors[i]);
     }
 
     /// <summary>A level-triggered pin that is asserted, unmasked and not awaiting EOI sends, and sets remote IRR.</summary>
@@ -274,8 +337,10 @@ public sealed class IoApic : IMmioDevice
         Assert: true,
         SourceApicId: uint.MaxValue);
 
-    private sealed class Line(IoApic owner, int pin) : IInterruptLine
+    private sealed class Line(IoApic owner, int pin) : IAcknowledgingInterruptLine
     {
         public void SetLevel(bool asserted) => owner.SetIrq(pin, asserted);
+
+        public void SetAcknowledgeListener(IInterruptAcknowledgeListener? listener) => owner.SetAcknowledgeListener(pin, listener);
     }
 }

@@ -15,6 +15,12 @@ namespace Actors.HwBackend.Devices.Apic;
 /// the timer's current count is derived from <see cref="IPlatformClock"/> on every read, and the
 /// owner calls <see cref="UpdateTimer"/> at <see cref="NextTimerEventNanoseconds"/>.
 /// </para>
+/// <para>
+/// Periodic ticks that end while the previous one awaits its EOI are kept in a
+/// <see cref="TickBacklog"/> and raised one per EOI of the timer vector, so a guest whose vCPU or
+/// timer thread was descheduled gets them late instead of losing them. One-shot and TSC-deadline
+/// expiries are single events and fire as they come.
+/// </para>
 /// Guest writes never throw: odd offsets, sizes, vectors and modes are ignored, recorded in ESR or
 /// answered with #GP (a false return) exactly where the SDM says.
 /// </summary>
@@ -123,6 +129,7 @@ public sealed class LocalApic : ILocalInterruptController
     private uint _timerDivide;
     private bool _timerArmed;
     private long _timerNext;
+    private TickBacklog _timerBacklog;
     private ulong _tscDeadline;
     private long _tscDeadlineNs;
     private bool _lint0Level;
@@ -493,10 +500,21 @@ public sealed class LocalApic : ILocalInterruptController
         }
     }
 
+    /// <summary>Periodic timer ticks owed to the guest (see <see cref="TickBacklog"/>); for tests and diagnostics.</summary>
+    public int TimerPendingTicks
+    {
+        get
+        {
+            lock (_lock)
+                return _timerBacklog.Pending;
+        }
+    }
+
     /// <summary>
     /// Called by the owner at (or after) <see cref="NextTimerEventNanoseconds"/>: raises the LVT
     /// timer vector unless masked. A periodic timer re-arms on its own grid (previous deadline plus
-    /// whole periods), so late calls never drift it and missed periods collapse into one interrupt.
+    /// whole periods), so late calls never drift it, and the periods that ended meanwhile are
+    /// counted from the clock into the backlog.
     /// </summary>
     public void UpdateTimer()
     {
@@ -515,15 +533,13 @@ public sealed class LocalApic : ILocalInterruptController
             }
             else if (_timerArmed && now >= _timerNext)
             {
-                notify = FireTimerLocked();
                 if (mode == TimerModePeriodic)
                 {
-                    long period = _timerInitial * TimerDivisor;
-                    long missed = (now - _timerNext) / period;
-                    _timerNext += (missed + 1) * period;
+                    notify = PeriodsEndedLocked(CatchUpPeriodicLocked(now));
                 }
                 else
                 {
+                    notify = FireTimerLocked();
                     _timerArmed = false;
                 }
             }
@@ -566,6 +582,8 @@ public sealed class LocalApic : ILocalInterruptController
                 StartupPending = _startupPending,
                 StartupVector = _startupVector,
                 NmisDropped = Interlocked.Read(ref _nmisDropped),
+                TimerPendingTicks = _timerBacklog.Pending,
+                TimerAwaitingEoi = _timerBacklog.AwaitingAcknowledge,
             };
         }
     }
@@ -618,6 +636,7 @@ public sealed class LocalApic : ILocalInterruptController
             _startupPending = state.StartupPending;
             _startupVector = state.StartupVector;
             Interlocked.Exchange(ref _nmisDropped, state.NmisDropped);
+            _timerBacklog.Restore(state.TimerPendingTicks, state.TimerAwaitingEoi);
             work.TimerChanged = true;
             work.Notify = true;
         }
@@ -825,6 +844,38 @@ public sealed class LocalApic : ILocalInterruptController
         return (lvt & LvtMasked) == 0 && AcceptLocked((byte)lvt, levelTriggered: false);
     }
 
+    /// <summary>Moves a periodic timer past every deadline at or before <paramref name="now"/>; returns how many periods ended.</summary>
+    private long CatchUpPeriodicLocked(long now)
+    {
+        if (!_timerArmed || TimerMode != TimerModePeriodic || now < _timerNext)
+            return 0;
+        long period = _timerInitial * TimerDivisor;
+        long ended = ((now - _timerNext) / period) + 1;
+        _timerNext += ended * period;
+        return ended;
+    }
+
+    /// <summary>
+    /// <paramref name="periods"/> periodic ticks are due: raises one now unless the last awaits its
+    /// EOI, in which case they wait in the backlog. Ticks of a masked timer are lost, as on hardware.
+    /// </summary>
+    private bool PeriodsEndedLocked(long periods)
+    {
+        if (periods <= 0 || (_lvt[LvtTimer] & LvtMasked) != 0)
+            return false;
+        int cap = TickBacklog.CapFor(_timerInitial * TimerDivisor);
+        return _timerBacklog.Due(periods, cap) && FireTimerLocked();
+    }
+
+    /// <summary>The guest EOI'd the timer vector: counts what fell due since the timer thread last looked, then raises the next owed tick.</summary>
+    private bool TimerTickAcknowledgedLocked()
+    {
+        bool raised = PeriodsEndedLocked(CatchUpPeriodicLocked(_clock.NowNanoseconds));
+        if (_timerBacklog.Acknowledged())
+            raised |= FireTimerLocked();
+        return raised;
+    }
+
     private bool ExternalRouteLocked()
     {
         if (!HardwareEnabled)
@@ -906,6 +957,7 @@ public sealed class LocalApic : ILocalInterruptController
         _timerDivide = 0;
         _timerArmed = false;
         _timerNext = 0;
+        _timerBacklog.Clear();
         _tscDeadline = 0;
         _tscDeadlineNs = 0;
     }
@@ -1067,6 +1119,9 @@ public sealed class LocalApic : ILocalInterruptController
         if (vector < 0)
             return;
         ClearBit(_isr, vector);
+        // The periodic timer's next owed tick goes in as soon as the guest is done with the last.
+        if (_timerBacklog.AwaitingAcknowledge && vector == (int)(_lvt[LvtTimer] & 0xFF))
+            work.Notify |= TimerTickAcknowledgedLocked();
         if (TestBit(_tmr, vector))
         {
             work.EoiBroadcastVector = vector;
@@ -1079,6 +1134,11 @@ public sealed class LocalApic : ILocalInterruptController
                     work.Notify |= EvaluateLevelLintLocked(index);
                 }
             }
+        }
+        else if (_bus.WantsEdgeEoi((byte)vector))
+        {
+            // An IOAPIC pin's device counts acknowledgements (the PIT's tick backlog).
+            work.EoiBroadcastVector = vector;
         }
         work.Notify |= DeliverableVectorLocked() >= 0;
     }
@@ -1098,6 +1158,9 @@ public sealed class LocalApic : ILocalInterruptController
             lvt |= LvtMasked;
         if (index == LvtTimer)
         {
+            // A new vector, mode or mask is a reprogrammed timer: nothing of the old one is owed,
+            // and an EOI for the old vector would never count.
+            _timerBacklog.Clear();
             int oldMode = (int)(old >> 17) & 3;
             int newMode = (int)(lvt >> 17) & 3;
             // Switching into or out of TSC-deadline mode disarms the timer (SDM 10.5.4.1).
@@ -1124,6 +1187,7 @@ public sealed class LocalApic : ILocalInterruptController
         if (TimerMode == TimerModeTscDeadline)
             return;
         _timerInitial = count;
+        _timerBacklog.Clear();
         _timerArmed = count != 0;
         _timerNext = count != 0 ? _clock.NowNanoseconds + (count * TimerDivisor) : 0;
     }
@@ -1134,6 +1198,7 @@ public sealed class LocalApic : ILocalInterruptController
         uint current = CurrentCountLocked(now);
         long oldDivisor = TimerDivisor;
         _timerDivide = value & 0xB;
+        _timerBacklog.Clear();
         long divisor = TimerDivisor;
         // A running count continues from where it is, at the new rate.
         if (_timerArmed && current != 0 && divisor != oldDivisor)

@@ -78,6 +78,12 @@ public sealed record LocalApicState : ISnapshotSection<LocalApicState>
 
     public long NmisDropped { get; init; }
 
+    /// <summary>Periodic timer ticks owed to the guest and not yet raised (the tick backlog).</summary>
+    public int TimerPendingTicks { get; init; }
+
+    /// <summary>A periodic tick was raised and its EOI has not come yet.</summary>
+    public bool TimerAwaitingEoi { get; init; }
+
     public void Write(SnapshotSectionWriter writer)
     {
         writer.WriteUInt32(ApicId);
@@ -107,6 +113,8 @@ public sealed record LocalApicState : ISnapshotSection<LocalApicState>
         writer.WriteBoolean(StartupPending);
         writer.WriteByte(StartupVector);
         writer.WriteInt64(NmisDropped);
+        writer.WriteInt32(TimerPendingTicks);
+        writer.WriteBoolean(TimerAwaitingEoi);
     }
 
     public static LocalApicState Read(ref SnapshotSectionReader reader, ushort version) => new()
@@ -138,5 +146,7 @@ public sealed record LocalApicState : ISnapshotSection<LocalApicState>
         StartupPending = reader.ReadBoolean(),
         StartupVector = reader.ReadByte(),
         NmisDropped = reader.ReadInt64(),
+        TimerPendingTicks = reader.ReadInt32(),
+        TimerAwaitingEoi = reader.ReadBoolean(),
     };
 }

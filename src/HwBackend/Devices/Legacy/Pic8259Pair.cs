@@ -28,12 +28,13 @@ public sealed class Pic8259Pair : IPortDevice, IExternalInterruptSource
     private readonly Lock _lock = new();
     private readonly Chip _master = new(MasterElcrWritable);
     private readonly Chip _slave = new(SlaveElcrWritable);
-    private readonly IInterruptLine[] _lines;
+    private readonly Line[] _lines;
+    private readonly IInterruptAcknowledgeListener?[] _listeners = new IInterruptAcknowledgeListener?[16];
 
     public Pic8259Pair()
     {
         // Built once so handing a line to a device, and every later pulse on it, allocates nothing.
-        _lines = new IInterruptLine[16];
+        _lines = new Line[16];
         for (int i = 0; i < _lines.Length; i++)
             _lines[i] = new Line(this, i);
     }
@@ -92,9 +93,10 @@ public sealed class Pic8259Pair : IPortDevice, IExternalInterruptSource
     /// </summary>
     public byte Acknowledge()
     {
+        byte vector;
+        int acknowledged, unmasked;
         lock (_lock)
         {
-            byte vector;
             int irq = _master.HighestRequest();
             if (irq < 0)
             {
@@ -124,33 +126,54 @@ public sealed class Pic8259Pair : IPortDevice, IExternalInterruptSource
                 _master.Acknowledge(irq);
             }
             UpdateCascade();
-            return vector;
+            (acknowledged, unmasked) = TakeFeedback();
         }
+        Notify(acknowledged, unmasked);
+        return vector;
+    }
+
+    /// <summary>
+    /// Registers the device behind input <paramref name="irq"/> for its INTA cycles and unmasks
+    /// (null removes it); <see cref="GetLine"/>'s lines do this for the device that drives them.
+    /// </summary>
+    public void SetAcknowledgeListener(int irq, IInterruptAcknowledgeListener? listener)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(irq);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(irq, 15);
+        lock (_lock)
+            _listeners[irq] = listener;
     }
 
     public uint Read(ushort port, int size)
     {
+        uint value = 0;
+        int acknowledged, unmasked;
         lock (_lock)
         {
-            uint value = 0;
             for (int i = 0; i < size; i++)
             {
                 // Wide accesses act as consecutive byte accesses, as on the 8-bit ISA bus.
                 value |= (uint)ReadByte(port + i) << (8 * i);
             }
-            return value;
+            // A poll read is an acknowledge.
+            (acknowledged, unmasked) = TakeFeedback();
         }
+        Notify(acknowledged, unmasked);
+        return value;
     }
 
     public void Write(ushort port, int size, uint value)
     {
         bool pending;
+        int acknowledged, unmasked;
         lock (_lock)
         {
             for (int i = 0; i < size; i++)
                 WriteByte(port + i, (byte)(value >> (8 * i)));
             pending = _master.HighestRequest() >= 0;
+            (acknowledged, unmasked) = TakeFeedback();
         }
+        Notify(acknowledged, unmasked);
         // An unmask or an EOI can expose a request that was waiting.
         if (pending)
             InterruptRaised?.Invoke();
@@ -173,6 +196,8 @@ public sealed class Pic8259Pair : IPortDevice, IExternalInterruptSource
             _master.Restore(state.Master);
             _slave.Restore(state.Slave);
             UpdateCascade();
+            // Restored devices carry their own backlog state; nothing is news to them.
+            _ = TakeFeedback();
             pending = _master.HighestRequest() >= 0;
         }
         if (pending)
@@ -231,9 +256,40 @@ public sealed class Pic8259Pair : IPortDevice, IExternalInterruptSource
     /// <summary>The slave's INT output is the master's IR2 input; recompute it after every slave change.</summary>
     private void UpdateCascade() => _master.SetInput(CascadeIrq, _slave.HighestRequest() >= 0);
 
-    private sealed class Line(Pic8259Pair owner, int irq) : IInterruptLine
+    /// <summary>
+    /// Inputs acknowledged and unmasked since the last call, bit n for IRQ n. The master's IR2 is
+    /// the cascade, not a device, so only the slave's bits speak for IRQ 8-15.
+    /// </summary>
+    private (int Acknowledged, int Unmasked) TakeFeedback()
+    {
+        int cascade = 1 << CascadeIrq;
+        int acknowledged = (_master.TakeAcknowledged() & ~cascade) | (_slave.TakeAcknowledged() << 8);
+        int unmasked = (_master.TakeUnmasked() & ~cascade) | (_slave.TakeUnmasked() << 8);
+        return (acknowledged, unmasked);
+    }
+
+    /// <summary>Tells the listeners of the given inputs; outside the lock, since they drive their lines at once.</summary>
+    private void Notify(int acknowledged, int unmasked)
+    {
+        if ((acknowledged | unmasked) == 0)
+            return;
+        for (int irq = 0; irq < _listeners.Length; irq++)
+        {
+            var listener = Volatile.Read(ref _listeners[irq]);
+            if (listener is null)
+                continue;
+            if ((unmasked & (1 << irq)) != 0)
+                listener.Unmasked();
+            if ((acknowledged & (1 << irq)) != 0)
+                listener.Acknowledged();
+        }
+    }
+
+    private sealed class Line(Pic8259Pair owner, int irq) : IAcknowledgingInterruptLine
     {
         public void SetLevel(bool asserted) => owner.SetIrq(irq, asserted);
+
+        public void SetAcknowledgeListener(IInterruptAcknowledgeListener? listener) => owner.SetAcknowledgeListener(irq, listener);
     }
 
     /// <summary>One 8259A. Not thread-safe: the pair's lock covers it.</summary>
@@ -255,6 +311,8 @@ public sealed class Pic8259Pair : IPortDevice, IExternalInterruptSource
         private bool _rotateOnAutoEoi;
         private bool _specialFullyNested;
         private bool _mode8086;
+        private byte _acknowledged; // IRs acknowledged since TakeAcknowledged (not state: consumed under the same lock)
+        private byte _unmasked;     // IRs unmasked or reinitialised since TakeUnmasked
 
         public byte VectorBase { get; private set; }
 
@@ -304,9 +362,24 @@ public sealed class Pic8259Pair : IPortDevice, IExternalInterruptSource
             return -1;
         }
 
+        public byte TakeAcknowledged()
+        {
+            byte value = _acknowledged;
+            _acknowledged = 0;
+            return value;
+        }
+
+        public byte TakeUnmasked()
+        {
+            byte value = _unmasked;
+            _unmasked = 0;
+            return value;
+        }
+
         public void Acknowledge(int irq)
         {
             byte mask = (byte)(1 << irq);
+            _acknowledged |= mask;
             if (_autoEoi)
             {
                 if (_rotateOnAutoEoi)
@@ -368,6 +441,7 @@ public sealed class Pic8259Pair : IPortDevice, IExternalInterruptSource
                     _initStep = 0;
                     break;
                 default:
+                    _unmasked |= (byte)(_imr & ~value);
                     _imr = value;
                     break;
             }
@@ -408,6 +482,8 @@ public sealed class Pic8259Pair : IPortDevice, IExternalInterruptSource
             _irr = (byte)(_lineLevels & Elcr);
             _lineLevels &= Elcr;
             _imr = 0;
+            // Every input is open again and every edge latch forgotten.
+            _unmasked = 0xFF;
             _isr = 0;
             _lowestPriorityOffset = 0;
             _readIsr = false;

@@ -11,6 +11,13 @@ namespace Actors.HwBackend.Devices.Legacy;
 /// asks <see cref="NextEventNanoseconds"/> when to wake and then calls <see cref="Update"/>.
 /// Channel 1 (DRAM refresh) runs unobserved; channel 2's gate and output are wired to
 /// <see cref="PortB"/>. Behaviour follows the Intel 8254 data sheet and QEMU's <c>hw/timer/i8254*.c</c>.
+/// <para>
+/// When IRQ 0 is an <see cref="IAcknowledgingInterruptLine"/> (on a PC: the 8259's INTA cycle and
+/// the IOAPIC's EOI report back), channel 0's edges that fall due before the guest has taken the
+/// previous one are kept in a <see cref="TickBacklog"/> and raised one per acknowledgement, as
+/// KVM's PIT does in reinject mode, rather than merging in the controller's edge latch. Edges are
+/// counted from the clock, so a late timer thread loses none either.
+/// </para>
 /// </summary>
 public sealed class Pit8254 : IPortDevice
 {
@@ -25,16 +32,26 @@ public sealed class Pit8254 : IPortDevice
     private readonly IPlatformClock _clock;
     private readonly IInterruptLine? _irq0;
     private readonly Channel[] _channels = [new(gate: true), new(gate: true), new(gate: false)];
+    private readonly bool _reinjects;
     private bool _irq0Level;
     private long _lastIrq0EdgeTick = long.MinValue;
+    private TickBacklog _backlog;
 
     /// <param name="clock">Virtual time the counters run on.</param>
-    /// <param name="irq0">Where channel 0's output goes; null leaves it unconnected.</param>
+    /// <param name="irq0">
+    /// Where channel 0's output goes; null leaves it unconnected. An <see cref="IAcknowledgingInterruptLine"/>
+    /// gets this timer as its listener, and missed edges are then delivered late instead of merged.
+    /// </param>
     public Pit8254(IPlatformClock clock, IInterruptLine? irq0 = null)
     {
         ArgumentNullException.ThrowIfNull(clock);
         _clock = clock;
         _irq0 = irq0;
+        if (irq0 is IAcknowledgingInterruptLine acknowledging)
+        {
+            acknowledging.SetAcknowledgeListener(new Irq0Listener(this));
+            _reinjects = true;
+        }
     }
 
     /// <summary>
@@ -56,13 +73,24 @@ public sealed class Pit8254 : IPortDevice
     /// <summary>
     /// Brings IRQ 0 up to date with the clock. A rising edge of channel 0 since the last call is
     /// delivered as a pulse even when the output has already fallen again (mode 2's low phase is
-    /// one input clock), and several missed periods collapse into one interrupt, as the edge
-    /// latch of an 8259 input would.
+    /// one input clock). Several missed periods go to the backlog when the line reports
+    /// acknowledgements, and otherwise collapse into one interrupt, as the edge latch of an 8259
+    /// input would.
     /// </summary>
     public void Update()
     {
         lock (_lock)
             UpdateIrq0(NowTicks());
+    }
+
+    /// <summary>Channel 0 edges owed to the guest (see <see cref="TickBacklog"/>); for tests and diagnostics.</summary>
+    public int Irq0PendingTicks
+    {
+        get
+        {
+            lock (_lock)
+                return _backlog.Pending;
+        }
     }
 
     /// <summary>The gate input of <paramref name="channel"/> (channels 0 and 1 are tied high on a PC).</summary>
@@ -123,9 +151,15 @@ public sealed class Pit8254 : IPortDevice
                 int offset = port - Counter0Port + i;
                 byte b = (byte)(value >> (8 * i));
                 if (offset is >= 0 and < 3)
-                    _channels[offset].WriteByte(b, now);
+                {
+                    // A new count is a new timer: nothing of the old one is owed.
+                    if (_channels[offset].WriteByte(b, now) && offset == 0)
+                        _backlog.Clear();
+                }
                 else if (offset == 3)
+                {
                     WriteControl(b, now);
+                }
             }
             UpdateIrq0(now);
         }
@@ -137,7 +171,9 @@ public sealed class Pit8254 : IPortDevice
         {
             long now = NowTicks();
             long? sinceEdge = _lastIrq0EdgeTick == long.MinValue ? null : Math.Max(0, now - _lastIrq0EdgeTick);
-            return new Pit8254State(_channels[0].Save(now), _channels[1].Save(now), _channels[2].Save(now), _irq0Level, sinceEdge);
+            return new Pit8254State(
+                _channels[0].Save(now), _channels[1].Save(now), _channels[2].Save(now), _irq0Level, sinceEdge,
+                _backlog.Pending, _backlog.AwaitingAcknowledge);
         }
     }
 
@@ -159,6 +195,7 @@ public sealed class Pit8254 : IPortDevice
             _channels[2].Restore(state.Channel2, now);
             _lastIrq0EdgeTick = state.TicksSinceLastIrq0Edge is long since ? now - Math.Max(0, since) : long.MinValue;
             _irq0Level = state.Irq0Level;
+            _backlog.Restore(state.Irq0PendingTicks, state.Irq0AwaitingAcknowledge);
             _irq0?.SetLevel(_irq0Level);
         }
     }
@@ -196,9 +233,15 @@ public sealed class Pit8254 : IPortDevice
             return;
         }
         if ((value & 0x30) == 0)
+        {
             _channels[select].LatchCount(now);
+        }
         else
+        {
             _channels[select].Program(value);
+            if (select == 0)
+                _backlog.Clear();
+        }
     }
 
     private void UpdateIrq0(long now)
@@ -210,11 +253,10 @@ public sealed class Pit8254 : IPortDevice
         long? edge = channel.LastRisingEdge(now);
         if (edge is long e && e > _lastIrq0EdgeTick)
         {
+            long edges = channel.RisingEdgesAfter(_lastIrq0EdgeTick, e);
             _lastIrq0EdgeTick = e;
-            if (_irq0Level)
-                _irq0.SetLevel(false);
-            _irq0.SetLevel(true);
-            _irq0Level = true;
+            if (!_reinjects || _backlog.Due(edges, TickBacklog.CapFor(TicksToNanoseconds(channel.Reload))))
+                PulseIrq0();
         }
         // The line only goes high on a counted edge. Output rising for other reasons (a control
         // word selecting mode 2 or 3 sets OUT high at once) would otherwise give the guest an
@@ -224,6 +266,44 @@ public sealed class Pit8254 : IPortDevice
             _irq0.SetLevel(false);
             _irq0Level = false;
         }
+    }
+
+    private void PulseIrq0()
+    {
+        if (_irq0Level)
+            _irq0!.SetLevel(false);
+        _irq0!.SetLevel(true);
+        _irq0Level = true;
+    }
+
+    /// <summary>The guest took the last IRQ 0: count what fell due meanwhile, then raise the next owed edge.</summary>
+    private void OnIrq0Acknowledged()
+    {
+        lock (_lock)
+        {
+            UpdateIrq0(NowTicks());
+            if (_backlog.Acknowledged())
+                PulseIrq0();
+        }
+    }
+
+    /// <summary>The guest reopened IRQ 0: edges from while it was closed are not owed, and the last raised one may never be acknowledged.</summary>
+    private void OnIrq0Unmasked()
+    {
+        lock (_lock)
+        {
+            _backlog.Clear();
+            if (_channels[0].LastRisingEdge(NowTicks()) is long e && e > _lastIrq0EdgeTick)
+                _lastIrq0EdgeTick = e;
+        }
+    }
+
+    /// <summary>What the interrupt controllers tell channel 0 (a separate object keeps these calls off the PIT's public surface).</summary>
+    private sealed class Irq0Listener(Pit8254 owner) : IInterruptAcknowledgeListener
+    {
+        public void Acknowledged() => owner.OnIrq0Acknowledged();
+
+        public void Unmasked() => owner.OnIrq0Unmasked();
     }
 
     /// <summary>One counter. Not thread-safe: the timer's lock covers it.</summary>
@@ -248,6 +328,8 @@ public sealed class Pit8254 : IPortDevice
 
         public bool Gate { get; private set; } = gate;
 
+        public int Reload => _reload;
+
         /// <summary>Mode 6 and 7 are don't-care-bit aliases of 2 and 3.</summary>
         private int EffectiveMode => _mode >= 6 ? _mode - 4 : _mode;
 
@@ -264,16 +346,17 @@ public sealed class Pit8254 : IPortDevice
             _nullCount = true;
         }
 
-        public void WriteByte(byte value, long now)
+        /// <summary>Writes one byte of a count; true when it completed a count, which (re)starts the counter.</summary>
+        public bool WriteByte(byte value, long now)
         {
             switch (_access)
             {
                 case 1:
                     Load(value, now);
-                    break;
+                    return true;
                 case 2:
                     Load(value << 8, now);
-                    break;
+                    return true;
                 case 3:
                     if (!_writeMsbNext)
                     {
@@ -287,10 +370,11 @@ public sealed class Pit8254 : IPortDevice
                     {
                         _writeMsbNext = false;
                         Load(_writeLatch | (value << 8), now);
+                        return true;
                     }
-                    break;
+                    return false;
                 default:
-                    break; // never programmed: the write has nowhere to go
+                    return false; // never programmed: the write has nowhere to go
             }
         }
 
@@ -414,6 +498,18 @@ public sealed class Pit8254 : IPortDevice
                 default:
                     return _triggered && d > _reload ? _startTick + _reload + 1 : null;
             }
+        }
+
+        /// <summary>
+        /// How many rising edges happened after tick <paramref name="after"/> up to <paramref name="edge"/>,
+        /// the latest one (from <see cref="LastRisingEdge"/>): whole periods in modes 2 and 3, one otherwise.
+        /// </summary>
+        public long RisingEdgesAfter(long after, long edge)
+        {
+            if (EffectiveMode is not (2 or 3))
+                return 1;
+            // Edges lie at _startTick + k × reload, k ≥ 1; an edge before the count (re)started is not on this grid.
+            return Math.Max(1, (edge - Math.Max(after, _startTick)) / _reload);
         }
 
         /// <summary>The tick of the next rising edge of the output after now, or null if none will come by itself.</summary>
