@@ -90,8 +90,7 @@ public sealed partial class VmWorkerGrain
     {
         if (_run is not { Arriving: true })
         {
-            if (_run is null)
-                DeactivateOnIdle();
+            DeactivateIfEmpty();
             return;
         }
 

@@ -34,6 +34,10 @@ public sealed partial class VmWorkerGrain(
     private Run? _run;
     private TaskScheduler? _scheduler;
 
+    // Work posted onto this activation from a vCPU thread is not a grain call, so Orleans would deactivate
+    // an activation that looks idle under it (and the guest's exit report would be lost): count it.
+    private int _postedWork;
+
     private string Host { get; set; } = "";
 
     private string VmName { get; set; } = "";
@@ -103,7 +107,7 @@ public sealed partial class VmWorkerGrain(
     {
         if (_run is null)
         {
-            DeactivateOnIdle();
+            DeactivateIfEmpty();
             return;
         }
 
@@ -244,7 +248,14 @@ public sealed partial class VmWorkerGrain(
             logger.LogWarning(e, "Could not return the memory of VM {Vm} to host {Host}", VmName, Host);
         }
 
-        DeactivateOnIdle();
+        DeactivateIfEmpty();
+    }
+
+    /// <summary>An activation holding no machine and doing no posted work goes once idle.</summary>
+    private void DeactivateIfEmpty()
+    {
+        if (_run is null && _postedWork == 0)
+            DeactivateOnIdle();
     }
 
     private static Dictionary<string, long> ExitsByReason(VmWorker worker)
@@ -276,7 +287,21 @@ public sealed partial class VmWorkerGrain(
     private void PostToGrain(Func<Task> work)
     {
         TaskScheduler scheduler = _scheduler ?? throw new InvalidOperationException("not activated");
-        _ = Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.None, scheduler).Unwrap();
+        _ = Task.Factory.StartNew(RunPostedAsync, CancellationToken.None, TaskCreationOptions.None, scheduler).Unwrap();
+
+        async Task RunPostedAsync()
+        {
+            _postedWork++;
+            try
+            {
+                await work();
+            }
+            finally
+            {
+                _postedWork--;
+                DeactivateIfEmpty();
+            }
+        }
     }
 
     private Task Control(Action<VmWorker> action)
@@ -299,8 +324,7 @@ public sealed partial class VmWorkerGrain(
     {
         if (_run is { Arriving: false } run)
             return run;
-        if (_run is null)
-            DeactivateOnIdle();
+        DeactivateIfEmpty();
         throw new HypervisorException($"VM '{VmName}' is not running on host '{Host}'");
     }
 
