@@ -5,7 +5,7 @@ namespace Actors.Bench;
 /// <summary>Parses <c>actors-bench COMMAND ...</c> and dispatches to the benchmark.</summary>
 internal static class BenchCommandLine
 {
-    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N] | interrupts [--samples N] [--timer-hz N] [--seconds N] | migrate [--memory-mib N] [--max-downtime-ms N] [--runs N] [--qemu-runs N]";
+    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N] | interrupts [--samples N] [--timer-hz N] [--seconds N] | linux --kernel F [--initrd F] [--append S] [--vcpus N] [--memory 256M] [--runs N] [--console] [--vs-qemu] | migrate [--memory-mib N] [--max-downtime-ms N] [--runs N] [--qemu-runs N]";
 
     public static int Run(string[] args)
     {
@@ -16,6 +16,7 @@ internal static class BenchCommandLine
             "guest" => GuestBenchmark.Run(ParseGuest(args.AsSpan(1))),
             "cluster" => ClusterBenchmark.Run(ParseCluster(args.AsSpan(1))),
             "interrupts" => InterruptBenchmark.Run(ParseInterrupts(args.AsSpan(1))),
+            "linux" => LinuxBenchmark.Run(ParseLinux(args.AsSpan(1))),
             "migrate" => MigrationBenchmark.RunAsync(ParseMigrate(args.AsSpan(1))).GetAwaiter().GetResult(),
             _ => throw new BenchUsageException($"unknown command '{args[0]}'; {Usage}"),
         };
@@ -37,6 +38,31 @@ internal static class BenchCommandLine
                 _ => throw new BenchUsageException($"unknown option '{arg}'; {Usage}"),
             };
         }
+        return options;
+    }
+
+    private static LinuxBenchmarkOptions ParseLinux(ReadOnlySpan<string> args)
+    {
+        var options = new LinuxBenchmarkOptions();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string arg = args[i];
+            options = arg switch
+            {
+                "--console" => options with { Console = true },
+                "--vs-qemu" => options with { VersusQemu = true },
+                "--kernel" => options with { Kernel = NextValue(args, ref i, arg) },
+                "--initrd" => options with { Initrd = NextValue(args, ref i, arg) },
+                "--append" => options with { Append = NextValue(args, ref i, arg) },
+                "--vcpus" => options with { Processors = PositiveInt(NextValue(args, ref i, arg), arg) },
+                "--memory" => options with { MemoryBytes = ParseMemorySize(NextValue(args, ref i, arg)) },
+                "--runs" => options with { Runs = PositiveInt(NextValue(args, ref i, arg), arg) },
+                _ => throw new BenchUsageException($"unknown option '{arg}'; {Usage}"),
+            };
+        }
+
+        if (options.Kernel.Length == 0)
+            throw new BenchUsageException($"linux needs --kernel; {Usage}");
         return options;
     }
 

@@ -21,6 +21,7 @@ internal static class BootEntryState
     private const int Rax = 0;
     private const int Rbx = 3;
     private const int Rsp = 4;
+    private const int Rsi = 6;
 
     /// <summary>
     /// Multiboot v1 machine state (specification section 3.2). CR0 is PE|ET without the reset
@@ -60,6 +61,18 @@ internal static class BootEntryState
         state.Cr3 = pageTableRoot;
         state.Cr4 = Cr4Pae | Cr4OsFxsr | Cr4OsXmmExcpt;
         state.Efer = EferLongModeEnable | EferLongModeActive | EferNoExecuteEnable;
+        return state;
+    }
+
+    /// <summary>
+    /// Linux's 64-bit boot protocol: long mode on identity page tables, CS and DS at __BOOT_CS and
+    /// __BOOT_DS (our GDT's 0x10 and 0x18), interrupts off, RSI at the zero page.
+    /// </summary>
+    public static VpState LinuxLongMode(ulong entry, ulong zeroPage, ulong gdtBase, ulong stackTop, ulong pageTableRoot)
+    {
+        var state = LongMode(entry, infoAddress: 0, gdtBase, stackTop, pageTableRoot);
+        state.Gprs[Rax] = 0;
+        state.Gprs[Rsi] = zeroPage;
         return state;
     }
 

@@ -19,6 +19,10 @@ public static class FirmwareTables
     private const int Alignment = 16;
     private const ulong FourGiB = 1UL << 32;
     private const int MaxProcessors = 255;
+    private const int RsdpOffset = MultiProcessorTables.FloatingPointerLength; // right after the MP floating pointer, 16-byte aligned
+
+    /// <summary>Where the RSDP is, whatever the layout: a Linux loader hands it to the kernel before the tables exist.</summary>
+    public const ulong RsdpAddress = LegacyPcMemory.BiosRomStart + RsdpOffset;
 
     /// <summary>
     /// Builds the tables for <paramref name="layout"/> and writes them to guest RAM, after
@@ -32,7 +36,7 @@ public static class FirmwareTables
         Validate(layout);
 
         int floatingPointer = 0;
-        int rsdp = AlignUp(floatingPointer + MultiProcessorTables.FloatingPointerLength);
+        int rsdp = RsdpOffset;
         int configuration = AlignUp(rsdp + AcpiTables.RsdpLength);
         int configurationLength = MultiProcessorTables.ConfigurationTableLength(layout.ProcessorCount);
         int rsdt = AlignUp(configuration + configurationLength);

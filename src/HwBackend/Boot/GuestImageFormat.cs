@@ -11,4 +11,7 @@ public enum GuestImageFormat
 
     /// <summary>ELF64 for x86-64; entered directly in 64-bit long mode at <c>e_entry</c>, whether or not it also has a Multiboot header.</summary>
     Elf64,
+
+    /// <summary>A Linux/x86 bzImage (boot protocol 2.12 or later); entered at its 64-bit entry, <c>startup_64</c>.</summary>
+    LinuxBzImage,
 }

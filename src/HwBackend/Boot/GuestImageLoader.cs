@@ -7,6 +7,7 @@ namespace Actors.HwBackend.Boot;
 /// Loads a kernel image into guest memory and produces vCPU 0's entry state, the way QEMU's
 /// <c>-kernel</c> does for the same file.
 /// <list type="bullet">
+/// <item>A Linux/x86 bzImage: booted through its 64-bit entry with an optional initrd (see <see cref="Linux.LinuxKernelLoader"/>).</item>
 /// <item>ELF64 for x86-64: loaded through its program headers and entered in long mode at
 /// <c>e_entry</c>. This wins over a Multiboot header in the same file: such images carry one only
 /// so QEMU (which refuses ELF64 Multiboot kernels without address fields) can boot them through a
@@ -31,11 +32,15 @@ public static class GuestImageLoader
 
     private static readonly byte[] Zeros = new byte[64 * 1024];
 
-    public static LoadedGuestImage Load(ReadOnlySpan<byte> image, GuestPhysicalMap memory, string? commandLine = null)
+    public static LoadedGuestImage Load(ReadOnlySpan<byte> image, GuestPhysicalMap memory, string? commandLine = null, ReadOnlySpan<byte> initrd = default)
     {
         ArgumentNullException.ThrowIfNull(memory);
         if (image.IsEmpty)
             throw new GuestImageException("the guest image is empty");
+        if (Linux.LinuxSetupHeader.HasMagic(image))
+            return Linux.LinuxKernelLoader.Load(image, initrd, commandLine, memory, FirmwareTables.RsdpAddress);
+        if (!initrd.IsEmpty)
+            throw new GuestImageException("an initrd needs a Linux bzImage kernel; this image is not one");
 
         bool isElf = ElfExecutable.HasMagic(image);
         if (isElf && ElfExecutable.ClassOf(image) == ElfExecutable.Class64)
@@ -46,7 +51,7 @@ public static class GuestImageLoader
         {
             throw new GuestImageException(isElf
                 ? "ELF image has no Multiboot header in its first 8 KiB; 32-bit kernels need one (64-bit kernels must be ELF64 for x86-64)"
-                : "not a guest image: neither ELF64 for x86-64 nor a Multiboot kernel (no header with magic 0x1BADB002 in the first 8 KiB)");
+                : "not a guest image: neither a Linux bzImage (no setup header magic 'HdrS' at 0x202), ELF64 for x86-64, nor a Multiboot kernel (no header with magic 0x1BADB002 in the first 8 KiB)");
         }
         if (header.Value.HasAddressFields)
             return LoadMultibootAddressFields(image, header.Value, memory, commandLine);

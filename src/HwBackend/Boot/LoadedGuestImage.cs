@@ -11,7 +11,7 @@ namespace Actors.HwBackend.Boot;
 /// <param name="EntryPoint">The address execution starts at (RIP of <paramref name="InitialState"/>).</param>
 /// <param name="ImageStart">Lowest guest-physical address the image occupies.</param>
 /// <param name="ImageEnd">One past the highest guest-physical address the image occupies, bss included.</param>
-/// <param name="MultibootInfoAddress">Guest-physical address of the Multiboot information structure (also in EBX).</param>
+/// <param name="BootInfoAddress">Guest-physical address of the Multiboot information structure (also in EBX), or of a Linux kernel's zero page (also in RSI).</param>
 /// <param name="PageTableRoot">CR3 for <see cref="GuestImageFormat.Elf64"/> images; 0 when paging is off.</param>
 public sealed record LoadedGuestImage(
     GuestImageFormat Format,
@@ -19,5 +19,5 @@ public sealed record LoadedGuestImage(
     ulong EntryPoint,
     ulong ImageStart,
     ulong ImageEnd,
-    ulong MultibootInfoAddress,
+    ulong BootInfoAddress,
     ulong PageTableRoot);

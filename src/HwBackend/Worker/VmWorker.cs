@@ -128,6 +128,8 @@ public sealed class VmWorker : IDisposable
     /// <param name="console">Gets output batches on the vCPU thread; see <see cref="IConsoleOutputSink"/> for what it may do.</param>
     /// <param name="onEnded">Called once when the guest stops by itself; never for a requested <see cref="Stop"/>.</param>
     /// <param name="firmwareFiles">Named fw_cfg files for the guest (QEMU's <c>-fw_cfg name=...</c>).</param>
+    /// <param name="initrd">A Linux kernel's initrd (QEMU's <c>-initrd</c>); empty for none.</param>
+    /// <param name="commandLine">The kernel command line (QEMU's <c>-append</c>).</param>
     /// <exception cref="GuestImageException">The image cannot be loaded.</exception>
     /// <exception cref="ArgumentException">The memory size or processor count is invalid.</exception>
     public static VmWorker Create(
@@ -138,8 +140,10 @@ public sealed class VmWorker : IDisposable
         int processorCount,
         IConsoleOutputSink? console,
         Action<VmRunEnded> onEnded,
-        IReadOnlyDictionary<string, byte[]>? firmwareFiles = null)
-        => CreateCore(backend, name, image, loadImage: true, memoryBytes, processorCount, console, onEnded, firmwareFiles);
+        IReadOnlyDictionary<string, byte[]>? firmwareFiles = null,
+        ReadOnlySpan<byte> initrd = default,
+        string? commandLine = null)
+        => CreateCore(backend, name, image, loadImage: true, memoryBytes, processorCount, console, onEnded, firmwareFiles, initrd, commandLine);
 
     private static VmWorker CreateCore(
         IHypervisorBackend backend,
@@ -150,7 +154,9 @@ public sealed class VmWorker : IDisposable
         int processorCount,
         IConsoleOutputSink? console,
         Action<VmRunEnded> onEnded,
-        IReadOnlyDictionary<string, byte[]>? firmwareFiles)
+        IReadOnlyDictionary<string, byte[]>? firmwareFiles,
+        ReadOnlySpan<byte> initrd = default,
+        string? commandLine = null)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -168,7 +174,7 @@ public sealed class VmWorker : IDisposable
         {
             if (loadImage)
             {
-                var loaded = GuestImageLoader.Load(image, machine.Memory);
+                var loaded = GuestImageLoader.Load(image, machine.Memory, commandLine, initrd);
                 machine.Processors[0].SetState(loaded.InitialState);
             }
             return new VmWorker(name, memoryBytes, machine, clock, console, onEnded, firmwareFiles);

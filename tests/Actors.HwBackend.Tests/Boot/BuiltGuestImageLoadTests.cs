@@ -20,7 +20,7 @@ public sealed class BuiltGuestImageLoadTests
 
         Assert.Equal(expected, loaded.Format);
         Assert.True(memory.Map.IsRam(loaded.EntryPoint, 1));
-        Assert.True(loaded.MultibootInfoAddress < loaded.ImageStart || loaded.MultibootInfoAddress >= loaded.ImageEnd, "boot data outside the image");
+        Assert.True(loaded.BootInfoAddress < loaded.ImageStart || loaded.BootInfoAddress >= loaded.ImageEnd, "boot data outside the image");
     }
 
     private static string FindGuestsDirectory()

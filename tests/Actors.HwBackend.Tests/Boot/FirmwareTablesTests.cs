@@ -221,14 +221,14 @@ public sealed class FirmwareTablesTests
         var loaded = GuestImageLoader.Load(image, memory.Map);
         var info = FirmwareTables.Write(memory.Map, new FirmwareTableLayout(4));
 
-        var map = GuestImageLoaderTests.ReadMemoryMap(memory.Map, loaded.MultibootInfoAddress);
+        var map = GuestImageLoaderTests.ReadMemoryMap(memory.Map, loaded.BootInfoAddress);
 
         var ram = map.Where(e => e.Type == 1).Select(e => (e.Base, e.Length)).ToList();
         Assert.Equal([(0UL, 0x9FC00UL), (MiB, 15 * MiB)], ram);
         Assert.Contains((0x9FC00UL, MiB - 0x9FC00, 2U), map);
         Assert.DoesNotContain(map, e => e.Type == 1 && e.Base < BiosAreaEnd && 0xA0000 < e.Base + e.Length);
         Assert.DoesNotContain(map, e => e.Type == 1 && e.Base <= info.Rsdp && info.Rsdp < e.Base + e.Length);
-        Assert.Equal(639U, memory.Map.ReadValue<uint>(loaded.MultibootInfoAddress + 4)); // mem_lower agrees
+        Assert.Equal(639U, memory.Map.ReadValue<uint>(loaded.BootInfoAddress + 4)); // mem_lower agrees
     }
 
     public static TheoryData<string, int, uint, ulong, ulong, string> BadLayouts() => new()

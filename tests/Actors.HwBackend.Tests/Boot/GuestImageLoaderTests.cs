@@ -43,7 +43,7 @@ public sealed class GuestImageLoaderTests
         var s = loaded.InitialState;
 
         Assert.Equal(BootloaderMagic, s.Gprs[0]);
-        Assert.Equal(loaded.MultibootInfoAddress, s.Gprs[3]);
+        Assert.Equal(loaded.BootInfoAddress, s.Gprs[3]);
         Assert.Equal(0x100000UL, s.Rip);
         Assert.Equal(0x2UL, s.Rflags); // IF = 0, VM = 0
         Assert.Equal(1UL, s.Cr0 & 1); // PE
@@ -53,7 +53,7 @@ public sealed class GuestImageLoaderTests
         Assert.Equal(SegmentRegister.Flat32(0x10, code: true), s.Cs);
         foreach (var segment in new[] { s.Ds, s.Es, s.Fs, s.Gs, s.Ss })
             Assert.Equal(SegmentRegister.Flat32(0x18, code: false), segment);
-        Assert.True(s.Gprs[4] > loaded.MultibootInfoAddress && s.Gprs[4] < 0xA0000, "ESP points at the loader's stack in low memory");
+        Assert.True(s.Gprs[4] > loaded.BootInfoAddress && s.Gprs[4] < 0xA0000, "ESP points at the loader's stack in low memory");
 
         // The GDT the vCPU would reload from says the same as the cached segment state.
         Assert.Equal(0x1F, s.Gdtr.Limit);
@@ -70,7 +70,7 @@ public sealed class GuestImageLoaderTests
         var image = TestImages.Elf32(0x100000, [TestSegment.Code(0x100000, 0x100)], TestImages.MultibootHeader(0x2));
 
         var loaded = GuestImageLoader.Load(image, memory.Map, "console=ttyS0 quiet");
-        ulong info = loaded.MultibootInfoAddress;
+        ulong info = loaded.BootInfoAddress;
         var map = memory.Map;
 
         Assert.True(info < MiB, "the info structure lies below 1 MiB");
@@ -98,8 +98,8 @@ public sealed class GuestImageLoaderTests
 
         var loaded = GuestImageLoader.Load(image, map);
 
-        Assert.Equal([(0UL, 0x9FC00UL, 1U), (0x9FC00UL, MiB - 0x9FC00, 2U), (MiB, 3 * MiB, 1U), (4 * MiB, MiB, 2U), (5 * MiB, 4 * MiB, 1U)], ReadMemoryMap(map, loaded.MultibootInfoAddress));
-        Assert.Equal((uint)(3 * MiB / 1024), map.ReadValue<uint>(loaded.MultibootInfoAddress + 8)); // mem_upper stops at the hole
+        Assert.Equal([(0UL, 0x9FC00UL, 1U), (0x9FC00UL, MiB - 0x9FC00, 2U), (MiB, 3 * MiB, 1U), (4 * MiB, MiB, 2U), (5 * MiB, 4 * MiB, 1U)], ReadMemoryMap(map, loaded.BootInfoAddress));
+        Assert.Equal((uint)(3 * MiB / 1024), map.ReadValue<uint>(loaded.BootInfoAddress + 8)); // mem_upper stops at the hole
     }
 
     [Fact]
@@ -110,7 +110,7 @@ public sealed class GuestImageLoaderTests
 
         var loaded = GuestImageLoader.Load(image, memory.Map);
 
-        Assert.Equal(string.Empty, ReadCString(memory.Map, memory.Map.ReadValue<uint>(loaded.MultibootInfoAddress + 16)));
+        Assert.Equal(string.Empty, ReadCString(memory.Map, memory.Map.ReadValue<uint>(loaded.BootInfoAddress + 16)));
     }
 
     [Fact]
@@ -201,7 +201,7 @@ public sealed class GuestImageLoaderTests
         Assert.Equal(SegmentRegister.Long64(0x18, code: false), s.Ss);
         Assert.Equal(0x00AF_9B00_0000_FFFFUL, memory.Map.ReadValue<ulong>(s.Gdtr.Base + 0x10));
         Assert.Equal(BootloaderMagic, s.Gprs[0]);
-        Assert.Equal(loaded.MultibootInfoAddress, s.Gprs[3]);
+        Assert.Equal(loaded.BootInfoAddress, s.Gprs[3]);
 
         foreach (ulong address in new ulong[] { 0, 0x100080, 0x3F_FFFF, 63 * MiB + 5, 0xFEC0_0000, 0xFEE0_0030, 0xFFFF_FFFF })
             Assert.Equal(address, Translate(memory.Map, s.Cr3, address));
@@ -228,7 +228,7 @@ public sealed class GuestImageLoaderTests
 
         var loaded = GuestImageLoader.Load(image, memory.Map);
 
-        Assert.True(loaded.MultibootInfoAddress >= 0x28100 && loaded.MultibootInfoAddress < 0xA0000, $"info at 0x{loaded.MultibootInfoAddress:x}");
+        Assert.True(loaded.BootInfoAddress >= 0x28100 && loaded.BootInfoAddress < 0xA0000, $"info at 0x{loaded.BootInfoAddress:x}");
         Assert.True(loaded.PageTableRoot >= 0x28100, $"page tables at 0x{loaded.PageTableRoot:x}");
         Assert.Equal(low.Data, memory.Read(0x8000, low.Data.Length));
         Assert.All(memory.Read(0x8100, 0x20000), b => Assert.Equal(0, b));
@@ -244,7 +244,7 @@ public sealed class GuestImageLoaderTests
 
         var loaded = GuestImageLoader.Load(image, memory.Map);
 
-        Assert.True(loaded.MultibootInfoAddress < 0x9FC00, $"info at 0x{loaded.MultibootInfoAddress:x}");
+        Assert.True(loaded.BootInfoAddress < 0x9FC00, $"info at 0x{loaded.BootInfoAddress:x}");
         Assert.True(loaded.PageTableRoot >= MiB, $"page tables at 0x{loaded.PageTableRoot:x}");
     }
 
@@ -272,7 +272,7 @@ public sealed class GuestImageLoaderTests
         var first = GuestImageLoader.Load(image, memory.Map);
         var second = GuestImageLoader.Load(image, memory.Map);
 
-        Assert.Equal(first.MultibootInfoAddress, second.MultibootInfoAddress);
+        Assert.Equal(first.BootInfoAddress, second.BootInfoAddress);
         Assert.Equal(first.PageTableRoot, second.PageTableRoot);
     }
 

@@ -1,0 +1,23 @@
+namespace Actors.Bench;
+
+/// <summary>Options of <c>linux</c>: the kernel, initrd and command line both sides boot, and how often.</summary>
+internal sealed record LinuxBenchmarkOptions
+{
+    public string Kernel { get; init; } = "";
+
+    public string? Initrd { get; init; }
+
+    public string Append { get; init; } = "console=ttyS0 panic=-1";
+
+    public int Processors { get; init; } = 1;
+
+    public ulong MemoryBytes { get; init; } = 256UL << 20;
+
+    public int Runs { get; init; } = 1;
+
+    public bool Console { get; init; }
+
+    public bool VersusQemu { get; init; }
+
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(10);
+}
