@@ -417,6 +417,10 @@ internal static unsafe class Translator
             case Mnemonic.Str: op->Aux = 1; return &SystemHandlers.StoreSystemValue;
             case Mnemonic.Smsw: op->Aux = 2; return &SystemHandlers.StoreSystemValue;
             case Mnemonic.Lmsw: ends = true; return &SystemHandlers.Lmsw;
+            case Mnemonic.Verr: op->Aux = 0; return &SegmentCheckHandlers.Verify;
+            case Mnemonic.Verw: op->Aux = 1; return &SegmentCheckHandlers.Verify;
+            case Mnemonic.Lar: op->Aux = 0; return &SegmentCheckHandlers.LoadSegmentInfo;
+            case Mnemonic.Lsl: op->Aux = 1; return &SegmentCheckHandlers.LoadSegmentInfo;
             case Mnemonic.Clts: return &SystemHandlers.Clts;
             case Mnemonic.Invlpg: ends = true; return &SystemHandlers.Invlpg;
             case Mnemonic.Wbinvd:
