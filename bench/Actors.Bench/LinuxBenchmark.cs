@@ -50,12 +50,38 @@ internal static class LinuxBenchmark
             var clock = Stopwatch.StartNew();
             console.Clock = clock;
             worker.Start();
+            Task? profile = options.ProfilePath is { } path ? Task.Run(() => Profile(worker, ended.Task, path)) : null;
             string ending = ended.Task.Wait(options.Timeout) ? ended.Task.Result.Reason : "timed out";
+            profile?.Wait();
             TimeSpan toEnd = clock.Elapsed;
             ulong instructions = worker.InstructionsRetired;
             worker.Stop();
             return new LinuxRun(ending, console.ToMarker ?? TimeSpan.Zero, toEnd, instructions);
         }
+    }
+
+    /// <summary>
+    /// Samples vCPU 0's RIP every few milliseconds until the guest ends and writes "count rip" lines,
+    /// most frequent first, to <paramref name="path"/> (symbolise them with the kernel's System.map and
+    /// boot with nokaslr). Sampling pauses the vCPU briefly, so it slows the guest a little.
+    /// </summary>
+    private static void Profile(VmWorker worker, Task ended, string path)
+    {
+        var samples = new Dictionary<ulong, int>();
+        while (!ended.Wait(5))
+        {
+            try
+            {
+                if (worker.GetProcessor(0, includeRegisters: true).State is { } state)
+                    samples[state.Rip] = samples.GetValueOrDefault(state.Rip) + 1;
+            }
+            catch (InvalidOperationException)
+            {
+                break;
+            }
+        }
+
+        File.WriteAllLines(path, samples.OrderByDescending(s => s.Value).Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Value} {s.Key:x16}")));
     }
 
     private static byte[] ReadFile(string path)

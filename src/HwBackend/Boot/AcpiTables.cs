@@ -1,12 +1,13 @@
 using System.Buffers.Binary;
 using System.Text;
+using Actors.HwBackend.Devices.Acpi;
 
 namespace Actors.HwBackend.Boot;
 
 /// <summary>
-/// The ACPI tables a PC guest needs to find its processors and interrupt controllers (ACPI 6.x,
-/// chapter 5.2): the RSDP, an RSDT and an XSDT (old and new guests follow different ones), the
-/// MADT, and a FADT with the empty DSDT it must point to. Each writer fills a span of exactly the
+/// The ACPI tables a PC guest needs to find its processors, interrupt controllers and power
+/// management hardware (ACPI 6.x, chapter 5.2): the RSDP, an RSDT and an XSDT (old and new guests
+/// follow different ones), the MADT, and a FADT with the FACS and the DSDT it must point to. Each writer fills a span of exactly the
 /// table's length and checksums it; <see cref="FirmwareTables"/> decides the addresses.
 /// </summary>
 internal static class AcpiTables
@@ -21,8 +22,19 @@ internal static class AcpiTables
     /// <summary>The FADT as ACPI 6.0 defines it (revision 6, through the hypervisor vendor identity).</summary>
     public const int FadtLength = 276;
 
-    /// <summary>A DSDT with no definition block: the header alone is a valid, empty namespace.</summary>
-    public const int DsdtLength = HeaderLength;
+    /// <summary>The DSDT's definition block: only <c>Name (\_S5, Package (4) { 0, 0, 0, 0 })</c>, the SLP_TYP values of soft-off.</summary>
+    private static ReadOnlySpan<byte> DsdtBody =>
+    [
+        0x08, (byte)'_', (byte)'S', (byte)'5', (byte)'_', // NameOp "_S5_"
+        0x12, 0x06, 0x04, // PackageOp, PkgLength 6, NumElements 4
+        AcpiPowerManagement.SoftOffSleepType, AcpiPowerManagement.SoftOffSleepType, 0x00, 0x00, // ZeroOp: SLP_TYPa, SLP_TYPb, reserved
+    ];
+
+    public static int DsdtLength => HeaderLength + DsdtBody.Length;
+
+    /// <summary>The Firmware ACPI Control Structure: required beside a FADT that is not hardware-reduced; 64-byte aligned.</summary>
+    public const int FacsLength = 64;
+    public const int FacsAlignment = 64;
 
     private const int RsdpChecksumLength = 20;
     private const byte RsdpRevision = 2; // ACPI 2.0 and later: has the length, XSDT and extended checksum
@@ -54,6 +66,8 @@ internal static class AcpiTables
     private const byte IsaBus = 0;
     private const byte TimerIrq = 0;
     private const uint TimerGsi = 2;
+    private const ushort IsaConforming = 0; // polarity and trigger as the bus defines them
+    private const ushort ActiveHighLevel = 0b1101; // polarity 01 (high), trigger 11 (level)
 
     private const ushort SciInterrupt = 9;
 
@@ -64,20 +78,26 @@ internal static class AcpiTables
     private const ushort BootArchVgaNotPresent = 1 << 2;
     private const ushort BootArchMsiNotSupported = 1 << 3;
 
-    // Fixed feature flags (5.2.9, table 5.10): WBINVD works, HLT gives C1 on every processor, and
-    // the power and sleep buttons are not fixed hardware (there are none). TMR_VAL_EXT stays clear
-    // because there is no PM timer; nothing claims the reset register or a hardware-reduced platform.
+    // Fixed feature flags (5.2.9, table 5.10): WBINVD works, HLT gives C1 on every processor, the
+    // power and sleep buttons are not fixed hardware (there are none), and the reset register is
+    // 0xCF9. TMR_VAL_EXT stays clear: the PM timer is 24 bits wide, as on PIIX4.
     private const uint FadtWbinvd = 1u << 0;
     private const uint FadtProcC1 = 1u << 2;
     private const uint FadtPowerButton = 1u << 4;
     private const uint FadtSleepButton = 1u << 5;
+    private const uint FadtResetRegisterSupported = 1u << 10;
+
+    private const byte SystemIoSpace = 1;
+    private const byte ByteAccess = 1, WordAccess = 2, DwordAccess = 3;
+    private const byte ResetValue = 0x06; // CF9: reset the CPU, hard (system) reset
+    private const byte FacsVersion = 2;
 
     public static int RsdtLength(int tables) => HeaderLength + (tables * 4);
 
     public static int XsdtLength(int tables) => HeaderLength + (tables * 8);
 
     public static int MadtLength(int processors) =>
-        MadtFixedLength + (processors * MadtLocalApicLength) + MadtIoApicLength + MadtSourceOverrideLength + MadtLocalApicNmiLength;
+        MadtFixedLength + (processors * MadtLocalApicLength) + MadtIoApicLength + (2 * MadtSourceOverrideLength) + MadtLocalApicNmiLength;
 
     /// <summary>The Root System Description Pointer, revision 2, with both checksums.</summary>
     public static void WriteRsdp(Span<byte> rsdp, ulong rsdtAddress, ulong xsdtAddress)
@@ -144,13 +164,11 @@ internal static class AcpiTables
         BinaryPrimitives.WriteUInt32LittleEndian(ioApic[8..], 0); // global system interrupt base
         offset += MadtIoApicLength;
 
-        var source = madt.Slice(offset, MadtSourceOverrideLength);
-        source[0] = MadtTypeSourceOverride;
-        source[1] = MadtSourceOverrideLength;
-        source[2] = IsaBus;
-        source[3] = TimerIrq;
-        BinaryPrimitives.WriteUInt32LittleEndian(source[4..], TimerGsi);
-        BinaryPrimitives.WriteUInt16LittleEndian(source[8..], 0); // polarity and trigger conform to ISA
+        WriteSourceOverride(madt.Slice(offset, MadtSourceOverrideLength), TimerIrq, TimerGsi, IsaConforming);
+        offset += MadtSourceOverrideLength;
+        // The SCI is level-triggered; without this the OS takes ACPI's default for it, active low,
+        // and reads our idle (low) line as asserted forever.
+        WriteSourceOverride(madt.Slice(offset, MadtSourceOverrideLength), (byte)SciInterrupt, SciInterrupt, ActiveHighLevel);
         offset += MadtSourceOverrideLength;
 
         var nmi = madt.Slice(offset, MadtLocalApicNmiLength);
@@ -168,23 +186,72 @@ internal static class AcpiTables
     /// SCI on IRQ 9, no SMI command port (ACPI is always on), no PM1, PM2, PM timer or GPE blocks,
     /// no FACS. Both DSDT pointers name the same table.
     /// </summary>
-    public static void WriteFadt(Span<byte> fadt, ulong dsdtAddress)
+    /// <summary>
+    /// The FADT: the FACS and DSDT, the SCI, the PM1a event and control blocks and the PM timer of
+    /// <see cref="AcpiPowerManagement"/> (in 32-bit fields and as generic addresses), and the reset
+    /// register. No SMI command port: the machine starts in ACPI mode.
+    /// </summary>
+    public static void WriteFadt(Span<byte> fadt, ulong facsAddress, ulong dsdtAddress)
     {
         WriteHeader(fadt, "FACP", FadtRevision);
+        BinaryPrimitives.WriteUInt32LittleEndian(fadt[36..], (uint)facsAddress); // FIRMWARE_CTRL (X_FIRMWARE_CTRL stays 0: only one may be set)
         BinaryPrimitives.WriteUInt32LittleEndian(fadt[40..], (uint)dsdtAddress); // DSDT
         BinaryPrimitives.WriteUInt16LittleEndian(fadt[46..], SciInterrupt); // SCI_INT
+        BinaryPrimitives.WriteUInt32LittleEndian(fadt[56..], AcpiPowerManagement.EventBlockPort); // PM1a_EVT_BLK
+        BinaryPrimitives.WriteUInt32LittleEndian(fadt[64..], AcpiPowerManagement.ControlBlockPort); // PM1a_CNT_BLK
+        BinaryPrimitives.WriteUInt32LittleEndian(fadt[76..], AcpiPowerManagement.TimerPort); // PM_TMR_BLK
+        fadt[88] = AcpiPowerManagement.EventBlockLength; // PM1_EVT_LEN
+        fadt[89] = AcpiPowerManagement.ControlBlockLength; // PM1_CNT_LEN
+        fadt[91] = AcpiPowerManagement.TimerLength; // PM_TMR_LEN
+        BinaryPrimitives.WriteUInt16LittleEndian(fadt[96..], 101); // P_LVL2_LAT > 100: no C2
+        BinaryPrimitives.WriteUInt16LittleEndian(fadt[98..], 1001); // P_LVL3_LAT > 1000: no C3
         BinaryPrimitives.WriteUInt16LittleEndian(fadt[109..], BootArchLegacyDevices | BootArchVgaNotPresent | BootArchMsiNotSupported); // IAPC_BOOT_ARCH
-        BinaryPrimitives.WriteUInt32LittleEndian(fadt[112..], FadtWbinvd | FadtProcC1 | FadtPowerButton | FadtSleepButton); // Flags
+        BinaryPrimitives.WriteUInt32LittleEndian(fadt[112..], FadtWbinvd | FadtProcC1 | FadtPowerButton | FadtSleepButton | FadtResetRegisterSupported); // Flags
+        WriteIoAddress(fadt[116..], Devices.Legacy.ResetControl.ResetControlPort, 1, ByteAccess); // RESET_REG
+        fadt[128] = ResetValue; // RESET_VALUE
         fadt[131] = FadtMinorRevision;
         BinaryPrimitives.WriteUInt64LittleEndian(fadt[140..], dsdtAddress); // X_DSDT
+        WriteIoAddress(fadt[148..], AcpiPowerManagement.EventBlockPort, AcpiPowerManagement.EventBlockLength, WordAccess); // X_PM1a_EVT_BLK
+        WriteIoAddress(fadt[172..], AcpiPowerManagement.ControlBlockPort, AcpiPowerManagement.ControlBlockLength, WordAccess); // X_PM1a_CNT_BLK
+        WriteIoAddress(fadt[208..], AcpiPowerManagement.TimerPort, AcpiPowerManagement.TimerLength, DwordAccess); // X_PM_TMR_BLK
         FinishTable(fadt);
     }
 
-    /// <summary>The Differentiated System Description Table: a header and an empty AML body.</summary>
+    /// <summary>The FACS (5.2.10): no checksum; the hardware signature, waking vectors and global lock start at zero.</summary>
+    public static void WriteFacs(Span<byte> facs)
+    {
+        facs[..FacsLength].Clear();
+        Encoding.ASCII.GetBytes("FACS", facs);
+        BinaryPrimitives.WriteUInt32LittleEndian(facs[4..], FacsLength);
+        facs[32] = FacsVersion;
+    }
+
+    /// <summary>The Differentiated System Description Table: the header and the \_S5 object that lets the OS power off.</summary>
     public static void WriteDsdt(Span<byte> dsdt)
     {
         WriteHeader(dsdt, "DSDT", DsdtRevision);
+        DsdtBody.CopyTo(dsdt[HeaderLength..]);
         FinishTable(dsdt);
+    }
+
+    /// <summary>A Generic Address Structure (5.2.3.2) for a register block in I/O space.</summary>
+    private static void WriteIoAddress(Span<byte> gas, ushort port, int lengthBytes, byte accessSize)
+    {
+        gas[0] = SystemIoSpace;
+        gas[1] = (byte)(lengthBytes * 8);
+        gas[2] = 0;
+        gas[3] = accessSize;
+        BinaryPrimitives.WriteUInt64LittleEndian(gas[4..], port);
+    }
+
+    private static void WriteSourceOverride(Span<byte> entry, byte irq, uint gsi, ushort flags)
+    {
+        entry[0] = MadtTypeSourceOverride;
+        entry[1] = MadtSourceOverrideLength;
+        entry[2] = IsaBus;
+        entry[3] = irq;
+        BinaryPrimitives.WriteUInt32LittleEndian(entry[4..], gsi);
+        BinaryPrimitives.WriteUInt16LittleEndian(entry[8..], flags);
     }
 
     /// <summary>The common 36-byte header; the length is the span's, the checksum comes last.</summary>

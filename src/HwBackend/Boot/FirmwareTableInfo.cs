@@ -12,5 +12,6 @@ public sealed record FirmwareTableInfo(
     ulong Madt,
     ulong Fadt,
     ulong Dsdt,
+    ulong Facs,
     ulong MpFloatingPointer,
     ulong MpConfigurationTable);

@@ -4,7 +4,7 @@ using Actors.HwBackend.Platform;
 namespace Actors.HwBackend.Boot;
 
 /// <summary>
-/// Writes the tables a PC's BIOS would leave in memory for the operating system: ACPI (RSDP,
+/// Writes the tables a PC's BIOS would leave in memory for the operating system: ACPI (RSDP, FACS,
 /// RSDT, XSDT, MADT, FADT, DSDT) and the MP specification's floating pointer and configuration
 /// table. We have no BIOS, but guests find processors and interrupt routing only through these.
 /// <para>
@@ -45,7 +45,8 @@ public static class FirmwareTables
         int dsdt = AlignUp(fadt + AcpiTables.FadtLength);
         int madt = AlignUp(dsdt + AcpiTables.DsdtLength);
         int madtLength = AcpiTables.MadtLength(layout.ProcessorCount);
-        int size = madt + madtLength;
+        int facs = (madt + madtLength + AcpiTables.FacsAlignment - 1) & ~(AcpiTables.FacsAlignment - 1);
+        int size = facs + AcpiTables.FacsLength;
 
         ulong start = LegacyPcMemory.BiosRomStart;
         ulong end = start + (ulong)size;
@@ -61,6 +62,7 @@ public static class FirmwareTables
             Madt: start + (ulong)madt,
             Fadt: start + (ulong)fadt,
             Dsdt: start + (ulong)dsdt,
+            Facs: start + (ulong)facs,
             MpFloatingPointer: start + (ulong)floatingPointer,
             MpConfigurationTable: start + (ulong)configuration);
 
@@ -73,7 +75,8 @@ public static class FirmwareTables
         ReadOnlySpan<ulong> described = [info.Madt, info.Fadt];
         AcpiTables.WriteRsdt(span.Slice(rsdt, AcpiTables.RsdtLength(described.Length)), described);
         AcpiTables.WriteXsdt(span.Slice(xsdt, AcpiTables.XsdtLength(described.Length)), described);
-        AcpiTables.WriteFadt(span.Slice(fadt, AcpiTables.FadtLength), info.Dsdt);
+        AcpiTables.WriteFadt(span.Slice(fadt, AcpiTables.FadtLength), info.Facs, info.Dsdt);
+        AcpiTables.WriteFacs(span.Slice(facs, AcpiTables.FacsLength));
         AcpiTables.WriteDsdt(span.Slice(dsdt, AcpiTables.DsdtLength));
         AcpiTables.WriteMadt(span.Slice(madt, madtLength), layout);
         memory.Write(start, block);

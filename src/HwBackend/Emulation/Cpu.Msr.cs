@@ -7,7 +7,7 @@ internal sealed unsafe partial class Cpu
         MsrSysenterCs = 0x174, MsrSysenterEsp = 0x175, MsrSysenterEip = 0x176,
         MsrEfer = 0xC000_0080, MsrStar = 0xC000_0081, MsrLstar = 0xC000_0082, MsrCstar = 0xC000_0083,
         MsrSfmask = 0xC000_0084, MsrFsBase = 0xC000_0100, MsrGsBase = 0xC000_0101, MsrKernelGsBase = 0xC000_0102,
-        MsrTscAux = 0xC000_0103;
+        MsrTscAux = 0xC000_0103, MsrMicrocodeRevision = 0x8B;
 
     /// <summary>
     /// Advertised TSC rate (CPUID 0x15/0x16): 1 GHz, one tick per nanosecond of the machine's
@@ -48,6 +48,7 @@ internal sealed unsafe partial class Cpu
             case MsrGsBase: value = Segs[GS].Base; return true;
             case MsrKernelGsBase: value = KernelGsBase; return true;
             case MsrTscAux: value = TscAux; return true;
+            case MsrMicrocodeRevision: value = 0; return true; // IA32_BIOS_SIGN_ID: no microcode update loaded
             default: value = 0; return false;
         }
     }
@@ -99,6 +100,7 @@ internal sealed unsafe partial class Cpu
                 return true;
             case MsrKernelGsBase: if (!IsCanonical(value)) return false; KernelGsBase = value; return true;
             case MsrTscAux: TscAux = value & 0xFFFF_FFFF; return true;
+            case MsrMicrocodeRevision: return true; // software clears it before CPUID to read the revision; nothing to latch
             default: return false;
         }
     }

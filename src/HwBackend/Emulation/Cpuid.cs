@@ -18,7 +18,16 @@ internal static class Cpuid
     private const uint TscRatioNumerator = (uint)(Cpu.TscHz / CrystalHz);
     public const uint MaxExtendedLeaf = 0x8000_0008;
 
-    // "ActorsSoftVM" as three little-endian words, in EBX, EDX, ECX order for leaf 0.
+    // To software the CPU is an Intel family 6 model 15 (Core 2) part: guests take a real vendor's
+    // path (an unknown vendor gets Linux's "generic init", without the TSC rate from leaf 0x15). Not
+    // AMD, although QEMU's qemu64 is: Linux works around an AMD K7/K8 FXSAVE leak with EMMS and FILD,
+    // MMX and x87 arithmetic that this CPU does not have.
+    private const uint CpuVendor1 = 0x756E_6547; // "Genu"
+    private const uint CpuVendor2 = 0x4965_6E69; // "ineI"
+    private const uint CpuVendor3 = 0x6C65_746E; // "ntel"
+    private const uint Signature = (0x6u << 8) | (0xFu << 4) | 0xB; // family 6, model F, stepping B
+
+    // "ActorsSoftVM" as three little-endian words: the hypervisor's own name, at leaf 0x40000000.
     private const uint Vendor1 = 0x6F74_6341; // "Acto"
     private const uint Vendor2 = 0x6F53_7372; // "rsSo"
     private const uint Vendor3 = 0x4D56_7466; // "ftVM"
@@ -30,10 +39,10 @@ internal static class Cpuid
         {
             case 0:
                 eax = MaxBasicLeaf;
-                ebx = Vendor1; edx = Vendor2; ecx = Vendor3;
+                ebx = CpuVendor1; edx = CpuVendor2; ecx = CpuVendor3;
                 break;
             case 1:
-                eax = 0x0006_0F01; // family 6-style signature with no vendor-specific meaning
+                eax = Signature;
                 ebx = ((uint)apicId << 24) | (1u << 16) | (8u << 8); // CLFLUSH line 8 * 8 = 64 bytes
                 // ECX: SSE3=0, CX16 (13), POPCNT (23), hypervisor (31)
                 ecx = (1u << 13) | (1u << 23) | (1u << 31);
@@ -63,11 +72,15 @@ internal static class Cpuid
                 break;
             case 0x8000_0000:
                 eax = MaxExtendedLeaf;
-                ebx = Vendor1; edx = Vendor2; ecx = Vendor3;
+                ebx = CpuVendor1; edx = CpuVendor2; ecx = CpuVendor3;
                 break;
             case 0x8000_0001:
                 ecx = (1u << 0) | (1u << 5); // LAHF/SAHF in 64-bit mode, LZCNT (ABM)
                 edx = (1u << 11) | (1u << 20) | (1u << 26) | (1u << 27) | (1u << 29); // SYSCALL, NX, 1 GiB pages, RDTSCP, LM
+                break;
+            case 0x8000_0006:
+                // A 512 KiB 16-way L2 with 64-byte lines, the one cache Intel describes here.
+                ecx = (512u << 16) | (0x8u << 12) | 64u;
                 break;
             case 0x8000_0007:
                 edx = 1u << 8; // invariant TSC: one rate in every state

@@ -1,3 +1,4 @@
+using Actors.HwBackend.Devices.Acpi;
 using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Boot;
 using Actors.HwBackend.Devices;
@@ -30,6 +31,7 @@ internal sealed class PcPlatform : IDisposable
     private const string UartSection = "uart";
     private const string FwCfgSection = "fw-cfg";
     private const string ResetSection = "reset";
+    private const string PowerManagementSection = "acpi-pm";
     private const string IoApicSection = "ioapic";
 
     private readonly IsaLine[] _isaLines = new IsaLine[16];
@@ -45,6 +47,7 @@ internal sealed class PcPlatform : IDisposable
         ConsoleOutputLog consoleLog,
         Action<int> debugExit,
         Action<string> reset,
+        Action powerOff,
         IReadOnlyDictionary<string, byte[]>? firmwareFiles)
     {
         Clock = clock;
@@ -80,6 +83,7 @@ internal sealed class PcPlatform : IDisposable
                 FwCfg.AddFile(name, contents);
         }
         Reset = new ResetControl(reset);
+        PowerManagement = new AcpiPowerManagement(clock, powerOff);
         _timer = new PlatformTimer(clock, NextDeadline, FireDue, machineName);
 
         Ports = new IoPortBus();
@@ -93,6 +97,7 @@ internal sealed class PcPlatform : IDisposable
         Ports.Register(FwCfgDevice.SelectorPort, FwCfgDevice.PortCount, FwCfg, "fw_cfg");
         Ports.Register(ResetControl.SystemControlPortA, 1, Reset, "port-92");
         Ports.Register(ResetControl.ResetControlPort, 1, Reset, "reset-control");
+        Ports.Register(AcpiPowerManagement.BasePort, AcpiPowerManagement.PortCount, PowerManagement, "acpi-pm");
         Ports.Register(DebugExitDevice.DefaultPort, DebugExitDevice.PortCount, new DebugExitDevice(debugExit), "isa-debug-exit");
 
         // The local APICs' page needs no window here: in userspace mode each vCPU's APIC sees its own
@@ -136,6 +141,8 @@ internal sealed class PcPlatform : IDisposable
 
     public ResetControl Reset { get; }
 
+    public AcpiPowerManagement PowerManagement { get; }
+
     public void Start() => _timer.Start();
 
     /// <summary>Stops guest time (pause, save); timers stop firing.</summary>
@@ -162,6 +169,7 @@ internal sealed class PcPlatform : IDisposable
         writer.Add(UartSection, Uart.SaveState());
         writer.Add(FwCfgSection, FwCfg.SaveState());
         writer.Add(ResetSection, Reset.SaveState());
+        writer.Add(PowerManagementSection, PowerManagement.SaveState());
         writer.Add(IoApicSection, IoApic.SaveState());
         for (int i = 0; i < LocalApics.Length; i++)
             writer.Add(_localApicSections[i], LocalApics[i].SaveState());
@@ -200,6 +208,7 @@ internal sealed class PcPlatform : IDisposable
             uart,
             fwCfg,
             reader.Read<ResetControlState>(ResetSection),
+            reader.Read<AcpiPowerManagementState>(PowerManagementSection),
             ioApic,
             localApics);
     }
@@ -214,6 +223,7 @@ internal sealed class PcPlatform : IDisposable
         Uart.RestoreState(sections.Uart);
         FwCfg.RestoreState(sections.FwCfg);
         Reset.RestoreState(sections.Reset);
+        PowerManagement.RestoreState(sections.PowerManagement);
         IoApic.RestoreState(sections.IoApic);
         for (int i = 0; i < LocalApics.Length; i++)
             LocalApics[i].RestoreState(sections.LocalApics[i]);

@@ -1,3 +1,4 @@
+using Actors.HwBackend.Devices.Acpi;
 using Actors.HwBackend.Devices.Apic;
 using Actors.HwBackend.Devices.Legacy;
 
@@ -17,5 +18,6 @@ internal sealed record PlatformSections(
     Uart16550State Uart,
     FwCfgState FwCfg,
     ResetControlState Reset,
+    AcpiPowerManagementState PowerManagement,
     IoApicState IoApic,
     LocalApicState[] LocalApics);

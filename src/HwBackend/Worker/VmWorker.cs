@@ -56,6 +56,9 @@ public sealed class VmWorker : IDisposable
     private bool _endFailed;
     private bool _endReported;
 
+    /// <summary>The end reason of a guest that powered itself off through ACPI.</summary>
+    public const string PowerOffReason = "acpi-poweroff";
+
     private VmWorker(string name, ulong memoryBytes, IVirtualMachine machine, PlatformClock clock, IConsoleOutputSink? console, Action<VmRunEnded> onEnded, IReadOnlyDictionary<string, byte[]>? firmwareFiles)
     {
         Name = name;
@@ -70,7 +73,7 @@ public sealed class VmWorker : IDisposable
             _processors[i] = new VirtualProcessorThread(this, machine.Processors[i], i);
             _processorSections[i] = $"vcpu/{i}";
         }
-        _platform = new PcPlatform(name, clock, machine, memoryBytes, _processors, _console, RequestGuestExit, RequestReset, firmwareFiles);
+        _platform = new PcPlatform(name, clock, machine, memoryBytes, _processors, _console, RequestGuestExit, RequestReset, RequestPowerOff, firmwareFiles);
         _throttle = new ProcessorThrottle(ParkForThrottle, name);
         for (int i = 0; i < _processors.Length; i++)
         {
@@ -680,6 +683,9 @@ public sealed class VmWorker : IDisposable
 
     /// <summary>isa-debug-exit's callback, on the vCPU thread that wrote the port.</summary>
     private void RequestGuestExit(int exitStatus) => EndRun("debug-exit", exitStatus, failed: false);
+
+    /// <summary>The guest entered ACPI S5; like QEMU, the run ends with status 0.</summary>
+    private void RequestPowerOff() => EndRun(PowerOffReason, exitStatus: 0, failed: false);
 
     /// <summary>
     /// A guest-requested reset (port 0x92, 0xCF9, INIT to the bootstrap processor). There is no

@@ -88,17 +88,19 @@ public sealed class FirmwareTablesTests
         Assert.Equal(IoApicAddress, BinaryPrimitives.ReadUInt32LittleEndian(ioApic.AsSpan(4)));
         Assert.Equal(0U, BinaryPrimitives.ReadUInt32LittleEndian(ioApic.AsSpan(8)));
 
-        var overrideEntry = Assert.Single(entries, e => e[0] == 2);
-        Assert.Equal(new byte[] { 2, 10, 0, 0, 2, 0, 0, 0, 0, 0 }, overrideEntry); // ISA IRQ 0 → GSI 2, conforming
+        var overrides = entries.Where(e => e[0] == 2).ToList();
+        Assert.Equal(new byte[] { 2, 10, 0, 0, 2, 0, 0, 0, 0, 0 }, overrides[0]); // ISA IRQ 0 → GSI 2, conforming
+        Assert.Equal(new byte[] { 2, 10, 0, 9, 9, 0, 0, 0, 0x0D, 0 }, overrides[1]); // the SCI: level, active high
+        Assert.Equal(2, overrides.Count);
 
         var nmi = Assert.Single(entries, e => e[0] == 4);
         Assert.Equal(new byte[] { 4, 6, 0xFF, 0, 0, 1 }, nmi); // all processors, LINT1
 
-        Assert.Equal(processors + 3, entries.Count);
+        Assert.Equal(processors + 4, entries.Count);
     }
 
     [Fact]
-    public void FadtPointsAtAnEmptyDsdtAndClaimsNoPmHardware()
+    public void FadtPointsAtTheFacsTheDsdtAndThePowerManagementHardware()
     {
         using var memory = new TestGuestMemory();
         memory.Poison();
@@ -111,17 +113,29 @@ public sealed class FirmwareTablesTests
         Assert.Equal(dsdtAddress, BinaryPrimitives.ReadUInt64LittleEndian(fadt.AsSpan(140))); // X_DSDT
         Assert.Equal(info.Dsdt, dsdtAddress);
         Assert.Equal(9, BinaryPrimitives.ReadUInt16LittleEndian(fadt.AsSpan(46))); // SCI_INT
-        Assert.Equal(0U, BinaryPrimitives.ReadUInt32LittleEndian(fadt.AsSpan(36))); // no FACS
-        Assert.All(fadt[48..56], b => Assert.Equal(0, b)); // SMI_CMD and the enable commands
-        Assert.All(fadt[56..96], b => Assert.Equal(0, b)); // PM1/PM2/PM timer/GPE blocks and their lengths
-        Assert.All(fadt[148..268], b => Assert.Equal(0, b)); // their 64-bit forms and the sleep registers
+        Assert.All(fadt[48..56], b => Assert.Equal(0, b)); // no SMI_CMD: always in ACPI mode
+        Assert.Equal(0x600U, BinaryPrimitives.ReadUInt32LittleEndian(fadt.AsSpan(56))); // PM1a_EVT_BLK
+        Assert.Equal(0x604U, BinaryPrimitives.ReadUInt32LittleEndian(fadt.AsSpan(64))); // PM1a_CNT_BLK
+        Assert.Equal(0x608U, BinaryPrimitives.ReadUInt32LittleEndian(fadt.AsSpan(76))); // PM_TMR_BLK
+        Assert.Equal(new byte[] { 4, 2, 0, 4 }, fadt[88..92]);
+        Assert.Equal(new byte[] { 1, 32, 0, 3, 0x08, 0x06, 0, 0, 0, 0, 0, 0 }, fadt[208..220]); // X_PM_TMR_BLK
+        Assert.Equal(new byte[] { 1, 8, 0, 1, 0xF9, 0x0C, 0, 0, 0, 0, 0, 0 }, fadt[116..128]); // RESET_REG: 0xCF9
+        Assert.Equal(6, fadt[128]);
         uint flags = BinaryPrimitives.ReadUInt32LittleEndian(fadt.AsSpan(112));
-        Assert.Equal(0U, flags & (1u << 8)); // TMR_VAL_EXT: there is no PM timer
+        Assert.Equal(0U, flags & (1u << 8)); // TMR_VAL_EXT: a 24-bit PM timer
+        Assert.Equal(1u << 10, flags & (1u << 10)); // RESET_REG_SUP
         Assert.Equal(0U, flags & (1u << 20)); // not HW_REDUCED_ACPI: a legacy PC with 8259s
         Assert.Equal(1U, flags & 1u); // WBINVD
 
+        ulong facs = BinaryPrimitives.ReadUInt32LittleEndian(fadt.AsSpan(36));
+        Assert.Equal(info.Facs, facs);
+        Assert.Equal(0UL, BinaryPrimitives.ReadUInt64LittleEndian(fadt.AsSpan(132))); // X_FIRMWARE_CTRL: only one of the two
+        Assert.Equal(0UL, facs % 64);
+        Assert.Equal("FACS", Encoding.ASCII.GetString(memory.Read(facs, 4)));
+
+        // The DSDT names \_S5 with SLP_TYP 0, which the PM1a control block takes as soft-off.
         var dsdt = ReadTable(memory.Map, dsdtAddress, "DSDT");
-        Assert.Equal(36, dsdt.Length);
+        Assert.Equal(new byte[] { 0x08, (byte)'_', (byte)'S', (byte)'5', (byte)'_', 0x12, 0x06, 0x04, 0, 0, 0, 0 }, dsdt[36..]);
     }
 
     [Theory]
@@ -201,7 +215,7 @@ public sealed class FirmwareTablesTests
 
         var info = FirmwareTables.Write(memory.Map, layout);
 
-        ulong[] addresses = [info.Rsdp, info.Rsdt, info.Xsdt, info.Madt, info.Fadt, info.Dsdt, info.MpFloatingPointer, info.MpConfigurationTable];
+        ulong[] addresses = [info.Rsdp, info.Rsdt, info.Xsdt, info.Madt, info.Fadt, info.Dsdt, info.Facs, info.MpFloatingPointer, info.MpConfigurationTable];
         Assert.All(addresses, a => Assert.InRange(a, BiosAreaStart, BiosAreaEnd - 1));
         Assert.InRange(info.MpFloatingPointer, BiosRomStart, BiosAreaEnd - 1);
         Assert.Equal(addresses.Length, addresses.Distinct().Count());
