@@ -71,6 +71,19 @@ public sealed class LinuxKernelLoaderTests
         Assert.Contains("truncated", truncated.Message);
     }
 
+    [Fact]
+    public void ConcatenatedArchivesAreAnInitrdAsTheKernelTakesThem()
+    {
+        using var memory = new TestGuestMemory(64 * MiB);
+        byte[] first = Gzip(Cpio(("bin/busybox", "not really")));
+        byte[] padded = [.. first, .. new byte[(512 - (first.Length % 512)) % 512]];
+        byte[] initrd = [.. padded, .. Cpio(("init", "#!/bin/sh\n"))];
+
+        LoadedGuestImage loaded = GuestImageLoader.Load(BzImage(), memory.Map, null, initrd);
+
+        Assert.Equal(GuestImageFormat.LinuxBzImage, loaded.Format);
+    }
+
     public static TheoryData<string, string> BadKernels => new()
     {
         { "no-magic", "neither a Linux bzImage" },

@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using Actors.HwBackend.Emulation;
+using Actors.HwBackend.Tests.Worker;
+using Actors.HwBackend.Worker;
+using Actors.Tests.Shared;
+using Xunit;
+
+namespace Actors.HwBackend.Tests.Linux;
+
+/// <summary>
+/// Debian's cloud kernel and busybox, unmodified, on the software backend's whole PC: they boot
+/// to /init, run a script whose results the host checks, and power off through ACPI. QEMU TCG
+/// boots the same files and must print the same script output.
+/// </summary>
+public sealed class StockLinuxBootTests
+{
+    private const ulong Memory = 256UL << 20;
+    private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(4);
+
+    // 100,000 numbered lines (588,895 bytes): enough that hashing and gzip exercise the CPU, and a
+    // file the host can hash too. The script prints facts, never timings, so both machines agree.
+    private const string Script = """
+        #!/bin/busybox sh
+        /bin/busybox --install -s /bin
+        mount -t proc proc /proc
+        mount -t tmpfs tmpfs /tmp
+        echo "uname: $(uname -r)"
+        echo "cpus: $(grep -c ^processor /proc/cpuinfo)"
+        seq 1 100000 > /tmp/numbers
+        echo "sha256: $(sha256sum /tmp/numbers | cut -d' ' -f1)"
+        gzip -c /tmp/numbers > /tmp/numbers.gz
+        echo "roundtrip: $(gunzip -c /tmp/numbers.gz | sha256sum | cut -d' ' -f1)"
+        echo "done"
+        poweroff -f
+        """;
+
+    private static string HostHash()
+    {
+        var text = new StringBuilder();
+        for (int i = 1; i <= 100_000; i++)
+            text.Append(i).Append('\n');
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(text.ToString())));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void TheKernelBootsRunsTheScriptAndPowersOffAsUnderQemu(int processors)
+    {
+        byte[] initrd = StockLinux.Initrd(Script);
+        var console = new RecordingConsole();
+        var probe = new EndProbe();
+        using var worker = VmWorker.Create(new EmulatorBackend(), $"linux{processors}", StockLinux.Kernel(), Memory, processors, console, probe.OnEnded, initrd: initrd, commandLine: StockLinux.CommandLine);
+
+        worker.Start();
+        VmRunEnded ended = probe.Wait(Deadline);
+
+        string serial = Encoding.UTF8.GetString(console.Bytes);
+        string[] lines = StockLinux.UserLines(serial).ToArray();
+        string hash = HostHash();
+        Assert.True(ended.Reason == VmWorker.PowerOffReason, $"ended by {ended.Reason}; last output:\n{Tail(serial)}");
+        Assert.Equal(0, ended.ExitStatus);
+        Assert.Contains($"cpus: {processors}", lines);
+        Assert.Contains($"sha256: {hash}", lines);
+        Assert.Contains($"roundtrip: {hash}", lines);
+        Assert.Contains("done", lines);
+        Assert.Contains("reboot: Power down", serial);
+
+        Assert.Equal(QemuScriptOutput(initrd, processors), lines);
+    }
+
+    /// <summary>The same kernel, initrd and command line under QEMU TCG; the lines its userland printed.</summary>
+    private static string[] QemuScriptOutput(byte[] initrd, int processors)
+    {
+        string initrdPath = StockLinux.InitrdFile(initrd);
+        try
+        {
+            var start = new ProcessStartInfo("qemu-system-x86_64") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+            foreach (string a in new[] { "-accel", "tcg", "-display", "none", "-nodefaults", "-no-reboot", "-serial", "stdio", "-m", "256M", "-smp", processors.ToString(System.Globalization.CultureInfo.InvariantCulture), "-kernel", StockLinux.KernelPath, "-initrd", initrdPath, "-append", StockLinux.CommandLine })
+                start.ArgumentList.Add(a);
+            using Process qemu = Process.Start(start) ?? throw new InvalidOperationException("cannot start qemu-system-x86_64");
+            Task<string> output = qemu.StandardOutput.ReadToEndAsync();
+            _ = qemu.StandardError.ReadToEndAsync();
+            if (!qemu.WaitForExit(Deadline))
+            {
+                qemu.Kill(entireProcessTree: true);
+                throw new TimeoutException("QEMU did not power the guest off in time");
+            }
+
+            return StockLinux.UserLines(output.Result).ToArray();
+        }
+        finally
+        {
+            File.Delete(initrdPath);
+        }
+    }
+
+    private static string Tail(string serial) => serial.Length > 3000 ? serial[^3000..] : serial;
+}

@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Actors.Tests.Shared;
+
+/// <summary>
+/// The stock Linux guest of <c>guests/linux</c>: Debian's cloud kernel and busybox, downloaded and
+/// packed once per machine by its Makefile (serialised with flock, as the other guests are), and
+/// initrds made of that busybox archive plus a per-test <c>/init</c> appended as a second archive.
+/// </summary>
+public static class StockLinux
+{
+    /// <summary>The command line both Actors and QEMU boot with: nothing that turns off the APIC, the TSC or ACPI.</summary>
+    public const string CommandLine = "console=ttyS0 panic=-1";
+
+    private static readonly Lazy<string> Build = new(Fetch);
+
+    public static string KernelPath => Path.Combine(Build.Value, "vmlinuz");
+
+    public static byte[] Kernel() => File.ReadAllBytes(KernelPath);
+
+    /// <summary>Busybox's archive followed by one holding <paramref name="initScript"/> as an executable /init.</summary>
+    public static byte[] Initrd(string initScript)
+    {
+        byte[] busybox = File.ReadAllBytes(Path.Combine(Build.Value, "busybox.cpio.gz"));
+        return [.. busybox, .. NewcArchive(("init", Encoding.UTF8.GetBytes(initScript), Executable))];
+    }
+
+    /// <summary>Writes <paramref name="initrd"/> to a file for QEMU's -initrd and returns its path.</summary>
+    public static string InitrdFile(byte[] initrd)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"actors-initrd-{Guid.NewGuid():N}");
+        File.WriteAllBytes(path, initrd);
+        return path;
+    }
+
+    /// <summary>The lines of a serial log that the guest's userland wrote: the kernel's own lines start with a timestamp.</summary>
+    public static IEnumerable<string> UserLines(string serial) =>
+        serial.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n').Where(l => l.Length > 0 && !l.StartsWith('['));
+
+    private const int Executable = 0x81ED; // regular file, rwxr-xr-x
+
+    /// <summary>A newc ("070701") cpio archive of regular files, ending in the trailer entry.</summary>
+    private static byte[] NewcArchive(params (string Name, byte[] Data, int Mode)[] files)
+    {
+        var output = new MemoryStream();
+        int inode = 1;
+        foreach ((string name, byte[] data, int mode) in files.Append(("TRAILER!!!", [], 0)))
+        {
+            string header = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"070701{inode++:X8}{mode:X8}{0:X8}{0:X8}{1:X8}{0:X8}{data.Length:X8}{0:X8}{0:X8}{0:X8}{0:X8}{name.Length + 1:X8}{0:X8}");
+            output.Write(Encoding.ASCII.GetBytes(header));
+            output.Write(Encoding.ASCII.GetBytes(name + "\0"));
+            PadTo4(output);
+            output.Write(data);
+            PadTo4(output);
+        }
+
+        return output.ToArray();
+
+        static void PadTo4(MemoryStream stream)
+        {
+            while (stream.Length % 4 != 0)
+                stream.WriteByte(0);
+        }
+    }
+
+    private static string Fetch()
+    {
+        string root = RepositoryRoot();
+        var make = new ProcessStartInfo("flock", [Path.Combine(root, "guests", ".make.lock"), "make", "-s", "-C", Path.Combine(root, "guests", "linux")])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        };
+        using Process process = Process.Start(make) ?? throw new InvalidOperationException("cannot start make");
+        string error = process.StandardError.ReadToEnd();
+        process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"make -C guests/linux failed ({process.ExitCode}): {error.Trim()}");
+        return Path.Combine(root, "guests", "build", "linux");
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "guests", "linux", "Makefile")))
+                return dir.FullName;
+        }
+
+        throw new InvalidOperationException($"no guests/linux/Makefile above {AppContext.BaseDirectory}");
+    }
+}
