@@ -316,7 +316,7 @@ public sealed class HvctlEndToEndTests
         return dll;
     }
 
-    private static async Task<ProcessResult> HvctlAsync(params string[] args)
+    internal static async Task<ProcessResult> HvctlAsync(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -347,5 +347,5 @@ public sealed class HvctlEndToEndTests
         return new ProcessResult(process.ExitCode, await output, await error);
     }
 
-    private sealed record ProcessResult(int ExitCode, string Out, string Error);
+    internal sealed record ProcessResult(int ExitCode, string Out, string Error);
 }

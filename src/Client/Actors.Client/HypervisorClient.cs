@@ -167,18 +167,25 @@ public sealed class HypervisorClient : IAsyncDisposable
         int processorCount,
         string? preferredHost = null,
         CancellationToken cancellationToken = default,
-        IReadOnlyDictionary<string, string>? firmwareFiles = null)
+        IReadOnlyDictionary<string, string>? firmwareFiles = null,
+        string? initrdPath = null,
+        string? commandLine = null)
     {
         CheckVmName(name);
         byte[] image = await ReadImageFileAsync(imagePath, cancellationToken).ConfigureAwait(false);
+        byte[]? initrd = initrdPath is null ? null : await ReadImageFileAsync(initrdPath, cancellationToken).ConfigureAwait(false);
         // Validate before uploading so a bad size does not cost an upload.
         var configuration = new VmConfiguration(
             ImageId(image), memoryBytes, processorCount, preferredHost, Path.GetFileName(imagePath),
-            firmwareFiles is null ? null : new Dictionary<string, string>(firmwareFiles, StringComparer.Ordinal));
+            firmwareFiles is null ? null : new Dictionary<string, string>(firmwareFiles, StringComparer.Ordinal),
+            initrd is null ? null : ImageId(initrd),
+            commandLine);
         if (configuration.Validate() is { } problem)
             throw new HypervisorClientException(problem);
 
         await UploadImageAsync(image, cancellationToken).ConfigureAwait(false);
+        if (initrd is not null)
+            await UploadImageAsync(initrd, cancellationToken).ConfigureAwait(false);
         return await Partition(name).CreateAsync(configuration).ConfigureAwait(false);
     }
 

@@ -35,7 +35,7 @@ internal static class DemoCommand
 
             HypervisorClient client = cluster.Client;
             VmStatus final = await GuestRun.BootAndStreamAsync(
-                client, VmName, image, 64UL << 20, 1, target, io.StandardOutput, ct).ConfigureAwait(false);
+                client, VmName, new GuestBoot(image, null, null), 64UL << 20, 1, target, io.StandardOutput, ct).ConfigureAwait(false);
 
             await io.Out.WriteLineAsync().ConfigureAwait(false);
             await io.Out.WriteLineAsync($"demo: VM '{VmName}' is {final.State} on {final.Host ?? "-"}, exit status {final.ExitStatus?.ToString() ?? "-"}").ConfigureAwait(false);

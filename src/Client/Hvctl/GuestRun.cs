@@ -13,14 +13,14 @@ internal static class GuestRun
     public static async Task<VmStatus> BootAndStreamAsync(
         HypervisorClient client,
         string vmName,
-        string imagePath,
+        GuestBoot guest,
         ulong memoryBytes,
         int processorCount,
         string? preferredHost,
         Stream output,
         CancellationToken cancellationToken)
     {
-        await client.CreateVmAsync(vmName, imagePath, memoryBytes, processorCount, preferredHost, cancellationToken).ConfigureAwait(false);
+        await client.CreateVmAsync(vmName, guest.ImagePath, memoryBytes, processorCount, preferredHost, cancellationToken, initrdPath: guest.InitrdPath, commandLine: guest.CommandLine).ConfigureAwait(false);
         ConsoleSubscription subscription = await client.SubscribeConsoleAsync(vmName, cancellationToken).ConfigureAwait(false);
         try
         {
@@ -51,18 +51,31 @@ internal static class GuestRun
     }
 
     /// <summary>
-    /// The guest's QEMU-compatible isa-debug-exit status ((value &lt;&lt; 1) | 1), or 1 with a one-line
-    /// reason when the guest ended any other way.
+    /// The guest's status as QEMU reports it where QEMU has one: 0 for an ACPI poweroff,
+    /// (value &lt;&lt; 1) | 1 for isa-debug-exit. Otherwise an even code no guest can produce, with
+    /// a one-line reason: <see cref="ExitCodes.GuestReset"/> for a reset or reboot (panic=-1 included),
+    /// <see cref="ExitCodes.GuestFailed"/> for a triple fault or another failure, and
+    /// <see cref="ExitCodes.GuestStopped"/> for a guest stopped from outside: never a status a test harness reads as a pass.
     /// </summary>
     public static int ExitCodeFor(VmStatus final, TextWriter error)
     {
         if (final.ExitStatus is int status)
             return status;
 
-        error.WriteLine(final.State == VmState.Failed
-            ? $"hvctl: guest '{final.Name}' failed: {HvctlApp.OneLine(final.FailureReason ?? "no reason given")}"
-            : $"hvctl: guest '{final.Name}' stopped without an exit status (it never wrote to isa-debug-exit at port 0xF4)");
-        return ExitCodes.Failure;
+        if (final.State == VmState.Failed)
+        {
+            error.WriteLine($"hvctl: guest '{final.Name}' failed: {HvctlApp.OneLine(final.FailureReason ?? "no reason given")}");
+            return ExitCodes.GuestFailed;
+        }
+
+        if (final.EndReason is { } reason && reason.StartsWith("reset", StringComparison.Ordinal))
+        {
+            error.WriteLine($"hvctl: guest '{final.Name}' reset ({HvctlApp.OneLine(reason)}); a VM stops on reset, as QEMU's with -no-reboot");
+            return ExitCodes.GuestReset;
+        }
+
+        error.WriteLine($"hvctl: guest '{final.Name}' stopped without an exit status (no ACPI poweroff, no write to isa-debug-exit at port 0xF4)");
+        return ExitCodes.GuestStopped;
     }
 
     public static string UniqueVmName(string imagePath)

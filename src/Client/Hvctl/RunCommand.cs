@@ -11,7 +11,8 @@ internal static class RunCommand
 
     public static Command Build(CommonOptions options, HvctlIo io)
     {
-        var image = new Argument<string>("IMAGE") { Description = "guest image file (ELF, Multiboot)" };
+        var image = new Argument<string?>("IMAGE") { Description = "guest image file (bzImage, ELF, Multiboot); or use --kernel", Arity = ArgumentArity.ZeroOrOne };
+        var boot = new BootOptions();
         var memory = new Option<string>("--memory") { Description = "guest RAM, e.g. 64M or 1G", DefaultValueFactory = _ => "64M", HelpName = "size" };
         var vcpus = new Option<int>("--vcpus") { Description = "virtual processors", DefaultValueFactory = _ => 1, HelpName = "count" };
         var backend = new Option<string>("--backend")
@@ -23,14 +24,18 @@ internal static class RunCommand
 
         var command = new Command(
             "run",
-            "boot a guest image, stream its console to stdout and exit with its isa-debug-exit status; "
+            "boot a guest image or Linux kernel, stream its console to stdout and exit with the guest's status: "
+            + "0 for an ACPI poweroff, (value << 1) | 1 for a write to isa-debug-exit, "
+            + $"{ExitCodes.GuestReset} for a reset or reboot, {ExitCodes.GuestFailed} for a triple fault or another failure; "
             + "without --gateway it starts a one-silo cluster in this process")
         {
             image, memory, vcpus, backend,
         };
+        boot.AddTo(command);
         command.SetAction(async (parsed, ct) =>
         {
-            string imagePath = CommonOptions.CheckImageFile(parsed.GetRequiredValue(image));
+            GuestBoot guest = boot.Resolve(parsed, parsed.GetValue(image));
+            string imagePath = guest.ImagePath;
             ulong memoryBytes = CommonOptions.ParseMemory(parsed.GetRequiredValue(memory));
             int processors = parsed.GetValue(vcpus);
             CommonOptions.CheckShape(memoryBytes, processors);
@@ -44,7 +49,7 @@ internal static class RunCommand
                 await using EmbeddedCluster cluster = await EmbeddedCluster
                     .StartAsync([EmbeddedHostName], parsed.GetRequiredValue(backend), ct).ConfigureAwait(false);
                 VmStatus final = await GuestRun.BootAndStreamAsync(
-                    cluster.Client, vmName, imagePath, memoryBytes, processors, null, io.StandardOutput, ct).ConfigureAwait(false);
+                    cluster.Client, vmName, guest, memoryBytes, processors, null, io.StandardOutput, ct).ConfigureAwait(false);
                 return GuestRun.ExitCodeFor(final, io.Error);
             }
 
@@ -52,7 +57,7 @@ internal static class RunCommand
             try
             {
                 VmStatus final = await GuestRun.BootAndStreamAsync(
-                    client, vmName, imagePath, memoryBytes, processors, null, io.StandardOutput, ct).ConfigureAwait(false);
+                    client, vmName, guest, memoryBytes, processors, null, io.StandardOutput, ct).ConfigureAwait(false);
                 return GuestRun.ExitCodeFor(final, io.Error);
             }
             finally

@@ -31,22 +31,24 @@ internal static class VmCommands
     private static Command Create(CommonOptions options, HvctlIo io)
     {
         Argument<string> name = NameArgument();
-        var image = new Option<string>("--image") { Description = "guest image file (ELF, Multiboot)", Required = true, HelpName = "path" };
+        var image = new Option<string?>("--image") { Description = "guest image file (bzImage, ELF, Multiboot); or use --kernel", HelpName = "path" };
+        var boot = new BootOptions();
         var memory = new Option<string>("--memory") { Description = "guest RAM, e.g. 64M or 1G", DefaultValueFactory = _ => "64M", HelpName = "size" };
         var vcpus = new Option<int>("--vcpus") { Description = "virtual processors", DefaultValueFactory = _ => 1, HelpName = "count" };
         var host = new Option<string?>("--host") { Description = "preferred host", HelpName = "host" };
         var fwCfg = new Option<string[]>("--fw-cfg") { Description = "a named fw_cfg file for the guest, as QEMU's -fw_cfg (repeatable), e.g. opt/actors/passes=0", HelpName = "name=value", Arity = ArgumentArity.ZeroOrMore };
-        var command = new Command("create", "define a VM from a guest image (it stays off until 'vm start')") { name, image, memory, vcpus, host, fwCfg };
+        var command = new Command("create", "define a VM from a guest image or Linux kernel (it stays off until 'vm start')") { name, image, memory, vcpus, host, fwCfg };
+        boot.AddTo(command);
         command.SetAction(async (parsed, ct) =>
         {
             string vmName = parsed.GetRequiredValue(name);
-            string imagePath = CommonOptions.CheckImageFile(parsed.GetRequiredValue(image));
+            GuestBoot guest = boot.Resolve(parsed, parsed.GetValue(image));
             ulong memoryBytes = CommonOptions.ParseMemory(parsed.GetRequiredValue(memory));
             int processors = parsed.GetValue(vcpus);
             CommonOptions.CheckShape(memoryBytes, processors);
             Dictionary<string, string>? files = ParseFirmwareFiles(parsed.GetValue(fwCfg));
             await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
-            VmStatus status = await client.CreateVmAsync(vmName, imagePath, memoryBytes, processors, parsed.GetValue(host), ct, files).ConfigureAwait(false);
+            VmStatus status = await client.CreateVmAsync(vmName, guest.ImagePath, memoryBytes, processors, parsed.GetValue(host), ct, files, guest.InitrdPath, guest.CommandLine).ConfigureAwait(false);
             await io.Out.WriteLineAsync($"{status.Name}: {status.State}").ConfigureAwait(false);
             return ExitCodes.Success;
         });
@@ -145,7 +147,10 @@ internal static class VmCommands
             ("instructions", status.InstructionsRetired.ToString(CultureInfo.InvariantCulture)),
             ("console bytes", status.ConsoleBytes.ToString(CultureInfo.InvariantCulture)),
             ("exit status", status.ExitStatus?.ToString(CultureInfo.InvariantCulture) ?? "-"),
+            ("ended by", status.EndReason ?? "-"),
         };
+        if (config.CommandLine is not null)
+            rows.Insert(6, ("command line", config.CommandLine));
         if (status.FailureReason is not null)
             rows.Add(("failure", HvctlApp.OneLine(status.FailureReason)));
 

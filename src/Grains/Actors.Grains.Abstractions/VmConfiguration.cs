@@ -1,8 +1,9 @@
 namespace Actors.Grains;
 
 /// <summary>
-/// What a VM is: its image (by content id in the image store), memory, vCPUs, preferred host, and
-/// named fw_cfg files its guest can read (as QEMU's <c>-fw_cfg name=...,string=...</c>).
+/// What a VM is: its image (by content id in the image store), memory, vCPUs, preferred host,
+/// named fw_cfg files its guest can read (as QEMU's <c>-fw_cfg name=...,string=...</c>), and for a
+/// Linux kernel its initrd (an image store id) and command line (QEMU's <c>-initrd</c>, <c>-append</c>).
 /// </summary>
 [GenerateSerializer]
 [Alias("Actors.VmConfiguration")]
@@ -12,8 +13,12 @@ public sealed record VmConfiguration(
     [property: Id(2)] int ProcessorCount,
     [property: Id(3)] string? PreferredHost,
     [property: Id(4)] string? ImageName = null,
-    [property: Id(5)] Dictionary<string, string>? FirmwareFiles = null)
+    [property: Id(5)] Dictionary<string, string>? FirmwareFiles = null,
+    [property: Id(6)] string? InitrdId = null,
+    [property: Id(7)] string? CommandLine = null)
 {
+    public const int MaximumCommandLineBytes = 4096;
+
     public const int MaximumFirmwareFiles = 32;
     public const int MaximumFirmwareFileBytes = 4096;
 
@@ -30,6 +35,8 @@ public sealed record VmConfiguration(
         if (MemoryBytes % 4096 != 0) return "memory must be a multiple of 4K";
         if (ProcessorCount < 1 || ProcessorCount > MaximumProcessors)
             return $"vCPU count must be between 1 and {MaximumProcessors}, got {ProcessorCount}";
+        if (CommandLine is { } line && (line.Length == 0 || line.Contains('\0') || System.Text.Encoding.UTF8.GetByteCount(line) > MaximumCommandLineBytes))
+            return $"the kernel command line must be 1-{MaximumCommandLineBytes} bytes without NUL";
         if (FirmwareFiles is { } files)
         {
             if (files.Count > MaximumFirmwareFiles)

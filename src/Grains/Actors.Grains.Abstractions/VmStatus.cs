@@ -12,4 +12,5 @@ public sealed record VmStatus(
     [property: Id(5)] int? ExitStatus,
     [property: Id(6)] ulong InstructionsRetired,
     [property: Id(7)] long ConsoleBytes,
-    [property: Id(8)] DateTimeOffset? StartedAt);
+    [property: Id(8)] DateTimeOffset? StartedAt,
+    [property: Id(9)] string? EndReason = null);

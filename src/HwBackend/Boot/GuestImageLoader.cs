@@ -40,7 +40,7 @@ public static class GuestImageLoader
         if (Linux.LinuxSetupHeader.HasMagic(image))
             return Linux.LinuxKernelLoader.Load(image, initrd, commandLine, memory, FirmwareTables.RsdpAddress);
         if (!initrd.IsEmpty)
-            throw new GuestImageException("an initrd needs a Linux bzImage kernel; this image is not one");
+            throw new GuestImageException("an initrd goes with a Linux bzImage kernel, and this image is not one (no setup header magic 'HdrS' at 0x202)");
 
         bool isElf = ElfExecutable.HasMagic(image);
         if (isElf && ElfExecutable.ClassOf(image) == ElfExecutable.Class64)

@@ -45,6 +45,7 @@ public sealed class PartitionGrain(
         State.Host = host;
         State.FailureReason = null;
         State.ExitStatus = null;
+        State.EndReason = null;
         State.InstructionsRetired = 0;
         State.ConsoleBytes = 0;
         await SaveAsync();
@@ -143,6 +144,7 @@ public sealed class PartitionGrain(
         State.MigrationId = null;
         State.FailureReason = exit.Failed ? exit.Reason : null;
         State.ExitStatus = exit.ExitStatus;
+        State.EndReason = exit.Reason;
         State.InstructionsRetired = exit.InstructionsRetired;
         State.ConsoleBytes = exit.ConsoleBytes;
         await SaveAsync();

@@ -17,6 +17,9 @@ public sealed class PartitionRecord
     /// <summary>The live migration under way, if any.</summary>
     [Id(8)] public string? MigrationId { get; set; }
 
+    /// <summary>How the guest's last run ended by itself (debug-exit, acpi-poweroff, reset: ..., triple fault), or null.</summary>
+    [Id(9)] public string? EndReason { get; set; }
+
     public VmStatus ToStatus(string name) =>
-        new(name, State, Configuration!, Host, FailureReason, ExitStatus, InstructionsRetired, ConsoleBytes, StartedAt);
+        new(name, State, Configuration!, Host, FailureReason, ExitStatus, InstructionsRetired, ConsoleBytes, StartedAt, EndReason);
 }

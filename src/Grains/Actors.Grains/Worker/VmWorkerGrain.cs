@@ -91,7 +91,10 @@ public sealed partial class VmWorkerGrain(
         try
         {
             byte[] image = await ImageFetcher.FetchAsync(GrainFactory.GetGrain<IImageStoreGrain>(configuration.ImageId), configuration.ImageId);
-            Run run = CreateRun(configuration, image);
+            byte[] initrd = configuration.InitrdId is { } initrdId
+                ? await ImageFetcher.FetchAsync(GrainFactory.GetGrain<IImageStoreGrain>(initrdId), initrdId)
+                : [];
+            Run run = CreateRun(configuration, image, initrd);
             await StartRunAsync(run);
         }
         catch
@@ -143,8 +146,8 @@ public sealed partial class VmWorkerGrain(
 
     private IHwBackendGrain HostHardware => GrainFactory.GetGrain<IHwBackendGrain>(Host);
 
-    /// <summary>A machine with the image loaded, or (null image) an empty one to restore a migrating VM into.</summary>
-    private Run CreateRun(VmConfiguration configuration, byte[]? image)
+    /// <summary>A machine with the image (and initrd) loaded, or (null image) an empty one to restore a migrating VM into.</summary>
+    private Run CreateRun(VmConfiguration configuration, byte[]? image, byte[]? initrd = null)
     {
         var console = new ConsolePump();
         VmWorker worker;
@@ -154,7 +157,7 @@ public sealed partial class VmWorkerGrain(
             Dictionary<string, byte[]>? files = configuration.FirmwareFiles?.ToDictionary(f => f.Key, f => System.Text.Encoding.UTF8.GetBytes(f.Value), StringComparer.Ordinal);
             worker = image is null
                 ? VmWorker.CreateForRestore(backend, VmName, configuration.MemoryBytes, configuration.ProcessorCount, console, onEnded, files)
-                : VmWorker.Create(backend, VmName, image, configuration.MemoryBytes, configuration.ProcessorCount, console, onEnded, files);
+                : VmWorker.Create(backend, VmName, image, configuration.MemoryBytes, configuration.ProcessorCount, console, onEnded, files, initrd, configuration.CommandLine);
         }
         catch (GuestImageException e)
         {

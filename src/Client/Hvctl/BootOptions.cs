@@ -1,0 +1,40 @@
+using System.CommandLine;
+
+namespace Actors.Hvctl;
+
+/// <summary>
+/// What to boot, as QEMU takes it: an image, or <c>--kernel</c> (a synonym, QEMU's spelling) with a
+/// Linux kernel's <c>--initrd</c> and <c>--append</c>. Shared by <c>run</c> and <c>vm create</c>.
+/// </summary>
+internal sealed class BootOptions
+{
+    public Option<string?> Kernel { get; } = new("--kernel") { Description = "kernel or guest image file (bzImage, ELF, Multiboot), as QEMU's -kernel", HelpName = "path" };
+
+    public Option<string?> Initrd { get; } = new("--initrd") { Description = "initial ramdisk for a Linux kernel, as QEMU's -initrd", HelpName = "path" };
+
+    public Option<string?> Append { get; } = new("--append") { Description = "kernel command line, as QEMU's -append, e.g. \"console=ttyS0 panic=-1\"", HelpName = "text" };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Kernel);
+        command.Options.Add(Initrd);
+        command.Options.Add(Append);
+    }
+
+    /// <summary>The files and command line, checked; <paramref name="image"/> is the image given another way, if any.</summary>
+    public GuestBoot Resolve(ParseResult parsed, string? image)
+    {
+        string? kernel = parsed.GetValue(Kernel);
+        if (kernel is not null && image is not null)
+            throw new UsageException("give the guest image once: as IMAGE (or --image), or as --kernel");
+        string path = kernel ?? image ?? throw new UsageException("no guest to boot: give an image file (IMAGE for run, --image for vm create), or --kernel with a Linux bzImage");
+        string? initrd = parsed.GetValue(Initrd);
+        string? append = parsed.GetValue(Append);
+        if (append is not null && append.Trim().Length == 0)
+            throw new UsageException("--append is empty: give the kernel command line, e.g. --append \"console=ttyS0 panic=-1\", or leave the option out");
+        return new GuestBoot(CommonOptions.CheckImageFile(path), initrd is null ? null : CommonOptions.CheckImageFile(initrd), append);
+    }
+}
+
+/// <summary>A guest image, and for a Linux kernel its initrd and command line.</summary>
+internal sealed record GuestBoot(string ImagePath, string? InitrdPath, string? CommandLine);
