@@ -1,0 +1,82 @@
+using System.Text.RegularExpressions;
+using Actors.Tests.Shared;
+using Orleans.Streams;
+using Xunit;
+
+namespace Actors.Grains.Tests;
+
+/// <summary>
+/// A stock Linux, busy in its shell, live-migrated between two hosts of the test cluster: the shell
+/// keeps answering, its tick counter neither skips nor repeats, no console byte is lost or doubled,
+/// and a file of known content in tmpfs hashes the same after the move.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed partial class LinuxMigrationTests(ClusterFixture fixture, Xunit.Abstractions.ITestOutputHelper output)
+{
+    private const string Init = """
+        #!/bin/busybox sh
+        /bin/busybox --install -s /bin
+        mount -t proc proc /proc
+        mount -t tmpfs tmpfs /tmp
+        seq 1 200000 | gzip -1 > /tmp/known
+        sha256sum /tmp/known > /tmp/known.sha256
+        echo "ready"
+        i=0
+        while true; do
+          i=$((i + 1))
+          echo "tick $i"
+          if read -t 1 line; then break; fi
+        done
+        sha256sum -c /tmp/known.sha256 && echo "memory intact after $i ticks"
+        poweroff -f
+        """;
+
+    [Fact]
+    public async Task A_running_Linux_moves_to_another_host_and_its_shell_and_memory_carry_on()
+    {
+        const string name = "linux-mig";
+        var console = new ConsoleRecorder();
+        StreamSubscriptionHandle<ConsoleOutput> subscription = await fixture.Client.GetStreamProvider(ConsoleStreams.Provider)
+            .GetStream<ConsoleOutput>(StreamId.Create(ConsoleStreams.Namespace, name)).SubscribeAsync(console.OnNextAsync);
+        IPartitionGrain vm = fixture.Client.GetGrain<IPartitionGrain>(name);
+        try
+        {
+            string kernel = await ImageUploader.UploadAsync(fixture.Client, StockLinux.Kernel());
+            string initrd = await ImageUploader.UploadAsync(fixture.Client, StockLinux.Initrd(Init));
+            await vm.CreateAsync(new VmConfiguration(kernel, 256UL << 20, 1, "host-1", "vmlinuz", InitrdId: initrd, CommandLine: StockLinux.CommandLine));
+            await vm.StartAsync();
+            await Poll.UntilAsync(() => Task.FromResult(console.Text), t => t.Contains("tick 3\n", StringComparison.Ordinal), "the shell's loop to tick", TimeSpan.FromMinutes(3));
+
+            string id = await vm.MigrateAsync("host-2", MigrationOptions.Default);
+            MigrationStatus done = await Poll.UntilAsync(() => fixture.Client.GetGrain<IMigrationGrain>(id).GetStatusAsync(), s => s.Ended, $"migration {id}", TimeSpan.FromMinutes(2));
+            Assert.True(done.State == MigrationState.Completed, $"{done.State}: {done.Reason}");
+            Assert.Equal("host-2", (await vm.GetStatusAsync()).Host);
+            output.WriteLine($"migration of a running Linux: {done.Pass} passes, {done.BytesSent >> 20} MiB sent, downtime {done.Downtime?.TotalMilliseconds:F1} ms");
+
+            // The shell answers on the new host: it ticks on, then reads our line and checks its file.
+            int ticksAtMove = Ticks(console.Text).Last();
+            await Poll.UntilAsync(() => Task.FromResult(console.Text), t => Ticks(t).Last() >= ticksAtMove + 2, "ticks on the new host", TimeSpan.FromMinutes(1));
+            await vm.SendConsoleInputAsync("q\n"u8.ToArray());
+            VmStatus ended = await Poll.UntilAsync(vm.GetStatusAsync, s => s.State != VmState.Running, "the guest to power off", TimeSpan.FromMinutes(1));
+
+            string text = await Poll.UntilAsync(() => Task.FromResult(console.Text), t => t.Contains("Power down", StringComparison.Ordinal), "the last output");
+            Assert.True(ended.State == VmState.Off && ended.ExitStatus == 0, $"{ended.State} {ended.EndReason} {ended.FailureReason}");
+            Assert.Empty(console.Gaps);
+            int[] ticks = Ticks(text);
+            Assert.Equal(Enumerable.Range(1, ticks.Length), ticks);
+            Assert.Contains($"memory intact after {ticks.Length} ticks", text);
+            Assert.Contains("/tmp/known: OK", text);
+        }
+        finally
+        {
+            await subscription.UnsubscribeAsync();
+            if ((await vm.GetStatusAsync()).State is VmState.Running or VmState.Paused)
+                await vm.StopAsync();
+        }
+    }
+
+    private static int[] Ticks(string text) => [.. TickLine().Matches(text).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))];
+
+    [GeneratedRegex(@"^tick (\d+)$", RegexOptions.Multiline)]
+    private static partial Regex TickLine();
+}
