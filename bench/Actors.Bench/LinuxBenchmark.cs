@@ -1,39 +1,94 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text;
 using Actors.HwBackend.Boot;
 using Actors.HwBackend.Emulation;
 using Actors.HwBackend.Worker;
+using Actors.Tests.Shared;
 
 namespace Actors.Bench;
 
 /// <summary>
-/// <c>linux --kernel F --initrd F</c>: boots a Linux kernel on an in-process VM worker (the
-/// software backend, the whole PC platform) and reports the time to the first byte the
-/// initrd's <c>/init</c> prints (its first line starts with <see cref="InitMarker"/>) and to the
-/// guest's end, beside QEMU TCG on the same files with <c>--vs-qemu</c>.
+/// <c>linux</c>: boots a Linux kernel on an in-process VM worker (the software backend, the whole
+/// PC platform) and under <c>qemu-system-x86_64 -accel tcg</c> with the same kernel, initrd and
+/// command line, run after run, and reports the wall time to the first line of /init's output
+/// (<see cref="InitMarker"/>) and to the guest's end, with the instructions Actors retired.
+/// Without --kernel it boots the stock Debian kernel of guests/linux with an initrd whose /init
+/// prints the marker and powers off.
 /// </summary>
 internal static class LinuxBenchmark
 {
-    /// <summary>What a benchmark initrd's /init prints first.</summary>
-    public const string InitMarker = "init:";
+    /// <summary>What the benchmark's /init prints first; with --kernel, make your /init print it.</summary>
+    public const string InitMarker = "actors-bench: init";
+
+    private const string Init = """
+        #!/bin/busybox sh
+        echo "actors-bench: init"
+        /bin/busybox --install -s /bin
+        mount -t proc proc /proc
+        echo "actors-bench: $(grep -c ^processor /proc/cpuinfo) CPUs"
+        poweroff -f
+        """;
 
     public static int Run(LinuxBenchmarkOptions options)
     {
-        byte[] kernel = ReadFile(options.Kernel);
-        byte[] initrd = options.Initrd is null ? [] : ReadFile(options.Initrd);
-        for (int run = 1; run <= options.Runs; run++)
+        if (options.VersusQemu)
+            QemuReference.EnsureAvailable();
+        byte[] kernel = options.Kernel is { } path ? ReadFile(path) : StockLinux.Kernel();
+        byte[] initrd = options.Kernel is null ? StockLinux.Initrd(Init) : options.Initrd is { } initrdPath ? ReadFile(initrdPath) : [];
+        string kernelPath = options.Kernel ?? StockLinux.KernelPath;
+        string? initrdFile = initrd.Length == 0 ? null : StockLinux.InitrdFile(initrd);
+        Console.WriteLine($"linux: {Path.GetFileName(kernelPath)}, {options.Processors} vCPU(s), {options.MemoryBytes >> 20} MiB, \"{options.Append}\", {options.Runs} run(s) each");
+        var actors = new List<LinuxRun>();
+        var qemu = new List<LinuxRun>();
+        try
         {
-            LinuxRun actors = RunActors(options, kernel, initrd);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"actors run {run}: {actors.Ending}, init after {actors.ToInit.TotalSeconds:F2} s, end after {actors.ToEnd.TotalSeconds:F2} s, {actors.Instructions} instructions, {actors.Instructions / Math.Max(actors.ToEnd.TotalSeconds, 1e-9) / 1e6:F0} MIPS"));
+            for (int run = 1; run <= options.Runs; run++)
+            {
+                LinuxRun a = RunActors(options, kernel, initrd);
+                actors.Add(a);
+                Console.WriteLine(Describe("actors", run, a));
+                if (options.VersusQemu)
+                {
+                    LinuxRun q = RunQemu(options, kernelPath, initrdFile);
+                    qemu.Add(q);
+                    Console.WriteLine(Describe("qemu", run, q));
+                }
+            }
+        }
+        finally
+        {
+            if (initrdFile is not null)
+                File.Delete(initrdFile);
         }
 
-        return 0;
+        LinuxRun actorsMedian = Median(actors);
+        string summary = string.Create(CultureInfo.InvariantCulture,
+            $"linux: medians: actors init {actorsMedian.ToInit.TotalSeconds:F2} s, end {actorsMedian.ToEnd.TotalSeconds:F2} s, {actorsMedian.Instructions / 1e6:F0} M instructions, {Mips(actorsMedian):F0} MIPS");
+        if (qemu.Count > 0)
+        {
+            LinuxRun qemuMedian = Median(qemu);
+            summary += string.Create(CultureInfo.InvariantCulture,
+                $"; qemu init {qemuMedian.ToInit.TotalSeconds:F2} s, end {qemuMedian.ToEnd.TotalSeconds:F2} s; ratio to init {actorsMedian.ToInit / qemuMedian.ToInit:F2}, to end {actorsMedian.ToEnd / qemuMedian.ToEnd:F2}");
+        }
+
+        Console.WriteLine(summary);
+        return actors.All(a => a.Ending == VmWorker.PowerOffReason) ? 0 : 1;
     }
+
+    private static string Describe(string who, int run, LinuxRun r)
+    {
+        string line = string.Create(CultureInfo.InvariantCulture, $"{who} run {run}: {r.Ending}, init after {r.ToInit.TotalSeconds:F2} s, end after {r.ToEnd.TotalSeconds:F2} s");
+        return r.Instructions == 0 ? line : line + string.Create(CultureInfo.InvariantCulture, $", {r.Instructions / 1e6:F0} M instructions, {Mips(r):F0} MIPS");
+    }
+
+    private static double Mips(LinuxRun r) => r.Instructions / Math.Max(r.ToEnd.TotalSeconds, 1e-9) / 1e6;
+
+    private static LinuxRun Median(List<LinuxRun> runs) => runs.OrderBy(r => r.ToEnd).ElementAt(runs.Count / 2);
 
     private static LinuxRun RunActors(LinuxBenchmarkOptions options, byte[] kernel, byte[] initrd)
     {
-        var console = new MarkerConsole(options.Console ? System.Console.OpenStandardOutput() : null);
+        var console = new MarkerConsole(options.Console ? Console.OpenStandardOutput() : null);
         var ended = new TaskCompletionSource<VmRunEnded>(TaskCreationOptions.RunContinuationsAsynchronously);
         VmWorker worker;
         try
@@ -42,7 +97,7 @@ internal static class LinuxBenchmark
         }
         catch (GuestImageException e)
         {
-            throw new BenchUsageException($"{options.Kernel}: {e.Message}");
+            throw new BenchUsageException($"{options.Kernel ?? StockLinux.KernelPath}: {e.Message}");
         }
 
         using (worker)
@@ -52,18 +107,42 @@ internal static class LinuxBenchmark
             worker.Start();
             Task? profile = options.ProfilePath is { } path ? Task.Run(() => Profile(worker, ended.Task, path)) : null;
             string ending = ended.Task.Wait(options.Timeout) ? ended.Task.Result.Reason : "timed out";
-            profile?.Wait();
             TimeSpan toEnd = clock.Elapsed;
+            profile?.Wait();
             ulong instructions = worker.InstructionsRetired;
             worker.Stop();
             return new LinuxRun(ending, console.ToMarker ?? TimeSpan.Zero, toEnd, instructions);
         }
     }
 
+    private static LinuxRun RunQemu(LinuxBenchmarkOptions options, string kernelPath, string? initrdFile)
+    {
+        var start = new ProcessStartInfo("qemu-system-x86_64") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        var args = new List<string> { "-accel", "tcg", "-display", "none", "-nodefaults", "-no-reboot", "-serial", "stdio", "-m", $"{options.MemoryBytes >> 20}M", "-smp", options.Processors.ToString(CultureInfo.InvariantCulture), "-kernel", kernelPath, "-append", options.Append };
+        if (initrdFile is not null)
+            args.AddRange(["-initrd", initrdFile]);
+        foreach (string a in args)
+            start.ArgumentList.Add(a);
+        var clock = Stopwatch.StartNew();
+        using Process qemu = Process.Start(start) ?? throw new BenchUsageException("cannot start qemu-system-x86_64");
+        _ = qemu.StandardError.ReadToEndAsync();
+        TimeSpan? toInit = null;
+        while (qemu.StandardOutput.ReadLine() is { } line)
+        {
+            if (toInit is null && line.Contains(InitMarker, StringComparison.Ordinal))
+                toInit = clock.Elapsed;
+        }
+
+        bool exited = qemu.WaitForExit(options.Timeout);
+        if (!exited)
+            qemu.Kill(entireProcessTree: true);
+        return new LinuxRun(exited ? $"exit {qemu.ExitCode}" : "timed out", toInit ?? TimeSpan.Zero, clock.Elapsed, 0);
+    }
+
     /// <summary>
     /// Samples vCPU 0's RIP every few milliseconds until the guest ends and writes "count rip" lines,
-    /// most frequent first, to <paramref name="path"/> (symbolise them with the kernel's System.map and
-    /// boot with nokaslr). Sampling pauses the vCPU briefly, so it slows the guest a little.
+    /// most frequent first, to <paramref name="path"/> (symbolise them with the guest's /proc/kallsyms
+    /// and boot with nokaslr). Sampling pauses the vCPU briefly, so it slows the guest a little.
     /// </summary>
     private static void Profile(VmWorker worker, Task ended, string path)
     {
@@ -101,7 +180,7 @@ internal static class LinuxBenchmark
     /// <summary>Copies the console (optionally) and notes when the init marker first appears.</summary>
     private sealed class MarkerConsole(Stream? copy) : IConsoleOutputSink
     {
-        private readonly System.Text.StringBuilder _recent = new();
+        private readonly StringBuilder _recent = new();
 
         public Stopwatch? Clock { get; set; }
 
@@ -113,7 +192,7 @@ internal static class LinuxBenchmark
             copy?.Flush();
             if (ToMarker is not null)
                 return;
-            _recent.Append(System.Text.Encoding.ASCII.GetString(data));
+            _recent.Append(Encoding.ASCII.GetString(data));
             if (_recent.ToString().Contains(InitMarker, StringComparison.Ordinal))
                 ToMarker = Clock?.Elapsed;
             else if (_recent.Length > 256)
