@@ -242,7 +242,7 @@ public sealed class HvctlEndToEndTests
         }
     }
 
-    private static Process StartSilo(string host, int siloPort, int gatewayPort, int? joinSiloPort = null, string? redis = null)
+    internal static Process StartSilo(string host, int siloPort, int gatewayPort, int? joinSiloPort = null, string? redis = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -283,7 +283,7 @@ public sealed class HvctlEndToEndTests
     }
 
     // The silo takes a few seconds to open its gateway; hvctl's own connect timeout bounds each attempt.
-    private static async Task WaitForGatewayAsync(string gateway, string host = "e2e-host")
+    internal static async Task WaitForGatewayAsync(string gateway, string host = "e2e-host")
     {
         using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         while (true)
@@ -295,7 +295,7 @@ public sealed class HvctlEndToEndTests
         }
     }
 
-    private static string RepoRoot()
+    internal static string RepoRoot()
     {
         for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
@@ -308,7 +308,7 @@ public sealed class HvctlEndToEndTests
 
     private static string Guest(string file) => Path.Combine(RepoRoot(), "guests", "build", file);
 
-    private static string HvctlDll()
+    internal static string HvctlDll()
     {
         // The project reference copies hvctl next to the tests, with its runtimeconfig, so it runs as built.
         string dll = Path.Combine(AppContext.BaseDirectory, "hvctl.dll");

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Text;
 using Actors.Tests.Shared;
 using static Actors.Client.Tests.HvctlEndToEndTests;
 
@@ -85,5 +87,84 @@ public sealed class HvctlLinuxTests
 
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("--append is empty", Assert.Single(r.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+    }
+
+    [Fact]
+    public async Task Vm_console_runs_typed_commands_in_the_guest_shell_and_ctrl_bracket_detaches_leaving_it_running()
+    {
+        const string script = """
+            #!/bin/busybox sh
+            /bin/busybox --install -s /bin
+            mount -t proc proc /proc
+            echo "shell ready"
+            exec /bin/sh
+            """;
+        int[] ports = Actors.Client.LoopbackPorts.Free(2);
+        string gateway = $"127.0.0.1:{ports[1]}";
+        string initrd = StockLinux.InitrdFile(StockLinux.Initrd(script));
+        using Process silo = StartSilo("console-host", ports[0], ports[1]);
+        try
+        {
+            await WaitForGatewayAsync(gateway, "console-host");
+            Assert.Equal(0, (await HvctlAsync("vm", "create", "tty", "--kernel", StockLinux.KernelPath, "--initrd", initrd, "--append", StockLinux.CommandLine, "--memory", "256M", "--gateway", gateway)).ExitCode);
+            Assert.Equal(0, (await HvctlAsync("vm", "start", "tty", "--gateway", gateway)).ExitCode);
+
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepoRoot() };
+            foreach (string arg in new[] { HvctlDll(), "vm", "console", "tty", "--gateway", gateway })
+                start.ArgumentList.Add(arg);
+            using Process console = Process.Start(start) ?? throw new InvalidOperationException("hvctl did not start");
+            var output = new StringBuilder();
+            Task pump = Task.Run(async () =>
+            {
+                var buffer = new char[4096];
+                int read;
+                while ((read = await console.StandardOutput.ReadAsync(buffer)) > 0)
+                {
+                    lock (output)
+                        output.Append(buffer, 0, read);
+                }
+            });
+            Task<string> error = console.StandardError.ReadToEndAsync();
+            string Output()
+            {
+                lock (output)
+                    return output.ToString();
+            }
+
+            await UntilAsync(() => Output().Contains("shell ready", StringComparison.Ordinal), "the guest's shell", TimeSpan.FromMinutes(3), Output);
+            // The terminal echoes what we type; only the shell's answer has 42 on a line of its own.
+            await console.StandardInput.WriteAsync("echo $((6 * 7))\n");
+            await console.StandardInput.FlushAsync();
+            await UntilAsync(() => Output().Contains("\n42\r\n", StringComparison.Ordinal) || Output().Contains("\n42\n", StringComparison.Ordinal), "the command's output", TimeSpan.FromMinutes(1), Output);
+
+            await console.StandardInput.BaseStream.WriteAsync(new byte[] { 0x1D });
+            await console.StandardInput.BaseStream.FlushAsync();
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await console.WaitForExitAsync(limit.Token);
+            await pump;
+            Assert.Equal(0, console.ExitCode);
+            Assert.Contains("escape character is ^]", await error);
+
+            ProcessResult show = await HvctlAsync("vm", "show", "tty", "--gateway", gateway);
+            Assert.Contains("Running", show.Out);
+            Assert.Equal(0, (await HvctlAsync("vm", "stop", "tty", "--gateway", gateway)).ExitCode);
+        }
+        finally
+        {
+            File.Delete(initrd);
+            silo.Kill(entireProcessTree: true);
+            await silo.WaitForExitAsync();
+        }
+    }
+
+    private static async Task UntilAsync(Func<bool> done, string what, TimeSpan timeout, Func<string> soFar)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!done())
+        {
+            if (clock.Elapsed > timeout)
+                Assert.Fail($"timed out waiting for {what}; output so far: {soFar()}");
+            await Task.Delay(100);
+        }
     }
 }

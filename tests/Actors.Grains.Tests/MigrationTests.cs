@@ -127,10 +127,25 @@ public sealed class MigrationTests(ClusterFixture fixture)
         }
         finally
         {
+            // Cleanup must not hide why the test failed: a VM still migrating is stopped once its migration ends.
             foreach (IPartitionGrain vm in bystanders.Append(eastbound).Append(westbound))
+                await StopQuietlyAsync(vm);
+        }
+    }
+
+    private static async Task StopQuietlyAsync(IPartitionGrain vm)
+    {
+        for (int attempt = 0; attempt < 60; attempt++)
+        {
+            try
             {
                 if ((await vm.GetStatusAsync()).State is VmState.Running or VmState.Paused)
                     await vm.StopAsync();
+                return;
+            }
+            catch (HypervisorException)
+            {
+                await Task.Delay(500);
             }
         }
     }

@@ -26,7 +26,8 @@ internal static class RunCommand
             "run",
             "boot a guest image or Linux kernel, stream its console to stdout and exit with the guest's status: "
             + "0 for an ACPI poweroff, (value << 1) | 1 for a write to isa-debug-exit, "
-            + $"{ExitCodes.GuestReset} for a reset or reboot, {ExitCodes.GuestFailed} for a triple fault or another failure; "
+            + $"{ExitCodes.GuestReset} for a reset or reboot, {ExitCodes.GuestFailed} for a triple fault or another failure, "
+            + $"{ExitCodes.GuestStopped} for a guest stopped without any of these; "
             + "without --gateway it starts a one-silo cluster in this process")
         {
             image, memory, vcpus, backend,

@@ -164,7 +164,10 @@ internal static class VmCommands
     private static Command Console(CommonOptions options, HvctlIo io)
     {
         Argument<string> name = NameArgument();
-        var command = new Command("console", "attach to a VM's serial console until Ctrl-C, end of input, or the VM stops") { name };
+        var command = new Command(
+            "console",
+            "attach to a VM's serial console: a terminal goes raw (keys, Ctrl-C included, go to the guest) until the "
+            + "escape character Ctrl-] detaches; the VM keeps running. The session also ends at end of input or when the VM stops") { name };
         command.SetAction(async (parsed, ct) =>
         {
             string vmName = parsed.GetRequiredValue(name);
@@ -177,11 +180,13 @@ internal static class VmCommands
                 throw new HypervisorClientException($"VM '{vmName}' is {status.State}: start it with 'hvctl vm start {vmName}'");
             }
 
+            await io.Error.WriteLineAsync($"Connected to VM '{vmName}'; escape character is ^]").ConfigureAwait(false);
+            using RawTerminal terminal = RawTerminal.Enter();
             using var inputDone = CancellationTokenSource.CreateLinkedTokenSource(ct);
             Task input = ForwardInputAsync(client, vmName, io.StandardInput, inputDone.Token);
             try
             {
-                // Ctrl-C ends the session normally: the user detaches, the VM keeps running.
+                // Ctrl-], end of input or (outside raw mode) Ctrl-C end the session: the user detaches, the VM keeps running.
                 Task stop = Task.WhenAny(input, Task.Delay(System.Threading.Timeout.Infinite, ct));
                 await ConsoleSession.PumpAsync(client, subscription, io.StandardOutput, stop, CancellationToken.None).ConfigureAwait(false);
             }
@@ -195,7 +200,10 @@ internal static class VmCommands
         return command;
     }
 
-    /// <summary>Sends whatever arrives on stdin to the guest's UART; completes at end of input.</summary>
+    /// <summary>Ctrl-], as in telnet and virsh console: the one byte the guest never gets.</summary>
+    internal const byte EscapeCharacter = 0x1D;
+
+    /// <summary>Sends whatever arrives on stdin to the guest's UART; completes at end of input or at the escape character.</summary>
     private static async Task ForwardInputAsync(HypervisorClient client, string vmName, Stream input, CancellationToken cancellationToken)
     {
         var buffer = new byte[4096];
@@ -205,7 +213,11 @@ internal static class VmCommands
             {
                 int read = await input.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
                 if (read == 0) return;
-                await client.SendConsoleInputAsync(vmName, buffer[..read]).ConfigureAwait(false);
+                int escape = Array.IndexOf(buffer, EscapeCharacter, 0, read);
+                int forward = escape < 0 ? read : escape;
+                if (forward > 0)
+                    await client.SendConsoleInputAsync(vmName, buffer[..forward]).ConfigureAwait(false);
+                if (escape >= 0) return;
             }
         }
         catch (OperationCanceledException)
