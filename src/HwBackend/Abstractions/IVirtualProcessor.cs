@@ -38,6 +38,13 @@ public interface IVirtualProcessor
 
     void SetFpuState(ReadOnlySpan<byte> fxsave);
 
+    /// <summary>
+    /// This vCPU's TSC minus the machine's clock, in TSC ticks (KVM's TSC offset). Every vCPU of a
+    /// machine starts with the same one and keeps it until the guest writes its TSC; INIT keeps it.
+    /// Copying it, unlike the TSC's value, does not lose the time between reading and writing.
+    /// </summary>
+    long TscOffset { get; set; }
+
     /// <summary>Reads an MSR as RDMSR would; false for an index this vCPU does not have (RDMSR would raise #GP).</summary>
     bool TryGetMsr(uint index, out ulong value);
 

@@ -12,7 +12,8 @@ public sealed class VpState : ISnapshotSection<VpState>
     public const int GprCount = 16;
     public const int DebugRegisterCount = 6;
 
-    public static ushort SnapshotVersion => 1;
+    /// <summary>Version 2 added <see cref="TscAdjust"/> at the end.</summary>
+    public static ushort SnapshotVersion => 2;
 
     /// <summary>RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8..R15 in encoding order.</summary>
     public ulong[] Gprs { get; set; } = new ulong[GprCount];
@@ -55,6 +56,9 @@ public sealed class VpState : ISnapshotSection<VpState>
     public ulong TscAux { get; set; }
     public ulong ApicBase { get; set; } = 0xFEE0_0900;
     public ulong MiscEnable { get; set; } = 1;
+
+    /// <summary>IA32_TSC_ADJUST (MSR 0x3B).</summary>
+    public long TscAdjust { get; set; }
 
     /// <summary>x87, MMX and SSE state in the FXSAVE layout (Intel SDM vol. 1, table 10-2).</summary>
     public byte[] FxsaveArea { get; set; } = NewFxsaveArea();
@@ -133,6 +137,7 @@ public sealed class VpState : ISnapshotSection<VpState>
         writer.WriteBoolean(Halted);
         writer.WriteBoolean(InterruptShadow);
         writer.WriteInt32(PendingInterrupt);
+        writer.WriteInt64(TscAdjust);
     }
 
     public static VpState Read(ref SnapshotSectionReader reader, ushort version) => new()
@@ -174,6 +179,7 @@ public sealed class VpState : ISnapshotSection<VpState>
         Halted = reader.ReadBoolean(),
         InterruptShadow = reader.ReadBoolean(),
         PendingInterrupt = reader.ReadInt32(),
+        TscAdjust = version >= 2 ? reader.ReadInt64() : 0,
     };
 
     public VpState Clone()

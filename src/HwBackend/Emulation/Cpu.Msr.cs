@@ -7,7 +7,7 @@ internal sealed unsafe partial class Cpu
         MsrSysenterCs = 0x174, MsrSysenterEsp = 0x175, MsrSysenterEip = 0x176,
         MsrEfer = 0xC000_0080, MsrStar = 0xC000_0081, MsrLstar = 0xC000_0082, MsrCstar = 0xC000_0083,
         MsrSfmask = 0xC000_0084, MsrFsBase = 0xC000_0100, MsrGsBase = 0xC000_0101, MsrKernelGsBase = 0xC000_0102,
-        MsrTscAux = 0xC000_0103, MsrMicrocodeRevision = 0x8B;
+        MsrTscAux = 0xC000_0103, MsrMicrocodeRevision = 0x8B, MsrTscAdjust = 0x3B;
 
     /// <summary>
     /// Advertised TSC rate (CPUID 0x15/0x16): 1 GHz, one tick per nanosecond of the machine's
@@ -17,7 +17,16 @@ internal sealed unsafe partial class Cpu
 
     public ulong ReadTsc() => (ulong)(Clock.NowNanoseconds + TscOffset);
 
-    public void WriteTsc(ulong value) => TscOffset = (long)value - Clock.NowNanoseconds;
+    /// <summary>WRMSR to the TSC: IA32_TSC_ADJUST moves by the same amount (SDM vol. 3, 18.17.3).</summary>
+    public void WriteTsc(ulong value)
+    {
+        long offset = (long)value - Clock.NowNanoseconds;
+        TscAdjust += offset - TscOffset;
+        TscOffset = offset;
+    }
+
+    /// <summary>A restored TSC value: the state being restored carries its own IA32_TSC_ADJUST.</summary>
+    public void RestoreTsc(ulong value) => TscOffset = (long)value - Clock.NowNanoseconds;
 
     public bool TryReadMsr(uint index, out ulong value)
     {
@@ -49,6 +58,7 @@ internal sealed unsafe partial class Cpu
             case MsrKernelGsBase: value = KernelGsBase; return true;
             case MsrTscAux: value = TscAux; return true;
             case MsrMicrocodeRevision: value = 0; return true; // IA32_BIOS_SIGN_ID: no microcode update loaded
+            case MsrTscAdjust: value = (ulong)TscAdjust; return true;
             default: value = 0; return false;
         }
     }
@@ -101,6 +111,11 @@ internal sealed unsafe partial class Cpu
             case MsrKernelGsBase: if (!IsCanonical(value)) return false; KernelGsBase = value; return true;
             case MsrTscAux: TscAux = value & 0xFFFF_FFFF; return true;
             case MsrMicrocodeRevision: return true; // software clears it before CPUID to read the revision; nothing to latch
+            case MsrTscAdjust:
+                // Writing the adjustment moves the TSC by the difference.
+                TscOffset += (long)value - TscAdjust;
+                TscAdjust = (long)value;
+                return true;
             default: return false;
         }
     }

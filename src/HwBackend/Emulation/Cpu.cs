@@ -47,6 +47,9 @@ internal sealed unsafe partial class Cpu : IDisposable
     /// <summary>Guest TSC = host ticks scaled + offset; offset set by WRMSR and state restore.</summary>
     public long TscOffset;
 
+    /// <summary>IA32_TSC_ADJUST: what guest writes to the TSC have added to it.</summary>
+    public long TscAdjust;
+
     public uint Mxcsr = 0x1F80;
 
     /// <summary>x87/MMX state kept as the raw FXSAVE image: we run no x87 arithmetic, only save/restore and control words.</summary>

@@ -4,7 +4,8 @@ namespace Actors.HwBackend.Emulation;
 /// What CPUID reports: exactly the features this CPU implements. Baseline x86-64 (FPU — the
 /// x87 control and status instructions, for presence checks — PSE, TSC, MSR, PAE, CX8, PGE, CMOV,
 /// PAT, PSE-36, CLFLUSH, FXSR, SSE, SSE2), CX16, POPCNT, LAHF/SAHF in 64-bit mode, LZCNT, SYSCALL,
-/// NX, 1 GiB pages, RDTSCP, long mode, an invariant TSC whose rate leaves 0x15 and 0x16 give, and —
+/// NX, 1 GiB pages, RDTSCP, long mode, an invariant TSC whose rate leaves 0x15 and 0x16 give and its
+/// IA32_TSC_ADJUST, and —
 /// when the machine gives the vCPU one — the local APIC with x2APIC and TSC-deadline. Not
 /// advertised, because not implemented: SYSENTER, MMX, SSE3 and later. The hypervisor bit is set
 /// and leaf 0x40000000 names us.
@@ -65,6 +66,8 @@ internal static class Cpuid
                 ecx = 100; // bus (reference) frequency, MHz
                 break;
             case 7:
+                if (subleaf == 0)
+                    ebx = 1u << 1; // IA32_TSC_ADJUST
                 break;
             case 0x4000_0000:
                 eax = 0x4000_0000;
@@ -94,7 +97,6 @@ internal static class Cpuid
                 eax = (uint)Cpu.PhysicalAddressBits | (48u << 8);
                 break;
         }
-        _ = subleaf;
     }
 
     private static readonly byte[] s_brand = System.Text.Encoding.ASCII.GetBytes("Actors software x86-64 CPU".PadRight(48, '\0'));

@@ -110,6 +110,12 @@ public sealed class EmulatedProcessor : IVirtualProcessor
         FxsaveImage.Restore(Cpu, fxsave);
     }
 
+    public long TscOffset
+    {
+        get => Cpu.TscOffset;
+        set => Cpu.TscOffset = value;
+    }
+
     public bool TryGetMsr(uint index, out ulong value) => Cpu.TryReadMsr(index, out value);
 
     public bool TrySetMsr(uint index, ulong value) => Cpu.TryWriteMsr(index, value);
@@ -151,6 +157,7 @@ public sealed class EmulatedProcessor : IVirtualProcessor
             SysenterEip = c.SysenterEip,
             Pat = c.Pat,
             Tsc = c.ReadTsc(),
+            TscAdjust = c.TscAdjust,
             TscAux = c.TscAux,
             MiscEnable = c.MiscEnable,
             FxsaveArea = FxsaveImage.Capture(c),
@@ -200,7 +207,8 @@ public sealed class EmulatedProcessor : IVirtualProcessor
         c.SysenterEsp = state.SysenterEsp;
         c.SysenterEip = state.SysenterEip;
         c.Pat = state.Pat;
-        c.WriteTsc(state.Tsc);
+        c.RestoreTsc(state.Tsc);
+        c.TscAdjust = state.TscAdjust;
         c.TscAux = state.TscAux;
         c.MiscEnable = state.MiscEnable;
         FxsaveImage.Restore(c, state.FxsaveArea);

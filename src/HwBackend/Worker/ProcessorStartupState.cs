@@ -34,6 +34,7 @@ internal static class ProcessorStartupState
             Idtr = new DescriptorTableRegister(0, 0xFFFF),
             // The TSC is not reset by INIT, and the APIC base belongs to the APIC.
             Tsc = current.Tsc,
+            TscAdjust = current.TscAdjust,
             ApicBase = current.ApicBase,
             Pat = current.Pat,
             MiscEnable = current.MiscEnable,

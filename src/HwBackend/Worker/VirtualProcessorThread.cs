@@ -209,14 +209,27 @@ internal sealed class VirtualProcessorThread : ILocalApicSink
                 _host.RequestReset("INIT to the bootstrap processor");
                 return;
             }
-            Processor.SetState(ProcessorStartupState.AfterInit(Processor.GetState()));
+            SetStateKeepingTsc(ProcessorStartupState.AfterInit(Processor.GetState()));
             _host.SetWaitingForStartup(this, true);
         }
         if (apic.TakeStartup(out byte vector))
         {
-            Processor.SetState(ProcessorStartupState.AfterStartupIpi(Processor.GetState(), vector));
+            SetStateKeepingTsc(ProcessorStartupState.AfterStartupIpi(Processor.GetState(), vector));
             _host.SetWaitingForStartup(this, false);
         }
+    }
+
+    /// <summary>
+    /// INIT and SIPI leave the TSC running in step with the other vCPUs'. The state read a moment
+    /// ago holds the TSC's value as it was then, and setting that back would put this vCPU's TSC
+    /// behind by however long it took (tens of microseconds on a busy host, which Linux's TSC sync
+    /// check on 4 vCPUs measured as a warp and marked the TSC unstable for); the offset is exact.
+    /// </summary>
+    private void SetStateKeepingTsc(VpState state)
+    {
+        long offset = Processor.TscOffset;
+        Processor.SetState(state);
+        Processor.TscOffset = offset;
     }
 
     private static string[] BuildReasonNames()

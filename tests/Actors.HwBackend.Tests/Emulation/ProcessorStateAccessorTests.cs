@@ -79,4 +79,28 @@ public sealed class ProcessorStateAccessorTests
         Assert.False(vp.TrySetMsr(Lstar, 0x0000_8000_0000_0000)); // not canonical: #GP
         Assert.False(vp.TryGetMsr(0x1234_5678, out _));
     }
+
+    [Fact]
+    public void Tsc_writes_move_tsc_adjust_and_tsc_adjust_writes_move_the_tsc()
+    {
+        using IVirtualMachine machine = TestMachines.Create(1UL << 20);
+        IVirtualProcessor vp = machine.Processors[0];
+        long offset = vp.TscOffset;
+        Assert.True(vp.TryGetMsr(0x3B, out ulong adjust));
+        Assert.Equal(0UL, adjust);
+
+        Assert.True(vp.TrySetMsr(0x10, 1UL << 40));
+        Assert.True(vp.TryGetMsr(0x3B, out adjust));
+        Assert.Equal(vp.TscOffset - offset, (long)adjust);
+
+        Assert.True(vp.TrySetMsr(0x3B, 0));
+        Assert.Equal(offset, vp.TscOffset);
+
+        // A whole-state round trip keeps both, as INIT and migration need.
+        vp.TscOffset = offset + 12345;
+        VpState state = vp.GetState();
+        vp.SetState(state);
+        Assert.True(vp.TryGetMsr(0x3B, out adjust));
+        Assert.Equal(0UL, adjust);
+    }
 }

@@ -47,6 +47,7 @@ public sealed class StockLinuxBootTests
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
+    [InlineData(4)]
     public void TheKernelBootsRunsTheScriptAndPowersOffAsUnderQemu(int processors)
     {
         byte[] initrd = StockLinux.Initrd(Script);
@@ -67,6 +68,9 @@ public sealed class StockLinuxBootTests
         Assert.Contains($"roundtrip: {hash}", lines);
         Assert.Contains("done", lines);
         Assert.Contains("reboot: Power down", serial);
+        // Every vCPU's TSC in step (INIT and SIPI keep its offset) and IA32_TSC_ADJUST present: Linux keeps the TSC.
+        Assert.Contains("clocksource: Switched to clocksource tsc\n", serial.Replace("\r\n", "\n", StringComparison.Ordinal));
+        Assert.DoesNotContain("Marking TSC unstable", serial);
 
         Assert.Equal(QemuScriptOutput(initrd, processors), lines);
     }

@@ -108,6 +108,8 @@ internal sealed class ScriptedProcessor(Func<ScriptedProcessor, VpExit> script) 
 
     public bool TrySetMsr(uint index, ulong value) => false;
 
+    public long TscOffset { get; set; }
+
     public ILocalInterruptController? InterruptController => null;
 
     public void InjectExternalInterrupt(byte vector)
