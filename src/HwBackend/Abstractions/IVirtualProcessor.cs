@@ -54,6 +54,14 @@ public interface IVirtualProcessor
     /// <summary>Queues an external interrupt; it is delivered when RFLAGS.IF allows. Callable from any thread.</summary>
     void InjectExternalInterrupt(byte vector);
 
+    /// <summary>
+    /// Latches a non-maskable interrupt: delivered as vector 2 at the next instruction boundary
+    /// whatever RFLAGS.IF says, or after the IRET that ends the running NMI handler. Callable from
+    /// any thread. False when one was latched already (the processor holds one): this one is lost.
+    /// The caller wakes a halted vCPU, as for any interrupt.
+    /// </summary>
+    bool InjectNmi();
+
     /// <summary>Asks for an <see cref="VpExitReason.InterruptWindow"/> exit as soon as the guest can take an interrupt.</summary>
     void RequestInterruptWindow(bool enable);
 

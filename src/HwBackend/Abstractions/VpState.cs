@@ -12,8 +12,8 @@ public sealed class VpState : ISnapshotSection<VpState>
     public const int GprCount = 16;
     public const int DebugRegisterCount = 6;
 
-    /// <summary>Version 2 added <see cref="TscAdjust"/> at the end.</summary>
-    public static ushort SnapshotVersion => 2;
+    /// <summary>Version 2 added <see cref="TscAdjust"/> at the end, version 3 <see cref="NmiPending"/> and <see cref="NmiBlocked"/> after it.</summary>
+    public static ushort SnapshotVersion => 3;
 
     /// <summary>RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8..R15 in encoding order.</summary>
     public ulong[] Gprs { get; set; } = new ulong[GprCount];
@@ -71,6 +71,12 @@ public sealed class VpState : ISnapshotSection<VpState>
 
     /// <summary>An external interrupt accepted but not yet delivered, or -1.</summary>
     public int PendingInterrupt { get; set; } = -1;
+
+    /// <summary>An NMI arrived and is latched, not yet delivered (at most one is held).</summary>
+    public bool NmiPending { get; set; }
+
+    /// <summary>An NMI was delivered and its handler's IRET has not run: NMIs wait (Intel SDM vol. 3, 6.7.1).</summary>
+    public bool NmiBlocked { get; set; }
 
     public static byte[] NewFxsaveArea()
     {
@@ -138,6 +144,8 @@ public sealed class VpState : ISnapshotSection<VpState>
         writer.WriteBoolean(InterruptShadow);
         writer.WriteInt32(PendingInterrupt);
         writer.WriteInt64(TscAdjust);
+        writer.WriteBoolean(NmiPending);
+        writer.WriteBoolean(NmiBlocked);
     }
 
     public static VpState Read(ref SnapshotSectionReader reader, ushort version) => new()
@@ -180,6 +188,8 @@ public sealed class VpState : ISnapshotSection<VpState>
         InterruptShadow = reader.ReadBoolean(),
         PendingInterrupt = reader.ReadInt32(),
         TscAdjust = version >= 2 ? reader.ReadInt64() : 0,
+        NmiPending = version >= 3 && reader.ReadBoolean(),
+        NmiBlocked = version >= 3 && reader.ReadBoolean(),
     };
 
     public VpState Clone()

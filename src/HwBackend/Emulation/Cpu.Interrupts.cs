@@ -6,12 +6,24 @@ namespace Actors.HwBackend.Emulation;
 /// Exception and interrupt delivery through the guest's IVT or IDT (Intel SDM vol. 3, chapter 6):
 /// gate checks, privilege changes with the TSS stack switch, IST in 64-bit mode, error codes, and the
 /// double-fault / triple-fault escalation. External interrupts come from <see cref="InjectExternalInterrupt"/>.
+/// <para>
+/// NMIs (SDM 6.7.1 and 34.8, "NMI handling while an NMI handler runs"): one latch per processor,
+/// set from any thread by <see cref="InjectNmi"/>, delivered as vector 2 at the next instruction
+/// boundary whatever RFLAGS.IF says. Delivery sets NMI blocking, which the next IRET ends; an NMI
+/// that arrives meanwhile stays latched (one at most) and comes after that IRET. The STI/MOV SS
+/// shadow holds NMIs too for its one instruction: the SDM requires that for MOV SS and allows it
+/// for STI, and it keeps one rule for every event here.
+/// </para>
 /// </summary>
 internal sealed unsafe partial class Cpu
 {
     private int _pendingInterrupt = -1;
     private bool _interruptWindowRequested;
     private bool _interruptShadow;
+    // 1 while an NMI is latched and not yet delivered: written from any thread, taken on the vCPU's.
+    private int _nmiPending;
+    // Set when an NMI is delivered, cleared by the next IRET; the vCPU's thread only.
+    private bool _nmiBlocked;
 
     public ulong ExceptionsDelivered, InterruptsDelivered;
 
@@ -29,6 +41,42 @@ internal sealed unsafe partial class Cpu
         Interlocked.Or(ref Events, EventInterrupt);
     }
 
+    /// <summary>An NMI latched and not yet delivered (vCPU state, for snapshots).</summary>
+    public bool NmiPending
+    {
+        get => Volatile.Read(ref _nmiPending) != 0;
+        set
+        {
+            Volatile.Write(ref _nmiPending, value ? 1 : 0);
+            if (value) Interlocked.Or(ref Events, EventInterrupt);
+        }
+    }
+
+    /// <summary>An NMI handler runs: further NMIs wait for the next IRET (vCPU state, for snapshots).</summary>
+    public bool NmiBlocked
+    {
+        get => _nmiBlocked;
+        set => _nmiBlocked = value;
+    }
+
+    /// <summary>
+    /// Latches an NMI; any thread. False when one was latched already: the latch holds one, so this
+    /// one is lost, as on hardware.
+    /// </summary>
+    public bool InjectNmi()
+    {
+        bool latched = Interlocked.Exchange(ref _nmiPending, 1) == 0;
+        Interlocked.Or(ref Events, EventInterrupt);
+        return latched;
+    }
+
+    /// <summary>IRET completed: it ends NMI blocking, and a latched NMI is due at the next boundary.</summary>
+    public void EndNmiBlocking()
+    {
+        _nmiBlocked = false;
+        if (Volatile.Read(ref _nmiPending) != 0) Interlocked.Or(ref Events, EventInterrupt);
+    }
+
     public void RequestInterruptWindow(bool enable)
     {
         _interruptWindowRequested = enable;
@@ -42,7 +90,8 @@ internal sealed unsafe partial class Cpu
     /// <summary>After STI/IRET/SYSRET/POPF may have set IF: look for a pending interrupt at the next boundary.</summary>
     public void InterruptWindowMayOpen()
     {
-        if (_pendingInterrupt >= 0 || _interruptWindowRequested || _apic != null) Interlocked.Or(ref Events, EventInterrupt);
+        if (_pendingInterrupt >= 0 || _interruptWindowRequested || _apic != null || Volatile.Read(ref _nmiPending) != 0)
+            Interlocked.Or(ref Events, EventInterrupt);
     }
 
     /// <summary>
@@ -51,6 +100,7 @@ internal sealed unsafe partial class Cpu
     /// </summary>
     private bool TryDeliverInterrupt()
     {
+        if (Volatile.Read(ref _nmiPending) != 0 && !_nmiBlocked) return TryDeliverNmi();
         int vector = Volatile.Read(ref _pendingInterrupt);
         var apic = _apic;
         if (vector < 0 && (apic == null || !apic.HasDeliverableInterrupt)) return false;
@@ -80,6 +130,34 @@ internal sealed unsafe partial class Cpu
         {
             if (!DeliverException(f.Vector, f.ErrorCode, f.HasErrorCode, out _)) Shutdown();
         }
+        return true;
+    }
+
+    /// <summary>Delivers the latched NMI through IDT vector 2 unless the STI/MOV SS shadow holds it one more instruction.</summary>
+    private bool TryDeliverNmi()
+    {
+        if (_interruptShadow)
+        {
+            Interlocked.Or(ref Events, EventInterrupt);
+            return false;
+        }
+        Volatile.Write(ref _nmiPending, 0);
+        // Blocking starts with delivery, even one that faults: the handler, or whatever the fault
+        // leads to, ends it with its IRET.
+        _nmiBlocked = true;
+        Halted = false;
+        _last = null;
+        InterruptsDelivered++;
+        try
+        {
+            Deliver(ExceptionVector.NMI, 0, hasErrorCode: false, software: false, nextIp: Rip);
+        }
+        catch (CpuFault f)
+        {
+            if (!DeliverException(f.Vector, f.ErrorCode, f.HasErrorCode, out _)) Shutdown();
+        }
+        // An external interrupt may be waiting too: look again at the next boundary.
+        Interlocked.Or(ref Events, EventInterrupt);
         return true;
     }
 

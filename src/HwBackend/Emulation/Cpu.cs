@@ -123,6 +123,8 @@ internal sealed unsafe partial class Cpu : IDisposable
         Mxcsr = 0x1F80;
         VpState.NewFxsaveArea().CopyTo(FpuImage, 0);
         Halted = false;
+        NmiPending = false;
+        NmiBlocked = false;
         OnModeChanged();
     }
 

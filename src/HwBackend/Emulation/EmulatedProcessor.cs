@@ -33,6 +33,8 @@ public sealed class EmulatedProcessor : IVirtualProcessor
 
     public void InjectExternalInterrupt(byte vector) => Cpu.InjectExternalInterrupt(vector);
 
+    public bool InjectNmi() => Cpu.InjectNmi();
+
     public void RequestInterruptWindow(bool enable) => Cpu.RequestInterruptWindow(enable);
 
     public void AttachInterruptController(ILocalInterruptController controller)
@@ -164,6 +166,8 @@ public sealed class EmulatedProcessor : IVirtualProcessor
             Halted = c.Halted,
             InterruptShadow = c.InterruptShadow,
             PendingInterrupt = c.PendingInterruptVector,
+            NmiPending = c.NmiPending,
+            NmiBlocked = c.NmiBlocked,
         };
         for (int i = 0; i < 16; i++) s.Gprs[i] = general.Gprs[i];
         return s;
@@ -215,6 +219,8 @@ public sealed class EmulatedProcessor : IVirtualProcessor
         c.Halted = state.Halted;
         c.InterruptShadow = state.InterruptShadow;
         c.SetPendingInterrupt(state.PendingInterrupt);
+        c.NmiPending = state.NmiPending;
+        c.NmiBlocked = state.NmiBlocked;
         c.FlushTlb();
         c.OnModeChanged();
         c.ClearCodeCache();

@@ -112,6 +112,19 @@ internal sealed class VirtualProcessorThread : ILocalApicSink
     void ILocalApicSink.InterruptRequested()
     {
         Processor.NotifyInterruptController();
+        WakeForInterrupt();
+    }
+
+    bool ILocalApicSink.NmiRequested()
+    {
+        bool latched = Processor.InjectNmi();
+        WakeForInterrupt();
+        return latched;
+    }
+
+    /// <summary>Makes a halted vCPU run again and the thread look at the APIC's INIT and start-up events.</summary>
+    private void WakeForInterrupt()
+    {
         Interlocked.Exchange(ref _wakeRequested, 1);
         // Read after the flag is published: the thread sets WaitingForInterrupt before it takes
         // the flag, so one side or the other sees the request.

@@ -611,7 +611,7 @@ public sealed class LocalApicTests
     }
 
     [Fact]
-    public void NmisAreCountedNotDelivered()
+    public void NmisGoToTheProcessorAndAreCountedWhenItsLatchIsFull()
     {
         var apic = NewApic(0);
         var other = NewApic(1, bootstrap: false);
@@ -620,13 +620,20 @@ public sealed class LocalApicTests
         apic.SetLint1(true);
         apic.SetLint1(true); // no new edge
         apic.SetLint1(false);
-        Assert.Equal(1, apic.NmisDropped);
+        Assert.Equal(1, _sink.NmiRequests);
+        Assert.Equal(0, apic.NmisDropped);
 
         Write(apic, IcrHighOffset, 1u << 24);
         Write(apic, IcrLowOffset, 0x400);
-        Assert.Equal(1, other.NmisDropped);
+        Assert.Equal(2, _sink.NmiRequests);
         Assert.False(apic.HasDeliverableInterrupt);
         Assert.False(other.HasDeliverableInterrupt);
+
+        _sink.LatchesNmis = false;
+        Write(apic, IcrLowOffset, 0x400);
+        Assert.Equal(3, _sink.NmiRequests);
+        Assert.Equal(1, other.NmisDropped);
+        Assert.Equal(0, apic.NmisDropped);
     }
 
     [Fact]
@@ -735,6 +742,7 @@ public sealed class LocalApicTests
         apic.Accept(0x90, false);
         Assert.Equal(0x90, apic.AcknowledgeInterrupt());
         apic.Accept(3, false); // an unlatched error
+        _sink.LatchesNmis = false; // the processor holds an NMI already: this one is counted as lost
         apic.SetLint1(true);
         _clock.Now = 1_000;
         Write(apic, TimerInitialCountOffset, 500); // period 2000 ns

@@ -7,6 +7,18 @@ internal sealed class RecordingApicSink : ILocalApicSink
 {
     private int _interruptRequests;
     private int _timerProgrammed;
+    private int _nmiRequests;
+
+    public int NmiRequests => Volatile.Read(ref _nmiRequests);
+
+    /// <summary>What <see cref="NmiRequested"/> answers: false plays a processor whose NMI latch is full.</summary>
+    public bool LatchesNmis { get; set; } = true;
+
+    public bool NmiRequested()
+    {
+        Interlocked.Increment(ref _nmiRequests);
+        return LatchesNmis;
+    }
 
     public int InterruptRequests => Volatile.Read(ref _interruptRequests);
 

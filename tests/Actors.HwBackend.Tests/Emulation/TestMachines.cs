@@ -4,12 +4,12 @@ using Actors.HwBackend.Platform;
 
 namespace Actors.HwBackend.Tests.Emulation;
 
-/// <summary>A one-vCPU software-CPU machine with the PC's memory layout, for tests that drive the CPU without a platform.</summary>
+/// <summary>A software-CPU machine (one vCPU unless asked) with the PC's memory layout, for tests that drive the CPU without a platform.</summary>
 internal static class TestMachines
 {
-    public static IVirtualMachine Create(ulong memoryBytes)
+    public static IVirtualMachine Create(ulong memoryBytes, int processors = 1)
     {
         var backend = new EmulatorBackend();
-        return backend.CreateMachine(PcMachine.Configuration(backend.Capabilities, memoryBytes, 1, new PlatformClock()));
+        return backend.CreateMachine(PcMachine.Configuration(backend.Capabilities, memoryBytes, processors, new PlatformClock()));
     }
 }

@@ -83,6 +83,8 @@ public sealed class PlatformTimerTests
 
         public int Delivered => Volatile.Read(ref _delivered);
 
+        public bool NmiRequested() => false;
+
         public void InterruptRequested()
         {
             var apic = Apic;

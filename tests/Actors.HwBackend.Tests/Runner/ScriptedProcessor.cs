@@ -116,6 +116,8 @@ internal sealed class ScriptedProcessor(Func<ScriptedProcessor, VpExit> script) 
     {
     }
 
+    public bool InjectNmi() => true;
+
     public void RequestInterruptWindow(bool enable)
     {
         if (!enable)

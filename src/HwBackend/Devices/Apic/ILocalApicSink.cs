@@ -14,6 +14,13 @@ public interface ILocalApicSink
     void InterruptRequested();
 
     /// <summary>
+    /// An NMI arrived (an NMI IPI, a LINT pin or LVT entry in NMI mode): latch it in the processor
+    /// and kick or wake it as for <see cref="InterruptRequested"/>. False when the processor held
+    /// one already, so this one is lost (counted in <see cref="LocalApic.NmisDropped"/>).
+    /// </summary>
+    bool NmiRequested();
+
+    /// <summary>
     /// <see cref="LocalApic.NextTimerEventNanoseconds"/> changed because of a guest write: re-plan
     /// the timer that calls <see cref="LocalApic.UpdateTimer"/>.
     /// </summary>

@@ -171,7 +171,10 @@ public sealed class LocalApic : ILocalInterruptController
         set => _external = value;
     }
 
-    /// <summary>NMIs that arrived (NMI IPIs, LINT pins in NMI mode) and were dropped because the processor cannot take an NMI yet.</summary>
+    /// <summary>
+    /// NMIs that arrived (NMI IPIs, LINT pins in NMI mode) and were lost because the processor held
+    /// one already: it latches one while another is pending or its handler runs (SDM vol. 3, 6.7.1).
+    /// </summary>
     public long NmisDropped => Interlocked.Read(ref _nmisDropped);
 
     public ulong ApicBaseMsr
@@ -647,6 +650,7 @@ public sealed class LocalApic : ILocalInterruptController
     internal void Receive(in ApicMessage message)
     {
         bool notify = false;
+        bool nmi = false;
         lock (_lock)
         {
             if (!HardwareEnabled)
@@ -660,7 +664,8 @@ public sealed class LocalApic : ILocalInterruptController
                         notify = AcceptLocked(message.Vector, message.LevelTriggered);
                     break;
                 case ApicDeliveryMode.Nmi:
-                    Interlocked.Increment(ref _nmisDropped);
+                    // Edge-triggered whatever the ICR says; the vector is ignored (SDM 10.6.1).
+                    nmi = true;
                     break;
                 case ApicDeliveryMode.Init:
                     // INIT level de-assert only resynchronised arbitration IDs on the P6; a no-op since.
@@ -683,8 +688,17 @@ public sealed class LocalApic : ILocalInterruptController
                     break;
             }
         }
+        if (nmi)
+            RaiseNmi();
         if (notify)
             _sink.InterruptRequested();
+    }
+
+    /// <summary>Hands an NMI to the processor, outside the lock; counts it when the processor's latch was full.</summary>
+    private void RaiseNmi()
+    {
+        if (!_sink.NmiRequested())
+            Interlocked.Increment(ref _nmisDropped);
     }
 
     /// <summary>Whether a message with this destination (not a shorthand) addresses this APIC.</summary>
@@ -742,6 +756,7 @@ public sealed class LocalApic : ILocalInterruptController
     private void SetLint(int index, bool level)
     {
         bool notify;
+        bool nmi = false;
         lock (_lock)
         {
             bool old = index == LvtLint0 ? _lint0Level : _lint1Level;
@@ -749,16 +764,22 @@ public sealed class LocalApic : ILocalInterruptController
                 _lint0Level = level;
             else
                 _lint1Level = level;
-            notify = LintChangedLocked(index, old, level);
+            notify = LintChangedLocked(index, old, level, ref nmi);
         }
+        if (nmi)
+            RaiseNmi();
         if (notify)
             _sink.InterruptRequested();
     }
 
-    private bool LintChangedLocked(int index, bool oldLevel, bool level)
+    private bool LintChangedLocked(int index, bool oldLevel, bool level, ref bool nmi)
     {
         if (!HardwareEnabled)
-            return index == LvtLint0 && level; // INTR passes straight through.
+        {
+            // A disabled APIC passes the pins straight through: LINT0 is INTR, LINT1 is NMI (rising edge).
+            nmi = index == LvtLint1 && level && !oldLevel;
+            return index == LvtLint0 && level;
+        }
         uint lvt = _lvt[index];
         if ((lvt & LvtMasked) != 0)
             return false;
@@ -770,8 +791,8 @@ public sealed class LocalApic : ILocalInterruptController
             case ApicDeliveryMode.ExtInt:
                 return asserted;
             case ApicDeliveryMode.Nmi:
-                if (rising)
-                    Interlocked.Increment(ref _nmisDropped);
+                // NMI mode is edge-triggered whatever the trigger bit says (SDM 10.5.1).
+                nmi = rising;
                 return false;
             case ApicDeliveryMode.Init:
                 return rising && InitLocked();

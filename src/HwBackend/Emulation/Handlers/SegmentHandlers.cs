@@ -207,6 +207,7 @@ internal static unsafe class SegmentHandlers
             ulong realMask = size == 2 ? 0xFFFFUL & RflagsBits.Writable : RflagsBits.Writable;
             c.SetRflags((current & ~realMask) | (flags & realMask));
             c.Rip = ip & (size == 2 ? 0xFFFFUL : 0xFFFF_FFFFUL);
+            c.EndNmiBlocking();
             c.InterruptWindowMayOpen();
             return Handler.EndBlock;
         }
@@ -244,6 +245,7 @@ internal static unsafe class SegmentHandlers
         }
         if (rpl > oldCpl) NullInaccessibleDataSegments(c);
         c.Rip = c.Bitness == 64 ? ip : (uint)ip & (size == 2 ? 0xFFFFU : 0xFFFF_FFFFU);
+        c.EndNmiBlocking();
         c.InterruptWindowMayOpen();
         return Handler.EndBlock;
     }
