@@ -1,7 +1,7 @@
-using Actors.HwBackend.Devices.Acpi;
 using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Boot;
 using Actors.HwBackend.Devices;
+using Actors.HwBackend.Devices.Acpi;
 using Actors.HwBackend.Devices.Apic;
 using Actors.HwBackend.Devices.Legacy;
 using Actors.HwBackend.Snapshots;
