@@ -148,10 +148,10 @@ internal static unsafe class SystemHandlers
         if (c.LongMode)
         {
             ulong high = c.ReadSystem64(address + 8);
-            // The 16-byte form: the base's bits 63:32 in the upper half, whose type field (bits 12:8) must be 0
-            // and whose full base must be canonical, else #GP(selector) (SDM LLDT/LTR, 64-bit mode exceptions).
+            // The 16-byte form holds the base's bits 63:32 in its upper half; the full base must be
+            // canonical, else #GP(selector) (SDM LLDT/LTR, 64-bit mode exceptions).
             ulong fullBase = seg.Base | (high << 32);
-            if (((high >> 8) & 0x1F) != 0 || !Cpu.IsCanonical(fullBase))
+            if (!Cpu.IsCanonical(fullBase))
                 throw new CpuFault(ExceptionVector.GP, (uint)(selector & ~3), true);
             seg = seg with { Base = fullBase };
         }
