@@ -25,6 +25,7 @@ internal sealed unsafe partial class Cpu
                         if (Bitness == 64) throw new CpuFault(ExceptionVector.GP, 0, true);
                         Efer &= ~EferBits.LMA;
                     }
+                    if (((v ^ Cr0) & (Cr0Bits.PG | Cr0Bits.CD | Cr0Bits.NW)) != 0) CheckPaePdptes(v, Cr3, Cr4);
                     if (((v ^ Cr0) & (Cr0Bits.PG | Cr0Bits.WP | Cr0Bits.PE)) != 0) FlushTlb();
                     Cr0 = v;
                     OnModeChanged();
@@ -34,13 +35,18 @@ internal sealed unsafe partial class Cpu
                 Cr2 = v;
                 return;
             case 3:
+                if (!LongMode) CheckPaePdptes(Cr0, (uint)v, Cr4);
                 Cr3 = LongMode ? v & 0x000F_FFFF_FFFF_FFFF : (uint)v;
                 FlushTlb();
                 return;
             case 4:
                 if ((v & ~Cr4Bits.Supported) != 0) throw new CpuFault(ExceptionVector.GP, 0, true);
                 if (LongMode && (v & Cr4Bits.PAE) == 0) throw new CpuFault(ExceptionVector.GP, 0, true);
-                if (((v ^ Cr4) & (Cr4Bits.PAE | Cr4Bits.PSE | Cr4Bits.PGE)) != 0) FlushTlb();
+                if (((v ^ Cr4) & (Cr4Bits.PAE | Cr4Bits.PSE | Cr4Bits.PGE)) != 0)
+                {
+                    if (!LongMode) CheckPaePdptes(Cr0, Cr3, v);
+                    FlushTlb();
+                }
                 Cr4 = v;
                 return;
             case 8:

@@ -16,6 +16,21 @@ internal sealed unsafe partial class Cpu
 
     private const uint PfPresent = 1, PfWrite = 2, PfUser = 4, PfReserved = 8, PfFetch = 0x10;
 
+    /// <summary>Bits 51:MAXPHYADDR of a 64-bit paging entry: reserved at every level (SDM vol. 3 §4.5, tables 4-14..4-20).</summary>
+    private const ulong ReservedAbovePhys = ((1UL << 52) - 1) & ~((1UL << PhysicalAddressBits) - 1);
+
+    /// <summary>Bits 29:13 of a PDPTE mapping a 1 GiB page (bit 12 is PAT).</summary>
+    private const ulong Reserved1GPage = 0x3FFF_E000;
+
+    /// <summary>Bits 20:13 of a PDE mapping a 2 MiB page (bit 12 is PAT).</summary>
+    private const ulong Reserved2MPage = 0x1F_E000;
+
+    /// <summary>Bit 21 of a 32-bit-paging PDE mapping a 4 MiB page (bits 20:13 are physical-address bits 39:32 with PSE-36, bit 12 is PAT).</summary>
+    private const ulong Reserved4MPage = 1UL << 21;
+
+    /// <summary>A PAE PDPTE (loaded by MOV to CR0/CR3/CR4, SDM §4.4.1): bits 2:1, 8:5 and 63:MAXPHYADDR are reserved.</summary>
+    private const ulong ReservedPaePdpte = 0x6 | 0x1E0 | ~((1UL << PhysicalAddressBits) - 1);
+
     private ulong Walk(ulong la, AccessKind kind, out bool writable, out bool user, out bool dirty)
     {
         bool nxe = (Efer & EferBits.NXE) != 0;
@@ -37,11 +52,10 @@ internal sealed unsafe partial class Cpu
                 ulong ea = table + ((la >> shift) & 511) * 8;
                 ulong e = ReadPhys64(ea);
                 if ((e & PtePresent) == 0) throw PageFault(la, kind, 0);
-                if (!nxe && (e & PteNx) != 0) throw PageFault(la, kind, PfPresent | PfReserved);
+                bool large = shift != 12 && (e & PteLarge) != 0;
+                if ((e & ReservedBits(shift, large, nxe)) != 0) throw PageFault(la, kind, PfPresent | PfReserved);
                 rw &= e; us &= e; nx |= e & PteNx;
                 entryAddrs[levels++] = ea;
-                bool large = (e & PteLarge) != 0;
-                if (large && shift == 39) throw PageFault(la, kind, PfPresent | PfReserved);
                 if (shift == 12 || large)
                 {
                     ulong pageMask = (1UL << shift) - 1;
@@ -57,6 +71,9 @@ internal sealed unsafe partial class Cpu
         {
             ulong pdpte = ReadPhys64((Cr3 & 0xFFFF_FFE0) + ((la >> 30) & 3) * 8);
             if ((pdpte & PtePresent) == 0) throw PageFault(la, kind, 0);
+            // Hardware checks the PDPTEs when it loads them (MOV to CR, see CheckPaePdptes) and walks with
+            // those copies; this CPU reads them afresh, so one changed since then is reported as reserved here.
+            if ((pdpte & ReservedPaePdpte) != 0) throw PageFault(la, kind, PfPresent | PfReserved);
             ulong table = pdpte & PhysMask;
             int shift = 21;
             while (true)
@@ -64,10 +81,10 @@ internal sealed unsafe partial class Cpu
                 ulong ea = table + ((la >> shift) & 511) * 8;
                 ulong e = ReadPhys64(ea);
                 if ((e & PtePresent) == 0) throw PageFault(la, kind, 0);
-                if (!nxe && (e & PteNx) != 0) throw PageFault(la, kind, PfPresent | PfReserved);
+                bool large = shift == 21 && (e & PteLarge) != 0;
+                if ((e & ReservedBits(shift, large, nxe)) != 0) throw PageFault(la, kind, PfPresent | PfReserved);
                 rw &= e; us &= e; nx |= e & PteNx;
                 entryAddrs[levels++] = ea;
-                bool large = shift == 21 && (e & PteLarge) != 0;
                 if (shift == 12 || large)
                 {
                     ulong pageMask = (1UL << shift) - 1;
@@ -90,6 +107,7 @@ internal sealed unsafe partial class Cpu
             entryAddrs[levels++] = pdeAddr;
             if ((pde & PteLarge) != 0 && (Cr4 & Cr4Bits.PSE) != 0)
             {
+                if ((pde & Reserved4MPage) != 0) throw PageFault(la, kind, PfPresent | PfReserved);
                 // PSE-36: bits 20:13 of a 4 MiB PDE hold physical address bits 39:32.
                 pa = (pde & 0xFFC0_0000) | ((pde >> 13 & 0xFF) << 32) | (la & 0x3F_FFFF);
                 leafAddr = pdeAddr;
@@ -129,6 +147,35 @@ internal sealed unsafe partial class Cpu
         // the TLB is flushed on every CPL change, so the entry is right for this CPL only.
         if (!isUser && !writable && (Cr0 & Cr0Bits.WP) == 0) writable = true;
         return pa;
+    }
+
+    /// <summary>
+    /// Reserved bits of a present 64-bit entry (4-level or PAE) at the level that maps <paramref name="shift"/>
+    /// address bits: those above MAXPHYADDR, XD while EFER.NXE=0, PS in a PML4E, and the low address bits
+    /// of a 1 GiB or 2 MiB page. 1 GiB pages are advertised (CPUID 80000001h EDX bit 26), so PS is allowed in a PDPTE.
+    /// </summary>
+    private static ulong ReservedBits(int shift, bool large, bool nxe)
+    {
+        ulong r = ReservedAbovePhys;
+        if (!nxe) r |= PteNx;
+        if (shift == 39) r |= PteLarge;
+        else if (large) r |= shift == 30 ? Reserved1GPage : Reserved2MPage;
+        return r;
+    }
+
+    /// <summary>
+    /// MOV to CR0/CR3/CR4 that leaves PAE paging on loads the four PDPTEs; one that is present with a
+    /// reserved bit set makes the MOV fail with #GP(0) and the register keeps its value (SDM vol. 3 §4.4.1).
+    /// </summary>
+    public void CheckPaePdptes(ulong cr0, ulong cr3, ulong cr4)
+    {
+        if ((cr0 & Cr0Bits.PG) == 0 || (cr4 & Cr4Bits.PAE) == 0 || (Efer & EferBits.LME) != 0) return;
+        ulong table = cr3 & 0xFFFF_FFE0;
+        for (ulong i = 0; i < 4; i++)
+        {
+            ulong pdpte = ReadPhys64(table + i * 8);
+            if ((pdpte & PtePresent) != 0 && (pdpte & ReservedPaePdpte) != 0) throw new CpuFault(ExceptionVector.GP, 0, true);
+        }
     }
 
     /// <summary>True while the CPU itself accesses system structures (IDT, GDT, TSS) with supervisor rights at CPL 3.</summary>

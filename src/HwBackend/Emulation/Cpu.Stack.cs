@@ -44,6 +44,9 @@ internal sealed unsafe partial class Cpu
     public ulong PeekStack(int offset, int size) =>
         ReadSized(StackLinear(MaskStackPointer(Regs[RSP] + (ulong)offset)), size);
 
+    /// <summary>Linear address of SS:(RSP + <paramref name="offset"/>), wrapping as the stack-address size does (PUSHA/POPA address all their slots before committing).</summary>
+    public ulong StackSlotAddress(long offset) => StackLinear(MaskStackPointer(Regs[RSP] + (ulong)offset));
+
     public void AdjustStack(long delta) => Regs[RSP] = WithStackPointer(MaskStackPointer(Regs[RSP] + (ulong)delta));
 
     public void Push16(ushort v) => PushSized(v, 2);

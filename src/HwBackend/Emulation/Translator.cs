@@ -272,6 +272,20 @@ internal static unsafe class Translator
                 }
                 if (bitness == 64 && k0 == OperandKind.Register && size == 8) return &StackHandlers.Pop64R;
                 return &StackHandlers.Pop;
+            case Mnemonic.Pusha:
+            case Mnemonic.Pushad:
+                op->OpSize = (byte)(ins.Mnemonic == Mnemonic.Pushad ? 4 : 2);
+                return &PushAllHandlers.Pusha;
+            case Mnemonic.Popa:
+            case Mnemonic.Popad:
+                op->OpSize = (byte)(ins.Mnemonic == Mnemonic.Popad ? 4 : 2);
+                return &PushAllHandlers.Popa;
+            case Mnemonic.Daa: return &DecimalAdjustHandlers.Daa;
+            case Mnemonic.Das: return &DecimalAdjustHandlers.Das;
+            case Mnemonic.Aaa: return &DecimalAdjustHandlers.Aaa;
+            case Mnemonic.Aas: return &DecimalAdjustHandlers.Aas;
+            case Mnemonic.Aam: return &DecimalAdjustHandlers.Aam;
+            case Mnemonic.Aad: return &DecimalAdjustHandlers.Aad;
             case Mnemonic.Leave:
                 op->OpSize = (byte)StackOperandSize(in ins, bitness);
                 return &StackHandlers.Leave;

@@ -102,6 +102,9 @@ internal static unsafe class SystemHandlers
         ushort limit = c.Read16(la);
         ulong b = c.Bitness == 64 ? c.Read64((la + 2) & c.LinearMask) : c.Read32((la + 2) & c.LinearMask);
         if (c.Bitness != 64 && op->OpSize == 2) b &= 0xFF_FFFF;
+        // 64-bit mode: a non-canonical base would fault on every later descriptor access; the
+        // processor refuses it at load time with #GP(0) and keeps the register as it was.
+        if (c.Bitness == 64 && !Cpu.IsCanonical(b)) throw new CpuFault(ExceptionVector.GP, 0, true);
         var table = new DescriptorTableRegister(b, limit);
         if (op->Aux == 0) c.Gdtr = table;
         else c.Idtr = table;
@@ -145,7 +148,12 @@ internal static unsafe class SystemHandlers
         if (c.LongMode)
         {
             ulong high = c.ReadSystem64(address + 8);
-            seg = seg with { Base = seg.Base | (high << 32) };
+            // The 16-byte form holds the base's bits 63:32 in its upper half; the full base must be
+            // canonical, else #GP(selector) (SDM LLDT/LTR, 64-bit mode exceptions).
+            ulong fullBase = seg.Base | (high << 32);
+            if (!Cpu.IsCanonical(fullBase))
+                throw new CpuFault(ExceptionVector.GP, (uint)(selector & ~3), true);
+            seg = seg with { Base = fullBase };
         }
         if (ltr)
         {
