@@ -40,8 +40,8 @@ public static class StockLinux
 
     private const int Executable = 0x81ED; // regular file, rwxr-xr-x
 
-    /// <summary>A newc ("070701") cpio archive of regular files, ending in the trailer entry.</summary>
-    private static byte[] NewcArchive(params (string Name, byte[] Data, int Mode)[] files)
+    /// <summary>A newc ("070701") cpio archive of regular files (name, contents, mode), ending in the trailer entry.</summary>
+    public static byte[] NewcArchive(params (string Name, byte[] Data, int Mode)[] files)
     {
         var output = new MemoryStream();
         int inode = 1;

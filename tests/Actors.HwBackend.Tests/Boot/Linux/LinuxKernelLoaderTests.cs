@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Text;
 using Actors.HwBackend.Boot;
 using Actors.HwBackend.Tests.Memory;
+using Actors.Tests.Shared;
 using Xunit;
 
 namespace Actors.HwBackend.Tests.Boot.Linux;
@@ -164,30 +165,8 @@ public sealed class LinuxKernelLoaderTests
         return image;
     }
 
-    /// <summary>A newc archive of regular files, with the trailer.</summary>
-    private static byte[] Cpio(params (string Name, string Content)[] files)
-    {
-        var output = new MemoryStream();
-        int inode = 1;
-        foreach ((string name, string content) in files.Append(("TRAILER!!!", "")))
-        {
-            byte[] data = Encoding.ASCII.GetBytes(content);
-            string header = $"070701{inode++:X8}{0x81ED:X8}{0:X8}{0:X8}{1:X8}{0:X8}{data.Length:X8}{0:X8}{0:X8}{0:X8}{0:X8}{name.Length + 1:X8}{0:X8}";
-            output.Write(Encoding.ASCII.GetBytes(header));
-            output.Write(Encoding.ASCII.GetBytes(name + "\0"));
-            Pad(output);
-            output.Write(data);
-            Pad(output);
-        }
-
-        return output.ToArray();
-
-        static void Pad(MemoryStream stream)
-        {
-            while (stream.Length % 4 != 0)
-                stream.WriteByte(0);
-        }
-    }
+    private static byte[] Cpio(params (string Name, string Content)[] files) =>
+        StockLinux.NewcArchive([.. files.Select(f => (f.Name, Encoding.ASCII.GetBytes(f.Content), 0x81ED))]);
 
     private static byte[] Gzip(byte[] data)
     {
