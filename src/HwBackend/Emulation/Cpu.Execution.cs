@@ -81,6 +81,11 @@ internal sealed unsafe partial class Cpu
                 if (Volatile.Read(ref Events) != 0 && RunOneInstruction(out var exit)) return exit;
                 continue;
             }
+            if (SingleStepping)
+            {
+                if (RunSingleStep(out var exit)) return exit;
+                continue;
+            }
 
             Block? b = null;
             Op* op = null;

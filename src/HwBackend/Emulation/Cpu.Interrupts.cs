@@ -204,6 +204,7 @@ internal sealed unsafe partial class Cpu
     /// <summary>INT n, INT3, INTO, INT1: software interrupts check the gate's DPL against CPL.</summary>
     public void SoftwareInterrupt(byte vector, ulong nextIp, bool checkGateDpl)
     {
+        _softwareInterrupts++;
         Deliver(vector, 0, hasErrorCode: false, software: checkGateDpl, nextIp: nextIp);
     }
 
