@@ -117,14 +117,8 @@ internal static class LinuxBenchmark
 
     private static LinuxRun RunQemu(LinuxBenchmarkOptions options, string kernelPath, string? initrdFile)
     {
-        var start = new ProcessStartInfo("qemu-system-x86_64") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        var args = new List<string> { "-accel", "tcg", "-display", "none", "-nodefaults", "-no-reboot", "-serial", "stdio", "-m", $"{options.MemoryBytes >> 20}M", "-smp", options.Processors.ToString(CultureInfo.InvariantCulture), "-kernel", kernelPath, "-append", options.Append };
-        if (initrdFile is not null)
-            args.AddRange(["-initrd", initrdFile]);
-        foreach (string a in args)
-            start.ArgumentList.Add(a);
         var clock = Stopwatch.StartNew();
-        using Process qemu = Process.Start(start) ?? throw new BenchUsageException("cannot start qemu-system-x86_64");
+        using Process qemu = Process.Start(StockLinux.QemuReference(kernelPath, initrdFile, options.Append, options.MemoryBytes, options.Processors)) ?? throw new BenchUsageException("cannot start qemu-system-x86_64");
         _ = qemu.StandardError.ReadToEndAsync();
         TimeSpan? toInit = null;
         while (qemu.StandardOutput.ReadLine() is { } line)

@@ -34,6 +34,24 @@ public static class StockLinux
         return path;
     }
 
+    /// <summary>
+    /// <c>qemu-system-x86_64</c> set up as the reference: TCG, serial on stdio, no other devices, no
+    /// reboot (a reset ends QEMU as it ends our VM), the same kernel, initrd and command line.
+    /// </summary>
+    public static ProcessStartInfo QemuReference(string kernelPath, string? initrdPath, string commandLine, ulong memoryBytes, int processors)
+    {
+        var start = new ProcessStartInfo("qemu-system-x86_64") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (string arg in new[] { "-accel", "tcg", "-display", "none", "-nodefaults", "-no-reboot", "-serial", "stdio", "-m", $"{memoryBytes >> 20}M", "-smp", processors.ToString(System.Globalization.CultureInfo.InvariantCulture), "-kernel", kernelPath, "-append", commandLine })
+            start.ArgumentList.Add(arg);
+        if (initrdPath is not null)
+        {
+            start.ArgumentList.Add("-initrd");
+            start.ArgumentList.Add(initrdPath);
+        }
+
+        return start;
+    }
+
     /// <summary>The lines of a serial log that the guest's userland wrote: the kernel's own lines start with a timestamp.</summary>
     public static IEnumerable<string> UserLines(string serial) =>
         serial.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n').Where(l => l.Length > 0 && !l.StartsWith('['));

@@ -81,10 +81,7 @@ public sealed class StockLinuxBootTests
         string initrdPath = StockLinux.InitrdFile(initrd);
         try
         {
-            var start = new ProcessStartInfo("qemu-system-x86_64") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-            foreach (string a in new[] { "-accel", "tcg", "-display", "none", "-nodefaults", "-no-reboot", "-serial", "stdio", "-m", "256M", "-smp", processors.ToString(System.Globalization.CultureInfo.InvariantCulture), "-kernel", StockLinux.KernelPath, "-initrd", initrdPath, "-append", StockLinux.CommandLine })
-                start.ArgumentList.Add(a);
-            using Process qemu = Process.Start(start) ?? throw new InvalidOperationException("cannot start qemu-system-x86_64");
+            using Process qemu = Process.Start(StockLinux.QemuReference(StockLinux.KernelPath, initrdPath, StockLinux.CommandLine, Memory, processors)) ?? throw new InvalidOperationException("cannot start qemu-system-x86_64");
             Task<string> output = qemu.StandardOutput.ReadToEndAsync();
             _ = qemu.StandardError.ReadToEndAsync();
             if (!qemu.WaitForExit(Deadline))

@@ -11,8 +11,6 @@ namespace Actors.HwBackend.Boot.Linux;
 /// </summary>
 internal static class InitialRamDisk
 {
-    private const string NewcMagic = "070701";
-    private const string NewcCrcMagic = "070702";
     private const string Trailer = "TRAILER!!!";
     private const int NewcHeaderLength = 110;
 
@@ -67,8 +65,9 @@ internal static class InitialRamDisk
         }
     }
 
+    /// <summary>"070701", or "070702" for the variant with checksums.</summary>
     private static bool StartsWithCpioMagic(ReadOnlySpan<byte> data) =>
-        data.Length >= 6 && (data[..6].SequenceEqual(Encoding.ASCII.GetBytes(NewcMagic)) || data[..6].SequenceEqual(Encoding.ASCII.GetBytes(NewcCrcMagic)));
+        data.StartsWith("070701"u8) || data.StartsWith("070702"u8);
 
     /// <summary>Walks the newc entries to the trailer; the kernel would stop unpacking at the first bad one.</summary>
     private static void ValidateCpio(ReadOnlySpan<byte> archive)
