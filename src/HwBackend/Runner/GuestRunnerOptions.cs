@@ -3,7 +3,7 @@ namespace Actors.HwBackend.Runner;
 /// <summary>
 /// Limits on one run, so a test can never hang on a guest that loops. Both are checked at every
 /// exit and every <see cref="BudgetCheckInterval"/>, so a guest that runs without exits overshoots
-/// by at most that interval's worth of execution.
+/// by that interval's worth of execution, or more when a busy host runs the check timer late.
 /// </summary>
 public sealed record GuestRunnerOptions
 {

@@ -215,7 +215,11 @@ public sealed class EmulatedGuestRunTests
 
         Assert.Equal(GuestRunOutcome.InstructionBudgetExhausted, result.Outcome);
         Assert.True(result.InstructionsRetired < 100, $"{result.InstructionsRetired} instructions retired");
-        Assert.InRange(result.EventsDelivered, 20_000UL - 100, 1_000_000UL);
+        // The budget is checked by a timer while the guest never exits, so how far it overshoots
+        // depends on how late a starved host runs that timer; what matters is that the budget, not
+        // the time budget, ended the run.
+        Assert.True(result.EventsDelivered >= 20_000UL - 100, $"{result.EventsDelivered} events delivered");
+        Assert.True(result.Elapsed < TimeSpan.FromSeconds(30), $"the budget stopped the loop only after {result.Elapsed}");
         Assert.Contains("exception loop", result.Message);
     }
 
