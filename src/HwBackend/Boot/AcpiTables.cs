@@ -72,8 +72,8 @@ internal static class AcpiTables
     private const ushort SciInterrupt = 9;
 
     // IA-PC boot architecture flags (5.2.9.3): legacy ISA devices (COM1, PIT, RTC) are present,
-    // there is no VGA and, with no PCI, no MSI. The 8042 flag stays clear: we decode its ports
-    // only for the reset command, and a guest told there is a keyboard controller would probe it.
+    // there is no VGA and, with no PCI, no MSI. The 8042 flag stays clear: the controller has no
+    // keyboard behind it, and a guest told there is one would probe it (and wait for it).
     private const ushort BootArchLegacyDevices = 1 << 0;
     private const ushort BootArchVgaNotPresent = 1 << 2;
     private const ushort BootArchMsiNotSupported = 1 << 3;

@@ -13,8 +13,9 @@ namespace Actors.HwBackend.Platform;
 /// The PC a guest written for QEMU's <c>pc</c> machine expects, wired together: the 8259 pair and
 /// the IOAPIC both see every ISA line (IRQ 0 reaches IOAPIC pin 2, as the MADT says), one local APIC
 /// per vCPU on a shared APIC bus, the 8254 PIT with port 0x61, the CMOS RTC, COM1 on IRQ 4, fw_cfg,
-/// the reset ports, isa-debug-exit, and the firmware tables in the BIOS area. It also owns the
-/// machine's clock and the timer thread that turns device deadlines into interrupts.
+/// the reset ports, the 8042 keyboard controller with nothing plugged in, isa-debug-exit, and the
+/// firmware tables in the BIOS area. It also owns the machine's clock and the timer thread that
+/// turns device deadlines into interrupts.
 /// Device callbacks that reach the host happen outside device locks; see <see cref="VmWorker"/>.
 /// </summary>
 internal sealed class PcPlatform : IDisposable
@@ -31,6 +32,7 @@ internal sealed class PcPlatform : IDisposable
     private const string UartSection = "uart";
     private const string FwCfgSection = "fw-cfg";
     private const string ResetSection = "reset";
+    private const string KeyboardControllerSection = "i8042";
     private const string PowerManagementSection = "acpi-pm";
     private const string IoApicSection = "ioapic";
 
@@ -83,6 +85,7 @@ internal sealed class PcPlatform : IDisposable
                 FwCfg.AddFile(name, contents);
         }
         Reset = new ResetControl(reset);
+        KeyboardController = new KeyboardController(reset);
         PowerManagement = new AcpiPowerManagement(clock, powerOff);
         _timer = new PlatformTimer(clock, NextDeadline, FireDue, machineName);
 
@@ -97,6 +100,8 @@ internal sealed class PcPlatform : IDisposable
         Ports.Register(FwCfgDevice.SelectorPort, FwCfgDevice.PortCount, FwCfg, "fw_cfg");
         Ports.Register(ResetControl.SystemControlPortA, 1, Reset, "port-92");
         Ports.Register(ResetControl.ResetControlPort, 1, Reset, "reset-control");
+        Ports.Register(KeyboardController.DataPort, 1, KeyboardController, "i8042-data");
+        Ports.Register(KeyboardController.CommandPort, 1, KeyboardController, "i8042-command");
         Ports.Register(AcpiPowerManagement.BasePort, AcpiPowerManagement.PortCount, PowerManagement, "acpi-pm");
         Ports.Register(DebugExitDevice.DefaultPort, DebugExitDevice.PortCount, new DebugExitDevice(debugExit), "isa-debug-exit");
 
@@ -141,6 +146,8 @@ internal sealed class PcPlatform : IDisposable
 
     public ResetControl Reset { get; }
 
+    public KeyboardController KeyboardController { get; }
+
     public AcpiPowerManagement PowerManagement { get; }
 
     public void Start() => _timer.Start();
@@ -169,6 +176,7 @@ internal sealed class PcPlatform : IDisposable
         writer.Add(UartSection, Uart.SaveState());
         writer.Add(FwCfgSection, FwCfg.SaveState());
         writer.Add(ResetSection, Reset.SaveState());
+        writer.Add(KeyboardControllerSection, KeyboardController.SaveState());
         writer.Add(PowerManagementSection, PowerManagement.SaveState());
         writer.Add(IoApicSection, IoApic.SaveState());
         for (int i = 0; i < LocalApics.Length; i++)
@@ -208,6 +216,7 @@ internal sealed class PcPlatform : IDisposable
             uart,
             fwCfg,
             reader.Read<ResetControlState>(ResetSection),
+            reader.Read<KeyboardControllerState>(KeyboardControllerSection),
             reader.Read<AcpiPowerManagementState>(PowerManagementSection),
             ioApic,
             localApics);
@@ -223,6 +232,7 @@ internal sealed class PcPlatform : IDisposable
         Uart.RestoreState(sections.Uart);
         FwCfg.RestoreState(sections.FwCfg);
         Reset.RestoreState(sections.Reset);
+        KeyboardController.RestoreState(sections.KeyboardController);
         PowerManagement.RestoreState(sections.PowerManagement);
         IoApic.RestoreState(sections.IoApic);
         for (int i = 0; i < LocalApics.Length; i++)

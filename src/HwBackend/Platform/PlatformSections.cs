@@ -18,6 +18,7 @@ internal sealed record PlatformSections(
     Uart16550State Uart,
     FwCfgState FwCfg,
     ResetControlState Reset,
+    KeyboardControllerState KeyboardController,
     AcpiPowerManagementState PowerManagement,
     IoApicState IoApic,
     LocalApicState[] LocalApics);

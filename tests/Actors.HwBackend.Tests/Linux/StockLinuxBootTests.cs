@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
+using Actors.HwBackend.Devices.Legacy;
 using Actors.HwBackend.Emulation;
 using Actors.HwBackend.Tests.Worker;
 using Actors.HwBackend.Worker;
@@ -73,6 +74,29 @@ public sealed class StockLinuxBootTests
         Assert.DoesNotContain("Marking TSC unstable", serial);
 
         Assert.Equal(QemuScriptOutput(initrd, processors), lines);
+    }
+
+    [Fact]
+    public void RebootWithTheKeyboardControllerEndsTheRunAsAReset()
+    {
+        // reboot=k: Linux pulses the 8042's reset line (command 0xFE on port 0x64) instead of using the ACPI reset register.
+        byte[] initrd = StockLinux.Initrd("""
+            #!/bin/busybox sh
+            /bin/busybox echo "rebooting"
+            /bin/busybox reboot -f
+            """);
+        var console = new RecordingConsole();
+        var probe = new EndProbe();
+        using var worker = VmWorker.Create(new EmulatorBackend(), "linux-kbd", StockLinux.Kernel(), Memory, 1, console, probe.OnEnded, initrd: initrd, commandLine: StockLinux.CommandLine + " reboot=k");
+
+        worker.Start();
+        VmRunEnded ended = probe.Wait(Deadline);
+
+        string serial = Encoding.UTF8.GetString(console.Bytes);
+        Assert.True(ended.Reason == "reset: " + KeyboardController.PulseResetReason, $"ended by {ended.Reason}; last output:\n{Tail(serial)}");
+        Assert.Null(ended.ExitStatus);
+        Assert.Contains("rebooting", StockLinux.UserLines(serial));
+        Assert.Contains("reboot: Restarting system", serial);
     }
 
     /// <summary>The same kernel, initrd and command line under QEMU TCG; the lines its userland printed.</summary>
