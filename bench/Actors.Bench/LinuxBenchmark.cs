@@ -104,6 +104,8 @@ internal static class LinuxBenchmark
         {
             var clock = Stopwatch.StartNew();
             console.Clock = clock;
+            // What the kernel touched that is not implemented, once per boot, so a gap shows in the benchmark's output.
+            worker.UnimplementedUsed += use => Console.WriteLine($"actors: unimplemented: {use.Subject} at 0x{use.FirstAddress:x}");
             worker.Start();
             Task? profile = options.ProfilePath is { } path ? Task.Run(() => Profile(worker, ended.Task, path)) : null;
             string ending = ended.Task.Wait(options.Timeout) ? ended.Task.Result.Reason : "timed out";

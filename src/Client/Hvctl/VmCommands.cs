@@ -154,10 +154,15 @@ internal static class VmCommands
         if (status.FailureReason is not null)
             rows.Add(("failure", HvctlApp.OneLine(status.FailureReason)));
 
+        IReadOnlyList<string> unimplemented = status.Unimplemented ?? [];
+        rows.Add(("unimplemented", unimplemented.Count == 0 ? "-" : unimplemented.Count.ToString(CultureInfo.InvariantCulture)));
+
         int width = rows.Max(r => r.Item1.Length) + 1;
         var text = new StringBuilder();
         foreach ((string key, string value) in rows)
             text.Append((key + ":").PadRight(width + 1)).Append(value).Append('\n');
+        foreach (string line in unimplemented)
+            text.Append("  ").Append(line).Append('\n');
         return text.ToString();
     }
 

@@ -40,7 +40,7 @@ public interface IVmWorkerGrain : IGrainWithStringKey
     /// <summary>Instructions retired by all vCPUs (on every host this VM ran on) and console bytes sent, for the partition's status.</summary>
     [Alias("GetCounters")]
     [AlwaysInterleave]
-    Task<(ulong InstructionsRetired, long ConsoleBytes)> GetCountersAsync();
+    Task<VmCounters> GetCountersAsync();
 
     /// <summary>True while the VM runs (or is paused) here, false while it is only arriving or not here at all.</summary>
     [Alias("IsRunning")]

@@ -8,4 +8,5 @@ public sealed record VmExited(
     [property: Id(1)] int? ExitStatus,
     [property: Id(2)] bool Failed,
     [property: Id(3)] ulong InstructionsRetired,
-    [property: Id(4)] long ConsoleBytes = 0);
+    [property: Id(4)] long ConsoleBytes = 0,
+    [property: Id(5)] IReadOnlyList<string>? Unimplemented = null);

@@ -78,6 +78,12 @@ public interface IVirtualProcessor
     /// </summary>
     ILocalInterruptController? InterruptController { get; }
 
+    /// <summary>
+    /// Where this vCPU reports MSRs and instructions that the guest used and the backend does not
+    /// implement (the exits for ports and MMIO are the machine's to judge). Call before the first <see cref="Run"/>.
+    /// </summary>
+    void AttachUnimplementedSink(IUnimplementedSink sink);
+
     /// <summary>The attached controller may have an interrupt to present; callable from any thread, never blocks.</summary>
     void NotifyInterruptController();
 

@@ -87,6 +87,9 @@ internal sealed unsafe partial class Cpu
 
     public ulong UnimplementedInstructions;
 
+    /// <summary>Hears of unknown MSRs and unimplemented instructions the guest used; see <see cref="IUnimplementedSink"/>.</summary>
+    public IUnimplementedSink? Unimplemented;
+
     /// <summary>After STI/IRET/SYSRET/POPF may have set IF: look for a pending interrupt at the next boundary.</summary>
     public void InterruptWindowMayOpen()
     {

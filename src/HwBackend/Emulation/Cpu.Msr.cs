@@ -1,3 +1,5 @@
+using Actors.HwBackend.Abstractions;
+
 namespace Actors.HwBackend.Emulation;
 
 /// <summary>Model-specific registers the guest can read and write; any other index is a #GP(0), as on hardware.</summary>
@@ -27,6 +29,19 @@ internal sealed unsafe partial class Cpu
 
     /// <summary>A restored TSC value: the state being restored carries its own IA32_TSC_ADJUST.</summary>
     public void RestoreTsc(ulong value) => TscOffset = (long)value - Clock.NowNanoseconds;
+
+    /// <summary>
+    /// The #GP(0) for a RDMSR or WRMSR that failed. A failure is either a value the MSR refuses or
+    /// an MSR this CPU does not have; only the latter is reported as unimplemented.
+    /// </summary>
+    /// <param name="rip">The RDMSR's or WRMSR's own address (inside a block, <see cref="Rip"/> is the block's).</param>
+    public CpuFault MsrFault(uint index, UnimplementedKind kind, ulong rip)
+    {
+        bool known = (_apic?.OwnsMsr(index) ?? false) || TryReadMsr(index, out _);
+        if (!known)
+            Unimplemented?.Record(kind, index, rip);
+        return new CpuFault(ExceptionVector.GP, 0, true);
+    }
 
     public bool TryReadMsr(uint index, out ulong value)
     {

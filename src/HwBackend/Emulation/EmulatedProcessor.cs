@@ -45,6 +45,12 @@ public sealed class EmulatedProcessor : IVirtualProcessor
 
     public ILocalInterruptController? InterruptController => Cpu.Apic;
 
+    public void AttachUnimplementedSink(IUnimplementedSink sink)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        Cpu.Unimplemented = sink;
+    }
+
     public void NotifyInterruptController() => Cpu.NotifyInterruptController();
 
     public unsafe GeneralRegisters GetGeneralRegisters()

@@ -40,6 +40,7 @@ internal static unsafe class Translator
         if (op->Fn == null)
         {
             op->Fn = &SystemHandlers.Unimplemented;
+            op->Imm = (ulong)ins.Code; // which instruction, for the unimplemented log
             return true;
         }
         return ends || ins.FlowControl != FlowControl.Next;

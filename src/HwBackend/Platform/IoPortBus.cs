@@ -23,6 +23,9 @@ public sealed class IoPortBus
     /// <summary>Writes to ports no device claims.</summary>
     public long UnhandledWrites => Interlocked.Read(ref _unhandledWrites);
 
+    /// <summary>Whether a device decodes <paramref name="port"/>.</summary>
+    public bool Claims(ushort port) => _rangeByPort[port] != 0;
+
     /// <summary>Attaches <paramref name="device"/> to ports [<paramref name="basePort"/>, <paramref name="basePort"/> + <paramref name="count"/>).</summary>
     public void Register(ushort basePort, int count, IPortDevice device, string name)
     {

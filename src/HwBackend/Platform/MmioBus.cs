@@ -19,6 +19,9 @@ public sealed class MmioBus
     /// <summary>Writes to addresses no device claims.</summary>
     public long UnhandledWrites => Interlocked.Read(ref _unhandledWrites);
 
+    /// <summary>Whether a device's window holds <paramref name="address"/>.</summary>
+    public bool Claims(ulong address) => Find(address) is not null;
+
     /// <summary>Attaches <paramref name="device"/> to [<paramref name="baseAddress"/>, <paramref name="baseAddress"/> + <paramref name="size"/>).</summary>
     public void Register(ulong baseAddress, ulong size, IMmioDevice device, string name)
     {

@@ -13,9 +13,9 @@ namespace Actors.HwBackend.Platform;
 /// The PC a guest written for QEMU's <c>pc</c> machine expects, wired together: the 8259 pair and
 /// the IOAPIC both see every ISA line (IRQ 0 reaches IOAPIC pin 2, as the MADT says), one local APIC
 /// per vCPU on a shared APIC bus, the 8254 PIT with port 0x61, the CMOS RTC, COM1 on IRQ 4, fw_cfg,
-/// the reset ports, the 8042 keyboard controller with nothing plugged in, isa-debug-exit, and the
-/// firmware tables in the BIOS area. It also owns the machine's clock and the timer thread that
-/// turns device deadlines into interrupts.
+/// the reset ports, the 8042 keyboard controller with nothing plugged in, port 0x80,
+/// isa-debug-exit, and the firmware tables in the BIOS area. It also owns the machine's clock and
+/// the timer thread that turns device deadlines into interrupts.
 /// Device callbacks that reach the host happen outside device locks; see <see cref="VmWorker"/>.
 /// </summary>
 internal sealed class PcPlatform : IDisposable
@@ -50,7 +50,8 @@ internal sealed class PcPlatform : IDisposable
         Action<int> debugExit,
         Action<string> reset,
         Action powerOff,
-        IReadOnlyDictionary<string, byte[]>? firmwareFiles)
+        IReadOnlyDictionary<string, byte[]>? firmwareFiles,
+        UnimplementedLog? unimplemented = null)
     {
         Clock = clock;
         int processors = processorSinks.Count;
@@ -95,6 +96,7 @@ internal sealed class PcPlatform : IDisposable
         Ports.Register(Pic8259Pair.MasterElcrPort, 2, Pic, "elcr");
         Ports.Register(Pit8254.Counter0Port, Pit8254.PortCount, new Rescheduling(Pit, _timer), "pit");
         Ports.Register(PortB.Port, 1, PortB, "port-b");
+        Ports.Register(PostCodePort.Port, 1, new PostCodePort(), "post-code");
         Ports.Register(CmosRtc.IndexPort, CmosRtc.PortCount, new Rescheduling(Rtc, _timer), "rtc");
         Ports.Register(Uart16550.Com1Port, Uart16550.PortCount, Uart, "com1");
         Ports.Register(FwCfgDevice.SelectorPort, FwCfgDevice.PortCount, FwCfg, "fw_cfg");
@@ -109,7 +111,7 @@ internal sealed class PcPlatform : IDisposable
         // page before an access would exit (PcMachine.Configuration picks that mode).
         Mmio = new MmioBus();
         Mmio.Register(IoApic.DefaultBase, PcMachine.ApicWindowSize, IoApic, "ioapic");
-        Exits = new ExitDispatcher(Ports, Mmio);
+        Exits = new ExitDispatcher(Ports, Mmio, unimplemented);
 
         // A machine too small to have the BIOS area (under 1 MiB) boots without tables, as it would without a BIOS.
         if (machine.Memory.IsRam(LegacyPcMemory.BiosRomStart, LegacyPcMemory.UpperMemoryStart - LegacyPcMemory.BiosRomStart))

@@ -8,10 +8,11 @@ namespace Actors.HwBackend.Worker;
 /// vCPU threads of <see cref="VmWorker"/>): port I/O goes to the <see cref="IoPortBus"/>, MMIO to the
 /// <see cref="MmioBus"/> (where nothing claims an address it reads all-ones and drops writes),
 /// interrupt-window exits are disarmed. Everything that ends or redirects a run is returned to the
-/// caller, which owns that policy. Allocates nothing except in <see cref="Describe"/>, which
-/// callers use only once a run ends.
+/// caller, which owns that policy. Ports and addresses nothing claims go to the machine's
+/// <see cref="UnimplementedLog"/>, if it has one. Allocates nothing except in <see cref="Describe"/>,
+/// which callers use only once a run ends, and for the first use of an unclaimed port or address.
 /// </summary>
-internal sealed class ExitDispatcher(IoPortBus ports, MmioBus mmio)
+internal sealed class ExitDispatcher(IoPortBus ports, MmioBus mmio, UnimplementedLog? unimplemented = null)
 {
     public const string HaltMessage = "HLT with no interrupt source: the guest is stopped for good";
     public const string TripleFaultMessage = "triple fault (shutdown)";
@@ -27,21 +28,29 @@ internal sealed class ExitDispatcher(IoPortBus ports, MmioBus mmio)
             case VpExitReason.PortIn:
                 if (!IsPortAccessSize(exit.Size))
                     return ExitAction.InternalError;
+                if (!Ports.Claims(exit.Port))
+                    NoteUnimplemented(processor, UnimplementedKind.PortRead, exit.Port);
                 processor.CompletePortIn(Ports.Read(exit.Port, exit.Size));
                 return ExitAction.Continue;
             case VpExitReason.PortOut:
                 if (!IsPortAccessSize(exit.Size))
                     return ExitAction.InternalError;
+                if (!Ports.Claims(exit.Port))
+                    NoteUnimplemented(processor, UnimplementedKind.PortWrite, exit.Port);
                 Ports.Write(exit.Port, exit.Size, (uint)exit.Data);
                 return ExitAction.Continue;
             case VpExitReason.MmioRead:
                 if (!IsMmioAccessSize(exit.Size))
                     return ExitAction.InternalError;
+                if (!Mmio.Claims(exit.Address))
+                    NoteUnimplemented(processor, UnimplementedKind.MmioRead, exit.Address);
                 processor.CompleteMmioRead(Mmio.Read(exit.Address, exit.Size));
                 return ExitAction.Continue;
             case VpExitReason.MmioWrite:
                 if (!IsMmioAccessSize(exit.Size))
                     return ExitAction.InternalError;
+                if (!Mmio.Claims(exit.Address))
+                    NoteUnimplemented(processor, UnimplementedKind.MmioWrite, exit.Address);
                 Mmio.Write(exit.Address, exit.Size, exit.Data);
                 return ExitAction.Continue;
             case VpExitReason.Halt:
@@ -76,6 +85,13 @@ internal sealed class ExitDispatcher(IoPortBus ports, MmioBus mmio)
         ExitAction.Hypercall => "hypercall exit",
         _ => $"unexpected exit {exit.Reason}",
     };
+
+    /// <summary>Counts the use; the guest's RIP (at or just past the instruction, by backend) is read only the first time.</summary>
+    private void NoteUnimplemented(IVirtualProcessor processor, UnimplementedKind kind, ulong what)
+    {
+        if (unimplemented is { } log && !log.TryCountAgain(kind, what))
+            log.Record(kind, what, processor.GetGeneralRegisters().Rip);
+    }
 
     private static bool IsPortAccessSize(byte size) => size is 1 or 2 or 4;
 

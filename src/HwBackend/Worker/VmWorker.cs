@@ -28,10 +28,12 @@ public sealed class VmWorker : IDisposable
     // since snapshots outlive builds.
     private const string MachineSection = "machine";
     private const string ConsoleSection = "console";
+    private const string UnimplementedSection = "unimplemented";
 
     private readonly IVirtualMachine _machine;
     private readonly PcPlatform _platform;
     private readonly ConsoleOutputLog _console;
+    private readonly UnimplementedLog _unimplemented;
     private readonly Action<VmRunEnded> _onEnded;
     private readonly VirtualProcessorThread[] _processors;
     private readonly string[] _processorSections;
@@ -66,6 +68,7 @@ public sealed class VmWorker : IDisposable
         _machine = machine;
         _onEnded = onEnded;
         _console = new ConsoleOutputLog(console);
+        _unimplemented = new UnimplementedLog(use => UnimplementedUsed?.Invoke(use));
         _processors = new VirtualProcessorThread[machine.Processors.Count];
         _processorSections = new string[_processors.Length];
         for (int i = 0; i < _processors.Length; i++)
@@ -73,15 +76,29 @@ public sealed class VmWorker : IDisposable
             _processors[i] = new VirtualProcessorThread(this, machine.Processors[i], i);
             _processorSections[i] = $"vcpu/{i}";
         }
-        _platform = new PcPlatform(name, clock, machine, memoryBytes, _processors, _console, RequestGuestExit, RequestReset, RequestPowerOff, firmwareFiles);
+        _platform = new PcPlatform(name, clock, machine, memoryBytes, _processors, _console, RequestGuestExit, RequestReset, RequestPowerOff, firmwareFiles, _unimplemented);
         _throttle = new ProcessorThrottle(ParkForThrottle, name);
         for (int i = 0; i < _processors.Length; i++)
         {
             // Application processors wait for INIT-SIPI from the bootstrap processor, as on hardware.
             _processors[i].Attach(_platform, _platform.LocalApics[i]);
             _processors[i].WaitingForStartup = i != 0;
+            machine.Processors[i].AttachUnimplementedSink(_unimplemented);
         }
     }
+
+    /// <summary>
+    /// Raised once per VM for each port, address, MSR or instruction the guest used that is not
+    /// implemented, on the vCPU thread that met it; a migrated VM does not raise it again for what
+    /// it met before. Subscribe before <see cref="Start"/>.
+    /// </summary>
+    public event Action<UnimplementedUse>? UnimplementedUsed;
+
+    /// <summary>Everything unimplemented the guest used so far, counted.</summary>
+    public IReadOnlyList<UnimplementedUse> Unimplemented => _unimplemented.List();
+
+    /// <summary>Uses of unimplemented things past the log's capacity, counted but not listed.</summary>
+    public long UnimplementedOverflow => _unimplemented.Overflow;
 
     public string Name { get; }
 
@@ -433,6 +450,7 @@ public sealed class VmWorker : IDisposable
         for (int i = 0; i < _processors.Length; i++)
             writer.Add(_processorSections[i], _processors[i].Processor.GetState());
         writer.Add(ConsoleSection, new ConsoleOutputState(consoleSequence, consoleTail));
+        writer.Add(UnimplementedSection, _unimplemented.SaveState());
         return writer.ToArray();
     }
 
@@ -468,6 +486,7 @@ public sealed class VmWorker : IDisposable
         var console = reader.Read<ConsoleOutputState>(ConsoleSection);
         if (console.Sequence < 0 || console.Sequence > long.MaxValue - console.Tail.Length)
             throw SnapshotException.InSection(ConsoleSection, $"output sequence {console.Sequence} is out of range");
+        var unimplemented = reader.Read<UnimplementedLogState>(UnimplementedSection);
         reader.EnsureEverySectionRead();
 
         lock (_gate)
@@ -479,6 +498,7 @@ public sealed class VmWorker : IDisposable
         // The APIC first: a vCPU's CR8 and APIC base are the APIC's, and its TSC is relative to the clock.
         _platform.Restore(platform);
         _console.Continue(console.Sequence, console.Tail);
+        _unimplemented.RestoreState(unimplemented);
         for (int i = 0; i < _processors.Length; i++)
             _processors[i].Processor.SetState(processors[i]);
         lock (_gate)

@@ -41,7 +41,7 @@ public sealed class MachineSnapshotTests
         string[] expected =
         [
             "machine", "clock", "pic", "pit", "port-b", "rtc", "uart", "fw-cfg", "reset", "i8042", "acpi-pm", "ioapic",
-            "lapic/0", "lapic/1", "lapic/2", "lapic/3", "vcpu/0", "vcpu/1", "vcpu/2", "vcpu/3", "console",
+            "lapic/0", "lapic/1", "lapic/2", "lapic/3", "vcpu/0", "vcpu/1", "vcpu/2", "vcpu/3", "console", "unimplemented",
         ];
         Assert.Equal(expected, SnapshotSurgery.Sections(saved).Select(s => s.Id));
         // Every section at its first version, but the vCPUs': version 2 added IA32_TSC_ADJUST, version 3 the NMI flags.

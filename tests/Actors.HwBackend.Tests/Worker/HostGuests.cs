@@ -9,7 +9,7 @@ namespace Actors.HwBackend.Tests.Worker;
 internal static class HostGuests
 {
     public const ulong LoadAddress = 0x100000;
-    public const ushort UnusedPort = 0x80;
+    public const ushort UnusedPort = 0xE0;
 
     /// <summary>Counts in RAX forever without an exit.</summary>
     public static byte[] EndlessLoop() => Build(a =>
@@ -38,6 +38,35 @@ internal static class HostGuests
         Exit(a, 0);
         a.Label(ref bad);
         Exit(a, 1);
+    });
+
+    /// <summary>
+    /// From its first byte: reads port <see cref="UnusedPort"/> twice and writes it once (2 bytes
+    /// each), then RDMSR of <paramref name="msr"/> at <see cref="LoadAddress"/> + 11, or (with no
+    /// MSR) FSIN, an x87 instruction the CPU does not implement, at the same address. Either one
+    /// faults with no IDT to take it, so the guest ends with a triple fault.
+    /// </summary>
+    public static byte[] UnimplementedUses(uint? msr) => Build(a =>
+    {
+        a.@in(al, (byte)UnusedPort);
+        a.@in(al, (byte)UnusedPort);
+        a.@out((byte)UnusedPort, al);
+        a.mov(ecx, msr ?? 0); // 5 bytes
+        if (msr is null)
+            a.fsin();
+        else
+            a.rdmsr();
+        a.hlt();
+    });
+
+    /// <summary>Reads port <see cref="UnusedPort"/> twice, then spins without exits.</summary>
+    public static byte[] PortReadsThenSpin() => Build(a =>
+    {
+        a.@in(al, (byte)UnusedPort);
+        a.@in(al, (byte)UnusedPort);
+        var spin = a.CreateLabel();
+        a.Label(ref spin);
+        a.jmp(spin);
     });
 
     /// <summary>Echoes console input back until it reads 'q', then exits with 0.</summary>

@@ -1,3 +1,4 @@
+using Actors.HwBackend.Abstractions;
 using System.Diagnostics;
 using Actors.HwBackend.Boot;
 using Actors.HwBackend.Emulation;
@@ -296,7 +297,7 @@ public sealed class VmWorkerTests
         Assert.Equal(1, ended.ExitStatus); // (0 << 1) | 1: RAX came back as 2
         var snapshot = host.GetProcessor(0, includeRegisters: true);
         Assert.Equal(0, snapshot.Index);
-        Assert.Equal(26, snapshot.ExitsByReason["port-out"]); // 25 to port 0x80 and one to isa-debug-exit
+        Assert.Equal(26, snapshot.ExitsByReason["port-out"]); // 25 to an unused port and one to isa-debug-exit
         Assert.Equal(1, snapshot.ExitsByReason["hypercall"]);
         Assert.Equal(0, snapshot.ExitsByReason["port-in"]);
         Assert.Equal(0, snapshot.ExitsByReason["mmio-read"]);
@@ -304,6 +305,59 @@ public sealed class VmWorkerTests
         Assert.Equal(ended.InstructionsRetired, snapshot.InstructionsRetired);
         Assert.NotNull(snapshot.State);
         Assert.Equal(25, host.Ports.UnhandledWrites);
+    }
+
+    [Fact]
+    public void WhatTheGuestUsesThatIsNotImplementedIsCountedReportedOnceAndMigrates()
+    {
+        var reported = new List<UnimplementedUse>();
+        var probe = new EndProbe();
+        using var host = VmWorker.Create(new EmulatorBackend(), "gaps", HostGuests.UnimplementedUses(msr: 0x140), 16UL << 20, 1, null, probe.OnEnded);
+        host.UnimplementedUsed += reported.Add;
+        host.Start();
+        Assert.True(probe.Wait(Deadline).Failed); // the #GP had nowhere to go
+
+        const ulong start = HostGuests.LoadAddress;
+        UnimplementedUse[] expected =
+        [
+            new(UnimplementedKind.PortRead, HostGuests.UnusedPort, start, 2),
+            new(UnimplementedKind.PortWrite, HostGuests.UnusedPort, start + 6, 1), // this backend has moved past an OUT when it exits
+            new(UnimplementedKind.MsrRead, 0x140, start + 11, 1),
+        ];
+        Assert.Equal(expected, host.Unimplemented);
+        // Reported the first time only, so the port read is reported with a count of one.
+        Assert.Equal(expected.Select(u => u with { Count = 1 }), reported);
+        Assert.Equal(0, host.UnimplementedOverflow);
+    }
+
+    [Fact]
+    public void TheUnimplementedLogTravelsWithTheVm()
+    {
+        var reported = new List<UnimplementedUse>();
+        using var host = VmWorker.Create(new EmulatorBackend(), "gap-move", HostGuests.PortReadsThenSpin(), 16UL << 20, 1, null, _ => { });
+        host.Start();
+        WaitFor(() => host.Unimplemented.Count == 1 && host.Unimplemented[0].Count == 2, "both port reads");
+        host.Pause();
+
+        // A restored copy (a migrated VM) lists the same and reports none of it again.
+        using var copy = VmWorker.CreateForRestore(new EmulatorBackend(), "gap-moved", host.MemoryBytes, 1, null, _ => { });
+        copy.UnimplementedUsed += reported.Add;
+        copy.RestoreSnapshot(host.SaveSnapshot());
+        Assert.Equal(host.Unimplemented, copy.Unimplemented);
+        Assert.Empty(reported);
+        host.Stop();
+    }
+
+    [Fact]
+    public void AnUnimplementedInstructionIsLoggedByName()
+    {
+        var probe = new EndProbe();
+        using var host = VmWorker.Create(new EmulatorBackend(), "gap-insn", HostGuests.UnimplementedUses(msr: null), 16UL << 20, 1, null, probe.OnEnded);
+        host.Start();
+        Assert.True(probe.Wait(Deadline).Failed);
+
+        UnimplementedUse instruction = Assert.Single(host.Unimplemented, u => u.Kind == UnimplementedKind.Instruction);
+        Assert.Equal("instruction Fsin at 0x10000b, once", instruction.ToString());
     }
 
     [Fact]

@@ -48,6 +48,7 @@ public sealed class PartitionGrain(
         State.EndReason = null;
         State.InstructionsRetired = 0;
         State.ConsoleBytes = 0;
+        State.Unimplemented = null;
         await SaveAsync();
         try
         {
@@ -147,6 +148,7 @@ public sealed class PartitionGrain(
         State.EndReason = exit.Reason;
         State.InstructionsRetired = exit.InstructionsRetired;
         State.ConsoleBytes = exit.ConsoleBytes;
+        State.Unimplemented = exit.Unimplemented;
         await SaveAsync();
     }
 
@@ -320,7 +322,8 @@ public sealed class PartitionGrain(
     {
         try
         {
-            (State.InstructionsRetired, State.ConsoleBytes) = await Worker(host).GetCountersAsync();
+            VmCounters counters = await Worker(host).GetCountersAsync();
+            (State.InstructionsRetired, State.ConsoleBytes, State.Unimplemented) = (counters.InstructionsRetired, counters.ConsoleBytes, counters.Unimplemented);
         }
         catch (HypervisorException)
         {

@@ -20,6 +20,9 @@ public sealed class PartitionRecord
     /// <summary>How the guest's last run ended by itself (debug-exit, acpi-poweroff, reset: ..., triple fault), or null.</summary>
     [Id(9)] public string? EndReason { get; set; }
 
+    /// <summary>What the guest of the current or last run used that is not implemented (see <see cref="VmCounters"/>).</summary>
+    [Id(10)] public IReadOnlyList<string>? Unimplemented { get; set; }
+
     public VmStatus ToStatus(string name) =>
-        new(name, State, Configuration!, Host, FailureReason, ExitStatus, InstructionsRetired, ConsoleBytes, StartedAt, EndReason);
+        new(name, State, Configuration!, Host, FailureReason, ExitStatus, InstructionsRetired, ConsoleBytes, StartedAt, EndReason, Unimplemented);
 }

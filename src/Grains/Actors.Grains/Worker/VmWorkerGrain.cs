@@ -134,10 +134,10 @@ public sealed partial class VmWorkerGrain(
         return Task.FromResult(ProcessorStatusMapper.ToStatus(VmName, Host, snapshot));
     }
 
-    public Task<(ulong InstructionsRetired, long ConsoleBytes)> GetCountersAsync()
+    public Task<VmCounters> GetCountersAsync()
     {
         Run run = Running();
-        return Task.FromResult((run.InstructionsRetired, run.Worker.ConsoleBytes));
+        return Task.FromResult(new VmCounters(run.InstructionsRetired, run.Worker.ConsoleBytes, UnimplementedLines(run.Worker)));
     }
 
     public Task<bool> IsRunningAsync() => Task.FromResult(_run is { Arriving: false });
@@ -168,7 +168,16 @@ public sealed partial class VmWorkerGrain(
             throw new HypervisorException($"VM '{VmName}' cannot run on backend '{backend.Name}': {e.Message}");
         }
 
+        // Once per VM, wherever it runs: the log travels with a migrating VM.
+        worker.UnimplementedUsed += use => logger.LogWarning("VM {Vm} on {Host} used {What} (not implemented) at 0x{Address:x}", VmName, Host, use.Subject, use.FirstAddress);
         return new Run(worker, configuration, console, StartConsoleDrain(console));
+    }
+
+    private static string[] UnimplementedLines(VmWorker worker)
+    {
+        IEnumerable<string> lines = worker.Unimplemented.Select(u => u.ToString());
+        long overflow = worker.UnimplementedOverflow;
+        return (overflow == 0 ? lines : lines.Append($"{overflow} more uses of other things, not listed")).ToArray();
     }
 
     /// <summary>Starts a created (or restored) machine's vCPUs and tells the host it runs here.</summary>
@@ -208,7 +217,7 @@ public sealed partial class VmWorkerGrain(
         span?.SetTag("actors.exit_reason", ended.Reason);
         await DropAsync();
         logger.LogInformation("VM {Vm} on {Host} ended: {Reason}, exit status {Status}", VmName, Host, ended.Reason, ended.ExitStatus);
-        await ReportExitAsync(new VmExited(ended.Reason, ended.ExitStatus, ended.Failed, run.EarlierInstructions + ended.InstructionsRetired, run.Worker.ConsoleBytes));
+        await ReportExitAsync(new VmExited(ended.Reason, ended.ExitStatus, ended.Failed, run.EarlierInstructions + ended.InstructionsRetired, run.Worker.ConsoleBytes, UnimplementedLines(run.Worker)));
     }
 
     private async Task ReportExitAsync(VmExited exit)

@@ -239,7 +239,7 @@ internal static unsafe class SystemHandlers
     public static int Rdmsr(Cpu c, Op* op)
     {
         c.RequireCpl0();
-        if (!c.TryReadMsr((uint)c.Regs[Cpu.RCX], out ulong v)) throw new CpuFault(ExceptionVector.GP, 0, true);
+        if (!c.TryReadMsr((uint)c.Regs[Cpu.RCX], out ulong v)) throw c.MsrFault((uint)c.Regs[Cpu.RCX], UnimplementedKind.MsrRead, op->NextIp - op->Length);
         c.Regs[Cpu.RAX] = (uint)v;
         c.Regs[Cpu.RDX] = v >> 32;
         return Handler.Continue;
@@ -249,7 +249,7 @@ internal static unsafe class SystemHandlers
     {
         c.RequireCpl0();
         ulong v = ((ulong)(uint)c.Regs[Cpu.RDX] << 32) | (uint)c.Regs[Cpu.RAX];
-        if (!c.TryWriteMsr((uint)c.Regs[Cpu.RCX], v)) throw new CpuFault(ExceptionVector.GP, 0, true);
+        if (!c.TryWriteMsr((uint)c.Regs[Cpu.RCX], v)) throw c.MsrFault((uint)c.Regs[Cpu.RCX], UnimplementedKind.MsrWrite, op->NextIp - op->Length);
         return Handler.Next(c, op);
     }
 
@@ -268,6 +268,7 @@ internal static unsafe class SystemHandlers
     public static int Unimplemented(Cpu c, Op* op)
     {
         c.UnimplementedInstructions++;
+        c.Unimplemented?.Record(UnimplementedKind.Instruction, op->Imm, op->NextIp - op->Length);
         throw new CpuFault(ExceptionVector.UD, 0, false);
     }
 }

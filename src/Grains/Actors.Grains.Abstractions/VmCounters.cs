@@ -1,0 +1,10 @@
+namespace Actors.Grains;
+
+/// <summary>What a running VM's worker counts, as <c>vm show</c> reports it.</summary>
+/// <param name="Unimplemented">What the guest used that is not implemented, one line each, with where it first did and how often.</param>
+[GenerateSerializer]
+[Alias("Actors.VmCounters")]
+public sealed record VmCounters(
+    [property: Id(0)] ulong InstructionsRetired,
+    [property: Id(1)] long ConsoleBytes,
+    [property: Id(2)] IReadOnlyList<string> Unimplemented);
