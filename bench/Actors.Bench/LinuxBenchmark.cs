@@ -112,6 +112,11 @@ internal static class LinuxBenchmark
             TimeSpan toEnd = clock.Elapsed;
             profile?.Wait();
             ulong instructions = worker.InstructionsRetired;
+            if (worker.ProcessorCount > 1)
+            {
+                IEnumerable<string> each = Enumerable.Range(0, worker.ProcessorCount).Select(i => $"{worker.GetProcessor(i, includeRegisters: false).InstructionsRetired / 1e6:F0} M");
+                Console.WriteLine($"actors: instructions per vCPU: {string.Join(", ", each)}");
+            }
             worker.Stop();
             return new LinuxRun(ending, console.ToMarker ?? TimeSpan.Zero, toEnd, instructions);
         }
@@ -136,19 +141,22 @@ internal static class LinuxBenchmark
     }
 
     /// <summary>
-    /// Samples vCPU 0's RIP every few milliseconds until the guest ends and writes "count rip" lines,
-    /// most frequent first, to <paramref name="path"/> (symbolise them with the guest's /proc/kallsyms
-    /// and boot with nokaslr). Sampling pauses the vCPU briefly, so it slows the guest a little.
+    /// Samples every vCPU's RIP every few milliseconds until the guest ends and writes "count vcpu rip"
+    /// lines, most frequent first, to <paramref name="path"/> (symbolise them with the guest's
+    /// /proc/kallsyms and boot with nokaslr). Sampling pauses a vCPU briefly, so it slows the guest a little.
     /// </summary>
     private static void Profile(VmWorker worker, Task ended, string path)
     {
-        var samples = new Dictionary<ulong, int>();
+        var samples = new Dictionary<(int Processor, ulong Rip), int>();
         while (!ended.Wait(5))
         {
             try
             {
-                if (worker.GetProcessor(0, includeRegisters: true).State is { } state)
-                    samples[state.Rip] = samples.GetValueOrDefault(state.Rip) + 1;
+                for (int i = 0; i < worker.ProcessorCount; i++)
+                {
+                    if (worker.GetProcessor(i, includeRegisters: true).State is { } state)
+                        samples[(i, state.Rip)] = samples.GetValueOrDefault((i, state.Rip)) + 1;
+                }
             }
             catch (InvalidOperationException)
             {
@@ -156,7 +164,7 @@ internal static class LinuxBenchmark
             }
         }
 
-        File.WriteAllLines(path, samples.OrderByDescending(s => s.Value).Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Value} {s.Key:x16}")));
+        File.WriteAllLines(path, samples.OrderByDescending(s => s.Value).Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Value} {s.Key.Processor} {s.Key.Rip:x16}")));
     }
 
     private static byte[] ReadFile(string path)

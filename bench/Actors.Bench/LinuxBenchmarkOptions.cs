@@ -20,7 +20,7 @@ internal sealed record LinuxBenchmarkOptions
 
     public bool VersusQemu { get; init; }
 
-    /// <summary>Where to write a sampled profile of vCPU 0's RIP, or null for none.</summary>
+    /// <summary>Where to write a sampled profile of every vCPU's RIP, or null for none.</summary>
     public string? ProfilePath { get; init; }
 
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(10);
