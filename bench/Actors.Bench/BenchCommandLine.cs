@@ -5,7 +5,7 @@ namespace Actors.Bench;
 /// <summary>Parses <c>actors-bench COMMAND ...</c> and dispatches to the benchmark.</summary>
 internal static class BenchCommandLine
 {
-    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N] | interrupts [--samples N] [--timer-hz N] [--seconds N] | linux [--kernel F [--initrd F]] [--append S] [--vcpus N] [--memory 256M] [--runs N] [--console] [--vs-qemu] [--profile FILE] | migrate [--memory-mib N] [--max-downtime-ms N] [--runs N] [--qemu-runs N]";
+    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N] | interrupts [--samples N] [--timer-hz N] [--seconds N] | linux [--kernel F [--initrd F]] [--append S] [--vcpus N] [--memory 256M] [--runs N] [--console] [--vs-qemu] [--hyperv] [--profile FILE] | migrate [--memory-mib N] [--max-downtime-ms N] [--runs N] [--qemu-runs N]";
 
     public static int Run(string[] args)
     {
@@ -51,6 +51,7 @@ internal static class BenchCommandLine
             {
                 "--console" => options with { Console = true },
                 "--vs-qemu" => options with { VersusQemu = true },
+                "--hyperv" => options with { Enlightened = true },
                 "--kernel" => options with { Kernel = NextValue(args, ref i, arg) },
                 "--initrd" => options with { Initrd = NextValue(args, ref i, arg) },
                 "--append" => options with { Append = NextValue(args, ref i, arg) },

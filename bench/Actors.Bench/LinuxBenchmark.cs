@@ -93,7 +93,7 @@ internal static class LinuxBenchmark
         VmWorker worker;
         try
         {
-            worker = VmWorker.Create(new EmulatorBackend(), "linux", kernel, options.MemoryBytes, options.Processors, console, e => ended.TrySetResult(e), initrd: initrd, commandLine: options.Append);
+            worker = VmWorker.Create(new EmulatorBackend(), "linux", kernel, options.MemoryBytes, options.Processors, console, e => ended.TrySetResult(e), initrd: initrd, commandLine: options.Append, enlightened: options.Enlightened);
         }
         catch (GuestImageException e)
         {

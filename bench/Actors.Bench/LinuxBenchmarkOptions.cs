@@ -20,6 +20,9 @@ internal sealed record LinuxBenchmarkOptions
 
     public bool VersusQemu { get; init; }
 
+    /// <summary>Whether Actors' VM is enlightened (Hyper-V CPUID, synthetic MSRs, hypercalls); QEMU TCG's never is.</summary>
+    public bool Enlightened { get; init; }
+
     /// <summary>Where to write a sampled profile of every vCPU's RIP, or null for none.</summary>
     public string? ProfilePath { get; init; }
 

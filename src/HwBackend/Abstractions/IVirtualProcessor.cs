@@ -79,6 +79,12 @@ public interface IVirtualProcessor
     ILocalInterruptController? InterruptController { get; }
 
     /// <summary>
+    /// Makes this vCPU enlightened: its hypervisor CPUID leaves and synthetic MSRs are these, and
+    /// VMCALL is #UD until the guest enables hypercalls. Call before the first <see cref="Run"/>.
+    /// </summary>
+    void AttachSyntheticRegisters(ISyntheticRegisters registers);
+
+    /// <summary>
     /// Where this vCPU reports MSRs and instructions that the guest used and the backend does not
     /// implement (the exits for ports and MMIO are the machine's to judge). Call before the first <see cref="Run"/>.
     /// </summary>

@@ -90,6 +90,9 @@ internal sealed unsafe partial class Cpu
     /// <summary>Hears of unknown MSRs and unimplemented instructions the guest used; see <see cref="IUnimplementedSink"/>.</summary>
     public IUnimplementedSink? Unimplemented;
 
+    /// <summary>The Hyper-V CPUID leaves and synthetic MSRs, when the partition is enlightened.</summary>
+    public ISyntheticRegisters? Synthetic;
+
     /// <summary>After STI/IRET/SYSRET/POPF may have set IF: look for a pending interrupt at the next boundary.</summary>
     public void InterruptWindowMayOpen()
     {

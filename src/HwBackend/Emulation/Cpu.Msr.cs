@@ -45,6 +45,8 @@ internal sealed unsafe partial class Cpu
 
     public bool TryReadMsr(uint index, out ulong value)
     {
+        if (Synthetic is { } synthetic && synthetic.OwnsMsr(index))
+            return synthetic.TryReadMsr(index, out value);
         if (_apic is { } apic)
         {
             if (index == MsrApicBase)
@@ -80,6 +82,8 @@ internal sealed unsafe partial class Cpu
 
     public bool TryWriteMsr(uint index, ulong value)
     {
+        if (Synthetic is { } synthetic && synthetic.OwnsMsr(index))
+            return synthetic.TryWriteMsr(index, value);
         if (_apic is { } apic)
         {
             if (index == MsrApicBase)

@@ -45,6 +45,12 @@ public sealed class EmulatedProcessor : IVirtualProcessor
 
     public ILocalInterruptController? InterruptController => Cpu.Apic;
 
+    public void AttachSyntheticRegisters(ISyntheticRegisters registers)
+    {
+        ArgumentNullException.ThrowIfNull(registers);
+        Cpu.Synthetic = registers;
+    }
+
     public void AttachUnimplementedSink(IUnimplementedSink sink)
     {
         ArgumentNullException.ThrowIfNull(sink);

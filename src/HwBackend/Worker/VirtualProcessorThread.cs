@@ -13,7 +13,7 @@ namespace Actors.HwBackend.Worker;
 /// </summary>
 internal sealed class VirtualProcessorThread : ILocalApicSink
 {
-    /// <summary>HV_STATUS_INVALID_HYPERCALL_CODE (TLFS): the answer while no hypercall is implemented.</summary>
+    /// <summary>HV_STATUS_INVALID_HYPERCALL_CODE (TLFS): the answer to VMCALL in a partition that is not enlightened.</summary>
     public const ulong InvalidHypercallCode = 2;
 
     private static readonly string[] ReasonNames = BuildReasonNames();
@@ -195,10 +195,17 @@ internal sealed class VirtualProcessorThread : ILocalApicSink
                     _host.WaitForInterrupt(this);
                     break;
                 case ExitAction.Hypercall:
-                    // No hypercall is implemented yet: the status goes in RAX (TLFS).
-                    var registers = processor.GetGeneralRegisters();
-                    registers.Gprs[0] = InvalidHypercallCode;
-                    processor.SetGeneralRegisters(registers);
+                    if (_host.Hypercalls is { } hypercalls)
+                    {
+                        hypercalls.Dispatch(processor);
+                    }
+                    else
+                    {
+                        // No hypervisor interface, yet a VMCALL at CPL 0: the status goes in RAX (TLFS).
+                        var registers = processor.GetGeneralRegisters();
+                        registers.Gprs[0] = InvalidHypercallCode;
+                        processor.SetGeneralRegisters(registers);
+                    }
                     break;
                 default:
                     // The host sets our attention flag, so the next iteration leaves the loop.

@@ -1,5 +1,6 @@
 using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Boot;
+using Actors.HwBackend.Enlightenments;
 using Actors.HwBackend.Memory;
 using Actors.HwBackend.Platform;
 using Actors.HwBackend.Snapshots;
@@ -29,11 +30,13 @@ public sealed class VmWorker : IDisposable
     private const string MachineSection = "machine";
     private const string ConsoleSection = "console";
     private const string UnimplementedSection = "unimplemented";
+    private const string HyperVSection = "hv";
 
     private readonly IVirtualMachine _machine;
     private readonly PcPlatform _platform;
     private readonly ConsoleOutputLog _console;
     private readonly UnimplementedLog _unimplemented;
+    private readonly HvPartition? _hyperV;
     private readonly Action<VmRunEnded> _onEnded;
     private readonly VirtualProcessorThread[] _processors;
     private readonly string[] _processorSections;
@@ -61,7 +64,7 @@ public sealed class VmWorker : IDisposable
     /// <summary>The end reason of a guest that powered itself off through ACPI.</summary>
     public const string PowerOffReason = "acpi-poweroff";
 
-    private VmWorker(string name, ulong memoryBytes, IVirtualMachine machine, PlatformClock clock, IConsoleOutputSink? console, Action<VmRunEnded> onEnded, IReadOnlyDictionary<string, byte[]>? firmwareFiles)
+    private VmWorker(string name, ulong memoryBytes, IVirtualMachine machine, PlatformClock clock, IConsoleOutputSink? console, Action<VmRunEnded> onEnded, IReadOnlyDictionary<string, byte[]>? firmwareFiles, bool enlightened)
     {
         Name = name;
         MemoryBytes = memoryBytes;
@@ -85,7 +88,21 @@ public sealed class VmWorker : IDisposable
             _processors[i].WaitingForStartup = i != 0;
             machine.Processors[i].AttachUnimplementedSink(_unimplemented);
         }
+
+        if (enlightened)
+        {
+            _hyperV = new HvPartition(machine.Memory, clock, _processors.Length, RequestReset);
+            for (int i = 0; i < _processors.Length; i++)
+                machine.Processors[i].AttachSyntheticRegisters(new HvProcessor(_hyperV, (uint)i));
+            Hypercalls = new HypercallDispatcher(machine.Memory, target: null);
+        }
     }
+
+    /// <summary>Whether the guest sees Hyper-V (TLFS enlightenments: CPUID, synthetic MSRs, hypercalls).</summary>
+    public bool Enlightened => _hyperV is not null;
+
+    /// <summary>Where the vCPU threads send hypercall exits; null when the partition is not enlightened.</summary>
+    internal HypercallDispatcher? Hypercalls { get; }
 
     /// <summary>
     /// Raised once per VM for each port, address, MSR or instruction the guest used that is not
@@ -162,8 +179,9 @@ public sealed class VmWorker : IDisposable
         Action<VmRunEnded> onEnded,
         IReadOnlyDictionary<string, byte[]>? firmwareFiles = null,
         ReadOnlySpan<byte> initrd = default,
-        string? commandLine = null)
-        => CreateCore(backend, name, image, loadImage: true, memoryBytes, processorCount, console, onEnded, firmwareFiles, initrd, commandLine);
+        string? commandLine = null,
+        bool enlightened = false)
+        => CreateCore(backend, name, image, loadImage: true, memoryBytes, processorCount, console, onEnded, firmwareFiles, initrd, commandLine, enlightened);
 
     private static VmWorker CreateCore(
         IHypervisorBackend backend,
@@ -176,7 +194,8 @@ public sealed class VmWorker : IDisposable
         Action<VmRunEnded> onEnded,
         IReadOnlyDictionary<string, byte[]>? firmwareFiles,
         ReadOnlySpan<byte> initrd = default,
-        string? commandLine = null)
+        string? commandLine = null,
+        bool enlightened = false)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -197,7 +216,7 @@ public sealed class VmWorker : IDisposable
                 var loaded = GuestImageLoader.Load(image, machine.Memory, commandLine, initrd);
                 machine.Processors[0].SetState(loaded.InitialState);
             }
-            return new VmWorker(name, memoryBytes, machine, clock, console, onEnded, firmwareFiles);
+            return new VmWorker(name, memoryBytes, machine, clock, console, onEnded, firmwareFiles, enlightened);
         }
         catch
         {
@@ -217,8 +236,9 @@ public sealed class VmWorker : IDisposable
         int processorCount,
         IConsoleOutputSink? console,
         Action<VmRunEnded> onEnded,
-        IReadOnlyDictionary<string, byte[]>? firmwareFiles = null) =>
-        CreateCore(backend, name, image: default, loadImage: false, memoryBytes, processorCount, console, onEnded, firmwareFiles);
+        IReadOnlyDictionary<string, byte[]>? firmwareFiles = null,
+        bool enlightened = false) =>
+        CreateCore(backend, name, image: default, loadImage: false, memoryBytes, processorCount, console, onEnded, firmwareFiles, enlightened: enlightened);
 
     /// <summary>
     /// Starts the guest: one dedicated background thread per vCPU (already there after
@@ -451,6 +471,8 @@ public sealed class VmWorker : IDisposable
             writer.Add(_processorSections[i], _processors[i].Processor.GetState());
         writer.Add(ConsoleSection, new ConsoleOutputState(consoleSequence, consoleTail));
         writer.Add(UnimplementedSection, _unimplemented.SaveState());
+        if (_hyperV is not null)
+            writer.Add(HyperVSection, _hyperV.SaveState());
         return writer.ToArray();
     }
 
@@ -487,6 +509,11 @@ public sealed class VmWorker : IDisposable
         if (console.Sequence < 0 || console.Sequence > long.MaxValue - console.Tail.Length)
             throw SnapshotException.InSection(ConsoleSection, $"output sequence {console.Sequence} is out of range");
         var unimplemented = reader.Read<UnimplementedLogState>(UnimplementedSection);
+        // An enlightened machine takes only an enlightened one's snapshot, and the other way round
+        // (a section this machine does not read is refused as unknown).
+        HvPartitionState? hyperV = _hyperV is null ? null : reader.Read<HvPartitionState>(HyperVSection);
+        if (hyperV is not null && _hyperV!.FindRestoreProblem(hyperV) is { } hyperVProblem)
+            throw SnapshotException.InSection(HyperVSection, hyperVProblem);
         reader.EnsureEverySectionRead();
 
         lock (_gate)
@@ -499,6 +526,8 @@ public sealed class VmWorker : IDisposable
         _platform.Restore(platform);
         _console.Continue(console.Sequence, console.Tail);
         _unimplemented.RestoreState(unimplemented);
+        if (hyperV is not null)
+            _hyperV!.RestoreState(hyperV);
         for (int i = 0; i < _processors.Length; i++)
             _processors[i].Processor.SetState(processors[i]);
         lock (_gate)

@@ -128,6 +128,10 @@ internal sealed class ScriptedProcessor(Func<ScriptedProcessor, VpExit> script) 
     {
     }
 
+    public void AttachSyntheticRegisters(ISyntheticRegisters registers)
+    {
+    }
+
     public void AttachUnimplementedSink(IUnimplementedSink sink)
     {
     }

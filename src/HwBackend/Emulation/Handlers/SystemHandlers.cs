@@ -217,7 +217,10 @@ internal static unsafe class SystemHandlers
 
     public static int CpuidInstruction(Cpu c, Op* op)
     {
-        Cpuid.Query((uint)c.Regs[Cpu.RAX], (uint)c.Regs[Cpu.RCX], c.Index, c.Apic != null, out uint a, out uint b, out uint cx, out uint d);
+        uint leaf = (uint)c.Regs[Cpu.RAX];
+        uint a, b, cx, d;
+        if (c.Synthetic is not { } synthetic || !synthetic.TryQueryCpuid(leaf, out a, out b, out cx, out d))
+            Cpuid.Query(leaf, (uint)c.Regs[Cpu.RCX], c.Index, c.Apic != null, out a, out b, out cx, out d);
         c.Regs[Cpu.RAX] = a;
         c.Regs[Cpu.RBX] = b;
         c.Regs[Cpu.RCX] = cx;
@@ -257,6 +260,8 @@ internal static unsafe class SystemHandlers
     public static int Hypercall(Cpu c, Op* op)
     {
         if (!c.ProtectedMode || c.Cpl != 0) throw new CpuFault(ExceptionVector.UD, 0, false);
+        // An enlightened partition has hypercalls only once the guest has enabled its hypercall page.
+        if (c.Synthetic is { HypercallsEnabled: false }) throw new CpuFault(ExceptionVector.UD, 0, false);
         c.PendingExit = new VpExit(VpExitReason.Hypercall);
         c.Rip = op->NextIp;
         return Handler.Exit;

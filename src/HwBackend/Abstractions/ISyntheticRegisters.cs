@@ -1,0 +1,25 @@
+namespace Actors.HwBackend.Abstractions;
+
+/// <summary>
+/// What an enlightened partition adds to one virtual processor, in the software CPU's terms: the
+/// Hyper-V CPUID leaves and synthetic MSRs (TLFS), and whether the guest has enabled the
+/// hypercall interface, without which VMCALL is #UD. A KVM backend answers most of these in the
+/// kernel and asks this only for what it leaves to userspace.
+/// </summary>
+public interface ISyntheticRegisters
+{
+    /// <summary>The hypervisor CPUID leaves (0x40000000 and up); false for leaves it does not own.</summary>
+    bool TryQueryCpuid(uint leaf, out uint eax, out uint ebx, out uint ecx, out uint edx);
+
+    /// <summary>Whether <paramref name="index"/> is a synthetic MSR (implemented or not: the rest of the range is #GP).</summary>
+    bool OwnsMsr(uint index);
+
+    /// <summary>RDMSR; false means #GP.</summary>
+    bool TryReadMsr(uint index, out ulong value);
+
+    /// <summary>WRMSR; false means #GP.</summary>
+    bool TryWriteMsr(uint index, ulong value);
+
+    /// <summary>Whether the guest enabled the hypercall page (HV_X64_MSR_HYPERCALL bit 0).</summary>
+    bool HypercallsEnabled { get; }
+}

@@ -1,0 +1,36 @@
+using Actors.HwBackend.Abstractions;
+
+namespace Actors.HwBackend.Enlightenments;
+
+/// <summary>
+/// One virtual processor's view of the enlightenments: the CPUID leaves, its VP index, and the
+/// partition's MSRs through <see cref="HvPartition"/>. It is what the backend consults for a
+/// synthetic MSR or a hypervisor CPUID leaf.
+/// </summary>
+public sealed class HvProcessor(HvPartition partition, uint vpIndex) : ISyntheticRegisters
+{
+    public HvPartition Partition { get; } = partition ?? throw new ArgumentNullException(nameof(partition));
+
+    /// <summary>The TLFS VP index, which is also the vCPU's APIC ID here.</summary>
+    public uint VpIndex { get; } = vpIndex;
+
+    public bool HypercallsEnabled => Partition.HypercallsEnabled;
+
+    public bool TryQueryCpuid(uint leaf, out uint eax, out uint ebx, out uint ecx, out uint edx) =>
+        HyperVCpuid.TryQuery(leaf, out eax, out ebx, out ecx, out edx);
+
+    public bool OwnsMsr(uint index) => HvMsr.IsSynthetic(index);
+
+    public bool TryReadMsr(uint index, out ulong value)
+    {
+        if (index == HvMsr.VpIndex)
+        {
+            value = VpIndex;
+            return true;
+        }
+        return Partition.TryReadMsr(VpIndex, index, out value);
+    }
+
+    // VP_INDEX is read-only to the guest.
+    public bool TryWriteMsr(uint index, ulong value) => index != HvMsr.VpIndex && Partition.TryWriteMsr(VpIndex, index, value);
+}

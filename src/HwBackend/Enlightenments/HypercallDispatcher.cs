@@ -1,0 +1,121 @@
+using Actors.HwBackend.Abstractions;
+using Actors.HwBackend.Memory;
+
+namespace Actors.HwBackend.Enlightenments;
+
+/// <summary>
+/// Carries out a hypercall the guest made with VMCALL from the hypercall page (TLFS, "Hypercall
+/// Interface"): reads the input value and parameters from the registers of the calling convention
+/// in force (64-bit: RCX value, RDX input GPA, R8 output GPA, RAX result; 32-bit: EDX:EAX value,
+/// EBX:ECX input, EDI:ESI output, EDX:EAX result), checks them, runs the call and writes the
+/// result. Whatever the guest passes, the answer is a TLFS status in the result register, never an
+/// exception. The caller has already checked CPL 0 (#UD otherwise) and advanced RIP past VMCALL.
+/// Runs on the vCPU thread and does not allocate. With no <paramref name="target"/> nothing is
+/// connected, and every message or event is for an unknown connection.
+/// </summary>
+public sealed class HypercallDispatcher(GuestPhysicalMap memory, IHypercallTarget? target)
+{
+    public const ushort PostMessage = 0x5C;
+    public const ushort SignalEvent = 0x5D;
+
+    /// <summary>HvPostMessage's input block: connection id, reserved, message type, payload size, 240 bytes of payload.</summary>
+    public const int PostMessageInputBytes = 256;
+    public const int MaxMessagePayloadBytes = 240;
+
+    private const int Rax = 0, Rcx = 1, Rdx = 2, Rbx = 3, Rsi = 6, Rdi = 7, R8 = 8;
+
+    public void Dispatch(IVirtualProcessor processor)
+    {
+        GeneralRegisters registers = processor.GetGeneralRegisters();
+        SystemRegisters system = processor.GetSystemRegisters();
+        bool longMode = system.Cs.Long && (system.Efer & (1UL << 10)) != 0; // EFER.LMA
+        ref GeneralPurposeRegisterFile r = ref registers.Gprs;
+        ulong input, inputParameter, outputParameter;
+        if (longMode)
+            (input, inputParameter, outputParameter) = (r[Rcx], r[Rdx], r[R8]);
+        else
+            (input, inputParameter, outputParameter) = (Join(r[Rdx], r[Rax]), Join(r[Rbx], r[Rcx]), Join(r[Rdi], r[Rsi]));
+
+        ulong result = Call(new HypercallInput(input), inputParameter, outputParameter);
+        if (longMode)
+        {
+            r[Rax] = result;
+        }
+        else
+        {
+            r[Rdx] = result >> 32;
+            r[Rax] = (uint)result;
+        }
+        processor.SetGeneralRegisters(registers);
+    }
+
+    /// <summary>The result value of one call; see <see cref="HypercallInput.Result"/>.</summary>
+    public ulong Call(HypercallInput input, ulong inputParameter, ulong outputParameter)
+    {
+        if (input.HasReservedBits || input.Nested)
+            return HypercallInput.Result(HvStatus.InvalidHypercallInput);
+        switch (input.CallCode)
+        {
+            case PostMessage:
+                return HypercallInput.Result(CallPostMessage(input, inputParameter));
+            case SignalEvent:
+                return HypercallInput.Result(CallSignalEvent(input, inputParameter));
+            default:
+                return HypercallInput.Result(HvStatus.InvalidHypercallCode);
+        }
+    }
+
+    private HvStatus CallPostMessage(HypercallInput input, ulong gpa)
+    {
+        // A simple (not rep) call with no variable header, and memory-based only.
+        if (input.RepCount != 0 || input.RepStartIndex != 0 || input.VariableHeaderQwords != 0 || input.Fast)
+            return HvStatus.InvalidHypercallInput;
+        if (CheckInputBlock(gpa, PostMessageInputBytes) is { } problem)
+            return problem;
+        Span<byte> block = stackalloc byte[PostMessageInputBytes];
+        memory.Read(gpa, block);
+        uint connection = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(block);
+        uint messageType = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(block[8..]);
+        uint payloadSize = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(block[12..]);
+        // Connection ids are 24 bits; bit 31 of the message type marks hypervisor messages the guest may not send.
+        if ((connection & 0xFF00_0000) != 0 || System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(block[4..]) != 0)
+            return HvStatus.InvalidParameter;
+        if (payloadSize > MaxMessagePayloadBytes || messageType == 0 || (messageType & 0x8000_0000) != 0)
+            return HvStatus.InvalidParameter;
+        return target?.PostMessage(connection, messageType, block.Slice(16, (int)payloadSize)) ?? HvStatus.InvalidConnectionId;
+    }
+
+    private HvStatus CallSignalEvent(HypercallInput input, ulong parameter)
+    {
+        if (input.RepCount != 0 || input.RepStartIndex != 0 || input.VariableHeaderQwords != 0)
+            return HvStatus.InvalidHypercallInput;
+        ulong value;
+        if (input.Fast)
+        {
+            value = parameter;
+        }
+        else
+        {
+            if (CheckInputBlock(parameter, sizeof(ulong)) is { } problem)
+                return problem;
+            value = memory.ReadValue<ulong>(parameter);
+        }
+        uint connection = (uint)value;
+        ushort flag = (ushort)(value >> 32);
+        if ((connection & 0xFF00_0000) != 0 || (value >> 48) != 0)
+            return HvStatus.InvalidParameter;
+        return target?.SignalEvent(connection, flag) ?? HvStatus.InvalidConnectionId;
+    }
+
+    /// <summary>An input block must be 8-byte aligned, within one page, and in the partition's RAM.</summary>
+    private HvStatus? CheckInputBlock(ulong gpa, int length)
+    {
+        if ((gpa & 7) != 0 || (gpa & (GuestRam.PageSize - 1)) + (ulong)length > GuestRam.PageSize)
+            return HvStatus.InvalidAlignment;
+        if (!memory.IsRam(gpa, (ulong)length))
+            return HvStatus.InvalidParameter;
+        return null;
+    }
+
+    private static ulong Join(ulong high, ulong low) => ((high & 0xFFFF_FFFF) << 32) | (low & 0xFFFF_FFFF);
+}
