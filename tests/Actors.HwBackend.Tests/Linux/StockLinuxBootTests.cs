@@ -77,6 +77,39 @@ public sealed class StockLinuxBootTests
     }
 
     [Fact]
+    public void AnEnlightenedPartitionIsMicrosoftHyperVToTheKernelAndItBootsClean()
+    {
+        byte[] initrd = StockLinux.Initrd("""
+            #!/bin/busybox sh
+            /bin/busybox --install -s /bin
+            mount -t proc proc /proc
+            echo "cpus: $(grep -c ^processor /proc/cpuinfo)"
+            poweroff -f
+            """);
+        var console = new RecordingConsole();
+        var probe = new EndProbe();
+        using var worker = VmWorker.Create(new EmulatorBackend(), "linux-hv", StockLinux.Kernel(), Memory, 2, console, probe.OnEnded, initrd: initrd, commandLine: StockLinux.CommandLine, enlightened: true);
+
+        worker.Start();
+        VmRunEnded ended = probe.Wait(Deadline);
+
+        string serial = Encoding.UTF8.GetString(console.Bytes).Replace("\r\n", "\n", StringComparison.Ordinal);
+        Assert.True(ended.Reason == VmWorker.PowerOffReason, $"ended by {ended.Reason}; last output:\n{Tail(serial)}");
+        Assert.Contains("Hypervisor detected: Microsoft Hyper-V\n", serial);
+        // The privileges we grant (time reference, hypercall, VP index, reset, reference TSC, frequency
+        // and TSC invariant MSRs; post messages and signal events) and the timer rate read from them.
+        Assert.Contains("Hyper-V: privilege flags low 0x8ae2, high 0x30, hints 0x20, misc 0x500\n", serial);
+        Assert.Contains("Hyper-V: LAPIC Timer Frequency: 0x3d0900\n", serial);
+        Assert.Contains("clocksource: hyperv_clocksource_tsc_page: ", serial);
+        Assert.Contains("Booting paravirtualized kernel on Hyper-V\n", serial);
+        // Every synthetic MSR the kernel touches on both CPUs exists, and the invariant TSC stays the clocksource.
+        Assert.DoesNotContain("unchecked MSR access error", serial);
+        Assert.DoesNotContain(worker.Unimplemented, u => u.Subject.StartsWith("MSR 0x400000", StringComparison.Ordinal));
+        Assert.Contains("clocksource: Switched to clocksource tsc\n", serial);
+        Assert.Contains("cpus: 2", StockLinux.UserLines(serial));
+    }
+
+    [Fact]
     public void RebootWithTheKeyboardControllerEndsTheRunAsAReset()
     {
         // reboot=k: Linux pulses the 8042's reset line (command 0xFE on port 0x64) instead of using the ACPI reset register.

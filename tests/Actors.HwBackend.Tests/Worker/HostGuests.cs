@@ -69,6 +69,41 @@ internal static class HostGuests
         a.jmp(spin);
     });
 
+    public const ulong HypercallPage = 0x200000;
+
+    /// <summary>
+    /// For an enlightened partition: sets the guest OS id and the hypercall page at
+    /// <see cref="HypercallPage"/>, then calls into the page twice, a fast HvSignalEvent to
+    /// connection 2 and an unknown call code, and exits with 0 when the results were
+    /// HV_STATUS_INVALID_CONNECTION_ID (nothing is connected) and HV_STATUS_INVALID_HYPERCALL_CODE, else 1.
+    /// </summary>
+    public static byte[] HypercallsThroughThePage() => Build(a =>
+    {
+        var bad = a.CreateLabel();
+        a.mov(rsp, 0x90000);
+        a.mov(ecx, 0x4000_0000); // GUEST_OS_ID: open source Linux 6.1
+        a.mov(edx, 0x8100_0000);
+        a.mov(eax, 0x0601_0000);
+        a.wrmsr();
+        a.mov(ecx, 0x4000_0001); // HYPERCALL: the page, enabled
+        a.xor(edx, edx);
+        a.mov(eax, (uint)HypercallPage | 1);
+        a.wrmsr();
+        a.mov(r9, HypercallPage);
+        a.mov(rcx, 0x1_005D); // HvSignalEvent, fast
+        a.mov(rdx, 2);
+        a.call(r9);
+        a.cmp(rax, 0x12);
+        a.jne(bad);
+        a.mov(rcx, 0x99);
+        a.call(r9);
+        a.cmp(rax, 2);
+        a.jne(bad);
+        Exit(a, 0);
+        a.Label(ref bad);
+        Exit(a, 1);
+    });
+
     /// <summary>Echoes console input back until it reads 'q', then exits with 0.</summary>
     public static byte[] Echo() => Build(a =>
     {

@@ -361,6 +361,30 @@ public sealed class VmWorkerTests
     }
 
     [Fact]
+    public void AnEnlightenedGuestCallsThroughItsHypercallPageAndGetsTlfsStatuses()
+    {
+        var probe = new EndProbe();
+        using var host = VmWorker.Create(new EmulatorBackend(), "hv-page", HostGuests.HypercallsThroughThePage(), 16UL << 20, 1, null, probe.OnEnded, enlightened: true);
+        host.Start();
+        VmRunEnded ended = probe.Wait(Deadline);
+        Assert.True(ended.ExitStatus == 1, $"{ended.Reason} {ended.ExitStatus}"); // (0 << 1) | 1
+        Assert.Equal(2, host.GetProcessor(0, includeRegisters: false).ExitsByReason["hypercall"]);
+    }
+
+    [Fact]
+    public void VmcallBeforeTheGuestEnablesHypercallsIsAnInvalidOpcode()
+    {
+        // Not enlightened, VMCALL at CPL 0 is answered with HV_STATUS_INVALID_HYPERCALL_CODE (see the port
+        // exits test); enlightened, it is #UD until the hypercall page is on, and with no IDT that ends the guest.
+        var probe = new EndProbe();
+        using var host = VmWorker.Create(new EmulatorBackend(), "hv-off", HostGuests.PortWritesAndHypercall(1), 16UL << 20, 1, null, probe.OnEnded, enlightened: true);
+        host.Start();
+        VmRunEnded ended = probe.Wait(Deadline);
+        Assert.True(ended.Failed, ended.Reason);
+        Assert.Equal(0, host.GetProcessor(0, includeRegisters: false).ExitsByReason["hypercall"]);
+    }
+
+    [Fact]
     public void ConsoleInputReachesTheGuest()
     {
         var console = new RecordingConsole();
