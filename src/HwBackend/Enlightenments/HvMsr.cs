@@ -12,6 +12,13 @@ public static class HvMsr
     public const uint TscFrequency = 0x4000_0022;
     public const uint ApicFrequency = 0x4000_0023;
     public const uint VpAssistPage = 0x4000_0073;
+    public const uint SControl = 0x4000_0080;
+    public const uint SVersion = 0x4000_0081;
+    public const uint Siefp = 0x4000_0082;
+    public const uint Simp = 0x4000_0083;
+    public const uint Eom = 0x4000_0084;
+    public const uint Sint0 = 0x4000_0090;
+    public const uint Sint15 = 0x4000_009F;
     public const uint CrashP0 = 0x4000_0100;
     public const uint CrashP4 = 0x4000_0104;
     public const uint CrashControl = 0x4000_0105;

@@ -3,13 +3,15 @@ using Actors.HwBackend.Abstractions;
 namespace Actors.HwBackend.Enlightenments;
 
 /// <summary>
-/// One virtual processor's view of the enlightenments: the CPUID leaves, its VP index, and the
-/// partition's MSRs through <see cref="HvPartition"/>. It is what the backend consults for a
-/// synthetic MSR or a hypervisor CPUID leaf.
+/// One virtual processor's view of the enlightenments: the CPUID leaves, its VP index, its SynIC,
+/// and the partition's MSRs through <see cref="HvPartition"/>. It is what the backend consults for
+/// a synthetic MSR or a hypervisor CPUID leaf.
 /// </summary>
-public sealed class HvProcessor(HvPartition partition, uint vpIndex) : ISyntheticRegisters
+public sealed class HvProcessor(HvPartition partition, uint vpIndex, SyntheticInterruptController synIc) : ISyntheticRegisters
 {
     public HvPartition Partition { get; } = partition ?? throw new ArgumentNullException(nameof(partition));
+
+    public SyntheticInterruptController SynIc { get; } = synIc ?? throw new ArgumentNullException(nameof(synIc));
 
     /// <summary>The TLFS VP index, which is also the vCPU's APIC ID here.</summary>
     public uint VpIndex { get; } = vpIndex;
@@ -28,9 +30,13 @@ public sealed class HvProcessor(HvPartition partition, uint vpIndex) : ISyntheti
             value = VpIndex;
             return true;
         }
+        if (SyntheticInterruptController.OwnsMsr(index))
+            return SynIc.TryReadMsr(index, out value);
         return Partition.TryReadMsr(VpIndex, index, out value);
     }
 
     // VP_INDEX is read-only to the guest.
-    public bool TryWriteMsr(uint index, ulong value) => index != HvMsr.VpIndex && Partition.TryWriteMsr(VpIndex, index, value);
+    public bool TryWriteMsr(uint index, ulong value) =>
+        index != HvMsr.VpIndex
+        && (SyntheticInterruptController.OwnsMsr(index) ? SynIc.TryWriteMsr(index, value) : Partition.TryWriteMsr(VpIndex, index, value));
 }

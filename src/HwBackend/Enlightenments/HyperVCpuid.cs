@@ -12,6 +12,7 @@ public static class HyperVCpuid
 
     // 0x40000003 EAX: partition privileges, the MSRs the guest may use.
     private const uint AccessTimeRefCount = 1u << 1;
+    private const uint AccessSynIc = 1u << 2;
     private const uint AccessHypercallMsrs = 1u << 5;
     private const uint AccessVpIndex = 1u << 6;
     private const uint AccessResetMsr = 1u << 7;
@@ -53,7 +54,7 @@ public static class HyperVCpuid
                 ebx = 1u << 16;
                 return true;
             case 0x4000_0003:
-                eax = AccessTimeRefCount | AccessHypercallMsrs | AccessVpIndex | AccessResetMsr | AccessReferenceTsc
+                eax = AccessTimeRefCount | AccessSynIc | AccessHypercallMsrs | AccessVpIndex | AccessResetMsr | AccessReferenceTsc
                     | AccessFrequencyMsrs | AccessTscInvariantControl;
                 ebx = PostMessages | SignalEvents;
                 edx = FrequencyMsrsAvailable | CrashMsrsAvailable;

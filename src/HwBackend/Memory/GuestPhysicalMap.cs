@@ -125,6 +125,24 @@ public sealed unsafe class GuestPhysicalMap
         Observer?.OnHostWrite(gpa, (ulong)source.Length);
     }
 
+    /// <summary>
+    /// ORs <paramref name="mask"/> into the aligned dword at <paramref name="gpa"/> atomically, as
+    /// another processor would, so that a guest updating the same dword at the same time loses
+    /// nothing (the SynIC's event flags and message flags need this). Marks the page dirty.
+    /// Returns the old value.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The dword is not aligned, or not RAM.</exception>
+    public uint AtomicOr32(ulong gpa, uint mask)
+    {
+        byte* p = (gpa & 3) == 0 ? TryGetRamPointer(gpa) : null;
+        if (p == null)
+            throw new ArgumentOutOfRangeException(nameof(gpa), $"guest-physical dword 0x{gpa:x} is not aligned RAM");
+        uint old = Interlocked.Or(ref *(uint*)p, mask);
+        DirtyLog.MarkDirty((ulong)(p - Ram.HostPointer) / GuestRam.PageSize);
+        Observer?.OnHostWrite(gpa, sizeof(uint));
+        return old;
+    }
+
     public T ReadValue<T>(ulong gpa) where T : unmanaged
     {
         T value = default;

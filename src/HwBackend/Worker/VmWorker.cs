@@ -37,6 +37,8 @@ public sealed class VmWorker : IDisposable
     private readonly ConsoleOutputLog _console;
     private readonly UnimplementedLog _unimplemented;
     private readonly HvPartition? _hyperV;
+    private readonly SyntheticInterruptController[] _synIcs = [];
+    private readonly string[] _synIcSections = [];
     private readonly Action<VmRunEnded> _onEnded;
     private readonly VirtualProcessorThread[] _processors;
     private readonly string[] _processorSections;
@@ -92,8 +94,14 @@ public sealed class VmWorker : IDisposable
         if (enlightened)
         {
             _hyperV = new HvPartition(machine.Memory, clock, _processors.Length, RequestReset);
+            _synIcs = new SyntheticInterruptController[_processors.Length];
+            _synIcSections = new string[_processors.Length];
             for (int i = 0; i < _processors.Length; i++)
-                machine.Processors[i].AttachSyntheticRegisters(new HvProcessor(_hyperV, (uint)i));
+            {
+                _synIcs[i] = new SyntheticInterruptController(machine.Memory, new SintToLocalApic(_platform.LocalApics[i]));
+                _synIcSections[i] = $"synic/{i}";
+                machine.Processors[i].AttachSyntheticRegisters(new HvProcessor(_hyperV, (uint)i, _synIcs[i]));
+            }
             Hypercalls = new HypercallDispatcher(machine.Memory, target: null);
         }
     }
@@ -473,6 +481,8 @@ public sealed class VmWorker : IDisposable
         writer.Add(UnimplementedSection, _unimplemented.SaveState());
         if (_hyperV is not null)
             writer.Add(HyperVSection, _hyperV.SaveState());
+        for (int i = 0; i < _synIcs.Length; i++)
+            writer.Add(_synIcSections[i], _synIcs[i].SaveState());
         return writer.ToArray();
     }
 
@@ -514,6 +524,13 @@ public sealed class VmWorker : IDisposable
         HvPartitionState? hyperV = _hyperV is null ? null : reader.Read<HvPartitionState>(HyperVSection);
         if (hyperV is not null && _hyperV!.FindRestoreProblem(hyperV) is { } hyperVProblem)
             throw SnapshotException.InSection(HyperVSection, hyperVProblem);
+        var synIcs = new SyntheticInterruptControllerState[_synIcs.Length];
+        for (int i = 0; i < synIcs.Length; i++)
+        {
+            synIcs[i] = reader.Read<SyntheticInterruptControllerState>(_synIcSections[i]);
+            if (_synIcs[i].FindRestoreProblem(synIcs[i]) is { } synIcProblem)
+                throw SnapshotException.InSection(_synIcSections[i], synIcProblem);
+        }
         reader.EnsureEverySectionRead();
 
         lock (_gate)
@@ -528,6 +545,8 @@ public sealed class VmWorker : IDisposable
         _unimplemented.RestoreState(unimplemented);
         if (hyperV is not null)
             _hyperV!.RestoreState(hyperV);
+        for (int i = 0; i < _synIcs.Length; i++)
+            _synIcs[i].RestoreState(synIcs[i]);
         for (int i = 0; i < _processors.Length; i++)
             _processors[i].Processor.SetState(processors[i]);
         lock (_gate)

@@ -112,6 +112,27 @@ public sealed class LocalApicTests
     }
 
     [Fact]
+    public void AnAutoEoiVectorIsAcknowledgedWithoutGoingInService()
+    {
+        // Hyper-V's auto-EOI SINTs: the guest writes no EOI for 0xF3, so it must not block lower vectors.
+        var apic = NewApic();
+        SoftwareEnable(apic);
+        apic.SetAutoEoiVectors([0, 0, 0, 1UL << (0xF3 - 192)]);
+        apic.Accept(0xF3, levelTriggered: false);
+        apic.Accept(0x41, levelTriggered: false);
+
+        Assert.Equal(0xF3, apic.AcknowledgeInterrupt());
+        Assert.False(Isr(apic, 0xF3));
+        Assert.Equal(0x41, apic.AcknowledgeInterrupt()); // nothing in service above it
+        Assert.True(Isr(apic, 0x41));
+
+        apic.SetAutoEoiVectors([0, 0, 0, 0]);
+        apic.Accept(0xF3, levelTriggered: false);
+        Assert.Equal(0xF3, apic.AcknowledgeInterrupt());
+        Assert.True(Isr(apic, 0xF3));
+    }
+
+    [Fact]
     public void HigherPriorityClassIsDeliveredFirstAndTprMasksLowerClasses()
     {
         var apic = NewApic();

@@ -24,7 +24,8 @@ public sealed class HvPartitionTests : IDisposable
         _memory.AddRam("low", 0, 2 * MiB, 0);
         _memory.AddMmio("hole", 2 * MiB, MiB);
         _partition = new HvPartition(_memory, _clock, processorCount: 2, _resets.Add);
-        (_vp0, _vp1) = (new HvProcessor(_partition, 0), new HvProcessor(_partition, 1));
+        _vp0 = new HvProcessor(_partition, 0, new SyntheticInterruptController(_memory, new RecordingSintDelivery()));
+        _vp1 = new HvProcessor(_partition, 1, new SyntheticInterruptController(_memory, new RecordingSintDelivery()));
     }
 
     public void Dispose() => _ram.Dispose();
@@ -117,9 +118,9 @@ public sealed class HvPartitionTests : IDisposable
     [Fact]
     public void AnUnimplementedSyntheticMsrIsAGeneralProtectionFault()
     {
-        Assert.True(_vp0.OwnsMsr(0x4000_0080)); // SCONTROL: SynIC is not here yet
-        Assert.False(_vp0.TryReadMsr(0x4000_0080, out _));
-        Assert.False(_vp0.TryWriteMsr(0x4000_0080, 1));
+        Assert.True(_vp0.OwnsMsr(0x4000_00B0)); // STIMER0_CONFIG: the synthetic timers are not here yet
+        Assert.False(_vp0.TryReadMsr(0x4000_00B0, out _));
+        Assert.False(_vp0.TryWriteMsr(0x4000_00B0, 1));
         Assert.False(_vp0.OwnsMsr(0x1B));
     }
 

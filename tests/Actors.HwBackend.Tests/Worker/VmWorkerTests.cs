@@ -1,4 +1,6 @@
 using Actors.HwBackend.Abstractions;
+using Actors.HwBackend.Tests.Snapshots;
+using Actors.HwBackend.Snapshots;
 using System.Diagnostics;
 using Actors.HwBackend.Boot;
 using Actors.HwBackend.Emulation;
@@ -345,6 +347,24 @@ public sealed class VmWorkerTests
         copy.RestoreSnapshot(host.SaveSnapshot());
         Assert.Equal(host.Unimplemented, copy.Unimplemented);
         Assert.Empty(reported);
+        host.Stop();
+    }
+
+    [Fact]
+    public void AnEnlightenedMachineSavesItsHyperVStateAndOnlyAnEnlightenedOneTakesIt()
+    {
+        using var host = VmWorker.Create(new EmulatorBackend(), "hv-save", HostGuests.PortReadsThenSpin(), 16UL << 20, 2, null, _ => { }, enlightened: true);
+        host.Start();
+        WaitFor(() => host.Unimplemented.Count == 1, "the guest to run");
+        host.Pause();
+        byte[] saved = host.SaveSnapshot();
+        Assert.Contains("hv", SnapshotSurgery.Sections(saved).Select(s => s.Id));
+        Assert.Contains("synic/1", SnapshotSurgery.Sections(saved).Select(s => s.Id));
+
+        using var enlightened = VmWorker.CreateForRestore(new EmulatorBackend(), "hv-copy", host.MemoryBytes, 2, null, _ => { }, enlightened: true);
+        enlightened.RestoreSnapshot(saved);
+        using var plain = VmWorker.CreateForRestore(new EmulatorBackend(), "plain-copy", host.MemoryBytes, 2, null, _ => { });
+        Assert.Contains("'hv'", Assert.Throws<SnapshotException>(() => plain.RestoreSnapshot(saved)).Message);
         host.Stop();
     }
 

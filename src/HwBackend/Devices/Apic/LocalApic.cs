@@ -118,6 +118,9 @@ public sealed class LocalApic : ILocalInterruptController
     private uint _dfr;
     private uint _svr;
     private readonly uint[] _isr = new uint[VectorWords];
+
+    // Vectors acknowledged without going in service (the SynIC's auto-EOI SINTs); set by the SynIC, which saves them.
+    private readonly uint[] _autoEoi = new uint[VectorWords];
     private readonly uint[] _tmr = new uint[VectorWords];
     private readonly uint[] _irr = new uint[VectorWords];
     private uint _esrLatched;
@@ -427,7 +430,8 @@ public sealed class LocalApic : ILocalInterruptController
             if (vector >= 0)
             {
                 ClearBit(_irr, vector);
-                SetBit(_isr, vector);
+                if (!TestBit(_autoEoi, vector))
+                    SetBit(_isr, vector);
                 return vector;
             }
             external = ExternalRouteLocked();
@@ -452,6 +456,19 @@ public sealed class LocalApic : ILocalInterruptController
             notify = AcceptLocked(vector, levelTriggered);
         if (notify)
             _sink.InterruptRequested();
+    }
+
+    /// <summary>
+    /// The vectors that are acknowledged without going in service, so that the guest writes no EOI
+    /// for them (Hyper-V's auto-EOI SINTs): 256 bits, replacing the previous set.
+    /// </summary>
+    public void SetAutoEoiVectors(ReadOnlySpan<ulong> vectors)
+    {
+        lock (_lock)
+        {
+            for (int i = 0; i < VectorWords; i++)
+                _autoEoi[i] = (uint)(vectors[i / 2] >> (32 * (i % 2)));
+        }
     }
 
     /// <summary>Sets the electrical level of the LINT0 pin (the 8259's INTR in virtual wire mode).</summary>
