@@ -95,6 +95,7 @@ public sealed class EmulatedProcessor : IVirtualProcessor
         ApplySystemRegisters(registers);
         // Everything decoded or translated under the old mode may be wrong under the new one.
         var c = Cpu;
+        c.UpdateBreakpoints(); // CR4.DE decides what an R/W = 10 breakpoint is
         c.FlushTlb();
         c.OnModeChanged();
         c.ClearCodeCache();
@@ -168,6 +169,7 @@ public sealed class EmulatedProcessor : IVirtualProcessor
             PendingInterrupt = c.PendingInterruptVector,
             NmiPending = c.NmiPending,
             NmiBlocked = c.NmiBlocked,
+            PendingDebugExceptions = c.PendingDebugTrap,
         };
         for (int i = 0; i < 16; i++) s.Gprs[i] = general.Gprs[i];
         return s;
@@ -221,6 +223,8 @@ public sealed class EmulatedProcessor : IVirtualProcessor
         c.SetPendingInterrupt(state.PendingInterrupt);
         c.NmiPending = state.NmiPending;
         c.NmiBlocked = state.NmiBlocked;
+        c.PendingDebugTrap = state.PendingDebugExceptions;
+        c.UpdateBreakpoints();
         c.FlushTlb();
         c.OnModeChanged();
         c.ClearCodeCache();
