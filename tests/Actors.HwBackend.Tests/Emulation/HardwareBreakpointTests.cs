@@ -3,7 +3,7 @@ using Actors.HwBackend.Emulation;
 using Actors.HwBackend.Snapshots;
 using Iced.Intel;
 using Xunit;
-using static Actors.HwBackend.Tests.Emulation.DebugExceptionLog;
+using static Actors.HwBackend.Tests.Emulation.InterruptFrameLog;
 using static Iced.Intel.AssemblerRegisters;
 
 namespace Actors.HwBackend.Tests.Emulation;
