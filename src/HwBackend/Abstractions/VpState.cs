@@ -12,8 +12,11 @@ public sealed class VpState : ISnapshotSection<VpState>
     public const int GprCount = 16;
     public const int DebugRegisterCount = 6;
 
-    /// <summary>Version 2 added <see cref="TscAdjust"/> at the end, version 3 <see cref="NmiPending"/> and <see cref="NmiBlocked"/> after it.</summary>
-    public static ushort SnapshotVersion => 3;
+    /// <summary>
+    /// Version 2 added <see cref="TscAdjust"/> at the end, version 3 <see cref="NmiPending"/> and
+    /// <see cref="NmiBlocked"/> after it, version 4 <see cref="PendingDebugExceptions"/> after those.
+    /// </summary>
+    public static ushort SnapshotVersion => 4;
 
     /// <summary>RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8..R15 in encoding order.</summary>
     public ulong[] Gprs { get; set; } = new ulong[GprCount];
@@ -77,6 +80,13 @@ public sealed class VpState : ISnapshotSection<VpState>
 
     /// <summary>An NMI was delivered and its handler's IRET has not run: NMIs wait (Intel SDM vol. 3, 6.7.1).</summary>
     public bool NmiBlocked { get; set; }
+
+    /// <summary>
+    /// A #DB trap owed by the last instruction and not yet delivered, as the DR6 bits it will set
+    /// (B0-B3, BS), or 0. It exists between an instruction that ended with an exit (port or MMIO
+    /// I/O) and the next instruction boundary.
+    /// </summary>
+    public ulong PendingDebugExceptions { get; set; }
 
     public static byte[] NewFxsaveArea()
     {
@@ -146,6 +156,7 @@ public sealed class VpState : ISnapshotSection<VpState>
         writer.WriteInt64(TscAdjust);
         writer.WriteBoolean(NmiPending);
         writer.WriteBoolean(NmiBlocked);
+        writer.WriteUInt64(PendingDebugExceptions);
     }
 
     public static VpState Read(ref SnapshotSectionReader reader, ushort version) => new()
@@ -190,6 +201,7 @@ public sealed class VpState : ISnapshotSection<VpState>
         TscAdjust = version >= 2 ? reader.ReadInt64() : 0,
         NmiPending = version >= 3 && reader.ReadBoolean(),
         NmiBlocked = version >= 3 && reader.ReadBoolean(),
+        PendingDebugExceptions = version >= 4 ? reader.ReadUInt64() : 0,
     };
 
     public VpState Clone()

@@ -47,7 +47,9 @@ internal sealed unsafe partial class Cpu
                     if (!LongMode) CheckPaePdptes(Cr0, Cr3, v);
                     FlushTlb();
                 }
+                bool debugExtensions = ((v ^ Cr4) & Cr4Bits.DE) != 0;
                 Cr4 = v;
+                if (debugExtensions) UpdateBreakpoints(); // R/W = 10 means an I/O breakpoint only with CR4.DE
                 return;
             case 8:
                 if ((v & ~0xFUL) != 0) throw new CpuFault(ExceptionVector.GP, 0, true);

@@ -73,17 +73,17 @@ internal sealed unsafe partial class Cpu
             {
                 if (HandleEvents(out var exit)) return exit;
             }
+            if (DebugStepping)
+            {
+                if (RunDebugStep(out var exit)) return exit;
+                continue;
+            }
             if (_interruptShadow)
             {
                 // STI or MOV SS holds interrupts off for exactly one instruction: with one waiting,
                 // run that instruction alone and deliver at the boundary after it.
                 _interruptShadow = false;
                 if (Volatile.Read(ref Events) != 0 && RunOneInstruction(out var exit)) return exit;
-                continue;
-            }
-            if (SingleStepping)
-            {
-                if (RunSingleStep(out var exit)) return exit;
                 continue;
             }
 
@@ -265,7 +265,15 @@ internal sealed unsafe partial class Cpu
             exit = new VpExit(VpExitReason.StopRequested);
             return true;
         }
-        if (TryDeliverInterrupt()) return false;
+        if ((_debugSlow & DebugTrapDue) != 0)
+        {
+            // A #DB trap owed by the last instruction comes before interrupts (SDM 6.9): look again after it.
+            Interlocked.Or(ref Events, EventInterrupt);
+        }
+        else if (TryDeliverInterrupt())
+        {
+            return false;
+        }
         if (_interruptWindowRequested && IF)
         {
             // Re-armed either way: the request stands until disarmed, and a shadow only delays it.

@@ -170,9 +170,15 @@ internal sealed unsafe partial class Cpu
     /// <summary>
     /// Delivers a fault raised by an instruction whose address is in RIP. A fault while delivering is
     /// escalated as the SDM's table 6-5 says: page-fault or contributory pairs become #DF, and a fault
-    /// while delivering #DF is a triple fault (false, with the shutdown exit).
+    /// while delivering #DF is a triple fault (false, with the shutdown exit). The RFLAGS image has
+    /// RF set, as for every fault (SDM 18.3.1.1), so the handler's IRET does not make an instruction
+    /// breakpoint on the restarted instruction fire again; #DF, an abort, pushes RF as it is.
     /// </summary>
-    public bool DeliverException(byte vector, uint errorCode, bool hasErrorCode, out VpExit shutdown)
+    public bool DeliverException(byte vector, uint errorCode, bool hasErrorCode, out VpExit shutdown) =>
+        DeliverException(vector, errorCode, hasErrorCode, resumeFlag: vector != ExceptionVector.DF, out shutdown);
+
+    /// <summary>As above; <paramref name="resumeFlag"/> false pushes RF as it is (traps, and #DB for an instruction breakpoint).</summary>
+    private bool DeliverException(byte vector, uint errorCode, bool hasErrorCode, bool resumeFlag, out VpExit shutdown)
     {
         ExceptionsDelivered++;
         byte current = vector;
@@ -180,7 +186,9 @@ internal sealed unsafe partial class Cpu
         {
             try
             {
-                Deliver(current, errorCode, hasErrorCode, software: false, nextIp: Rip);
+                // A fault while delivering is a fault: it pushes RF = 1 whatever the first event was.
+                bool setResume = attempt == 0 ? resumeFlag : current != ExceptionVector.DF;
+                Deliver(current, errorCode, hasErrorCode, software: false, nextIp: Rip, setResume);
                 Halted = false;
                 shutdown = default;
                 return true;
@@ -214,16 +222,20 @@ internal sealed unsafe partial class Cpu
         Deliver(vector, 0, hasErrorCode: false, software: checkGateDpl, nextIp: nextIp);
     }
 
-    private void Deliver(byte vector, uint errorCode, bool hasErrorCode, bool software, ulong nextIp)
+    /// <summary><paramref name="setResume"/> sets RF in the pushed RFLAGS image (faults); otherwise RF is pushed as it is.</summary>
+    private void Deliver(byte vector, uint errorCode, bool hasErrorCode, bool software, ulong nextIp, bool setResume = false)
     {
         _last = null;
+        // Entering the #DB handler clears DR7.GD, so the handler can use the debug registers (SDM 18.2.4).
+        if (vector == ExceptionVector.DB && !software) Dr[Dr7Index] &= ~Dr7GeneralDetect;
         if (!ProtectedMode)
         {
             DeliverReal(vector, nextIp);
             return;
         }
-        if (LongMode) DeliverLong(vector, errorCode, hasErrorCode, software, nextIp);
-        else DeliverProtected(vector, errorCode, hasErrorCode, software, nextIp);
+        ulong image = GetRflags() | (setResume ? RflagsBits.RF : 0);
+        if (LongMode) DeliverLong(vector, errorCode, hasErrorCode, software, nextIp, image);
+        else DeliverProtected(vector, errorCode, hasErrorCode, software, nextIp, image);
     }
 
     private void DeliverReal(byte vector, ulong returnIp)
@@ -241,7 +253,7 @@ internal sealed unsafe partial class Cpu
 
     private static uint GateError(byte vector, bool software) => (uint)(vector * 8 + 2 + (software ? 0 : 1));
 
-    private void DeliverProtected(byte vector, uint errorCode, bool hasErrorCode, bool software, ulong returnIp)
+    private void DeliverProtected(byte vector, uint errorCode, bool hasErrorCode, bool software, ulong returnIp, ulong flags)
     {
         ulong entry = (ulong)vector * 8;
         if (entry + 7 > Idtr.Limit) throw new CpuFault(ExceptionVector.GP, GateError(vector, software), true);
@@ -264,7 +276,6 @@ internal sealed unsafe partial class Cpu
 
         bool conforming = (target.Type & 4) != 0;
         int newCpl = conforming ? Cpl : target.Dpl;
-        ulong flags = GetRflags();
         ushort oldCs = Segs[CS].Selector, oldSs = Segs[SS].Selector;
         ulong oldEsp = Regs[RSP];
         int size = is32 ? 4 : 2;
@@ -304,7 +315,7 @@ internal sealed unsafe partial class Cpu
         if ((type & 1) == 0) FlagsOther &= ~RflagsBits.IF;
     }
 
-    private void DeliverLong(byte vector, uint errorCode, bool hasErrorCode, bool software, ulong returnIp)
+    private void DeliverLong(byte vector, uint errorCode, bool hasErrorCode, bool software, ulong returnIp, ulong flags)
     {
         ulong entry = (ulong)vector * 16;
         if (entry + 15 > Idtr.Limit) throw new CpuFault(ExceptionVector.GP, GateError(vector, software), true);
@@ -327,7 +338,6 @@ internal sealed unsafe partial class Cpu
 
         bool conforming = (target.Type & 4) != 0;
         int newCpl = conforming ? Cpl : target.Dpl;
-        ulong flags = GetRflags();
         ushort oldCs = Segs[CS].Selector, oldSs = Segs[SS].Selector;
         ulong oldRsp = Regs[RSP];
         ulong rsp = oldRsp;

@@ -37,6 +37,7 @@ internal sealed unsafe partial class Cpu
         {
             _portInComplete = false;
             value = _portInValue & (size == 4 ? 0xFFFF_FFFFUL : (1UL << (8 * size)) - 1);
+            if (_ioBreakpoints != 0) CheckIoBreakpoints(port, size);
             return true;
         }
         value = 0;
@@ -47,6 +48,7 @@ internal sealed unsafe partial class Cpu
 
     public void PortOut(ushort port, int size, ulong value)
     {
+        if (_ioBreakpoints != 0) CheckIoBreakpoints(port, size);
         PortExits++;
         PendingExit = new VpExit(VpExitReason.PortOut, port, (byte)size, value);
     }

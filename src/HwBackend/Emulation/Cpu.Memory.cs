@@ -158,6 +158,8 @@ internal sealed unsafe partial class Cpu
         int i = (int)(la >> 12) & TlbIndexMask;
         if (_tlbRead[i] == ((la + (ulong)size - 1) & PageMask)) return (byte*)((long)la + _tlbAddend[i]);
         if ((la & 0xFFF) + (ulong)size > 0x1000) return null;
+        // A bulk read could cross a data breakpoint: with any armed, callers go an element at a time.
+        if (_dataBreakpoints != 0) return null;
         return Translate(la, AccessKind.Read, out _);
     }
 
@@ -191,6 +193,7 @@ internal sealed unsafe partial class Cpu
     private ulong ReadSlow(ulong la, int size)
     {
         la &= LinearMask;
+        if (_dataBreakpoints != 0) CheckDataBreakpoints(la, size, write: false);
         if ((la & 0xFFF) + (ulong)size > 0x1000)
         {
             ProbeRead(la, size);
@@ -216,6 +219,7 @@ internal sealed unsafe partial class Cpu
     private void WriteSlow(ulong la, int size, ulong v)
     {
         la &= LinearMask;
+        if (_dataBreakpoints != 0) CheckDataBreakpoints(la, size, write: true);
         if ((la & 0xFFF) + (ulong)size > 0x1000)
         {
             ProbeWrite(la, size);
@@ -297,9 +301,11 @@ internal sealed unsafe partial class Cpu
                 _tlbRead[i] = _tlbWrite[i] = _tlbExec[i] = InvalidTag;
                 _tlbAddend[i] = addend;
             }
+            // A page with a data breakpoint gets no read or write entry: its accesses take the slow path.
+            bool watched = _dataBreakpoints != 0 && IsWatchedPage(tag);
             if (kind == AccessKind.Execute) _tlbExec[i] = tag;
-            else _tlbRead[i] = tag;
-            if (writable && dirty && (kind == AccessKind.Write || Memory.DirtyLog.IsDirty(ramPage)) && !Machine.CodePages.HasCode(ramPage))
+            else if (!watched) _tlbRead[i] = tag;
+            if (!watched && writable && dirty && (kind == AccessKind.Write || Memory.DirtyLog.IsDirty(ramPage)) && !Machine.CodePages.HasCode(ramPage))
                 _tlbWrite[i] = tag;
             _ = user;
         }

@@ -122,6 +122,11 @@ internal sealed unsafe partial class Cpu : IDisposable
         MiscEnable = 1;
         Mxcsr = 0x1F80;
         VpState.NewFxsaveArea().CopyTo(FpuImage, 0);
+        Array.Clear(Dr, 0, 4);
+        Dr[4] = Dr6Fixed;
+        Dr[5] = Dr7Fixed;
+        PendingDebugTrap = 0;
+        UpdateBreakpoints();
         Halted = false;
         NmiPending = false;
         NmiBlocked = false;

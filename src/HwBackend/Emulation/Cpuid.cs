@@ -2,7 +2,8 @@ namespace Actors.HwBackend.Emulation;
 
 /// <summary>
 /// What CPUID reports: exactly the features this CPU implements. Baseline x86-64 (FPU — the
-/// x87 control and status instructions, for presence checks — PSE, TSC, MSR, PAE, CX8, PGE, CMOV,
+/// x87 control and status instructions, for presence checks — DE (CR4.DE: I/O breakpoints, and
+/// #UD for DR4/DR5), PSE, TSC, MSR, PAE, CX8, PGE, CMOV,
 /// PAT, PSE-36, CLFLUSH, FXSR, SSE, SSE2), CX16, POPCNT, LAHF/SAHF in 64-bit mode, LZCNT, SYSCALL,
 /// NX, 1 GiB pages, RDTSCP, long mode, an invariant TSC whose rate leaves 0x15 and 0x16 give and its
 /// IA32_TSC_ADJUST, and —
@@ -47,8 +48,8 @@ internal static class Cpuid
                 ebx = ((uint)apicId << 24) | (1u << 16) | (8u << 8); // CLFLUSH line 8 * 8 = 64 bytes
                 // ECX: SSE3=0, CX16 (13), POPCNT (23), hypervisor (31)
                 ecx = (1u << 13) | (1u << 23) | (1u << 31);
-                // EDX: FPU 0, PSE 3, TSC 4, MSR 5, PAE 6, CX8 8, PGE 13, CMOV 15, PAT 16, PSE36 17, CLFSH 19, FXSR 24, SSE 25, SSE2 26
-                edx = (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 13)
+                // EDX: FPU 0, DE 2, PSE 3, TSC 4, MSR 5, PAE 6, CX8 8, PGE 13, CMOV 15, PAT 16, PSE36 17, CLFSH 19, FXSR 24, SSE 25, SSE2 26
+                edx = (1u << 0) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 13)
                     | (1u << 15) | (1u << 16) | (1u << 17) | (1u << 19) | (1u << 24) | (1u << 25) | (1u << 26);
                 if (localApic)
                 {

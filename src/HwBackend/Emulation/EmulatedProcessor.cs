@@ -107,6 +107,7 @@ public sealed class EmulatedProcessor : IVirtualProcessor
         ApplySystemRegisters(registers);
         // Everything decoded or translated under the old mode may be wrong under the new one.
         var c = Cpu;
+        c.UpdateBreakpoints(); // CR4.DE decides what an R/W = 10 breakpoint is
         c.FlushTlb();
         c.OnModeChanged();
         c.ClearCodeCache();
@@ -180,6 +181,7 @@ public sealed class EmulatedProcessor : IVirtualProcessor
             PendingInterrupt = c.PendingInterruptVector,
             NmiPending = c.NmiPending,
             NmiBlocked = c.NmiBlocked,
+            PendingDebugExceptions = c.PendingDebugTrap,
         };
         for (int i = 0; i < 16; i++) s.Gprs[i] = general.Gprs[i];
         return s;
@@ -233,6 +235,8 @@ public sealed class EmulatedProcessor : IVirtualProcessor
         c.SetPendingInterrupt(state.PendingInterrupt);
         c.NmiPending = state.NmiPending;
         c.NmiBlocked = state.NmiBlocked;
+        c.PendingDebugTrap = state.PendingDebugExceptions;
+        c.UpdateBreakpoints();
         c.FlushTlb();
         c.OnModeChanged();
         c.ClearCodeCache();

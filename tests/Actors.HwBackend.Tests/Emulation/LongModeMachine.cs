@@ -68,6 +68,20 @@ internal sealed class LongModeMachine : IDisposable
         return bytes.Length;
     }
 
+    /// <summary>
+    /// Assembles code for a <paramref name="bitness"/>-bit mode at <paramref name="address"/>; <paramref name="emit"/>
+    /// returns the labels whose addresses the caller wants, in the order it wants them.
+    /// </summary>
+    public ulong[] LoadLabelled(int bitness, ulong address, Func<Assembler, Label[]> emit)
+    {
+        var a = new Assembler(bitness);
+        Label[] labels = emit(a);
+        var writer = new ByteCodeWriter();
+        var result = a.Assemble(writer, address, BlockEncoderOptions.ReturnNewInstructionOffsets);
+        Machine.Memory.Write(address, writer.ToArray());
+        return labels.Select(l => result.GetLabelRIP(l)).ToArray();
+    }
+
     /// <summary>Points IDT vector <paramref name="vector"/> at <paramref name="handler"/> (64-bit interrupt gate, DPL 3 so INT n works from any ring).</summary>
     public void SetGate(int vector, ulong handler, int ist = 0)
     {

@@ -87,4 +87,39 @@ public sealed class SingleStepTests
         Assert.Equal(1UL, s.Gprs[13]);
         Assert.Equal(0UL, s.Gprs[15]);
     }
+
+    [Fact]
+    public void ARepStringInstructionIsSteppedOneIterationAtATimeWithRipStillAtItUntilTheLast()
+    {
+        using var m = new LongModeMachine();
+        InterruptFrameLog.Install(m, resumeAfter: int.MaxValue);
+        ulong[] at = m.LoadLabelled(64, LongModeMachine.CodeBase, a =>
+        {
+            var rep = a.CreateLabel();
+            var after = a.CreateLabel();
+            a.mov(edi, 0x6_0000);
+            a.mov(ecx, 3);
+            a.pushfq();
+            a.or(__qword_ptr[rsp], (int)TrapFlag);
+            a.popfq();
+            a.nop(); // trap 1, at the REP
+            a.Label(ref rep);
+            a.rep.stosb(); // traps 2 and 3 at the REP itself, trap 4 after the last iteration
+            a.Label(ref after);
+            a.pushfq();
+            a.and(__qword_ptr[rsp], unchecked((int)~TrapFlag));
+            a.popfq(); // trap 5 follows the PUSHFQ, trap 6 the AND; POPFQ clears TF, and its own trap is the 7th
+            a.hlt();
+            return [rep, after];
+        });
+        m.Vp.SetState(m.InitialState());
+
+        Assert.Equal(VpExitReason.Halt, m.Run().Reason);
+        var log = InterruptFrameLog.Read(m);
+        Assert.Equal(7, log.Count);
+        Assert.Equal([at[0], at[0], at[0], at[1]], log.Take(4).Select(e => e.Rip));
+        Assert.Equal([3UL, 2UL, 1UL, 0UL], log.Take(4).Select(e => e.Rcx));
+        // Before the last iteration the pushed RF is 1 (SDM 18.3.1.1); after the last it is 0.
+        Assert.Equal([0UL, InterruptFrameLog.ResumeFlag, InterruptFrameLog.ResumeFlag, 0UL], log.Take(4).Select(e => e.Rflags & InterruptFrameLog.ResumeFlag));
+    }
 }

@@ -44,8 +44,9 @@ public sealed class MachineSnapshotTests
             "lapic/0", "lapic/1", "lapic/2", "lapic/3", "vcpu/0", "vcpu/1", "vcpu/2", "vcpu/3", "console", "unimplemented",
         ];
         Assert.Equal(expected, SnapshotSurgery.Sections(saved).Select(s => s.Id));
-        // Every section at its first version, but the vCPUs': version 2 added IA32_TSC_ADJUST, version 3 the NMI flags.
-        Assert.All(SnapshotSurgery.Sections(saved), s => Assert.Equal(s.Id.StartsWith("vcpu/", StringComparison.Ordinal) ? 3 : 1, s.Version));
+        // Every section at its first version, but the vCPUs': version 2 added IA32_TSC_ADJUST, version 3 the NMI
+        // flags, version 4 the pending debug exceptions.
+        Assert.All(SnapshotSurgery.Sections(saved), s => Assert.Equal(s.Id.StartsWith("vcpu/", StringComparison.Ordinal) ? 4 : 1, s.Version));
         Assert.Equal(saved, again);
         Assert.Equal(source.ConsoleBytes, target.ConsoleBytes);
         Assert.Equal(source.ReadRecentOutput().Sequence, target.ReadRecentOutput().Sequence);
@@ -185,9 +186,10 @@ public sealed class MachineSnapshotTests
                 return SnapshotSurgery.Build(sections);
             case "bad-interrupt-vector":
                 // The vCPU section ends with the pending interrupt vector (an int32), IA32_TSC_ADJUST (an
-                // int64) and the NMI-pending and NMI-blocked flags (a byte each).
+                // int64), the NMI-pending and NMI-blocked flags (a byte each) and the pending debug
+                // exceptions (a uint64).
                 byte[] vcpu = sections[Index("vcpu/1")].Payload;
-                BinaryPrimitives.WriteInt32LittleEndian(vcpu.AsSpan(vcpu.Length - 14), 300);
+                BinaryPrimitives.WriteInt32LittleEndian(vcpu.AsSpan(vcpu.Length - 22), 300);
                 return SnapshotSurgery.Build(sections);
             case "truncated-snapshot":
                 return snapshot[..^7];

@@ -7,7 +7,10 @@ namespace Actors.HwBackend.Emulation.Handlers;
 /// OpSize = element size, AddrMask = address size, Seg = source segment (destination is always ES),
 /// Imm = repeat kind (0 none, 1 REP/REPE, 2 REPNE). A repeated instruction runs a bounded number of
 /// iterations per call and then re-executes itself, so interrupts and stop requests are seen during
-/// long copies; REP MOVSB/STOSB forward copies go a page at a time through host pointers.
+/// long copies; REP MOVSB/STOSB forward copies go a page at a time through host pointers. Under
+/// RFLAGS.TF a call runs one iteration, so each iteration is single-stepped (SDM 18.3.1.4). Stopping
+/// before the last iteration sets RF: the RFLAGS image an interrupt or #DB trap pushes there has RF
+/// set (SDM 18.3.1.1), and resuming does not fire the instruction's breakpoint again.
 /// </summary>
 internal static unsafe class StringHandlers
 {
@@ -50,13 +53,15 @@ internal static unsafe class StringHandlers
 
         ulong count = c.Regs[Cpu.RCX] & op->AddrMask;
         if (count == 0) return Handler.Continue;
-        if (kind is Movs or Stos && size == 1 && step > 0)
+        bool stepping = (c.FlagsOther & RflagsBits.TF) != 0;
+        if (kind is Movs or Stos && size == 1 && step > 0 && !stepping)
         {
             if (BulkForward(c, op, kind)) count = c.Regs[Cpu.RCX] & op->AddrMask;
             if (count == 0) return Handler.AfterWrite(c, op);
         }
 
-        for (int i = 0; i < IterationsPerSlice; i++)
+        int slice = stepping ? 1 : IterationsPerSlice;
+        for (int i = 0; i < slice; i++)
         {
             int r = One(c, op, kind, size, step);
             if (r == Handler.Exit)
@@ -72,13 +77,22 @@ internal static unsafe class StringHandlers
                 // Each port write or MMIO write is its own exit; the instruction resumes with the rest.
                 int e = kind is Outs ? Handler.Exit : c.WriteEvent;
                 c.WriteEvent = 0;
-                c.Rip = done ? op->NextIp : op->Ip;
+                if (done)
+                {
+                    c.Rip = op->NextIp;
+                }
+                else
+                {
+                    c.Rip = op->Ip;
+                    c.FlagsOther |= RflagsBits.RF;
+                }
                 return e;
             }
             if (done) return Handler.Continue;
         }
         // Time slice used up: run this instruction again after checking for events.
         c.Rip = op->Ip;
+        c.FlagsOther |= RflagsBits.RF;
         return Handler.EndBlock;
     }
 

@@ -72,24 +72,18 @@ internal static unsafe class SystemHandlers
         return Handler.Continue;
     }
 
+    /// <summary>MOV to DRn: may arm or disarm breakpoints, so the block ends (the next instruction is already checked).</summary>
     public static int MovToDr(Cpu c, Op* op)
     {
         c.RequireCpl0();
-        int n = op->R1 is 4 or 5 ? op->R1 + 2 : op->R1;
-        if (n > 7) throw new CpuFault(ExceptionVector.UD, 0, false);
-        ulong v = c.Bitness == 64 ? c.Regs[op->R2] : (uint)c.Regs[op->R2];
-        if (n < 4) c.Dr[n] = v;
-        else if (n == 6) c.Dr[4] = v | 0xFFFF0FF0;
-        else c.Dr[5] = (v | 0x400) & 0xFFFF_FFFF;
-        return Handler.Continue;
+        c.WriteDebugRegister(op->R1, c.Bitness == 64 ? c.Regs[op->R2] : (uint)c.Regs[op->R2]);
+        return Handler.Next(c, op);
     }
 
     public static int MovFromDr(Cpu c, Op* op)
     {
         c.RequireCpl0();
-        int n = op->R2 is 4 or 5 ? op->R2 + 2 : op->R2;
-        if (n > 7) throw new CpuFault(ExceptionVector.UD, 0, false);
-        ulong v = n < 4 ? c.Dr[n] : n == 6 ? c.Dr[4] : c.Dr[5];
+        ulong v = c.ReadDebugRegister(op->R2);
         c.Regs[op->R1] = c.Bitness == 64 ? v : (uint)v;
         return Handler.Continue;
     }
