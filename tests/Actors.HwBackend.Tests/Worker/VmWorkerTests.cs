@@ -1,10 +1,10 @@
-using Actors.HwBackend.Abstractions;
-using Actors.HwBackend.Tests.Snapshots;
-using Actors.HwBackend.Snapshots;
 using System.Diagnostics;
+using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Boot;
 using Actors.HwBackend.Emulation;
+using Actors.HwBackend.Snapshots;
 using Actors.HwBackend.Tests.Guests;
+using Actors.HwBackend.Tests.Snapshots;
 using Actors.HwBackend.Worker;
 using Xunit;
 
