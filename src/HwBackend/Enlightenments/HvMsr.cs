@@ -19,6 +19,7 @@ public static class HvMsr
     public const uint Eom = 0x4000_0084;
     public const uint Sint0 = 0x4000_0090;
     public const uint Sint15 = 0x4000_009F;
+    public const uint Stimer0Config = 0x4000_00B0; // then STIMER0_COUNT, STIMER1_CONFIG, ... STIMER3_COUNT at 0x400000B7
     public const uint CrashP0 = 0x4000_0100;
     public const uint CrashP4 = 0x4000_0104;
     public const uint CrashControl = 0x4000_0105;

@@ -7,11 +7,13 @@ namespace Actors.HwBackend.Enlightenments;
 /// and the partition's MSRs through <see cref="HvPartition"/>. It is what the backend consults for
 /// a synthetic MSR or a hypervisor CPUID leaf.
 /// </summary>
-public sealed class HvProcessor(HvPartition partition, uint vpIndex, SyntheticInterruptController synIc) : ISyntheticRegisters
+public sealed class HvProcessor(HvPartition partition, uint vpIndex, SyntheticInterruptController synIc, SyntheticTimers timers) : ISyntheticRegisters
 {
     public HvPartition Partition { get; } = partition ?? throw new ArgumentNullException(nameof(partition));
 
     public SyntheticInterruptController SynIc { get; } = synIc ?? throw new ArgumentNullException(nameof(synIc));
+
+    public SyntheticTimers Timers { get; } = timers ?? throw new ArgumentNullException(nameof(timers));
 
     /// <summary>The TLFS VP index, which is also the vCPU's APIC ID here.</summary>
     public uint VpIndex { get; } = vpIndex;
@@ -32,11 +34,15 @@ public sealed class HvProcessor(HvPartition partition, uint vpIndex, SyntheticIn
         }
         if (SyntheticInterruptController.OwnsMsr(index))
             return SynIc.TryReadMsr(index, out value);
+        if (SyntheticTimers.OwnsMsr(index))
+            return Timers.TryReadMsr(index, out value);
         return Partition.TryReadMsr(VpIndex, index, out value);
     }
 
     // VP_INDEX is read-only to the guest.
     public bool TryWriteMsr(uint index, ulong value) =>
         index != HvMsr.VpIndex
-        && (SyntheticInterruptController.OwnsMsr(index) ? SynIc.TryWriteMsr(index, value) : Partition.TryWriteMsr(VpIndex, index, value));
+        && (SyntheticInterruptController.OwnsMsr(index) ? SynIc.TryWriteMsr(index, value)
+            : SyntheticTimers.OwnsMsr(index) ? Timers.TryWriteMsr(index, value)
+            : Partition.TryWriteMsr(VpIndex, index, value));
 }

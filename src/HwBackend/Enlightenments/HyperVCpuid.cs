@@ -13,6 +13,7 @@ public static class HyperVCpuid
     // 0x40000003 EAX: partition privileges, the MSRs the guest may use.
     private const uint AccessTimeRefCount = 1u << 1;
     private const uint AccessSynIc = 1u << 2;
+    private const uint AccessSyntheticTimers = 1u << 3;
     private const uint AccessHypercallMsrs = 1u << 5;
     private const uint AccessVpIndex = 1u << 6;
     private const uint AccessResetMsr = 1u << 7;
@@ -27,6 +28,7 @@ public static class HyperVCpuid
     // 0x40000003 EDX: other features.
     private const uint FrequencyMsrsAvailable = 1u << 8;
     private const uint CrashMsrsAvailable = 1u << 10;
+    private const uint DirectModeSyntheticTimers = 1u << 19;
 
     // 0x40000004 EAX: recommendations. A software CPU runs at whatever pace the host allows, so
     // the guest should not time out on it (relaxed timing).
@@ -54,10 +56,10 @@ public static class HyperVCpuid
                 ebx = 1u << 16;
                 return true;
             case 0x4000_0003:
-                eax = AccessTimeRefCount | AccessSynIc | AccessHypercallMsrs | AccessVpIndex | AccessResetMsr | AccessReferenceTsc
+                eax = AccessTimeRefCount | AccessSynIc | AccessSyntheticTimers | AccessHypercallMsrs | AccessVpIndex | AccessResetMsr | AccessReferenceTsc
                     | AccessFrequencyMsrs | AccessTscInvariantControl;
                 ebx = PostMessages | SignalEvents;
-                edx = FrequencyMsrsAvailable | CrashMsrsAvailable;
+                edx = FrequencyMsrsAvailable | CrashMsrsAvailable | DirectModeSyntheticTimers;
                 return true;
             case 0x4000_0004:
                 eax = RelaxedTiming;

@@ -39,6 +39,7 @@ internal sealed class PcPlatform : IDisposable
     private readonly IsaLine[] _isaLines = new IsaLine[16];
     private readonly PlatformTimer _timer;
     private readonly string[] _localApicSections;
+    private ITimedDevice[] _timedDevices = [];
 
     public PcPlatform(
         string machineName,
@@ -154,6 +155,9 @@ internal sealed class PcPlatform : IDisposable
 
     public void Start() => _timer.Start();
 
+    /// <summary>Lets the timer thread serve <paramref name="device"/>'s deadlines too; before <see cref="Start"/>.</summary>
+    public void AddTimedDevice(ITimedDevice device) => _timedDevices = [.. _timedDevices, device];
+
     /// <summary>Stops guest time (pause, save); timers stop firing.</summary>
     public void Freeze() => Clock.Freeze();
 
@@ -264,6 +268,8 @@ internal sealed class PcPlatform : IDisposable
             next = Earliest(next, apic.NextTimerEventNanoseconds);
         if (Rtc.NextEventDelay() is TimeSpan delay)
             next = Earliest(next, now + (long)delay.TotalNanoseconds);
+        foreach (ITimedDevice device in _timedDevices)
+            next = Earliest(next, device.NextEventNanoseconds);
         return next;
     }
 
@@ -278,6 +284,11 @@ internal sealed class PcPlatform : IDisposable
         {
             if (apic.NextTimerEventNanoseconds <= now)
                 apic.UpdateTimer();
+        }
+        foreach (ITimedDevice device in _timedDevices)
+        {
+            if (device.NextEventNanoseconds <= now)
+                device.FireDue(now);
         }
     }
 

@@ -39,6 +39,8 @@ public sealed class VmWorker : IDisposable
     private readonly HvPartition? _hyperV;
     private readonly SyntheticInterruptController[] _synIcs = [];
     private readonly string[] _synIcSections = [];
+    private readonly SyntheticTimers[] _timers = [];
+    private readonly string[] _timerSections = [];
     private readonly Action<VmRunEnded> _onEnded;
     private readonly VirtualProcessorThread[] _processors;
     private readonly string[] _processorSections;
@@ -96,11 +98,17 @@ public sealed class VmWorker : IDisposable
             _hyperV = new HvPartition(machine.Memory, clock, _processors.Length, RequestReset);
             _synIcs = new SyntheticInterruptController[_processors.Length];
             _synIcSections = new string[_processors.Length];
+            _timers = new SyntheticTimers[_processors.Length];
+            _timerSections = new string[_processors.Length];
             for (int i = 0; i < _processors.Length; i++)
             {
-                _synIcs[i] = new SyntheticInterruptController(machine.Memory, new SintToLocalApic(_platform.LocalApics[i]));
+                var apic = new SintToLocalApic(_platform.LocalApics[i]);
+                _synIcs[i] = new SyntheticInterruptController(machine.Memory, apic);
                 _synIcSections[i] = $"synic/{i}";
-                machine.Processors[i].AttachSyntheticRegisters(new HvProcessor(_hyperV, (uint)i, _synIcs[i]));
+                _timers[i] = new SyntheticTimers(clock, _synIcs[i], apic, _platform.RescheduleTimers);
+                _timerSections[i] = $"stimer/{i}";
+                _platform.AddTimedDevice(_timers[i]);
+                machine.Processors[i].AttachSyntheticRegisters(new HvProcessor(_hyperV, (uint)i, _synIcs[i], _timers[i]));
             }
             Hypercalls = new HypercallDispatcher(machine.Memory, target: null);
         }
@@ -482,7 +490,10 @@ public sealed class VmWorker : IDisposable
         if (_hyperV is not null)
             writer.Add(HyperVSection, _hyperV.SaveState());
         for (int i = 0; i < _synIcs.Length; i++)
+        {
             writer.Add(_synIcSections[i], _synIcs[i].SaveState());
+            writer.Add(_timerSections[i], _timers[i].SaveState());
+        }
         return writer.ToArray();
     }
 
@@ -531,6 +542,13 @@ public sealed class VmWorker : IDisposable
             if (_synIcs[i].FindRestoreProblem(synIcs[i]) is { } synIcProblem)
                 throw SnapshotException.InSection(_synIcSections[i], synIcProblem);
         }
+        var timers = new SyntheticTimersState[_timers.Length];
+        for (int i = 0; i < timers.Length; i++)
+        {
+            timers[i] = reader.Read<SyntheticTimersState>(_timerSections[i]);
+            if (SyntheticTimers.FindRestoreProblem(timers[i]) is { } timerProblem)
+                throw SnapshotException.InSection(_timerSections[i], timerProblem);
+        }
         reader.EnsureEverySectionRead();
 
         lock (_gate)
@@ -546,7 +564,10 @@ public sealed class VmWorker : IDisposable
         if (hyperV is not null)
             _hyperV!.RestoreState(hyperV);
         for (int i = 0; i < _synIcs.Length; i++)
+        {
             _synIcs[i].RestoreState(synIcs[i]);
+            _timers[i].RestoreState(timers[i]);
+        }
         for (int i = 0; i < _processors.Length; i++)
             _processors[i].Processor.SetState(processors[i]);
         lock (_gate)

@@ -24,11 +24,17 @@ public sealed class HvPartitionTests : IDisposable
         _memory.AddRam("low", 0, 2 * MiB, 0);
         _memory.AddMmio("hole", 2 * MiB, MiB);
         _partition = new HvPartition(_memory, _clock, processorCount: 2, _resets.Add);
-        _vp0 = new HvProcessor(_partition, 0, new SyntheticInterruptController(_memory, new RecordingSintDelivery()));
-        _vp1 = new HvProcessor(_partition, 1, new SyntheticInterruptController(_memory, new RecordingSintDelivery()));
+        (_vp0, _vp1) = (NewVp(0), NewVp(1));
     }
 
     public void Dispose() => _ram.Dispose();
+
+    private HvProcessor NewVp(uint index)
+    {
+        var apic = new RecordingSintDelivery();
+        var synIc = new SyntheticInterruptController(_memory, apic);
+        return new HvProcessor(_partition, index, synIc, new SyntheticTimers(_clock, synIc, apic, () => { }));
+    }
 
     [Fact]
     public void TheHypercallPageIsWrittenOnceTheGuestHasSaidWhoItIs()
@@ -118,9 +124,9 @@ public sealed class HvPartitionTests : IDisposable
     [Fact]
     public void AnUnimplementedSyntheticMsrIsAGeneralProtectionFault()
     {
-        Assert.True(_vp0.OwnsMsr(0x4000_00B0)); // STIMER0_CONFIG: the synthetic timers are not here yet
-        Assert.False(_vp0.TryReadMsr(0x4000_00B0, out _));
-        Assert.False(_vp0.TryWriteMsr(0x4000_00B0, 1));
+        Assert.True(_vp0.OwnsMsr(0x4000_0010)); // VP_RUNTIME: not here (nor advertised)
+        Assert.False(_vp0.TryReadMsr(0x4000_0010, out _));
+        Assert.False(_vp0.TryWriteMsr(0x4000_0010, 1));
         Assert.False(_vp0.OwnsMsr(0x1B));
     }
 

@@ -96,9 +96,9 @@ public sealed class StockLinuxBootTests
         string serial = Encoding.UTF8.GetString(console.Bytes).Replace("\r\n", "\n", StringComparison.Ordinal);
         Assert.True(ended.Reason == VmWorker.PowerOffReason, $"ended by {ended.Reason}; last output:\n{Tail(serial)}");
         Assert.Contains("Hypervisor detected: Microsoft Hyper-V\n", serial);
-        // The privileges we grant (time reference, hypercall, VP index, reset, reference TSC, frequency
-        // and TSC invariant MSRs; post messages and signal events) and the timer rate read from them.
-        Assert.Contains("Hyper-V: privilege flags low 0x8ae2, high 0x30, hints 0x20, misc 0x500\n", serial);
+        // The privileges we grant (time reference, SynIC, synthetic timers, hypercall, VP index, reset, reference TSC,
+        // frequency and TSC invariant MSRs; post messages and signal events) and the timer rate read from them.
+        Assert.Contains("Hyper-V: privilege flags low 0x8aee, high 0x30, hints 0x20, misc 0x80500\n", serial);
         Assert.Contains("Hyper-V: LAPIC Timer Frequency: 0x3d0900\n", serial);
         Assert.Contains("clocksource: hyperv_clocksource_tsc_page: ", serial);
         Assert.Contains("Booting paravirtualized kernel on Hyper-V\n", serial);
