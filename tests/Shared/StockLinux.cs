@@ -26,6 +26,25 @@ public static class StockLinux
         return [.. busybox, .. NewcArchive(("init", Encoding.UTF8.GetBytes(initScript), Executable))];
     }
 
+    /// <summary>
+    /// Like <see cref="Initrd(string)"/>, with the kernel's own modules <paramref name="modules"/>
+    /// (file names such as "hv_vmbus.ko", found under the kernel package's lib/modules) at /NAME:
+    /// the kernel unpacks an archive's files without making their directories, and the root exists.
+    /// </summary>
+    public static byte[] InitrdWithModules(string initScript, params string[] modules)
+    {
+        string modulesRoot = Path.Combine(Build.Value, "root", "lib", "modules");
+        var files = new List<(string, byte[], int)> { ("init", Encoding.UTF8.GetBytes(initScript), Executable) };
+        foreach (string module in modules)
+        {
+            string path = Directory.EnumerateFiles(modulesRoot, module, SearchOption.AllDirectories).SingleOrDefault()
+                ?? throw new FileNotFoundException($"the kernel package has no module {module} under {modulesRoot}");
+            files.Add((module, File.ReadAllBytes(path), 0x81A4)); // regular file, rw-r--r--
+        }
+        byte[] busybox = File.ReadAllBytes(Path.Combine(Build.Value, "busybox.cpio.gz"));
+        return [.. busybox, .. NewcArchive([.. files])];
+    }
+
     /// <summary>Writes <paramref name="initrd"/> to a file for QEMU's -initrd and returns its path.</summary>
     public static string InitrdFile(byte[] initrd)
     {

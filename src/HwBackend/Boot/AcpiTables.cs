@@ -30,7 +30,25 @@ internal static class AcpiTables
         AcpiPowerManagement.SoftOffSleepType, AcpiPowerManagement.SoftOffSleepType, 0x00, 0x00, // ZeroOp: SLP_TYPa, SLP_TYPb, reserved
     ];
 
-    public static int DsdtLength => HeaderLength + DsdtBody.Length;
+    /// <summary>
+    /// The VMBus device an enlightened partition adds (the device Hyper-V's firmware has, as QEMU
+    /// writes it): <c>Scope (\_SB) { Device (VMBS) { Name (_HID, "VMBus") Name (_UID, 0)
+    /// Name (_CRS, ResourceTemplate () { IRQNoFlags () { 7 } }) } }</c>. Linux's hv_vmbus binds to
+    /// the _HID and refuses a device without _CRS; x86 guests do not use the interrupt (VMBus
+    /// signals through the SynIC), but the resource must be there.
+    /// </summary>
+    private static ReadOnlySpan<byte> VmBusDevice =>
+    [
+        0x10, 0x2D, (byte)'\\', (byte)'_', (byte)'S', (byte)'B', (byte)'_', // ScopeOp, PkgLength 45, "\_SB_"
+        0x5B, 0x82, 0x25, (byte)'V', (byte)'M', (byte)'B', (byte)'S', // DeviceOp, PkgLength 37, "VMBS"
+        0x08, (byte)'_', (byte)'H', (byte)'I', (byte)'D', 0x0D, (byte)'V', (byte)'M', (byte)'B', (byte)'u', (byte)'s', 0x00, // Name (_HID, "VMBus")
+        0x08, (byte)'_', (byte)'U', (byte)'I', (byte)'D', 0x00, // Name (_UID, Zero)
+        0x08, (byte)'_', (byte)'C', (byte)'R', (byte)'S', 0x11, 0x08, 0x0A, 0x05, // Name (_CRS, Buffer (5) {
+        0x22, 0x80, 0x00, // IRQ descriptor without flags, mask bit 7
+        0x79, 0x00, // end tag })
+    ];
+
+    public static int DsdtLength(bool vmBus) => HeaderLength + DsdtBody.Length + (vmBus ? VmBusDevice.Length : 0);
 
     /// <summary>The Firmware ACPI Control Structure: required beside a FADT that is not hardware-reduced; 64-byte aligned.</summary>
     public const int FacsLength = 64;
@@ -226,11 +244,13 @@ internal static class AcpiTables
         facs[32] = FacsVersion;
     }
 
-    /// <summary>The Differentiated System Description Table: the header and the \_S5 object that lets the OS power off.</summary>
-    public static void WriteDsdt(Span<byte> dsdt)
+    /// <summary>The Differentiated System Description Table: the header, the \_S5 object that lets the OS power off, and the VMBus device if asked.</summary>
+    public static void WriteDsdt(Span<byte> dsdt, bool vmBus)
     {
         WriteHeader(dsdt, "DSDT", DsdtRevision);
         DsdtBody.CopyTo(dsdt[HeaderLength..]);
+        if (vmBus)
+            VmBusDevice.CopyTo(dsdt[(HeaderLength + DsdtBody.Length)..]);
         FinishTable(dsdt);
     }
 

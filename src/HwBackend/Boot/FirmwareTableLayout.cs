@@ -21,4 +21,7 @@ public sealed record FirmwareTableLayout(int ProcessorCount)
     public ulong IoApicAddress { get; init; } = DefaultIoApicAddress;
 
     public ulong LocalApicAddress { get; init; } = DefaultLocalApicAddress;
+
+    /// <summary>Whether the DSDT has the VMBus device (an enlightened partition's), through which the guest finds VMBus.</summary>
+    public bool VmBus { get; init; }
 }

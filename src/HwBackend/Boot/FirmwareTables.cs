@@ -43,7 +43,7 @@ public static class FirmwareTables
         int xsdt = AlignUp(rsdt + AcpiTables.RsdtLength(2));
         int fadt = AlignUp(xsdt + AcpiTables.XsdtLength(2));
         int dsdt = AlignUp(fadt + AcpiTables.FadtLength);
-        int madt = AlignUp(dsdt + AcpiTables.DsdtLength);
+        int madt = AlignUp(dsdt + AcpiTables.DsdtLength(layout.VmBus));
         int madtLength = AcpiTables.MadtLength(layout.ProcessorCount);
         int facs = (madt + madtLength + AcpiTables.FacsAlignment - 1) & ~(AcpiTables.FacsAlignment - 1);
         int size = facs + AcpiTables.FacsLength;
@@ -77,7 +77,7 @@ public static class FirmwareTables
         AcpiTables.WriteXsdt(span.Slice(xsdt, AcpiTables.XsdtLength(described.Length)), described);
         AcpiTables.WriteFadt(span.Slice(fadt, AcpiTables.FadtLength), info.Facs, info.Dsdt);
         AcpiTables.WriteFacs(span.Slice(facs, AcpiTables.FacsLength));
-        AcpiTables.WriteDsdt(span.Slice(dsdt, AcpiTables.DsdtLength));
+        AcpiTables.WriteDsdt(span.Slice(dsdt, AcpiTables.DsdtLength(layout.VmBus)), layout.VmBus);
         AcpiTables.WriteMadt(span.Slice(madt, madtLength), layout);
         memory.Write(start, block);
         return info;

@@ -52,7 +52,8 @@ internal sealed class PcPlatform : IDisposable
         Action<string> reset,
         Action powerOff,
         IReadOnlyDictionary<string, byte[]>? firmwareFiles,
-        UnimplementedLog? unimplemented = null)
+        UnimplementedLog? unimplemented = null,
+        bool vmBus = false)
     {
         Clock = clock;
         int processors = processorSinks.Count;
@@ -116,7 +117,7 @@ internal sealed class PcPlatform : IDisposable
 
         // A machine too small to have the BIOS area (under 1 MiB) boots without tables, as it would without a BIOS.
         if (machine.Memory.IsRam(LegacyPcMemory.BiosRomStart, LegacyPcMemory.UpperMemoryStart - LegacyPcMemory.BiosRomStart))
-            FirmwareTables.Write(machine.Memory, new FirmwareTableLayout(processors));
+            FirmwareTables.Write(machine.Memory, new FirmwareTableLayout(processors) { VmBus = vmBus });
         ApplyFirmwareApicSetup();
     }
 

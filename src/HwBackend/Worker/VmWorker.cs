@@ -4,6 +4,7 @@ using Actors.HwBackend.Enlightenments;
 using Actors.HwBackend.Memory;
 using Actors.HwBackend.Platform;
 using Actors.HwBackend.Snapshots;
+using Actors.HwBackend.VmBus;
 
 namespace Actors.HwBackend.Worker;
 
@@ -31,12 +32,14 @@ public sealed class VmWorker : IDisposable
     private const string ConsoleSection = "console";
     private const string UnimplementedSection = "unimplemented";
     private const string HyperVSection = "hv";
+    private const string VmBusSection = "vmbus";
 
     private readonly IVirtualMachine _machine;
     private readonly PcPlatform _platform;
     private readonly ConsoleOutputLog _console;
     private readonly UnimplementedLog _unimplemented;
     private readonly HvPartition? _hyperV;
+    private readonly VmBusProtocol? _vmBus;
     private readonly SyntheticInterruptController[] _synIcs = [];
     private readonly string[] _synIcSections = [];
     private readonly SyntheticTimers[] _timers = [];
@@ -83,7 +86,7 @@ public sealed class VmWorker : IDisposable
             _processors[i] = new VirtualProcessorThread(this, machine.Processors[i], i);
             _processorSections[i] = $"vcpu/{i}";
         }
-        _platform = new PcPlatform(name, clock, machine, memoryBytes, _processors, _console, RequestGuestExit, RequestReset, RequestPowerOff, firmwareFiles, _unimplemented);
+        _platform = new PcPlatform(name, clock, machine, memoryBytes, _processors, _console, RequestGuestExit, RequestReset, RequestPowerOff, firmwareFiles, _unimplemented, vmBus: enlightened);
         _throttle = new ProcessorThrottle(ParkForThrottle, name);
         for (int i = 0; i < _processors.Length; i++)
         {
@@ -110,7 +113,8 @@ public sealed class VmWorker : IDisposable
                 _platform.AddTimedDevice(_timers[i]);
                 machine.Processors[i].AttachSyntheticRegisters(new HvProcessor(_hyperV, (uint)i, _synIcs[i], _timers[i]));
             }
-            Hypercalls = new HypercallDispatcher(machine.Memory, target: null);
+            _vmBus = new VmBusProtocol(new SynIcVmBusGuest(_synIcs));
+            Hypercalls = new HypercallDispatcher(machine.Memory, _vmBus);
         }
     }
 
@@ -489,6 +493,8 @@ public sealed class VmWorker : IDisposable
         writer.Add(UnimplementedSection, _unimplemented.SaveState());
         if (_hyperV is not null)
             writer.Add(HyperVSection, _hyperV.SaveState());
+        if (_vmBus is not null)
+            writer.Add(VmBusSection, _vmBus.State);
         for (int i = 0; i < _synIcs.Length; i++)
         {
             writer.Add(_synIcSections[i], _synIcs[i].SaveState());
@@ -542,6 +548,9 @@ public sealed class VmWorker : IDisposable
             if (_synIcs[i].FindRestoreProblem(synIcs[i]) is { } synIcProblem)
                 throw SnapshotException.InSection(_synIcSections[i], synIcProblem);
         }
+        VmBusState? vmBus = _vmBus is null ? null : reader.Read<VmBusState>(VmBusSection);
+        if (vmBus is not null && _vmBus!.FindRestoreProblem(vmBus) is { } vmBusProblem)
+            throw SnapshotException.InSection(VmBusSection, vmBusProblem);
         var timers = new SyntheticTimersState[_timers.Length];
         for (int i = 0; i < timers.Length; i++)
         {
@@ -563,6 +572,8 @@ public sealed class VmWorker : IDisposable
         _unimplemented.RestoreState(unimplemented);
         if (hyperV is not null)
             _hyperV!.RestoreState(hyperV);
+        if (vmBus is not null)
+            _vmBus!.RestoreState(vmBus);
         for (int i = 0; i < _synIcs.Length; i++)
         {
             _synIcs[i].RestoreState(synIcs[i]);

@@ -138,6 +138,21 @@ public sealed class FirmwareTablesTests
         Assert.Equal(new byte[] { 0x08, (byte)'_', (byte)'S', (byte)'5', (byte)'_', 0x12, 0x06, 0x04, 0, 0, 0, 0 }, dsdt[36..]);
     }
 
+    [Fact]
+    public void AnEnlightenedPartitionsDsdtAddsTheVmBusDeviceAfterS5()
+    {
+        using var memory = new TestGuestMemory();
+        var info = FirmwareTables.Write(memory.Map, new FirmwareTableLayout(2) { VmBus = true });
+
+        // ReadTable checks the length and checksum. The device: Scope (\_SB) { Device (VMBS) { _HID "VMBus", _UID 0, _CRS IRQ 7 } }.
+        var dsdt = ReadTable(memory.Map, info.Dsdt, "DSDT");
+        Assert.Equal(36 + 12 + 46, dsdt.Length);
+        Assert.Equal([0x10, 0x2D, (byte)'\\', (byte)'_', (byte)'S', (byte)'B', (byte)'_', 0x5B, 0x82, 0x25], dsdt[48..58]);
+        Assert.Equal("VMBS", Encoding.ASCII.GetString(dsdt, 58, 4));
+        Assert.Contains("_HID\u000dVMBus\0", Encoding.ASCII.GetString(dsdt));
+        Assert.Equal([0x22, 0x80, 0x00, 0x79, 0x00], dsdt[^5..]);
+    }
+
     [Theory]
     [MemberData(nameof(ProcessorCounts))]
     public void MpTableIsFoundByScanningAndDescribesTheSameMachine(int processors)

@@ -110,6 +110,37 @@ public sealed class StockLinuxBootTests
     }
 
     [Fact]
+    public void LinuxsOwnVmBusDriverFindsTheBusAndConnects()
+    {
+        byte[] initrd = StockLinux.InitrdWithModules("""
+            #!/bin/busybox sh
+            /bin/busybox --install -s /bin
+            mount -t proc proc /proc
+            mount -t sysfs sysfs /sys
+            insmod /hv_vmbus.ko && echo "hv_vmbus: loaded"
+            [ -d /sys/bus/vmbus ] && echo "vmbus bus: present"
+            echo "vmbus devices: $(ls /sys/bus/vmbus/devices | wc -l)"
+            poweroff -f
+            """, "hv_vmbus.ko");
+        var console = new RecordingConsole();
+        var probe = new EndProbe();
+        using var worker = VmWorker.Create(new EmulatorBackend(), "linux-vmbus", StockLinux.Kernel(), Memory, 1, console, probe.OnEnded, initrd: initrd, commandLine: StockLinux.CommandLine, enlightened: true);
+
+        worker.Start();
+        VmRunEnded ended = probe.Wait(Deadline);
+
+        string serial = Encoding.UTF8.GetString(console.Bytes).Replace("\r\n", "\n", StringComparison.Ordinal);
+        Assert.True(ended.Reason == VmWorker.PowerOffReason, $"ended by {ended.Reason}; last output:\n{Tail(serial)}");
+        // The driver found the ACPI device, enabled the SynIC, and negotiated protocol 5.0 after being refused 5.3 to 5.1.
+        Assert.Contains("hv_vmbus: Vmbus version:5.0\n", serial);
+        string[] lines = StockLinux.UserLines(serial).ToArray();
+        Assert.Contains("hv_vmbus: loaded", lines);
+        Assert.Contains("vmbus bus: present", lines);
+        Assert.Contains("vmbus devices: 0", lines); // no channels are offered yet
+        Assert.DoesNotContain("unchecked MSR access error", serial);
+    }
+
+    [Fact]
     public void RebootWithTheKeyboardControllerEndsTheRunAsAReset()
     {
         // reboot=k: Linux pulses the 8042's reset line (command 0xFE on port 0x64) instead of using the ACPI reset register.

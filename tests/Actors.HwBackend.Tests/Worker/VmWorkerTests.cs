@@ -361,6 +361,7 @@ public sealed class VmWorkerTests
         Assert.Contains("hv", SnapshotSurgery.Sections(saved).Select(s => s.Id));
         Assert.Contains("synic/1", SnapshotSurgery.Sections(saved).Select(s => s.Id));
         Assert.Contains("stimer/1", SnapshotSurgery.Sections(saved).Select(s => s.Id));
+        Assert.Contains("vmbus", SnapshotSurgery.Sections(saved).Select(s => s.Id));
 
         using var enlightened = VmWorker.CreateForRestore(new EmulatorBackend(), "hv-copy", host.MemoryBytes, 2, null, _ => { }, enlightened: true);
         enlightened.RestoreSnapshot(saved);
