@@ -4,7 +4,6 @@ using Actors.HwBackend.Enlightenments;
 using Actors.HwBackend.Memory;
 using Actors.HwBackend.Platform;
 using Actors.HwBackend.Snapshots;
-using Actors.HwBackend.VmBus;
 
 namespace Actors.HwBackend.Worker;
 
@@ -31,19 +30,12 @@ public sealed class VmWorker : IDisposable
     private const string MachineSection = "machine";
     private const string ConsoleSection = "console";
     private const string UnimplementedSection = "unimplemented";
-    private const string HyperVSection = "hv";
-    private const string VmBusSection = "vmbus";
 
     private readonly IVirtualMachine _machine;
     private readonly PcPlatform _platform;
     private readonly ConsoleOutputLog _console;
     private readonly UnimplementedLog _unimplemented;
-    private readonly HvPartition? _hyperV;
-    private readonly VmBusProtocol? _vmBus;
-    private readonly SyntheticInterruptController[] _synIcs = [];
-    private readonly string[] _synIcSections = [];
-    private readonly SyntheticTimers[] _timers = [];
-    private readonly string[] _timerSections = [];
+    private readonly VmEnlightenments? _enlightenments;
     private readonly Action<VmRunEnded> _onEnded;
     private readonly VirtualProcessorThread[] _processors;
     private readonly string[] _processorSections;
@@ -97,32 +89,14 @@ public sealed class VmWorker : IDisposable
         }
 
         if (enlightened)
-        {
-            _hyperV = new HvPartition(machine.Memory, clock, _processors.Length, RequestReset);
-            _synIcs = new SyntheticInterruptController[_processors.Length];
-            _synIcSections = new string[_processors.Length];
-            _timers = new SyntheticTimers[_processors.Length];
-            _timerSections = new string[_processors.Length];
-            for (int i = 0; i < _processors.Length; i++)
-            {
-                var apic = new SintToLocalApic(_platform.LocalApics[i]);
-                _synIcs[i] = new SyntheticInterruptController(machine.Memory, apic);
-                _synIcSections[i] = $"synic/{i}";
-                _timers[i] = new SyntheticTimers(clock, _synIcs[i], apic, _platform.RescheduleTimers);
-                _timerSections[i] = $"stimer/{i}";
-                _platform.AddTimedDevice(_timers[i]);
-                machine.Processors[i].AttachSyntheticRegisters(new HvProcessor(_hyperV, (uint)i, _synIcs[i], _timers[i]));
-            }
-            _vmBus = new VmBusProtocol(new SynIcVmBusGuest(_synIcs));
-            Hypercalls = new HypercallDispatcher(machine.Memory, _vmBus);
-        }
+            _enlightenments = new VmEnlightenments(machine, clock, _platform, RequestReset);
     }
 
-    /// <summary>Whether the guest sees Hyper-V (TLFS enlightenments: CPUID, synthetic MSRs, hypercalls).</summary>
-    public bool Enlightened => _hyperV is not null;
+    /// <summary>Whether the guest sees Hyper-V (TLFS enlightenments: CPUID, synthetic MSRs, hypercalls, SynIC, VMBus).</summary>
+    public bool Enlightened => _enlightenments is not null;
 
     /// <summary>Where the vCPU threads send hypercall exits; null when the partition is not enlightened.</summary>
-    internal HypercallDispatcher? Hypercalls { get; }
+    internal HypercallDispatcher? Hypercalls => _enlightenments?.Hypercalls;
 
     /// <summary>
     /// Raised once per VM for each port, address, MSR or instruction the guest used that is not
@@ -491,15 +465,7 @@ public sealed class VmWorker : IDisposable
             writer.Add(_processorSections[i], _processors[i].Processor.GetState());
         writer.Add(ConsoleSection, new ConsoleOutputState(consoleSequence, consoleTail));
         writer.Add(UnimplementedSection, _unimplemented.SaveState());
-        if (_hyperV is not null)
-            writer.Add(HyperVSection, _hyperV.SaveState());
-        if (_vmBus is not null)
-            writer.Add(VmBusSection, _vmBus.State);
-        for (int i = 0; i < _synIcs.Length; i++)
-        {
-            writer.Add(_synIcSections[i], _synIcs[i].SaveState());
-            writer.Add(_timerSections[i], _timers[i].SaveState());
-        }
+        _enlightenments?.SaveSnapshot(writer);
         return writer.ToArray();
     }
 
@@ -538,26 +504,7 @@ public sealed class VmWorker : IDisposable
         var unimplemented = reader.Read<UnimplementedLogState>(UnimplementedSection);
         // An enlightened machine takes only an enlightened one's snapshot, and the other way round
         // (a section this machine does not read is refused as unknown).
-        HvPartitionState? hyperV = _hyperV is null ? null : reader.Read<HvPartitionState>(HyperVSection);
-        if (hyperV is not null && _hyperV!.FindRestoreProblem(hyperV) is { } hyperVProblem)
-            throw SnapshotException.InSection(HyperVSection, hyperVProblem);
-        var synIcs = new SyntheticInterruptControllerState[_synIcs.Length];
-        for (int i = 0; i < synIcs.Length; i++)
-        {
-            synIcs[i] = reader.Read<SyntheticInterruptControllerState>(_synIcSections[i]);
-            if (_synIcs[i].FindRestoreProblem(synIcs[i]) is { } synIcProblem)
-                throw SnapshotException.InSection(_synIcSections[i], synIcProblem);
-        }
-        VmBusState? vmBus = _vmBus is null ? null : reader.Read<VmBusState>(VmBusSection);
-        if (vmBus is not null && _vmBus!.FindRestoreProblem(vmBus) is { } vmBusProblem)
-            throw SnapshotException.InSection(VmBusSection, vmBusProblem);
-        var timers = new SyntheticTimersState[_timers.Length];
-        for (int i = 0; i < timers.Length; i++)
-        {
-            timers[i] = reader.Read<SyntheticTimersState>(_timerSections[i]);
-            if (SyntheticTimers.FindRestoreProblem(timers[i]) is { } timerProblem)
-                throw SnapshotException.InSection(_timerSections[i], timerProblem);
-        }
+        VmEnlightenments.Sections? enlightenments = _enlightenments?.ReadSnapshot(reader);
         reader.EnsureEverySectionRead();
 
         lock (_gate)
@@ -570,15 +517,8 @@ public sealed class VmWorker : IDisposable
         _platform.Restore(platform);
         _console.Continue(console.Sequence, console.Tail);
         _unimplemented.RestoreState(unimplemented);
-        if (hyperV is not null)
-            _hyperV!.RestoreState(hyperV);
-        if (vmBus is not null)
-            _vmBus!.RestoreState(vmBus);
-        for (int i = 0; i < _synIcs.Length; i++)
-        {
-            _synIcs[i].RestoreState(synIcs[i]);
-            _timers[i].RestoreState(timers[i]);
-        }
+        if (enlightenments is not null)
+            _enlightenments!.Restore(enlightenments);
         for (int i = 0; i < _processors.Length; i++)
             _processors[i].Processor.SetState(processors[i]);
         lock (_gate)

@@ -52,14 +52,7 @@ public sealed class StockLinuxBootTests
     public void TheKernelBootsRunsTheScriptAndPowersOffAsUnderQemu(int processors)
     {
         byte[] initrd = StockLinux.Initrd(Script);
-        var console = new RecordingConsole();
-        var probe = new EndProbe();
-        using var worker = VmWorker.Create(new EmulatorBackend(), $"linux{processors}", StockLinux.Kernel(), Memory, processors, console, probe.OnEnded, initrd: initrd, commandLine: StockLinux.CommandLine);
-
-        worker.Start();
-        VmRunEnded ended = probe.Wait(Deadline);
-
-        string serial = Encoding.UTF8.GetString(console.Bytes);
+        (VmRunEnded ended, string serial, _) = BootToEnd($"linux{processors}", initrd, processors);
         string[] lines = StockLinux.UserLines(serial).ToArray();
         string hash = HostHash();
         Assert.True(ended.Reason == VmWorker.PowerOffReason, $"ended by {ended.Reason}; last output:\n{Tail(serial)}");
@@ -70,7 +63,7 @@ public sealed class StockLinuxBootTests
         Assert.Contains("done", lines);
         Assert.Contains("reboot: Power down", serial);
         // Every vCPU's TSC in step (INIT and SIPI keep its offset) and IA32_TSC_ADJUST present: Linux keeps the TSC.
-        Assert.Contains("clocksource: Switched to clocksource tsc\n", serial.Replace("\r\n", "\n", StringComparison.Ordinal));
+        Assert.Contains("clocksource: Switched to clocksource tsc\n", serial);
         Assert.DoesNotContain("Marking TSC unstable", serial);
 
         Assert.Equal(QemuScriptOutput(initrd, processors), lines);
@@ -86,15 +79,9 @@ public sealed class StockLinuxBootTests
             echo "cpus: $(grep -c ^processor /proc/cpuinfo)"
             poweroff -f
             """);
-        var console = new RecordingConsole();
-        var probe = new EndProbe();
-        using var worker = VmWorker.Create(new EmulatorBackend(), "linux-hv", StockLinux.Kernel(), Memory, 2, console, probe.OnEnded, initrd: initrd, commandLine: StockLinux.CommandLine, enlightened: true);
-
-        worker.Start();
-        VmRunEnded ended = probe.Wait(Deadline);
-
-        string serial = Encoding.UTF8.GetString(console.Bytes).Replace("\r\n", "\n", StringComparison.Ordinal);
-        Assert.True(ended.Reason == VmWorker.PowerOffReason, $"ended by {ended.Reason}; last output:\n{Tail(serial)}");
+        Boot boot = BootToEnd("linux-hv", initrd, processors: 2, enlightened: true);
+        string serial = boot.Serial;
+        Assert.True(boot.Ended.Reason == VmWorker.PowerOffReason, $"ended by {boot.Ended.Reason}; last output:\n{Tail(serial)}");
         Assert.Contains("Hypervisor detected: Microsoft Hyper-V\n", serial);
         // The privileges we grant (time reference, SynIC, synthetic timers, hypercall, VP index, reset, reference TSC,
         // frequency and TSC invariant MSRs; post messages and signal events) and the timer rate read from them.
@@ -104,7 +91,7 @@ public sealed class StockLinuxBootTests
         Assert.Contains("Booting paravirtualized kernel on Hyper-V\n", serial);
         // Every synthetic MSR the kernel touches on both CPUs exists, and the invariant TSC stays the clocksource.
         Assert.DoesNotContain("unchecked MSR access error", serial);
-        Assert.DoesNotContain(worker.Unimplemented, u => u.Subject.StartsWith("MSR 0x400000", StringComparison.Ordinal));
+        Assert.DoesNotContain(boot.Unimplemented, u => u.Subject.StartsWith("MSR 0x400000", StringComparison.Ordinal));
         Assert.Contains("clocksource: Switched to clocksource tsc\n", serial);
         Assert.Contains("cpus: 2", StockLinux.UserLines(serial));
     }
@@ -122,14 +109,7 @@ public sealed class StockLinuxBootTests
             echo "vmbus devices: $(ls /sys/bus/vmbus/devices | wc -l)"
             poweroff -f
             """, "hv_vmbus.ko");
-        var console = new RecordingConsole();
-        var probe = new EndProbe();
-        using var worker = VmWorker.Create(new EmulatorBackend(), "linux-vmbus", StockLinux.Kernel(), Memory, 1, console, probe.OnEnded, initrd: initrd, commandLine: StockLinux.CommandLine, enlightened: true);
-
-        worker.Start();
-        VmRunEnded ended = probe.Wait(Deadline);
-
-        string serial = Encoding.UTF8.GetString(console.Bytes).Replace("\r\n", "\n", StringComparison.Ordinal);
+        (VmRunEnded ended, string serial, _) = BootToEnd("linux-vmbus", initrd, processors: 1, enlightened: true);
         Assert.True(ended.Reason == VmWorker.PowerOffReason, $"ended by {ended.Reason}; last output:\n{Tail(serial)}");
         // The driver found the ACPI device, enabled the SynIC, and negotiated protocol 5.0 after being refused 5.3 to 5.1.
         Assert.Contains("hv_vmbus: Vmbus version:5.0\n", serial);
@@ -149,18 +129,25 @@ public sealed class StockLinuxBootTests
             /bin/busybox echo "rebooting"
             /bin/busybox reboot -f
             """);
-        var console = new RecordingConsole();
-        var probe = new EndProbe();
-        using var worker = VmWorker.Create(new EmulatorBackend(), "linux-kbd", StockLinux.Kernel(), Memory, 1, console, probe.OnEnded, initrd: initrd, commandLine: StockLinux.CommandLine + " reboot=k");
-
-        worker.Start();
-        VmRunEnded ended = probe.Wait(Deadline);
-
-        string serial = Encoding.UTF8.GetString(console.Bytes);
+        (VmRunEnded ended, string serial, _) = BootToEnd("linux-kbd", initrd, processors: 1, StockLinux.CommandLine + " reboot=k");
         Assert.True(ended.Reason == "reset: " + KeyboardController.PulseResetReason, $"ended by {ended.Reason}; last output:\n{Tail(serial)}");
         Assert.Null(ended.ExitStatus);
         Assert.Contains("rebooting", StockLinux.UserLines(serial));
         Assert.Contains("reboot: Restarting system", serial);
+    }
+
+    /// <summary>How a boot ended, its serial output (with LF line ends) and what the guest used that is not implemented.</summary>
+    private sealed record Boot(VmRunEnded Ended, string Serial, IReadOnlyList<UnimplementedUse> Unimplemented);
+
+    /// <summary>Boots the stock kernel with <paramref name="initrd"/> on the software backend until the guest ends.</summary>
+    private static Boot BootToEnd(string name, byte[] initrd, int processors, string commandLine = StockLinux.CommandLine, bool enlightened = false)
+    {
+        var console = new RecordingConsole();
+        var probe = new EndProbe();
+        using var worker = VmWorker.Create(new EmulatorBackend(), name, StockLinux.Kernel(), Memory, processors, console, probe.OnEnded, initrd: initrd, commandLine: commandLine, enlightened: enlightened);
+        worker.Start();
+        VmRunEnded ended = probe.Wait(Deadline);
+        return new Boot(ended, Encoding.UTF8.GetString(console.Bytes).Replace("\r\n", "\n", StringComparison.Ordinal), worker.Unimplemented);
     }
 
     /// <summary>The same kernel, initrd and command line under QEMU TCG; the lines its userland printed.</summary>

@@ -1,0 +1,101 @@
+using Actors.HwBackend.Abstractions;
+using Actors.HwBackend.Enlightenments;
+using Actors.HwBackend.Platform;
+using Actors.HwBackend.Snapshots;
+using Actors.HwBackend.VmBus;
+
+namespace Actors.HwBackend.Worker;
+
+/// <summary>
+/// What makes a VM an enlightened (Hyper-V) partition, wired to its machine: the partition's
+/// synthetic MSRs, each VP's SynIC and synthetic timers (on the VP's local APIC and the platform
+/// timer thread), the VMBus connection, and the hypercall dispatcher that the vCPU threads call.
+/// Its state is the <c>hv</c>, <c>synic/N</c>, <c>stimer/N</c> and <c>vmbus</c> snapshot sections.
+/// </summary>
+internal sealed class VmEnlightenments
+{
+    private const string PartitionSection = "hv";
+    private const string VmBusSection = "vmbus";
+
+    private readonly HvPartition _partition;
+    private readonly SyntheticInterruptController[] _synIcs;
+    private readonly SyntheticTimers[] _timers;
+    private readonly VmBusProtocol _vmBus;
+
+    public VmEnlightenments(IVirtualMachine machine, PlatformClock clock, PcPlatform platform, Action<string> requestReset)
+    {
+        int processors = machine.Processors.Count;
+        _partition = new HvPartition(machine.Memory, clock, processors, requestReset);
+        _synIcs = new SyntheticInterruptController[processors];
+        _timers = new SyntheticTimers[processors];
+        for (int i = 0; i < processors; i++)
+        {
+            var apic = new SintToLocalApic(platform.LocalApics[i]);
+            _synIcs[i] = new SyntheticInterruptController(machine.Memory, apic);
+            _timers[i] = new SyntheticTimers(clock, _synIcs[i], apic, platform.RescheduleTimers);
+            platform.AddTimedDevice(_timers[i]);
+            machine.Processors[i].AttachSyntheticRegisters(new HvProcessor(_partition, (uint)i, _synIcs[i], _timers[i]));
+        }
+        _vmBus = new VmBusProtocol(new SynIcVmBusGuest(_synIcs));
+        Hypercalls = new HypercallDispatcher(machine.Memory, _vmBus);
+    }
+
+    /// <summary>Where the vCPU threads send hypercall exits.</summary>
+    public HypercallDispatcher Hypercalls { get; }
+
+    public void SaveSnapshot(SnapshotWriter writer)
+    {
+        writer.Add(PartitionSection, _partition.SaveState());
+        writer.Add(VmBusSection, _vmBus.State);
+        for (int i = 0; i < _synIcs.Length; i++)
+        {
+            writer.Add(SynIcSection(i), _synIcs[i].SaveState());
+            writer.Add(TimerSection(i), _timers[i].SaveState());
+        }
+    }
+
+    /// <summary>Decodes and checks every section; changes nothing, so that a refused snapshot leaves the VM as it was.</summary>
+    /// <exception cref="SnapshotException">A section is missing, unreadable or does not fit this partition.</exception>
+    public Sections ReadSnapshot(SnapshotReader reader)
+    {
+        var partition = reader.Read<HvPartitionState>(PartitionSection);
+        Refuse(PartitionSection, _partition.FindRestoreProblem(partition));
+        var vmBus = reader.Read<VmBusState>(VmBusSection);
+        Refuse(VmBusSection, _vmBus.FindRestoreProblem(vmBus));
+        var synIcs = new SyntheticInterruptControllerState[_synIcs.Length];
+        var timers = new SyntheticTimersState[_timers.Length];
+        for (int i = 0; i < _synIcs.Length; i++)
+        {
+            synIcs[i] = reader.Read<SyntheticInterruptControllerState>(SynIcSection(i));
+            Refuse(SynIcSection(i), _synIcs[i].FindRestoreProblem(synIcs[i]));
+            timers[i] = reader.Read<SyntheticTimersState>(TimerSection(i));
+            Refuse(TimerSection(i), SyntheticTimers.FindRestoreProblem(timers[i]));
+        }
+        return new Sections(partition, vmBus, synIcs, timers);
+    }
+
+    /// <summary>Applies what <see cref="ReadSnapshot"/> checked; the pages they name are in the restored RAM.</summary>
+    public void Restore(Sections sections)
+    {
+        _partition.RestoreState(sections.Partition);
+        _vmBus.RestoreState(sections.VmBus);
+        for (int i = 0; i < _synIcs.Length; i++)
+        {
+            _synIcs[i].RestoreState(sections.SynIcs[i]);
+            _timers[i].RestoreState(sections.Timers[i]);
+        }
+    }
+
+    private static string SynIcSection(int vp) => $"synic/{vp}";
+
+    private static string TimerSection(int vp) => $"stimer/{vp}";
+
+    private static void Refuse(string section, string? problem)
+    {
+        if (problem is not null)
+            throw SnapshotException.InSection(section, problem);
+    }
+
+    /// <summary>The decoded, checked sections of a snapshot, waiting to be applied.</summary>
+    internal sealed record Sections(HvPartitionState Partition, VmBusState VmBus, SyntheticInterruptControllerState[] SynIcs, SyntheticTimersState[] Timers);
+}
