@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Actors.HwBackend.Enlightenments;
+using Actors.HwBackend.Memory;
 
 namespace Actors.HwBackend.VmBus;
 
@@ -7,9 +8,13 @@ namespace Actors.HwBackend.VmBus;
 /// The host's side of the VMBus connection of one partition, as Linux 6.1's <c>hv_vmbus</c>
 /// negotiates it: the guest posts channel messages (HvPostMessage, type 1) to the message
 /// connection, and the answers go into the SynIC message slot of the VP and SINT the guest named
-/// when it made contact. Today the bus connects, offers no channels yet, and unloads. Guest input
-/// is untrusted: a message that is too short, of an unknown type, or out of turn is counted and
-/// dropped, as Hyper-V drops it; an answer is never more than one message per message received.
+/// when it made contact. The bus connects, offers its channels, takes the GPADLs the guest lends
+/// them and opens and closes them; the data that flows through the channels' rings is not here.
+/// Guest input is untrusted: a message that is too short, of an unknown type, or out of turn is
+/// counted and dropped, as Hyper-V drops it; a GPADL or an open that cannot be honoured is answered
+/// with a failure status; an answer is never more than one message per message received, except the
+/// offers, which come once per REQUESTOFFERS. GPADL pages must be guest RAM, and the bus holds at
+/// most <see cref="MaxGpadls"/> GPADLs of <see cref="MaxGpadlPages"/> pages in all.
 /// Calls come from the vCPU thread making the hypercall, so the state is under a lock.
 /// </summary>
 public sealed class VmBusProtocol : IHypercallTarget
@@ -26,24 +31,50 @@ public sealed class VmBusProtocol : IHypercallTarget
     /// <summary>The protocol versions we speak, (major &lt;&lt; 16) | minor: 5.0, the first with a guest-chosen SINT.</summary>
     public static readonly uint[] SupportedVersions = [0x0005_0000];
 
+    public const int MaxChannels = 64;
+    public const int MaxGpadls = 64;
+    public const int MaxGpadlPages = 8192; // 32 MiB of rings and buffers
+
+    /// <summary>OPENCHANNEL_RESULT and GPADL_CREATED status for a request that cannot be honoured (Linux logs it and fails the open).</summary>
+    public const uint Failure = 0xC000_0001;
+
     private const int HeaderBytes = 8;
     private const int InitiateContactBytes = 40;
+    private const int GpadlHeaderBytes = 28;
+    private const int GpadlBodyBytes = 16;
+    private const int OpenChannelBytes = 148;
+    private const int OfferBytes = 196;
 
     private readonly Lock _lock = new();
     private readonly IVmBusGuest _guest;
+    private readonly GuestPhysicalMap _memory;
+    private readonly IReadOnlyList<VmBusOffer> _offers;
     private VmBusState _state = VmBusState.Disconnected;
+    private readonly Dictionary<uint, Gpadl> _gpadls = [];
+    private VmBusChannelState[] _channels;
     private long _dropped;
 
-    public VmBusProtocol(IVmBusGuest guest)
+    /// <param name="offers">The devices on the bus; channel ids (relids) are their positions, from 1.</param>
+    public VmBusProtocol(IVmBusGuest guest, GuestPhysicalMap memory, IReadOnlyList<VmBusOffer> offers)
     {
         ArgumentNullException.ThrowIfNull(guest);
+        ArgumentNullException.ThrowIfNull(memory);
+        ArgumentNullException.ThrowIfNull(offers);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(offers.Count, MaxChannels, nameof(offers));
         _guest = guest;
+        _memory = memory;
+        _offers = offers;
+        _channels = ClosedChannels();
     }
 
-    /// <summary>The connection as it stands.</summary>
+    /// <summary>The bus as it stands, its channels and GPADLs included.</summary>
     public VmBusState State
     {
-        get { lock (_lock) return _state; }
+        get
+        {
+            lock (_lock)
+                return _state with { Channels = [.. _channels], Gpadls = [.. _gpadls.Values.OrderBy(g => g.Handle)] };
+        }
     }
 
     /// <summary>Guest messages dropped: too short, unknown, out of turn, or answers the guest's SynIC could not take.</summary>
@@ -71,11 +102,33 @@ public sealed class VmBusProtocol : IHypercallTarget
                     InitiateContactLocked(payload);
                     break;
                 case VmBusMessageType.RequestOffers when _state.Connected:
+                    for (int i = 0; i < _offers.Count; i++)
+                        SendLocked(VmBusMessageType.OfferChannel, Offer(i));
                     SendLocked(VmBusMessageType.AllOffersDelivered, []);
+                    break;
+                case VmBusMessageType.GpadlHeader when _state.Connected && payload.Length >= GpadlHeaderBytes:
+                    GpadlHeaderLocked(payload);
+                    break;
+                case VmBusMessageType.GpadlBody when _state.Connected && payload.Length >= GpadlBodyBytes:
+                    GpadlBodyLocked(payload);
+                    break;
+                case VmBusMessageType.GpadlTeardown when _state.Connected && payload.Length >= 16:
+                    GpadlTeardownLocked(payload);
+                    break;
+                case VmBusMessageType.OpenChannel when _state.Connected && payload.Length >= OpenChannelBytes:
+                    OpenChannelLocked(payload);
+                    break;
+                case VmBusMessageType.CloseChannel when _state.Connected && payload.Length >= 12:
+                    if (Channel(BinaryPrimitives.ReadUInt32LittleEndian(payload[8..])) is { } closing)
+                        _channels[closing] = VmBusChannelState.Closed((uint)closing + 1);
+                    else
+                        _dropped++;
                     break;
                 case VmBusMessageType.Unload when _state.Connected:
                     SendLocked(VmBusMessageType.UnloadResponse, []);
                     _state = VmBusState.Disconnected;
+                    _gpadls.Clear();
+                    _channels = ClosedChannels();
                     break;
                 default:
                     _dropped++;
@@ -92,7 +145,15 @@ public sealed class VmBusProtocol : IHypercallTarget
     {
         ArgumentNullException.ThrowIfNull(state);
         lock (_lock)
-            _state = state;
+        {
+            _state = state with { Channels = [], Gpadls = [] };
+            _channels = ClosedChannels();
+            foreach (VmBusChannelState channel in state.Channels)
+                _channels[channel.ChannelId - 1] = channel;
+            _gpadls.Clear();
+            foreach (Gpadl gpadl in state.Gpadls)
+                _gpadls[gpadl.Handle] = gpadl;
+        }
     }
 
     /// <summary>A problem that keeps <paramref name="state"/> from being restored here, or null.</summary>
@@ -104,6 +165,16 @@ public sealed class VmBusProtocol : IHypercallTarget
             return $"protocol version 0x{state.Version:x} is not one this build speaks";
         if (state.TargetVp >= (uint)_guest.ProcessorCount || (uint)state.MessageSint >= SyntheticInterruptController.SintCount)
             return $"VP {state.TargetVp}, SINT {state.MessageSint} does not exist here";
+        foreach (VmBusChannelState channel in state.Channels)
+        {
+            if (channel.ChannelId < 1 || channel.ChannelId > _offers.Count || channel.TargetVp >= (uint)_guest.ProcessorCount)
+                return $"channel {channel.ChannelId} is not one this bus offers on {_guest.ProcessorCount} VPs";
+        }
+        foreach (Gpadl gpadl in state.Gpadls)
+        {
+            if (gpadl.Pages.Any(page => !IsRamPage(page)))
+                return $"GPADL 0x{gpadl.Handle:x} names a page that is not RAM";
+        }
         return null;
     }
 
@@ -126,8 +197,11 @@ public sealed class VmBusProtocol : IHypercallTarget
             ? VmBusState.Disconnected with { TargetVp = targetVp, MessageSint = sint }
             : VmBusState.Disconnected;
         _state = supported && addressable
-            ? new VmBusState(Connected: true, version, targetVp, sint, BinaryPrimitives.ReadUInt64LittleEndian(message[24..]), BinaryPrimitives.ReadUInt64LittleEndian(message[32..]))
+            ? new VmBusState(Connected: true, version, targetVp, sint, BinaryPrimitives.ReadUInt64LittleEndian(message[24..]), BinaryPrimitives.ReadUInt64LittleEndian(message[32..]), [], [])
             : answerTo;
+        // Contact starts the bus afresh (a guest that kexecs into a new kernel makes contact again).
+        _gpadls.Clear();
+        _channels = ClosedChannels();
 
         // VERSION_RESPONSE: version_supported, connection_state (0: connected), padding, msg_conn_id.
         Span<byte> body = stackalloc byte[8];
@@ -135,6 +209,133 @@ public sealed class VmBusProtocol : IHypercallTarget
         BinaryPrimitives.WriteUInt32LittleEndian(body[4..], MessageConnectionId);
         SendLocked(VmBusMessageType.VersionResponse, body);
     }
+
+    /// <summary>OFFERCHANNEL for offer <paramref name="index"/>: the offer, then its relid, no monitor, a dedicated interrupt, its connection id.</summary>
+    private byte[] Offer(int index)
+    {
+        var body = new byte[OfferBytes - HeaderBytes];
+        _offers[index].InterfaceType.TryWriteBytes(body);
+        _offers[index].InterfaceInstance.TryWriteBytes(body.AsSpan(16));
+        uint relid = (uint)index + 1;
+        BinaryPrimitives.WriteUInt32LittleEndian(body.AsSpan(176), relid);
+        BinaryPrimitives.WriteUInt16LittleEndian(body.AsSpan(182), 1); // is_dedicated_interrupt
+        BinaryPrimitives.WriteUInt32LittleEndian(body.AsSpan(184), ChannelConnectionId(relid));
+        return body;
+    }
+
+    /// <summary>Where the guest signals a channel (HvSignalEvent), one connection per channel, above the bus's own.</summary>
+    public static uint ChannelConnectionId(uint relid) => 0x10 + relid;
+
+    private void GpadlHeaderLocked(ReadOnlySpan<byte> message)
+    {
+        uint relid = BinaryPrimitives.ReadUInt32LittleEndian(message[8..]);
+        uint handle = BinaryPrimitives.ReadUInt32LittleEndian(message[12..]);
+        int rangeBytes = BinaryPrimitives.ReadUInt16LittleEndian(message[16..]);
+        int rangeCount = BinaryPrimitives.ReadUInt16LittleEndian(message[18..]);
+        uint byteCount = BinaryPrimitives.ReadUInt32LittleEndian(message[20..]);
+        uint byteOffset = BinaryPrimitives.ReadUInt32LittleEndian(message[24..]);
+        int pageCount = (rangeBytes - 8) / 8;
+        int here = Math.Min(pageCount, (message.Length - GpadlHeaderBytes) / 8);
+        long pagesHeld = _gpadls.Values.Sum(g => (long)g.Pages.Length);
+        // One range (what Linux sends), page-aligned, whose byte count fits its pages; a handle not in use.
+        bool acceptable = Channel(relid) is not null && rangeCount == 1 && rangeBytes >= 16 && (rangeBytes - 8) % 8 == 0
+            && byteOffset < GuestRam.PageSize && byteCount > 0 && byteOffset + (ulong)byteCount <= (ulong)pageCount * GuestRam.PageSize
+            && !_gpadls.ContainsKey(handle) && _gpadls.Count < MaxGpadls && pagesHeld + pageCount <= MaxGpadlPages;
+        if (!acceptable)
+        {
+            SendGpadlCreatedLocked(relid, handle, Failure);
+            return;
+        }
+        var pages = new ulong[pageCount];
+        for (int i = 0; i < here; i++)
+            pages[i] = BinaryPrimitives.ReadUInt64LittleEndian(message[(GpadlHeaderBytes + (8 * i))..]);
+        AddPagesLocked(new Gpadl(handle, relid, byteCount, byteOffset, pages, 0), pages.AsSpan(0, here));
+    }
+
+    private void GpadlBodyLocked(ReadOnlySpan<byte> message)
+    {
+        uint handle = BinaryPrimitives.ReadUInt32LittleEndian(message[12..]);
+        if (!_gpadls.TryGetValue(handle, out Gpadl? gpadl) || gpadl.Complete)
+        {
+            _dropped++;
+            return;
+        }
+        int here = Math.Min(gpadl.Pages.Length - gpadl.Received, (message.Length - GpadlBodyBytes) / 8);
+        Span<ulong> pages = gpadl.Pages.AsSpan(gpadl.Received, here);
+        for (int i = 0; i < here; i++)
+            pages[i] = BinaryPrimitives.ReadUInt64LittleEndian(message[(GpadlBodyBytes + (8 * i))..]);
+        AddPagesLocked(gpadl, pages);
+    }
+
+    /// <summary>Takes pages into a GPADL; once it has them all, answers GPADL_CREATED (failing one that names a page outside RAM).</summary>
+    private void AddPagesLocked(Gpadl gpadl, ReadOnlySpan<ulong> pages)
+    {
+        foreach (ulong page in pages)
+        {
+            if (!IsRamPage(page))
+            {
+                _gpadls.Remove(gpadl.Handle);
+                SendGpadlCreatedLocked(gpadl.ChannelId, gpadl.Handle, Failure);
+                return;
+            }
+        }
+        gpadl = gpadl with { Received = gpadl.Received + pages.Length };
+        _gpadls[gpadl.Handle] = gpadl;
+        if (gpadl.Complete)
+            SendGpadlCreatedLocked(gpadl.ChannelId, gpadl.Handle, 0);
+    }
+
+    private void SendGpadlCreatedLocked(uint relid, uint handle, uint status)
+    {
+        Span<byte> body = stackalloc byte[12];
+        BinaryPrimitives.WriteUInt32LittleEndian(body, relid);
+        BinaryPrimitives.WriteUInt32LittleEndian(body[4..], handle);
+        BinaryPrimitives.WriteUInt32LittleEndian(body[8..], status);
+        SendLocked(VmBusMessageType.GpadlCreated, body);
+    }
+
+    private void GpadlTeardownLocked(ReadOnlySpan<byte> message)
+    {
+        uint handle = BinaryPrimitives.ReadUInt32LittleEndian(message[12..]);
+        // An open channel's ring cannot go: the guest closes the channel first.
+        if (!_gpadls.ContainsKey(handle) || _channels.Any(c => c.Open && c.RingGpadl == handle))
+        {
+            _dropped++;
+            return;
+        }
+        _gpadls.Remove(handle);
+        Span<byte> body = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(body, handle);
+        SendLocked(VmBusMessageType.GpadlTorndown, body);
+    }
+
+    private void OpenChannelLocked(ReadOnlySpan<byte> message)
+    {
+        uint relid = BinaryPrimitives.ReadUInt32LittleEndian(message[8..]);
+        uint openId = BinaryPrimitives.ReadUInt32LittleEndian(message[12..]);
+        uint ring = BinaryPrimitives.ReadUInt32LittleEndian(message[16..]);
+        uint targetVp = BinaryPrimitives.ReadUInt32LittleEndian(message[20..]);
+        uint downstream = BinaryPrimitives.ReadUInt32LittleEndian(message[24..]);
+        int? channel = Channel(relid);
+        // The ring GPADL must be complete and this channel's, with a header page and data on both sides of the split.
+        bool acceptable = channel is { } c && !_channels[c].Open && targetVp < (uint)_guest.ProcessorCount
+            && _gpadls.TryGetValue(ring, out Gpadl? gpadl) && gpadl.Complete && gpadl.ChannelId == relid
+            && downstream >= 2 && downstream <= (uint)gpadl.Pages.Length - 2;
+        if (acceptable)
+            _channels[channel!.Value] = new VmBusChannelState(relid, true, openId, ring, targetVp, downstream);
+        Span<byte> body = stackalloc byte[12];
+        BinaryPrimitives.WriteUInt32LittleEndian(body, relid);
+        BinaryPrimitives.WriteUInt32LittleEndian(body[4..], openId);
+        BinaryPrimitives.WriteUInt32LittleEndian(body[8..], acceptable ? 0 : Failure);
+        SendLocked(VmBusMessageType.OpenChannelResult, body);
+    }
+
+    /// <summary>The index of the channel with <paramref name="relid"/>, or null when the bus offers none by that id.</summary>
+    private int? Channel(uint relid) => relid >= 1 && relid <= (uint)_channels.Length ? (int)relid - 1 : null;
+
+    private bool IsRamPage(ulong pfn) => pfn < (1UL << 40) && _memory.IsRam(pfn * GuestRam.PageSize, GuestRam.PageSize);
+
+    private VmBusChannelState[] ClosedChannels() => [.. Enumerable.Range(1, _offers.Count).Select(i => VmBusChannelState.Closed((uint)i))];
 
     private void SendLocked(VmBusMessageType type, ReadOnlySpan<byte> body)
     {

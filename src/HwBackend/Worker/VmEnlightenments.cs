@@ -36,7 +36,7 @@ internal sealed class VmEnlightenments
             platform.AddTimedDevice(_timers[i]);
             machine.Processors[i].AttachSyntheticRegisters(new HvProcessor(_partition, (uint)i, _synIcs[i], _timers[i]));
         }
-        _vmBus = new VmBusProtocol(new SynIcVmBusGuest(_synIcs));
+        _vmBus = new VmBusProtocol(new SynIcVmBusGuest(_synIcs), machine.Memory, VmBusOffer.IntegrationServices);
         Hypercalls = new HypercallDispatcher(machine.Memory, _vmBus);
     }
 

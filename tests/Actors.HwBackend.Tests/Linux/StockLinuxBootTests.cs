@@ -97,7 +97,7 @@ public sealed class StockLinuxBootTests
     }
 
     [Fact]
-    public void LinuxsOwnVmBusDriverFindsTheBusAndConnects()
+    public void LinuxsOwnVmBusDriverConnectsAndHvUtilsOpensTheHeartbeatChannel()
     {
         byte[] initrd = StockLinux.InitrdWithModules("""
             #!/bin/busybox sh
@@ -105,18 +105,21 @@ public sealed class StockLinuxBootTests
             mount -t proc proc /proc
             mount -t sysfs sysfs /sys
             insmod /hv_vmbus.ko && echo "hv_vmbus: loaded"
-            [ -d /sys/bus/vmbus ] && echo "vmbus bus: present"
-            echo "vmbus devices: $(ls /sys/bus/vmbus/devices | wc -l)"
+            insmod /hv_utils.ko && echo "hv_utils: loaded"
+            for d in /sys/bus/vmbus/devices/*; do echo "device $(basename $d): class $(cat $d/class_id), driver $(basename "$(readlink $d/driver)")"; done
             poweroff -f
-            """, "hv_vmbus.ko");
+            """, "hv_vmbus.ko", "hv_utils.ko");
+
         (VmRunEnded ended, string serial, _) = BootToEnd("linux-vmbus", initrd, processors: 1, enlightened: true);
         Assert.True(ended.Reason == VmWorker.PowerOffReason, $"ended by {ended.Reason}; last output:\n{Tail(serial)}");
         // The driver found the ACPI device, enabled the SynIC, and negotiated protocol 5.0 after being refused 5.3 to 5.1.
         Assert.Contains("hv_vmbus: Vmbus version:5.0\n", serial);
         string[] lines = StockLinux.UserLines(serial).ToArray();
         Assert.Contains("hv_vmbus: loaded", lines);
-        Assert.Contains("vmbus bus: present", lines);
-        Assert.Contains("vmbus devices: 0", lines); // no channels are offered yet
+        Assert.Contains("hv_utils: loaded", lines);
+        // The offered heartbeat device, bound by hv_utils: its probe lent the channel a GPADL and opened it.
+        Guid instance = Actors.HwBackend.VmBus.VmBusOffer.IntegrationServices.Single().InterfaceInstance;
+        Assert.Contains($"device {instance}: class {{{Actors.HwBackend.VmBus.VmBusOffer.Heartbeat}}}, driver hv_utils", lines);
         Assert.DoesNotContain("unchecked MSR access error", serial);
     }
 
