@@ -49,13 +49,16 @@ public sealed class VmBusProtocol : IHypercallTarget
     private readonly IVmBusGuest _guest;
     private readonly GuestPhysicalMap _memory;
     private readonly IReadOnlyList<VmBusOffer> _offers;
+    private readonly IVmBusDevice?[] _devices;
+    private readonly VmBusChannel?[] _open;
     private VmBusState _state = VmBusState.Disconnected;
     private readonly Dictionary<uint, Gpadl> _gpadls = [];
     private VmBusChannelState[] _channels;
     private long _dropped;
 
     /// <param name="offers">The devices on the bus; channel ids (relids) are their positions, from 1.</param>
-    public VmBusProtocol(IVmBusGuest guest, GuestPhysicalMap memory, IReadOnlyList<VmBusOffer> offers)
+    /// <param name="devices">The host's end of each offer (same positions; null for none).</param>
+    public VmBusProtocol(IVmBusGuest guest, GuestPhysicalMap memory, IReadOnlyList<VmBusOffer> offers, IReadOnlyList<IVmBusDevice?>? devices = null)
     {
         ArgumentNullException.ThrowIfNull(guest);
         ArgumentNullException.ThrowIfNull(memory);
@@ -64,6 +67,9 @@ public sealed class VmBusProtocol : IHypercallTarget
         _guest = guest;
         _memory = memory;
         _offers = offers;
+        _devices = new IVmBusDevice?[offers.Count];
+        devices?.Take(offers.Count).ToArray().CopyTo(_devices, 0);
+        _open = new VmBusChannel?[offers.Count];
         _channels = ClosedChannels();
     }
 
@@ -120,15 +126,14 @@ public sealed class VmBusProtocol : IHypercallTarget
                     break;
                 case VmBusMessageType.CloseChannel when _state.Connected && payload.Length >= 12:
                     if (Channel(BinaryPrimitives.ReadUInt32LittleEndian(payload[8..])) is { } closing)
-                        _channels[closing] = VmBusChannelState.Closed((uint)closing + 1);
+                        CloseLocked(closing);
                     else
                         _dropped++;
                     break;
                 case VmBusMessageType.Unload when _state.Connected:
                     SendLocked(VmBusMessageType.UnloadResponse, []);
                     _state = VmBusState.Disconnected;
-                    _gpadls.Clear();
-                    _channels = ClosedChannels();
+                    ResetChannelsLocked();
                     break;
                 default:
                     _dropped++;
@@ -138,8 +143,20 @@ public sealed class VmBusProtocol : IHypercallTarget
         return HvStatus.Success;
     }
 
-    /// <summary>No channels yet, so no event connection is open.</summary>
-    public HvStatus SignalEvent(uint connectionId, ushort flagNumber) => HvStatus.InvalidConnectionId;
+    /// <summary>The guest signals an open channel (HvSignalEvent to its connection): its device reads what arrived.</summary>
+    public HvStatus SignalEvent(uint connectionId, ushort flagNumber)
+    {
+        VmBusChannel? channel;
+        IVmBusDevice? device;
+        lock (_lock)
+        {
+            if (connectionId < ChannelConnectionId(1) || Channel(connectionId - ChannelConnectionId(0)) is not { } index || _open[index] is null)
+                return HvStatus.InvalidConnectionId;
+            (channel, device) = (_open[index], _devices[index]);
+        }
+        device?.Signalled(channel!);
+        return HvStatus.Success;
+    }
 
     public void RestoreState(VmBusState state)
     {
@@ -153,6 +170,12 @@ public sealed class VmBusProtocol : IHypercallTarget
             _gpadls.Clear();
             foreach (Gpadl gpadl in state.Gpadls)
                 _gpadls[gpadl.Handle] = gpadl;
+            // The channels' rings are in the restored RAM; their devices start over on them.
+            for (int i = 0; i < _channels.Length; i++)
+            {
+                if (_channels[i].Open)
+                    AttachLocked(i);
+            }
         }
     }
 
@@ -169,6 +192,11 @@ public sealed class VmBusProtocol : IHypercallTarget
         {
             if (channel.ChannelId < 1 || channel.ChannelId > _offers.Count || channel.TargetVp >= (uint)_guest.ProcessorCount)
                 return $"channel {channel.ChannelId} is not one this bus offers on {_guest.ProcessorCount} VPs";
+            if (!channel.Open)
+                continue;
+            Gpadl? ring = state.Gpadls.FirstOrDefault(g => g.Handle == channel.RingGpadl);
+            if (ring is not { Complete: true } || channel.DownstreamPageOffset < 2 || channel.DownstreamPageOffset > ring.Pages.Length - 2)
+                return $"open channel {channel.ChannelId} has no complete ring GPADL 0x{channel.RingGpadl:x} to split at page {channel.DownstreamPageOffset}";
         }
         foreach (Gpadl gpadl in state.Gpadls)
         {
@@ -200,8 +228,7 @@ public sealed class VmBusProtocol : IHypercallTarget
             ? new VmBusState(Connected: true, version, targetVp, sint, BinaryPrimitives.ReadUInt64LittleEndian(message[24..]), BinaryPrimitives.ReadUInt64LittleEndian(message[32..]), [], [])
             : answerTo;
         // Contact starts the bus afresh (a guest that kexecs into a new kernel makes contact again).
-        _gpadls.Clear();
-        _channels = ClosedChannels();
+        ResetChannelsLocked();
 
         // VERSION_RESPONSE: version_supported, connection_state (0: connected), padding, msg_conn_id.
         Span<byte> body = stackalloc byte[8];
@@ -319,7 +346,7 @@ public sealed class VmBusProtocol : IHypercallTarget
         int? channel = Channel(relid);
         // The ring GPADL must be complete and this channel's, with a header page and data on both sides of the split.
         bool acceptable = channel is { } c && !_channels[c].Open && targetVp < (uint)_guest.ProcessorCount
-            && _gpadls.TryGetValue(ring, out Gpadl? gpadl) && gpadl.Complete && gpadl.ChannelId == relid
+            && _gpadls.TryGetValue(ring, out Gpadl? gpadl) && gpadl.Complete && gpadl.ChannelId == relid && gpadl.ByteOffset == 0
             && downstream >= 2 && downstream <= (uint)gpadl.Pages.Length - 2;
         if (acceptable)
             _channels[channel!.Value] = new VmBusChannelState(relid, true, openId, ring, targetVp, downstream);
@@ -328,6 +355,39 @@ public sealed class VmBusProtocol : IHypercallTarget
         BinaryPrimitives.WriteUInt32LittleEndian(body[4..], openId);
         BinaryPrimitives.WriteUInt32LittleEndian(body[8..], acceptable ? 0 : Failure);
         SendLocked(VmBusMessageType.OpenChannelResult, body);
+        // The device hears of it once the guest has its answer, so nothing reaches a channel still opening.
+        if (acceptable)
+            AttachLocked(channel!.Value);
+    }
+
+    /// <summary>Builds the rings of an open channel from its GPADL (guest-to-host first, then host-to-guest) and tells its device.</summary>
+    private void AttachLocked(int index)
+    {
+        VmBusChannelState state = _channels[index];
+        ulong[] pages = _gpadls[state.RingGpadl].Pages;
+        int split = (int)state.DownstreamPageOffset;
+        var inbound = new VmBusRing(_memory, pages.AsSpan(0, split));
+        var outbound = new VmBusRing(_memory, pages.AsSpan(split));
+        var channel = new VmBusChannel(state.ChannelId, state.TargetVp, _state.MessageSint, inbound, outbound, _guest);
+        _open[index] = channel;
+        _devices[index]?.Opened(channel);
+    }
+
+    private void CloseLocked(int index)
+    {
+        _channels[index] = VmBusChannelState.Closed((uint)index + 1);
+        if (_open[index] is not null)
+        {
+            _open[index] = null;
+            _devices[index]?.Closed();
+        }
+    }
+
+    private void ResetChannelsLocked()
+    {
+        for (int i = 0; i < _channels.Length; i++)
+            CloseLocked(i);
+        _gpadls.Clear();
     }
 
     /// <summary>The index of the channel with <paramref name="relid"/>, or null when the bus offers none by that id.</summary>

@@ -10,4 +10,10 @@ internal sealed class SynIcVmBusGuest(SyntheticInterruptController[] synIcs) : I
 
     public bool PostMessage(uint vp, int sint, ReadOnlySpan<byte> message) =>
         vp < (uint)synIcs.Length && synIcs[vp].TryPostMessage(sint, HvMessageType.VmBus, sender: 0, message);
+
+    public void SignalChannel(uint vp, int sint, uint relid)
+    {
+        if (vp < (uint)synIcs.Length && relid < SyntheticInterruptController.SlotBytes * 8)
+            synIcs[vp].SignalEvent(sint, (int)relid);
+    }
 }

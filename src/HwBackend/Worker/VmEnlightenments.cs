@@ -3,6 +3,7 @@ using Actors.HwBackend.Enlightenments;
 using Actors.HwBackend.Platform;
 using Actors.HwBackend.Snapshots;
 using Actors.HwBackend.VmBus;
+using Actors.HwBackend.VmBus.IntegrationServices;
 
 namespace Actors.HwBackend.Worker;
 
@@ -36,9 +37,12 @@ internal sealed class VmEnlightenments
             platform.AddTimedDevice(_timers[i]);
             machine.Processors[i].AttachSyntheticRegisters(new HvProcessor(_partition, (uint)i, _synIcs[i], _timers[i]));
         }
-        _vmBus = new VmBusProtocol(new SynIcVmBusGuest(_synIcs), machine.Memory, VmBusOffer.IntegrationServices);
+        _vmBus = new VmBusProtocol(new SynIcVmBusGuest(_synIcs), machine.Memory, VmBusOffer.IntegrationServices, [Heartbeat]);
         Hypercalls = new HypercallDispatcher(machine.Memory, _vmBus);
     }
+
+    /// <summary>The host's end of the heartbeat integration service.</summary>
+    public HeartbeatService Heartbeat { get; } = new();
 
     /// <summary>Where the vCPU threads send hypercall exits.</summary>
     public HypercallDispatcher Hypercalls { get; }

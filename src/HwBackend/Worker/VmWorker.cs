@@ -98,6 +98,9 @@ public sealed class VmWorker : IDisposable
     /// <summary>Where the vCPU threads send hypercall exits; null when the partition is not enlightened.</summary>
     internal HypercallDispatcher? Hypercalls => _enlightenments?.Hypercalls;
 
+    /// <summary>The heartbeat integration service of an enlightened VM; null otherwise.</summary>
+    public VmBus.IntegrationServices.HeartbeatService? Heartbeat => _enlightenments?.Heartbeat;
+
     /// <summary>
     /// Raised once per VM for each port, address, MSR or instruction the guest used that is not
     /// implemented, on the vCPU thread that met it; a migrated VM does not raise it again for what

@@ -52,7 +52,7 @@ public sealed class StockLinuxBootTests
     public void TheKernelBootsRunsTheScriptAndPowersOffAsUnderQemu(int processors)
     {
         byte[] initrd = StockLinux.Initrd(Script);
-        (VmRunEnded ended, string serial, _) = BootToEnd($"linux{processors}", initrd, processors);
+        (VmRunEnded ended, string serial, _, _) = BootToEnd($"linux{processors}", initrd, processors);
         string[] lines = StockLinux.UserLines(serial).ToArray();
         string hash = HostHash();
         Assert.True(ended.Reason == VmWorker.PowerOffReason, $"ended by {ended.Reason}; last output:\n{Tail(serial)}");
@@ -97,7 +97,7 @@ public sealed class StockLinuxBootTests
     }
 
     [Fact]
-    public void LinuxsOwnVmBusDriverConnectsAndHvUtilsOpensTheHeartbeatChannel()
+    public void LinuxsOwnVmBusDriverConnectsAndHvUtilsAnswersTheHeartbeat()
     {
         byte[] initrd = StockLinux.InitrdWithModules("""
             #!/bin/busybox sh
@@ -106,11 +106,12 @@ public sealed class StockLinuxBootTests
             mount -t sysfs sysfs /sys
             insmod /hv_vmbus.ko && echo "hv_vmbus: loaded"
             insmod /hv_utils.ko && echo "hv_utils: loaded"
+            sleep 1
             for d in /sys/bus/vmbus/devices/*; do echo "device $(basename $d): class $(cat $d/class_id), driver $(basename "$(readlink $d/driver)")"; done
             poweroff -f
             """, "hv_vmbus.ko", "hv_utils.ko");
 
-        (VmRunEnded ended, string serial, _) = BootToEnd("linux-vmbus", initrd, processors: 1, enlightened: true);
+        (VmRunEnded ended, string serial, _, long heartbeats) = BootToEnd("linux-vmbus", initrd, processors: 1, enlightened: true);
         Assert.True(ended.Reason == VmWorker.PowerOffReason, $"ended by {ended.Reason}; last output:\n{Tail(serial)}");
         // The driver found the ACPI device, enabled the SynIC, and negotiated protocol 5.0 after being refused 5.3 to 5.1.
         Assert.Contains("hv_vmbus: Vmbus version:5.0\n", serial);
@@ -120,6 +121,9 @@ public sealed class StockLinuxBootTests
         // The offered heartbeat device, bound by hv_utils: its probe lent the channel a GPADL and opened it.
         Guid instance = Actors.HwBackend.VmBus.VmBusOffer.IntegrationServices.Single().InterfaceInstance;
         Assert.Contains($"device {instance}: class {{{Actors.HwBackend.VmBus.VmBusOffer.Heartbeat}}}, driver hv_utils", lines);
+        // Over the channel's rings: the guest agreed on versions, and answered our heartbeat.
+        Assert.Contains("hv_utils: Heartbeat IC version 3.0\n", serial);
+        Assert.Equal(1, heartbeats);
         Assert.DoesNotContain("unchecked MSR access error", serial);
     }
 
@@ -132,7 +136,7 @@ public sealed class StockLinuxBootTests
             /bin/busybox echo "rebooting"
             /bin/busybox reboot -f
             """);
-        (VmRunEnded ended, string serial, _) = BootToEnd("linux-kbd", initrd, processors: 1, StockLinux.CommandLine + " reboot=k");
+        (VmRunEnded ended, string serial, _, _) = BootToEnd("linux-kbd", initrd, processors: 1, StockLinux.CommandLine + " reboot=k");
         Assert.True(ended.Reason == "reset: " + KeyboardController.PulseResetReason, $"ended by {ended.Reason}; last output:\n{Tail(serial)}");
         Assert.Null(ended.ExitStatus);
         Assert.Contains("rebooting", StockLinux.UserLines(serial));
@@ -140,7 +144,7 @@ public sealed class StockLinuxBootTests
     }
 
     /// <summary>How a boot ended, its serial output (with LF line ends) and what the guest used that is not implemented.</summary>
-    private sealed record Boot(VmRunEnded Ended, string Serial, IReadOnlyList<UnimplementedUse> Unimplemented);
+    private sealed record Boot(VmRunEnded Ended, string Serial, IReadOnlyList<UnimplementedUse> Unimplemented, long HeartbeatAnswers);
 
     /// <summary>Boots the stock kernel with <paramref name="initrd"/> on the software backend until the guest ends.</summary>
     private static Boot BootToEnd(string name, byte[] initrd, int processors, string commandLine = StockLinux.CommandLine, bool enlightened = false)
@@ -150,7 +154,7 @@ public sealed class StockLinuxBootTests
         using var worker = VmWorker.Create(new EmulatorBackend(), name, StockLinux.Kernel(), Memory, processors, console, probe.OnEnded, initrd: initrd, commandLine: commandLine, enlightened: enlightened);
         worker.Start();
         VmRunEnded ended = probe.Wait(Deadline);
-        return new Boot(ended, Encoding.UTF8.GetString(console.Bytes).Replace("\r\n", "\n", StringComparison.Ordinal), worker.Unimplemented);
+        return new Boot(ended, Encoding.UTF8.GetString(console.Bytes).Replace("\r\n", "\n", StringComparison.Ordinal), worker.Unimplemented, worker.Heartbeat?.Answers ?? 0);
     }
 
     /// <summary>The same kernel, initrd and command line under QEMU TCG; the lines its userland printed.</summary>

@@ -290,8 +290,42 @@ public sealed class VmBusProtocolTests : IDisposable
         copy.RestoreState(saved);
         Assert.Equal(saved.Channels, copy.State.Channels);
         Assert.Equal(saved.Gpadls.Single().Pages, copy.State.Gpadls.Single().Pages);
-        Assert.Contains("not RAM", copy.FindRestoreProblem(saved with { Gpadls = [saved.Gpadls[0] with { Pages = [1UL << 30] }] }));
+        Assert.Contains("not RAM", copy.FindRestoreProblem(saved with { Gpadls = [saved.Gpadls[0] with { Pages = [1UL << 30, .. saved.Gpadls[0].Pages[1..]] }] }));
         Assert.Contains("channel 9", copy.FindRestoreProblem(saved with { Channels = [saved.Channels[0] with { ChannelId = 9 }] }));
+    }
+
+    [Fact]
+    public void AnOpenChannelsDeviceHearsOfItAndOfTheGuestsSignalsUntilItCloses()
+    {
+        var device = new RecordingDevice();
+        var bus = new VmBusProtocol(_guest, _memory, [Heartbeat], [device]);
+        uint connection = VmBusProtocol.ChannelConnectionId(Relid);
+        Assert.Equal(HvStatus.InvalidConnectionId, bus.SignalEvent(connection, 0)); // not open yet
+
+        bus.PostMessage(VmBusProtocol.ContactConnectionId, HvMessageType.VmBus, Contact(Version50));
+        bus.PostMessage(VmBusProtocol.MessageConnectionId, HvMessageType.VmBus, GpadlHeader(Relid, Handle, pages: 4, firstPfn: 0x100, inHeader: 4));
+        bus.PostMessage(VmBusProtocol.MessageConnectionId, HvMessageType.VmBus, Open(Relid, Handle, targetVp: 0, downstream: 2));
+        Assert.Equal(["opened 1"], device.Events);
+        Assert.Equal(HvStatus.Success, bus.SignalEvent(connection, 0));
+        Assert.Equal(HvStatus.InvalidConnectionId, bus.SignalEvent(connection + 1, 0)); // no such channel
+        Assert.Equal(["opened 1", "signalled 1"], device.Events);
+
+        byte[] close = Message(VmBusMessageType.CloseChannel, 12);
+        BinaryPrimitives.WriteUInt32LittleEndian(close.AsSpan(8), Relid);
+        bus.PostMessage(VmBusProtocol.MessageConnectionId, HvMessageType.VmBus, close);
+        Assert.Equal(HvStatus.InvalidConnectionId, bus.SignalEvent(connection, 0));
+        Assert.Equal(["opened 1", "signalled 1", "closed"], device.Events);
+    }
+
+    private sealed class RecordingDevice : IVmBusDevice
+    {
+        public List<string> Events { get; } = [];
+
+        public void Opened(VmBusChannel channel) => Events.Add($"opened {channel.Relid}");
+
+        public void Signalled(VmBusChannel channel) => Events.Add($"signalled {channel.Relid}");
+
+        public void Closed() => Events.Add("closed");
     }
 
     private sealed class RecordingGuest(int processors) : IVmBusGuest
@@ -300,10 +334,14 @@ public sealed class VmBusProtocolTests : IDisposable
 
         public int ProcessorCount => processors;
 
+        public List<(uint Vp, int Sint, uint Relid)> Signals { get; } = [];
+
         public bool PostMessage(uint vp, int sint, ReadOnlySpan<byte> message)
         {
             Posted.Add((vp, sint, message.ToArray()));
             return true;
         }
+
+        public void SignalChannel(uint vp, int sint, uint relid) => Signals.Add((vp, sint, relid));
     }
 }

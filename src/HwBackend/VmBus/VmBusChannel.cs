@@ -1,0 +1,41 @@
+namespace Actors.HwBackend.VmBus;
+
+/// <summary>
+/// An open channel as its device sees it: the guest-to-host ring to read, the host-to-guest ring
+/// to write, and the signal that tells the guest (its event flag, the channel's relid, on the
+/// target VP's VMBus SINT) when a packet arrives in an empty ring. Callable from any thread: the
+/// vCPU thread that signalled us, or a device's own timer.
+/// </summary>
+public sealed class VmBusChannel(uint relid, uint targetVp, int sint, VmBusRing inbound, VmBusRing outbound, IVmBusGuest guest)
+{
+    /// <summary>VM_PKT_DATA_INBAND: data carried in the packet itself.</summary>
+    public const ushort InbandPacket = 6;
+
+    private readonly Lock _lock = new();
+
+    public uint Relid { get; } = relid;
+
+    /// <summary>Why the channel cannot be used any more (a ring the guest broke), or null.</summary>
+    public string? Broken => inbound.Broken ?? outbound.Broken;
+
+    /// <summary>Reads the next packet the guest sent; see <see cref="VmBusRing.TryRead"/>.</summary>
+    public int TryReceive(Span<byte> packet)
+    {
+        lock (_lock)
+            return inbound.TryRead(packet);
+    }
+
+    /// <summary>Sends an in-band packet and signals the guest if it needs telling; false when the ring is full or broken.</summary>
+    public bool TrySend(ulong transactionId, ReadOnlySpan<byte> data)
+    {
+        bool signal;
+        lock (_lock)
+        {
+            if (!outbound.TryWrite(InbandPacket, 0, transactionId, data, out signal))
+                return false;
+        }
+        if (signal)
+            guest.SignalChannel(targetVp, sint, Relid);
+        return true;
+    }
+}
