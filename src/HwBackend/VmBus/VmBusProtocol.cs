@@ -314,11 +314,7 @@ public sealed class VmBusProtocol : IHypercallTarget
 
     private void SendGpadlCreatedLocked(uint relid, uint handle, uint status)
     {
-        Span<byte> body = stackalloc byte[12];
-        BinaryPrimitives.WriteUInt32LittleEndian(body, relid);
-        BinaryPrimitives.WriteUInt32LittleEndian(body[4..], handle);
-        BinaryPrimitives.WriteUInt32LittleEndian(body[8..], status);
-        SendLocked(VmBusMessageType.GpadlCreated, body);
+        SendWordsLocked(VmBusMessageType.GpadlCreated, [relid, handle, status]);
     }
 
     private void GpadlTeardownLocked(ReadOnlySpan<byte> message)
@@ -331,9 +327,7 @@ public sealed class VmBusProtocol : IHypercallTarget
             return;
         }
         _gpadls.Remove(handle);
-        Span<byte> body = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(body, handle);
-        SendLocked(VmBusMessageType.GpadlTorndown, body);
+        SendWordsLocked(VmBusMessageType.GpadlTorndown, [handle]);
     }
 
     private void OpenChannelLocked(ReadOnlySpan<byte> message)
@@ -350,11 +344,7 @@ public sealed class VmBusProtocol : IHypercallTarget
             && downstream >= 2 && downstream <= (uint)gpadl.Pages.Length - 2;
         if (acceptable)
             _channels[channel!.Value] = new VmBusChannelState(relid, true, openId, ring, targetVp, downstream);
-        Span<byte> body = stackalloc byte[12];
-        BinaryPrimitives.WriteUInt32LittleEndian(body, relid);
-        BinaryPrimitives.WriteUInt32LittleEndian(body[4..], openId);
-        BinaryPrimitives.WriteUInt32LittleEndian(body[8..], acceptable ? 0 : Failure);
-        SendLocked(VmBusMessageType.OpenChannelResult, body);
+        SendWordsLocked(VmBusMessageType.OpenChannelResult, [relid, openId, acceptable ? 0 : Failure]);
         // The device hears of it once the guest has its answer, so nothing reaches a channel still opening.
         if (acceptable)
             AttachLocked(channel!.Value);
@@ -396,6 +386,15 @@ public sealed class VmBusProtocol : IHypercallTarget
     private bool IsRamPage(ulong pfn) => pfn < (1UL << 40) && _memory.IsRam(pfn * GuestRam.PageSize, GuestRam.PageSize);
 
     private VmBusChannelState[] ClosedChannels() => [.. Enumerable.Range(1, _offers.Count).Select(i => VmBusChannelState.Closed((uint)i))];
+
+    /// <summary>Sends a message whose body is 32-bit words, as most answers are.</summary>
+    private void SendWordsLocked(VmBusMessageType type, ReadOnlySpan<uint> words)
+    {
+        Span<byte> body = stackalloc byte[4 * words.Length];
+        for (int i = 0; i < words.Length; i++)
+            BinaryPrimitives.WriteUInt32LittleEndian(body[(4 * i)..], words[i]);
+        SendLocked(type, body);
+    }
 
     private void SendLocked(VmBusMessageType type, ReadOnlySpan<byte> body)
     {

@@ -26,6 +26,9 @@ public sealed class PlatformTimerTests
         StartPeriodic(apic);
         timer.Reschedule();
         Thread.Sleep(500);
+        // Stop guest time before counting, so that a tick delivered while this thread is
+        // descheduled between the two reads cannot make the ticks outnumber the periods.
+        clock.Freeze();
         long periods = (clock.NowNanoseconds - start) / PeriodNs;
 
         // Never more ticks than periods; a firing after a late wake-up delivers the periods it
