@@ -96,17 +96,18 @@ public sealed class HvctlLinuxTests
             #!/bin/busybox sh
             /bin/busybox --install -s /bin
             mount -t proc proc /proc
+            insmod /hv_vmbus.ko && insmod /hv_utils.ko
             echo "shell ready"
             exec /bin/sh
             """;
         int[] ports = Actors.Client.LoopbackPorts.Free(2);
         string gateway = $"127.0.0.1:{ports[1]}";
-        string initrd = StockLinux.InitrdFile(StockLinux.Initrd(script));
+        string initrd = StockLinux.InitrdFile(StockLinux.InitrdWithModules(script, "hv_vmbus.ko", "hv_utils.ko"));
         using Process silo = StartSilo("console-host", ports[0], ports[1]);
         try
         {
             await WaitForGatewayAsync(gateway, "console-host");
-            Assert.Equal(0, (await HvctlAsync("vm", "create", "tty", "--kernel", StockLinux.KernelPath, "--initrd", initrd, "--append", StockLinux.CommandLine, "--memory", "256M", "--gateway", gateway)).ExitCode);
+            Assert.Equal(0, (await HvctlAsync("vm", "create", "tty", "--kernel", StockLinux.KernelPath, "--initrd", initrd, "--append", StockLinux.CommandLine, "--memory", "256M", "--hyperv", "--gateway", gateway)).ExitCode);
             Assert.Equal(0, (await HvctlAsync("vm", "start", "tty", "--gateway", gateway)).ExitCode);
 
             var start = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepoRoot() };
@@ -150,6 +151,15 @@ public sealed class HvctlLinuxTests
             // Linux looks for PCI at boot; there is none here, and vm show says what the guest touched in vain.
             Assert.Matches(@"\nunimplemented: +[0-9]+\n", show.Out);
             Assert.Matches(@"\n  port 0xcf8 written at 0xffffffff[0-9a-f]{8}, ", show.Out);
+            // Created with --hyperv, the guest's own hv_utils answers the heartbeat integration service.
+            var heartbeat = new System.Text.RegularExpressions.Regex(@"\nheartbeat: +ok: [0-9]+ answers, the last [0-9.]+ s ago\n");
+            string shown = show.Out;
+            for (int attempt = 0; attempt < 60 && !heartbeat.IsMatch(shown); attempt++)
+            {
+                await Task.Delay(1000);
+                shown = (await HvctlAsync("vm", "show", "tty", "--gateway", gateway)).Out;
+            }
+            Assert.Matches(heartbeat, shown);
             Assert.Equal(0, (await HvctlAsync("vm", "stop", "tty", "--gateway", gateway)).ExitCode);
         }
         finally

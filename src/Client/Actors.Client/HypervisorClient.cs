@@ -169,7 +169,8 @@ public sealed class HypervisorClient : IAsyncDisposable
         CancellationToken cancellationToken = default,
         IReadOnlyDictionary<string, string>? firmwareFiles = null,
         string? initrdPath = null,
-        string? commandLine = null)
+        string? commandLine = null,
+        bool enlightened = false)
     {
         CheckVmName(name);
         byte[] image = await ReadImageFileAsync(imagePath, cancellationToken).ConfigureAwait(false);
@@ -179,7 +180,8 @@ public sealed class HypervisorClient : IAsyncDisposable
             ImageId(image), memoryBytes, processorCount, preferredHost, Path.GetFileName(imagePath),
             firmwareFiles is null ? null : new Dictionary<string, string>(firmwareFiles, StringComparer.Ordinal),
             initrd is null ? null : ImageId(initrd),
-            commandLine);
+            commandLine,
+            enlightened);
         if (configuration.Validate() is { } problem)
             throw new HypervisorClientException(problem);
 

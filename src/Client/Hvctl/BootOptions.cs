@@ -14,11 +14,14 @@ internal sealed class BootOptions
 
     public Option<string?> Append { get; } = new("--append") { Description = "kernel command line, as QEMU's -append, e.g. \"console=ttyS0 panic=-1\"", HelpName = "text" };
 
+    public Option<bool> HyperV { get; } = new("--hyperv") { Description = "the guest sees Hyper-V: its enlightenments, SynIC and VMBus with the integration services" };
+
     public void AddTo(Command command)
     {
         command.Options.Add(Kernel);
         command.Options.Add(Initrd);
         command.Options.Add(Append);
+        command.Options.Add(HyperV);
     }
 
     /// <summary>The files and command line, checked; <paramref name="image"/> is the image given another way, if any.</summary>
@@ -32,9 +35,9 @@ internal sealed class BootOptions
         string? append = parsed.GetValue(Append);
         if (append is not null && append.Trim().Length == 0)
             throw new UsageException("--append is empty: give the kernel command line, e.g. --append \"console=ttyS0 panic=-1\", or leave the option out");
-        return new GuestBoot(CommonOptions.CheckImageFile(path), initrd is null ? null : CommonOptions.CheckImageFile(initrd), append);
+        return new GuestBoot(CommonOptions.CheckImageFile(path), initrd is null ? null : CommonOptions.CheckImageFile(initrd), append, parsed.GetValue(HyperV));
     }
 }
 
-/// <summary>A guest image, and for a Linux kernel its initrd and command line.</summary>
-internal sealed record GuestBoot(string ImagePath, string? InitrdPath, string? CommandLine);
+/// <summary>A guest image, for a Linux kernel its initrd and command line, and whether the guest sees Hyper-V.</summary>
+internal sealed record GuestBoot(string ImagePath, string? InitrdPath, string? CommandLine, bool Enlightened = false);

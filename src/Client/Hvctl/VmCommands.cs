@@ -48,7 +48,7 @@ internal static class VmCommands
             CommonOptions.CheckShape(memoryBytes, processors);
             Dictionary<string, string>? files = ParseFirmwareFiles(parsed.GetValue(fwCfg));
             await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
-            VmStatus status = await client.CreateVmAsync(vmName, guest.ImagePath, memoryBytes, processors, parsed.GetValue(host), ct, files, guest.InitrdPath, guest.CommandLine).ConfigureAwait(false);
+            VmStatus status = await client.CreateVmAsync(vmName, guest.ImagePath, memoryBytes, processors, parsed.GetValue(host), ct, files, guest.InitrdPath, guest.CommandLine, guest.Enlightened).ConfigureAwait(false);
             await io.Out.WriteLineAsync($"{status.Name}: {status.State}").ConfigureAwait(false);
             return ExitCodes.Success;
         });
@@ -151,6 +151,8 @@ internal static class VmCommands
         };
         if (config.CommandLine is not null)
             rows.Insert(6, ("command line", config.CommandLine));
+        if (config.Enlightened)
+            rows.Add(("heartbeat", status.Heartbeat ?? "-"));
         if (status.FailureReason is not null)
             rows.Add(("failure", HvctlApp.OneLine(status.FailureReason)));
 

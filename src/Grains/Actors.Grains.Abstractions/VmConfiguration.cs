@@ -3,7 +3,8 @@ namespace Actors.Grains;
 /// <summary>
 /// What a VM is: its image (by content id in the image store), memory, vCPUs, preferred host,
 /// named fw_cfg files its guest can read (as QEMU's <c>-fw_cfg name=...,string=...</c>), and for a
-/// Linux kernel its initrd (an image store id) and command line (QEMU's <c>-initrd</c>, <c>-append</c>).
+/// Linux kernel its initrd (an image store id) and command line (QEMU's <c>-initrd</c>, <c>-append</c>),
+/// and whether the guest sees Hyper-V (the enlightenments, SynIC and VMBus).
 /// </summary>
 [GenerateSerializer]
 [Alias("Actors.VmConfiguration")]
@@ -15,7 +16,8 @@ public sealed record VmConfiguration(
     [property: Id(4)] string? ImageName = null,
     [property: Id(5)] Dictionary<string, string>? FirmwareFiles = null,
     [property: Id(6)] string? InitrdId = null,
-    [property: Id(7)] string? CommandLine = null)
+    [property: Id(7)] string? CommandLine = null,
+    [property: Id(8)] bool Enlightened = false)
 {
     public const int MaximumCommandLineBytes = 4096;
 

@@ -14,4 +14,5 @@ public sealed record VmStatus(
     [property: Id(7)] long ConsoleBytes,
     [property: Id(8)] DateTimeOffset? StartedAt,
     [property: Id(9)] string? EndReason = null,
-    [property: Id(10)] IReadOnlyList<string>? Unimplemented = null);
+    [property: Id(10)] IReadOnlyList<string>? Unimplemented = null,
+    [property: Id(11)] string? Heartbeat = null);

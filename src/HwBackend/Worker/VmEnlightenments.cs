@@ -37,12 +37,14 @@ internal sealed class VmEnlightenments
             platform.AddTimedDevice(_timers[i]);
             machine.Processors[i].AttachSyntheticRegisters(new HvProcessor(_partition, (uint)i, _synIcs[i], _timers[i]));
         }
+        Heartbeat = new HeartbeatService(clock, platform.RescheduleTimers);
+        platform.AddTimedDevice(Heartbeat);
         _vmBus = new VmBusProtocol(new SynIcVmBusGuest(_synIcs), machine.Memory, VmBusOffer.IntegrationServices, [Heartbeat]);
         Hypercalls = new HypercallDispatcher(machine.Memory, _vmBus);
     }
 
     /// <summary>The host's end of the heartbeat integration service.</summary>
-    public HeartbeatService Heartbeat { get; } = new();
+    public HeartbeatService Heartbeat { get; }
 
     /// <summary>Where the vCPU threads send hypercall exits.</summary>
     public HypercallDispatcher Hypercalls { get; }

@@ -121,9 +121,10 @@ public sealed class StockLinuxBootTests
         // The offered heartbeat device, bound by hv_utils: its probe lent the channel a GPADL and opened it.
         Guid instance = Actors.HwBackend.VmBus.VmBusOffer.IntegrationServices.Single().InterfaceInstance;
         Assert.Contains($"device {instance}: class {{{Actors.HwBackend.VmBus.VmBusOffer.Heartbeat}}}, driver hv_utils", lines);
-        // Over the channel's rings: the guest agreed on versions, and answered our heartbeat.
+        // Over the channel's rings: the guest agreed on versions and answered our heartbeats (one at
+        // once, then one a second of guest time; how many fit depends on how fast the guest ran).
         Assert.Contains("hv_utils: Heartbeat IC version 3.0\n", serial);
-        Assert.Equal(1, heartbeats);
+        Assert.True(heartbeats >= 1, $"{heartbeats} heartbeats answered");
         Assert.DoesNotContain("unchecked MSR access error", serial);
     }
 

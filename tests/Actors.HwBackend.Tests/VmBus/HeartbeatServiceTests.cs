@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Actors.HwBackend.Memory;
+using Actors.HwBackend.Tests.Devices;
 using Actors.HwBackend.VmBus;
 using Actors.HwBackend.VmBus.IntegrationServices;
 using Xunit;
@@ -15,7 +16,8 @@ public sealed class HeartbeatServiceTests : IDisposable
     private readonly SignalCounter _guest = new();
     private readonly VmBusRing _guestReads, _guestWrites; // the guest's ends of the two rings
     private readonly VmBusChannel _channel;
-    private readonly HeartbeatService _heartbeat = new();
+    private readonly ManualClock _clock = new();
+    private readonly HeartbeatService _heartbeat;
     private readonly byte[] _packet = new byte[512];
 
     public HeartbeatServiceTests()
@@ -25,6 +27,7 @@ public sealed class HeartbeatServiceTests : IDisposable
         ulong[] toHost = [0x100, 0x101, 0x102], toGuest = [0x103, 0x104, 0x105];
         _guestWrites = new VmBusRing(_memory, toHost);
         _guestReads = new VmBusRing(_memory, toGuest);
+        _heartbeat = new HeartbeatService(_clock, () => { });
         _channel = new VmBusChannel(relid: 1, targetVp: 0, sint: 2, new VmBusRing(_memory, toHost), new VmBusRing(_memory, toGuest), _guest);
     }
 
@@ -68,6 +71,32 @@ public sealed class HeartbeatServiceTests : IDisposable
     }
 
     [Fact]
+    public void OnceNegotiatedItBeatsEverySecondOfGuestTimeAndSaysHowLongAgoTheGuestAnswered()
+    {
+        Assert.Equal("no channel (the guest has not opened it)", _heartbeat.Describe());
+        _heartbeat.Opened(_channel);
+        Assert.Null(_heartbeat.NextEventNanoseconds);
+        _clock.Now = 5_000_000_000;
+        GuestAnswers(GuestReceives());
+        Assert.Equal(6_000_000_000L, _heartbeat.NextEventNanoseconds);
+        byte[] first = GuestReceives();
+        Assert.Equal("no answer yet", _heartbeat.Describe());
+
+        _clock.Now = 6_000_000_000;
+        _heartbeat.FireDue(_clock.Now);
+        Assert.Equal(7_000_000_000L, _heartbeat.NextEventNanoseconds);
+        byte[] second = GuestReceives();
+        ulong sequence = BinaryPrimitives.ReadUInt64LittleEndian(second.AsSpan(IcMessage.BodyOffset));
+        Assert.Equal(BinaryPrimitives.ReadUInt64LittleEndian(first.AsSpan(IcMessage.BodyOffset)) + 2, sequence);
+        GuestAnswers(second, m => BinaryPrimitives.WriteUInt64LittleEndian(m.AsSpan(IcMessage.BodyOffset), sequence + 1));
+
+        _clock.Now = 6_500_000_000;
+        Assert.Equal("ok: 1 answers, the last 0.5 s ago", _heartbeat.Describe());
+        _heartbeat.Closed();
+        Assert.Null(_heartbeat.NextEventNanoseconds);
+    }
+
+    [Fact]
     public void AWrongOrShortAnswerIsNotCounted()
     {
         _heartbeat.Opened(_channel);
@@ -80,7 +109,7 @@ public sealed class HeartbeatServiceTests : IDisposable
         Assert.Equal(0, _heartbeat.Answers);
 
         // A negotiation the guest refuses (a non-zero status) leaves nothing to beat for.
-        var refused = new HeartbeatService();
+        var refused = new HeartbeatService(_clock, () => { });
         refused.Opened(_channel);
         GuestAnswers(GuestReceives(), m => m[20] = 1, refused);
         Assert.False(refused.Negotiated);

@@ -49,6 +49,7 @@ public sealed class PartitionGrain(
         State.InstructionsRetired = 0;
         State.ConsoleBytes = 0;
         State.Unimplemented = null;
+        State.Heartbeat = null;
         await SaveAsync();
         try
         {
@@ -323,7 +324,7 @@ public sealed class PartitionGrain(
         try
         {
             VmCounters counters = await Worker(host).GetCountersAsync();
-            (State.InstructionsRetired, State.ConsoleBytes, State.Unimplemented) = (counters.InstructionsRetired, counters.ConsoleBytes, counters.Unimplemented);
+            (State.InstructionsRetired, State.ConsoleBytes, State.Unimplemented, State.Heartbeat) = (counters.InstructionsRetired, counters.ConsoleBytes, counters.Unimplemented, counters.Heartbeat);
         }
         catch (HypervisorException)
         {

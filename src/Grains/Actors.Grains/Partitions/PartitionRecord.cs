@@ -23,6 +23,9 @@ public sealed class PartitionRecord
     /// <summary>What the guest of the current or last run used that is not implemented (see <see cref="VmCounters"/>).</summary>
     [Id(10)] public IReadOnlyList<string>? Unimplemented { get; set; }
 
+    /// <summary>The heartbeat integration service's state when last asked (a VM that sees Hyper-V), or null.</summary>
+    [Id(11)] public string? Heartbeat { get; set; }
+
     public VmStatus ToStatus(string name) =>
-        new(name, State, Configuration!, Host, FailureReason, ExitStatus, InstructionsRetired, ConsoleBytes, StartedAt, EndReason, Unimplemented);
+        new(name, State, Configuration!, Host, FailureReason, ExitStatus, InstructionsRetired, ConsoleBytes, StartedAt, EndReason, Unimplemented, Heartbeat);
 }

@@ -137,7 +137,7 @@ public sealed partial class VmWorkerGrain(
     public Task<VmCounters> GetCountersAsync()
     {
         Run run = Running();
-        return Task.FromResult(new VmCounters(run.InstructionsRetired, run.Worker.ConsoleBytes, UnimplementedLines(run.Worker)));
+        return Task.FromResult(new VmCounters(run.InstructionsRetired, run.Worker.ConsoleBytes, UnimplementedLines(run.Worker), run.Worker.Heartbeat?.Describe()));
     }
 
     public Task<bool> IsRunningAsync() => Task.FromResult(_run is { Arriving: false });
@@ -156,8 +156,8 @@ public sealed partial class VmWorkerGrain(
             Action<VmRunEnded> onEnded = ended => PostToGrain(() => OnRunEndedAsync(console, ended));
             Dictionary<string, byte[]>? files = configuration.FirmwareFiles?.ToDictionary(f => f.Key, f => System.Text.Encoding.UTF8.GetBytes(f.Value), StringComparer.Ordinal);
             worker = image is null
-                ? VmWorker.CreateForRestore(backend, VmName, configuration.MemoryBytes, configuration.ProcessorCount, console, onEnded, files)
-                : VmWorker.Create(backend, VmName, image, configuration.MemoryBytes, configuration.ProcessorCount, console, onEnded, files, initrd, configuration.CommandLine);
+                ? VmWorker.CreateForRestore(backend, VmName, configuration.MemoryBytes, configuration.ProcessorCount, console, onEnded, files, configuration.Enlightened)
+                : VmWorker.Create(backend, VmName, image, configuration.MemoryBytes, configuration.ProcessorCount, console, onEnded, files, initrd, configuration.CommandLine, configuration.Enlightened);
         }
         catch (GuestImageException e)
         {
