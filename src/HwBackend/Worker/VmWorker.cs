@@ -4,6 +4,7 @@ using Actors.HwBackend.Enlightenments;
 using Actors.HwBackend.Memory;
 using Actors.HwBackend.Platform;
 using Actors.HwBackend.Snapshots;
+using Actors.HwBackend.VmBus.IntegrationServices;
 
 namespace Actors.HwBackend.Worker;
 
@@ -99,7 +100,7 @@ public sealed class VmWorker : IDisposable
     internal HypercallDispatcher? Hypercalls => _enlightenments?.Hypercalls;
 
     /// <summary>The heartbeat integration service of an enlightened VM; null otherwise.</summary>
-    public VmBus.IntegrationServices.HeartbeatService? Heartbeat => _enlightenments?.Heartbeat;
+    public HeartbeatService? Heartbeat => _enlightenments?.Heartbeat;
 
     /// <summary>
     /// Raised once per VM for each port, address, MSR or instruction the guest used that is not
