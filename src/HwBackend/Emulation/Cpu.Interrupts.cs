@@ -85,8 +85,6 @@ internal sealed unsafe partial class Cpu
 
     public void SetPendingInterrupt(int vector) => _pendingInterrupt = vector;
 
-    public ulong UnimplementedInstructions;
-
     /// <summary>Hears of unknown MSRs and unimplemented instructions the guest used; see <see cref="IUnimplementedSink"/>.</summary>
     public IUnimplementedSink? Unimplemented;
 

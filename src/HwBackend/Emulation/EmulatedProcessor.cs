@@ -17,7 +17,6 @@ public sealed class EmulatedProcessor : IVirtualProcessor
     public ulong EventsDelivered => Cpu.ExceptionsDelivered + Cpu.InterruptsDelivered;
 
     /// <summary>Instructions this CPU decoded but does not implement (each raised #UD in the guest).</summary>
-    public ulong UnimplementedInstructions => Cpu.UnimplementedInstructions;
 
     public ulong UnmappedReads => Cpu.UnmappedReads;
 

@@ -201,18 +201,18 @@ internal sealed class PcPlatform : IDisposable
         if (clock.Nanoseconds < 0)
             throw SnapshotException.InSection(ClockSection, $"guest time {clock.Nanoseconds} ns is negative");
         var rtc = reader.Read<CmosRtcState>(RtcSection);
-        Refuse(RtcSection, CmosRtc.FindRestoreProblem(rtc));
+        SnapshotException.ThrowIfProblem(RtcSection, CmosRtc.FindRestoreProblem(rtc));
         var uart = reader.Read<Uart16550State>(UartSection);
-        Refuse(UartSection, Uart.FindRestoreProblem(uart));
+        SnapshotException.ThrowIfProblem(UartSection, Uart.FindRestoreProblem(uart));
         var fwCfg = reader.Read<FwCfgState>(FwCfgSection);
-        Refuse(FwCfgSection, FwCfgDevice.FindRestoreProblem(fwCfg));
+        SnapshotException.ThrowIfProblem(FwCfgSection, FwCfgDevice.FindRestoreProblem(fwCfg));
         var ioApic = reader.Read<IoApicState>(IoApicSection);
-        Refuse(IoApicSection, IoApic.FindRestoreProblem(ioApic));
+        SnapshotException.ThrowIfProblem(IoApicSection, IoApic.FindRestoreProblem(ioApic));
         var localApics = new LocalApicState[LocalApics.Length];
         for (int i = 0; i < localApics.Length; i++)
         {
             localApics[i] = reader.Read<LocalApicState>(_localApicSections[i]);
-            Refuse(_localApicSections[i], LocalApics[i].FindRestoreProblem(localApics[i]));
+            SnapshotException.ThrowIfProblem(_localApicSections[i], LocalApics[i].FindRestoreProblem(localApics[i]));
         }
         return new PlatformSections(
             clock,
@@ -291,12 +291,6 @@ internal sealed class PcPlatform : IDisposable
             if (device.NextEventNanoseconds <= now)
                 device.FireDue(now);
         }
-    }
-
-    private static void Refuse(string section, string? problem)
-    {
-        if (problem is not null)
-            throw SnapshotException.InSection(section, problem);
     }
 
     private static long? Earliest(long? a, long? b) => a is null ? b : b is null ? a : Math.Min(a.Value, b.Value);

@@ -19,4 +19,11 @@ public sealed class SnapshotException : Exception
 
     /// <summary>A refusal of one section: its message starts with the section's id.</summary>
     public static SnapshotException InSection(string section, string problem) => new($"snapshot section '{section}': {problem}");
+
+    /// <summary>Refuses <paramref name="section"/> when a component's restore check found a <paramref name="problem"/>.</summary>
+    public static void ThrowIfProblem(string section, string? problem)
+    {
+        if (problem is not null)
+            throw InSection(section, problem);
+    }
 }

@@ -65,17 +65,17 @@ internal sealed class VmEnlightenments
     public Sections ReadSnapshot(SnapshotReader reader)
     {
         var partition = reader.Read<HvPartitionState>(PartitionSection);
-        Refuse(PartitionSection, _partition.FindRestoreProblem(partition));
+        SnapshotException.ThrowIfProblem(PartitionSection, _partition.FindRestoreProblem(partition));
         var vmBus = reader.Read<VmBusState>(VmBusSection);
-        Refuse(VmBusSection, _vmBus.FindRestoreProblem(vmBus));
+        SnapshotException.ThrowIfProblem(VmBusSection, _vmBus.FindRestoreProblem(vmBus));
         var synIcs = new SyntheticInterruptControllerState[_synIcs.Length];
         var timers = new SyntheticTimersState[_timers.Length];
         for (int i = 0; i < _synIcs.Length; i++)
         {
             synIcs[i] = reader.Read<SyntheticInterruptControllerState>(SynIcSection(i));
-            Refuse(SynIcSection(i), _synIcs[i].FindRestoreProblem(synIcs[i]));
+            SnapshotException.ThrowIfProblem(SynIcSection(i), _synIcs[i].FindRestoreProblem(synIcs[i]));
             timers[i] = reader.Read<SyntheticTimersState>(TimerSection(i));
-            Refuse(TimerSection(i), SyntheticTimers.FindRestoreProblem(timers[i]));
+            SnapshotException.ThrowIfProblem(TimerSection(i), SyntheticTimers.FindRestoreProblem(timers[i]));
         }
         return new Sections(partition, vmBus, synIcs, timers);
     }
@@ -95,12 +95,6 @@ internal sealed class VmEnlightenments
     private static string SynIcSection(int vp) => $"synic/{vp}";
 
     private static string TimerSection(int vp) => $"stimer/{vp}";
-
-    private static void Refuse(string section, string? problem)
-    {
-        if (problem is not null)
-            throw SnapshotException.InSection(section, problem);
-    }
 
     /// <summary>The decoded, checked sections of a snapshot, waiting to be applied.</summary>
     internal sealed record Sections(HvPartitionState Partition, VmBusState VmBus, SyntheticInterruptControllerState[] SynIcs, SyntheticTimersState[] Timers);

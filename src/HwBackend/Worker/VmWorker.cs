@@ -93,9 +93,6 @@ public sealed class VmWorker : IDisposable
             _enlightenments = new VmEnlightenments(machine, clock, _platform, RequestReset);
     }
 
-    /// <summary>Whether the guest sees Hyper-V (TLFS enlightenments: CPUID, synthetic MSRs, hypercalls, SynIC, VMBus).</summary>
-    public bool Enlightened => _enlightenments is not null;
-
     /// <summary>Where the vCPU threads send hypercall exits; null when the partition is not enlightened.</summary>
     internal HypercallDispatcher? Hypercalls => _enlightenments?.Hypercalls;
 
@@ -499,8 +496,7 @@ public sealed class VmWorker : IDisposable
         for (int i = 0; i < processors.Length; i++)
         {
             processors[i] = reader.Read<VpState>(_processorSections[i]);
-            if (processors[i].FindProblem() is string problem)
-                throw SnapshotException.InSection(_processorSections[i], problem);
+            SnapshotException.ThrowIfProblem(_processorSections[i], processors[i].FindProblem());
         }
         var console = reader.Read<ConsoleOutputState>(ConsoleSection);
         if (console.Sequence < 0 || console.Sequence > long.MaxValue - console.Tail.Length)

@@ -263,10 +263,9 @@ internal static unsafe class SystemHandlers
 
     public static int Undefined(Cpu c, Op* op) => throw new CpuFault(ExceptionVector.UD, 0, false);
 
-    /// <summary>An instruction this CPU does not implement: #UD, as for a processor without the feature, and counted.</summary>
+    /// <summary>An instruction this CPU does not implement: #UD, as for a processor without the feature, reported to the VM's unimplemented log.</summary>
     public static int Unimplemented(Cpu c, Op* op)
     {
-        c.UnimplementedInstructions++;
         c.Unimplemented?.Record(UnimplementedKind.Instruction, op->Imm, op->NextIp - op->Length);
         throw new CpuFault(ExceptionVector.UD, 0, false);
     }
