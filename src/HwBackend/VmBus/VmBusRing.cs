@@ -44,30 +44,40 @@ public sealed class VmBusRing
 
     /// <summary>
     /// Reads the next packet the guest wrote, if there is one, into <paramref name="packet"/>
-    /// (descriptor and data, without the trailer) and consumes it. Returns its length, 0 when
-    /// the ring is empty, or -1 when it is broken or the packet is larger than the buffer.
+    /// (descriptor and data, without the trailer) and consumes it. A packet larger than the buffer
+    /// is consumed and dropped (<see cref="Dropped"/>), so that one oversized packet cannot stall
+    /// the ring. Returns the length read, 0 when the ring is empty, or -1 when it is broken.
     /// </summary>
     public int TryRead(Span<byte> packet)
     {
-        if (Broken is not null || !TryIndices(out uint write, out uint read))
-            return -1;
-        if (write == read)
-            return 0;
-        uint available = write > read ? write - read : DataBytes - read + write;
         Span<byte> descriptor = stackalloc byte[DescriptorBytes];
-        if (available < DescriptorBytes + TrailerBytes)
-            return Break($"{available} bytes between the indices cannot hold a packet");
-        ReadData(read, descriptor);
-        uint dataOffset = BinaryPrimitives.ReadUInt16LittleEndian(descriptor[2..]) * 8u;
-        uint length = BinaryPrimitives.ReadUInt16LittleEndian(descriptor[4..]) * 8u;
-        if (dataOffset < DescriptorBytes || length < dataOffset || length + TrailerBytes > available)
-            return Break($"a packet of {length} bytes with data at {dataOffset} does not fit the {available} bytes written");
-        if (length > packet.Length)
-            return -1;
-        ReadData(read, packet[..(int)length]);
-        WriteHeader(ReadIndexOffset, (read + length + TrailerBytes) % DataBytes);
-        return (int)length;
+        while (true)
+        {
+            if (Broken is not null || !TryIndices(out uint write, out uint read))
+                return -1;
+            if (write == read)
+                return 0;
+            uint available = write > read ? write - read : DataBytes - read + write;
+            if (available < DescriptorBytes + TrailerBytes)
+                return Break($"{available} bytes between the indices cannot hold a packet");
+            ReadData(read, descriptor);
+            uint dataOffset = BinaryPrimitives.ReadUInt16LittleEndian(descriptor[2..]) * 8u;
+            uint length = BinaryPrimitives.ReadUInt16LittleEndian(descriptor[4..]) * 8u;
+            if (dataOffset < DescriptorBytes || length < dataOffset || length + TrailerBytes > available)
+                return Break($"a packet of {length} bytes with data at {dataOffset} does not fit the {available} bytes written");
+            bool fits = length <= packet.Length;
+            if (fits)
+                ReadData(read, packet[..(int)length]);
+            else
+                Dropped++;
+            WriteHeader(ReadIndexOffset, (read + length + TrailerBytes) % DataBytes);
+            if (fits)
+                return (int)length;
+        }
     }
+
+    /// <summary>Packets consumed without being read because they were larger than the reader's buffer.</summary>
+    public long Dropped { get; private set; }
 
     /// <summary>
     /// Writes one packet (type, transaction id, flags, and <paramref name="data"/> after a 16-byte

@@ -106,6 +106,19 @@ public sealed class VmBusRingTests : IDisposable
         Assert.Null(_ring.Broken);
     }
 
+    [Fact]
+    public void APacketLargerThanTheReadersBufferIsDroppedAndTheNextOneRead()
+    {
+        GuestWrites(6, 1, new byte[200]);
+        GuestWrites(6, 2, new byte[8]);
+        var packet = new byte[64];
+        Assert.Equal(24, _ring.TryRead(packet));
+        Assert.Equal(2UL, BinaryPrimitives.ReadUInt64LittleEndian(packet.AsSpan(8))); // the second packet's transaction id
+        Assert.Equal(1, _ring.Dropped);
+        Assert.Equal(0, _ring.TryRead(packet));
+        Assert.Null(_ring.Broken);
+    }
+
     [Theory]
     [InlineData(DataBytes + 8, 0u)] // a write index beyond the ring
     [InlineData(12u, 0u)] // unaligned

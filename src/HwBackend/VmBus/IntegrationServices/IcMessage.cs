@@ -12,23 +12,35 @@ public static class IcMessage
 {
     public const int BodyOffset = 28;
 
+    /// <summary>Framework 3.0, (major &lt;&lt; 16) | minor, as Hyper-V since Windows 8 speaks it.</summary>
+    public const uint FrameworkVersion = 3 << 16;
+
+    // icmsgtype
     public const ushort Negotiate = 0;
     public const ushort Heartbeat = 1;
+    public const ushort KeyValuePair = 2;
+    public const ushort Shutdown = 3;
+    public const ushort TimeSync = 4;
 
     // icflags: a transaction, and which side's half of it this is.
     public const byte Transaction = 1;
     public const byte Request = 2;
     public const byte Response = 4;
 
-    /// <summary>The header of a request of <paramref name="type"/> with a body of <paramref name="bodyBytes"/> bytes.</summary>
-    public static void WriteRequestHeader(Span<byte> message, ushort type, int bodyBytes, byte transactionId)
+    /// <summary>HV_E_FAIL, the status a guest sets when it cannot do what was asked.</summary>
+    public const uint Failure = 0x8000_4005;
+
+    /// <summary>The header of a request of <paramref name="type"/>, message version <paramref name="version"/>, with a body of <paramref name="bodyBytes"/> bytes.</summary>
+    public static void WriteRequestHeader(Span<byte> message, ushort type, uint version, int bodyBytes)
     {
+        message[..BodyOffset].Clear();
         BinaryPrimitives.WriteUInt32LittleEndian(message[4..], (uint)(BodyOffset - 8 + bodyBytes)); // the pipe's message size
-        BinaryPrimitives.WriteUInt16LittleEndian(message[8..], 3); // framework version 3.0, as Hyper-V since Windows 8 sends
+        BinaryPrimitives.WriteUInt16LittleEndian(message[8..], (ushort)(FrameworkVersion >> 16));
+        BinaryPrimitives.WriteUInt16LittleEndian(message[10..], (ushort)(FrameworkVersion & 0xffff));
         BinaryPrimitives.WriteUInt16LittleEndian(message[12..], type);
-        BinaryPrimitives.WriteUInt16LittleEndian(message[14..], 3);
+        BinaryPrimitives.WriteUInt16LittleEndian(message[14..], (ushort)(version >> 16));
+        BinaryPrimitives.WriteUInt16LittleEndian(message[16..], (ushort)version);
         BinaryPrimitives.WriteUInt16LittleEndian(message[18..], (ushort)bodyBytes);
-        message[24] = transactionId;
         message[25] = Transaction | Request;
     }
 
