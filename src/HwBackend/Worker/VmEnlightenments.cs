@@ -39,12 +39,20 @@ internal sealed class VmEnlightenments
         }
         Heartbeat = new HeartbeatService(clock, platform.RescheduleTimers);
         platform.AddTimedDevice(Heartbeat);
-        _vmBus = new VmBusProtocol(new SynIcVmBusGuest(_synIcs), machine.Memory, VmBusOffer.IntegrationServices, [Heartbeat]);
+        Shutdown = new ShutdownService();
+        TimeSync = new TimeSyncService(clock, TimeProvider.System, platform.RescheduleTimers);
+        platform.AddTimedDevice(TimeSync);
+        // Positions as in VmBusOffer.IntegrationServices.
+        _vmBus = new VmBusProtocol(new SynIcVmBusGuest(_synIcs), machine.Memory, VmBusOffer.IntegrationServices, [Heartbeat, Shutdown, TimeSync]);
         Hypercalls = new HypercallDispatcher(machine.Memory, _vmBus);
     }
 
     /// <summary>The host's end of the heartbeat integration service.</summary>
     public HeartbeatService Heartbeat { get; }
+
+    public ShutdownService Shutdown { get; }
+
+    public TimeSyncService TimeSync { get; }
 
     /// <summary>Where the vCPU threads send hypercall exits.</summary>
     public HypercallDispatcher Hypercalls { get; }
@@ -84,13 +92,19 @@ internal sealed class VmEnlightenments
     public void Restore(Sections sections)
     {
         _partition.RestoreState(sections.Partition);
-        _vmBus.RestoreState(sections.VmBus);
         for (int i = 0; i < _synIcs.Length; i++)
         {
             _synIcs[i].RestoreState(sections.SynIcs[i]);
             _timers[i].RestoreState(sections.Timers[i]);
         }
+        // The bus last: its open channels' devices start over by negotiating, which signals the
+        // guest through the SynICs, so those must already be the guest's. The time-sync service's
+        // first sample after that sets the guest's clock, which stood still while the VM moved.
+        _vmBus.RestoreState(sections.VmBus);
     }
+
+    /// <summary>The VM runs again after a pause, in which its clock stood still: set it.</summary>
+    public void Resumed() => TimeSync.Resync();
 
     private static string SynIcSection(int vp) => $"synic/{vp}";
 

@@ -99,6 +99,12 @@ public sealed class VmWorker : IDisposable
     /// <summary>The heartbeat integration service of an enlightened VM; null otherwise.</summary>
     public HeartbeatService? Heartbeat => _enlightenments?.Heartbeat;
 
+    /// <summary>The shutdown integration service of an enlightened VM; null otherwise.</summary>
+    public ShutdownService? Shutdown => _enlightenments?.Shutdown;
+
+    /// <summary>The time synchronization integration service of an enlightened VM; null otherwise.</summary>
+    public TimeSyncService? TimeSync => _enlightenments?.TimeSync;
+
     /// <summary>
     /// Raised once per VM for each port, address, MSR or instruction the guest used that is not
     /// implemented, on the vCPU thread that met it; a migrated VM does not raise it again for what
@@ -329,6 +335,7 @@ public sealed class VmWorker : IDisposable
             _hostPaused = false;
             Monitor.PulseAll(_gate);
         }
+        _enlightenments?.Resumed();
     }
 
     /// <summary>

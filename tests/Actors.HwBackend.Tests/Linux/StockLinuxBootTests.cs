@@ -1,9 +1,12 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Actors.HwBackend.Devices.Legacy;
 using Actors.HwBackend.Emulation;
 using Actors.HwBackend.Tests.Worker;
+using Actors.HwBackend.VmBus;
+using Actors.HwBackend.VmBus.IntegrationServices;
 using Actors.HwBackend.Worker;
 using Actors.Tests.Shared;
 using Xunit;
@@ -97,34 +100,57 @@ public sealed class StockLinuxBootTests
     }
 
     [Fact]
-    public void LinuxsOwnVmBusDriverConnectsAndHvUtilsAnswersTheHeartbeat()
+    public void LinuxsOwnVmBusDriverBindsEveryIntegrationServiceAndShutsDownWhenAsked()
     {
+        // The clock is put back to 2001 before hv_utils loads, so only the time-sync service can
+        // bring it to today. Busybox's poweroff signals init (USR2); init's trap is the orderly part.
         byte[] initrd = StockLinux.InitrdWithModules("""
             #!/bin/busybox sh
             /bin/busybox --install -s /bin
+            mkdir -p /sbin && ln -s /bin/busybox /sbin/poweroff
             mount -t proc proc /proc
             mount -t sysfs sysfs /sys
+            trap 'echo "init: asked to power off"; echo "clock: $(date +%s)"; poweroff -f' USR2
+            date -s "2001-01-01 00:00:00" >/dev/null
             insmod /hv_vmbus.ko && echo "hv_vmbus: loaded"
             insmod /hv_utils.ko && echo "hv_utils: loaded"
             sleep 1
             for d in /sys/bus/vmbus/devices/*; do echo "device $(basename $d): class $(cat $d/class_id), driver $(basename "$(readlink $d/driver)")"; done
-            poweroff -f
+            echo "waiting"
+            while true; do sleep 1; done
             """, "hv_vmbus.ko", "hv_utils.ko");
 
-        (VmRunEnded ended, string serial, _, long heartbeats) = BootToEnd("linux-vmbus", initrd, processors: 1, enlightened: true);
+        ShutdownAnswer? answer = null;
+        (VmRunEnded ended, string serial, _, long heartbeats) = BootToEnd("linux-vmbus", initrd, processors: 1, enlightened: true, whileRunning: (worker, console) =>
+        {
+            // Asked once the guest waits: every service has negotiated, the clock was set and a heartbeat answered.
+            Assert.True(SpinWait.SpinUntil(() => worker.Heartbeat!.Answers > 0 && worker.TimeSync!.Syncs > 0 && worker.Shutdown!.Negotiated, Deadline), "the integration services did not come up");
+            Assert.True(SpinWait.SpinUntil(() => Encoding.UTF8.GetString(console.Bytes).Contains("waiting", StringComparison.Ordinal), Deadline), "the guest's script did not get to wait");
+            Task<ShutdownAnswer>? request = worker.Shutdown!.Request(ShutdownKind.PowerOff);
+            Assert.NotNull(request);
+            Assert.True(request.Wait(Deadline), "the guest did not answer the shutdown request");
+            answer = request.Result;
+        });
         Assert.True(ended.Reason == VmWorker.PowerOffReason, $"ended by {ended.Reason}; last output:\n{Tail(serial)}");
+        Assert.Equal(ShutdownAnswer.Accepted, answer);
         // The driver found the ACPI device, enabled the SynIC, and negotiated protocol 5.0 after being refused 5.3 to 5.1.
         Assert.Contains("hv_vmbus: Vmbus version:5.0\n", serial);
         string[] lines = StockLinux.UserLines(serial).ToArray();
         Assert.Contains("hv_vmbus: loaded", lines);
         Assert.Contains("hv_utils: loaded", lines);
-        // The offered heartbeat device, bound by hv_utils: its probe lent the channel a GPADL and opened it.
-        Guid instance = Actors.HwBackend.VmBus.VmBusOffer.IntegrationServices.Single().InterfaceInstance;
-        Assert.Contains($"device {instance}: class {{{Actors.HwBackend.VmBus.VmBusOffer.Heartbeat}}}, driver hv_utils", lines);
-        // Over the channel's rings: the guest agreed on versions and answered our heartbeats (one at
-        // once, then one a second of guest time; how many fit depends on how fast the guest ran).
+        // Every offered integration service is bound by hv_utils: its probe lent the channel a GPADL and opened it.
+        foreach (VmBusOffer offer in VmBusOffer.IntegrationServices)
+            Assert.Contains($"device {offer.InterfaceInstance}: class {{{offer.InterfaceType}}}, driver hv_utils", lines);
+        // Over the channels' rings: the guest agreed on versions with each service, answered our
+        // heartbeats (one at once, then one a second of guest time), took the time and shut down.
         Assert.Contains("hv_utils: Heartbeat IC version 3.0\n", serial);
+        Assert.Contains("hv_utils: Shutdown IC version 3.0\n", serial);
+        Assert.Contains("hv_utils: TimeSync IC version 4.0\n", serial);
         Assert.True(heartbeats >= 1, $"{heartbeats} heartbeats answered");
+        Assert.Contains("hv_utils: Shutdown request received - graceful shutdown initiated\n", serial);
+        Assert.Contains("init: asked to power off", lines);
+        long clock = long.Parse(lines.Single(l => l.StartsWith("clock: ", StringComparison.Ordinal))["clock: ".Length..], CultureInfo.InvariantCulture);
+        Assert.InRange(clock, DateTimeOffset.UtcNow.AddMinutes(-10).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 60);
         Assert.DoesNotContain("unchecked MSR access error", serial);
     }
 
@@ -148,12 +174,14 @@ public sealed class StockLinuxBootTests
     private sealed record Boot(VmRunEnded Ended, string Serial, IReadOnlyList<UnimplementedUse> Unimplemented, long HeartbeatAnswers);
 
     /// <summary>Boots the stock kernel with <paramref name="initrd"/> on the software backend until the guest ends.</summary>
-    private static Boot BootToEnd(string name, byte[] initrd, int processors, string commandLine = StockLinux.CommandLine, bool enlightened = false)
+    /// <param name="whileRunning">Called on the test's thread once the VM has started, to act on it as a host would.</param>
+    private static Boot BootToEnd(string name, byte[] initrd, int processors, string commandLine = StockLinux.CommandLine, bool enlightened = false, Action<VmWorker, RecordingConsole>? whileRunning = null)
     {
         var console = new RecordingConsole();
         var probe = new EndProbe();
         using var worker = VmWorker.Create(new EmulatorBackend(), name, StockLinux.Kernel(), Memory, processors, console, probe.OnEnded, initrd: initrd, commandLine: commandLine, enlightened: enlightened);
         worker.Start();
+        whileRunning?.Invoke(worker, console);
         VmRunEnded ended = probe.Wait(Deadline);
         return new Boot(ended, Encoding.UTF8.GetString(console.Bytes).Replace("\r\n", "\n", StringComparison.Ordinal), worker.Unimplemented, worker.Heartbeat?.Answers ?? 0);
     }

@@ -1,0 +1,87 @@
+using System.Buffers.Binary;
+using Actors.HwBackend.Memory;
+using Actors.HwBackend.VmBus;
+using Actors.HwBackend.VmBus.IntegrationServices;
+using Xunit;
+
+namespace Actors.HwBackend.Tests.VmBus;
+
+/// <summary>
+/// An open channel in guest RAM for testing an integration service without a guest: the test
+/// plays the guest's side of both rings as hv_utils does, reading what the host sent and
+/// answering it.
+/// </summary>
+internal sealed class IcTestChannel : IDisposable
+{
+    private const ulong MiB = 1 << 20;
+
+    private readonly GuestRam _ram = new(4 * MiB);
+    private readonly VmBusRing _guestReads, _guestWrites; // the guest's ends of the two rings
+    private readonly byte[] _packet = new byte[IntegrationService.MaxPacketBytes];
+    private readonly SignalCounter _guest = new();
+
+    public IcTestChannel()
+    {
+        var memory = new GuestPhysicalMap(_ram);
+        memory.AddRam("low", 0, 2 * MiB, 0);
+        ulong[] toHost = [0x100, 0x101, 0x102], toGuest = [0x103, 0x104, 0x105];
+        _guestWrites = new VmBusRing(memory, toHost);
+        _guestReads = new VmBusRing(memory, toGuest);
+        Channel = new VmBusChannel(relid: 1, targetVp: 0, sint: 2, new VmBusRing(memory, toHost), new VmBusRing(memory, toGuest), _guest);
+    }
+
+    public VmBusChannel Channel { get; }
+
+    /// <summary>How often the host signalled the guest.</summary>
+    public int Signals => _guest.Signals;
+
+    public void Dispose() => _ram.Dispose();
+
+    /// <summary>The next message the guest finds in its ring (the IC header and body, after the packet descriptor).</summary>
+    public byte[] GuestReceives()
+    {
+        byte[]? message = TryGuestReceives();
+        Assert.True(message is not null, "a packet for the guest");
+        return message;
+    }
+
+    /// <summary>The next message for the guest, or null when its ring is empty.</summary>
+    public byte[]? TryGuestReceives()
+    {
+        int length = _guestReads.TryRead(_packet);
+        if (length <= 0)
+            return null;
+        int dataOffset = BinaryPrimitives.ReadUInt16LittleEndian(_packet.AsSpan(2)) * 8;
+        return _packet[dataOffset..length];
+    }
+
+    /// <summary>What hv_utils does: flag the message as its response (after any <paramref name="change"/>), send it back and signal <paramref name="to"/>.</summary>
+    public void GuestAnswers(IVmBusDevice to, byte[] message, Action<byte[]>? change = null)
+    {
+        message[25] = IcMessage.Transaction | IcMessage.Response;
+        change?.Invoke(message);
+        Assert.True(_guestWrites.TryWrite(VmBusChannel.InbandPacket, 0, 1, message, out _));
+        to.Signalled(Channel);
+    }
+
+    /// <summary>Opens the channel to <paramref name="service"/> and agrees to the first version it offers, as Linux does when it knows it.</summary>
+    public void OpenAndNegotiate(IntegrationService service)
+    {
+        service.Opened(Channel);
+        byte[] negotiate = GuestReceives();
+        Assert.Equal(IcMessage.Negotiate, IcMessage.Type(negotiate));
+        GuestAnswers(service, negotiate);
+        Assert.True(service.Negotiated);
+    }
+
+    private sealed class SignalCounter : IVmBusGuest
+    {
+        public int Signals { get; private set; }
+
+        public int ProcessorCount => 1;
+
+        public bool PostMessage(uint vp, int sint, ReadOnlySpan<byte> message) => true;
+
+        public void SignalChannel(uint vp, int sint, uint relid) => Signals++;
+    }
+}
