@@ -26,7 +26,7 @@ public sealed class HvctlEndToEndTests
 
         Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}; stderr: {r.Error}");
         Assert.Contains("selftest: 26 passed, 0 failed", r.Out);
-        Assert.Contains("NAME      STATE  HOST    MEMORY  VCPUS", r.Out);
+        Assert.Contains("NAME      STATE  HOST    MEMORY  VCPUS  HEARTBEAT", r.Out);
         Assert.Contains("selftest  Off    host-b  64M     1", r.Out);
         Assert.Contains("host-a", r.Out);
     }

@@ -31,7 +31,7 @@ public sealed class TableFormatterTests
 
         string[] lines = ClusterTables.FormatVms(vms).TrimEnd('\n').Split('\n');
 
-        Assert.Equal(["NAME  STATE    HOST    MEMORY  VCPUS", "db    Defined  -       64M     1", "web2  Running  host-b  1G      2"], lines);
+        Assert.Equal(["NAME  STATE    HOST    MEMORY  VCPUS  HEARTBEAT", "db    Defined  -       64M     1      -", "web2  Running  host-b  1G      2      -"], lines);
     }
 
     [Fact]

@@ -8,7 +8,7 @@ public static class ClusterTables
 {
     public static string FormatVms(IEnumerable<VmStatus> vms) =>
         TableFormatter.Format(
-            ["NAME", "STATE", "HOST", "MEMORY", "VCPUS"],
+            ["NAME", "STATE", "HOST", "MEMORY", "VCPUS", "HEARTBEAT"],
             vms.OrderBy(v => v.Name, StringComparer.Ordinal).Select(v => (IReadOnlyList<string>)
             [
                 v.Name,
@@ -16,6 +16,7 @@ public static class ClusterTables
                 v.Host ?? "-",
                 SizeParser.Format(v.Configuration.MemoryBytes),
                 v.Configuration.ProcessorCount.ToString(CultureInfo.InvariantCulture),
+                v.Configuration.Enlightened && v.State is VmState.Running or VmState.Paused ? v.Heartbeat ?? "-" : "-",
             ]));
 
     public static string FormatHosts(IEnumerable<HostInfo> hosts) =>

@@ -199,14 +199,33 @@ public sealed class HypervisorClient : IAsyncDisposable
 
     public Task<VmStatus> ResumeVmAsync(string name) => Partition(name).ResumeAsync();
 
+    /// <summary>Asks the guest to power off or restart through its shutdown integration service; returns once it accepted (see <see cref="IPartitionGrain.ShutdownAsync"/>).</summary>
+    public Task<VmStatus> ShutdownVmAsync(string name, GuestShutdownKind kind) => Partition(name).ShutdownAsync(kind);
+
     public Task DeleteVmAsync(string name) => Partition(name).DeleteAsync();
 
     public Task<VmStatus> GetVmAsync(string name) => Partition(name).GetStatusAsync();
 
+    /// <summary>Every VM; an enlightened one that runs is asked for its state now, so that its heartbeat is current.</summary>
     public async Task<IReadOnlyList<VmStatus>> ListVmsAsync()
     {
         IReadOnlyList<VmStatus> vms = await Cluster.GetGrain<IVmCatalogGrain>(0).ListAsync().ConfigureAwait(false);
-        return [.. vms.OrderBy(v => v.Name, StringComparer.Ordinal)];
+        VmStatus[] current = await Task.WhenAll(vms.Select(CurrentAsync)).ConfigureAwait(false);
+        return [.. current.OrderBy(v => v.Name, StringComparer.Ordinal)];
+
+        async Task<VmStatus> CurrentAsync(VmStatus listed)
+        {
+            if (!listed.Configuration.Enlightened || listed.State is not (VmState.Running or VmState.Paused))
+                return listed;
+            try
+            {
+                return await GetVmAsync(listed.Name).ConfigureAwait(false);
+            }
+            catch (HypervisorException)
+            {
+                return listed; // deleted or ended meanwhile: the catalog's entry is the best there is
+            }
+        }
     }
 
     /// <summary>Every registered host with its inventory; a host that does not answer is listed as "unreachable".</summary>

@@ -17,6 +17,8 @@ internal static class VmCommands
         vm.Add(Transition("stop", "stop a running or paused VM", options, io, (c, n) => c.StopVmAsync(n)));
         vm.Add(Transition("pause", "pause a running VM's vCPUs", options, io, (c, n) => c.PauseVmAsync(n)));
         vm.Add(Transition("resume", "resume a paused VM", options, io, (c, n) => c.ResumeVmAsync(n)));
+        vm.Add(Shutdown(GuestShutdownKind.PowerOff, options, io));
+        vm.Add(Shutdown(GuestShutdownKind.Restart, options, io));
         vm.Add(Delete(options, io));
         vm.Add(List(options, io));
         vm.Add(Show(options, io));
@@ -89,6 +91,43 @@ internal static class VmCommands
         return command;
     }
 
+    /// <summary>
+    /// <c>vm shutdown</c> and <c>vm reboot</c>: ask the guest through its shutdown integration
+    /// service, then wait until it is off (or has started again). Unlike <c>vm stop</c>, the guest
+    /// finishes its work and writes its disks first.
+    /// </summary>
+    private static Command Shutdown(GuestShutdownKind kind, CommonOptions options, HvctlIo io)
+    {
+        bool restart = kind == GuestShutdownKind.Restart;
+        Argument<string> name = NameArgument();
+        var timeout = new Option<int>("--timeout") { Description = "seconds to wait for the guest to finish", DefaultValueFactory = _ => 120, HelpName = "seconds" };
+        var command = new Command(
+            restart ? "reboot" : "shutdown",
+            restart
+                ? "ask a running guest to restart cleanly (needs --hyperv and the guest's hv_utils); waits until it runs again"
+                : "ask a running guest to power off cleanly (needs --hyperv and the guest's hv_utils); waits until it is off")
+        { name, timeout };
+        command.SetAction(async (parsed, ct) =>
+        {
+            string vmName = parsed.GetRequiredValue(name);
+            int seconds = parsed.GetValue(timeout);
+            if (seconds <= 0)
+                throw new UsageException($"--timeout must be a positive number of seconds, not {seconds}");
+            await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
+            VmStatus before = await client.ShutdownVmAsync(vmName, kind).ConfigureAwait(false);
+            // A restarted guest's VM is Running again with a later start; a shut-down one is Off.
+            VmStatus after = await client.WaitForStateAsync(
+                vmName,
+                s => restart ? s.State == VmState.Running && s.StartedAt > before.StartedAt : VmLifecycle.CanStart(s.State),
+                TimeSpan.FromSeconds(seconds),
+                ct).ConfigureAwait(false);
+            string how = restart ? $" on {after.Host} (restarted)" : after.EndReason is { } reason ? $" ({reason})" : string.Empty;
+            await io.Out.WriteLineAsync($"{after.Name}: {after.State}{how}").ConfigureAwait(false);
+            return after.State is VmState.Off or VmState.Running ? ExitCodes.Success : ExitCodes.Failure;
+        });
+        return command;
+    }
+
     private static Command Delete(CommonOptions options, HvctlIo io)
     {
         Argument<string> name = NameArgument();
@@ -106,7 +145,7 @@ internal static class VmCommands
 
     private static Command List(CommonOptions options, HvctlIo io)
     {
-        var command = new Command("list", "list all VMs: NAME STATE HOST MEMORY VCPUS");
+        var command = new Command("list", "list all VMs: NAME STATE HOST MEMORY VCPUS HEARTBEAT");
         command.SetAction(async (parsed, ct) =>
         {
             await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
@@ -152,7 +191,13 @@ internal static class VmCommands
         if (config.CommandLine is not null)
             rows.Insert(6, ("command line", config.CommandLine));
         if (config.Enlightened)
-            rows.Add(("heartbeat", status.Heartbeat ?? "-"));
+        {
+            foreach (string service in status.IntegrationServices ?? ["heartbeat: -"])
+            {
+                int colon = service.IndexOf(':', StringComparison.Ordinal);
+                rows.Add((service[..colon], service[(colon + 1)..].TrimStart()));
+            }
+        }
         if (status.FailureReason is not null)
             rows.Add(("failure", HvctlApp.OneLine(status.FailureReason)));
 

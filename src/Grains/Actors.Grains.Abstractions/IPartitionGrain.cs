@@ -24,6 +24,15 @@ public interface IPartitionGrain : IGrainWithStringKey
     [Alias("Resume")]
     Task<VmStatus> ResumeAsync();
 
+    /// <summary>
+    /// Asks the running guest to power off (or, with <see cref="GuestShutdownKind.Restart"/>, to
+    /// restart, after which the partition starts the VM again) through its shutdown integration
+    /// service. Returns once the guest accepted; the VM is Off (or running again) when the guest
+    /// has finished. Refused with the reason when the guest has no such service or does not accept.
+    /// </summary>
+    [Alias("Shutdown")]
+    Task<VmStatus> ShutdownAsync(GuestShutdownKind kind);
+
     /// <summary>Removes the VM; refused while it runs.</summary>
     [Alias("Delete")]
     Task DeleteAsync();

@@ -50,6 +50,13 @@ public interface IVmWorkerGrain : IGrainWithStringKey
     [Alias("SendConsoleInput")]
     Task SendConsoleInputAsync(byte[] data);
 
+    /// <summary>
+    /// Asks the guest, through its shutdown integration service, to power off or restart; returns
+    /// what it answered, waiting for it up to a few seconds. The guest then shuts down by itself.
+    /// </summary>
+    [Alias("RequestGuestShutdown")]
+    Task<GuestShutdownOutcome> RequestGuestShutdownAsync(GuestShutdownKind kind);
+
     /// <summary>Migration target: reserves memory and an empty machine, which will arrive page by page.</summary>
     [Alias("PrepareIncoming")]
     Task PrepareIncomingAsync(VmConfiguration configuration);

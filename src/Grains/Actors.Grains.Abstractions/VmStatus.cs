@@ -15,4 +15,5 @@ public sealed record VmStatus(
     [property: Id(8)] DateTimeOffset? StartedAt,
     [property: Id(9)] string? EndReason = null,
     [property: Id(10)] IReadOnlyList<string>? Unimplemented = null,
-    [property: Id(11)] string? Heartbeat = null);
+    [property: Id(11)] string? Heartbeat = null,
+    [property: Id(12)] IReadOnlyList<string>? IntegrationServices = null);

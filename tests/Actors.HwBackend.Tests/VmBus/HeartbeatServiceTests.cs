@@ -63,7 +63,7 @@ public sealed class HeartbeatServiceTests : IDisposable
         GuestAnswers(second, m => BinaryPrimitives.WriteUInt64LittleEndian(m.AsSpan(IcMessage.BodyOffset), sequence + 1));
 
         _clock.Now = 6_500_000_000;
-        Assert.Equal("ok: 1 answers, the last 0.5 s ago", _heartbeat.Describe());
+        Assert.Equal("ok, 0.5 s ago (1 answers)", _heartbeat.Describe());
         _heartbeat.Closed();
         Assert.Null(_heartbeat.NextEventNanoseconds);
     }

@@ -40,6 +40,12 @@ public static class LifecycleRules
             throw new HypervisorException($"VM '{vm}' is {state}; only a Paused VM can be resumed");
     }
 
+    public static void EnsureCanShutDown(string vm, VmState state)
+    {
+        if (state != VmState.Running)
+            throw new HypervisorException($"VM '{vm}' is {state}; only a Running guest can be asked to shut down");
+    }
+
     public static void EnsureCanDelete(string vm, VmState state)
     {
         if (!VmLifecycle.CanDelete(state))

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Actors.Grains.Placement;
+using Actors.Grains.Telemetry;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime.Placement;
 
@@ -50,6 +52,8 @@ public sealed class PartitionGrain(
         State.ConsoleBytes = 0;
         State.Unimplemented = null;
         State.Heartbeat = null;
+        State.IntegrationServices = null;
+        State.RestartRequested = false;
         await SaveAsync();
         try
         {
@@ -112,6 +116,28 @@ public sealed class PartitionGrain(
         return await SaveAsync();
     }
 
+    public async Task<VmStatus> ShutdownAsync(GuestShutdownKind kind)
+    {
+        await DetectLostHostAsync();
+        LifecycleRules.EnsureCanShutDown(Name, Existing().State);
+        EnsureNotMigrating(kind == GuestShutdownKind.Restart ? "restarted" : "shut down");
+        using Activity? span = HypervisorTracing.Start(kind == GuestShutdownKind.Restart ? "GuestRestart" : "GuestShutdown", Name, State.Host!);
+        // Recorded before asking: a guest that restarts at once may end its run before the answer is back here.
+        State.RestartRequested = kind == GuestShutdownKind.Restart;
+        await SaveAsync();
+        try
+        {
+            await GrainFactory.GetGrain<IShutdownVspGrain>(Name).RequestAsync(State.Host!, kind);
+        }
+        catch
+        {
+            State.RestartRequested = false;
+            await SaveAsync();
+            throw;
+        }
+        return State.ToStatus(Name);
+    }
+
     public async Task DeleteAsync()
     {
         LifecycleRules.EnsureCanDelete(Name, Existing().State);
@@ -150,8 +176,19 @@ public sealed class PartitionGrain(
         State.InstructionsRetired = exit.InstructionsRetired;
         State.ConsoleBytes = exit.ConsoleBytes;
         State.Unimplemented = exit.Unimplemented;
+        bool restart = State.RestartRequested && exit.Reason.StartsWith(ResetReasonPrefix, StringComparison.Ordinal);
+        State.RestartRequested = false;
         await SaveAsync();
+        if (restart)
+        {
+            // Not awaited: the worker that reported this is waiting for us, and the restart needs it.
+            // The call is queued behind this turn, as a user's 'vm start' would be.
+            this.AsReference<IPartitionGrain>().StartAsync().Ignore();
+        }
     }
+
+    /// <summary>How a guest's reset begins its end reason (VmWorker's convention).</summary>
+    private const string ResetReasonPrefix = "reset";
 
     public async Task<string> MigrateAsync(string targetHost, MigrationOptions options)
     {
@@ -324,7 +361,8 @@ public sealed class PartitionGrain(
         try
         {
             VmCounters counters = await Worker(host).GetCountersAsync();
-            (State.InstructionsRetired, State.ConsoleBytes, State.Unimplemented, State.Heartbeat) = (counters.InstructionsRetired, counters.ConsoleBytes, counters.Unimplemented, counters.Heartbeat);
+            (State.InstructionsRetired, State.ConsoleBytes, State.Unimplemented, State.Heartbeat, State.IntegrationServices) =
+                (counters.InstructionsRetired, counters.ConsoleBytes, counters.Unimplemented, counters.Heartbeat, counters.IntegrationServices);
         }
         catch (HypervisorException)
         {

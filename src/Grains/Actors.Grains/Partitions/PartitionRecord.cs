@@ -26,6 +26,12 @@ public sealed class PartitionRecord
     /// <summary>The heartbeat integration service's state when last asked (a VM that sees Hyper-V), or null.</summary>
     [Id(11)] public string? Heartbeat { get; set; }
 
+    /// <summary>Every integration service's state when last asked, one line each, or null.</summary>
+    [Id(12)] public IReadOnlyList<string>? IntegrationServices { get; set; }
+
+    /// <summary>The user asked the guest to restart: when its run ends in a reset, start it again.</summary>
+    [Id(13)] public bool RestartRequested { get; set; }
+
     public VmStatus ToStatus(string name) =>
-        new(name, State, Configuration!, Host, FailureReason, ExitStatus, InstructionsRetired, ConsoleBytes, StartedAt, EndReason, Unimplemented, Heartbeat);
+        new(name, State, Configuration!, Host, FailureReason, ExitStatus, InstructionsRetired, ConsoleBytes, StartedAt, EndReason, Unimplemented, Heartbeat, IntegrationServices);
 }

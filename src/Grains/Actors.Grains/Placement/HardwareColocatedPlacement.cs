@@ -1,7 +1,7 @@
 namespace Actors.Grains.Placement;
 
 /// <summary>
-/// Places a per-VM grain (a virtual processor) on the silo that runs its VM's hardware: the silo named in
+/// Places a per-VM grain (a virtual processor, a VSP) on the silo that runs its VM's hardware: the silo named in
 /// the placement hint if the caller gave one, else the VM's host from the VM catalog, else the local silo.
 /// </summary>
 [GenerateSerializer]

@@ -22,12 +22,11 @@ public sealed class HardwareColocatedPlacementDirector(IClusterMembershipService
         return compatible.Contains(context.LocalSilo) ? context.LocalSilo : compatible[Random.Shared.Next(compatible.Length)];
     }
 
-    private async Task<string?> HostOfVmAsync(string processorKey)
+    /// <summary>The host of the VM a grain key names: "VM/INDEX" (a processor) or "VM" (a VSP).</summary>
+    private async Task<string?> HostOfVmAsync(string key)
     {
-        int slash = processorKey.LastIndexOf('/');
-        if (slash <= 0)
-            return null;
-        string vmName = processorKey[..slash];
+        int slash = key.LastIndexOf('/');
+        string vmName = slash < 0 ? key : key[..slash];
         IReadOnlyList<VmStatus> vms = await grains.GetGrain<IVmCatalogGrain>(0).ListAsync();
         return vms.FirstOrDefault(v => v.Name == vmName)?.Host;
     }

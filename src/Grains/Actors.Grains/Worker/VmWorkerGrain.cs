@@ -4,6 +4,7 @@ using Actors.Grains.Placement;
 using Actors.Grains.Telemetry;
 using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Boot;
+using Actors.HwBackend.VmBus.IntegrationServices;
 using Actors.HwBackend.Worker;
 using Microsoft.Extensions.Logging;
 using Orleans.Placement;
@@ -29,6 +30,9 @@ public sealed partial class VmWorkerGrain(
 {
     private static readonly TimeSpan ShutdownReportTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long a guest has to answer its shutdown integration service.</summary>
+    private static readonly TimeSpan GuestAnswerTimeout = TimeSpan.FromSeconds(10);
+
     // The machine and what goes with it; null while this worker holds none. A run that is arriving
     // by migration is here too, with Arriving set, until its switch-over starts it.
     private Run? _run;
@@ -37,6 +41,10 @@ public sealed partial class VmWorkerGrain(
     // Work posted onto this activation from a vCPU thread is not a grain call, so Orleans would deactivate
     // an activation that looks idle under it (and the guest's exit report would be lost): count it.
     private int _postedWork;
+
+    // A start under way, between its first await and its machine: posted work that ends meanwhile
+    // (the previous run's exit report, whose partition asked for this start) must not deactivate us.
+    private bool _starting;
 
     private string Host { get; set; } = "";
 
@@ -85,8 +93,9 @@ public sealed partial class VmWorkerGrain(
     public async Task StartAsync(VmConfiguration configuration)
     {
         using Activity? span = HypervisorTracing.Start("StartPartition", VmName, Host);
-        if (_run is not null)
+        if (_run is not null || _starting)
             throw new HypervisorException($"VM '{VmName}' is already on host '{Host}'");
+        _starting = true;
         await HostHardware.AdmitAsync(VmName, configuration.MemoryBytes);
         try
         {
@@ -101,6 +110,11 @@ public sealed partial class VmWorkerGrain(
         {
             await HostHardware.ReleaseAsync(VmName);
             throw;
+        }
+        finally
+        {
+            _starting = false;
+            DeactivateIfEmpty(); // a start that failed leaves nothing to keep
         }
 
         logger.LogInformation("Started VM {Vm} on {Host}: {Memory} bytes, {Processors} vCPUs, {Backend}", VmName, Host, configuration.MemoryBytes, configuration.ProcessorCount, backend.Name);
@@ -137,7 +151,41 @@ public sealed partial class VmWorkerGrain(
     public Task<VmCounters> GetCountersAsync()
     {
         Run run = Running();
-        return Task.FromResult(new VmCounters(run.InstructionsRetired, run.Worker.ConsoleBytes, UnimplementedLines(run.Worker), run.Worker.Heartbeat?.Describe()));
+        VmWorker worker = run.Worker;
+        IReadOnlyList<string>? services = worker.Heartbeat is null ? null :
+        [
+            $"heartbeat: {worker.Heartbeat.Describe()}",
+            $"shutdown: {worker.Shutdown!.Describe()}",
+            $"time sync: {worker.TimeSync!.Describe()}",
+        ];
+        return Task.FromResult(new VmCounters(run.InstructionsRetired, worker.ConsoleBytes, UnimplementedLines(worker), worker.Heartbeat?.Describe(), services));
+    }
+
+    public async Task<GuestShutdownOutcome> RequestGuestShutdownAsync(GuestShutdownKind kind)
+    {
+        if (Running().Worker.Shutdown is not { } service)
+            return GuestShutdownOutcome.NotEnlightened;
+        using Activity? span = HypervisorTracing.Start("ShutdownChannel", VmName, Host);
+        Task<ShutdownAnswer>? answer = service.Request(kind == GuestShutdownKind.Restart ? ShutdownKind.Restart : ShutdownKind.PowerOff);
+        if (answer is null)
+            return GuestShutdownOutcome.NoChannel;
+        try
+        {
+            // A live guest answers at once (hv_utils answers before it starts shutting down); a stuck one must not hold this grain.
+            ShutdownAnswer said = await answer.WaitAsync(GuestAnswerTimeout);
+            span?.SetTag("actors.guest_answer", said.ToString());
+            return said switch
+            {
+                ShutdownAnswer.Accepted => GuestShutdownOutcome.Accepted,
+                ShutdownAnswer.Refused => GuestShutdownOutcome.Refused,
+                _ => GuestShutdownOutcome.NoAnswer,
+            };
+        }
+        catch (TimeoutException)
+        {
+            service.Abandon();
+            return GuestShutdownOutcome.NoAnswer;
+        }
     }
 
     public Task<bool> IsRunningAsync() => Task.FromResult(_run is { Arriving: false });
@@ -263,10 +311,10 @@ public sealed partial class VmWorkerGrain(
         DeactivateIfEmpty();
     }
 
-    /// <summary>An activation holding no machine and doing no posted work goes once idle.</summary>
+    /// <summary>An activation holding no machine, starting none and doing no posted work goes once idle.</summary>
     private void DeactivateIfEmpty()
     {
-        if (_run is null && _postedWork == 0)
+        if (_run is null && _postedWork == 0 && !_starting)
             DeactivateOnIdle();
     }
 

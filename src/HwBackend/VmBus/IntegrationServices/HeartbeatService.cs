@@ -50,7 +50,7 @@ public sealed class HeartbeatService : IntegrationService, ITimedDevice
         }
     }
 
-    /// <summary>What <c>vm show</c> says: whether the guest answers, how often it has, and how long ago it last did (in guest time).</summary>
+    /// <summary>What <c>vm show</c> and <c>vm list</c> say: whether the guest answers, how long ago it last did (in guest time), and how often it has.</summary>
     public string Describe()
     {
         lock (Lock)
@@ -60,7 +60,7 @@ public sealed class HeartbeatService : IntegrationService, ITimedDevice
             if (_lastAnswer is not { } last)
                 return "no answer yet";
             double ago = (_clock.NowNanoseconds - last) / 1e9;
-            return string.Create(CultureInfo.InvariantCulture, $"ok: {Answers} answers, the last {ago:F1} s ago");
+            return string.Create(CultureInfo.InvariantCulture, $"ok, {ago:F1} s ago ({Answers} answers)");
         }
     }
 
