@@ -36,7 +36,7 @@ internal static class HypercallBenchGuests
     private const uint Pml4 = 0x20_0000;
     private const uint Pdpt = Pml4 + 0x1000;
     private const uint PageDirectory = Pml4 + 0x2000;
-    private const uint StackTop = 0x21_0000;
+    private const uint StackTop = 0x21_0000; // the stack grows down from here, below the hypercall page
     private const uint HypercallPage = 0x21_0000;
     private const uint MessagePage = 0x21_1000;
     private const uint InputPage = 0x21_2000;
@@ -50,6 +50,8 @@ internal static class HypercallBenchGuests
     private const ushort DataSelector = 0x10;
     private const ushort DebugExitPort = 0xF4;
 
+    // The guest's own copy of the TLFS and Linux values, as an independent guest has: taking them
+    // from the implementation would let a wrong constant there pass unnoticed.
     private const uint GuestOsIdMsr = 0x4000_0000;
     private const uint HypercallMsr = 0x4000_0001;
     private const uint SControlMsr = 0x4000_0080;
