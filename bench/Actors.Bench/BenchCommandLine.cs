@@ -5,7 +5,7 @@ namespace Actors.Bench;
 /// <summary>Parses <c>actors-bench COMMAND ...</c> and dispatches to the benchmark.</summary>
 internal static class BenchCommandLine
 {
-    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N] | interrupts [--samples N] [--timer-hz N] [--seconds N] | linux [--kernel F [--initrd F]] [--append S] [--vcpus N] [--memory 256M] [--runs N] [--console] [--vs-qemu] [--hyperv] [--profile FILE] | migrate [--memory-mib N] [--max-downtime-ms N] [--runs N] [--qemu-runs N]";
+    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N] | interrupts [--samples N] [--timer-hz N] [--seconds N] | linux [--kernel F [--initrd F]] [--append S] [--vcpus N] [--memory 256M] [--runs N] [--console] [--vs-qemu] [--hyperv] [--profile FILE] | migrate [--memory-mib N] [--max-downtime-ms N] [--runs N] [--qemu-runs N] | hypercalls [--runs N] [--loop-seconds N] [--vms N] | vmbus-fuzz [--seconds N] [--seed N]";
 
     public static int Run(string[] args)
     {
@@ -18,6 +18,8 @@ internal static class BenchCommandLine
             "interrupts" => InterruptBenchmark.Run(ParseInterrupts(args.AsSpan(1))),
             "linux" => LinuxBenchmark.Run(ParseLinux(args.AsSpan(1))),
             "migrate" => MigrationBenchmark.RunAsync(ParseMigrate(args.AsSpan(1))).GetAwaiter().GetResult(),
+            "hypercalls" => HypercallBenchmark.Run(ParseHypercalls(args.AsSpan(1))),
+            "vmbus-fuzz" => VmBusFuzz.Run(ParseVmBusFuzz(args.AsSpan(1))),
             _ => throw new BenchUsageException($"unknown command '{args[0]}'; {Usage}"),
         };
     }
@@ -81,6 +83,42 @@ internal static class BenchCommandLine
                 "--max-downtime-ms" => options with { MaxDowntimeMilliseconds = PositiveInt(text, arg) },
                 "--runs" => options with { Runs = PositiveInt(text, arg) },
                 "--qemu-runs" => options with { QemuRuns = text == "0" ? 0 : PositiveInt(text, arg) },
+                _ => throw new BenchUsageException($"unknown option '{arg}'; {Usage}"),
+            };
+        }
+        return options;
+    }
+
+    private static HypercallBenchmarkOptions ParseHypercalls(ReadOnlySpan<string> args)
+    {
+        var options = new HypercallBenchmarkOptions();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string arg = args[i];
+            string text = NextValue(args, ref i, arg);
+            options = arg switch
+            {
+                "--runs" => options with { Runs = PositiveInt(text, arg) },
+                "--loop-seconds" => options with { LoopSeconds = PositiveInt(text, arg) },
+                // The first VM of each configuration is not counted, so a figure needs two; 0 skips it.
+                "--vms" => options with { LinuxVms = text == "0" ? 0 : PositiveInt(text, arg) is >= 2 and int vms ? vms : throw new BenchUsageException("--vms must be 0 (no memory figure) or at least 2") },
+                _ => throw new BenchUsageException($"unknown option '{arg}'; {Usage}"),
+            };
+        }
+        return options;
+    }
+
+    private static VmBusFuzzOptions ParseVmBusFuzz(ReadOnlySpan<string> args)
+    {
+        var options = new VmBusFuzzOptions();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string arg = args[i];
+            string text = NextValue(args, ref i, arg);
+            options = arg switch
+            {
+                "--seconds" => options with { Seconds = PositiveInt(text, arg) },
+                "--seed" => options with { Seed = int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int seed) ? seed : throw new BenchUsageException($"--seed '{text}' is not a whole number") },
                 _ => throw new BenchUsageException($"unknown option '{arg}'; {Usage}"),
             };
         }

@@ -12,15 +12,18 @@ internal static class QemuReference
 {
     public const string Executable = "qemu-system-x86_64";
 
+    private const string DefaultRemedy = "install QEMU (qemu-system-x86) or drop --vs-qemu";
+
     /// <summary>Fails before anything runs when QEMU is not installed, rather than after our run.</summary>
-    public static void EnsureAvailable()
+    /// <param name="remedy">What the user can do about it, for the benchmark at hand.</param>
+    public static void EnsureAvailable(string remedy = DefaultRemedy)
     {
         string[] directories = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
         if (!directories.Any(d => File.Exists(Path.Combine(d, Executable))))
-            throw new BenchUsageException($"{Executable} not found on PATH; install QEMU (qemu-system-x86) or drop --vs-qemu");
+            throw new BenchUsageException($"{Executable} not found on PATH; {remedy}");
     }
 
-    public static QemuRun Run(string imagePath, ulong memoryBytes, TimeSpan? timeout)
+    public static QemuRun Run(string imagePath, ulong memoryBytes, TimeSpan? timeout, string remedy = DefaultRemedy)
     {
         var start = new ProcessStartInfo(Executable)
         {
@@ -49,7 +52,7 @@ internal static class QemuReference
         }
         catch (Win32Exception)
         {
-            throw new BenchUsageException($"{Executable} not found on PATH; install QEMU (qemu-system-x86) or drop --vs-qemu");
+            throw new BenchUsageException($"{Executable} not found on PATH; {remedy}");
         }
         using (process)
         {

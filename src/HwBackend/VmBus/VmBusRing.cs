@@ -67,7 +67,10 @@ public sealed class VmBusRing
                 return Break($"a packet of {length} bytes with data at {dataOffset} does not fit the {available} bytes written");
             bool fits = length <= packet.Length;
             if (fits)
+            {
                 ReadData(read, packet[..(int)length]);
+                descriptor.CopyTo(packet); // the descriptor checked above: another VP may have rewritten it since
+            }
             else
                 Dropped++;
             WriteHeader(ReadIndexOffset, (read + length + TrailerBytes) % DataBytes);
