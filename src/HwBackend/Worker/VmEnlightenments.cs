@@ -39,12 +39,17 @@ internal sealed class VmEnlightenments
         }
         Heartbeat = new HeartbeatService(clock, platform.RescheduleTimers);
         platform.AddTimedDevice(Heartbeat);
-        _vmBus = new VmBusProtocol(new SynIcVmBusGuest(_synIcs), machine.Memory, VmBusOffer.IntegrationServices, [Heartbeat]);
+        Kvp = new KvpService(clock, platform.RescheduleTimers);
+        platform.AddTimedDevice(Kvp);
+        _vmBus = new VmBusProtocol(new SynIcVmBusGuest(_synIcs), machine.Memory, VmBusOffer.IntegrationServices, [Heartbeat, Kvp]);
         Hypercalls = new HypercallDispatcher(machine.Memory, _vmBus);
     }
 
     /// <summary>The host's end of the heartbeat integration service.</summary>
     public HeartbeatService Heartbeat { get; }
+
+    /// <summary>The host's end of the key-value pair exchange integration service.</summary>
+    public KvpService Kvp { get; }
 
     /// <summary>Where the vCPU threads send hypercall exits.</summary>
     public HypercallDispatcher Hypercalls { get; }

@@ -119,7 +119,7 @@ public sealed class StockLinuxBootTests
         Assert.Contains("hv_vmbus: loaded", lines);
         Assert.Contains("hv_utils: loaded", lines);
         // The offered heartbeat device, bound by hv_utils: its probe lent the channel a GPADL and opened it.
-        Guid instance = Actors.HwBackend.VmBus.VmBusOffer.IntegrationServices.Single().InterfaceInstance;
+        Guid instance = Actors.HwBackend.VmBus.VmBusOffer.IntegrationServices.Single(o => o.InterfaceType == Actors.HwBackend.VmBus.VmBusOffer.Heartbeat).InterfaceInstance;
         Assert.Contains($"device {instance}: class {{{Actors.HwBackend.VmBus.VmBusOffer.Heartbeat}}}, driver hv_utils", lines);
         // Over the channel's rings: the guest agreed on versions and answered our heartbeats (one at
         // once, then one a second of guest time; how many fit depends on how fast the guest ran).
