@@ -11,12 +11,14 @@ public sealed record VmBusOffer(Guid InterfaceType, Guid InterfaceInstance)
     public static readonly Guid Shutdown = new("0e0b6031-5213-4934-818b-38d90ced39db");
     public static readonly Guid TimeSync = new("9527e630-d0ae-497b-adce-e80ab0175caf");
     public static readonly Guid Heartbeat = new("57164f39-9115-4e78-ab55-382f3bd5422d");
+    public static readonly Guid KeyValuePairExchange = new("a9a0f4e7-5a45-4d96-b827-8a841e8c03e6");
 
     /// <summary>The devices every enlightened VM has, with the instance ids it keeps for life.</summary>
     public static IReadOnlyList<VmBusOffer> IntegrationServices { get; } =
     [
         new(Heartbeat, new Guid("a5b1c0de-0001-4a63-9f0e-0000000000b1")),
-        new(Shutdown, new Guid("a5b1c0de-0001-4a63-9f0e-0000000000b3")),
-        new(TimeSync, new Guid("a5b1c0de-0001-4a63-9f0e-0000000000b4")),
+        new(Shutdown, new Guid("a5b1c0de-0003-4a63-9f0e-0000000000b3")),
+        new(TimeSync, new Guid("a5b1c0de-0004-4a63-9f0e-0000000000b4")),
+        new(KeyValuePairExchange, new Guid("a5b1c0de-0002-4a63-9f0e-0000000000b2")),
     ];
 }

@@ -42,8 +42,10 @@ internal sealed class VmEnlightenments
         Shutdown = new ShutdownService();
         TimeSync = new TimeSyncService(clock, TimeProvider.System, platform.RescheduleTimers);
         platform.AddTimedDevice(TimeSync);
+        Kvp = new KvpService(clock, platform.RescheduleTimers);
+        platform.AddTimedDevice(Kvp);
         // Positions as in VmBusOffer.IntegrationServices.
-        _vmBus = new VmBusProtocol(new SynIcVmBusGuest(_synIcs), machine.Memory, VmBusOffer.IntegrationServices, [Heartbeat, Shutdown, TimeSync]);
+        _vmBus = new VmBusProtocol(new SynIcVmBusGuest(_synIcs), machine.Memory, VmBusOffer.IntegrationServices, [Heartbeat, Shutdown, TimeSync, Kvp]);
         Hypercalls = new HypercallDispatcher(machine.Memory, _vmBus);
     }
 
@@ -53,6 +55,9 @@ internal sealed class VmEnlightenments
     public ShutdownService Shutdown { get; }
 
     public TimeSyncService TimeSync { get; }
+
+    /// <summary>The host's end of the key-value pair exchange integration service.</summary>
+    public KvpService Kvp { get; }
 
     /// <summary>Where the vCPU threads send hypercall exits.</summary>
     public HypercallDispatcher Hypercalls { get; }

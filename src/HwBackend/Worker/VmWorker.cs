@@ -105,6 +105,9 @@ public sealed class VmWorker : IDisposable
     /// <summary>The time synchronization integration service of an enlightened VM; null otherwise.</summary>
     public TimeSyncService? TimeSync => _enlightenments?.TimeSync;
 
+    /// <summary>The key-value pair exchange integration service of an enlightened VM; null otherwise.</summary>
+    public KvpService? Kvp => _enlightenments?.Kvp;
+
     /// <summary>
     /// Raised once per VM for each port, address, MSR or instruction the guest used that is not
     /// implemented, on the vCPU thread that met it; a migrated VM does not raise it again for what
