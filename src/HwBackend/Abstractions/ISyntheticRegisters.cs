@@ -22,4 +22,12 @@ public interface ISyntheticRegisters
 
     /// <summary>Whether the guest enabled the hypercall page (HV_X64_MSR_HYPERCALL bit 0).</summary>
     bool HypercallsEnabled { get; }
+
+    /// <summary>
+    /// Carries out a hypercall from CPL 0 with hypercalls enabled: the input value and the input and
+    /// output parameters, as the calling convention in force passed them; returns the result value
+    /// for RAX (or EDX:EAX). On the software CPU's thread, without leaving its run loop, so that a
+    /// hypercall costs no more than an instruction that touches a device.
+    /// </summary>
+    ulong Hypercall(ulong input, ulong inputParameter, ulong outputParameter);
 }

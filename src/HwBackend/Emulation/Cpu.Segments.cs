@@ -147,6 +147,13 @@ internal sealed unsafe partial class Cpu
         _supervisorOverride = true;
         try
         {
+            // One walk when the eight bytes share a page, which they nearly always do: an interrupt
+            // reads several descriptors, and a walk per byte made each delivery cost dozens of walks.
+            if ((la & LinearMask & 0xFFF) <= 0xFF8)
+            {
+                byte* whole = TranslateSystem(la, AccessKind.Read, out _);
+                return whole != null ? *(ulong*)whole : ulong.MaxValue;
+            }
             ulong v = 0;
             for (int k = 0; k < 8; k++)
             {

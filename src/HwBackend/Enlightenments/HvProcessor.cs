@@ -7,8 +7,10 @@ namespace Actors.HwBackend.Enlightenments;
 /// and the partition's MSRs through <see cref="HvPartition"/>. It is what the backend consults for
 /// a synthetic MSR or a hypervisor CPUID leaf.
 /// </summary>
-public sealed class HvProcessor(HvPartition partition, uint vpIndex, SyntheticInterruptController synIc, SyntheticTimers timers) : ISyntheticRegisters
+public sealed class HvProcessor(HvPartition partition, uint vpIndex, SyntheticInterruptController synIc, SyntheticTimers timers, HypercallDispatcher hypercalls) : ISyntheticRegisters
 {
+    private readonly HypercallDispatcher _hypercalls = hypercalls ?? throw new ArgumentNullException(nameof(hypercalls));
+
     public HvPartition Partition { get; } = partition ?? throw new ArgumentNullException(nameof(partition));
 
     public SyntheticInterruptController SynIc { get; } = synIc ?? throw new ArgumentNullException(nameof(synIc));
@@ -19,6 +21,9 @@ public sealed class HvProcessor(HvPartition partition, uint vpIndex, SyntheticIn
     public uint VpIndex { get; } = vpIndex;
 
     public bool HypercallsEnabled => Partition.HypercallsEnabled;
+
+    public ulong Hypercall(ulong input, ulong inputParameter, ulong outputParameter) =>
+        _hypercalls.Call(new HypercallInput(input), inputParameter, outputParameter);
 
     public bool TryQueryCpuid(uint leaf, out uint eax, out uint ebx, out uint ecx, out uint edx) =>
         HyperVCpuid.TryQuery(leaf, out eax, out ebx, out ecx, out edx);

@@ -24,6 +24,11 @@ public sealed class HypercallDispatcher(GuestPhysicalMap memory, IHypercallTarge
 
     private const int Rax = 0, Rcx = 1, Rdx = 2, Rbx = 3, Rsi = 6, Rdi = 7, R8 = 8;
 
+    // Counts by call (the two implemented, then the rest) and status (every HV_STATUS we return is below 32).
+    private const int CountedStatuses = 32;
+    private static readonly string[] CallNames = ["HvPostMessage", "HvSignalEvent", "other"];
+    private readonly long[] _counts = new long[3 * CountedStatuses];
+
     public void Dispatch(IVirtualProcessor processor)
     {
         GeneralRegisters registers = processor.GetGeneralRegisters();
@@ -52,16 +57,25 @@ public sealed class HypercallDispatcher(GuestPhysicalMap memory, IHypercallTarge
     /// <summary>The result value of one call; see <see cref="HypercallInput.Result"/>.</summary>
     public ulong Call(HypercallInput input, ulong inputParameter, ulong outputParameter)
     {
-        if (input.HasReservedBits || input.Nested)
-            return HypercallInput.Result(HvStatus.InvalidHypercallInput);
-        switch (input.CallCode)
+        HvStatus status = input.HasReservedBits || input.Nested ? HvStatus.InvalidHypercallInput : input.CallCode switch
         {
-            case PostMessage:
-                return HypercallInput.Result(CallPostMessage(input, inputParameter));
-            case SignalEvent:
-                return HypercallInput.Result(CallSignalEvent(input, inputParameter));
-            default:
-                return HypercallInput.Result(HvStatus.InvalidHypercallCode);
+            PostMessage => CallPostMessage(input, inputParameter),
+            SignalEvent => CallSignalEvent(input, inputParameter),
+            _ => HvStatus.InvalidHypercallCode,
+        };
+        int call = input.CallCode switch { PostMessage => 0, SignalEvent => 1, _ => 2 };
+        Interlocked.Increment(ref _counts[(call * CountedStatuses) + Math.Min((int)status, CountedStatuses - 1)]);
+        return HypercallInput.Result(status);
+    }
+
+    /// <summary>Calls made so far, by call ("HvPostMessage", "HvSignalEvent" or "other") and status; only pairs that occurred.</summary>
+    public IEnumerable<(string Call, HvStatus Status, long Count)> Counts()
+    {
+        for (int i = 0; i < _counts.Length; i++)
+        {
+            long count = Volatile.Read(ref _counts[i]);
+            if (count != 0)
+                yield return (CallNames[i / CountedStatuses], (HvStatus)(i % CountedStatuses), count);
         }
     }
 

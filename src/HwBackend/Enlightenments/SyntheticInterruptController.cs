@@ -152,8 +152,16 @@ public sealed class SyntheticInterruptController
         {
             if (!MessagesOnLocked() || _waiting[sint].Count >= MaxWaitingPerSint)
                 return false;
-            _waiting[sint].Enqueue(new HvMessage(messageType, sender, payload.ToArray()));
-            raised = DeliverWaitingLocked(sint, raise);
+            if (_waiting[sint].Count == 0 && _memory.ReadValue<uint>(SlotAddressLocked(sint)) == HvMessageType.None)
+            {
+                // The usual case, an empty slot and nothing queued: straight in, without a copy to queue.
+                raised = WriteSlotLocked(sint, messageType, sender, payload, more: false, raise);
+            }
+            else
+            {
+                _waiting[sint].Enqueue(new HvMessage(messageType, sender, payload.ToArray()));
+                raised = DeliverWaitingLocked(sint, raise);
+            }
         }
         Raise(raise[..raised]);
         return true;
@@ -256,7 +264,7 @@ public sealed class SyntheticInterruptController
         Queue<HvMessage> waiting = _waiting[sint];
         if (waiting.Count == 0 || !MessagesOnLocked())
             return 0;
-        ulong slot = (_simp & PageMask) + (ulong)(sint * SlotBytes);
+        ulong slot = SlotAddressLocked(sint);
         if (_memory.ReadValue<uint>(slot) != HvMessageType.None)
         {
             // Busy: ask for an EOM. The guest may have emptied the slot just before seeing the
@@ -267,15 +275,24 @@ public sealed class SyntheticInterruptController
         }
 
         HvMessage message = waiting.Dequeue();
+        return WriteSlotLocked(sint, message.Type, message.Sender, message.Payload, more: waiting.Count > 0, raise);
+    }
+
+    private ulong SlotAddressLocked(int sint) => (_simp & PageMask) + (ulong)(sint * SlotBytes);
+
+    /// <summary>Writes a message into the (free) slot of <paramref name="sint"/>; returns 1 with the vector in <paramref name="raise"/> if the SINT is to be raised.</summary>
+    private int WriteSlotLocked(int sint, uint type, ulong sender, ReadOnlySpan<byte> payload, bool more, Span<byte> raise)
+    {
+        ulong slot = SlotAddressLocked(sint);
         Span<byte> bytes = stackalloc byte[SlotBytes];
-        bytes[4] = (byte)message.Payload.Length;
-        bytes[5] = waiting.Count > 0 ? (byte)1 : (byte)0; // more behind it: the guest must EOM
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes[8..], message.Sender);
-        message.Payload.CopyTo(bytes[16..]);
+        bytes[4] = (byte)payload.Length;
+        bytes[5] = more ? (byte)1 : (byte)0; // more behind it: the guest must EOM
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes[8..], sender);
+        payload.CopyTo(bytes[16..]);
         // Everything but the type first, the type last: a guest polling the slot sees a whole message or none.
-        _memory.Write(slot + 4, bytes[4..(16 + message.Payload.Length)]);
+        _memory.Write(slot + 4, bytes[4..(16 + payload.Length)]);
         Interlocked.MemoryBarrier();
-        _memory.WriteValue(slot, message.Type);
+        _memory.WriteValue(slot, type);
         if (!TryInterruptLocked(sint, out byte vector))
             return 0;
         raise[0] = vector;

@@ -148,9 +148,12 @@ public sealed class VmBusProtocol : IHypercallTarget
     {
         VmBusChannel? channel;
         IVmBusDevice? device;
+        // The channels on offer never change, so a connection that is none of theirs needs no lock.
+        if (connectionId < ChannelConnectionId(1) || Channel(connectionId - ChannelConnectionId(0)) is not { } index)
+            return HvStatus.InvalidConnectionId;
         lock (_lock)
         {
-            if (connectionId < ChannelConnectionId(1) || Channel(connectionId - ChannelConnectionId(0)) is not { } index || _open[index] is null)
+            if (_open[index] is null)
                 return HvStatus.InvalidConnectionId;
             (channel, device) = (_open[index], _devices[index]);
         }
@@ -365,6 +368,8 @@ public sealed class VmBusProtocol : IHypercallTarget
 
     private void CloseLocked(int index)
     {
+        if (!_channels[index].Open && _open[index] is null)
+            return;
         _channels[index] = VmBusChannelState.Closed((uint)index + 1);
         if (_open[index] is not null)
         {

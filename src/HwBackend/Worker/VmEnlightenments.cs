@@ -29,14 +29,6 @@ internal sealed class VmEnlightenments
         _partition = new HvPartition(machine.Memory, clock, processors, requestReset);
         _synIcs = new SyntheticInterruptController[processors];
         _timers = new SyntheticTimers[processors];
-        for (int i = 0; i < processors; i++)
-        {
-            var apic = new SintToLocalApic(platform.LocalApics[i]);
-            _synIcs[i] = new SyntheticInterruptController(machine.Memory, apic);
-            _timers[i] = new SyntheticTimers(clock, _synIcs[i], apic, platform.RescheduleTimers);
-            platform.AddTimedDevice(_timers[i]);
-            machine.Processors[i].AttachSyntheticRegisters(new HvProcessor(_partition, (uint)i, _synIcs[i], _timers[i]));
-        }
         Heartbeat = new HeartbeatService(clock, platform.RescheduleTimers);
         platform.AddTimedDevice(Heartbeat);
         Shutdown = new ShutdownService();
@@ -44,9 +36,17 @@ internal sealed class VmEnlightenments
         platform.AddTimedDevice(TimeSync);
         Kvp = new KvpService(clock, platform.RescheduleTimers);
         platform.AddTimedDevice(Kvp);
-        // Positions as in VmBusOffer.IntegrationServices.
+        // Positions as in VmBusOffer.IntegrationServices. The bus reaches the SynICs through their array, filled below.
         _vmBus = new VmBusProtocol(new SynIcVmBusGuest(_synIcs), machine.Memory, VmBusOffer.IntegrationServices, [Heartbeat, Shutdown, TimeSync, Kvp]);
         Hypercalls = new HypercallDispatcher(machine.Memory, _vmBus);
+        for (int i = 0; i < processors; i++)
+        {
+            var apic = new SintToLocalApic(platform.LocalApics[i]);
+            _synIcs[i] = new SyntheticInterruptController(machine.Memory, apic);
+            _timers[i] = new SyntheticTimers(clock, _synIcs[i], apic, platform.RescheduleTimers);
+            platform.AddTimedDevice(_timers[i]);
+            machine.Processors[i].AttachSyntheticRegisters(new HvProcessor(_partition, (uint)i, _synIcs[i], _timers[i], Hypercalls));
+        }
     }
 
     /// <summary>The host's end of the heartbeat integration service.</summary>

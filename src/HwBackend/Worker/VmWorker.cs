@@ -96,6 +96,9 @@ public sealed class VmWorker : IDisposable
     /// <summary>Where the vCPU threads send hypercall exits; null when the partition is not enlightened.</summary>
     internal HypercallDispatcher? Hypercalls => _enlightenments?.Hypercalls;
 
+    /// <summary>The hypercalls the guest made, by call and status; none for a VM that does not see Hyper-V.</summary>
+    public IEnumerable<(string Call, HvStatus Status, long Count)> HypercallCounts() => _enlightenments?.Hypercalls.Counts() ?? [];
+
     /// <summary>The heartbeat integration service of an enlightened VM; null otherwise.</summary>
     public HeartbeatService? Heartbeat => _enlightenments?.Heartbeat;
 

@@ -33,7 +33,7 @@ public sealed class HvPartitionTests : IDisposable
     {
         var apic = new RecordingSintDelivery();
         var synIc = new SyntheticInterruptController(_memory, apic);
-        return new HvProcessor(_partition, index, synIc, new SyntheticTimers(_clock, synIc, apic, () => { }));
+        return new HvProcessor(_partition, index, synIc, new SyntheticTimers(_clock, synIc, apic, () => { }), new HypercallDispatcher(_memory, null));
     }
 
     [Fact]

@@ -250,15 +250,39 @@ internal static unsafe class SystemHandlers
         return Handler.Next(c, op);
     }
 
-    /// <summary>VMCALL/VMMCALL: a hypercall exit at CPL 0 in protected mode; #UD elsewhere (TLFS).</summary>
+    /// <summary>
+    /// VMCALL/VMMCALL at CPL 0 in protected mode (#UD elsewhere, TLFS): an enlightened partition
+    /// carries the call out here, in the registers of the calling convention in force (64-bit code:
+    /// RCX value, RDX input, R8 output, RAX result; else EDX:EAX, EBX:ECX, EDI:ESI, EDX:EAX); any
+    /// other VM gets a hypercall exit, which the worker answers.
+    /// </summary>
     public static int Hypercall(Cpu c, Op* op)
     {
         if (!c.ProtectedMode || c.Cpl != 0) throw new CpuFault(ExceptionVector.UD, 0, false);
+        if (c.Synthetic is not { } synthetic)
+        {
+            c.PendingExit = new VpExit(VpExitReason.Hypercall);
+            c.Rip = op->NextIp;
+            return Handler.Exit;
+        }
         // An enlightened partition has hypercalls only once the guest has enabled its hypercall page.
-        if (c.Synthetic is { HypercallsEnabled: false }) throw new CpuFault(ExceptionVector.UD, 0, false);
-        c.PendingExit = new VpExit(VpExitReason.Hypercall);
-        c.Rip = op->NextIp;
-        return Handler.Exit;
+        if (!synthetic.HypercallsEnabled) throw new CpuFault(ExceptionVector.UD, 0, false);
+        ulong* r = c.Regs;
+        if (c.Bitness == 64)
+        {
+            r[Cpu.RAX] = synthetic.Hypercall(r[Cpu.RCX], r[Cpu.RDX], r[8]); // R8
+        }
+        else
+        {
+            ulong result = synthetic.Hypercall(Join(r[Cpu.RDX], r[Cpu.RAX]), Join(r[Cpu.RBX], r[Cpu.RCX]), Join(r[Cpu.RDI], r[Cpu.RSI]));
+            r[Cpu.RDX] = result >> 32;
+            r[Cpu.RAX] = (uint)result;
+        }
+        // The block goes on: the hypercall page's RET that follows ends it, and any interrupt the call
+        // posted (a SynIC message) is taken there.
+        return Handler.Continue;
+
+        static ulong Join(ulong high, ulong low) => (high << 32) | (uint)low;
     }
 
     public static int Undefined(Cpu c, Op* op) => throw new CpuFault(ExceptionVector.UD, 0, false);
