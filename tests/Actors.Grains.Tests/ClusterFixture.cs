@@ -37,7 +37,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             ActorsSilo.Configure(silo, new SiloSettings(options.SiloName, 11111, 30000, Join: null, Backend: "emulator", Redis: redis));
             configureHost?.Invoke(options.SiloName, silo);
         });
-        builder.ConfigureClient(client => client.AddMemoryStreams(ConsoleStreams.Provider));
+        builder.ConfigureClient(client => client.AddMemoryStreams(ConsoleStreams.Provider).AddActivityPropagation());
         var cluster = builder.Build();
         await cluster.DeployAsync();
         return cluster;

@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Text.RegularExpressions;
 using Actors.Tests.Shared;
 using Orleans.Streams;
@@ -71,12 +74,37 @@ public sealed partial class LinuxMigrationTests(ClusterFixture fixture, Xunit.Ab
                 TimeSpan.FromMinutes(1));
             Assert.Equal("host-2", services.Host);
             Assert.Equal("ready", Service(services, "shutdown"));
-            await vm.ShutdownAsync(GuestShutdownKind.PowerOff);
+            var spans = new ConcurrentQueue<Activity>();
+            using (var listener = new ActivityListener
+            {
+                ShouldListenTo = source => source.Name.StartsWith("Actors.", StringComparison.Ordinal) || source.Name.StartsWith("Microsoft.Orleans", StringComparison.Ordinal),
+                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+                ActivityStopped = spans.Enqueue,
+            })
+            {
+                ActivitySource.AddActivityListener(listener);
+                using var root = new Activity("test vm shutdown").Start();
+                await vm.ShutdownAsync(GuestShutdownKind.PowerOff);
+                root.Stop();
+                // One trace from the caller through the partition, the shutdown VSP and the VM's channel, which heard the guest accept.
+                Activity[] ours = [.. spans.Where(a => a.TraceId == root.TraceId)];
+                Assert.Contains(ours, a => a.OperationName == "GuestShutdown");
+                Assert.Contains(ours, a => a.OperationName == "ShutdownVsp" && (string?)a.GetTagItem("actors.guest_answer") == "Accepted");
+                Assert.Contains(ours, a => a.OperationName == "ShutdownChannel" && (string?)a.GetTagItem("actors.host") == "host-2" && (string?)a.GetTagItem("actors.guest_answer") == "Accepted");
+            }
             VmStatus ended = await Poll.UntilAsync(vm.GetStatusAsync, s => s.State != VmState.Running, "the guest to power off", TimeSpan.FromMinutes(1));
 
             string text = await Poll.UntilAsync(() => Task.FromResult(console.Text), t => t.Contains("Power down", StringComparison.Ordinal), "the last output");
             Assert.True(ended.State == VmState.Off && ended.ExitStatus == 0, $"{ended.State} {ended.EndReason} {ended.FailureReason}");
             Assert.Contains("hv_utils: Shutdown request received - graceful shutdown initiated", text);
+
+            // The hypervisor meter counted the guest's hypercalls and VMBus traffic, by kind only.
+            Dictionary<string, long> counted = HypervisorCounts();
+            Assert.True(counted.GetValueOrDefault("actors.hypercalls HvPostMessage Success") > 0, string.Join(", ", counted));
+            Assert.True(counted.GetValueOrDefault("actors.hypercalls HvSignalEvent Success") > 0, string.Join(", ", counted));
+            foreach (string type in new[] { "InitiateContact", "RequestOffers", "GpadlHeader", "OpenChannel" })
+                Assert.True(counted.GetValueOrDefault($"actors.vmbus.messages {type}") > 0, type);
+            Assert.True(counted.GetValueOrDefault("actors.vmbus.signals") > 0);
             Assert.Empty(console.Gaps);
             int[] ticks = Ticks(text);
             Assert.Equal(Enumerable.Range(1, ticks.Length), ticks);
@@ -89,6 +117,28 @@ public sealed partial class LinuxMigrationTests(ClusterFixture fixture, Xunit.Ab
             if ((await vm.GetStatusAsync()).State is VmState.Running or VmState.Paused)
                 await vm.StopAsync();
         }
+    }
+
+    /// <summary>The hypervisor meter's observable counters now, summed over the silos, keyed "instrument tag-values...".</summary>
+    private static Dictionary<string, long> HypervisorCounts()
+    {
+        var totals = new Dictionary<string, long>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == Telemetry.HypervisorMetrics.MeterName)
+                    l.EnableMeasurementEvents(instrument);
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            string key = string.Join(' ', [instrument.Name, .. tags.ToArray().Select(t => t.Value?.ToString())]);
+            totals[key] = totals.GetValueOrDefault(key) + value;
+        });
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return totals;
     }
 
     /// <summary>What <paramref name="status"/> says of one integration service ("-" when it says nothing).</summary>

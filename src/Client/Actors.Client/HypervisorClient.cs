@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
@@ -68,6 +69,8 @@ public sealed class HypervisorClient : IAsyncDisposable
                 o.ServiceId = ServiceId;
             });
             client.AddMemoryStreams(ConsoleStreams.Provider);
+            // A trace begun in the caller (hvctl's own span) continues into the grains.
+            client.AddActivityPropagation();
         });
         IHost host = builder.Build();
 
@@ -200,7 +203,13 @@ public sealed class HypervisorClient : IAsyncDisposable
     public Task<VmStatus> ResumeVmAsync(string name) => Partition(name).ResumeAsync();
 
     /// <summary>Asks the guest to power off or restart through its shutdown integration service; returns once it accepted (see <see cref="IPartitionGrain.ShutdownAsync"/>).</summary>
-    public Task<VmStatus> ShutdownVmAsync(string name, GuestShutdownKind kind) => Partition(name).ShutdownAsync(kind);
+    public async Task<VmStatus> ShutdownVmAsync(string name, GuestShutdownKind kind)
+    {
+        // The root of the operation's trace: partition, shutdown VSP, the VM's channel and the guest's answer hang below it.
+        using Activity? span = ClientTracing.Source.StartActivity(kind == GuestShutdownKind.Restart ? "hvctl vm reboot" : "hvctl vm shutdown", ActivityKind.Client);
+        span?.SetTag("actors.vm", name);
+        return await Partition(name).ShutdownAsync(kind).ConfigureAwait(false);
+    }
 
     public Task DeleteVmAsync(string name) => Partition(name).DeleteAsync();
 

@@ -1,5 +1,9 @@
 using System.Runtime.InteropServices;
+using Actors.Client;
 using Actors.Hvctl;
+using OpenTelemetry;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 // hvctl handles Ctrl-C itself rather than letting System.CommandLine end the process after a grace period:
 // 'run' and 'demo' must stop their VM and their embedded silos cleanly, which can take longer than that.
@@ -14,5 +18,14 @@ using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSign
     context.Cancel = true;
     interrupted.Cancel();
 });
+
+// With an OTLP endpoint set, as for the silos, an operation's trace starts here (docs/overview.md, Telemetry).
+using TracerProvider? tracing = string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"))
+    ? null
+    : Sdk.CreateTracerProviderBuilder()
+        .ConfigureResource(r => r.AddService("hvctl"))
+        .AddSource(ClientTracing.SourceName, "Microsoft.Orleans.*")
+        .AddOtlpExporter()
+        .Build();
 
 return await HvctlApp.RunAsync(args, HvctlIo.System, interrupted.Token);

@@ -55,6 +55,8 @@ public sealed class VmBusProtocol : IHypercallTarget
     private readonly Dictionary<uint, Gpadl> _gpadls = [];
     private VmBusChannelState[] _channels;
     private long _dropped;
+    private readonly long[] _received = new long[32]; // by message type; [0] for types no guest should send
+    private long _signals;
 
     /// <param name="offers">The devices on the bus; channel ids (relids) are their positions, from 1.</param>
     /// <param name="devices">The host's end of each offer (same positions; null for none).</param>
@@ -89,6 +91,24 @@ public sealed class VmBusProtocol : IHypercallTarget
         get { lock (_lock) return _dropped; }
     }
 
+    /// <summary>Channel messages the guest posted, by type (its name, or "unknown"); only types that occurred.</summary>
+    public IEnumerable<(string Type, long Count)> MessageCounts()
+    {
+        lock (_lock)
+        {
+            var counts = new List<(string, long)>();
+            for (int type = 0; type < _received.Length; type++)
+            {
+                if (_received[type] != 0)
+                    counts.Add((Enum.IsDefined((VmBusMessageType)type) ? ((VmBusMessageType)type).ToString() : "unknown", _received[type]));
+            }
+            return counts;
+        }
+    }
+
+    /// <summary>HvSignalEvent calls to the bus's channels (including ones to channels that are not open).</summary>
+    public long Signals => Interlocked.Read(ref _signals);
+
     public HvStatus PostMessage(uint connectionId, uint messageType, ReadOnlySpan<byte> payload)
     {
         if (connectionId is not (MessageConnectionId or ContactConnectionId))
@@ -102,7 +122,9 @@ public sealed class VmBusProtocol : IHypercallTarget
                 _dropped++;
                 return HvStatus.Success;
             }
-            switch ((VmBusMessageType)BinaryPrimitives.ReadUInt32LittleEndian(payload))
+            uint type = BinaryPrimitives.ReadUInt32LittleEndian(payload);
+            _received[type < (uint)_received.Length ? type : 0]++;
+            switch ((VmBusMessageType)type)
             {
                 case VmBusMessageType.InitiateContact:
                     InitiateContactLocked(payload);
@@ -146,6 +168,7 @@ public sealed class VmBusProtocol : IHypercallTarget
     /// <summary>The guest signals an open channel (HvSignalEvent to its connection): its device reads what arrived.</summary>
     public HvStatus SignalEvent(uint connectionId, ushort flagNumber)
     {
+        Interlocked.Increment(ref _signals);
         VmBusChannel? channel;
         IVmBusDevice? device;
         // The channels on offer never change, so a connection that is none of theirs needs no lock.

@@ -59,6 +59,9 @@ internal sealed class VmEnlightenments
     /// <summary>The host's end of the key-value pair exchange integration service.</summary>
     public KvpService Kvp { get; }
 
+    /// <summary>The VMBus connection, for its counters.</summary>
+    public VmBusProtocol VmBus => _vmBus;
+
     /// <summary>Where the vCPU threads send hypercall exits.</summary>
     public HypercallDispatcher Hypercalls { get; }
 

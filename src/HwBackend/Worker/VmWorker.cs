@@ -99,6 +99,12 @@ public sealed class VmWorker : IDisposable
     /// <summary>The hypercalls the guest made, by call and status; none for a VM that does not see Hyper-V.</summary>
     public IEnumerable<(string Call, HvStatus Status, long Count)> HypercallCounts() => _enlightenments?.Hypercalls.Counts() ?? [];
 
+    /// <summary>The VMBus channel messages the guest posted, by type; none for a VM that does not see Hyper-V.</summary>
+    public IEnumerable<(string Type, long Count)> VmBusMessageCounts() => _enlightenments?.VmBus.MessageCounts() ?? [];
+
+    /// <summary>How often the guest signalled a VMBus channel.</summary>
+    public long VmBusSignals => _enlightenments?.VmBus.Signals ?? 0;
+
     /// <summary>The heartbeat integration service of an enlightened VM; null otherwise.</summary>
     public HeartbeatService? Heartbeat => _enlightenments?.Heartbeat;
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using Actors.HwBackend.Enlightenments;
 using Actors.HwBackend.Worker;
 
 namespace Actors.Grains.Telemetry;
@@ -21,6 +22,9 @@ public sealed class HypervisorMetrics : IDisposable
     private readonly Lock _totalsLock = new();
     private readonly Dictionary<string, long> _endedExits = new();
     private long _endedInstructions;
+    private readonly Dictionary<(string Call, string Status), long> _endedHypercalls = new();
+    private readonly Dictionary<string, long> _endedVmBusMessages = new();
+    private long _endedVmBusSignals;
 
     public HypervisorMetrics(IMeterFactory meters)
     {
@@ -29,6 +33,9 @@ public sealed class HypervisorMetrics : IDisposable
         _meter.CreateObservableCounter("actors.vcpu.instructions_retired", ObserveInstructions, "{instruction}", "Guest instructions retired on this silo's hardware");
         _consoleBytes = _meter.CreateCounter<long>("actors.console.bytes", "By", "Serial console bytes published to subscribers");
         _meter.CreateObservableGauge("actors.vms", ObserveWorkers, "{vm}", "VMs on this silo's hardware, by state");
+        _meter.CreateObservableCounter("actors.hypercalls", ObserveHypercalls, "{call}", "Hypercalls made by guests on this silo's hardware, by call and status");
+        _meter.CreateObservableCounter("actors.vmbus.messages", ObserveVmBusMessages, "{message}", "VMBus channel messages posted by guests on this silo's hardware, by type");
+        _meter.CreateObservableCounter("actors.vmbus.signals", ObserveVmBusSignals, "{signal}", "VMBus channel signals (HvSignalEvent) from guests on this silo's hardware");
     }
 
     public void Track(VmWorker worker) => _workers.TryAdd(worker, 0);
@@ -43,7 +50,52 @@ public sealed class HypervisorMetrics : IDisposable
             _endedInstructions += (long)instructionsRetired;
             foreach ((string reason, long count) in exitsByReason)
                 _endedExits[reason] = _endedExits.GetValueOrDefault(reason) + count;
+            AddHypercalls(_endedHypercalls, worker);
+            AddVmBusMessages(_endedVmBusMessages, worker);
+            _endedVmBusSignals += worker.VmBusSignals;
         }
+    }
+
+    private IEnumerable<Measurement<long>> ObserveHypercalls()
+    {
+        Dictionary<(string Call, string Status), long> totals;
+        lock (_totalsLock)
+        {
+            totals = new(_endedHypercalls);
+            foreach (VmWorker worker in _workers.Keys)
+                AddHypercalls(totals, worker);
+        }
+        return totals.Select(t => new Measurement<long>(t.Value, new KeyValuePair<string, object?>("call", t.Key.Call), new KeyValuePair<string, object?>("status", t.Key.Status)));
+    }
+
+    private IEnumerable<Measurement<long>> ObserveVmBusMessages()
+    {
+        Dictionary<string, long> totals;
+        lock (_totalsLock)
+        {
+            totals = new(_endedVmBusMessages);
+            foreach (VmWorker worker in _workers.Keys)
+                AddVmBusMessages(totals, worker);
+        }
+        return totals.Select(t => new Measurement<long>(t.Value, new KeyValuePair<string, object?>("type", t.Key)));
+    }
+
+    private long ObserveVmBusSignals()
+    {
+        lock (_totalsLock)
+            return _endedVmBusSignals + _workers.Keys.Sum(w => w.VmBusSignals);
+    }
+
+    private static void AddHypercalls(Dictionary<(string Call, string Status), long> totals, VmWorker worker)
+    {
+        foreach ((string call, HvStatus status, long count) in worker.HypercallCounts())
+            totals[(call, status.ToString())] = totals.GetValueOrDefault((call, status.ToString())) + count;
+    }
+
+    private static void AddVmBusMessages(Dictionary<string, long> totals, VmWorker worker)
+    {
+        foreach ((string type, long count) in worker.VmBusMessageCounts())
+            totals[type] = totals.GetValueOrDefault(type) + count;
     }
 
     private long ObserveInstructions()
