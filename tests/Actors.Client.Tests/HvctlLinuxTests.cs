@@ -109,13 +109,19 @@ public sealed class HvctlLinuxTests
             #!/bin/busybox sh
             /bin/busybox --install -s /bin
             mount -t proc proc /proc
+            mount -t devtmpfs devtmpfs /dev
+            mkdir -p /etc /var/lib/hyperv
+            hostname tty-guest
+            echo "127.0.1.1 tty-guest" > /etc/hosts
+            echo "hosts: files" > /etc/nsswitch.conf
             insmod /hv_vmbus.ko && insmod /hv_utils.ko
+            /usr/sbin/hv_kvp_daemon --no-daemon &
             echo "shell ready"
             exec /bin/sh
             """;
         int[] ports = Actors.Client.LoopbackPorts.Free(2);
         string gateway = $"127.0.0.1:{ports[1]}";
-        string initrd = StockLinux.InitrdFile(StockLinux.InitrdWithModules(script, "hv_vmbus.ko", "hv_utils.ko"));
+        string initrd = StockLinux.InitrdFile(StockLinux.InitrdWithDaemons(script, "hv_vmbus.ko", "hv_utils.ko"));
         using Process silo = StartSilo("console-host", ports[0], ports[1]);
         try
         {
@@ -170,6 +176,12 @@ public sealed class HvctlLinuxTests
             Assert.Matches(@"\nshutdown: +ready\n", shown);
             Assert.Matches(@"\ntime sync: +version 4\.0, clock set [0-9]+ times, last to 20[0-9-]+ [0-9:]+ UTC\n", shown);
             Assert.Matches(@"\ntty +Running +console-host +256M +1 +ok, [0-9.]+ s ago \([0-9]+ answers\)\n", (await HvctlAsync("vm", "list", "--gateway", gateway)).Out);
+            // The guest's hv_kvp_daemon tells the host its name and OS, and takes what the host gives it.
+            shown = await ShowWhenAsync("tty", gateway, new System.Text.RegularExpressions.Regex(@"\nguest name: +tty-guest\n"));
+            Assert.Matches(@"\nguest os: +Linux\n", shown);
+            ProcessResult kvp = await HvctlAsync("vm", "kvp", "tty", "greeting", "hello from the host", "--gateway", gateway);
+            Assert.True(kvp.ExitCode == 0, kvp.Error);
+            Assert.Equal("tty: greeting queued for the guest\n", kvp.Out);
 
             // The guest restarts when asked (hv_utils has no /sbin/reboot to run here, so the kernel
             // restarts by itself), and the partition starts the VM again; then it powers off when asked.
@@ -184,7 +196,7 @@ public sealed class HvctlLinuxTests
             // Asked again, an Off VM refuses in one line.
             ProcessResult again = await HvctlAsync("vm", "shutdown", "tty", "--gateway", gateway);
             Assert.Equal(1, again.ExitCode);
-            Assert.Contains("VM 'tty' is Off; only a Running guest can be asked to shut down", Assert.Single(again.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+            Assert.Contains("VM 'tty' is Off; only a Running guest's integration services can be asked", Assert.Single(again.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
         }
         finally
         {

@@ -45,6 +45,13 @@ public static class StockLinux
         return [.. busybox, .. NewcArchive([.. files])];
     }
 
+    /// <summary>
+    /// Like <see cref="InitrdWithModules"/>, with Debian's Hyper-V daemons too (hv_kvp_daemon at
+    /// /usr/sbin, with the glibc it links; guests/linux builds the archive).
+    /// </summary>
+    public static byte[] InitrdWithDaemons(string initScript, params string[] modules) =>
+        [.. InitrdWithModules(initScript, modules), .. File.ReadAllBytes(Path.Combine(Build.Value, "hv-daemons.cpio"))];
+
     /// <summary>Writes <paramref name="initrd"/> to a file for QEMU's -initrd and returns its path.</summary>
     public static string InitrdFile(byte[] initrd)
     {

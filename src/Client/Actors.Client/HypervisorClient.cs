@@ -211,6 +211,9 @@ public sealed class HypervisorClient : IAsyncDisposable
         return await Partition(name).ShutdownAsync(kind).ConfigureAwait(false);
     }
 
+    /// <summary>Gives the running guest a key/value pair through its KVP integration service.</summary>
+    public Task SetGuestValueAsync(string name, string key, string value) => Partition(name).SetGuestValueAsync(key, value);
+
     public Task DeleteVmAsync(string name) => Partition(name).DeleteAsync();
 
     public Task<VmStatus> GetVmAsync(string name) => Partition(name).GetStatusAsync();

@@ -19,6 +19,7 @@ internal static class VmCommands
         vm.Add(Transition("resume", "resume a paused VM", options, io, (c, n) => c.ResumeVmAsync(n)));
         vm.Add(Shutdown(GuestShutdownKind.PowerOff, options, io));
         vm.Add(Shutdown(GuestShutdownKind.Restart, options, io));
+        vm.Add(Kvp(options, io));
         vm.Add(Delete(options, io));
         vm.Add(List(options, io));
         vm.Add(Show(options, io));
@@ -124,6 +125,23 @@ internal static class VmCommands
             string how = restart ? $" on {after.Host} (restarted)" : after.EndReason is { } reason ? $" ({reason})" : string.Empty;
             await io.Out.WriteLineAsync($"{after.Name}: {after.State}{how}").ConfigureAwait(false);
             return after.State is VmState.Off or VmState.Running ? ExitCodes.Success : ExitCodes.Failure;
+        });
+        return command;
+    }
+
+    private static Command Kvp(CommonOptions options, HvctlIo io)
+    {
+        Argument<string> name = NameArgument();
+        var key = new Argument<string>("KEY") { Description = "the key, up to 255 characters" };
+        var value = new Argument<string>("VALUE") { Description = "the value, up to 1023 characters" };
+        var command = new Command("kvp", "give a running guest a key/value pair through its KVP integration service (needs --hyperv and the guest's hv_kvp_daemon)") { name, key, value };
+        command.SetAction(async (parsed, ct) =>
+        {
+            string vmName = parsed.GetRequiredValue(name);
+            await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
+            await client.SetGuestValueAsync(vmName, parsed.GetRequiredValue(key), parsed.GetRequiredValue(value)).ConfigureAwait(false);
+            await io.Out.WriteLineAsync($"{vmName}: {parsed.GetRequiredValue(key)} queued for the guest").ConfigureAwait(false);
+            return ExitCodes.Success;
         });
         return command;
     }

@@ -33,6 +33,14 @@ public interface IPartitionGrain : IGrainWithStringKey
     [Alias("Shutdown")]
     Task<VmStatus> ShutdownAsync(GuestShutdownKind kind);
 
+    /// <summary>
+    /// Gives the running guest a key/value pair through its KVP integration service (Linux's
+    /// hv_kvp_daemon keeps it in its external pool). Refused when the VM has no integration
+    /// services, the key or value does not fit, or earlier pairs still wait for the guest.
+    /// </summary>
+    [Alias("SetGuestValue")]
+    Task SetGuestValueAsync(string key, string value);
+
     /// <summary>Removes the VM; refused while it runs.</summary>
     [Alias("Delete")]
     Task DeleteAsync();

@@ -57,6 +57,10 @@ public interface IVmWorkerGrain : IGrainWithStringKey
     [Alias("RequestGuestShutdown")]
     Task<GuestShutdownOutcome> RequestGuestShutdownAsync(GuestShutdownKind kind);
 
+    /// <summary>Queues a key/value pair for the guest's KVP pool; false when too many are waiting for the guest.</summary>
+    [Alias("PushGuestValue")]
+    Task<bool> PushGuestValueAsync(string key, string value);
+
     /// <summary>Migration target: reserves memory and an empty machine, which will arrive page by page.</summary>
     [Alias("PrepareIncoming")]
     Task PrepareIncomingAsync(VmConfiguration configuration);

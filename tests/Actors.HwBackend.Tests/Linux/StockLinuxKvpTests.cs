@@ -56,8 +56,7 @@ public sealed class StockLinuxKvpTests(ITestOutputHelper output)
     [Fact]
     public void DebiansKvpDaemonTellsTheHostItsNameAndKeepsWhatTheHostPushes()
     {
-        string build = Path.GetDirectoryName(StockLinux.KernelPath)!;
-        byte[] initrd = [.. StockLinux.InitrdWithModules(Script, "hv_vmbus.ko", "hv_utils.ko"), .. File.ReadAllBytes(Path.Combine(build, "hv-daemons.cpio"))];
+        byte[] initrd = StockLinux.InitrdWithDaemons(Script, "hv_vmbus.ko", "hv_utils.ko");
         var console = new RecordingConsole();
         var probe = new EndProbe();
         using var worker = VmWorker.Create(new EmulatorBackend(), "linux-kvp", StockLinux.Kernel(), Memory, processorCount: 1, console, probe.OnEnded, initrd: initrd, commandLine: StockLinux.CommandLine, enlightened: true);

@@ -40,10 +40,10 @@ public static class LifecycleRules
             throw new HypervisorException($"VM '{vm}' is {state}; only a Paused VM can be resumed");
     }
 
-    public static void EnsureCanShutDown(string vm, VmState state)
+    public static void EnsureCanAskGuest(string vm, VmState state)
     {
         if (state != VmState.Running)
-            throw new HypervisorException($"VM '{vm}' is {state}; only a Running guest can be asked to shut down");
+            throw new HypervisorException($"VM '{vm}' is {state}; only a Running guest's integration services can be asked");
     }
 
     public static void EnsureCanDelete(string vm, VmState state)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Actors.Grains.Placement;
 using Actors.Grains.Telemetry;
+using Actors.HwBackend.VmBus.IntegrationServices;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime.Placement;
 
@@ -119,7 +120,7 @@ public sealed class PartitionGrain(
     public async Task<VmStatus> ShutdownAsync(GuestShutdownKind kind)
     {
         await DetectLostHostAsync();
-        LifecycleRules.EnsureCanShutDown(Name, Existing().State);
+        LifecycleRules.EnsureCanAskGuest(Name, Existing().State);
         EnsureNotMigrating(kind == GuestShutdownKind.Restart ? "restarted" : "shut down");
         using Activity? span = HypervisorTracing.Start(kind == GuestShutdownKind.Restart ? "GuestRestart" : "GuestShutdown", Name, State.Host!);
         // Recorded before asking: a guest that restarts at once may end its run before the answer is back here.
@@ -136,6 +137,14 @@ public sealed class PartitionGrain(
             throw;
         }
         return State.ToStatus(Name);
+    }
+
+    public async Task SetGuestValueAsync(string key, string value)
+    {
+        await DetectLostHostAsync();
+        LifecycleRules.EnsureCanAskGuest(Name, Existing().State);
+        if (!await Worker(State.Host!).PushGuestValueAsync(key, value))
+            throw new HypervisorException($"VM '{Name}': {KvpService.MaxQueuedPushes} key/value pairs already wait for the guest (is its hv_kvp_daemon running?)");
     }
 
     public async Task DeleteAsync()

@@ -152,13 +152,53 @@ public sealed partial class VmWorkerGrain(
     {
         Run run = Running();
         VmWorker worker = run.Worker;
-        IReadOnlyList<string>? services = worker.Heartbeat is null ? null :
-        [
+        return Task.FromResult(new VmCounters(run.InstructionsRetired, worker.ConsoleBytes, UnimplementedLines(worker), worker.Heartbeat?.Describe(), IntegrationServiceLines(worker)));
+    }
+
+    /// <summary>"name: state" for each integration service, then what the guest reported through KVP; null for a VM without them.</summary>
+    private static List<string>? IntegrationServiceLines(VmWorker worker)
+    {
+        if (worker.Heartbeat is null)
+            return null;
+        var lines = new List<string>
+        {
             $"heartbeat: {worker.Heartbeat.Describe()}",
             $"shutdown: {worker.Shutdown!.Describe()}",
             $"time sync: {worker.TimeSync!.Describe()}",
-        ];
-        return Task.FromResult(new VmCounters(run.InstructionsRetired, worker.ConsoleBytes, UnimplementedLines(worker), worker.Heartbeat?.Describe(), services));
+            $"kvp: {worker.Kvp!.Describe()}",
+        };
+        IReadOnlyDictionary<string, string> reported = worker.Kvp.GuestValues;
+        foreach ((string label, string key) in GuestReports)
+        {
+            // Guest text, shown on one line of a table: no control characters, and not a whole page of it.
+            if (reported.TryGetValue(key, out string? value) && value.Length > 0)
+                lines.Add($"{label}: {new string([.. value.Take(200).Select(c => char.IsControl(c) ? ' ' : c)])}");
+        }
+        return lines;
+    }
+
+    /// <summary>The KVP auto-pool keys <c>vm show</c> reports, with their labels.</summary>
+    private static readonly (string Label, string Key)[] GuestReports =
+    [
+        ("guest name", "FullyQualifiedDomainName"),
+        ("guest os", "OSName"),
+        ("guest os version", "OSVersion"),
+        ("guest ipv4", "NetworkAddressIPv4"),
+        ("guest ipv6", "NetworkAddressIPv6"),
+    ];
+
+    public Task<bool> PushGuestValueAsync(string key, string value)
+    {
+        if (Running().Worker.Kvp is not { } kvp)
+            throw new HypervisorException($"VM '{VmName}' has no integration services (create it with --hyperv)");
+        try
+        {
+            return Task.FromResult(kvp.Push(key, value));
+        }
+        catch (ArgumentException e)
+        {
+            throw new HypervisorException($"VM '{VmName}': {e.Message}");
+        }
     }
 
     public async Task<GuestShutdownOutcome> RequestGuestShutdownAsync(GuestShutdownKind kind)
