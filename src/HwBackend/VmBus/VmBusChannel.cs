@@ -8,6 +8,8 @@ namespace Actors.HwBackend.VmBus;
 /// </summary>
 public sealed class VmBusChannel(uint relid, uint targetVp, int sint, VmBusRing inbound, VmBusRing outbound, IVmBusGuest guest)
 {
+    private uint _targetVp = targetVp;
+
     /// <summary>VM_PKT_DATA_INBAND: data carried in the packet itself.</summary>
     public const ushort InbandPacket = 6;
 
@@ -35,7 +37,10 @@ public sealed class VmBusChannel(uint relid, uint targetVp, int sint, VmBusRing 
                 return false;
         }
         if (signal)
-            guest.SignalChannel(targetVp, sint, Relid);
+            guest.SignalChannel(Volatile.Read(ref _targetVp), sint, Relid);
         return true;
     }
+
+    /// <summary>Signals go to <paramref name="targetVp"/> from now on (the guest moved the channel; the bus checked the VP exists).</summary>
+    public void Retarget(uint targetVp) => Volatile.Write(ref _targetVp, targetVp);
 }

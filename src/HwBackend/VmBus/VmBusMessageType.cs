@@ -20,4 +20,5 @@ public enum VmBusMessageType : uint
     VersionResponse = 15,
     Unload = 16,
     UnloadResponse = 17,
+    ModifyChannel = 22,
 }

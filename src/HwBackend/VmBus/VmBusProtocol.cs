@@ -152,6 +152,9 @@ public sealed class VmBusProtocol : IHypercallTarget
                     else
                         _dropped++;
                     break;
+                case VmBusMessageType.ModifyChannel when _state.Connected && payload.Length >= 16:
+                    ModifyChannelLocked(BinaryPrimitives.ReadUInt32LittleEndian(payload[8..]), BinaryPrimitives.ReadUInt32LittleEndian(payload[12..]));
+                    break;
                 case VmBusMessageType.Unload when _state.Connected:
                     SendLocked(VmBusMessageType.UnloadResponse, []);
                     _state = VmBusState.Disconnected;
@@ -374,6 +377,22 @@ public sealed class VmBusProtocol : IHypercallTarget
         // The device hears of it once the guest has its answer, so nothing reaches a channel still opening.
         if (acceptable)
             AttachLocked(channel!.Value);
+    }
+
+    /// <summary>
+    /// MODIFYCHANNEL: the guest moves an open channel's interrupts to another VP (Linux does when its
+    /// sysfs channel "cpu" is written). Before protocol 5.3 the guest expects no answer; a channel
+    /// that is not open or a VP that does not exist is dropped.
+    /// </summary>
+    private void ModifyChannelLocked(uint relid, uint targetVp)
+    {
+        if (Channel(relid) is not { } index || !_channels[index].Open || targetVp >= (uint)_guest.ProcessorCount)
+        {
+            _dropped++;
+            return;
+        }
+        _channels[index] = _channels[index] with { TargetVp = targetVp };
+        _open[index]?.Retarget(targetVp);
     }
 
     /// <summary>Builds the rings of an open channel from its GPADL (guest-to-host first, then host-to-guest) and tells its device.</summary>

@@ -80,6 +80,7 @@ public sealed class StockLinuxBootTests
             /bin/busybox --install -s /bin
             mount -t proc proc /proc
             echo "cpus: $(grep -c ^processor /proc/cpuinfo)"
+            for c in /sys/bus/vmbus/devices/{{heartbeatInstance}}/channels/*; do echo 1 > $c/cpu; echo "heartbeat channel on cpu $(cat $c/cpu)"; done
             poweroff -f
             """);
         Boot boot = BootToEnd("linux-hv", initrd, processors: 2, enlightened: true);
@@ -100,11 +101,12 @@ public sealed class StockLinuxBootTests
     }
 
     [Fact]
-    public void LinuxsOwnVmBusDriverBindsEveryIntegrationServiceAndShutsDownWhenAsked()
+    public void LinuxsOwnVmBusDriverBindsEveryIntegrationServiceAndShutsDownWhenAskedOnTwoVps()
     {
+        Guid heartbeatInstance = VmBusOffer.IntegrationServices.Single(o => o.InterfaceType == VmBusOffer.Heartbeat).InterfaceInstance;
         // The clock is put back to 2001 before hv_utils loads, so only the time-sync service can
         // bring it to today. Busybox's poweroff signals init (USR2); init's trap is the orderly part.
-        byte[] initrd = StockLinux.InitrdWithModules("""
+        byte[] initrd = StockLinux.InitrdWithModules($$"""
             #!/bin/busybox sh
             /bin/busybox --install -s /bin
             mkdir -p /sbin && ln -s /bin/busybox /sbin/poweroff
@@ -116,16 +118,23 @@ public sealed class StockLinuxBootTests
             insmod /hv_utils.ko && echo "hv_utils: loaded"
             sleep 1
             for d in /sys/bus/vmbus/devices/*; do echo "device $(basename $d): class $(cat $d/class_id), driver $(basename "$(readlink $d/driver)")"; done
+            echo "cpus: $(grep -c ^processor /proc/cpuinfo)"
+            for c in /sys/bus/vmbus/devices/{{heartbeatInstance}}/channels/*; do echo 1 > $c/cpu; echo "heartbeat channel on cpu $(cat $c/cpu)"; done
             echo "waiting"
             while true; do sleep 1; done
             """, "hv_vmbus.ko", "hv_utils.ko");
 
         ShutdownAnswer? answer = null;
-        (VmRunEnded ended, string serial, _, long heartbeats) = BootToEnd("linux-vmbus", initrd, processors: 1, enlightened: true, whileRunning: (worker, console) =>
+        long movedChannels = 0;
+        (VmRunEnded ended, string serial, _, long heartbeats) = BootToEnd("linux-vmbus", initrd, processors: 2, enlightened: true, whileRunning: (worker, console) =>
         {
             // Asked once the guest waits: every service has negotiated, the clock was set and a heartbeat answered.
             Assert.True(SpinWait.SpinUntil(() => worker.Heartbeat!.Answers > 0 && worker.TimeSync!.Syncs > 0 && worker.Shutdown!.Negotiated, Deadline), "the integration services did not come up");
             Assert.True(SpinWait.SpinUntil(() => Encoding.UTF8.GetString(console.Bytes).Contains("waiting", StringComparison.Ordinal), Deadline), "the guest's script did not get to wait");
+            // The guest moved the heartbeat's channel to its second CPU; the beats go there and are still answered.
+            long answered = worker.Heartbeat!.Answers;
+            Assert.True(SpinWait.SpinUntil(() => worker.Heartbeat.Answers >= answered + 2, Deadline), "no heartbeat answered after the channel moved");
+            movedChannels = worker.VmBusMessageCounts().SingleOrDefault(c => c.Type == "ModifyChannel").Count;
             Task<ShutdownAnswer>? request = worker.Shutdown!.Request(ShutdownKind.PowerOff);
             Assert.NotNull(request);
             Assert.True(request.Wait(Deadline), "the guest did not answer the shutdown request");
@@ -138,6 +147,9 @@ public sealed class StockLinuxBootTests
         string[] lines = StockLinux.UserLines(serial).ToArray();
         Assert.Contains("hv_vmbus: loaded", lines);
         Assert.Contains("hv_utils: loaded", lines);
+        Assert.Contains("cpus: 2", lines);
+        Assert.Contains("heartbeat channel on cpu 1", lines);
+        Assert.Equal(1, movedChannels);
         // Every offered integration service is bound by hv_utils: its probe lent the channel a GPADL and opened it.
         foreach (VmBusOffer offer in VmBusOffer.IntegrationServices)
             Assert.Contains($"device {offer.InterfaceInstance}: class {{{offer.InterfaceType}}}, driver hv_utils", lines);

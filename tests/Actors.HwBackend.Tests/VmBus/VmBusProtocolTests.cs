@@ -317,11 +317,47 @@ public sealed class VmBusProtocolTests : IDisposable
         Assert.Equal(["opened 1", "signalled 1", "closed"], device.Events);
     }
 
+    [Fact]
+    public void TheGuestMovesAnOpenChannelToAnotherVpAndItsSignalsFollow()
+    {
+        var device = new RecordingDevice();
+        var bus = new VmBusProtocol(_guest, _memory, [Heartbeat], [device]);
+        bus.PostMessage(VmBusProtocol.ContactConnectionId, HvMessageType.VmBus, Contact(Version50));
+        bus.PostMessage(VmBusProtocol.MessageConnectionId, HvMessageType.VmBus, GpadlHeader(Relid, Handle, pages: 4, firstPfn: 0x100, inHeader: 4));
+        bus.PostMessage(VmBusProtocol.MessageConnectionId, HvMessageType.VmBus, Open(Relid, Handle, targetVp: 0, downstream: 2));
+        _guest.Posted.Clear();
+
+        byte[] modify = Message(VmBusMessageType.ModifyChannel, 16);
+        BinaryPrimitives.WriteUInt32LittleEndian(modify.AsSpan(8), Relid);
+        BinaryPrimitives.WriteUInt32LittleEndian(modify.AsSpan(12), 1);
+        bus.PostMessage(VmBusProtocol.MessageConnectionId, HvMessageType.VmBus, modify);
+        Assert.Empty(_guest.Posted); // before protocol 5.3 the guest waits for no answer
+        Assert.Equal(1u, bus.State.Channels.Single().TargetVp);
+        Assert.True(device.Channel!.TrySend(1, [1, 2, 3]));
+        Assert.Equal((1u, 2, Relid), _guest.Signals.Last());
+
+        // A VP the partition does not have, or a channel that is not open, changes nothing.
+        long dropped = bus.Dropped;
+        BinaryPrimitives.WriteUInt32LittleEndian(modify.AsSpan(12), 2);
+        bus.PostMessage(VmBusProtocol.MessageConnectionId, HvMessageType.VmBus, modify);
+        BinaryPrimitives.WriteUInt32LittleEndian(modify.AsSpan(8), Relid + 1);
+        BinaryPrimitives.WriteUInt32LittleEndian(modify.AsSpan(12), 0);
+        bus.PostMessage(VmBusProtocol.MessageConnectionId, HvMessageType.VmBus, modify);
+        Assert.Equal(dropped + 2, bus.Dropped);
+        Assert.Equal(1u, bus.State.Channels.Single().TargetVp);
+    }
+
     private sealed class RecordingDevice : IVmBusDevice
     {
         public List<string> Events { get; } = [];
 
-        public void Opened(VmBusChannel channel) => Events.Add($"opened {channel.Relid}");
+        public VmBusChannel? Channel { get; private set; }
+
+        public void Opened(VmBusChannel channel)
+        {
+            Channel = channel;
+            Events.Add($"opened {channel.Relid}");
+        }
 
         public void Signalled(VmBusChannel channel) => Events.Add($"signalled {channel.Relid}");
 
