@@ -20,11 +20,13 @@ internal sealed class IcTestChannel : IDisposable
     private readonly byte[] _packet = new byte[IntegrationService.MaxPacketBytes];
     private readonly SignalCounter _guest = new();
 
-    public IcTestChannel()
+    /// <param name="dataPages">Each ring's data pages, after its header page (hv_utils lends 3 for KVP's large messages).</param>
+    public IcTestChannel(int dataPages = 2)
     {
         var memory = new GuestPhysicalMap(_ram);
         memory.AddRam("low", 0, 2 * MiB, 0);
-        ulong[] toHost = [0x100, 0x101, 0x102], toGuest = [0x103, 0x104, 0x105];
+        ulong[] toHost = [.. Enumerable.Range(0x100, 1 + dataPages).Select(p => (ulong)p)];
+        ulong[] toGuest = [.. Enumerable.Range(0x180, 1 + dataPages).Select(p => (ulong)p)];
         _guestWrites = new VmBusRing(memory, toHost);
         _guestReads = new VmBusRing(memory, toGuest);
         Channel = new VmBusChannel(relid: 1, targetVp: 0, sint: 2, new VmBusRing(memory, toHost), new VmBusRing(memory, toGuest), _guest);
@@ -60,9 +62,18 @@ internal sealed class IcTestChannel : IDisposable
     {
         message[25] = IcMessage.Transaction | IcMessage.Response;
         change?.Invoke(message);
-        Assert.True(_guestWrites.TryWrite(VmBusChannel.InbandPacket, 0, 1, message, out _));
+        GuestSends(to, message);
+    }
+
+    /// <summary>Puts <paramref name="message"/> in the guest-to-host ring as it is, and signals <paramref name="to"/>.</summary>
+    public void GuestSends(IVmBusDevice to, byte[] message)
+    {
+        Assert.True(GuestWrites(message), "room in the guest's ring");
         to.Signalled(Channel);
     }
+
+    /// <summary>Puts <paramref name="message"/> in the guest-to-host ring without signalling; false when it does not fit.</summary>
+    public bool GuestWrites(byte[] message) => _guestWrites.TryWrite(VmBusChannel.InbandPacket, 0, 1, message, out _);
 
     /// <summary>Opens the channel to <paramref name="service"/> and agrees to the first version it offers, as Linux does when it knows it.</summary>
     public void OpenAndNegotiate(IntegrationService service)

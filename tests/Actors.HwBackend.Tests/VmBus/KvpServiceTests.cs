@@ -10,7 +10,6 @@ namespace Actors.HwBackend.Tests.VmBus;
 
 public sealed class KvpServiceTests : IDisposable
 {
-    private const ulong MiB = 1 << 20;
     private const long Second = 1_000_000_000;
     private const uint NoMoreItems = 0x8007_0103; // HV_S_CONT, what Linux's daemon answers past its last entry
 
@@ -28,46 +27,25 @@ public sealed class KvpServiceTests : IDisposable
         ("OSName", "Debian GNU/Linux"),
     ];
 
-    private readonly GuestRam _ram = new(4 * MiB);
-    private readonly GuestPhysicalMap _memory;
-    private readonly VmBusRing _guestReads, _guestWrites; // the guest's ends of the two rings
-    private readonly VmBusChannel _channel;
+    private readonly IcTestChannel _ic = new(dataPages: 3); // a header page and 12 KiB, as hv_utils lends
     private readonly ManualClock _clock = new(5 * Second);
     private readonly KvpService _kvp;
-    private readonly byte[] _packet = new byte[IntegrationService.MaxPacketBytes];
     private int _deadlinesChanged;
 
     public KvpServiceTests()
     {
-        _memory = new GuestPhysicalMap(_ram);
-        _memory.AddRam("low", 0, 2 * MiB, 0);
-        ulong[] toHost = [0x100, 0x101, 0x102, 0x103], toGuest = [0x104, 0x105, 0x106, 0x107]; // a header page and 12 KiB, as hv_utils lends
-        _guestWrites = new VmBusRing(_memory, toHost);
-        _guestReads = new VmBusRing(_memory, toGuest);
         _kvp = new KvpService(_clock, () => _deadlinesChanged++);
-        _channel = new VmBusChannel(relid: 2, targetVp: 0, sint: 2, new VmBusRing(_memory, toHost), new VmBusRing(_memory, toGuest), new SilentGuest());
     }
 
-    public void Dispose() => _ram.Dispose();
+    public void Dispose() => _ic.Dispose();
 
     /// <summary>The next message the guest finds in its ring (the IC header and body), or null when there is none.</summary>
-    private byte[]? GuestTakes()
-    {
-        int length = _guestReads.TryRead(_packet);
-        if (length <= 0)
-            return null;
-        int dataOffset = BinaryPrimitives.ReadUInt16LittleEndian(_packet.AsSpan(2)) * 8;
-        return _packet[dataOffset..length];
-    }
+    private byte[]? GuestTakes() => _ic.TryGuestReceives();
 
-    private byte[] GuestReceives() => GuestTakes() ?? throw new Xunit.Sdk.XunitException("no packet for the guest");
+    private byte[] GuestReceives() => _ic.GuestReceives();
 
     /// <summary>Puts <paramref name="message"/> in the guest-to-host ring as hv_utils does, and signals.</summary>
-    private void GuestSends(byte[] message)
-    {
-        Assert.True(_guestWrites.TryWrite(VmBusChannel.InbandPacket, 0, 1, message, out _), "room in the guest's ring");
-        _kvp.Signalled(_channel);
-    }
+    private void GuestSends(byte[] message) => _ic.GuestSends(_kvp, message);
 
     /// <summary>The request sent back flagged as the guest's response, with <paramref name="status"/>.</summary>
     private static byte[] Response(byte[] request, uint status = 0)
@@ -112,7 +90,7 @@ public sealed class KvpServiceTests : IDisposable
     /// <summary>Opens the channel and agrees on versions as hv_utils does (the offered ones echoed: the first of each is taken).</summary>
     private void Negotiate()
     {
-        _kvp.Opened(_channel);
+        _kvp.Opened(_ic.Channel);
         byte[] negotiate = GuestReceives();
         Assert.Equal(IcMessage.Negotiate, IcMessage.Type(negotiate));
         GuestSends(Response(negotiate));
@@ -132,7 +110,7 @@ public sealed class KvpServiceTests : IDisposable
     {
         Assert.Equal("no channel (the guest has not opened it)", _kvp.Describe());
         Assert.Empty(_kvp.GuestValues);
-        _kvp.Opened(_channel);
+        _kvp.Opened(_ic.Channel);
         byte[] negotiate = GuestReceives();
         // Framework 3.0, then KVP 4.0 and 3.0, the versions Linux's hv_kvp knows besides 1.0.
         Assert.Equal([1, 0, 2, 0], negotiate[(IcMessage.BodyOffset)..(IcMessage.BodyOffset + 4)]);
@@ -287,7 +265,7 @@ public sealed class KvpServiceTests : IDisposable
     public void AGuestThatNeverAgreesCostsNothing()
     {
         // Linux's hv_kvp leaves the channel unread until its daemon registers: no answer to NEGOTIATE at all.
-        _kvp.Opened(_channel);
+        _kvp.Opened(_ic.Channel);
         GuestReceives();
         Assert.Null(_kvp.NextEventNanoseconds);
         Assert.True(_kvp.Push("Waiting", "v"));
@@ -462,8 +440,8 @@ public sealed class KvpServiceTests : IDisposable
         for (uint index = 1; index < 200; index += 4)
         {
             for (uint ahead = index; ahead < index + 4 && ahead < 200; ahead++)
-                Assert.True(_guestWrites.TryWrite(VmBusChannel.InbandPacket, 0, 1, Entry(GetEnumerate(ahead), $"Key{ahead}", new string('v', 1023)), out _));
-            _kvp.Signalled(_channel);
+                Assert.True(_ic.GuestWrites(Entry(GetEnumerate(ahead), $"Key{ahead}", new string('v', 1023))));
+            _kvp.Signalled(_ic.Channel);
             while (GuestTakes() is not null)
             {
             }
@@ -578,17 +556,6 @@ public sealed class KvpServiceTests : IDisposable
             }
             if (answer.Length < EnumerateExchange + 12)
                 return;
-        }
-    }
-
-    private sealed class SilentGuest : IVmBusGuest
-    {
-        public int ProcessorCount => 1;
-
-        public bool PostMessage(uint vp, int sint, ReadOnlySpan<byte> message) => true;
-
-        public void SignalChannel(uint vp, int sint, uint relid)
-        {
         }
     }
 }

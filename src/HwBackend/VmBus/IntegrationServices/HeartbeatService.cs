@@ -55,8 +55,8 @@ public sealed class HeartbeatService : IntegrationService, ITimedDevice
     {
         lock (Lock)
         {
-            if (!Negotiated)
-                return OpenLocked ? "negotiating" : "no channel (the guest has not opened it)";
+            if (NotNegotiatedLocked() is { } state)
+                return state;
             if (_lastAnswer is not { } last)
                 return "no answer yet";
             double ago = (_clock.NowNanoseconds - last) / 1e9;

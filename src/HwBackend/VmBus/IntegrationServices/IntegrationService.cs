@@ -44,6 +44,10 @@ public abstract class IntegrationService : IVmBusDevice
 
     protected bool OpenLocked => _channel is not null;
 
+    /// <summary>For a service's one-line description: where it stands before versions are agreed, or null once they are.</summary>
+    protected string? NotNegotiatedLocked(string negotiating = "negotiating") =>
+        Negotiated ? null : OpenLocked ? negotiating : "no channel (the guest has not opened it)";
+
     public void Opened(VmBusChannel channel)
     {
         lock (Lock)

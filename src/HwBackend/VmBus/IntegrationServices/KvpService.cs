@@ -194,8 +194,8 @@ public sealed class KvpService : IntegrationService, ITimedDevice
     {
         lock (Lock)
         {
-            if (!Negotiated)
-                return OpenLocked ? "negotiating (Linux answers once its hv_kvp_daemon runs)" : "no channel (the guest has not opened it)";
+            if (NotNegotiatedLocked("negotiating (Linux answers once its hv_kvp_daemon runs)") is { } state)
+                return state;
             if (_lastEnumeration is not { } last)
                 return "no data yet";
             string name = _values.TryGetValue(HostNameKey, out string? fqdn) ? Printable(fqdn) : "unknown";

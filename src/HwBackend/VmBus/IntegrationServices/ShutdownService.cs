@@ -58,9 +58,7 @@ public sealed class ShutdownService : IntegrationService
     {
         lock (Lock)
         {
-            if (!Negotiated)
-                return OpenLocked ? "negotiating" : "no channel (the guest has not opened it)";
-            return _pending is null ? "ready" : "request sent, no answer yet";
+            return NotNegotiatedLocked() ?? (_pending is null ? "ready" : "request sent, no answer yet");
         }
     }
 

@@ -86,8 +86,8 @@ public sealed class TimeSyncService : IntegrationService, ITimedDevice
     {
         lock (Lock)
         {
-            if (!Negotiated)
-                return OpenLocked ? "negotiating" : "no channel (the guest has not opened it)";
+            if (NotNegotiatedLocked() is { } state)
+                return state;
             string version = Version == Version4 ? "4.0" : "3.0";
             return LastSync is { } last
                 ? string.Create(CultureInfo.InvariantCulture, $"version {version}, clock set {Syncs} times, last to {last:yyyy-MM-dd HH:mm:ss} UTC")
