@@ -58,7 +58,8 @@ public sealed class HvPartition
 
     public bool HypercallsEnabled
     {
-        get { lock (_lock) return (_hypercall & EnableBit) != 0; }
+        // Read on every VMCALL, so without the lock: the MSR is one aligned 64-bit word, written under it.
+        get => (Volatile.Read(ref _hypercall) & EnableBit) != 0;
     }
 
     /// <summary>The crash parameters P0-P4 the guest reported with crash notify, or null if it reported none.</summary>

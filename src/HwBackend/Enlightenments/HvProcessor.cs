@@ -23,7 +23,7 @@ public sealed class HvProcessor(HvPartition partition, uint vpIndex, SyntheticIn
     public bool HypercallsEnabled => Partition.HypercallsEnabled;
 
     public ulong Hypercall(ulong input, ulong inputParameter, ulong outputParameter) =>
-        _hypercalls.Call(new HypercallInput(input), inputParameter, outputParameter);
+        _hypercalls.Call(new HypercallInput(input), inputParameter, outputParameter, (int)VpIndex);
 
     public bool TryQueryCpuid(uint leaf, out uint eax, out uint ebx, out uint ecx, out uint edx) =>
         HyperVCpuid.TryQuery(leaf, out eax, out ebx, out ecx, out edx);

@@ -13,7 +13,7 @@ namespace Actors.HwBackend.Enlightenments;
 /// Runs on the vCPU thread and does not allocate. With no <paramref name="target"/> nothing is
 /// connected, and every message or event is for an unknown connection.
 /// </summary>
-public sealed class HypercallDispatcher(GuestPhysicalMap memory, IHypercallTarget? target)
+public sealed class HypercallDispatcher(GuestPhysicalMap memory, IHypercallTarget? target, int processorCount = 1)
 {
     public const ushort PostMessage = 0x5C;
     public const ushort SignalEvent = 0x5D;
@@ -24,12 +24,15 @@ public sealed class HypercallDispatcher(GuestPhysicalMap memory, IHypercallTarge
 
     private const int Rax = 0, Rcx = 1, Rdx = 2, Rbx = 3, Rsi = 6, Rdi = 7, R8 = 8;
 
-    // Counts by call (the two implemented, then the rest) and status (every HV_STATUS we return is below 32).
+    // Counts by VP, call (the two implemented, then the rest) and status (every HV_STATUS we return is
+    // below 32). Each VP's counts are written by its own thread only, so they need no atomic increments.
     private const int CountedStatuses = 32;
+    private const int CountsPerProcessor = 3 * CountedStatuses;
     private static readonly string[] CallNames = ["HvPostMessage", "HvSignalEvent", "other"];
-    private readonly long[] _counts = new long[3 * CountedStatuses];
+    private readonly long[] _counts = new long[Math.Max(1, processorCount) * CountsPerProcessor];
 
-    public void Dispatch(IVirtualProcessor processor)
+    /// <param name="vp">The calling VP, whose thread this is.</param>
+    public void Dispatch(IVirtualProcessor processor, int vp = 0)
     {
         GeneralRegisters registers = processor.GetGeneralRegisters();
         SystemRegisters system = processor.GetSystemRegisters();
@@ -41,7 +44,7 @@ public sealed class HypercallDispatcher(GuestPhysicalMap memory, IHypercallTarge
         else
             (input, inputParameter, outputParameter) = (Join(r[Rdx], r[Rax]), Join(r[Rbx], r[Rcx]), Join(r[Rdi], r[Rsi]));
 
-        ulong result = Call(new HypercallInput(input), inputParameter, outputParameter);
+        ulong result = Call(new HypercallInput(input), inputParameter, outputParameter, vp);
         if (longMode)
         {
             r[Rax] = result;
@@ -55,7 +58,8 @@ public sealed class HypercallDispatcher(GuestPhysicalMap memory, IHypercallTarge
     }
 
     /// <summary>The result value of one call; see <see cref="HypercallInput.Result"/>.</summary>
-    public ulong Call(HypercallInput input, ulong inputParameter, ulong outputParameter)
+    /// <param name="vp">The calling VP, whose thread this is.</param>
+    public ulong Call(HypercallInput input, ulong inputParameter, ulong outputParameter, int vp = 0)
     {
         HvStatus status = input.HasReservedBits || input.Nested ? HvStatus.InvalidHypercallInput : input.CallCode switch
         {
@@ -64,16 +68,20 @@ public sealed class HypercallDispatcher(GuestPhysicalMap memory, IHypercallTarge
             _ => HvStatus.InvalidHypercallCode,
         };
         int call = input.CallCode switch { PostMessage => 0, SignalEvent => 1, _ => 2 };
-        Interlocked.Increment(ref _counts[(call * CountedStatuses) + Math.Min((int)status, CountedStatuses - 1)]);
+        int first = (uint)vp < (uint)(_counts.Length / CountsPerProcessor) ? vp * CountsPerProcessor : 0;
+        ref long count = ref _counts[first + (call * CountedStatuses) + Math.Min((int)status, CountedStatuses - 1)];
+        Volatile.Write(ref count, count + 1);
         return HypercallInput.Result(status);
     }
 
     /// <summary>Calls made so far, by call ("HvPostMessage", "HvSignalEvent" or "other") and status; only pairs that occurred.</summary>
     public IEnumerable<(string Call, HvStatus Status, long Count)> Counts()
     {
-        for (int i = 0; i < _counts.Length; i++)
+        for (int i = 0; i < CountsPerProcessor; i++)
         {
-            long count = Volatile.Read(ref _counts[i]);
+            long count = 0;
+            for (int at = i; at < _counts.Length; at += CountsPerProcessor)
+                count += Volatile.Read(ref _counts[at]);
             if (count != 0)
                 yield return (CallNames[i / CountedStatuses], (HvStatus)(i % CountedStatuses), count);
         }

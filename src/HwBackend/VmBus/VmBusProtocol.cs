@@ -106,8 +106,11 @@ public sealed class VmBusProtocol : IHypercallTarget
         }
     }
 
-    /// <summary>HvSignalEvent calls to the bus's channels (including ones to channels that are not open).</summary>
-    public long Signals => Interlocked.Read(ref _signals);
+    /// <summary>HvSignalEvent calls that reached an open channel.</summary>
+    public long Signals
+    {
+        get { lock (_lock) return _signals; }
+    }
 
     public HvStatus PostMessage(uint connectionId, uint messageType, ReadOnlySpan<byte> payload)
     {
@@ -171,7 +174,6 @@ public sealed class VmBusProtocol : IHypercallTarget
     /// <summary>The guest signals an open channel (HvSignalEvent to its connection): its device reads what arrived.</summary>
     public HvStatus SignalEvent(uint connectionId, ushort flagNumber)
     {
-        Interlocked.Increment(ref _signals);
         VmBusChannel? channel;
         IVmBusDevice? device;
         // The channels on offer never change, so a connection that is none of theirs needs no lock.
@@ -181,6 +183,7 @@ public sealed class VmBusProtocol : IHypercallTarget
         {
             if (_open[index] is null)
                 return HvStatus.InvalidConnectionId;
+            _signals++;
             (channel, device) = (_open[index], _devices[index]);
         }
         device?.Signalled(channel!);

@@ -197,7 +197,7 @@ internal sealed class VirtualProcessorThread : ILocalApicSink
                 case ExitAction.Hypercall:
                     if (_host.Hypercalls is { } hypercalls)
                     {
-                        hypercalls.Dispatch(processor);
+                        hypercalls.Dispatch(processor, Index);
                     }
                     else
                     {

@@ -38,7 +38,7 @@ internal sealed class VmEnlightenments
         platform.AddTimedDevice(Kvp);
         // Positions as in VmBusOffer.IntegrationServices. The bus reaches the SynICs through their array, filled below.
         _vmBus = new VmBusProtocol(new SynIcVmBusGuest(_synIcs), machine.Memory, VmBusOffer.IntegrationServices, [Heartbeat, Shutdown, TimeSync, Kvp]);
-        Hypercalls = new HypercallDispatcher(machine.Memory, _vmBus);
+        Hypercalls = new HypercallDispatcher(machine.Memory, _vmBus, processors);
         for (int i = 0; i < processors; i++)
         {
             var apic = new SintToLocalApic(platform.LocalApics[i]);
