@@ -24,6 +24,9 @@ internal sealed unsafe partial class Cpu
     private ulong* _tlbExec;
     private long* _tlbAddend;
 
+    // Counts TLB flushes, for what keeps a translation outside the TLB (the system-read page).
+    private long _tlbGeneration;
+
     /// <summary>Bumped on every TLB flush and code invalidation; chained block links are valid only within one epoch.</summary>
     public ulong Epoch;
 
@@ -59,6 +62,7 @@ internal sealed unsafe partial class Cpu
             _tlbExec[i] = InvalidTag;
         }
         Epoch++;
+        _tlbGeneration++;
     }
 
     public void FlushTlbPage(ulong la)
@@ -66,6 +70,7 @@ internal sealed unsafe partial class Cpu
         int i = (int)(la >> 12) & TlbIndexMask;
         _tlbRead[i] = _tlbWrite[i] = _tlbExec[i] = InvalidTag;
         Epoch++;
+        _tlbGeneration++;
     }
 
     /// <summary>Drops write entries so the next write to any page goes through the slow path (code or dirty tracking changed).</summary>

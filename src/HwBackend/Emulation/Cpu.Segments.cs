@@ -9,6 +9,12 @@ namespace Actors.HwBackend.Emulation;
 internal sealed unsafe partial class Cpu
 {
     /// <summary>Recomputes everything derived from CR0, EFER, CS and the segment bases.</summary>
+    // The page of the last system-structure read and where it is in host memory, valid while the TLB
+    // generation is the same (see ReadSystem64).
+    private ulong _systemPage = ulong.MaxValue;
+    private byte* _systemPageHost;
+    private long _systemPageGeneration;
+
     public void OnModeChanged()
     {
         if ((Cr0 & Cr0Bits.PE) == 0) Bitness = 16;
@@ -140,19 +146,31 @@ internal sealed unsafe partial class Cpu
         if ((type & 1) == 0) WriteSystem8(descriptorAddress + 5, (byte)(type | 1));
     }
 
-    /// <summary>System-structure reads (GDT, IDT, TSS) use supervisor rights whatever the CPL, and never fill the TLB.</summary>
+    /// <summary>
+    /// System-structure reads (GDT, IDT, TSS) use supervisor rights whatever the CPL, and never fill
+    /// the TLB. The page the last one translated is kept until the TLB is next flushed: an interrupt
+    /// reads the IDT and a descriptor and IRET reloads two, mostly from one or two pages, and a page
+    /// walk for each made a delivery cost more than the handler it ran.
+    /// </summary>
     public ulong ReadSystem64(ulong la)
     {
+        ulong linear = la & LinearMask;
+        if ((linear & 0xFFF) <= 0xFF8 && (linear & ~0xFFFUL) == _systemPage && _systemPageGeneration == _tlbGeneration)
+            return *(ulong*)(_systemPageHost + (linear & 0xFFF));
         bool saved = _supervisorOverride;
         _supervisorOverride = true;
         try
         {
-            // One walk when the eight bytes share a page, which they nearly always do: an interrupt
-            // reads several descriptors, and a walk per byte made each delivery cost dozens of walks.
-            if ((la & LinearMask & 0xFFF) <= 0xFF8)
+            // One walk when the eight bytes share a page, which they nearly always do.
+            if ((linear & 0xFFF) <= 0xFF8)
             {
                 byte* whole = TranslateSystem(la, AccessKind.Read, out _);
-                return whole != null ? *(ulong*)whole : ulong.MaxValue;
+                if (whole == null)
+                    return ulong.MaxValue;
+                _systemPage = linear & ~0xFFFUL;
+                _systemPageHost = whole - (linear & 0xFFF);
+                _systemPageGeneration = _tlbGeneration;
+                return *(ulong*)whole;
             }
             ulong v = 0;
             for (int k = 0; k < 8; k++)
