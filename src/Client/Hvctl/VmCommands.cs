@@ -213,7 +213,7 @@ internal static class VmCommands
             foreach (string service in status.IntegrationServices ?? ["heartbeat: -"])
             {
                 int colon = service.IndexOf(':', StringComparison.Ordinal);
-                rows.Add((service[..colon], service[(colon + 1)..].TrimStart()));
+                rows.Add(colon < 0 ? (service, "-") : (service[..colon], service[(colon + 1)..].TrimStart()));
             }
         }
         if (status.FailureReason is not null)
