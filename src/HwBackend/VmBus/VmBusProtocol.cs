@@ -54,6 +54,8 @@ public sealed class VmBusProtocol : IHypercallTarget
     private VmBusState _state = VmBusState.Disconnected;
     private readonly Dictionary<uint, Gpadl> _gpadls = [];
     private VmBusChannelState[] _channels;
+    private readonly bool[] _withdrawn; // rescinded by the host: not offered until offered again
+    private readonly bool[] _releasing; // rescinded while the guest knew it: its relid not released yet
     private long _dropped;
     private readonly long[] _received = new long[32]; // by message type; [0] for types no guest should send
     private long _signals;
@@ -72,6 +74,8 @@ public sealed class VmBusProtocol : IHypercallTarget
         _devices = new IVmBusDevice?[offers.Count];
         devices?.Take(offers.Count).ToArray().CopyTo(_devices, 0);
         _open = new VmBusChannel?[offers.Count];
+        _withdrawn = new bool[offers.Count];
+        _releasing = new bool[offers.Count];
         _channels = ClosedChannels();
     }
 
@@ -81,7 +85,15 @@ public sealed class VmBusProtocol : IHypercallTarget
         get
         {
             lock (_lock)
-                return _state with { Channels = [.. _channels], Gpadls = [.. _gpadls.Values.OrderBy(g => g.Handle)] };
+            {
+                return _state with
+                {
+                    Channels = [.. _channels],
+                    Gpadls = [.. _gpadls.Values.OrderBy(g => g.Handle)],
+                    Withdrawn = Relids(_withdrawn),
+                    Releasing = Relids(_releasing),
+                };
+            }
         }
     }
 
@@ -134,8 +146,17 @@ public sealed class VmBusProtocol : IHypercallTarget
                     break;
                 case VmBusMessageType.RequestOffers when _state.Connected:
                     for (int i = 0; i < _offers.Count; i++)
-                        SendLocked(VmBusMessageType.OfferChannel, Offer(i));
+                    {
+                        if (!_withdrawn[i])
+                            SendLocked(VmBusMessageType.OfferChannel, Offer(i));
+                    }
                     SendLocked(VmBusMessageType.AllOffersDelivered, []);
+                    break;
+                case VmBusMessageType.RelIdReleased when _state.Connected && payload.Length >= 12:
+                    if (Channel(BinaryPrimitives.ReadUInt32LittleEndian(payload[8..])) is { } released && _releasing[released])
+                        _releasing[released] = false;
+                    else
+                        _dropped++;
                     break;
                 case VmBusMessageType.GpadlHeader when _state.Connected && payload.Length >= GpadlHeaderBytes:
                     GpadlHeaderLocked(payload);
@@ -171,6 +192,46 @@ public sealed class VmBusProtocol : IHypercallTarget
         return HvStatus.Success;
     }
 
+    /// <summary>
+    /// Withdraws the device at <paramref name="index"/> (RESCINDCHANNELOFFER, the way Hyper-V removes a
+    /// device from a running VM): a connected guest closes the channel if it had it open, tears down its
+    /// GPADLs and releases the relid (RELID_RELEASED). False when it is withdrawn already.
+    /// </summary>
+    public bool Rescind(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)_offers.Count, nameof(index));
+        lock (_lock)
+        {
+            if (_withdrawn[index])
+                return false;
+            _withdrawn[index] = true;
+            if (_state.Connected)
+            {
+                _releasing[index] = true;
+                SendWordsLocked(VmBusMessageType.RescindChannelOffer, [(uint)index + 1]);
+            }
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Offers a withdrawn device again (hot add); a connected guest gets its OFFERCHANNEL now. False
+    /// when it is offered already, or while the guest has not yet released its relid from the rescind.
+    /// </summary>
+    public bool Reoffer(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)_offers.Count, nameof(index));
+        lock (_lock)
+        {
+            if (!_withdrawn[index] || _releasing[index])
+                return false;
+            _withdrawn[index] = false;
+            if (_state.Connected)
+                SendLocked(VmBusMessageType.OfferChannel, Offer(index));
+            return true;
+        }
+    }
+
     /// <summary>The guest signals an open channel (HvSignalEvent to its connection): its device reads what arrived.</summary>
     public HvStatus SignalEvent(uint connectionId, ushort flagNumber)
     {
@@ -202,6 +263,12 @@ public sealed class VmBusProtocol : IHypercallTarget
             _gpadls.Clear();
             foreach (Gpadl gpadl in state.Gpadls)
                 _gpadls[gpadl.Handle] = gpadl;
+            Array.Clear(_withdrawn);
+            Array.Clear(_releasing);
+            foreach (uint relid in state.Withdrawn ?? [])
+                _withdrawn[relid - 1] = true;
+            foreach (uint relid in state.Releasing ?? [])
+                _releasing[relid - 1] = true;
             // The channels' rings are in the restored RAM; their devices start over on them.
             for (int i = 0; i < _channels.Length; i++)
             {
@@ -214,6 +281,13 @@ public sealed class VmBusProtocol : IHypercallTarget
     /// <summary>A problem that keeps <paramref name="state"/> from being restored here, or null.</summary>
     public string? FindRestoreProblem(VmBusState state)
     {
+        foreach (uint relid in (state.Withdrawn ?? []).Concat(state.Releasing ?? []))
+        {
+            if (Channel(relid) is null)
+                return $"withdrawn channel {relid} is not one this bus offers";
+        }
+        if ((state.Releasing ?? []).Except(state.Withdrawn ?? []).Any())
+            return "a channel waits for its relid's release without having been withdrawn";
         if (!state.Connected)
             return null;
         if (Array.IndexOf(SupportedVersions, state.Version) < 0)
@@ -261,6 +335,7 @@ public sealed class VmBusProtocol : IHypercallTarget
             : answerTo;
         // Contact starts the bus afresh (a guest that kexecs into a new kernel makes contact again).
         ResetChannelsLocked();
+        Array.Clear(_releasing);
 
         // VERSION_RESPONSE: version_supported, connection_state (0: connected), padding, msg_conn_id.
         Span<byte> body = stackalloc byte[8];
@@ -297,7 +372,7 @@ public sealed class VmBusProtocol : IHypercallTarget
         int here = Math.Min(pageCount, (message.Length - GpadlHeaderBytes) / 8);
         long pagesHeld = _gpadls.Values.Sum(g => (long)g.Pages.Length);
         // One range (what Linux sends), page-aligned, whose byte count fits its pages; a handle not in use.
-        bool acceptable = Channel(relid) is not null && rangeCount == 1 && rangeBytes >= 16 && (rangeBytes - 8) % 8 == 0
+        bool acceptable = Channel(relid) is { } offered && !_withdrawn[offered] && rangeCount == 1 && rangeBytes >= 16 && (rangeBytes - 8) % 8 == 0
             && byteOffset < GuestRam.PageSize && byteCount > 0 && byteOffset + (ulong)byteCount <= (ulong)pageCount * GuestRam.PageSize
             && !_gpadls.ContainsKey(handle) && _gpadls.Count < MaxGpadls && pagesHeld + pageCount <= MaxGpadlPages;
         if (!acceptable)
@@ -371,7 +446,7 @@ public sealed class VmBusProtocol : IHypercallTarget
         uint downstream = BinaryPrimitives.ReadUInt32LittleEndian(message[24..]);
         int? channel = Channel(relid);
         // The ring GPADL must be complete and this channel's, with a header page and data on both sides of the split.
-        bool acceptable = channel is { } c && !_channels[c].Open && targetVp < (uint)_guest.ProcessorCount
+        bool acceptable = channel is { } c && !_withdrawn[c] && !_channels[c].Open && targetVp < (uint)_guest.ProcessorCount
             && _gpadls.TryGetValue(ring, out Gpadl? gpadl) && gpadl.Complete && gpadl.ChannelId == relid && gpadl.ByteOffset == 0
             && downstream >= 2 && downstream <= (uint)gpadl.Pages.Length - 2;
         if (acceptable)
@@ -434,6 +509,8 @@ public sealed class VmBusProtocol : IHypercallTarget
     private int? Channel(uint relid) => relid >= 1 && relid <= (uint)_channels.Length ? (int)relid - 1 : null;
 
     private bool IsRamPage(ulong pfn) => pfn < (1UL << 40) && _memory.IsRam(pfn * GuestRam.PageSize, GuestRam.PageSize);
+
+    private static uint[] Relids(bool[] flags) => [.. Enumerable.Range(0, flags.Length).Where(i => flags[i]).Select(i => (uint)i + 1)];
 
     private VmBusChannelState[] ClosedChannels() => [.. Enumerable.Range(1, _offers.Count).Select(i => VmBusChannelState.Closed((uint)i))];
 

@@ -4,8 +4,9 @@ namespace Actors.HwBackend.VmBus;
 
 /// <summary>
 /// Where a partition's VMBus stands: whether the guest made contact, at which protocol version,
-/// the VP and SINT that our messages go to, the monitor pages it named, and every channel and
-/// GPADL. Saved as the <c>vmbus</c> section, so a migrated guest keeps its bus and open channels.
+/// the VP and SINT that our messages go to, the monitor pages it named, every channel and GPADL,
+/// the channels the host has withdrawn (rescinded) and those of them whose relid the guest has not
+/// released yet. Saved as the <c>vmbus</c> section, so a migrated guest keeps its bus and open channels.
 /// </summary>
 public sealed record VmBusState(
     bool Connected,
@@ -15,11 +16,14 @@ public sealed record VmBusState(
     ulong MonitorPage1,
     ulong MonitorPage2,
     IReadOnlyList<VmBusChannelState> Channels,
-    IReadOnlyList<Gpadl> Gpadls) : ISnapshotSection<VmBusState>
+    IReadOnlyList<Gpadl> Gpadls,
+    IReadOnlyList<uint>? Withdrawn = null,
+    IReadOnlyList<uint>? Releasing = null) : ISnapshotSection<VmBusState>
 {
     public static readonly VmBusState Disconnected = new(false, 0, 0, VmBusProtocol.DefaultMessageSint, 0, 0, [], []);
 
-    public static ushort SnapshotVersion => 1;
+    /// <summary>Version 2 added the withdrawn and releasing channels; a version 1 section has none.</summary>
+    public static ushort SnapshotVersion => 2;
 
     public void Write(SnapshotSectionWriter writer)
     {
@@ -50,6 +54,26 @@ public sealed record VmBusState(
             writer.WriteInt32(g.Pages.Length);
             writer.WriteUInt64s(g.Pages, g.Pages.Length);
         }
+        WriteRelids(writer, Withdrawn ?? []);
+        WriteRelids(writer, Releasing ?? []);
+    }
+
+    private static void WriteRelids(SnapshotSectionWriter writer, IReadOnlyList<uint> relids)
+    {
+        writer.WriteInt32(relids.Count);
+        foreach (uint relid in relids)
+            writer.WriteUInt32(relid);
+    }
+
+    private static uint[] ReadRelids(ref SnapshotSectionReader reader)
+    {
+        int count = reader.ReadInt32();
+        if (count is < 0 or > VmBusProtocol.MaxChannels)
+            throw reader.Refuse($"{count} withdrawn channels, more than the {VmBusProtocol.MaxChannels} a bus offers");
+        var relids = new uint[count];
+        for (int i = 0; i < count; i++)
+            relids[i] = reader.ReadUInt32();
+        return relids;
     }
 
     public static VmBusState Read(ref SnapshotSectionReader reader, ushort version)
@@ -78,6 +102,8 @@ public sealed record VmBusState(
                 throw reader.Refuse($"GPADL 0x{handle:x} has {received} of {count} pages, or the bus more than {VmBusProtocol.MaxGpadlPages}");
             gpadls.Add(new Gpadl(handle, channel, byteCount, byteOffset, reader.ReadUInt64s(count), received));
         }
-        return new VmBusState(connected, busVersion, targetVp, sint, monitor1, monitor2, channels, gpadls);
+        uint[] withdrawn = version >= 2 ? ReadRelids(ref reader) : [];
+        uint[] releasing = version >= 2 ? ReadRelids(ref reader) : [];
+        return new VmBusState(connected, busVersion, targetVp, sint, monitor1, monitor2, channels, gpadls, withdrawn, releasing);
     }
 }

@@ -347,6 +347,80 @@ public sealed class VmBusProtocolTests : IDisposable
         Assert.Equal(1u, bus.State.Channels.Single().TargetVp);
     }
 
+    [Fact]
+    public void AWithdrawnDeviceIsRescindedClosedReleasedAndOfferedAgain()
+    {
+        var device = new RecordingDevice();
+        var bus = new VmBusProtocol(_guest, _memory, [Heartbeat], [device]);
+        HvStatus Send(byte[] message) => bus.PostMessage(VmBusProtocol.MessageConnectionId, HvMessageType.VmBus, message);
+        byte[] WithRelid(VmBusMessageType type)
+        {
+            byte[] message = Message(type, 12);
+            BinaryPrimitives.WriteUInt32LittleEndian(message.AsSpan(8), Relid);
+            return message;
+        }
+
+        bus.PostMessage(VmBusProtocol.ContactConnectionId, HvMessageType.VmBus, Contact(Version50));
+        Send(GpadlHeader(Relid, Handle, pages: 4, firstPfn: 0x100, inHeader: 4));
+        Send(Open(Relid, Handle, targetVp: 0, downstream: 2));
+        _guest.Posted.Clear();
+
+        Assert.True(bus.Rescind(0));
+        Assert.False(bus.Rescind(0));
+        (uint vp, int sint, byte[] rescind) = Assert.Single(_guest.Posted);
+        Assert.Equal(((uint)VmBusMessageType.RescindChannelOffer, Relid), (TypeOf(rescind), Word(rescind, 8)));
+        Assert.Equal((1u, 2), (vp, sint)); // where the guest asked the bus's messages to go
+        Assert.False(bus.Reoffer(0)); // not before the guest released the relid
+
+        // What Linux does: close, tear the ring's GPADL down, release the relid.
+        Send(WithRelid(VmBusMessageType.CloseChannel));
+        byte[] teardown = Message(VmBusMessageType.GpadlTeardown, 16);
+        BinaryPrimitives.WriteUInt32LittleEndian(teardown.AsSpan(8), Relid);
+        BinaryPrimitives.WriteUInt32LittleEndian(teardown.AsSpan(12), Handle);
+        Send(teardown);
+        Assert.Equal([1u], bus.State.Releasing);
+        Send(WithRelid(VmBusMessageType.RelIdReleased));
+        Assert.Equal(["opened 1", "closed"], device.Events);
+        Assert.Empty(bus.State.Releasing!);
+        Assert.Equal([1u], bus.State.Withdrawn);
+
+        // Withdrawn, it is neither offered, lent pages nor opened.
+        _guest.Posted.Clear();
+        Send(Message(VmBusMessageType.RequestOffers));
+        Assert.Equal([(uint)VmBusMessageType.AllOffersDelivered], _guest.Posted.Select(p => TypeOf(p.Message)));
+        _guest.Posted.Clear();
+        Send(GpadlHeader(Relid, Handle, pages: 4, firstPfn: 0x100, inHeader: 4));
+        Assert.Equal(VmBusProtocol.Failure, Word(_guest.Posted.Single().Message, 16));
+        long dropped = bus.Dropped;
+        Send(WithRelid(VmBusMessageType.RelIdReleased)); // released already
+        Assert.Equal(dropped + 1, bus.Dropped);
+
+        // Offered again, the guest hears of it at once, as of a device added to a running VM.
+        _guest.Posted.Clear();
+        Assert.True(bus.Reoffer(0));
+        Assert.False(bus.Reoffer(0));
+        Assert.Equal((uint)VmBusMessageType.OfferChannel, TypeOf(_guest.Posted.Single().Message));
+        Assert.Empty(bus.State.Withdrawn!);
+    }
+
+    [Fact]
+    public void WithdrawnChannelsTravelInTheStateAndImpossibleOnesAreRefused()
+    {
+        Connect();
+        Assert.True(_bus.Rescind(0));
+        VmBusState saved = _bus.State;
+        Assert.Equal([1u], saved.Withdrawn);
+        Assert.Equal([1u], saved.Releasing);
+
+        var copy = new VmBusProtocol(new RecordingGuest(2), _memory, [Heartbeat]);
+        Assert.Null(copy.FindRestoreProblem(saved));
+        copy.RestoreState(saved);
+        Assert.Equal([1u], copy.State.Withdrawn);
+        Assert.Equal([1u], copy.State.Releasing);
+        Assert.Contains("withdrawn channel 7", copy.FindRestoreProblem(saved with { Withdrawn = [7u] }));
+        Assert.Contains("without having been withdrawn", copy.FindRestoreProblem(saved with { Withdrawn = [] }));
+    }
+
     private sealed class RecordingDevice : IVmBusDevice
     {
         public List<string> Events { get; } = [];
