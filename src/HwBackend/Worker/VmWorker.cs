@@ -102,6 +102,14 @@ public sealed class VmWorker : IDisposable
     /// <summary>The VMBus channel messages the guest posted, by type; none for a VM that does not see Hyper-V.</summary>
     public IEnumerable<(string Type, long Count)> VmBusMessageCounts() => _enlightenments?.VmBus.MessageCounts() ?? [];
 
+    /// <summary>
+    /// Removes the VMBus device of class <paramref name="interfaceType"/> from the running guest
+    /// (rescinds its offer, as Hyper-V does when an integration service is turned off), or with
+    /// <paramref name="present"/> offers it again; false when it already is so, the guest has not
+    /// released it yet, or the VM has no such device.
+    /// </summary>
+    public bool SetDevicePresent(Guid interfaceType, bool present) => _enlightenments?.Withdraw(interfaceType, !present) ?? false;
+
     /// <summary>How often the guest signalled a VMBus channel.</summary>
     public long VmBusSignals => _enlightenments?.VmBus.Signals ?? 0;
 

@@ -112,7 +112,7 @@ public sealed class StockLinuxBootTests
             mkdir -p /sbin && ln -s /bin/busybox /sbin/poweroff
             mount -t proc proc /proc
             mount -t sysfs sysfs /sys
-            trap 'echo "init: asked to power off"; echo "clock: $(date +%s)"; poweroff -f' USR2
+            trap 'echo "init: asked to power off"; echo "clock: $(date +%s)"; echo "devices at the end: $(ls /sys/bus/vmbus/devices | wc -l)"; poweroff -f' USR2
             date -s "2001-01-01 00:00:00" >/dev/null
             insmod /hv_vmbus.ko && echo "hv_vmbus: loaded"
             insmod /hv_utils.ko && echo "hv_utils: loaded"
@@ -135,6 +135,14 @@ public sealed class StockLinuxBootTests
             long answered = worker.Heartbeat!.Answers;
             Assert.True(SpinWait.SpinUntil(() => worker.Heartbeat.Answers >= answered + 2, Deadline), "no heartbeat answered after the channel moved");
             movedChannels = worker.VmBusMessageCounts().SingleOrDefault(c => c.Type == "ModifyChannel").Count;
+
+            // The heartbeat device is taken away (rescinded) and given back while the guest runs:
+            // Linux's hv_vmbus releases it, then binds hv_utils to the new offer, which negotiates afresh.
+            Assert.True(worker.SetDevicePresent(VmBusOffer.Heartbeat, present: false));
+            Assert.True(SpinWait.SpinUntil(() => worker.VmBusMessageCounts().Any(c => c.Type == "RelIdReleased"), Deadline), "the guest did not release the rescinded heartbeat");
+            Assert.False(worker.Heartbeat.Negotiated);
+            Assert.True(worker.SetDevicePresent(VmBusOffer.Heartbeat, present: true));
+            Assert.True(SpinWait.SpinUntil(() => worker.Heartbeat.Negotiated && worker.Heartbeat.Answers > 0, Deadline), "the offered-again heartbeat did not come back");
             Task<ShutdownAnswer>? request = worker.Shutdown!.Request(ShutdownKind.PowerOff);
             Assert.NotNull(request);
             Assert.True(request.Wait(Deadline), "the guest did not answer the shutdown request");
@@ -161,6 +169,7 @@ public sealed class StockLinuxBootTests
         Assert.True(heartbeats >= 1, $"{heartbeats} heartbeats answered");
         Assert.Contains("hv_utils: Shutdown request received - graceful shutdown initiated\n", serial);
         Assert.Contains("init: asked to power off", lines);
+        Assert.Contains("devices at the end: 4", lines); // the heartbeat is back
         long clock = long.Parse(lines.Single(l => l.StartsWith("clock: ", StringComparison.Ordinal))["clock: ".Length..], CultureInfo.InvariantCulture);
         Assert.InRange(clock, DateTimeOffset.UtcNow.AddMinutes(-10).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 60);
         Assert.DoesNotContain("unchecked MSR access error", serial);
