@@ -192,6 +192,7 @@ public sealed class HvctlLinuxTests
             ProcessResult shutdown = await HvctlAsync("vm", "shutdown", "tty", "--gateway", gateway);
             Assert.True(shutdown.ExitCode == 0, shutdown.Error);
             Assert.Equal("tty: Off (acpi-poweroff)\n", shutdown.Out);
+            Assert.Matches(@"\nheartbeat: +-\n", (await HvctlAsync("vm", "show", "tty", "--gateway", gateway)).Out); // nothing stale once off
 
             // Asked again, an Off VM refuses in one line.
             ProcessResult again = await HvctlAsync("vm", "shutdown", "tty", "--gateway", gateway);

@@ -95,6 +95,7 @@ public sealed class PartitionGrain(
 
         State.State = VmState.Off;
         State.ExitStatus = null;
+        ForgetIntegrationServices();
         return await SaveAsync();
     }
 
@@ -185,6 +186,7 @@ public sealed class PartitionGrain(
         State.InstructionsRetired = exit.InstructionsRetired;
         State.ConsoleBytes = exit.ConsoleBytes;
         State.Unimplemented = exit.Unimplemented;
+        ForgetIntegrationServices();
         bool restart = State.RestartRequested && exit.Reason.StartsWith(ResetReasonPrefix, StringComparison.Ordinal);
         State.RestartRequested = false;
         await SaveAsync();
@@ -195,6 +197,9 @@ public sealed class PartitionGrain(
             this.AsReference<IPartitionGrain>().StartAsync().Ignore();
         }
     }
+
+    /// <summary>What the integration services said lives with the run: a VM that is off has no heartbeat to show.</summary>
+    private void ForgetIntegrationServices() => (State.Heartbeat, State.IntegrationServices) = (null, null);
 
     /// <summary>How a guest's reset begins its end reason (VmWorker's convention).</summary>
     private const string ResetReasonPrefix = "reset";
