@@ -1,5 +1,6 @@
 using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Devices.Apic;
+using Actors.HwBackend.Enlightenments;
 using Actors.HwBackend.Platform;
 
 namespace Actors.HwBackend.Worker;
@@ -13,8 +14,6 @@ namespace Actors.HwBackend.Worker;
 /// </summary>
 internal sealed class VirtualProcessorThread : ILocalApicSink
 {
-    /// <summary>HV_STATUS_INVALID_HYPERCALL_CODE (TLFS): the answer to VMCALL in a partition that is not enlightened.</summary>
-    public const ulong InvalidHypercallCode = 2;
 
     private static readonly string[] ReasonNames = BuildReasonNames();
 
@@ -203,7 +202,7 @@ internal sealed class VirtualProcessorThread : ILocalApicSink
                     {
                         // No hypervisor interface, yet a VMCALL at CPL 0: the status goes in RAX (TLFS).
                         var registers = processor.GetGeneralRegisters();
-                        registers.Gprs[0] = InvalidHypercallCode;
+                        registers.Gprs[0] = HypercallInput.Result(HvStatus.InvalidHypercallCode);
                         processor.SetGeneralRegisters(registers);
                     }
                     break;

@@ -114,10 +114,13 @@ internal sealed class VmEnlightenments
     /// <summary>Withdraws (true) or offers again (false) the device of class <paramref name="interfaceType"/>; false when it is so already, or still being released.</summary>
     public bool Withdraw(Guid interfaceType, bool withdraw)
     {
-        int index = VmBusOffer.IntegrationServices.ToList().FindIndex(o => o.InterfaceType == interfaceType);
-        if (index < 0)
-            return false;
-        return withdraw ? _vmBus.Rescind(index) : _vmBus.Reoffer(index);
+        IReadOnlyList<VmBusOffer> offers = VmBusOffer.IntegrationServices;
+        for (int index = 0; index < offers.Count; index++)
+        {
+            if (offers[index].InterfaceType == interfaceType)
+                return withdraw ? _vmBus.Rescind(index) : _vmBus.Reoffer(index);
+        }
+        return false;
     }
 
     /// <summary>The VM runs again after a pause, in which its clock stood still: set it.</summary>

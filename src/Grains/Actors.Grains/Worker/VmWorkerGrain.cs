@@ -172,7 +172,7 @@ public sealed partial class VmWorkerGrain(
         {
             // Guest text, shown on one line of a table: no control characters, and not a whole page of it.
             if (reported.TryGetValue(key, out string? value) && value.Length > 0)
-                lines.Add($"{label}: {new string([.. value.Take(200).Select(c => char.IsControl(c) ? ' ' : c)])}");
+                lines.Add($"{label}: {KvpService.Printable(value, longest: 200)}");
         }
         return lines;
     }

@@ -417,12 +417,14 @@ public sealed class KvpService : IntegrationService, ITimedDevice
     }
 
     /// <summary>A guest's string as one line of <c>vm show</c>: no control characters, not too long.</summary>
-    private static string Printable(string text)
+    /// <summary>Guest text for one line of a host's display: control characters as '?', and at most <paramref name="longest"/> characters, then "...".</summary>
+    public static string Printable(string text, int longest = 64)
     {
-        const int Longest = 64;
-        var line = new StringBuilder(Math.Min(text.Length, Longest) + 3);
-        foreach (char c in text.AsSpan(0, Math.Min(text.Length, Longest)))
+        ArgumentNullException.ThrowIfNull(text);
+        int shown = Math.Min(text.Length, longest);
+        var line = new StringBuilder(shown + 3);
+        foreach (char c in text.AsSpan(0, shown))
             line.Append(char.IsControl(c) ? '?' : c);
-        return text.Length > Longest ? line.Append("...").ToString() : line.ToString();
+        return text.Length > longest ? line.Append("...").ToString() : line.ToString();
     }
 }
