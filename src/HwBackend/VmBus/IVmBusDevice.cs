@@ -7,9 +7,9 @@ namespace Actors.HwBackend.VmBus;
 /// </summary>
 public interface IVmBusDevice
 {
-    void Opened(VmBusChannel channel);
+    void Opened(IVmBusChannel channel);
 
-    void Signalled(VmBusChannel channel);
+    void Signalled(IVmBusChannel channel);
 
     void Closed();
 }

@@ -6,7 +6,7 @@ namespace Actors.HwBackend.VmBus;
 /// target VP's VMBus SINT) when a packet arrives in an empty ring. Callable from any thread: the
 /// vCPU thread that signalled us, or a device's own timer.
 /// </summary>
-public sealed class VmBusChannel(uint relid, uint targetVp, int sint, VmBusRing inbound, VmBusRing outbound, IVmBusGuest guest)
+public sealed class VmBusChannel(uint relid, uint targetVp, int sint, VmBusRing inbound, VmBusRing outbound, IVmBusGuest guest) : IVmBusChannel
 {
     private uint _targetVp = targetVp;
 

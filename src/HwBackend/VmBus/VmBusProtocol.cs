@@ -232,6 +232,24 @@ public sealed class VmBusProtocol : IHypercallTarget
         }
     }
 
+    /// <summary>
+    /// Makes <paramref name="device"/> the host's end of offer <paramref name="index"/> (a VSP that
+    /// serves it from elsewhere, say), in place of the one the bus was made with. Only while that
+    /// channel is closed, since the old device would never hear of its close.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The guest has the channel open.</exception>
+    public void SetDevice(int index, IVmBusDevice? device)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _offers.Count);
+        lock (_lock)
+        {
+            if (_open[index] is not null)
+                throw new InvalidOperationException($"channel {index + 1} is open; its device cannot change");
+            _devices[index] = device;
+        }
+    }
+
     /// <summary>The guest signals an open channel (HvSignalEvent to its connection): its device reads what arrived.</summary>
     public HvStatus SignalEvent(uint connectionId, ushort flagNumber)
     {

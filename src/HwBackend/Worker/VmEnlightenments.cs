@@ -114,13 +114,29 @@ internal sealed class VmEnlightenments
     /// <summary>Withdraws (true) or offers again (false) the device of class <paramref name="interfaceType"/>; false when it is so already, or still being released.</summary>
     public bool Withdraw(Guid interfaceType, bool withdraw)
     {
+        if (OfferIndex(interfaceType) is not { } index)
+            return false;
+        return withdraw ? _vmBus.Rescind(index) : _vmBus.Reoffer(index);
+    }
+
+    private static int? OfferIndex(Guid interfaceType)
+    {
         IReadOnlyList<VmBusOffer> offers = VmBusOffer.IntegrationServices;
         for (int index = 0; index < offers.Count; index++)
         {
             if (offers[index].InterfaceType == interfaceType)
-                return withdraw ? _vmBus.Rescind(index) : _vmBus.Reoffer(index);
+                return index;
         }
-        return false;
+        return null;
+    }
+
+    /// <summary>Serves the device of class <paramref name="interfaceType"/> through a relay to a VSP elsewhere.</summary>
+    public VmBusRelay Relay(Guid interfaceType, Action wake)
+    {
+        int index = OfferIndex(interfaceType) ?? throw new InvalidOperationException($"the VM offers no VMBus device of class {interfaceType}");
+        var relay = new VmBusRelay(IntegrationService.MaxPacketBytes, wake);
+        _vmBus.SetDevice(index, relay);
+        return relay;
     }
 
     /// <summary>The VM runs again after a pause, in which its clock stood still: set it.</summary>

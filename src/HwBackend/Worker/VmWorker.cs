@@ -1,6 +1,7 @@
 using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Boot;
 using Actors.HwBackend.Enlightenments;
+using Actors.HwBackend.VmBus;
 using Actors.HwBackend.Memory;
 using Actors.HwBackend.Platform;
 using Actors.HwBackend.Snapshots;
@@ -109,6 +110,19 @@ public sealed class VmWorker : IDisposable
     /// released it yet, or the VM has no such device.
     /// </summary>
     public bool SetDevicePresent(Guid interfaceType, bool present) => _enlightenments?.Withdraw(interfaceType, !present) ?? false;
+
+    /// <summary>
+    /// Hands the VMBus device of class <paramref name="interfaceType"/> to a VSP elsewhere: from now
+    /// on the guest's side of its channel goes through the returned relay (see <see cref="VmBusRelay"/>),
+    /// and the device this worker would have served it with stays idle. Call it before the vCPUs
+    /// start or a snapshot is restored, while the channel is closed.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The VM does not see Hyper-V, has no such device, or its channel is open.</exception>
+    public VmBusRelay RelayDevice(Guid interfaceType, Action wake) =>
+        _enlightenments?.Relay(interfaceType, wake) ?? throw new InvalidOperationException("the VM has no VMBus (it does not see Hyper-V)");
+
+    /// <summary>The VMBus as the guest left it (its version, channels and GPADLs); null for a VM that does not see Hyper-V.</summary>
+    public VmBusState? VmBusState => _enlightenments?.VmBus.State;
 
     /// <summary>How often the guest signalled a VMBus channel.</summary>
     public long VmBusSignals => _enlightenments?.VmBus.Signals ?? 0;

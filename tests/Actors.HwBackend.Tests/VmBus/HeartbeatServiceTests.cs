@@ -63,7 +63,9 @@ public sealed class HeartbeatServiceTests : IDisposable
         GuestAnswers(second, m => BinaryPrimitives.WriteUInt64LittleEndian(m.AsSpan(IcMessage.BodyOffset), sequence + 1));
 
         _clock.Now = 6_500_000_000;
-        Assert.Equal("ok, 0.5 s ago (1 answers)", _heartbeat.Describe());
+        // The round trip is in host time, from the request to its answer: here, this test's own pace.
+        Assert.Matches(@"^ok, 0\.5 s ago \(1 answers, round trip \d+\.\d\d ms\)$", _heartbeat.Describe());
+        Assert.NotNull(_heartbeat.RoundTrip);
         _heartbeat.Closed();
         Assert.Null(_heartbeat.NextEventNanoseconds);
     }

@@ -425,15 +425,15 @@ public sealed class VmBusProtocolTests : IDisposable
     {
         public List<string> Events { get; } = [];
 
-        public VmBusChannel? Channel { get; private set; }
+        public IVmBusChannel? Channel { get; private set; }
 
-        public void Opened(VmBusChannel channel)
+        public void Opened(IVmBusChannel channel)
         {
             Channel = channel;
             Events.Add($"opened {channel.Relid}");
         }
 
-        public void Signalled(VmBusChannel channel) => Events.Add($"signalled {channel.Relid}");
+        public void Signalled(IVmBusChannel channel) => Events.Add($"signalled {channel.Relid}");
 
         public void Closed() => Events.Add("closed");
     }

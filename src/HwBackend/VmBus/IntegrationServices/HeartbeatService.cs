@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Globalization;
 using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Platform;
@@ -9,7 +10,8 @@ namespace Actors.HwBackend.VmBus.IntegrationServices;
 /// The host's end of the heartbeat integration service (version 3.0). Once the guest agrees on
 /// versions, it sends a sequence number every <see cref="Interval"/> of guest time (the platform
 /// timer thread calls it, so a paused VM is not asked), which a live guest (Linux's hv_utils)
-/// returns incremented. An answer with the wrong number or too short is not counted.
+/// returns incremented. An answer with the wrong number or too short is not counted. The time from
+/// a request to its answer, in host time, is the service's round trip: where the VSP runs shows in it.
 /// </summary>
 public sealed class HeartbeatService : IntegrationService, ITimedDevice
 {
@@ -22,6 +24,12 @@ public sealed class HeartbeatService : IntegrationService, ITimedDevice
     private ulong _sequence;
     private long _nextBeat = long.MaxValue;
     private long? _lastAnswer;
+    private long _sentAt; // Stopwatch ticks of the latest request
+    private readonly TimeSpan[] _roundTrips = new TimeSpan[RoundTripSamples];
+    private int _roundTripCount;
+
+    /// <summary>How many of the latest round trips <see cref="RoundTrip"/> is the median of.</summary>
+    public const int RoundTripSamples = 15;
 
     /// <param name="deadlinesChanged">Tells the platform timer thread that the next beat moved; called outside the lock.</param>
     public HeartbeatService(IPlatformClock clock, Action deadlinesChanged)
@@ -60,8 +68,14 @@ public sealed class HeartbeatService : IntegrationService, ITimedDevice
             if (_lastAnswer is not { } last)
                 return "no answer yet";
             double ago = (_clock.NowNanoseconds - last) / 1e9;
-            return string.Create(CultureInfo.InvariantCulture, $"ok, {ago:F1} s ago ({Answers} answers)");
+            return string.Create(CultureInfo.InvariantCulture, $"ok, {ago:F1} s ago ({Answers} answers, round trip {RoundTripLocked()!.Value.TotalMilliseconds:F2} ms)");
         }
+    }
+
+    /// <summary>The median of the latest answered requests' round trips (host time from request to answer); null before the first answer.</summary>
+    public TimeSpan? RoundTrip
+    {
+        get { lock (Lock) return RoundTripLocked(); }
     }
 
     /// <summary>Asks the guest for a heartbeat; false when the channel is not open and negotiated, or its ring is full.</summary>
@@ -71,7 +85,7 @@ public sealed class HeartbeatService : IntegrationService, ITimedDevice
             return BeatLocked();
     }
 
-    protected override void OnOpenedLocked() => (Answers, _lastAnswer) = (0, null);
+    protected override void OnOpenedLocked() => (Answers, _lastAnswer, _roundTripCount) = (0, null, 0);
 
     protected override void OnNegotiatedLocked()
     {
@@ -85,6 +99,8 @@ public sealed class HeartbeatService : IntegrationService, ITimedDevice
     {
         if (type == IcMessage.Heartbeat && body.Length >= BodyBytes && BinaryPrimitives.ReadUInt64LittleEndian(body) == _sequence + 1)
         {
+            _roundTrips[Answers % RoundTripSamples] = Stopwatch.GetElapsedTime(_sentAt);
+            _roundTripCount = (int)Math.Min(_roundTripCount + 1, RoundTripSamples);
             Answers++;
             _lastAnswer = _clock.NowNanoseconds;
         }
@@ -98,6 +114,17 @@ public sealed class HeartbeatService : IntegrationService, ITimedDevice
         Span<byte> body = stackalloc byte[BodyBytes];
         body.Clear();
         BinaryPrimitives.WriteUInt64LittleEndian(body, _sequence);
+        _sentAt = Stopwatch.GetTimestamp();
         return SendLocked(IcMessage.Heartbeat, body);
+    }
+
+    private TimeSpan? RoundTripLocked()
+    {
+        if (_roundTripCount == 0)
+            return null;
+        Span<TimeSpan> samples = stackalloc TimeSpan[_roundTripCount];
+        _roundTrips.AsSpan(0, _roundTripCount).CopyTo(samples);
+        samples.Sort();
+        return samples[_roundTripCount / 2];
     }
 }

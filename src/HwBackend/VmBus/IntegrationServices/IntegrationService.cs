@@ -18,7 +18,7 @@ public abstract class IntegrationService : IVmBusDevice
 
     private readonly byte[] _packet = new byte[MaxPacketBytes];
     private readonly uint[] _versions;
-    private VmBusChannel? _channel;
+    private IVmBusChannel? _channel;
     private ulong _transaction;
 
     /// <param name="versions">The service versions offered, best first, each (major &lt;&lt; 16) | minor.</param>
@@ -48,7 +48,7 @@ public abstract class IntegrationService : IVmBusDevice
     protected string? NotNegotiatedLocked(string negotiating = "negotiating") =>
         Negotiated ? null : OpenLocked ? negotiating : "no channel (the guest has not opened it)";
 
-    public void Opened(VmBusChannel channel)
+    public void Opened(IVmBusChannel channel)
     {
         lock (Lock)
         {
@@ -67,7 +67,7 @@ public abstract class IntegrationService : IVmBusDevice
         }
     }
 
-    public void Signalled(VmBusChannel channel)
+    public void Signalled(IVmBusChannel channel)
     {
         bool negotiatedNow = false;
         lock (Lock)
