@@ -19,6 +19,22 @@ public static class ClusterTables
                 v.Configuration.Enlightened && v.State is VmState.Running or VmState.Paused ? v.Heartbeat ?? "-" : "-",
             ]));
 
+    /// <summary>The bus's version line, then one row per channel.</summary>
+    public static string FormatVmBus(VmBusStatus bus) =>
+        $"VMBus on {bus.Host}: {(bus.Connected ? $"version {bus.Version}" : "the guest has not connected")}\n"
+        + TableFormatter.Format(
+            ["RELID", "DEVICE", "STATE", "VP", "RING PAGES", "SERVED BY", "INSTANCE"],
+            bus.Channels.Select(c => (IReadOnlyList<string>)
+            [
+                c.Relid.ToString(CultureInfo.InvariantCulture),
+                c.Device,
+                c.State,
+                c.TargetVp?.ToString(CultureInfo.InvariantCulture) ?? "-",
+                c.RingPages == 0 ? "-" : c.RingPages.ToString(CultureInfo.InvariantCulture),
+                c.ServedBy,
+                c.Instance.ToString(),
+            ]));
+
     public static string FormatHosts(IEnumerable<HostInfo> hosts) =>
         TableFormatter.Format(
             ["HOST", "BACKEND", "CORES", "MEMORY", "FREE", "VMS"],

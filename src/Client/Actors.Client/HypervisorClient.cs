@@ -173,7 +173,8 @@ public sealed class HypervisorClient : IAsyncDisposable
         IReadOnlyDictionary<string, string>? firmwareFiles = null,
         string? initrdPath = null,
         string? commandLine = null,
-        bool enlightened = false)
+        bool enlightened = false,
+        string? vspHost = null)
     {
         CheckVmName(name);
         byte[] image = await ReadImageFileAsync(imagePath, cancellationToken).ConfigureAwait(false);
@@ -184,7 +185,8 @@ public sealed class HypervisorClient : IAsyncDisposable
             firmwareFiles is null ? null : new Dictionary<string, string>(firmwareFiles, StringComparer.Ordinal),
             initrd is null ? null : ImageId(initrd),
             commandLine,
-            enlightened);
+            enlightened,
+            vspHost);
         if (configuration.Validate() is { } problem)
             throw new HypervisorClientException(problem);
 
@@ -213,6 +215,13 @@ public sealed class HypervisorClient : IAsyncDisposable
 
     /// <summary>Gives the running guest a key/value pair through its KVP integration service.</summary>
     public Task SetGuestValueAsync(string name, string key, string value) => Partition(name).SetGuestValueAsync(key, value);
+
+    /// <summary>The running VM's VMBus: its version and channels, through the partition's VMBus grain.</summary>
+    public Task<VmBusStatus> GetVmBusAsync(string name)
+    {
+        CheckVmName(name);
+        return Cluster.GetGrain<IVmBusGrain>(name).GetStatusAsync();
+    }
 
     public Task DeleteVmAsync(string name) => Partition(name).DeleteAsync();
 

@@ -16,12 +16,15 @@ internal sealed class BootOptions
 
     public Option<bool> HyperV { get; } = new("--hyperv") { Description = "the guest sees Hyper-V: its enlightenments, SynIC and VMBus with the integration services" };
 
+    public Option<string?> VspHost { get; } = new("--vsp-host") { Description = "with --hyperv: the host whose silo serves the VM's VSPs that can run away from it (today the heartbeat); they stay there when the VM moves", HelpName = "host" };
+
     public void AddTo(Command command)
     {
         command.Options.Add(Kernel);
         command.Options.Add(Initrd);
         command.Options.Add(Append);
         command.Options.Add(HyperV);
+        command.Options.Add(VspHost);
     }
 
     /// <summary>The files and command line, checked; <paramref name="image"/> is the image given another way, if any.</summary>
@@ -35,9 +38,13 @@ internal sealed class BootOptions
         string? append = parsed.GetValue(Append);
         if (append is not null && append.Trim().Length == 0)
             throw new UsageException("--append is empty: give the kernel command line, e.g. --append \"console=ttyS0 panic=-1\", or leave the option out");
-        return new GuestBoot(CommonOptions.CheckImageFile(path), initrd is null ? null : CommonOptions.CheckImageFile(initrd), append, parsed.GetValue(HyperV));
+        bool hyperV = parsed.GetValue(HyperV);
+        string? vspHost = parsed.GetValue(VspHost);
+        if (vspHost is not null && !hyperV)
+            throw new UsageException("--vsp-host serves VMBus devices, which only a VM created with --hyperv has");
+        return new GuestBoot(CommonOptions.CheckImageFile(path), initrd is null ? null : CommonOptions.CheckImageFile(initrd), append, hyperV, vspHost);
     }
 }
 
-/// <summary>A guest image, for a Linux kernel its initrd and command line, and whether the guest sees Hyper-V.</summary>
-internal sealed record GuestBoot(string ImagePath, string? InitrdPath, string? CommandLine, bool Enlightened = false);
+/// <summary>A guest image, for a Linux kernel its initrd and command line, whether the guest sees Hyper-V, and where its movable VSPs run.</summary>
+internal sealed record GuestBoot(string ImagePath, string? InitrdPath, string? CommandLine, bool Enlightened = false, string? VspHost = null);

@@ -23,6 +23,7 @@ internal static class VmCommands
         vm.Add(Delete(options, io));
         vm.Add(List(options, io));
         vm.Add(Show(options, io));
+        vm.Add(Bus(options, io));
         vm.Add(Console(options, io));
         vm.Add(MigrateCommands.Migrate(options, io));
         vm.Add(MigrateCommands.List(options, io));
@@ -51,7 +52,7 @@ internal static class VmCommands
             CommonOptions.CheckShape(memoryBytes, processors);
             Dictionary<string, string>? files = ParseFirmwareFiles(parsed.GetValue(fwCfg));
             await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
-            VmStatus status = await client.CreateVmAsync(vmName, guest.ImagePath, memoryBytes, processors, parsed.GetValue(host), ct, files, guest.InitrdPath, guest.CommandLine, guest.Enlightened).ConfigureAwait(false);
+            VmStatus status = await client.CreateVmAsync(vmName, guest.ImagePath, memoryBytes, processors, parsed.GetValue(host), ct, files, guest.InitrdPath, guest.CommandLine, guest.Enlightened, guest.VspHost).ConfigureAwait(false);
             await io.Out.WriteLineAsync($"{status.Name}: {status.State}").ConfigureAwait(false);
             return ExitCodes.Success;
         });
@@ -146,6 +147,20 @@ internal static class VmCommands
         return command;
     }
 
+    private static Command Bus(CommonOptions options, HvctlIo io)
+    {
+        Argument<string> name = NameArgument();
+        var command = new Command("bus", "show a running VM's VMBus (needs --hyperv): its version, and each channel with its state, VP, ring and where its VSP runs") { name };
+        command.SetAction(async (parsed, ct) =>
+        {
+            await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
+            VmBusStatus bus = await client.GetVmBusAsync(parsed.GetRequiredValue(name)).ConfigureAwait(false);
+            await io.Out.WriteAsync(ClusterTables.FormatVmBus(bus)).ConfigureAwait(false);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
     private static Command Delete(CommonOptions options, HvctlIo io)
     {
         Argument<string> name = NameArgument();
@@ -210,6 +225,7 @@ internal static class VmCommands
             rows.Insert(6, ("command line", config.CommandLine));
         if (config.Enlightened)
         {
+            rows.Add(("vsp host", config.VspHost ?? "-"));
             foreach (string service in status.IntegrationServices ?? ["heartbeat: -"])
             {
                 int colon = service.IndexOf(':', StringComparison.Ordinal);

@@ -61,6 +61,20 @@ public interface IVmWorkerGrain : IGrainWithStringKey
     [Alias("PushGuestValue")]
     Task<bool> PushGuestValueAsync(string key, string value);
 
+    /// <summary>The VM's VMBus: its version and every channel, with where each channel's VSP runs.</summary>
+    [Alias("GetVmBusStatus")]
+    [AlwaysInterleave]
+    Task<VmBusStatus> GetVmBusStatusAsync();
+
+    /// <summary>
+    /// Writes a VSP's packets into the ring of relayed channel <paramref name="relid"/> and signals the
+    /// guest; returns how many were written (see <see cref="IVmBusChannelGrain.SendAsync"/>). Interleaves:
+    /// it only touches the ring, and a VSP's own request may arrive while this worker awaits that VSP.
+    /// </summary>
+    [Alias("SendChannelPackets")]
+    [AlwaysInterleave]
+    Task<int> SendChannelPacketsAsync(uint relid, VmBusPackets packets);
+
     /// <summary>Migration target: reserves memory and an empty machine, which will arrive page by page.</summary>
     [Alias("PrepareIncoming")]
     Task PrepareIncomingAsync(VmConfiguration configuration);

@@ -4,7 +4,9 @@ namespace Actors.Grains;
 /// What a VM is: its image (by content id in the image store), memory, vCPUs, preferred host,
 /// named fw_cfg files its guest can read (as QEMU's <c>-fw_cfg name=...,string=...</c>), and for a
 /// Linux kernel its initrd (an image store id) and command line (QEMU's <c>-initrd</c>, <c>-append</c>),
-/// and whether the guest sees Hyper-V (the enlightenments, SynIC and VMBus).
+/// whether the guest sees Hyper-V (the enlightenments, SynIC and VMBus), and which host's silo runs
+/// the VSPs that can serve it from another host than its own (today the heartbeat; null: the VM's
+/// own worker serves every device). A VM that moves keeps its VSPs where they are.
 /// </summary>
 [GenerateSerializer]
 [Alias("Actors.VmConfiguration")]
@@ -17,7 +19,8 @@ public sealed record VmConfiguration(
     [property: Id(5)] Dictionary<string, string>? FirmwareFiles = null,
     [property: Id(6)] string? InitrdId = null,
     [property: Id(7)] string? CommandLine = null,
-    [property: Id(8)] bool Enlightened = false)
+    [property: Id(8)] bool Enlightened = false,
+    [property: Id(9)] string? VspHost = null)
 {
     public const int MaximumCommandLineBytes = 4096;
 
@@ -39,6 +42,13 @@ public sealed record VmConfiguration(
             return $"vCPU count must be between 1 and {MaximumProcessors}, got {ProcessorCount}";
         if (CommandLine is { } line && (line.Length == 0 || line.Contains('\0') || System.Text.Encoding.UTF8.GetByteCount(line) > MaximumCommandLineBytes))
             return $"the kernel command line must be 1-{MaximumCommandLineBytes} bytes without NUL";
+        if (VspHost is { } vspHost)
+        {
+            if (!Enlightened)
+                return "a VSP host serves VMBus devices, which only a VM that sees Hyper-V has (--hyperv)";
+            if (vspHost.Length == 0 || vspHost.Contains('/'))
+                return $"'{vspHost}' is not a host name";
+        }
         if (FirmwareFiles is { } files)
         {
             if (files.Count > MaximumFirmwareFiles)

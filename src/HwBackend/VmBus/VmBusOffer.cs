@@ -1,11 +1,11 @@
 namespace Actors.HwBackend.VmBus;
 
 /// <summary>
-/// A device the host offers on the bus (OFFERCHANNEL): its class (which guest driver binds to it)
-/// and its instance, which names it in the guest (/sys/bus/vmbus/devices/INSTANCE) and stays the
-/// same for the VM's life, across migrations.
+/// A device the host offers on the bus (OFFERCHANNEL): its class (which guest driver binds to it),
+/// its instance, which names it in the guest (/sys/bus/vmbus/devices/INSTANCE) and stays the
+/// same for the VM's life, across migrations, and its name for people.
 /// </summary>
-public sealed record VmBusOffer(Guid InterfaceType, Guid InterfaceInstance)
+public sealed record VmBusOffer(Guid InterfaceType, Guid InterfaceInstance, string Name)
 {
     // The integration services' classes (Linux's hv_utils binds to each).
     public static readonly Guid Shutdown = new("0e0b6031-5213-4934-818b-38d90ced39db");
@@ -16,9 +16,20 @@ public sealed record VmBusOffer(Guid InterfaceType, Guid InterfaceInstance)
     /// <summary>The devices every enlightened VM has, with the instance ids it keeps for life.</summary>
     public static IReadOnlyList<VmBusOffer> IntegrationServices { get; } =
     [
-        new(Heartbeat, new Guid("a5b1c0de-0001-4a63-9f0e-0000000000b1")),
-        new(Shutdown, new Guid("a5b1c0de-0003-4a63-9f0e-0000000000b3")),
-        new(TimeSync, new Guid("a5b1c0de-0004-4a63-9f0e-0000000000b4")),
-        new(KeyValuePairExchange, new Guid("a5b1c0de-0002-4a63-9f0e-0000000000b2")),
+        new(Heartbeat, new Guid("a5b1c0de-0001-4a63-9f0e-0000000000b1"), "heartbeat"),
+        new(Shutdown, new Guid("a5b1c0de-0003-4a63-9f0e-0000000000b3"), "shutdown"),
+        new(TimeSync, new Guid("a5b1c0de-0004-4a63-9f0e-0000000000b4"), "time sync"),
+        new(KeyValuePairExchange, new Guid("a5b1c0de-0002-4a63-9f0e-0000000000b2"), "kvp"),
     ];
+
+    /// <summary>The relid of the integration service of class <paramref name="interfaceType"/> on an enlightened VM's bus (relids are offer positions, from 1).</summary>
+    public static uint IntegrationServiceRelid(Guid interfaceType)
+    {
+        for (int i = 0; i < IntegrationServices.Count; i++)
+        {
+            if (IntegrationServices[i].InterfaceType == interfaceType)
+                return (uint)i + 1;
+        }
+        throw new ArgumentException($"{interfaceType} is not an integration service", nameof(interfaceType));
+    }
 }

@@ -12,7 +12,7 @@ public sealed class VmBusProtocolTests : IDisposable
     private const ulong MiB = 1 << 20;
     private const uint Relid = 1, Handle = 0xE1E10;
 
-    private static readonly VmBusOffer Heartbeat = new(VmBusOffer.Heartbeat, new Guid("00000000-1111-2222-3333-444444444444"));
+    private static readonly VmBusOffer Heartbeat = new(VmBusOffer.Heartbeat, new Guid("00000000-1111-2222-3333-444444444444"), "heartbeat");
 
     private readonly GuestRam _ram = new(4 * MiB);
     private readonly GuestPhysicalMap _memory;

@@ -5,6 +5,9 @@ public static class HostChooser
 {
     public static string Choose(string vm, VmConfiguration configuration, IReadOnlyCollection<HostInfo> hosts)
     {
+        // The VSP host must be there when the VM starts; a VM on the move keeps it, wherever it goes.
+        if (configuration.VspHost is { } vspHost && hosts.All(h => h.Host != vspHost))
+            throw new HypervisorException($"unknown VSP host '{vspHost}': no silo of that name is in the cluster");
         if (configuration.PreferredHost is { } preferred)
         {
             HostInfo host = hosts.FirstOrDefault(h => h.Host == preferred)

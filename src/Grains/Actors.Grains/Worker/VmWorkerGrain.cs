@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Actors.Grains.Images;
 using Actors.Grains.Placement;
 using Actors.Grains.Telemetry;
+using Actors.Grains.VmBus;
 using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Boot;
 using Actors.HwBackend.VmBus.IntegrationServices;
@@ -148,21 +149,22 @@ public sealed partial class VmWorkerGrain(
         return Task.FromResult(ProcessorStatusMapper.ToStatus(VmName, Host, snapshot));
     }
 
-    public Task<VmCounters> GetCountersAsync()
+    public async Task<VmCounters> GetCountersAsync()
     {
         Run run = Running();
         VmWorker worker = run.Worker;
-        return Task.FromResult(new VmCounters(run.InstructionsRetired, worker.ConsoleBytes, UnimplementedLines(worker), worker.Heartbeat?.Describe(), IntegrationServiceLines(worker)));
+        string? heartbeat = run.HeartbeatRelay is not null ? await DescribeRelayedHeartbeatAsync(run) : worker.Heartbeat?.Describe();
+        return new VmCounters(run.InstructionsRetired, worker.ConsoleBytes, UnimplementedLines(worker), heartbeat, IntegrationServiceLines(worker, heartbeat));
     }
 
     /// <summary>"name: state" for each integration service, then what the guest reported through KVP; null for a VM without them.</summary>
-    private static List<string>? IntegrationServiceLines(VmWorker worker)
+    private static List<string>? IntegrationServiceLines(VmWorker worker, string? heartbeat)
     {
         if (worker.Heartbeat is null)
             return null;
         var lines = new List<string>
         {
-            $"heartbeat: {worker.Heartbeat.Describe()}",
+            $"heartbeat: {heartbeat}",
             $"shutdown: {worker.Shutdown!.Describe()}",
             $"time sync: {worker.TimeSync!.Describe()}",
             $"kvp: {worker.Kvp!.Describe()}",
@@ -258,7 +260,8 @@ public sealed partial class VmWorkerGrain(
 
         // Once per VM, wherever it runs: the log travels with a migrating VM.
         worker.UnimplementedUsed += use => logger.LogWarning("VM {Vm} on {Host} used {What} (not implemented) at 0x{Address:x}", VmName, Host, use.Subject, use.FirstAddress);
-        return new Run(worker, configuration, console, StartConsoleDrain(console));
+        VmBusRelayPump? heartbeatRelay = configuration is { Enlightened: true, VspHost: { } vspHost } ? RelayHeartbeat(worker, vspHost) : null;
+        return new Run(worker, configuration, console, StartConsoleDrain(console), heartbeatRelay);
     }
 
     private static string[] UnimplementedLines(VmWorker worker)
@@ -334,6 +337,7 @@ public sealed partial class VmWorkerGrain(
         // Stop joins the vCPU threads; that wait belongs on the thread pool, not on the grain's turn.
         await Task.Run(run.Worker.Stop);
         run.Console.Complete();
+        run.HeartbeatRelay?.Complete();
         await run.ConsoleDrained;
         if (!run.Arriving)
             metrics.RunEnded(run.Worker, run.Worker.InstructionsRetired, ExitsByReason(run.Worker));
@@ -437,8 +441,11 @@ public sealed partial class VmWorkerGrain(
     /// The machine this worker holds, its configuration, the console drain feeding its stream, and the
     /// instructions the VM retired on earlier hosts (a migrated VM's counter continues).
     /// </summary>
-    private sealed class Run(VmWorker worker, VmConfiguration configuration, ConsolePump console, Task consoleDrained)
+    private sealed class Run(VmWorker worker, VmConfiguration configuration, ConsolePump console, Task consoleDrained, VmBusRelayPump? heartbeatRelay)
     {
+        /// <summary>Carries the heartbeat channel to its VSP on another host's silo; null when this worker serves it.</summary>
+        public VmBusRelayPump? HeartbeatRelay { get; } = heartbeatRelay;
+
         public VmWorker Worker { get; } = worker;
 
         public VmConfiguration Configuration { get; } = configuration;
