@@ -1,10 +1,10 @@
 using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Boot;
 using Actors.HwBackend.Enlightenments;
-using Actors.HwBackend.VmBus;
 using Actors.HwBackend.Memory;
 using Actors.HwBackend.Platform;
 using Actors.HwBackend.Snapshots;
+using Actors.HwBackend.VmBus;
 using Actors.HwBackend.VmBus.IntegrationServices;
 
 namespace Actors.HwBackend.Worker;
