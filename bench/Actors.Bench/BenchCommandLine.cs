@@ -5,7 +5,7 @@ namespace Actors.Bench;
 /// <summary>Parses <c>actors-bench COMMAND ...</c> and dispatches to the benchmark.</summary>
 internal static class BenchCommandLine
 {
-    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N] | interrupts [--samples N] [--timer-hz N] [--seconds N] | linux [--kernel F [--initrd F]] [--append S] [--vcpus N] [--memory 256M] [--runs N] [--console] [--vs-qemu] [--hyperv] [--profile FILE] | migrate [--memory-mib N] [--max-downtime-ms N] [--runs N] [--qemu-runs N] | hypercalls [--runs N] [--loop-seconds N] [--vms N] | vmbus-fuzz [--seconds N] [--seed N]";
+    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N] | interrupts [--samples N] [--timer-hz N] [--seconds N] | linux [--kernel F [--initrd F]] [--append S] [--vcpus N] [--memory 256M] [--runs N] [--console] [--vs-qemu] [--hyperv] [--profile FILE] | migrate [--memory-mib N] [--max-downtime-ms N] [--runs N] [--qemu-runs N] | hypercalls [--runs N] [--loop-seconds N] [--vms N] [--vsp-samples N] | vmbus-fuzz [--seconds N] [--seed N]";
 
     public static int Run(string[] args)
     {
@@ -102,6 +102,8 @@ internal static class BenchCommandLine
                 "--loop-seconds" => options with { LoopSeconds = PositiveInt(text, arg) },
                 // The first VM of each configuration is not counted, so a figure needs two; 0 skips it.
                 "--vms" => options with { LinuxVms = text == "0" ? 0 : PositiveInt(text, arg) is >= 2 and int vms ? vms : throw new BenchUsageException("--vms must be 0 (no memory figure) or at least 2") },
+                // The heartbeat's median covers its last 15 round trips, so more cannot be asked for.
+                "--vsp-samples" => options with { VspSamples = text == "0" ? 0 : PositiveInt(text, arg) is <= HypercallBenchmarkOptions.HeartbeatSamples and int n ? n : throw new BenchUsageException($"--vsp-samples must be 0 (no VSP figure) to {HypercallBenchmarkOptions.HeartbeatSamples}") },
                 _ => throw new BenchUsageException($"unknown option '{arg}'; {Usage}"),
             };
         }

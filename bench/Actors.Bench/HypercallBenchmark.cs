@@ -19,6 +19,8 @@ namespace Actors.Bench;
 /// time of one round trip is the difference between a run of N2 and one of N1 = N2 / 10
 /// iterations divided by N2 − N1, which cancels start-up, boot and teardown on both sides alike.
 /// N2 is sized so the longer run loops for about <see cref="HypercallBenchmarkOptions.LoopSeconds"/>.</item>
+/// <item>A VMBus channel's round trip with its VSP in the VM's worker, in a grain on the VM's silo and
+/// in a grain on another silo (<see cref="VspRoundTrips"/>).</item>
 /// <item>Memory: stock Linux VMs that load hv_vmbus and hv_utils and idle, with and without
 /// enlightenments; the process's resident memory per VM beyond its guest RAM.</item>
 /// </list>
@@ -91,6 +93,8 @@ internal static class HypercallBenchmark
             Directory.Delete(work, recursive: true);
         }
 
+        if (options.VspSamples > 0)
+            VspRoundTrips.RunAsync(options).GetAwaiter().GetResult();
         if (options.LinuxVms > 0)
             MeasureVmMemory(options);
         return 0;

@@ -12,6 +12,12 @@ internal sealed record HypercallBenchmarkOptions
     /// <summary>Linux VMs per configuration (with and without enlightenments) for the memory figure; 0 skips it.</summary>
     public int LinuxVms { get; init; } = 4;
 
+    /// <summary>Heartbeat round trips per VSP placement (as many again warm up first); 0 skips the VSP figure.</summary>
+    public int VspSamples { get; init; } = HeartbeatSamples;
+
+    /// <summary>The heartbeat keeps this many round trips for its median.</summary>
+    public const int HeartbeatSamples = Actors.HwBackend.VmBus.IntegrationServices.HeartbeatService.RoundTripSamples;
+
     /// <summary>Guest RAM of each Linux VM.</summary>
     public ulong LinuxMemoryBytes { get; init; } = 128UL << 20;
 
