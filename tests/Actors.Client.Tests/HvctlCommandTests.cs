@@ -80,6 +80,16 @@ public sealed class HvctlCommandTests
     }
 
     [Fact]
+    public async Task A_VSP_host_without_hyperv_is_a_usage_error()
+    {
+        using var image = new TempImage();
+        Result r = await RunAsync("vm", "create", "web", "--image", image.Path, "--vsp-host", "host-2", "--gateway", "127.0.0.1:1");
+
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal("hvctl: --vsp-host serves VMBus devices, which only a VM created with --hyperv has", r.SingleErrorLine());
+    }
+
+    [Fact]
     public async Task Run_with_a_missing_image_is_a_usage_error()
     {
         Result r = await RunAsync("run", "no/such/guest.elf");

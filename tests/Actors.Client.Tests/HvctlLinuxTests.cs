@@ -171,11 +171,17 @@ public sealed class HvctlLinuxTests
             Assert.Matches(@"\nunimplemented: +[0-9]+\n", show.Out);
             Assert.Matches(@"\n  port 0xcf8 written at 0xffffffff[0-9a-f]{8}, ", show.Out);
             // Created with --hyperv, the guest's own hv_utils answers the heartbeat integration service.
-            var heartbeat = new System.Text.RegularExpressions.Regex(@"\nheartbeat: +ok, [0-9.]+ s ago \([0-9]+ answers\)\n");
+            var heartbeat = new System.Text.RegularExpressions.Regex(@"\nheartbeat: +ok, [0-9.]+ s ago \([0-9]+ answers, round trip [0-9.]+ ms\)\n");
             string shown = await ShowWhenAsync("tty", gateway, heartbeat);
             Assert.Matches(@"\nshutdown: +ready\n", shown);
             Assert.Matches(@"\ntime sync: +version 4\.0, clock set [0-9]+ times, last to 20[0-9-]+ [0-9:]+ UTC\n", shown);
-            Assert.Matches(@"\ntty +Running +console-host +256M +1 +ok, [0-9.]+ s ago \([0-9]+ answers\)\n", (await HvctlAsync("vm", "list", "--gateway", gateway)).Out);
+            Assert.Matches(@"\ntty +Running +console-host +256M +1 +ok, [0-9.]+ s ago\n", (await HvctlAsync("vm", "list", "--gateway", gateway)).Out);
+            // The bus, from the VM's VMBus grain: version 5.0, the four integration services open in the VM's worker.
+            ProcessResult bus = await HvctlAsync("vm", "bus", "tty", "--gateway", gateway);
+            Assert.True(bus.ExitCode == 0, bus.Error);
+            Assert.StartsWith("VMBus on console-host: version 5.0\n", bus.Out, StringComparison.Ordinal);
+            foreach (string device in new[] { "heartbeat", "shutdown", "time sync", "kvp" })
+                Assert.Matches($@"\n[1-4] +{device} +open +0 +[0-9]+ +console-host \(the VM's worker\) +a5b1c0de-", bus.Out);
             // The guest's hv_kvp_daemon tells the host its name and OS, and takes what the host gives it.
             shown = await ShowWhenAsync("tty", gateway, new System.Text.RegularExpressions.Regex(@"\nguest name: +tty-guest\n"));
             Assert.Matches(@"\nguest os: +Linux\n", shown);

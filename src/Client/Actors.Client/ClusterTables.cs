@@ -16,8 +16,17 @@ public static class ClusterTables
                 v.Host ?? "-",
                 SizeParser.Format(v.Configuration.MemoryBytes),
                 v.Configuration.ProcessorCount.ToString(CultureInfo.InvariantCulture),
-                v.Configuration.Enlightened && v.State is VmState.Running or VmState.Paused ? v.Heartbeat ?? "-" : "-",
+                v.Configuration.Enlightened && v.State is VmState.Running or VmState.Paused ? Headline(v.Heartbeat) : "-",
             ]));
+
+    /// <summary>A state's words before its details in parentheses ("ok, 0.4 s ago"), for a table's narrow column.</summary>
+    private static string Headline(string? state)
+    {
+        if (state is null)
+            return "-";
+        int details = state.IndexOf(" (", StringComparison.Ordinal);
+        return details < 0 ? state : state[..details];
+    }
 
     /// <summary>The bus's version line, then one row per channel.</summary>
     public static string FormatVmBus(VmBusStatus bus) =>
