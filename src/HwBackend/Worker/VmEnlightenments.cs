@@ -11,12 +11,13 @@ namespace Actors.HwBackend.Worker;
 /// What makes a VM an enlightened (Hyper-V) partition, wired to its machine: the partition's
 /// synthetic MSRs, each VP's SynIC and synthetic timers (on the VP's local APIC and the platform
 /// timer thread), the VMBus connection, and the hypercall dispatcher that the vCPU threads call.
-/// Its state is the <c>hv</c>, <c>synic/N</c>, <c>stimer/N</c> and <c>vmbus</c> snapshot sections.
+/// Its state is the <c>hv</c>, <c>synic/N</c>, <c>stimer/N</c>, <c>vmbus</c> and <c>kvp</c> snapshot sections.
 /// </summary>
 internal sealed class VmEnlightenments
 {
     private const string PartitionSection = "hv";
     private const string VmBusSection = "vmbus";
+    private const string KvpSection = "kvp";
 
     private readonly HvPartition _partition;
     private readonly SyntheticInterruptController[] _synIcs;
@@ -69,6 +70,7 @@ internal sealed class VmEnlightenments
     {
         writer.Add(PartitionSection, _partition.SaveState());
         writer.Add(VmBusSection, _vmBus.State);
+        writer.Add(KvpSection, Kvp.SaveState());
         for (int i = 0; i < _synIcs.Length; i++)
         {
             writer.Add(SynIcSection(i), _synIcs[i].SaveState());
@@ -84,6 +86,9 @@ internal sealed class VmEnlightenments
         SnapshotException.ThrowIfProblem(PartitionSection, _partition.FindRestoreProblem(partition));
         var vmBus = reader.Read<VmBusState>(VmBusSection);
         SnapshotException.ThrowIfProblem(VmBusSection, _vmBus.FindRestoreProblem(vmBus));
+        // A snapshot from before the section existed owes the guest no pushes.
+        var kvp = reader.Contains(KvpSection) ? reader.Read<KvpServiceState>(KvpSection) : new KvpServiceState([]);
+        SnapshotException.ThrowIfProblem(KvpSection, KvpService.FindRestoreProblem(kvp));
         var synIcs = new SyntheticInterruptControllerState[_synIcs.Length];
         var timers = new SyntheticTimersState[_timers.Length];
         for (int i = 0; i < _synIcs.Length; i++)
@@ -93,7 +98,7 @@ internal sealed class VmEnlightenments
             timers[i] = reader.Read<SyntheticTimersState>(TimerSection(i));
             SnapshotException.ThrowIfProblem(TimerSection(i), SyntheticTimers.FindRestoreProblem(timers[i]));
         }
-        return new Sections(partition, vmBus, synIcs, timers);
+        return new Sections(partition, vmBus, kvp, synIcs, timers);
     }
 
     /// <summary>Applies what <see cref="ReadSnapshot"/> checked; the pages they name are in the restored RAM.</summary>
@@ -107,7 +112,9 @@ internal sealed class VmEnlightenments
         }
         // The bus last: its open channels' devices start over by negotiating, which signals the
         // guest through the SynICs, so those must already be the guest's. The time-sync service's
-        // first sample after that sets the guest's clock, which stood still while the VM moved.
+        // first sample after that sets the guest's clock, which stood still while the VM moved. The
+        // KVP service gets the pushes it still owes before that, to send once it has negotiated again.
+        Kvp.RestoreState(sections.Kvp);
         _vmBus.RestoreState(sections.VmBus);
     }
 
@@ -147,5 +154,5 @@ internal sealed class VmEnlightenments
     private static string TimerSection(int vp) => $"stimer/{vp}";
 
     /// <summary>The decoded, checked sections of a snapshot, waiting to be applied.</summary>
-    internal sealed record Sections(HvPartitionState Partition, VmBusState VmBus, SyntheticInterruptControllerState[] SynIcs, SyntheticTimersState[] Timers);
+    internal sealed record Sections(HvPartitionState Partition, VmBusState VmBus, KvpServiceState Kvp, SyntheticInterruptControllerState[] SynIcs, SyntheticTimersState[] Timers);
 }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Actors.HwBackend.Memory;
+using Actors.HwBackend.Snapshots;
 using Actors.HwBackend.Tests.Devices;
 using Actors.HwBackend.VmBus;
 using Actors.HwBackend.VmBus.IntegrationServices;
@@ -471,6 +472,45 @@ public sealed class KvpServiceTests : IDisposable
         Assert.Equal("HostKey\0", Encoding.Unicode.GetString(again.AsSpan(SetExchange + Key, 16)));
         GuestSends(Response(again));
         Assert.True(IsEnumerate(GuestReceives(), 0));
+    }
+
+    [Fact]
+    public void PushesTheGuestHasNotConfirmedTravelInTheSnapshotAndGoToTheGuestOnTheNewHost()
+    {
+        Negotiate();
+        EnumerationAnswered(LinuxAutoPool);
+        Assert.True(_kvp.Push("Sent", "unanswered"));
+        Assert.Equal(1, GuestReceives()[Operation]); // out, not answered when the VM stops to move
+        Assert.True(_kvp.Push("Waiting", "\u00e9t\u00e9"));
+
+        using var writer = new SnapshotWriter();
+        writer.Add("kvp", _kvp.SaveState());
+        KvpServiceState read = SnapshotReader.Open(writer.ToArray()).Read<KvpServiceState>("kvp");
+        Assert.Null(KvpService.FindRestoreProblem(read));
+
+        // The target's service, on a channel restored open: it negotiates, then owes both, in order.
+        using var target = new IcTestChannel(dataPages: 3);
+        var moved = new KvpService(_clock, () => { });
+        moved.RestoreState(read);
+        Assert.Equal(2, moved.QueuedPushes);
+        target.OpenAndNegotiate(moved);
+        byte[] first = target.GuestReceives();
+        Assert.Equal("Sent\0", Encoding.Unicode.GetString(first.AsSpan(SetExchange + Key, 10)));
+        target.GuestAnswers(moved, first);
+        byte[] second = target.GuestReceives();
+        Assert.Equal("\u00e9t\u00e9\0", Encoding.Unicode.GetString(second.AsSpan(SetExchange + Value, 8)));
+        target.GuestAnswers(moved, second);
+        Assert.Equal(2, moved.PushesDelivered);
+    }
+
+    [Fact]
+    public void ASnapshotWithAPushTheServiceWouldRefuseIsRefused()
+    {
+        Assert.Contains("NUL", KvpService.FindRestoreProblem(new KvpServiceState([new("k\0", "v")])));
+        Assert.Contains("empty key", KvpService.FindRestoreProblem(new KvpServiceState([new("", "v")])));
+        using var writer = new SnapshotWriter();
+        writer.Add("kvp", new KvpServiceState([.. Enumerable.Range(0, KvpService.MaxQueuedPushes + 2).Select(i => new KeyValuePair<string, string>($"k{i}", "v"))]));
+        Assert.Throws<SnapshotException>(() => SnapshotReader.Open(writer.ToArray()).Read<KvpServiceState>("kvp"));
     }
 
     [Fact]

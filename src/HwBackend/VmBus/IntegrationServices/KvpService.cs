@@ -179,7 +179,7 @@ public sealed class KvpService : IntegrationService, ITimedDevice
             int waiting = _pushes.FindIndex(p => p.Key == key);
             if (waiting >= 0)
                 _pushes[waiting] = new(key, value);
-            else if (_pushes.Count == MaxQueuedPushes)
+            else if (_pushes.Count >= MaxQueuedPushes)
                 return false;
             else
                 _pushes.Add(new(key, value));
@@ -187,6 +187,54 @@ public sealed class KvpService : IntegrationService, ITimedDevice
         }
         _deadlinesChanged();
         return true;
+    }
+
+    /// <summary>The pushes the guest has not confirmed, in the order they will go: the outstanding one (if unanswered) first.</summary>
+    public KvpServiceState SaveState()
+    {
+        lock (Lock)
+        {
+            var pushes = new List<KeyValuePair<string, string>>(_pushes.Count + 1);
+            if (_outstanding == Outstanding.Set && !_pushes.Exists(p => p.Key == _sentPush.Key))
+                pushes.Add(_sentPush);
+            pushes.AddRange(_pushes);
+            return new KvpServiceState(pushes);
+        }
+    }
+
+    /// <summary>Why <paramref name="state"/> cannot be restored (a push the service would have refused), or null.</summary>
+    public static string? FindRestoreProblem(KvpServiceState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        foreach ((string key, string value) in state.Pushes)
+        {
+            try
+            {
+                CheckText(key, nameof(key), MaxKeyBytes);
+                CheckText(value, nameof(value), MaxValueBytes);
+            }
+            catch (ArgumentException e)
+            {
+                return $"a waiting push: {e.Message}";
+            }
+            if (key.Length == 0)
+                return "a waiting push has an empty key";
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Takes the pushes a VM's previous host still owed the guest; they go once the guest agrees on
+    /// versions on the restored channel. Call before the bus is restored, which reopens the channel.
+    /// </summary>
+    public void RestoreState(KvpServiceState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        lock (Lock)
+        {
+            _pushes.Clear();
+            _pushes.AddRange(state.Pushes);
+        }
     }
 
     /// <summary>What <c>vm show</c> says: how many values the guest reported, its host name, and how long ago (in guest time).</summary>
