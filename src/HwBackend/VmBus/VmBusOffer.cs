@@ -13,6 +13,12 @@ public sealed record VmBusOffer(Guid InterfaceType, Guid InterfaceInstance, stri
     public static readonly Guid Heartbeat = new("57164f39-9115-4e78-ab55-382f3bd5422d");
     public static readonly Guid KeyValuePairExchange = new("a9a0f4e7-5a45-4d96-b827-8a841e8c03e6");
 
+    /// <summary>The synthetic SCSI controller's class (Linux's hv_storvsc binds to it).</summary>
+    public static readonly Guid Scsi = new("ba6163d9-04a1-4d29-b605-72e2ffb1dc7f");
+
+    /// <summary>The SCSI controller of a VM with disks, offered after the integration services.</summary>
+    public static VmBusOffer ScsiController { get; } = new(Scsi, new Guid("a5b1c0de-0100-4a63-9f0e-000000000100"), "scsi");
+
     /// <summary>The devices every enlightened VM has, with the instance ids it keeps for life.</summary>
     public static IReadOnlyList<VmBusOffer> IntegrationServices { get; } =
     [

@@ -4,6 +4,8 @@ using Actors.HwBackend.Platform;
 using Actors.HwBackend.Snapshots;
 using Actors.HwBackend.VmBus;
 using Actors.HwBackend.VmBus.IntegrationServices;
+using Actors.HwBackend.VmBus.Storage;
+using Actors.HwBackend.Storage;
 
 namespace Actors.HwBackend.Worker;
 
@@ -24,7 +26,8 @@ internal sealed class VmEnlightenments
     private readonly SyntheticTimers[] _timers;
     private readonly VmBusProtocol _vmBus;
 
-    public VmEnlightenments(IVirtualMachine machine, PlatformClock clock, PcPlatform platform, Action<string> requestReset)
+    /// <param name="disks">The disks on the VM's synthetic SCSI controller, at LUN 0, 1, ...; none offers no controller.</param>
+    public VmEnlightenments(IVirtualMachine machine, PlatformClock clock, PcPlatform platform, Action<string> requestReset, IReadOnlyList<ScsiDisk> disks)
     {
         int processors = machine.Processors.Count;
         _partition = new HvPartition(machine.Memory, clock, processors, requestReset);
@@ -37,8 +40,17 @@ internal sealed class VmEnlightenments
         platform.AddTimedDevice(TimeSync);
         Kvp = new KvpService(clock, platform.RescheduleTimers);
         platform.AddTimedDevice(Kvp);
-        // Positions as in VmBusOffer.IntegrationServices. The bus reaches the SynICs through their array, filled below.
-        _vmBus = new VmBusProtocol(new SynIcVmBusGuest(_synIcs), machine.Memory, VmBusOffer.IntegrationServices, [Heartbeat, Shutdown, TimeSync, Kvp]);
+        // Positions as in VmBusOffer.IntegrationServices, then the SCSI controller if there are disks.
+        // The bus reaches the SynICs through their array, filled below.
+        List<VmBusOffer> offers = [.. VmBusOffer.IntegrationServices];
+        List<IVmBusDevice?> devices = [Heartbeat, Shutdown, TimeSync, Kvp];
+        if (disks.Count > 0)
+        {
+            Storage = new StorageVsp(machine.Memory, disks);
+            offers.Add(VmBusOffer.ScsiController);
+            devices.Add(Storage);
+        }
+        _vmBus = new VmBusProtocol(new SynIcVmBusGuest(_synIcs), machine.Memory, offers, devices);
         Hypercalls = new HypercallDispatcher(machine.Memory, _vmBus, processors);
         for (int i = 0; i < processors; i++)
         {
@@ -59,6 +71,9 @@ internal sealed class VmEnlightenments
 
     /// <summary>The host's end of the key-value pair exchange integration service.</summary>
     public KvpService Kvp { get; }
+
+    /// <summary>The synthetic SCSI controller's VSP; null for a VM without disks.</summary>
+    public StorageVsp? Storage { get; }
 
     /// <summary>The VMBus connection, for its counters.</summary>
     public VmBusProtocol VmBus => _vmBus;

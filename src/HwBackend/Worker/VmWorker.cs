@@ -4,7 +4,9 @@ using Actors.HwBackend.Enlightenments;
 using Actors.HwBackend.Memory;
 using Actors.HwBackend.Platform;
 using Actors.HwBackend.Snapshots;
+using Actors.HwBackend.Storage;
 using Actors.HwBackend.VmBus;
+using Actors.HwBackend.VmBus.Storage;
 using Actors.HwBackend.VmBus.IntegrationServices;
 
 namespace Actors.HwBackend.Worker;
@@ -65,7 +67,7 @@ public sealed class VmWorker : IDisposable
     /// <summary>The end reason of a guest that powered itself off through ACPI.</summary>
     public const string PowerOffReason = "acpi-poweroff";
 
-    private VmWorker(string name, ulong memoryBytes, IVirtualMachine machine, PlatformClock clock, IConsoleOutputSink? console, Action<VmRunEnded> onEnded, IReadOnlyDictionary<string, byte[]>? firmwareFiles, bool enlightened)
+    private VmWorker(string name, ulong memoryBytes, IVirtualMachine machine, PlatformClock clock, IConsoleOutputSink? console, Action<VmRunEnded> onEnded, IReadOnlyDictionary<string, byte[]>? firmwareFiles, bool enlightened, IReadOnlyList<ScsiDisk>? disks)
     {
         Name = name;
         MemoryBytes = memoryBytes;
@@ -91,7 +93,9 @@ public sealed class VmWorker : IDisposable
         }
 
         if (enlightened)
-            _enlightenments = new VmEnlightenments(machine, clock, _platform, RequestReset);
+            _enlightenments = new VmEnlightenments(machine, clock, _platform, RequestReset, disks ?? []);
+        else if (disks is { Count: > 0 })
+            throw new ArgumentException("disks are on the synthetic SCSI controller, which only a VM that sees Hyper-V has", nameof(disks));
     }
 
     /// <summary>Where the vCPU threads send hypercall exits; null when the partition is not enlightened.</summary>
@@ -123,6 +127,9 @@ public sealed class VmWorker : IDisposable
 
     /// <summary>The VMBus as the guest left it (its version, channels and GPADLs); null for a VM that does not see Hyper-V.</summary>
     public VmBusState? VmBusState => _enlightenments?.VmBus.State;
+
+    /// <summary>The synthetic SCSI controller's VSP of an enlightened VM with disks; null otherwise.</summary>
+    public StorageVsp? Storage => _enlightenments?.Storage;
 
     /// <summary>How often the guest signalled a VMBus channel.</summary>
     public long VmBusSignals => _enlightenments?.VmBus.Signals ?? 0;
@@ -215,8 +222,9 @@ public sealed class VmWorker : IDisposable
         IReadOnlyDictionary<string, byte[]>? firmwareFiles = null,
         ReadOnlySpan<byte> initrd = default,
         string? commandLine = null,
-        bool enlightened = false)
-        => CreateCore(backend, name, image, loadImage: true, memoryBytes, processorCount, console, onEnded, firmwareFiles, initrd, commandLine, enlightened);
+        bool enlightened = false,
+        IReadOnlyList<ScsiDisk>? disks = null)
+        => CreateCore(backend, name, image, loadImage: true, memoryBytes, processorCount, console, onEnded, firmwareFiles, initrd, commandLine, enlightened, disks);
 
     private static VmWorker CreateCore(
         IHypervisorBackend backend,
@@ -230,7 +238,8 @@ public sealed class VmWorker : IDisposable
         IReadOnlyDictionary<string, byte[]>? firmwareFiles,
         ReadOnlySpan<byte> initrd = default,
         string? commandLine = null,
-        bool enlightened = false)
+        bool enlightened = false,
+        IReadOnlyList<ScsiDisk>? disks = null)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -251,7 +260,7 @@ public sealed class VmWorker : IDisposable
                 var loaded = GuestImageLoader.Load(image, machine.Memory, commandLine, initrd);
                 machine.Processors[0].SetState(loaded.InitialState);
             }
-            return new VmWorker(name, memoryBytes, machine, clock, console, onEnded, firmwareFiles, enlightened);
+            return new VmWorker(name, memoryBytes, machine, clock, console, onEnded, firmwareFiles, enlightened, disks);
         }
         catch
         {
@@ -272,8 +281,9 @@ public sealed class VmWorker : IDisposable
         IConsoleOutputSink? console,
         Action<VmRunEnded> onEnded,
         IReadOnlyDictionary<string, byte[]>? firmwareFiles = null,
-        bool enlightened = false) =>
-        CreateCore(backend, name, image: default, loadImage: false, memoryBytes, processorCount, console, onEnded, firmwareFiles, enlightened: enlightened);
+        bool enlightened = false,
+        IReadOnlyList<ScsiDisk>? disks = null) =>
+        CreateCore(backend, name, image: default, loadImage: false, memoryBytes, processorCount, console, onEnded, firmwareFiles, enlightened: enlightened, disks: disks);
 
     /// <summary>
     /// Starts the guest: one dedicated background thread per vCPU (already there after
