@@ -2,10 +2,10 @@ using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Enlightenments;
 using Actors.HwBackend.Platform;
 using Actors.HwBackend.Snapshots;
+using Actors.HwBackend.Storage;
 using Actors.HwBackend.VmBus;
 using Actors.HwBackend.VmBus.IntegrationServices;
 using Actors.HwBackend.VmBus.Storage;
-using Actors.HwBackend.Storage;
 
 namespace Actors.HwBackend.Worker;
 

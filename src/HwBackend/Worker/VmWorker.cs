@@ -6,8 +6,8 @@ using Actors.HwBackend.Platform;
 using Actors.HwBackend.Snapshots;
 using Actors.HwBackend.Storage;
 using Actors.HwBackend.VmBus;
-using Actors.HwBackend.VmBus.Storage;
 using Actors.HwBackend.VmBus.IntegrationServices;
+using Actors.HwBackend.VmBus.Storage;
 
 namespace Actors.HwBackend.Worker;
 

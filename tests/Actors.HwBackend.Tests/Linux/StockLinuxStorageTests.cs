@@ -25,7 +25,7 @@ public sealed class StockLinuxStorageTests(ITestOutputHelper output)
     private const long GuestPatternSector = 8192; // 4 MiB in
     private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(4);
 
-    private const string Script = $$"""
+    private static readonly string Script = $$"""
         #!/bin/busybox sh
         /bin/busybox --install -s /bin
         mount -t proc proc /proc
@@ -71,6 +71,8 @@ public sealed class StockLinuxStorageTests(ITestOutputHelper output)
                 string serial = Encoding.UTF8.GetString(console.Bytes).Replace("\r\n", "\n", StringComparison.Ordinal);
                 output.WriteLine($"powered off after {clock.Elapsed.TotalSeconds:F1} s, {worker.Storage!.Requests} SCSI requests, {worker.Storage.Malformed} malformed");
                 string[] lines = StockLinux.UserLines(serial).ToArray();
+                foreach (string line in serial.Split('\n').Where(l => l.Contains("sd ", StringComparison.Ordinal) || l.Contains("scsi", StringComparison.Ordinal) || l.Contains("storvsc", StringComparison.Ordinal) || !l.StartsWith('[')))
+                    output.WriteLine(line);
                 Assert.True(ended.Reason == VmWorker.PowerOffReason, $"ended by {ended.Reason}; last output:\n{serial[Math.Max(0, serial.Length - 3000)..]}");
                 Assert.Contains("modules: loaded", lines);
                 // The kernel's own words for the disk it found: Linux's sd read its capacity and cache mode.

@@ -78,13 +78,23 @@ public sealed class StorageVspTests : IDisposable
     }
 
     [Fact]
-    public void AnInquiryToAnAddressWithNoDiskIsAnInvalidLunAsLinuxsScanExpects()
+    public void AnAddressWithNoDiskSaysNoDeviceIsThereAndListsNoLunsSoLinuxsScanAddsNothing()
     {
         byte[] inquiry = [0x12, 0, 0, 0, 36, 0];
         Assert.Equal((SrbSuccess, 0, 36u), Outcome(Srb(inquiry, 1, 0, 36, DataPage)));
-        Assert.Equal(0x20, Outcome(Srb(inquiry, 1, 0, 36, [DataPage], lun: 1)).SrbStatus);
-        Assert.Equal(0x20, Outcome(Srb(inquiry, 1, 0, 36, [DataPage], target: 1)).SrbStatus);
-        Assert.Equal(0x20, Outcome(Srb(inquiry, 1, 0, 36, [DataPage], path: 3)).SrbStatus);
+        Assert.Equal(0x00, Read(DataPage)[0]); // a disk
+        foreach ((byte path, byte target, byte lun) in new (byte, byte, byte)[] { (0, 0, 1), (0, 1, 0), (3, 0, 0) })
+        {
+            Assert.Equal((SrbSuccess, 0, 36u), Outcome(Srb(inquiry, 1, 0, 36, [DataPage], path, target, lun)));
+            Assert.Equal(0x7F, Read(DataPage)[0]); // peripheral qualifier 3: nothing here
+            Assert.Equal(0x20, Outcome(Srb([0x00, 0, 0, 0, 0, 0], 2, 0, 0, [], path, target, lun)).SrbStatus); // INVALID_LUN
+        }
+
+        byte[] reportLuns = [0xA0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0];
+        Assert.Equal((SrbSuccess, 0, 16u), Outcome(Srb(reportLuns, 1, 0, 256, DataPage)));
+        Assert.Equal(8u, BinaryPrimitives.ReadUInt32BigEndian(Read(DataPage))); // LUN 0 only
+        Assert.Equal((SrbSuccess, 0, 8u), Outcome(Srb(reportLuns, 1, 0, 256, [DataPage], target: 1)));
+        Assert.Equal(0u, BinaryPrimitives.ReadUInt32BigEndian(Read(DataPage)));
     }
 
     [Fact]
@@ -146,7 +156,8 @@ public sealed class StorageVspTests : IDisposable
             int length = (packet.Length + 7) & ~7;
             Array.Resize(ref packet, length);
             BinaryPrimitives.WriteUInt16LittleEndian(packet.AsSpan(4), (ushort)(length / 8));
-            if (BinaryPrimitives.ReadUInt16LittleEndian(packet.AsSpan(2)) * 8 > length)
+            int offset8 = BinaryPrimitives.ReadUInt16LittleEndian(packet.AsSpan(2));
+            if (offset8 < 2 || offset8 * 8 > length)
                 BinaryPrimitives.WriteUInt16LittleEndian(packet.AsSpan(2), 2);
             WriteRaw(packet.AsSpan(0, 16), packet.AsSpan(16));
             _vsp.Signalled(_channel);

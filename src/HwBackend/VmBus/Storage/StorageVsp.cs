@@ -10,8 +10,8 @@ namespace Actors.HwBackend.VmBus.Storage;
 /// QUERY_PROTOCOL_VERSION, QUERY_PROPERTIES, END), then sends each SCSI command as an EXECUTE_SRB
 /// packet, with its data pages listed in the packet (GPA direct), and gets a COMPLETE_IO carrying
 /// the same transaction id with the SCSI status, sense data and the bytes transferred. One disk per
-/// LUN on path 0, target 0; any other address answers INVALID_LUN, which is how Linux's scan finds
-/// nothing there. Everything in a packet is guest input: a request that does not fit the packet,
+/// LUN on path 0, target 0; at any other address INQUIRY says no device is there and REPORT LUNS
+/// lists none, which ends Linux's scan of it, and anything else is an INVALID_LUN. Everything in a packet is guest input: a request that does not fit the packet,
 /// names pages outside RAM or asks for more than <see cref="MaxTransferBytes"/> is failed with an
 /// SRB error, never carried out. Requests are served on the vCPU thread that signalled, in order.
 /// </summary>
@@ -37,6 +37,8 @@ public sealed class StorageVsp : IVmBusDevice
     private const byte SrbSuccess = 0x01, SrbError = 0x04, SrbInvalidRequest = 0x06, SrbInvalidLun = 0x20, SrbAutosenseValid = 0x80;
 
     private const uint StatusFailure = 0xC000_0001;
+
+    private const byte Inquiry = 0x12, ReportLuns = 0xA0;
 
     private readonly Lock _lock = new();
     private readonly GuestPhysicalMap _memory;
@@ -141,11 +143,6 @@ public sealed class StorageVsp : IVmBusDevice
         byte path = srb[5], target = srb[6], lun = srb[7];
         int cdbLength = srb[8];
         byte direction = srb[10]; // 0 to the device, 1 from it, 2 none
-        if (path != 0 || target != 0 || lun >= _luns.Count)
-        {
-            Finish(srb, SrbInvalidLun, 0, 0, default);
-            return;
-        }
         if (cdbLength is < 1 or > 16 || direction > 2 || !TryPages(packet, dataOffset, out int pageOffset, out int length, out int pageCount))
         {
             _malformed++;
@@ -157,7 +154,20 @@ public sealed class StorageVsp : IVmBusDevice
         Span<byte> data = _data.AsSpan(0, length);
         if (direction == 0)
             Gather(pageOffset, pageCount, data);
-        ScsiResult result = _luns[lun].Execute(srb.Slice(16, cdbLength), direction == 1 ? data : default, direction == 0 ? data : default);
+        ReadOnlySpan<byte> cdb = srb.Slice(16, cdbLength);
+        bool present = path == 0 && target == 0 && lun < _luns.Count;
+        ScsiResult result;
+        if (cdb[0] == ReportLuns && direction == 1)
+            result = ReportLunsOf(path == 0 && target == 0 ? _luns.Count : 0, data);
+        else if (present)
+            result = _luns[lun].Execute(cdb, direction == 1 ? data : default, direction == 0 ? data : default);
+        else if (cdb[0] == Inquiry && direction == 1)
+            result = NobodyHere(data);
+        else
+        {
+            Finish(srb, SrbInvalidLun, 0, 0, default);
+            return;
+        }
         if (direction == 1)
             Scatter(pageOffset, pageCount, data[..result.Transferred]);
         if (result.Status == ScsiStatus.Good)
@@ -168,6 +178,39 @@ public sealed class StorageVsp : IVmBusDevice
         Span<byte> sense = stackalloc byte[SenseBytes];
         int senseLength = result.WriteSenseData(sense);
         Finish(srb, SrbError | SrbAutosenseValid, (byte)result.Status, result.Transferred, sense[..senseLength]);
+    }
+
+    /// <summary>
+    /// REPORT LUNS, answered by the controller for every target, since it knows which LUNs have
+    /// disks: LUN 0 to <paramref name="count"/> - 1 at target 0, none elsewhere, so that Linux's scan
+    /// of the other targets ends at once.
+    /// </summary>
+    private static ScsiResult ReportLunsOf(int count, Span<byte> data)
+    {
+        Span<byte> list = stackalloc byte[8 + (8 * 255)];
+        list.Clear();
+        BinaryPrimitives.WriteUInt32BigEndian(list, (uint)(8 * count));
+        for (int lun = 0; lun < count; lun++)
+            list[8 + (8 * lun) + 1] = (byte)lun; // single-level, peripheral addressing
+        int length = Math.Min(data.Length, 8 + (8 * count));
+        list[..length].CopyTo(data);
+        return ScsiResult.Good(length);
+    }
+
+    /// <summary>
+    /// INQUIRY to an address with no disk: "no device here" (peripheral qualifier 3, type 0x1F), as a
+    /// SCSI target answers. Linux's storvsc takes every INQUIRY as successful whatever its SRB status,
+    /// so only this data keeps its scan from adding a phantom disk.
+    /// </summary>
+    private static ScsiResult NobodyHere(Span<byte> data)
+    {
+        Span<byte> inquiry = stackalloc byte[36];
+        inquiry.Clear();
+        inquiry[0] = 0x7F;
+        inquiry[4] = 31; // additional length
+        int length = Math.Min(data.Length, inquiry.Length);
+        inquiry[..length].CopyTo(data);
+        return ScsiResult.Good(length);
     }
 
     /// <summary>
