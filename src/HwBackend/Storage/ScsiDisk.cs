@@ -19,7 +19,7 @@ namespace Actors.HwBackend.Storage;
 /// with simple tags, which the control mode page admits (queue algorithm modifier 1).
 /// </para>
 /// </summary>
-public sealed class ScsiDisk
+public sealed class ScsiDisk : IScsiLun
 {
     public const int BlockBytes = IBlockStore.SectorBytes;
 
@@ -117,6 +117,9 @@ public sealed class ScsiDisk
             _ => throw new InvalidOperationException($"opcode {opcode:X2} has a CDB length but no handler"),
         };
     }
+
+    public ValueTask<ScsiResult> ExecuteAsync(ReadOnlyMemory<byte> cdb, Memory<byte> dataIn, ReadOnlyMemory<byte> dataOut) =>
+        new(Execute(cdb.Span, dataIn.Span, dataOut.Span));
 
     // READ(6)/WRITE(6): a 21-bit LBA, and 0 blocks means 256.
     private static ulong Lba6(ReadOnlySpan<byte> cdb) => ((ulong)(cdb[1] & 0x1F) << 16) | ((ulong)cdb[2] << 8) | cdb[3];

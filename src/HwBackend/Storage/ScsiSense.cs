@@ -24,6 +24,9 @@ public readonly record struct ScsiSense(SenseKey Key, byte Asc, byte Ascq)
     /// <summary>5/39/00: MODE SENSE asked for saved values, and nothing here is saved.</summary>
     public static ScsiSense SavingParametersNotSupported => new(SenseKey.IllegalRequest, 0x39, 0x00);
 
+    /// <summary>2/04/01: the disk cannot be reached just now (its host is away); Linux retries the command.</summary>
+    public static ScsiSense BecomingReady => new(SenseKey.NotReady, 0x04, 0x01);
+
     /// <summary>3/11/00: the store could not read the blocks.</summary>
     public static ScsiSense UnrecoveredReadError => new(SenseKey.MediumError, 0x11, 0x00);
 

@@ -5,6 +5,9 @@ public enum SenseKey : byte
 {
     NoSense = 0x0,
 
+    /// <summary>The disk cannot serve the command yet: Linux tries it again.</summary>
+    NotReady = 0x2,
+
     /// <summary>The store failed the read, write or flush: Linux fails the I/O rather than retry it forever.</summary>
     MediumError = 0x3,
 

@@ -27,7 +27,7 @@ internal sealed class VmEnlightenments
     private readonly VmBusProtocol _vmBus;
 
     /// <param name="disks">The disks on the VM's synthetic SCSI controller, at LUN 0, 1, ...; none offers no controller.</param>
-    public VmEnlightenments(IVirtualMachine machine, PlatformClock clock, PcPlatform platform, Action<string> requestReset, IReadOnlyList<ScsiDisk> disks)
+    public VmEnlightenments(IVirtualMachine machine, PlatformClock clock, PcPlatform platform, Action<string> requestReset, IReadOnlyList<IScsiLun> disks)
     {
         int processors = machine.Processors.Count;
         _partition = new HvPartition(machine.Memory, clock, processors, requestReset);

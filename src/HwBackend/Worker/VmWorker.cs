@@ -67,7 +67,7 @@ public sealed class VmWorker : IDisposable
     /// <summary>The end reason of a guest that powered itself off through ACPI.</summary>
     public const string PowerOffReason = "acpi-poweroff";
 
-    private VmWorker(string name, ulong memoryBytes, IVirtualMachine machine, PlatformClock clock, IConsoleOutputSink? console, Action<VmRunEnded> onEnded, IReadOnlyDictionary<string, byte[]>? firmwareFiles, bool enlightened, IReadOnlyList<ScsiDisk>? disks)
+    private VmWorker(string name, ulong memoryBytes, IVirtualMachine machine, PlatformClock clock, IConsoleOutputSink? console, Action<VmRunEnded> onEnded, IReadOnlyDictionary<string, byte[]>? firmwareFiles, bool enlightened, IReadOnlyList<IScsiLun>? disks)
     {
         Name = name;
         MemoryBytes = memoryBytes;
@@ -130,6 +130,13 @@ public sealed class VmWorker : IDisposable
 
     /// <summary>The synthetic SCSI controller's VSP of an enlightened VM with disks; null otherwise.</summary>
     public StorageVsp? Storage => _enlightenments?.Storage;
+
+    /// <summary>
+    /// Completes once every disk request the guest made has been answered (into guest memory). With
+    /// the vCPUs paused, nothing new arrives meanwhile: a VM about to move calls it before it takes
+    /// its last dirty pages, so that no request is lost with the source.
+    /// </summary>
+    public Task DrainStorageAsync() => _enlightenments?.Storage?.DrainAsync() ?? Task.CompletedTask;
 
     /// <summary>How often the guest signalled a VMBus channel.</summary>
     public long VmBusSignals => _enlightenments?.VmBus.Signals ?? 0;
@@ -223,7 +230,7 @@ public sealed class VmWorker : IDisposable
         ReadOnlySpan<byte> initrd = default,
         string? commandLine = null,
         bool enlightened = false,
-        IReadOnlyList<ScsiDisk>? disks = null)
+        IReadOnlyList<IScsiLun>? disks = null)
         => CreateCore(backend, name, image, loadImage: true, memoryBytes, processorCount, console, onEnded, firmwareFiles, initrd, commandLine, enlightened, disks);
 
     private static VmWorker CreateCore(
@@ -239,7 +246,7 @@ public sealed class VmWorker : IDisposable
         ReadOnlySpan<byte> initrd = default,
         string? commandLine = null,
         bool enlightened = false,
-        IReadOnlyList<ScsiDisk>? disks = null)
+        IReadOnlyList<IScsiLun>? disks = null)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -282,7 +289,7 @@ public sealed class VmWorker : IDisposable
         Action<VmRunEnded> onEnded,
         IReadOnlyDictionary<string, byte[]>? firmwareFiles = null,
         bool enlightened = false,
-        IReadOnlyList<ScsiDisk>? disks = null) =>
+        IReadOnlyList<IScsiLun>? disks = null) =>
         CreateCore(backend, name, image: default, loadImage: false, memoryBytes, processorCount, console, onEnded, firmwareFiles, enlightened: enlightened, disks: disks);
 
     /// <summary>
@@ -605,6 +612,8 @@ public sealed class VmWorker : IDisposable
                 return;
             _disposed = true;
         }
+        // A disk's late answer must not land in memory that is about to be freed.
+        _enlightenments?.Storage?.Detach();
         _machine.Dispose();
     }
 

@@ -171,6 +171,120 @@ public sealed class StorageVspTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task ADiskThatAnswersLaterIsAnsweredWhenItDoesAndTheGuestWaitsBehindAFullQueue()
+    {
+        var lun = new LaterLun();
+        var vsp = new StorageVsp(_memory, [lun]);
+        vsp.Opened(_channel);
+        for (int i = 0; i < StorageVsp.MaxInFlight + 2; i++)
+        {
+            byte[] read = SrbPacket([0x28, 0, 0, 0, 0, (byte)i, 0, 0, 1, 0], 1, 0, 512, [DataPage + (ulong)i], 0, 0, 0);
+            WriteRaw(read.AsSpan(0, 16), read.AsSpan(16));
+        }
+        vsp.Signalled(_channel);
+        Assert.Equal(StorageVsp.MaxInFlight, lun.Waiting); // the rest wait in the ring
+        Assert.Equal(0, _guestReads.TryRead(_packet));
+        Task drained = vsp.DrainAsync();
+        Assert.False(drained.IsCompleted);
+
+        lun.Answer(0, fill: 0xAB);
+        await NextCompletionAsync();
+        Assert.Equal((SrbSuccess, 0, 512u), Outcome(_packet[16..80]));
+        Assert.Equal(0xAB, Read(DataPage)[0]);
+        for (int tries = 0; tries < 500 && lun.Waiting < StorageVsp.MaxInFlight; tries++)
+            await Task.Delay(10);
+        Assert.Equal(StorageVsp.MaxInFlight, lun.Waiting); // one answered, one more read from the ring
+
+        lun.Fail(1); // the disk's host is gone: the guest hears "becoming ready" and will retry
+        await NextCompletionAsync();
+        Assert.Equal((0x84, 0x02), (_packet[16 + 12 + 2], _packet[16 + 12 + 3]));
+        Assert.Equal((0x02, 0x04, 0x01), (_packet[16 + 12 + 16 + 2] & 0x0F, _packet[16 + 12 + 16 + 12], _packet[16 + 12 + 16 + 13]));
+
+        while (lun.Waiting > 0)
+            lun.Answer(lun.Oldest, fill: 0x11);
+        await drained.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(StorageVsp.MaxInFlight + 2, vsp.Requests);
+        vsp.Detach();
+    }
+
+    /// <summary>Waits (boundedly) for the next completion in the guest's ring: a late answer is written from the thread it arrives on.</summary>
+    private async Task NextCompletionAsync()
+    {
+        for (int tries = 0; tries < 500; tries++)
+        {
+            int length = _guestReads.TryRead(_packet);
+            if (length > 0)
+            {
+                Assert.Equal(16 + 64, length);
+                return;
+            }
+            await Task.Delay(10);
+        }
+        Assert.Fail("no completion within 5 s");
+    }
+
+    [Fact]
+    public async Task AnAnswerThatArrivesAfterTheMachineWentTouchesNoMemory()
+    {
+        var lun = new LaterLun();
+        var vsp = new StorageVsp(_memory, [lun]);
+        vsp.Opened(_channel);
+        byte[] read = SrbPacket([0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0], 1, 0, 512, [DataPage], 0, 0, 0);
+        WriteRaw(read.AsSpan(0, 16), read.AsSpan(16));
+        vsp.Signalled(_channel);
+        vsp.Detach();
+        lun.Answer(0, fill: 0xCD);
+        await vsp.DrainAsync().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(0, _guestReads.TryRead(_packet));
+        Assert.NotEqual(0xCD, Read(DataPage)[0]);
+    }
+
+    /// <summary>A LUN whose answers the test gives, in any order, from its own thread: reads fill their buffer with one byte.</summary>
+    private sealed class LaterLun : IScsiLun
+    {
+        private readonly Lock _lock = new();
+        private readonly Dictionary<int, (TaskCompletionSource<ScsiResult> Done, Memory<byte> Data)> _waiting = [];
+        private int _next;
+
+        public int Waiting
+        {
+            get { lock (_lock) return _waiting.Count; }
+        }
+
+        public int Oldest
+        {
+            get { lock (_lock) return _waiting.Keys.Min(); }
+        }
+
+        public ValueTask<ScsiResult> ExecuteAsync(ReadOnlyMemory<byte> cdb, Memory<byte> dataIn, ReadOnlyMemory<byte> dataOut)
+        {
+            var done = new TaskCompletionSource<ScsiResult>();
+            lock (_lock)
+                _waiting[_next++] = (done, dataIn);
+            return new ValueTask<ScsiResult>(done.Task);
+        }
+
+        public void Answer(int request, byte fill)
+        {
+            (TaskCompletionSource<ScsiResult> done, Memory<byte> data) = Take(request);
+            data.Span.Fill(fill);
+            done.SetResult(ScsiResult.Good(data.Length));
+        }
+
+        public void Fail(int request) => Take(request).Done.SetException(new TimeoutException("the disk's host did not answer"));
+
+        private (TaskCompletionSource<ScsiResult> Done, Memory<byte> Data) Take(int request)
+        {
+            lock (_lock)
+            {
+                var taken = _waiting[request];
+                _waiting.Remove(request);
+                return taken;
+            }
+        }
+    }
+
     private const byte SrbSuccess = 0x01;
 
     private static (byte SrbStatus, byte ScsiStatus, uint Transferred) Outcome(byte[] answer) =>

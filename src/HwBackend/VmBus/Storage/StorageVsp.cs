@@ -13,19 +13,24 @@ namespace Actors.HwBackend.VmBus.Storage;
 /// LUN on path 0, target 0; at any other address INQUIRY says no device is there and REPORT LUNS
 /// lists none, which ends Linux's scan of it, and anything else is an INVALID_LUN. Everything in a packet is guest input: a request that does not fit the packet,
 /// names pages outside RAM or asks for more than <see cref="MaxTransferBytes"/> is failed with an
-/// SRB error, never carried out. Requests are served on the vCPU thread that signalled, in order.
+/// SRB error, never carried out. Requests are read on the vCPU thread that signalled; a disk that
+/// answers at once (a local <see cref="ScsiDisk"/>) is answered there too, and one that answers
+/// later (a disk on another host) completes from whichever thread its answer arrives on, up to
+/// <see cref="MaxInFlight"/> at a time: beyond that the guest's packets wait in the ring.
 /// </summary>
 public sealed class StorageVsp : IVmBusDevice
 {
     /// <summary>What the guest may move in one request; Linux sizes its requests and page lists from it.</summary>
     public const int MaxTransferBytes = 512 * 1024;
 
+    /// <summary>Requests a disk may have outstanding; each holds a buffer of <see cref="MaxTransferBytes"/>.</summary>
+    public const int MaxInFlight = 16;
+
     /// <summary>The protocol version spoken: Windows 10's (6.2), the first Linux asks for.</summary>
     public const ushort ProtocolVersion = 0x0602;
 
     private const int PacketBytes = 64; // vstor_packet: operation, flags, status, then 52 bytes of union
     private const int SrbOffset = 12;
-    private const int MaxPagesPerRequest = (MaxTransferBytes / GuestRam.PageSize) + 1;
     private const int GpaDirectPacket = 9;
     private const int SenseBytes = 20;
 
@@ -42,15 +47,18 @@ public sealed class StorageVsp : IVmBusDevice
 
     private readonly Lock _lock = new();
     private readonly GuestPhysicalMap _memory;
-    private readonly IReadOnlyList<ScsiDisk> _luns;
+    private readonly IReadOnlyList<IScsiLun> _luns;
     private readonly byte[] _packet = new byte[4096];
-    private readonly byte[] _data = new byte[MaxTransferBytes];
     private readonly byte[] _answer = new byte[PacketBytes];
-    private readonly ulong[] _pages = new ulong[MaxPagesPerRequest];
+    private readonly Stack<StorageRequest> _idle = new();
     private IVmBusChannel? _channel;
+    private int _inFlight;
+    private bool _detached;
+    private TaskCompletionSource? _drained;
+    private long _malformed, _requests;
 
     /// <param name="luns">The disks, at LUN 0, 1, ... of target 0.</param>
-    public StorageVsp(GuestPhysicalMap memory, IReadOnlyList<ScsiDisk> luns)
+    public StorageVsp(GuestPhysicalMap memory, IReadOnlyList<IScsiLun> luns)
     {
         ArgumentNullException.ThrowIfNull(memory);
         ArgumentNullException.ThrowIfNull(luns);
@@ -59,7 +67,7 @@ public sealed class StorageVsp : IVmBusDevice
         _luns = luns;
     }
 
-    /// <summary>Packets dropped as malformed (too short for their operation or their page list).</summary>
+    /// <summary>Packets dropped or failed as malformed (too short, or a page list or field that cannot be honoured).</summary>
     public long Malformed
     {
         get { lock (_lock) return _malformed; }
@@ -70,8 +78,6 @@ public sealed class StorageVsp : IVmBusDevice
     {
         get { lock (_lock) return _requests; }
     }
-
-    private long _malformed, _requests;
 
     public void Opened(IVmBusChannel channel)
     {
@@ -88,13 +94,42 @@ public sealed class StorageVsp : IVmBusDevice
     public void Signalled(IVmBusChannel channel)
     {
         lock (_lock)
+            ServeLocked(channel);
+    }
+
+    /// <summary>
+    /// Completes once no request is outstanding: the VM's vCPUs are stopped and it is about to be
+    /// saved or moved, so that every request the guest made is answered in the memory that goes.
+    /// </summary>
+    public Task DrainAsync()
+    {
+        lock (_lock)
         {
-            if (!ReferenceEquals(channel, _channel))
-                return;
-            int length;
-            while ((length = channel.TryReceive(_packet)) > 0)
-                ServeLocked(channel, _packet.AsSpan(0, length));
+            if (_inFlight == 0)
+                return Task.CompletedTask;
+            _drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _drained.Task;
         }
+    }
+
+    /// <summary>The machine is going: answers that arrive after this are dropped, not written into memory that may be freed.</summary>
+    public void Detach()
+    {
+        lock (_lock)
+        {
+            _detached = true;
+            _channel = null;
+        }
+    }
+
+    /// <summary>Reads and serves the guest's packets while there is room for another request in flight.</summary>
+    private void ServeLocked(IVmBusChannel channel)
+    {
+        if (!ReferenceEquals(channel, _channel))
+            return;
+        int length;
+        while (_inFlight < MaxInFlight && (length = channel.TryReceive(_packet)) > 0)
+            ServeLocked(channel, _packet.AsSpan(0, length));
     }
 
     private void ServeLocked(IVmBusChannel channel, ReadOnlySpan<byte> packet)
@@ -109,7 +144,6 @@ public sealed class StorageVsp : IVmBusDevice
         ReadOnlySpan<byte> request = packet.Slice(dataOffset, PacketBytes);
         Span<byte> answer = _answer;
         answer.Clear();
-        BinaryPrimitives.WriteUInt32LittleEndian(answer, CompleteIo);
         uint status = 0;
         switch (BinaryPrimitives.ReadUInt32LittleEndian(request))
         {
@@ -125,59 +159,138 @@ public sealed class StorageVsp : IVmBusDevice
                 BinaryPrimitives.WriteUInt32LittleEndian(answer[(SrbOffset + 12)..], MaxTransferBytes);
                 break;
             case ExecuteSrb:
-                request.Slice(SrbOffset).CopyTo(answer[SrbOffset..]);
-                ExecuteLocked(packet, dataOffset, answer[SrbOffset..]);
-                break;
+                StartLocked(channel, packet, dataOffset, request[SrbOffset..], transaction);
+                return;
             default:
                 status = StatusFailure; // sub-channels, FC data, and anything unknown
                 break;
         }
+        BinaryPrimitives.WriteUInt32LittleEndian(answer, CompleteIo);
         BinaryPrimitives.WriteUInt32LittleEndian(answer[8..], status);
         channel.TrySend(transaction, answer);
     }
 
-    /// <summary>Carries out one SCSI request block, writing its outcome into <paramref name="srb"/> (a copy of the guest's).</summary>
-    private void ExecuteLocked(ReadOnlySpan<byte> packet, int dataOffset, Span<byte> srb)
+    /// <summary>Checks one SCSI request block and its pages, and hands it to its LUN (or answers it here when there is none).</summary>
+    private void StartLocked(IVmBusChannel channel, ReadOnlySpan<byte> packet, int dataOffset, ReadOnlySpan<byte> srb, ulong transaction)
     {
         _requests++;
-        byte path = srb[5], target = srb[6], lun = srb[7];
-        int cdbLength = srb[8];
-        byte direction = srb[10]; // 0 to the device, 1 from it, 2 none
-        if (cdbLength is < 1 or > 16 || direction > 2 || !TryPages(packet, dataOffset, out int pageOffset, out int length, out int pageCount))
+        StorageRequest request = _idle.Count > 0 ? _idle.Pop() : new StorageRequest();
+        srb.CopyTo(request.Srb);
+        (request.Transaction, request.Channel, request.Direction) = (transaction, channel, srb[10]);
+        if (request.CdbLength is < 1 or > 16 || request.Direction > 2 || !TryPages(packet, dataOffset, request))
         {
             _malformed++;
-            Finish(srb, SrbInvalidRequest, 0, 0, default);
+            FinishLocked(request, ScsiOutcome(SrbInvalidRequest));
             return;
         }
-        if (direction == 2)
-            length = 0;
-        Span<byte> data = _data.AsSpan(0, length);
-        if (direction == 0)
-            Gather(pageOffset, pageCount, data);
-        ReadOnlySpan<byte> cdb = srb.Slice(16, cdbLength);
-        bool present = path == 0 && target == 0 && lun < _luns.Count;
-        ScsiResult result;
-        if (cdb[0] == ReportLuns && direction == 1)
-            result = ReportLunsOf(path == 0 && target == 0 ? _luns.Count : 0, data);
-        else if (present)
-            result = _luns[lun].Execute(cdb, direction == 1 ? data : default, direction == 0 ? data : default);
-        else if (cdb[0] == Inquiry && direction == 1)
-            result = NobodyHere(data);
+        if (request.Direction == 2)
+            request.Length = 0;
+        Memory<byte> data = request.Data.AsMemory(0, request.Length);
+        if (request.Direction == 0)
+            Gather(request, data.Span);
+        ReadOnlyMemory<byte> cdb = request.Srb.AsMemory(16, request.CdbLength);
+        byte opcode = request.Srb[16], path = request.Srb[5], target = request.Srb[6];
+        bool present = path == 0 && target == 0 && request.Lun < _luns.Count;
+        if (opcode == ReportLuns && request.Direction == 1)
+            FinishLocked(request, ReportLunsOf(path == 0 && target == 0 ? _luns.Count : 0, data.Span));
+        else if (!present && opcode == Inquiry && request.Direction == 1)
+            FinishLocked(request, NobodyHere(data.Span));
+        else if (!present)
+            FinishLocked(request, ScsiOutcome(SrbInvalidLun));
         else
         {
-            Finish(srb, SrbInvalidLun, 0, 0, default);
-            return;
+            _inFlight++;
+            ValueTask<ScsiResult> running = _luns[request.Lun].ExecuteAsync(cdb, request.Direction == 1 ? data : default, request.Direction == 0 ? data : default);
+            if (running.IsCompleted)
+            {
+                _inFlight--;
+                FinishLocked(request, Outcome(running));
+            }
+            else
+                _ = CompleteLaterAsync(request, running);
         }
-        if (direction == 1)
-            Scatter(pageOffset, pageCount, data[..result.Transferred]);
-        if (result.Status == ScsiStatus.Good)
+    }
+
+    /// <summary>A LUN that answers later: its outcome is written back when it comes, and the guest's next packets are read.</summary>
+    private async Task CompleteLaterAsync(StorageRequest request, ValueTask<ScsiResult> running)
+    {
+        (byte, ScsiResult) outcome;
+        try
         {
-            Finish(srb, SrbSuccess, 0, result.Transferred, default);
-            return;
+            outcome = (SrbSuccess, await running.ConfigureAwait(false));
         }
+        catch (Exception)
+        {
+            // The disk's host did not answer: the guest is told the unit is becoming ready, and retries.
+            outcome = (SrbSuccess, ScsiResult.CheckCondition(ScsiSense.BecomingReady));
+        }
+        lock (_lock)
+        {
+            _inFlight--;
+            FinishLocked(request, outcome);
+            if (_inFlight == 0 && _drained is { } drained)
+            {
+                _drained = null;
+                drained.TrySetResult();
+            }
+            if (_channel is { } channel)
+                ServeLocked(channel);
+        }
+    }
+
+    private static (byte, ScsiResult) ScsiOutcome(byte srbStatus) => (srbStatus, default);
+
+    private static (byte, ScsiResult) Outcome(ValueTask<ScsiResult> completed)
+    {
+        try
+        {
+            return (SrbSuccess, completed.Result);
+        }
+        catch (Exception)
+        {
+            return (SrbSuccess, ScsiResult.CheckCondition(ScsiSense.BecomingReady));
+        }
+    }
+
+    /// <summary>
+    /// Writes a request's outcome back: its data into the guest's pages, then COMPLETE_IO with the
+    /// SRB's statuses, sense and length; unless the channel closed or the machine is going, in which
+    /// case no guest memory is touched. The request goes back to the pool.
+    /// </summary>
+    private void FinishLocked(StorageRequest request, (byte SrbStatus, ScsiResult Result) outcome)
+    {
+        IVmBusChannel? channel = request.Channel;
+        request.Channel = null;
+        _idle.Push(request);
+        if (_detached || !ReferenceEquals(channel, _channel) || channel is null)
+            return;
+        ScsiResult result = outcome.Result;
+        Span<byte> srb = request.Srb;
         Span<byte> sense = stackalloc byte[SenseBytes];
-        int senseLength = result.WriteSenseData(sense);
-        Finish(srb, SrbError | SrbAutosenseValid, (byte)result.Status, result.Transferred, sense[..senseLength]);
+        int senseLength = 0;
+        if (outcome.SrbStatus != SrbSuccess)
+            (srb[2], srb[3], result) = (outcome.SrbStatus, 0, ScsiResult.Good(0));
+        else if (result.Status == ScsiStatus.Good)
+            (srb[2], srb[3]) = (SrbSuccess, 0);
+        else
+        {
+            (srb[2], srb[3]) = (SrbError | SrbAutosenseValid, (byte)result.Status);
+            senseLength = result.WriteSenseData(sense);
+        }
+        int transferred = Math.Clamp(result.Transferred, 0, request.Length);
+        if (request.Direction == 1)
+            Scatter(request, request.Data.AsSpan(0, transferred));
+        srb[9] = (byte)senseLength;
+        BinaryPrimitives.WriteUInt32LittleEndian(srb[12..], (uint)transferred);
+        Span<byte> area = srb.Slice(16, SenseBytes);
+        area.Clear();
+        sense[..senseLength].CopyTo(area);
+
+        Span<byte> answer = _answer;
+        answer.Clear();
+        BinaryPrimitives.WriteUInt32LittleEndian(answer, CompleteIo);
+        srb.CopyTo(answer[SrbOffset..]);
+        channel.TrySend(request.Transaction, answer);
     }
 
     /// <summary>
@@ -185,7 +298,7 @@ public sealed class StorageVsp : IVmBusDevice
     /// disks: LUN 0 to <paramref name="count"/> - 1 at target 0, none elsewhere, so that Linux's scan
     /// of the other targets ends at once.
     /// </summary>
-    private static ScsiResult ReportLunsOf(int count, Span<byte> data)
+    private static (byte, ScsiResult) ReportLunsOf(int count, Span<byte> data)
     {
         Span<byte> list = stackalloc byte[8 + (8 * 255)];
         list.Clear();
@@ -194,7 +307,7 @@ public sealed class StorageVsp : IVmBusDevice
             list[8 + (8 * lun) + 1] = (byte)lun; // single-level, peripheral addressing
         int length = Math.Min(data.Length, 8 + (8 * count));
         list[..length].CopyTo(data);
-        return ScsiResult.Good(length);
+        return (SrbSuccess, ScsiResult.Good(length));
     }
 
     /// <summary>
@@ -202,7 +315,7 @@ public sealed class StorageVsp : IVmBusDevice
     /// SCSI target answers. Linux's storvsc takes every INQUIRY as successful whatever its SRB status,
     /// so only this data keeps its scan from adding a phantom disk.
     /// </summary>
-    private static ScsiResult NobodyHere(Span<byte> data)
+    private static (byte, ScsiResult) NobodyHere(Span<byte> data)
     {
         Span<byte> inquiry = stackalloc byte[36];
         inquiry.Clear();
@@ -210,7 +323,7 @@ public sealed class StorageVsp : IVmBusDevice
         inquiry[4] = 31; // additional length
         int length = Math.Min(data.Length, inquiry.Length);
         inquiry[..length].CopyTo(data);
-        return ScsiResult.Good(length);
+        return (SrbSuccess, ScsiResult.Good(length));
     }
 
     /// <summary>
@@ -218,9 +331,9 @@ public sealed class StorageVsp : IVmBusDevice
     /// page, its length, and every page RAM. An in-band packet has none. False for a page list that
     /// does not fit the descriptor, a second range, a length beyond the maximum, or a page outside RAM.
     /// </summary>
-    private bool TryPages(ReadOnlySpan<byte> packet, int dataOffset, out int pageOffset, out int length, out int pageCount)
+    private bool TryPages(ReadOnlySpan<byte> packet, int dataOffset, StorageRequest request)
     {
-        (pageOffset, length, pageCount) = (0, 0, 0);
+        (request.PageOffset, request.Length, request.PageCount) = (0, 0, 0);
         if (BinaryPrimitives.ReadUInt16LittleEndian(packet) != GpaDirectPacket)
             return true;
         if (dataOffset < 32 || BinaryPrimitives.ReadUInt32LittleEndian(packet[20..]) != 1)
@@ -237,46 +350,33 @@ public sealed class StorageVsp : IVmBusDevice
             ulong pfn = BinaryPrimitives.ReadUInt64LittleEndian(packet[(32 + (8 * i))..]);
             if (pfn >= 1UL << 40 || !_memory.IsRam(pfn * GuestRam.PageSize, GuestRam.PageSize))
                 return false;
-            _pages[i] = pfn;
+            request.Pages[i] = pfn;
         }
-        (pageOffset, length, pageCount) = ((int)rangeOffset, (int)rangeLength, pages);
+        (request.PageOffset, request.Length, request.PageCount) = ((int)rangeOffset, (int)rangeLength, pages);
         return true;
     }
 
-    private void Gather(int pageOffset, int pageCount, Span<byte> into)
+    private void Gather(StorageRequest request, Span<byte> into)
     {
         int done = 0;
-        for (int i = 0; i < pageCount && done < into.Length; i++)
+        for (int i = 0; i < request.PageCount && done < into.Length; i++)
         {
-            int start = i == 0 ? pageOffset : 0;
+            int start = i == 0 ? request.PageOffset : 0;
             int chunk = Math.Min(into.Length - done, GuestRam.PageSize - start);
-            _memory.Read((_pages[i] * GuestRam.PageSize) + (ulong)start, into.Slice(done, chunk));
+            _memory.Read((request.Pages[i] * GuestRam.PageSize) + (ulong)start, into.Slice(done, chunk));
             done += chunk;
         }
     }
 
-    private void Scatter(int pageOffset, int pageCount, ReadOnlySpan<byte> from)
+    private void Scatter(StorageRequest request, ReadOnlySpan<byte> from)
     {
         int done = 0;
-        for (int i = 0; i < pageCount && done < from.Length; i++)
+        for (int i = 0; i < request.PageCount && done < from.Length; i++)
         {
-            int start = i == 0 ? pageOffset : 0;
+            int start = i == 0 ? request.PageOffset : 0;
             int chunk = Math.Min(from.Length - done, GuestRam.PageSize - start);
-            _memory.Write((_pages[i] * GuestRam.PageSize) + (ulong)start, from.Slice(done, chunk));
+            _memory.Write((request.Pages[i] * GuestRam.PageSize) + (ulong)start, from.Slice(done, chunk));
             done += chunk;
         }
-    }
-
-    /// <summary>Fills in an SRB's outcome: statuses, bytes transferred, and the sense data of a CHECK CONDITION.</summary>
-    private static void Finish(Span<byte> srb, byte srbStatus, byte scsiStatus, int transferred, ReadOnlySpan<byte> sense)
-    {
-        srb[2] = srbStatus;
-        srb[3] = scsiStatus;
-        int senseLength = Math.Min(sense.Length, SenseBytes);
-        srb[9] = (byte)senseLength;
-        BinaryPrimitives.WriteUInt32LittleEndian(srb[12..], (uint)transferred);
-        Span<byte> area = srb.Slice(16, SenseBytes);
-        area.Clear();
-        sense[..senseLength].CopyTo(area);
     }
 }
