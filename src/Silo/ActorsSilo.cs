@@ -1,4 +1,5 @@
 using Actors.Grains;
+using Actors.Grains.Disks;
 using Actors.Grains.Hosts;
 using Actors.Grains.Partitions;
 using Actors.Grains.Placement;
@@ -71,6 +72,7 @@ public static class ActorsSilo
         services.AddMetrics();
         services.AddSingleton(backend);
         services.AddOptions<HostMemoryOptions>();
+        services.AddOptions<DiskStoreOptions>();
         services.AddSingleton<HypervisorMetrics>();
         services.AddPlacementDirector<HostPinnedPlacement, HostPinnedPlacementDirector>();
         services.AddPlacementDirector<HardwareColocatedPlacement, HardwareColocatedPlacementDirector>();

@@ -35,6 +35,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             // host name has to go here as well as into the settings.
             options.SiloName = HostOf(options.SiloName);
             ActorsSilo.Configure(silo, new SiloSettings(options.SiloName, 11111, 30000, Join: null, Backend: "emulator", Redis: redis));
+            silo.Services.Configure<Actors.Grains.Disks.DiskStoreOptions>(o => o.Directory = DiskDirectory);
             configureHost?.Invoke(options.SiloName, silo);
         });
         builder.ConfigureClient(client => client.AddMemoryStreams(ConsoleStreams.Provider).AddActivityPropagation());
@@ -42,6 +43,9 @@ public sealed class ClusterFixture : IAsyncLifetime
         await cluster.DeployAsync();
         return cluster;
     }
+
+    /// <summary>Where the test clusters' hosts keep their disks: one directory per test run, under the system's temporary files.</summary>
+    public static string DiskDirectory { get; } = Path.Combine(Path.GetTempPath(), $"actors-test-disks-{Environment.ProcessId}");
 
     public static InProcessSiloHandle SiloNamed(InProcessTestCluster cluster, string host) =>
         cluster.Silos.Single(s => s.ServiceProvider.GetRequiredService<ILocalSiloDetails>().Name == host);

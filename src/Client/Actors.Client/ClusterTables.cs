@@ -44,6 +44,17 @@ public static class ClusterTables
                 c.Instance.ToString(),
             ]));
 
+    public static string FormatDisks(IEnumerable<DiskInfo> disks) =>
+        TableFormatter.Format(
+            ["NAME", "SIZE", "HOST", "CREATED"],
+            disks.Select(d => (IReadOnlyList<string>)
+            [
+                d.Name,
+                SizeParser.Format((ulong)d.SizeBytes),
+                d.Host,
+                d.CreatedAt.ToString("u", CultureInfo.InvariantCulture),
+            ]));
+
     public static string FormatHosts(IEnumerable<HostInfo> hosts) =>
         TableFormatter.Format(
             ["HOST", "BACKEND", "CORES", "MEMORY", "FREE", "VMS"],

@@ -174,7 +174,8 @@ public sealed class HypervisorClient : IAsyncDisposable
         string? initrdPath = null,
         string? commandLine = null,
         bool enlightened = false,
-        string? vspHost = null)
+        string? vspHost = null,
+        IReadOnlyList<string>? disks = null)
     {
         CheckVmName(name);
         byte[] image = await ReadImageFileAsync(imagePath, cancellationToken).ConfigureAwait(false);
@@ -186,7 +187,8 @@ public sealed class HypervisorClient : IAsyncDisposable
             initrd is null ? null : ImageId(initrd),
             commandLine,
             enlightened,
-            vspHost);
+            vspHost,
+            disks is { Count: > 0 } ? [.. disks] : null);
         if (configuration.Validate() is { } problem)
             throw new HypervisorClientException(problem);
 
@@ -224,6 +226,15 @@ public sealed class HypervisorClient : IAsyncDisposable
     }
 
     public Task DeleteVmAsync(string name) => Partition(name).DeleteAsync();
+
+    /// <summary>Makes an empty disk of <paramref name="sizeBytes"/> in <paramref name="host"/>'s disk store (or the first host's).</summary>
+    public Task<DiskInfo> CreateDiskAsync(string name, long sizeBytes, string? host = null) => Disks.CreateAsync(name, sizeBytes, host);
+
+    public Task<IReadOnlyList<DiskInfo>> ListDisksAsync() => Disks.ListAsync();
+
+    public Task DeleteDiskAsync(string name) => Disks.DeleteAsync(name);
+
+    private IDiskCatalogGrain Disks => Cluster.GetGrain<IDiskCatalogGrain>(0);
 
     public Task<VmStatus> GetVmAsync(string name) => Partition(name).GetStatusAsync();
 

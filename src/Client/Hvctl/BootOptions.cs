@@ -18,6 +18,8 @@ internal sealed class BootOptions
 
     public Option<string?> VspHost { get; } = new("--vsp-host") { Description = "with --hyperv: the host whose silo serves the VM's VSPs that can run away from it (today the heartbeat); they stay there when the VM moves", HelpName = "host" };
 
+    public Option<string[]> Disks { get; } = new("--disk") { Description = "with --hyperv: a disk ('hvctl disk create') on the VM's SCSI controller, LUN 0, 1, ... in order (repeatable)", HelpName = "name", Arity = ArgumentArity.ZeroOrMore };
+
     public void AddTo(Command command)
     {
         command.Options.Add(Kernel);
@@ -25,6 +27,7 @@ internal sealed class BootOptions
         command.Options.Add(Append);
         command.Options.Add(HyperV);
         command.Options.Add(VspHost);
+        command.Options.Add(Disks);
     }
 
     /// <summary>The files and command line, checked; <paramref name="image"/> is the image given another way, if any.</summary>
@@ -42,9 +45,12 @@ internal sealed class BootOptions
         string? vspHost = parsed.GetValue(VspHost);
         if (vspHost is not null && !hyperV)
             throw new UsageException("--vsp-host serves VMBus devices, which only a VM created with --hyperv has");
-        return new GuestBoot(CommonOptions.CheckImageFile(path), initrd is null ? null : CommonOptions.CheckImageFile(initrd), append, hyperV, vspHost);
+        string[] disks = parsed.GetValue(Disks) ?? [];
+        if (disks.Length > 0 && !hyperV)
+            throw new UsageException("--disk attaches to the synthetic SCSI controller, which only a VM created with --hyperv has");
+        return new GuestBoot(CommonOptions.CheckImageFile(path), initrd is null ? null : CommonOptions.CheckImageFile(initrd), append, hyperV, vspHost, disks);
     }
 }
 
-/// <summary>A guest image, for a Linux kernel its initrd and command line, whether the guest sees Hyper-V, and where its movable VSPs run.</summary>
-internal sealed record GuestBoot(string ImagePath, string? InitrdPath, string? CommandLine, bool Enlightened = false, string? VspHost = null);
+/// <summary>A guest image, for a Linux kernel its initrd and command line, whether the guest sees Hyper-V, where its movable VSPs run, and its disks.</summary>
+internal sealed record GuestBoot(string ImagePath, string? InitrdPath, string? CommandLine, bool Enlightened = false, string? VspHost = null, IReadOnlyList<string>? Disks = null);

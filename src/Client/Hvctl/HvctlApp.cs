@@ -52,6 +52,7 @@ internal static class HvctlApp
             options.ConnectTimeout,
             VmCommands.Build(options, io),
             HostCommands.Build(options, io),
+            DiskCommands.Build(options, io),
             RunCommand.Build(options, io),
             DemoCommand.Build(options, io),
         };

@@ -52,7 +52,7 @@ internal static class VmCommands
             CommonOptions.CheckShape(memoryBytes, processors);
             Dictionary<string, string>? files = ParseFirmwareFiles(parsed.GetValue(fwCfg));
             await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
-            VmStatus status = await client.CreateVmAsync(vmName, guest.ImagePath, memoryBytes, processors, parsed.GetValue(host), ct, files, guest.InitrdPath, guest.CommandLine, guest.Enlightened, guest.VspHost).ConfigureAwait(false);
+            VmStatus status = await client.CreateVmAsync(vmName, guest.ImagePath, memoryBytes, processors, parsed.GetValue(host), ct, files, guest.InitrdPath, guest.CommandLine, guest.Enlightened, guest.VspHost, guest.Disks).ConfigureAwait(false);
             await io.Out.WriteLineAsync($"{status.Name}: {status.State}").ConfigureAwait(false);
             return ExitCodes.Success;
         });
@@ -226,6 +226,7 @@ internal static class VmCommands
         if (config.Enlightened)
         {
             rows.Add(("vsp host", config.VspHost ?? "-"));
+            rows.Add(("disks", config.Disks is { Count: > 0 } disks ? string.Join(", ", disks) : "-"));
             foreach (string service in status.IntegrationServices ?? ["heartbeat: -"])
             {
                 int colon = service.IndexOf(':', StringComparison.Ordinal);

@@ -6,7 +6,8 @@ namespace Actors.Grains;
 /// Linux kernel its initrd (an image store id) and command line (QEMU's <c>-initrd</c>, <c>-append</c>),
 /// whether the guest sees Hyper-V (the enlightenments, SynIC and VMBus), and which host's silo runs
 /// the VSPs that can serve it from another host than its own (today the heartbeat; null: the VM's
-/// own worker serves every device). A VM that moves keeps its VSPs where they are.
+/// own worker serves every device). A VM that moves keeps its VSPs where they are. Its disks (by
+/// name, LUN 0, 1, ... of its synthetic SCSI controller) stay on the hosts that hold them.
 /// </summary>
 [GenerateSerializer]
 [Alias("Actors.VmConfiguration")]
@@ -20,12 +21,15 @@ public sealed record VmConfiguration(
     [property: Id(6)] string? InitrdId = null,
     [property: Id(7)] string? CommandLine = null,
     [property: Id(8)] bool Enlightened = false,
-    [property: Id(9)] string? VspHost = null)
+    [property: Id(9)] string? VspHost = null,
+    [property: Id(10)] IReadOnlyList<string>? Disks = null)
 {
     public const int MaximumCommandLineBytes = 4096;
 
     public const int MaximumFirmwareFiles = 32;
     public const int MaximumFirmwareFileBytes = 4096;
+
+    public const int MaximumDisks = 8;
 
     public const ulong MinimumMemoryBytes = 1UL << 20;
     public const ulong MaximumMemoryBytes = 64UL << 30;
@@ -49,6 +53,17 @@ public sealed record VmConfiguration(
             if (vspHost.Length == 0 || vspHost.Contains('/'))
                 return $"'{vspHost}' is not a host name";
         }
+        if (Disks is { Count: > 0 } disks)
+        {
+            if (!Enlightened)
+                return "disks are on the synthetic SCSI controller, which only a VM that sees Hyper-V has (--hyperv)";
+            if (disks.Count > MaximumDisks)
+                return $"at most {MaximumDisks} disks, got {disks.Count}";
+            if (disks.FirstOrDefault(d => !IsDiskName(d)) is { } bad)
+                return $"'{bad}' is not a disk name (1-64 letters, digits, '-', '_' and '.')";
+            if (disks.Distinct(StringComparer.Ordinal).Count() != disks.Count)
+                return "a disk is attached twice";
+        }
         if (FirmwareFiles is { } files)
         {
             if (files.Count > MaximumFirmwareFiles)
@@ -64,4 +79,8 @@ public sealed record VmConfiguration(
 
         return null;
     }
+
+    /// <summary>Disk names are file names on their host: 1-64 letters, digits, '-', '_' and '.', not starting with '.'.</summary>
+    public static bool IsDiskName(string name) =>
+        name.Length is > 0 and <= 64 && name[0] != '.' && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
 }

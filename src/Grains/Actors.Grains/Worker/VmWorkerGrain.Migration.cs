@@ -32,7 +32,7 @@ public sealed partial class VmWorkerGrain
         await HostHardware.AdmitAsync(VmName, configuration.MemoryBytes);
         try
         {
-            _run = CreateRun(configuration, image: null);
+            _run = CreateRun(configuration, await AttachDisksAsync(configuration), image: null);
         }
         catch
         {
@@ -136,6 +136,7 @@ public sealed partial class VmWorkerGrain
         worker.Pause();
         try
         {
+            await DrainStorageAsync(worker);
             TimeSpan paused = downtime.Elapsed;
             worker.Machine.CollectDirtyPages(dirty);
             // What fits one batch rides with the snapshot (one round trip less while the guest

@@ -1,10 +1,12 @@
 using System.Diagnostics;
+using Actors.Grains.Disks;
 using Actors.Grains.Images;
 using Actors.Grains.Placement;
 using Actors.Grains.Telemetry;
 using Actors.Grains.VmBus;
 using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Boot;
+using Actors.HwBackend.Storage;
 using Actors.HwBackend.VmBus.IntegrationServices;
 using Actors.HwBackend.Worker;
 using Microsoft.Extensions.Logging;
@@ -104,7 +106,7 @@ public sealed partial class VmWorkerGrain(
             byte[] initrd = configuration.InitrdId is { } initrdId
                 ? await ImageFetcher.FetchAsync(GrainFactory.GetGrain<IImageStoreGrain>(initrdId), initrdId)
                 : [];
-            Run run = CreateRun(configuration, image, initrd);
+            Run run = CreateRun(configuration, await AttachDisksAsync(configuration), image, initrd);
             await StartRunAsync(run);
         }
         catch
@@ -237,7 +239,7 @@ public sealed partial class VmWorkerGrain(
     private IHwBackendGrain HostHardware => GrainFactory.GetGrain<IHwBackendGrain>(Host);
 
     /// <summary>A machine with the image (and initrd) loaded, or (null image) an empty one to restore a migrating VM into.</summary>
-    private Run CreateRun(VmConfiguration configuration, byte[]? image, byte[]? initrd = null)
+    private Run CreateRun(VmConfiguration configuration, IReadOnlyList<IScsiLun> disks, byte[]? image, byte[]? initrd = null)
     {
         var console = new ConsolePump();
         VmWorker worker;
@@ -246,8 +248,8 @@ public sealed partial class VmWorkerGrain(
             Action<VmRunEnded> onEnded = ended => PostToGrain(() => OnRunEndedAsync(console, ended));
             Dictionary<string, byte[]>? files = configuration.FirmwareFiles?.ToDictionary(f => f.Key, f => System.Text.Encoding.UTF8.GetBytes(f.Value), StringComparer.Ordinal);
             worker = image is null
-                ? VmWorker.CreateForRestore(backend, VmName, configuration.MemoryBytes, configuration.ProcessorCount, console, onEnded, files, configuration.Enlightened)
-                : VmWorker.Create(backend, VmName, image, configuration.MemoryBytes, configuration.ProcessorCount, console, onEnded, files, initrd, configuration.CommandLine, configuration.Enlightened);
+                ? VmWorker.CreateForRestore(backend, VmName, configuration.MemoryBytes, configuration.ProcessorCount, console, onEnded, files, configuration.Enlightened, disks)
+                : VmWorker.Create(backend, VmName, image, configuration.MemoryBytes, configuration.ProcessorCount, console, onEnded, files, initrd, configuration.CommandLine, configuration.Enlightened, disks);
         }
         catch (GuestImageException e)
         {

@@ -1,0 +1,63 @@
+using System.CommandLine;
+using Actors.Client;
+using Actors.Grains;
+
+namespace Actors.Hvctl;
+
+/// <summary><c>hvctl disk ...</c>: virtual disks, each held by one host's disk store and attached to VMs by name.</summary>
+internal static class DiskCommands
+{
+    public static Command Build(CommonOptions options, HvctlIo io)
+    {
+        var disk = new Command("disk", "create, list and delete virtual disks (a VM gets them with 'vm create --hyperv --disk NAME')");
+        disk.Add(Create(options, io));
+        disk.Add(List(options, io));
+        disk.Add(Delete(options, io));
+        return disk;
+    }
+
+    private static Command Create(CommonOptions options, HvctlIo io)
+    {
+        var name = new Argument<string>("NAME") { Description = "the disk's name: letters, digits, '-', '_' and '.'" };
+        var size = new Option<string>("--size") { Description = "its size, e.g. 512M or 2G", Required = true, HelpName = "size" };
+        var host = new Option<string?>("--host") { Description = "the host whose disk store holds it (default: the first host by name)", HelpName = "host" };
+        var command = new Command("create", "make an empty disk in a host's disk store") { name, size, host };
+        command.SetAction(async (parsed, ct) =>
+        {
+            ulong bytes = CommonOptions.ParseMemory(parsed.GetRequiredValue(size));
+            if (bytes % 512 != 0 || bytes is < (ulong)IDiskCatalogGrain.MinimumSizeBytes or > (ulong)IDiskCatalogGrain.MaximumSizeBytes)
+                throw new UsageException("--size must be 1M to 2T in whole 512-byte sectors");
+            await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
+            DiskInfo created = await client.CreateDiskAsync(parsed.GetRequiredValue(name), (long)bytes, parsed.GetValue(host)).ConfigureAwait(false);
+            await io.Out.WriteLineAsync($"{created.Name}: {SizeParser.Format((ulong)created.SizeBytes)} on {created.Host}").ConfigureAwait(false);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command List(CommonOptions options, HvctlIo io)
+    {
+        var command = new Command("list", "list disks: NAME SIZE HOST CREATED");
+        command.SetAction(async (parsed, ct) =>
+        {
+            await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
+            await io.Out.WriteAsync(ClusterTables.FormatDisks(await client.ListDisksAsync().ConfigureAwait(false))).ConfigureAwait(false);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Delete(CommonOptions options, HvctlIo io)
+    {
+        var name = new Argument<string>("NAME") { Description = "the disk's name" };
+        var command = new Command("delete", "delete a disk and its data (refused while a running VM holds it)") { name };
+        command.SetAction(async (parsed, ct) =>
+        {
+            await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
+            await client.DeleteDiskAsync(parsed.GetRequiredValue(name)).ConfigureAwait(false);
+            await io.Out.WriteLineAsync($"{parsed.GetRequiredValue(name)}: deleted").ConfigureAwait(false);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

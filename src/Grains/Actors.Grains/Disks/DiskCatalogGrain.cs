@@ -1,0 +1,45 @@
+using Actors.Grains.Partitions;
+using Orleans.Concurrency;
+
+namespace Actors.Grains.Disks;
+
+/// <summary>Every virtual disk by name with its host; makes and deletes them through their owners on those hosts.</summary>
+public sealed class DiskCatalogGrain(
+    [PersistentState("disks", PartitionGrain.StorageName)] IPersistentState<DiskCatalogRecord> record) : Grain, IDiskCatalogGrain
+{
+    public async Task<DiskInfo> CreateAsync(string name, long sizeBytes, string? host)
+    {
+        if (!VmConfiguration.IsDiskName(name))
+            throw new HypervisorException($"'{name}' is not a disk name (1-64 letters, digits, '-', '_' and '.')");
+        if (sizeBytes is < IDiskCatalogGrain.MinimumSizeBytes or > IDiskCatalogGrain.MaximumSizeBytes || sizeBytes % 512 != 0)
+            throw new HypervisorException($"a disk is 1M to 2T in whole 512-byte sectors, not {sizeBytes} bytes");
+        if (record.State.Disks.ContainsKey(name))
+            throw new HypervisorException($"disk '{name}' already exists");
+        IReadOnlyList<string> hosts = await GrainFactory.GetGrain<IHostCatalogGrain>(0).ListAsync();
+        string chosen = host ?? hosts.Order(StringComparer.Ordinal).FirstOrDefault()
+            ?? throw new HypervisorException("no hosts have joined the cluster");
+        if (!hosts.Contains(chosen))
+            throw new HypervisorException($"unknown host '{chosen}'");
+        await GrainFactory.GetGrain<IVirtualDiskGrain>(IVirtualDiskGrain.Key(chosen, name)).CreateAsync(sizeBytes);
+        var disk = new DiskInfo(name, chosen, sizeBytes, DateTimeOffset.UtcNow);
+        record.State.Disks[name] = disk;
+        await record.WriteStateAsync();
+        return disk;
+    }
+
+    [ReadOnly]
+    public Task<DiskInfo?> GetAsync(string name) => Task.FromResult(record.State.Disks.GetValueOrDefault(name));
+
+    [ReadOnly]
+    public Task<IReadOnlyList<DiskInfo>> ListAsync() =>
+        Task.FromResult<IReadOnlyList<DiskInfo>>([.. record.State.Disks.Values.OrderBy(d => d.Name, StringComparer.Ordinal)]);
+
+    public async Task DeleteAsync(string name)
+    {
+        if (!record.State.Disks.TryGetValue(name, out DiskInfo? disk))
+            throw new HypervisorException($"no disk '{name}'");
+        await GrainFactory.GetGrain<IVirtualDiskGrain>(IVirtualDiskGrain.Key(disk.Host, name)).DeleteAsync();
+        record.State.Disks.Remove(name);
+        await record.WriteStateAsync();
+    }
+}

@@ -1,0 +1,30 @@
+using Actors.HwBackend.Storage;
+
+namespace Actors.Grains.Disks;
+
+/// <summary>
+/// A VM's disk as its storage VSP reaches it: each SCSI command goes to the disk's owner grain on the
+/// host that holds the disk, which may be this host or another, and the answer comes back here.
+/// Called from the vCPU thread that read the request; the answer completes on whichever thread
+/// Orleans delivers it.
+/// </summary>
+internal sealed class DiskLun(IVirtualDiskGrain disk, string vmName) : IScsiLun
+{
+    public async ValueTask<ScsiResult> ExecuteAsync(ReadOnlyMemory<byte> cdb, Memory<byte> dataIn, ReadOnlyMemory<byte> dataOut)
+    {
+        ScsiCommandOutcome outcome = await disk.ExecuteAsync(vmName, cdb.ToArray(), dataOut.IsEmpty ? null : dataOut.ToArray(), dataIn.Length).ConfigureAwait(false);
+        int transferred = Math.Clamp(outcome.Transferred, 0, dataIn.IsEmpty ? dataOut.Length : dataIn.Length);
+        if (outcome.DataIn is { } data)
+        {
+            transferred = Math.Min(transferred, data.Length);
+            data.AsSpan(0, transferred).CopyTo(dataIn.Span);
+        }
+        if (outcome.Status == (byte)ScsiStatus.Good)
+            return ScsiResult.Good(transferred);
+        byte[] sense = outcome.Sense;
+        // Fixed-format sense, as the disk writes it: key at 2, ASC and ASCQ at 12 and 13.
+        return sense.Length >= 14
+            ? ScsiResult.CheckCondition(new ScsiSense((SenseKey)(sense[2] & 0x0F), sense[12], sense[13]))
+            : ScsiResult.CheckCondition(ScsiSense.BecomingReady);
+    }
+}
