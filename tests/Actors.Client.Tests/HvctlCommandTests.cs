@@ -90,6 +90,19 @@ public sealed class HvctlCommandTests
     }
 
     [Fact]
+    public async Task A_disk_without_hyperv_or_a_disk_of_a_bad_size_is_a_usage_error()
+    {
+        using var image = new TempImage();
+        Result r = await RunAsync("vm", "create", "web", "--image", image.Path, "--disk", "d0", "--gateway", "127.0.0.1:1");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal("hvctl: --disk attaches to the synthetic SCSI controller, which only a VM created with --hyperv has", r.SingleErrorLine());
+
+        Result size = await RunAsync("disk", "create", "d0", "--size", "100", "--gateway", "127.0.0.1:1");
+        Assert.Equal(2, size.ExitCode);
+        Assert.Equal("hvctl: --size must be 1M to 2T in whole 512-byte sectors", size.SingleErrorLine());
+    }
+
+    [Fact]
     public async Task Run_with_a_missing_image_is_a_usage_error()
     {
         Result r = await RunAsync("run", "no/such/guest.elf");

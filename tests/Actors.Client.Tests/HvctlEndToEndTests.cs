@@ -63,11 +63,28 @@ public sealed class HvctlEndToEndTests
             ProcessResult run = await HvctlAsync("run", Guest("hello.elf"), "--gateway", gateway);
             Assert.Contains("Hello from an Actors guest!", run.Out);
             Assert.Equal(1, run.ExitCode);
+
+            // A disk lives in the host's disk store until it is deleted; a name is taken once.
+            ProcessResult disk = await HvctlAsync("disk", "create", "e2e-disk", "--size", "8M", "--gateway", gateway);
+            Assert.Equal((0, "e2e-disk: 8M on e2e-host"), (disk.ExitCode, disk.Out.Trim()));
+            Assert.True(File.Exists(Path.Combine(TestDiskDirectory, "e2e-host", "e2e-disk.img")));
+            Assert.Matches(@"\ne2e-disk +8M +e2e-host +20\d\d-", (await HvctlAsync("disk", "list", "--gateway", gateway)).Out);
+            ProcessResult again = await HvctlAsync("disk", "create", "e2e-disk", "--size", "8M", "--gateway", gateway);
+            Assert.Equal(1, again.ExitCode);
+            Assert.Equal("hvctl: disk 'e2e-disk' already exists", again.Error.Trim());
+            ProcessResult withDisk = await HvctlAsync("vm", "create", "e2e-d", "--kernel", Guest("hello.elf"), "--hyperv", "--disk", "e2e-disk", "--gateway", gateway);
+            Assert.Equal(0, withDisk.ExitCode);
+            Assert.Matches(@"\ndisks: +e2e-disk\n", (await HvctlAsync("vm", "show", "e2e-d", "--gateway", gateway)).Out);
+            Assert.Equal(0, (await HvctlAsync("vm", "delete", "e2e-d", "--gateway", gateway)).ExitCode);
+            Assert.Equal(0, (await HvctlAsync("disk", "delete", "e2e-disk", "--gateway", gateway)).ExitCode);
+            Assert.False(File.Exists(Path.Combine(TestDiskDirectory, "e2e-host", "e2e-disk.img")));
         }
         finally
         {
             silo.Kill(entireProcessTree: true);
             await silo.WaitForExitAsync();
+            if (Directory.Exists(TestDiskDirectory))
+                Directory.Delete(TestDiskDirectory, recursive: true);
         }
     }
 
@@ -242,6 +259,9 @@ public sealed class HvctlEndToEndTests
         }
     }
 
+    /// <summary>Where the silo processes of the tests keep their disks.</summary>
+    internal static string TestDiskDirectory { get; } = Path.Combine(Path.GetTempPath(), $"actors-hvctl-test-disks-{Environment.ProcessId}");
+
     internal static Process StartSilo(string host, int siloPort, int gatewayPort, int? joinSiloPort = null, string? redis = null)
     {
         var start = new ProcessStartInfo("dotnet")
@@ -273,6 +293,8 @@ public sealed class HvctlEndToEndTests
         }
 
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        // Disks the tests make go with the test run's temporary files, not the user's disk store.
+        start.Environment["ACTORS_DISK_DIR"] = TestDiskDirectory;
         Process process = Process.Start(start) ?? throw new InvalidOperationException("the silo did not start");
         // Drain its output so a full pipe never blocks the silo.
         process.OutputDataReceived += (_, _) => { };

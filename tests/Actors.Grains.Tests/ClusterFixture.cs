@@ -54,6 +54,8 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         if (_cluster is not null)
             await _cluster.DisposeAsync();
+        if (Directory.Exists(DiskDirectory))
+            Directory.Delete(DiskDirectory, recursive: true);
     }
 
     /// <summary>The silo a grain's activation lives on, or null if it has none.</summary>
