@@ -63,6 +63,8 @@ public sealed class LinuxDiskTests(ClusterFixture fixture, Xunit.Abstractions.IT
             await vm.StartAsync();
             await Poll.UntilAsync(() => Task.FromResult(console.Text), t => t.Contains("chunk 3\n", StringComparison.Ordinal), "the guest writing its disk", TimeSpan.FromMinutes(3));
             Assert.Contains($"disk: {(64L << 20) / 512} sectors", console.Text);
+            VmBusStatus bus = await fixture.Client.GetGrain<IVmBusGrain>(name).GetStatusAsync();
+            Assert.Contains(bus.Channels, c => (c.Relid, c.Device, c.State) == (5, "scsi", "open"));
 
             // The disk is in use: no other VM takes it, and it cannot be deleted under the guest.
             await Assert.ThrowsAsync<HypervisorException>(() => disks.DeleteAsync(disk));

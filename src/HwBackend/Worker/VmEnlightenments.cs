@@ -50,6 +50,7 @@ internal sealed class VmEnlightenments
             offers.Add(VmBusOffer.ScsiController);
             devices.Add(Storage);
         }
+        Offers = offers;
         _vmBus = new VmBusProtocol(new SynIcVmBusGuest(_synIcs), machine.Memory, offers, devices);
         Hypercalls = new HypercallDispatcher(machine.Memory, _vmBus, processors);
         for (int i = 0; i < processors; i++)
@@ -71,6 +72,9 @@ internal sealed class VmEnlightenments
 
     /// <summary>The host's end of the key-value pair exchange integration service.</summary>
     public KvpService Kvp { get; }
+
+    /// <summary>The devices on the bus, by relid - 1.</summary>
+    public IReadOnlyList<VmBusOffer> Offers { get; }
 
     /// <summary>The synthetic SCSI controller's VSP; null for a VM without disks.</summary>
     public StorageVsp? Storage { get; }

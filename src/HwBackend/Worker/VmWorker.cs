@@ -125,6 +125,9 @@ public sealed class VmWorker : IDisposable
     public VmBusRelay RelayDevice(Guid interfaceType, Action wake) =>
         _enlightenments?.Relay(interfaceType, wake) ?? throw new InvalidOperationException("the VM has no VMBus (it does not see Hyper-V)");
 
+    /// <summary>The devices on the VM's VMBus, by relid - 1; none for a VM that does not see Hyper-V.</summary>
+    public IReadOnlyList<VmBusOffer> VmBusOffers => _enlightenments?.Offers ?? [];
+
     /// <summary>The VMBus as the guest left it (its version, channels and GPADLs); null for a VM that does not see Hyper-V.</summary>
     public VmBusState? VmBusState => _enlightenments?.VmBus.State;
 

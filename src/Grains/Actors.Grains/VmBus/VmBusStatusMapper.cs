@@ -6,9 +6,9 @@ namespace Actors.Grains.VmBus;
 internal static class VmBusStatusMapper
 {
     /// <param name="servedBy">Where the VSP of the channel with that relid runs.</param>
-    public static VmBusStatus ToStatus(string host, VmBusState state, Func<uint, string> servedBy)
+    /// <param name="offers">The devices on the bus, by relid - 1.</param>
+    public static VmBusStatus ToStatus(string host, IReadOnlyList<VmBusOffer> offers, VmBusState state, Func<uint, string> servedBy)
     {
-        IReadOnlyList<VmBusOffer> offers = VmBusOffer.IntegrationServices;
         var channels = new List<VmBusChannelStatus>(offers.Count);
         for (int i = 0; i < offers.Count; i++)
         {

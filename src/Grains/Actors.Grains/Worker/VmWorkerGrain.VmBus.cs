@@ -18,7 +18,7 @@ public sealed partial class VmWorkerGrain
         if (run.Worker.VmBusState is not { } state)
             throw new HypervisorException($"VM '{VmName}' has no VMBus (create it with --hyperv)");
         string ours = $"{Host} (the VM's worker)";
-        return Task.FromResult(VmBusStatusMapper.ToStatus(Host, state, relid =>
+        return Task.FromResult(VmBusStatusMapper.ToStatus(Host, run.Worker.VmBusOffers, state, relid =>
             relid == HeartbeatRelid && run.Configuration.VspHost is { } vspHost && run.HeartbeatRelay is not null ? $"{vspHost} (heartbeat VSP grain)" : ours));
     }
 
