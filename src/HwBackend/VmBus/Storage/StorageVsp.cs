@@ -187,7 +187,7 @@ public sealed class StorageVsp : IVmBusDevice
             request.Length = 0;
         Memory<byte> data = request.Data.AsMemory(0, request.Length);
         if (request.Direction == 0)
-            Gather(request, data.Span);
+            CopyData(request, data.Span, toGuest: false);
         ReadOnlyMemory<byte> cdb = request.Srb.AsMemory(16, request.CdbLength);
         byte opcode = request.Srb[16], path = request.Srb[5], target = request.Srb[6];
         bool present = path == 0 && target == 0 && request.Lun < _luns.Count;
@@ -279,7 +279,7 @@ public sealed class StorageVsp : IVmBusDevice
         }
         int transferred = Math.Clamp(result.Transferred, 0, request.Length);
         if (request.Direction == 1)
-            Scatter(request, request.Data.AsSpan(0, transferred));
+            CopyData(request, request.Data.AsSpan(0, transferred), toGuest: true);
         srb[9] = (byte)senseLength;
         BinaryPrimitives.WriteUInt32LittleEndian(srb[12..], (uint)transferred);
         Span<byte> area = srb.Slice(16, SenseBytes);
@@ -356,26 +356,19 @@ public sealed class StorageVsp : IVmBusDevice
         return true;
     }
 
-    private void Gather(StorageRequest request, Span<byte> into)
+    /// <summary>Copies a request's data between its buffer and the guest's pages: the range starts at the page offset in the first page and runs on from the start of each next one.</summary>
+    private void CopyData(StorageRequest request, Span<byte> buffer, bool toGuest)
     {
         int done = 0;
-        for (int i = 0; i < request.PageCount && done < into.Length; i++)
+        for (int i = 0; i < request.PageCount && done < buffer.Length; i++)
         {
             int start = i == 0 ? request.PageOffset : 0;
-            int chunk = Math.Min(into.Length - done, GuestRam.PageSize - start);
-            _memory.Read((request.Pages[i] * GuestRam.PageSize) + (ulong)start, into.Slice(done, chunk));
-            done += chunk;
-        }
-    }
-
-    private void Scatter(StorageRequest request, ReadOnlySpan<byte> from)
-    {
-        int done = 0;
-        for (int i = 0; i < request.PageCount && done < from.Length; i++)
-        {
-            int start = i == 0 ? request.PageOffset : 0;
-            int chunk = Math.Min(from.Length - done, GuestRam.PageSize - start);
-            _memory.Write((request.Pages[i] * GuestRam.PageSize) + (ulong)start, from.Slice(done, chunk));
+            int chunk = Math.Min(buffer.Length - done, GuestRam.PageSize - start);
+            ulong gpa = (request.Pages[i] * GuestRam.PageSize) + (ulong)start;
+            if (toGuest)
+                _memory.Write(gpa, buffer.Slice(done, chunk));
+            else
+                _memory.Read(gpa, buffer.Slice(done, chunk));
             done += chunk;
         }
     }
