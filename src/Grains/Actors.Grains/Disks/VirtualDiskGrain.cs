@@ -62,6 +62,9 @@ public sealed class VirtualDiskGrain(IOptions<DiskStoreOptions> options, ILocalS
     public Task<ScsiCommandOutcome> ExecuteAsync(string vmName, byte[] cdb, byte[]? dataOut, int dataInLength)
     {
         ArgumentNullException.ThrowIfNull(cdb);
+        // An owner that was idle long enough to be deactivated forgot its holder: the VM that
+        // attached before goes on holding the disk.
+        _holder ??= vmName;
         if (_holder != vmName)
             throw new HypervisorException($"disk '{Key.Name}' is not attached to VM '{vmName}'");
         ScsiDisk disk = Open();
