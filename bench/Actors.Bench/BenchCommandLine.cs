@@ -5,7 +5,7 @@ namespace Actors.Bench;
 /// <summary>Parses <c>actors-bench COMMAND ...</c> and dispatches to the benchmark.</summary>
 internal static class BenchCommandLine
 {
-    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N] | interrupts [--samples N] [--timer-hz N] [--seconds N] | linux [--kernel F [--initrd F]] [--append S] [--vcpus N] [--memory 256M] [--runs N] [--console] [--vs-qemu] [--hyperv] [--profile FILE] | migrate [--memory-mib N] [--max-downtime-ms N] [--runs N] [--qemu-runs N] | hypercalls [--runs N] [--loop-seconds N] [--vms N] [--vsp-samples N] | vmbus-fuzz [--seconds N] [--seed N]";
+    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N] | interrupts [--samples N] [--timer-hz N] [--seconds N] | linux [--kernel F [--initrd F]] [--append S] [--vcpus N] [--memory 256M] [--runs N] [--console] [--vs-qemu] [--hyperv] [--profile FILE] | migrate [--memory-mib N] [--max-downtime-ms N] [--runs N] [--qemu-runs N] | hypercalls [--runs N] [--loop-seconds N] [--vms N] [--vsp-samples N] | vmbus-fuzz [--seconds N] [--seed N] | disk [--size-mib N] [--runs N] [--random-ios N] [--remote]";
 
     public static int Run(string[] args)
     {
@@ -20,6 +20,7 @@ internal static class BenchCommandLine
             "migrate" => MigrationBenchmark.RunAsync(ParseMigrate(args.AsSpan(1))).GetAwaiter().GetResult(),
             "hypercalls" => HypercallBenchmark.Run(ParseHypercalls(args.AsSpan(1))),
             "vmbus-fuzz" => VmBusFuzz.Run(ParseVmBusFuzz(args.AsSpan(1))),
+            "disk" => DiskBenchmark.Run(ParseDisk(args.AsSpan(1))),
             _ => throw new BenchUsageException($"unknown command '{args[0]}'; {Usage}"),
         };
     }
@@ -121,6 +122,24 @@ internal static class BenchCommandLine
             {
                 "--seconds" => options with { Seconds = PositiveInt(text, arg) },
                 "--seed" => options with { Seed = int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int seed) ? seed : throw new BenchUsageException($"--seed '{text}' is not a whole number") },
+                _ => throw new BenchUsageException($"unknown option '{arg}'; {Usage}"),
+            };
+        }
+        return options;
+    }
+
+    private static DiskBenchmarkOptions ParseDisk(ReadOnlySpan<string> args)
+    {
+        var options = new DiskBenchmarkOptions();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string arg = args[i];
+            options = arg switch
+            {
+                "--remote" => options with { Remote = true },
+                "--size-mib" => options with { SizeMiB = PositiveInt(NextValue(args, ref i, arg), arg) is <= DiskBenchmarkOptions.MaxSizeMiB and int mib ? mib : throw new BenchUsageException($"--size-mib must be 1 to {DiskBenchmarkOptions.MaxSizeMiB}: the guest holds what it writes in its 256 MiB") },
+                "--runs" => options with { Runs = PositiveInt(NextValue(args, ref i, arg), arg) },
+                "--random-ios" => options with { RandomIos = PositiveInt(NextValue(args, ref i, arg), arg) },
                 _ => throw new BenchUsageException($"unknown option '{arg}'; {Usage}"),
             };
         }

@@ -23,8 +23,12 @@ internal sealed class SiloProcess : IDisposable
 
     public string Gateway { get; }
 
-    /// <summary>Starts a silo for <paramref name="host"/>: a new cluster, or one more silo in <paramref name="join"/>'s.</summary>
-    public static SiloProcess Start(string host, SiloProcess? join = null)
+    /// <summary>
+    /// Starts a silo for <paramref name="host"/>: a new cluster, or one more silo in <paramref name="join"/>'s.
+    /// Its disk store is under <paramref name="diskDirectory"/> when given (ACTORS_DISK_DIR), so a
+    /// benchmark's disks go with its temporary files rather than into the user's own store.
+    /// </summary>
+    public static SiloProcess Start(string host, SiloProcess? join = null, string? diskDirectory = null)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "Actors.Silo.dll");
         if (!File.Exists(dll))
@@ -44,6 +48,8 @@ internal sealed class SiloProcess : IDisposable
             psi.ArgumentList.Add(join.SiloEndpoint);
         }
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
+        if (diskDirectory is not null)
+            psi.Environment["ACTORS_DISK_DIR"] = diskDirectory;
         // ACTORS_BENCH_SILO_LOGS=DIR keeps each silo's log (the hypervisor's own at Information) in DIR/HOST.log.
         string? logDirectory = Environment.GetEnvironmentVariable("ACTORS_BENCH_SILO_LOGS");
         StreamWriter? log = null;
