@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Text;
 using Actors.Tests.Shared;
 using Orleans.Streams;
@@ -50,6 +51,24 @@ public sealed class LinuxDiskTests(ClusterFixture fixture, Xunit.Abstractions.IT
             .GetStream<ConsoleOutput>(StreamId.Create(ConsoleStreams.Namespace, name)).SubscribeAsync(console.OnNextAsync);
         IPartitionGrain vm = fixture.Client.GetGrain<IPartitionGrain>(name);
         IDiskCatalogGrain disks = fixture.Client.GetGrain<IDiskCatalogGrain>(0);
+        var measured = new System.Collections.Concurrent.ConcurrentDictionary<string, double>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == Telemetry.HypervisorMetrics.MeterName && instrument.Name.StartsWith("actors.disk.", StringComparison.Ordinal))
+                    l.EnableMeasurementEvents(instrument);
+            },
+        };
+        void Add(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            string key = string.Join(' ', [instrument.Name, .. tags.ToArray().Select(t => t.Value?.ToString())]);
+            measured.AddOrUpdate(key, value, (_, sum) => sum + value);
+            measured.AddOrUpdate(key + " count", 1, (_, n) => n + 1);
+        }
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Add(instrument, value, tags));
+        listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Add(instrument, value, tags));
+        listener.Start();
         try
         {
             DiskInfo created = await disks.CreateAsync(disk, 64L << 20, "host-2");
@@ -81,6 +100,14 @@ public sealed class LinuxDiskTests(ClusterFixture fixture, Xunit.Abstractions.IT
             Assert.Contains("disk intact", text);
             Assert.DoesNotContain("failed", text);
             Assert.Equal("host-0", (await vm.GetStatusAsync()).Host);
+
+            // The disk's load, by disk, as an operator sees it: operations, bytes, and each command's latency.
+            Assert.True(measured.GetValueOrDefault($"actors.disk.operations {disk} write") >= Chunks, string.Join(", ", measured));
+            Assert.True(measured.GetValueOrDefault($"actors.disk.operations {disk} flush") >= Chunks);
+            Assert.True(measured.GetValueOrDefault($"actors.disk.operations {disk} read") > 0);
+            Assert.True(measured.GetValueOrDefault($"actors.disk.bytes {disk} write") >= Chunks * ChunkBytes);
+            Assert.True(measured.GetValueOrDefault($"actors.disk.latency {disk} count") > Chunks);
+            output.WriteLine($"mean disk latency {measured[$"actors.disk.latency {disk}"] / measured[$"actors.disk.latency {disk} count"]:F2} ms over {measured[$"actors.disk.latency {disk} count"]} commands");
 
             // host-2's store holds what the guest wrote: read back through the disk's owner, which holds its file open.
             byte[] chunk = Encoding.ASCII.GetBytes(string.Join('\n', Enumerable.Range(1, 100000)) + "\n")[..ChunkBytes];

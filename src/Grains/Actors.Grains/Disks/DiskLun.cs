@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Actors.Grains.Telemetry;
 using Actors.HwBackend.Storage;
 
 namespace Actors.Grains.Disks;
@@ -8,10 +10,11 @@ namespace Actors.Grains.Disks;
 /// Called from the vCPU thread that read the request; the answer completes on whichever thread
 /// Orleans delivers it.
 /// </summary>
-internal sealed class DiskLun(IVirtualDiskGrain disk, string vmName) : IScsiLun
+internal sealed class DiskLun(IVirtualDiskGrain disk, string diskName, string vmName, HypervisorMetrics metrics) : IScsiLun
 {
     public async ValueTask<ScsiResult> ExecuteAsync(ReadOnlyMemory<byte> cdb, Memory<byte> dataIn, ReadOnlyMemory<byte> dataOut)
     {
+        long started = Stopwatch.GetTimestamp();
         ScsiCommandOutcome outcome = await disk.ExecuteAsync(vmName, cdb.ToArray(), dataOut.IsEmpty ? null : dataOut.ToArray(), dataIn.Length).ConfigureAwait(false);
         int transferred = Math.Clamp(outcome.Transferred, 0, dataIn.IsEmpty ? dataOut.Length : dataIn.Length);
         if (outcome.DataIn is { } data)
@@ -19,6 +22,7 @@ internal sealed class DiskLun(IVirtualDiskGrain disk, string vmName) : IScsiLun
             transferred = Math.Min(transferred, data.Length);
             data.AsSpan(0, transferred).CopyTo(dataIn.Span);
         }
+        metrics.DiskCommand(diskName, cdb.Span[0], dataIn.IsEmpty ? 0 : transferred, dataIn.IsEmpty ? transferred : 0, Stopwatch.GetElapsedTime(started));
         if (outcome.Status == (byte)ScsiStatus.Good)
             return ScsiResult.Good(transferred);
         byte[] sense = outcome.Sense;

@@ -7,7 +7,8 @@ namespace Actors.Grains.Telemetry;
 
 /// <summary>
 /// The silo's own instruments on the meter <see cref="MeterName"/>. Tags name kinds (exit reason, VM state),
-/// never VMs: per-VM series would grow without bound as VMs come and go.
+/// never VMs: per-VM series would grow without bound as VMs come and go. Disks are the exception:
+/// an operator watches each disk's load, and disks are few and long-lived, as hosts are.
 /// </summary>
 public sealed class HypervisorMetrics : IDisposable
 {
@@ -15,6 +16,9 @@ public sealed class HypervisorMetrics : IDisposable
 
     private readonly Meter _meter;
     private readonly Counter<long> _consoleBytes;
+    private readonly Counter<long> _diskOperations;
+    private readonly Counter<long> _diskBytes;
+    private readonly Histogram<double> _diskLatency;
     private readonly ConcurrentDictionary<VmWorker, byte> _workers = new();
 
     // Totals of runs that have ended. Observations add the live counters of running machines; one lock
@@ -36,6 +40,28 @@ public sealed class HypervisorMetrics : IDisposable
         _meter.CreateObservableCounter("actors.hypercalls", ObserveHypercalls, "{call}", "Hypercalls made by guests on this silo's hardware, by call and status");
         _meter.CreateObservableCounter("actors.vmbus.messages", ObserveVmBusMessages, "{message}", "VMBus channel messages posted by guests on this silo's hardware, by type");
         _meter.CreateObservableCounter("actors.vmbus.signals", ObserveVmBusSignals, "{signal}", "VMBus channel signals (HvSignalEvent) from guests on this silo's hardware");
+        _diskOperations = _meter.CreateCounter<long>("actors.disk.operations", "{operation}", "SCSI commands guests on this silo's hardware sent to their disks, by disk and operation (read, write, flush, other)");
+        _diskBytes = _meter.CreateCounter<long>("actors.disk.bytes", "By", "Bytes guests on this silo's hardware read from and wrote to their disks, by disk and direction");
+        _diskLatency = _meter.CreateHistogram<double>("actors.disk.latency", "ms", "Time from a guest's SCSI command reaching its storage VSP to the disk's answer, by disk");
+    }
+
+    /// <summary>One SCSI command a guest sent to <paramref name="disk"/>, as the VM's storage VSP saw it answered.</summary>
+    public void DiskCommand(string disk, byte opcode, int bytesRead, int bytesWritten, TimeSpan took)
+    {
+        var diskTag = new KeyValuePair<string, object?>("disk", disk);
+        string operation = opcode switch
+        {
+            0x08 or 0x28 or 0x88 => "read",
+            0x0A or 0x2A or 0x8A => "write",
+            0x35 or 0x91 => "flush",
+            _ => "other",
+        };
+        _diskOperations.Add(1, diskTag, new KeyValuePair<string, object?>("operation", operation));
+        if (bytesRead > 0)
+            _diskBytes.Add(bytesRead, diskTag, new KeyValuePair<string, object?>("direction", "read"));
+        if (bytesWritten > 0)
+            _diskBytes.Add(bytesWritten, diskTag, new KeyValuePair<string, object?>("direction", "write"));
+        _diskLatency.Record(took.TotalMilliseconds, diskTag);
     }
 
     public void Track(VmWorker worker) => _workers.TryAdd(worker, 0);

@@ -21,7 +21,7 @@ public sealed partial class VmWorkerGrain
                 ?? throw new HypervisorException($"VM '{VmName}' has disk '{name}', which does not exist");
             IVirtualDiskGrain owner = GrainFactory.GetGrain<IVirtualDiskGrain>(IVirtualDiskGrain.Key(disk.Host, name));
             await owner.AttachAsync(VmName);
-            luns.Add(new DiskLun(owner, VmName));
+            luns.Add(new DiskLun(owner, name, VmName, metrics));
         }
         return luns;
     }
