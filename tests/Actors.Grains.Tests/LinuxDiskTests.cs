@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text;
 using Actors.Tests.Shared;
@@ -69,6 +70,14 @@ public sealed class LinuxDiskTests(ClusterFixture fixture, Xunit.Abstractions.IT
         listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Add(instrument, value, tags));
         listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Add(instrument, value, tags));
         listener.Start();
+        var spans = new System.Collections.Concurrent.ConcurrentQueue<Activity>();
+        using var tracer = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name.StartsWith("Actors.", StringComparison.Ordinal) || source.Name.StartsWith("Microsoft.Orleans", StringComparison.Ordinal),
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(tracer);
         try
         {
             DiskInfo created = await disks.CreateAsync(disk, 64L << 20, "host-2");
@@ -108,6 +117,12 @@ public sealed class LinuxDiskTests(ClusterFixture fixture, Xunit.Abstractions.IT
             Assert.True(measured.GetValueOrDefault($"actors.disk.bytes {disk} write") >= Chunks * ChunkBytes);
             Assert.True(measured.GetValueOrDefault($"actors.disk.latency {disk} count") > Chunks);
             output.WriteLine($"mean disk latency {measured[$"actors.disk.latency {disk}"] / measured[$"actors.disk.latency {disk} count"]:F2} ms over {measured[$"actors.disk.latency {disk} count"]} commands");
+
+            // Each command is one trace: the VSP's span with the request's LBA and length, and the disk
+            // owner's span on host-2 below it, joined through the Orleans call.
+            Activity write = spans.First(a => a.OperationName == "ScsiCommand" && (string?)a.GetTagItem("actors.disk") == disk && a.GetTagItem("actors.lba") is not null && (byte?)a.GetTagItem("scsi.opcode") == 0x2A);
+            Assert.True((uint)write.GetTagItem("actors.blocks")! > 0);
+            Assert.Contains(spans, a => a.OperationName == "DiskStore" && a.TraceId == write.TraceId && (string?)a.GetTagItem("actors.host") == "host-2");
 
             // host-2's store holds what the guest wrote: read back through the disk's owner, which holds its file open.
             byte[] chunk = Encoding.ASCII.GetBytes(string.Join('\n', Enumerable.Range(1, 100000)) + "\n")[..ChunkBytes];

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Actors.Grains.Placement;
+using Actors.Grains.Telemetry;
 using Actors.HwBackend.Storage;
 using Microsoft.Extensions.Options;
 
@@ -68,6 +70,7 @@ public sealed class VirtualDiskGrain(IOptions<DiskStoreOptions> options, ILocalS
         if (_holder != vmName)
             throw new HypervisorException($"disk '{Key.Name}' is not attached to VM '{vmName}'");
         ScsiDisk disk = Open();
+        using Activity? span = HypervisorTracing.Source.StartActivity("DiskStore")?.SetTag("actors.disk", Key.Name).SetTag("actors.host", Key.Host);
         byte[] dataIn = dataInLength > 0 ? new byte[Math.Min(dataInLength, ScsiDisk.MaxTransferBlocks * ScsiDisk.BlockBytes)] : [];
         ScsiResult result = disk.Execute(cdb, dataIn, dataOut ?? []);
         byte[] sense = new byte[ScsiSense.FixedFormatLength];
