@@ -29,13 +29,20 @@ public sealed record VmBusOffer(Guid InterfaceType, Guid InterfaceInstance, stri
     ];
 
     /// <summary>The relid of the integration service of class <paramref name="interfaceType"/> on an enlightened VM's bus (relids are offer positions, from 1).</summary>
-    public static uint IntegrationServiceRelid(Guid interfaceType)
+    public static uint IntegrationServiceRelid(Guid interfaceType) =>
+        IndexOf(IntegrationServices, interfaceType) is int index and >= 0
+            ? (uint)index + 1
+            : throw new ArgumentException($"{interfaceType} is not an integration service", nameof(interfaceType));
+
+    /// <summary>The position of the first offer of class <paramref name="interfaceType"/> in <paramref name="offers"/>, or -1.</summary>
+    public static int IndexOf(IReadOnlyList<VmBusOffer> offers, Guid interfaceType)
     {
-        for (int i = 0; i < IntegrationServices.Count; i++)
+        ArgumentNullException.ThrowIfNull(offers);
+        for (int i = 0; i < offers.Count; i++)
         {
-            if (IntegrationServices[i].InterfaceType == interfaceType)
-                return (uint)i + 1;
+            if (offers[i].InterfaceType == interfaceType)
+                return i;
         }
-        throw new ArgumentException($"{interfaceType} is not an integration service", nameof(interfaceType));
+        return -1;
     }
 }

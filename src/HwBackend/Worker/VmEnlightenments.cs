@@ -145,16 +145,8 @@ internal sealed class VmEnlightenments
         return withdraw ? _vmBus.Rescind(index) : _vmBus.Reoffer(index);
     }
 
-    private static int? OfferIndex(Guid interfaceType)
-    {
-        IReadOnlyList<VmBusOffer> offers = VmBusOffer.IntegrationServices;
-        for (int index = 0; index < offers.Count; index++)
-        {
-            if (offers[index].InterfaceType == interfaceType)
-                return index;
-        }
-        return null;
-    }
+    private static int? OfferIndex(Guid interfaceType) =>
+        VmBusOffer.IndexOf(VmBusOffer.IntegrationServices, interfaceType) is int index and >= 0 ? index : null;
 
     /// <summary>Serves the device of class <paramref name="interfaceType"/> through a relay to a VSP elsewhere.</summary>
     public VmBusRelay Relay(Guid interfaceType, Action wake)
