@@ -47,13 +47,12 @@ internal sealed class VmBusRelayPump(string vmName, ILogger logger)
             wakes.TryRead(out _);
             while (Relay.TakeEvents(events))
             {
-                // The two kinds are declared alike: one is the worker's, the other the wire's.
-                VmBusChannelEvent[] carried = [.. events.Select(e => new VmBusChannelEvent((VmBusChannelEventKind)e.Kind, e.Epoch, e.Packet))];
+                VmBusChannelEvent[] carried = VmBusRelayWire.ToWire(events);
                 events.Clear();
                 try
                 {
                     VmBusPackets answer = await deliver(carried);
-                    Relay.Send(answer.Epoch, [.. answer.Packets.Select(p => new VmBusRelayPacket(p.TransactionId, p.Data))]);
+                    VmBusRelayWire.Send(Relay, answer);
                 }
                 catch (Exception e)
                 {

@@ -1,4 +1,5 @@
 using Actors.Grains.Placement;
+using Actors.Grains.VmBus;
 using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.VmBus;
 using Actors.HwBackend.VmBus.IntegrationServices;
@@ -38,8 +39,7 @@ public sealed class HeartbeatVspGrain(ILogger<HeartbeatVspGrain> logger) : Grain
     {
         ArgumentNullException.ThrowIfNull(events);
         _vmHost = vmHost;
-        // The two kinds are declared alike: one is the wire's, the other the worker's.
-        VmBusRelayPacket[] answer = _endpoint!.Apply(events.Select(e => new VmBusRelayEvent((VmBusRelayEventKind)e.Kind, e.Epoch, e.Packet)));
+        VmBusRelayPacket[] answer = _endpoint!.Apply(VmBusRelayWire.FromWire(events));
         return Task.FromResult(Packets(answer));
     }
 
@@ -68,7 +68,7 @@ public sealed class HeartbeatVspGrain(ILogger<HeartbeatVspGrain> logger) : Grain
 
     private VmBusPackets Packets(VmBusRelayPacket[] packets) =>
         _endpoint!.Epoch is { } epoch && packets.Length > 0
-            ? new VmBusPackets(epoch, [.. packets.Select(p => new VmBusPacket(p.TransactionId, p.Data))])
+            ? VmBusRelayWire.ToWire(epoch, packets)
             : VmBusPackets.None;
 
     /// <summary>This host's monotonic time, for a service that runs away from its VM's clock.</summary>

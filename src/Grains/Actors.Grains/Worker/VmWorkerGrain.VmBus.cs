@@ -19,7 +19,7 @@ public sealed partial class VmWorkerGrain
             throw new HypervisorException($"VM '{VmName}' has no VMBus (create it with --hyperv)");
         string ours = $"{Host} (the VM's worker)";
         return Task.FromResult(VmBusStatusMapper.ToStatus(Host, run.Worker.VmBusOffers, state, relid =>
-            relid == HeartbeatRelid && run.Configuration.VspHost is { } vspHost && run.HeartbeatRelay is not null ? $"{vspHost} (heartbeat VSP grain)" : ours));
+            relid == HeartbeatRelid && run.HeartbeatRelay is not null ? $"{run.Configuration.VspHost} (heartbeat VSP grain)" : ours));
     }
 
     public Task<int> SendChannelPacketsAsync(uint relid, VmBusPackets packets)
@@ -28,7 +28,7 @@ public sealed partial class VmWorkerGrain
         Run run = Running();
         if (relid != HeartbeatRelid || run.HeartbeatRelay is not { } relay)
             throw new HypervisorException($"channel {relid} of VM '{VmName}' is served by the VM's own worker, not by a VSP grain");
-        return Task.FromResult(relay.Relay.Send(packets.Epoch, [.. packets.Packets.Select(p => new VmBusRelayPacket(p.TransactionId, p.Data))]));
+        return Task.FromResult(VmBusRelayWire.Send(relay.Relay, packets));
     }
 
     /// <summary>Hands the heartbeat channel to its VSP grain on <paramref name="vspHost"/> and starts carrying its events there.</summary>
