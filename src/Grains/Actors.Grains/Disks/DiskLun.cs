@@ -31,11 +31,7 @@ internal sealed class DiskLun(IVirtualDiskGrain disk, string diskName, string vm
         span?.SetTag("scsi.status", outcome.Status);
         if (outcome.Status == (byte)ScsiStatus.Good)
             return ScsiResult.Good(transferred);
-        byte[] sense = outcome.Sense;
-        // Fixed-format sense, as the disk writes it: key at 2, ASC and ASCQ at 12 and 13.
-        return sense.Length >= 14
-            ? ScsiResult.CheckCondition(new ScsiSense((SenseKey)(sense[2] & 0x0F), sense[12], sense[13]))
-            : ScsiResult.CheckCondition(ScsiSense.BecomingReady);
+        return ScsiResult.CheckCondition(new ScsiSense((SenseKey)outcome.SenseKey, outcome.Asc, outcome.Ascq));
     }
 
     /// <summary>Tags a command's span with what it asks: the VM, the disk, the opcode, and for a read or write its LBA and length in blocks.</summary>

@@ -73,10 +73,8 @@ public sealed class VirtualDiskGrain(IOptions<DiskStoreOptions> options, ILocalS
         using Activity? span = HypervisorTracing.Source.StartActivity("DiskStore")?.SetTag("actors.disk", Key.Name).SetTag("actors.host", Key.Host);
         byte[] dataIn = dataInLength > 0 ? new byte[Math.Min(dataInLength, ScsiDisk.MaxTransferBlocks * ScsiDisk.BlockBytes)] : [];
         ScsiResult result = disk.Execute(cdb, dataIn, dataOut ?? []);
-        byte[] sense = new byte[ScsiSense.FixedFormatLength];
-        int senseLength = result.WriteSenseData(sense);
         return Task.FromResult(new ScsiCommandOutcome(
-            (byte)result.Status, result.Transferred, sense[..senseLength], dataInLength > 0 ? dataIn[..result.Transferred] : null));
+            (byte)result.Status, result.Transferred, (byte)result.Sense.Key, result.Sense.Asc, result.Sense.Ascq, dataInLength > 0 ? dataIn[..result.Transferred] : null));
     }
 
     public async Task DeleteAsync()
