@@ -84,15 +84,4 @@ internal sealed class IcTestChannel : IDisposable
         GuestAnswers(service, negotiate);
         Assert.True(service.Negotiated);
     }
-
-    private sealed class SignalCounter : IVmBusGuest
-    {
-        public int Signals { get; private set; }
-
-        public int ProcessorCount => 1;
-
-        public bool PostMessage(uint vp, int sint, ReadOnlySpan<byte> message) => true;
-
-        public void SignalChannel(uint vp, int sint, uint relid) => Signals++;
-    }
 }

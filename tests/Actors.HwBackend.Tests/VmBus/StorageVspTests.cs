@@ -35,7 +35,7 @@ public sealed class StorageVspTests : IDisposable
         ulong[] toHost = [.. Enumerable.Range((int)ToHostRing, 1 + RingDataPages).Select(p => (ulong)p)];
         ulong[] toGuest = [.. Enumerable.Range((int)ToGuestRing, 1 + RingDataPages).Select(p => (ulong)p)];
         _guestReads = new VmBusRing(_memory, toGuest);
-        _channel = new VmBusChannel(5, 0, 2, new VmBusRing(_memory, toHost), new VmBusRing(_memory, toGuest), new NoGuest());
+        _channel = new VmBusChannel(5, 0, 2, new VmBusRing(_memory, toHost), new VmBusRing(_memory, toGuest), new SignalCounter());
         _vsp = new StorageVsp(_memory, [new ScsiDisk(_store, "unit-test")]);
         _vsp.Opened(_channel);
     }
@@ -397,16 +397,5 @@ public sealed class StorageVspTests : IDisposable
         byte[] packet = new byte[random.Next(16, 400)];
         random.NextBytes(packet);
         return packet;
-    }
-
-    private sealed class NoGuest : IVmBusGuest
-    {
-        public int ProcessorCount => 1;
-
-        public bool PostMessage(uint vp, int sint, ReadOnlySpan<byte> message) => true;
-
-        public void SignalChannel(uint vp, int sint, uint relid)
-        {
-        }
     }
 }
