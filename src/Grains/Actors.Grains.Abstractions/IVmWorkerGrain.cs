@@ -11,7 +11,7 @@ namespace Actors.Grains;
 /// this same VM awaits its target.
 /// </summary>
 [Alias("Actors.IVmWorkerGrain")]
-public interface IVmWorkerGrain : IGrainWithStringKey
+public interface IVmWorkerGrain : IGrainWithStringKey, INetworkPortSink
 {
     /// <summary>Reserves the memory with the host, fetches the image, creates the machine, loads the image and starts the vCPUs.</summary>
     [Alias("Start")]
