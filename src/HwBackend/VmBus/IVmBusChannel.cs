@@ -19,4 +19,15 @@ public interface IVmBusChannel
 
     /// <summary>Sends an in-band packet to the guest; false when it cannot go (the ring is full or broken, or the channel closed).</summary>
     bool TrySend(ulong transactionId, ReadOnlySpan<byte> data);
+
+    /// <summary>
+    /// Sends a packet of any kind: <paramref name="flags"/> (1: the guest is to answer with a
+    /// completion), and a <paramref name="header"/> between the descriptor and the data, a multiple of
+    /// 8 bytes (a transfer-page packet's page set and ranges; empty for the others). False when it
+    /// cannot go, or when this channel carries in-band packets only.
+    /// </summary>
+    bool TrySend(VmBusPacketType type, ushort flags, ulong transactionId, ReadOnlySpan<byte> header, ReadOnlySpan<byte> data);
+
+    /// <summary>A complete GPADL the guest made for this channel (a buffer it lends the device besides the rings), or null.</summary>
+    Gpadl? FindGpadl(uint handle);
 }

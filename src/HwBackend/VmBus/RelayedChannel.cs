@@ -40,6 +40,13 @@ public sealed class RelayedChannel(uint relid, int epoch) : IVmBusChannel
         return true;
     }
 
+    /// <summary>The relay carries in-band packets without a header; a device that needs more runs beside its VM.</summary>
+    public bool TrySend(VmBusPacketType type, ushort flags, ulong transactionId, ReadOnlySpan<byte> header, ReadOnlySpan<byte> data) =>
+        type == VmBusPacketType.DataInband && flags == 0 && header.IsEmpty && TrySend(transactionId, data);
+
+    /// <summary>The guest's GPADLs stay on the VM's host: a relayed device sees none.</summary>
+    public Gpadl? FindGpadl(uint handle) => null;
+
     /// <summary>The packets sent since the last call, in order.</summary>
     public VmBusRelayPacket[] TakeUnsent()
     {

@@ -6,12 +6,9 @@ namespace Actors.HwBackend.VmBus;
 /// target VP's VMBus SINT) when a packet arrives in an empty ring. Callable from any thread: the
 /// vCPU thread that signalled us, or a device's own timer.
 /// </summary>
-public sealed class VmBusChannel(uint relid, uint targetVp, int sint, VmBusRing inbound, VmBusRing outbound, IVmBusGuest guest) : IVmBusChannel
+public sealed class VmBusChannel(uint relid, uint targetVp, int sint, VmBusRing inbound, VmBusRing outbound, IVmBusGuest guest, Func<uint, Gpadl?> gpadls) : IVmBusChannel
 {
     private uint _targetVp = targetVp;
-
-    /// <summary>VM_PKT_DATA_INBAND: data carried in the packet itself.</summary>
-    public const ushort InbandPacket = 6;
 
     private readonly Lock _lock = new();
 
@@ -28,18 +25,23 @@ public sealed class VmBusChannel(uint relid, uint targetVp, int sint, VmBusRing 
     }
 
     /// <summary>Sends an in-band packet and signals the guest if it needs telling; false when the ring is full or broken.</summary>
-    public bool TrySend(ulong transactionId, ReadOnlySpan<byte> data)
+    public bool TrySend(ulong transactionId, ReadOnlySpan<byte> data) =>
+        TrySend(VmBusPacketType.DataInband, 0, transactionId, [], data);
+
+    public bool TrySend(VmBusPacketType type, ushort flags, ulong transactionId, ReadOnlySpan<byte> header, ReadOnlySpan<byte> data)
     {
         bool signal;
         lock (_lock)
         {
-            if (!outbound.TryWrite(InbandPacket, 0, transactionId, data, out signal))
+            if (!outbound.TryWrite((ushort)type, flags, transactionId, header, data, out signal))
                 return false;
         }
         if (signal)
             guest.SignalChannel(Volatile.Read(ref _targetVp), sint, Relid);
         return true;
     }
+
+    public Gpadl? FindGpadl(uint handle) => gpadls(handle) is { } gpadl && gpadl.ChannelId == Relid ? gpadl : null;
 
     /// <summary>Signals go to <paramref name="targetVp"/> from now on (the guest moved the channel; the bus checked the VP exists).</summary>
     public void Retarget(uint targetVp) => Volatile.Write(ref _targetVp, targetVp);

@@ -19,6 +19,12 @@ public sealed record VmBusOffer(Guid InterfaceType, Guid InterfaceInstance, stri
     /// <summary>The SCSI controller of a VM with disks, offered after the integration services.</summary>
     public static VmBusOffer ScsiController { get; } = new(Scsi, new Guid("a5b1c0de-0100-4a63-9f0e-000000000100"), "scsi");
 
+    /// <summary>The synthetic network adapter's class (Linux's hv_netvsc binds to it).</summary>
+    public static readonly Guid Network = new("f8615163-df3e-46c5-913f-f2d2f965ed0e");
+
+    /// <summary>A VM's network adapter <paramref name="index"/>, offered after the SCSI controller.</summary>
+    public static VmBusOffer NetworkAdapter(int index) => new(Network, new Guid($"a5b1c0de-0200-4a63-9f0e-{0x200 + index:x12}"), $"nic{index}");
+
     /// <summary>The devices every enlightened VM has, with the instance ids it keeps for life.</summary>
     public static IReadOnlyList<VmBusOffer> IntegrationServices { get; } =
     [

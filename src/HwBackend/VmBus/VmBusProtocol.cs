@@ -53,6 +53,10 @@ public sealed class VmBusProtocol : IHypercallTarget
     private readonly VmBusChannel?[] _open;
     private VmBusState _state = VmBusState.Disconnected;
     private readonly Dictionary<uint, Gpadl> _gpadls = [];
+
+    // The complete GPADLs as devices look them up: replaced (never changed) under the lock, read
+    // without it, since a device asks from under its own lock, which the bus takes after its own.
+    private volatile Dictionary<uint, Gpadl> _completeGpadls = [];
     private VmBusChannelState[] _channels;
     private readonly bool[] _withdrawn; // rescinded by the host: not offered until offered again
     private readonly bool[] _releasing; // rescinded while the guest knew it: its relid not released yet
@@ -281,6 +285,7 @@ public sealed class VmBusProtocol : IHypercallTarget
             _gpadls.Clear();
             foreach (Gpadl gpadl in state.Gpadls)
                 _gpadls[gpadl.Handle] = gpadl;
+            PublishGpadlsLocked();
             Array.Clear(_withdrawn);
             Array.Clear(_releasing);
             foreach (uint relid in state.Withdrawn ?? [])
@@ -434,8 +439,24 @@ public sealed class VmBusProtocol : IHypercallTarget
         gpadl = gpadl with { Received = gpadl.Received + pages.Length };
         _gpadls[gpadl.Handle] = gpadl;
         if (gpadl.Complete)
+        {
+            PublishGpadlsLocked();
             SendGpadlCreatedLocked(gpadl.ChannelId, gpadl.Handle, 0);
+        }
     }
+
+    private void PublishGpadlsLocked()
+    {
+        var complete = new Dictionary<uint, Gpadl>();
+        foreach (Gpadl gpadl in _gpadls.Values)
+        {
+            if (gpadl.Complete)
+                complete[gpadl.Handle] = gpadl;
+        }
+        _completeGpadls = complete;
+    }
+
+    private Gpadl? FindGpadl(uint handle) => _completeGpadls.GetValueOrDefault(handle);
 
     private void SendGpadlCreatedLocked(uint relid, uint handle, uint status)
     {
@@ -452,6 +473,7 @@ public sealed class VmBusProtocol : IHypercallTarget
             return;
         }
         _gpadls.Remove(handle);
+        PublishGpadlsLocked();
         SendWordsLocked(VmBusMessageType.GpadlTorndown, [handle]);
     }
 
@@ -499,7 +521,7 @@ public sealed class VmBusProtocol : IHypercallTarget
         int split = (int)state.DownstreamPageOffset;
         var inbound = new VmBusRing(_memory, pages.AsSpan(0, split));
         var outbound = new VmBusRing(_memory, pages.AsSpan(split));
-        var channel = new VmBusChannel(state.ChannelId, state.TargetVp, _state.MessageSint, inbound, outbound, _guest);
+        var channel = new VmBusChannel(state.ChannelId, state.TargetVp, _state.MessageSint, inbound, outbound, _guest, FindGpadl);
         _open[index] = channel;
         _devices[index]?.Opened(channel);
     }
@@ -521,6 +543,7 @@ public sealed class VmBusProtocol : IHypercallTarget
         for (int i = 0; i < _channels.Length; i++)
             CloseLocked(i);
         _gpadls.Clear();
+        PublishGpadlsLocked();
     }
 
     /// <summary>The index of the channel with <paramref name="relid"/>, or null when the bus offers none by that id.</summary>

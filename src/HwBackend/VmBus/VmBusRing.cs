@@ -88,25 +88,37 @@ public sealed class VmBusRing
     /// Returns whether it was written, and in <paramref name="signal"/> whether the guest must be
     /// told: it was empty before and the guest has not masked its interrupt.
     /// </summary>
-    public bool TryWrite(ushort type, ushort flags, ulong transactionId, ReadOnlySpan<byte> data, out bool signal)
+    public bool TryWrite(ushort type, ushort flags, ulong transactionId, ReadOnlySpan<byte> data, out bool signal) =>
+        TryWrite(type, flags, transactionId, [], data, out signal);
+
+    /// <summary>
+    /// As <see cref="TryWrite(ushort, ushort, ulong, ReadOnlySpan{byte}, out bool)"/>, with a
+    /// type-specific <paramref name="header"/> (a multiple of 8 bytes) between the descriptor and the
+    /// data, which the descriptor's data offset then skips: a transfer-page packet's page set and ranges.
+    /// </summary>
+    public bool TryWrite(ushort type, ushort flags, ulong transactionId, ReadOnlySpan<byte> header, ReadOnlySpan<byte> data, out bool signal)
     {
         signal = false;
+        if ((header.Length & 7) != 0 || header.Length > 1024)
+            throw new ArgumentException("a packet header is a multiple of 8 bytes, at most 1 KiB", nameof(header));
         if (Broken is not null || !TryIndices(out uint write, out uint read))
             return false;
-        uint length = (uint)(DescriptorBytes + ((data.Length + 7) & ~7));
+        uint dataOffset = (uint)(DescriptorBytes + header.Length);
+        uint length = (uint)(dataOffset + ((data.Length + 7) & ~7));
         uint free = read > write ? read - write : DataBytes - write + read;
         if (length + TrailerBytes >= free || length > ushort.MaxValue * 8u)
             return false;
         Span<byte> descriptor = stackalloc byte[DescriptorBytes];
         BinaryPrimitives.WriteUInt16LittleEndian(descriptor, type);
-        BinaryPrimitives.WriteUInt16LittleEndian(descriptor[2..], DescriptorBytes / 8);
+        BinaryPrimitives.WriteUInt16LittleEndian(descriptor[2..], (ushort)(dataOffset / 8));
         BinaryPrimitives.WriteUInt16LittleEndian(descriptor[4..], (ushort)(length / 8));
         BinaryPrimitives.WriteUInt16LittleEndian(descriptor[6..], flags);
         BinaryPrimitives.WriteUInt64LittleEndian(descriptor[8..], transactionId);
         WriteData(write, descriptor);
-        WriteData((write + DescriptorBytes) % DataBytes, data);
+        WriteData((write + DescriptorBytes) % DataBytes, header);
+        WriteData((write + dataOffset) % DataBytes, data);
         Span<byte> padding = stackalloc byte[8];
-        WriteData((write + DescriptorBytes + (uint)data.Length) % DataBytes, padding[..(int)(length - DescriptorBytes - (uint)data.Length)]);
+        WriteData((write + dataOffset + (uint)data.Length) % DataBytes, padding[..(int)(length - dataOffset - (uint)data.Length)]);
         // The trailer: where this packet started, in the high half, as Linux's writers leave it.
         Span<byte> trailer = stackalloc byte[TrailerBytes];
         BinaryPrimitives.WriteUInt64LittleEndian(trailer, (ulong)write << 32);

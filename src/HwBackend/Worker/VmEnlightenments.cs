@@ -1,10 +1,12 @@
 using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Enlightenments;
+using Actors.HwBackend.Network;
 using Actors.HwBackend.Platform;
 using Actors.HwBackend.Snapshots;
 using Actors.HwBackend.Storage;
 using Actors.HwBackend.VmBus;
 using Actors.HwBackend.VmBus.IntegrationServices;
+using Actors.HwBackend.VmBus.Network;
 using Actors.HwBackend.VmBus.Storage;
 
 namespace Actors.HwBackend.Worker;
@@ -13,7 +15,7 @@ namespace Actors.HwBackend.Worker;
 /// What makes a VM an enlightened (Hyper-V) partition, wired to its machine: the partition's
 /// synthetic MSRs, each VP's SynIC and synthetic timers (on the VP's local APIC and the platform
 /// timer thread), the VMBus connection, and the hypercall dispatcher that the vCPU threads call.
-/// Its state is the <c>hv</c>, <c>synic/N</c>, <c>stimer/N</c>, <c>vmbus</c> and <c>kvp</c> snapshot sections.
+/// Its state is the <c>hv</c>, <c>synic/N</c>, <c>stimer/N</c>, <c>vmbus</c>, <c>kvp</c> and <c>net/N</c> snapshot sections.
 /// </summary>
 internal sealed class VmEnlightenments
 {
@@ -27,7 +29,8 @@ internal sealed class VmEnlightenments
     private readonly VmBusProtocol _vmBus;
 
     /// <param name="disks">The disks on the VM's synthetic SCSI controller, at LUN 0, 1, ...; none offers no controller.</param>
-    public VmEnlightenments(IVirtualMachine machine, PlatformClock clock, PcPlatform platform, Action<string> requestReset, IReadOnlyList<IScsiLun> disks)
+    /// <param name="nics">The VM's network adapters, offered after the SCSI controller.</param>
+    public VmEnlightenments(IVirtualMachine machine, PlatformClock clock, PcPlatform platform, Action<string> requestReset, IReadOnlyList<IScsiLun> disks, IReadOnlyList<NetworkAdapter> nics)
     {
         int processors = machine.Processors.Count;
         _partition = new HvPartition(machine.Memory, clock, processors, requestReset);
@@ -40,7 +43,7 @@ internal sealed class VmEnlightenments
         platform.AddTimedDevice(TimeSync);
         Kvp = new KvpService(clock, platform.RescheduleTimers);
         platform.AddTimedDevice(Kvp);
-        // Positions as in VmBusOffer.IntegrationServices, then the SCSI controller if there are disks.
+        // Positions as in VmBusOffer.IntegrationServices, then the SCSI controller if there are disks, then the network adapters.
         // The bus reaches the SynICs through their array, filled below.
         List<VmBusOffer> offers = [.. VmBusOffer.IntegrationServices];
         List<IVmBusDevice?> devices = [Heartbeat, Shutdown, TimeSync, Kvp];
@@ -49,6 +52,12 @@ internal sealed class VmEnlightenments
             Storage = new StorageVsp(machine.Memory, disks);
             offers.Add(VmBusOffer.ScsiController);
             devices.Add(Storage);
+        }
+        NetworkAdapters = [.. nics.Select(nic => new NetworkVsp(machine.Memory, nic.Address, nic.Uplink))];
+        for (int i = 0; i < nics.Count; i++)
+        {
+            offers.Add(VmBusOffer.NetworkAdapter(i));
+            devices.Add(NetworkAdapters[i]);
         }
         Offers = offers;
         _vmBus = new VmBusProtocol(new SynIcVmBusGuest(_synIcs), machine.Memory, offers, devices);
@@ -79,6 +88,9 @@ internal sealed class VmEnlightenments
     /// <summary>The synthetic SCSI controller's VSP; null for a VM without disks.</summary>
     public StorageVsp? Storage { get; }
 
+    /// <summary>The network adapters' VSPs, by adapter index.</summary>
+    public IReadOnlyList<NetworkVsp> NetworkAdapters { get; }
+
     /// <summary>The VMBus connection, for its counters.</summary>
     public VmBusProtocol VmBus => _vmBus;
 
@@ -90,6 +102,8 @@ internal sealed class VmEnlightenments
         writer.Add(PartitionSection, _partition.SaveState());
         writer.Add(VmBusSection, _vmBus.State);
         writer.Add(KvpSection, Kvp.SaveState());
+        for (int i = 0; i < NetworkAdapters.Count; i++)
+            writer.Add(NetworkSection(i), NetworkAdapters[i].SaveState());
         for (int i = 0; i < _synIcs.Length; i++)
         {
             writer.Add(SynIcSection(i), _synIcs[i].SaveState());
@@ -117,7 +131,11 @@ internal sealed class VmEnlightenments
             timers[i] = reader.Read<SyntheticTimersState>(TimerSection(i));
             SnapshotException.ThrowIfProblem(TimerSection(i), SyntheticTimers.FindRestoreProblem(timers[i]));
         }
-        return new Sections(partition, vmBus, kvp, synIcs, timers);
+        // An adapter without a section (the VM had none when saved) starts over, as a new one would.
+        var nics = new NetworkVspState[NetworkAdapters.Count];
+        for (int i = 0; i < nics.Length; i++)
+            nics[i] = reader.Contains(NetworkSection(i)) ? reader.Read<NetworkVspState>(NetworkSection(i)) : new NetworkVspState(0, 0, 0, 0, 0, false, 0, []);
+        return new Sections(partition, vmBus, kvp, synIcs, timers, nics);
     }
 
     /// <summary>Applies what <see cref="ReadSnapshot"/> checked; the pages they name are in the restored RAM.</summary>
@@ -133,7 +151,10 @@ internal sealed class VmEnlightenments
         // guest through the SynICs, so those must already be the guest's. The time-sync service's
         // first sample after that sets the guest's clock, which stood still while the VM moved. The
         // KVP service gets the pushes it still owes before that, to send once it has negotiated again.
+        // The network adapters likewise get what their guests negotiated before their channels reopen.
         Kvp.RestoreState(sections.Kvp);
+        for (int i = 0; i < NetworkAdapters.Count; i++)
+            NetworkAdapters[i].RestoreState(sections.Nics[i]);
         _vmBus.RestoreState(sections.VmBus);
     }
 
@@ -164,6 +185,8 @@ internal sealed class VmEnlightenments
 
     private static string TimerSection(int vp) => $"stimer/{vp}";
 
+    private static string NetworkSection(int nic) => $"net/{nic}";
+
     /// <summary>The decoded, checked sections of a snapshot, waiting to be applied.</summary>
-    internal sealed record Sections(HvPartitionState Partition, VmBusState VmBus, KvpServiceState Kvp, SyntheticInterruptControllerState[] SynIcs, SyntheticTimersState[] Timers);
+    internal sealed record Sections(HvPartitionState Partition, VmBusState VmBus, KvpServiceState Kvp, SyntheticInterruptControllerState[] SynIcs, SyntheticTimersState[] Timers, NetworkVspState[] Nics);
 }

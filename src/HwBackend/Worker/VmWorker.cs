@@ -4,9 +4,11 @@ using Actors.HwBackend.Enlightenments;
 using Actors.HwBackend.Memory;
 using Actors.HwBackend.Platform;
 using Actors.HwBackend.Snapshots;
+using Actors.HwBackend.Network;
 using Actors.HwBackend.Storage;
 using Actors.HwBackend.VmBus;
 using Actors.HwBackend.VmBus.IntegrationServices;
+using Actors.HwBackend.VmBus.Network;
 using Actors.HwBackend.VmBus.Storage;
 
 namespace Actors.HwBackend.Worker;
@@ -67,7 +69,7 @@ public sealed class VmWorker : IDisposable
     /// <summary>The end reason of a guest that powered itself off through ACPI.</summary>
     public const string PowerOffReason = "acpi-poweroff";
 
-    private VmWorker(string name, ulong memoryBytes, IVirtualMachine machine, PlatformClock clock, IConsoleOutputSink? console, Action<VmRunEnded> onEnded, IReadOnlyDictionary<string, byte[]>? firmwareFiles, bool enlightened, IReadOnlyList<IScsiLun>? disks)
+    private VmWorker(string name, ulong memoryBytes, IVirtualMachine machine, PlatformClock clock, IConsoleOutputSink? console, Action<VmRunEnded> onEnded, IReadOnlyDictionary<string, byte[]>? firmwareFiles, bool enlightened, IReadOnlyList<IScsiLun>? disks, IReadOnlyList<NetworkAdapter>? nics)
     {
         Name = name;
         MemoryBytes = memoryBytes;
@@ -93,9 +95,11 @@ public sealed class VmWorker : IDisposable
         }
 
         if (enlightened)
-            _enlightenments = new VmEnlightenments(machine, clock, _platform, RequestReset, disks ?? []);
+            _enlightenments = new VmEnlightenments(machine, clock, _platform, RequestReset, disks ?? [], nics ?? []);
         else if (disks is { Count: > 0 })
             throw new ArgumentException("disks are on the synthetic SCSI controller, which only a VM that sees Hyper-V has", nameof(disks));
+        else if (nics is { Count: > 0 })
+            throw new ArgumentException("network adapters are synthetic (VMBus) devices, which only a VM that sees Hyper-V has", nameof(nics));
     }
 
     /// <summary>Where the vCPU threads send hypercall exits; null when the partition is not enlightened.</summary>
@@ -133,6 +137,9 @@ public sealed class VmWorker : IDisposable
 
     /// <summary>The synthetic SCSI controller's VSP of an enlightened VM with disks; null otherwise.</summary>
     public StorageVsp? Storage => _enlightenments?.Storage;
+
+    /// <summary>The VSPs of the network adapters of an enlightened VM, by adapter index; none otherwise.</summary>
+    public IReadOnlyList<NetworkVsp> NetworkAdapters => _enlightenments?.NetworkAdapters ?? [];
 
     /// <summary>
     /// Completes once every disk request the guest made has been answered (into guest memory). With
@@ -233,8 +240,9 @@ public sealed class VmWorker : IDisposable
         ReadOnlySpan<byte> initrd = default,
         string? commandLine = null,
         bool enlightened = false,
-        IReadOnlyList<IScsiLun>? disks = null)
-        => CreateCore(backend, name, image, loadImage: true, memoryBytes, processorCount, console, onEnded, firmwareFiles, initrd, commandLine, enlightened, disks);
+        IReadOnlyList<IScsiLun>? disks = null,
+        IReadOnlyList<NetworkAdapter>? nics = null)
+        => CreateCore(backend, name, image, loadImage: true, memoryBytes, processorCount, console, onEnded, firmwareFiles, initrd, commandLine, enlightened, disks, nics);
 
     private static VmWorker CreateCore(
         IHypervisorBackend backend,
@@ -249,7 +257,8 @@ public sealed class VmWorker : IDisposable
         ReadOnlySpan<byte> initrd = default,
         string? commandLine = null,
         bool enlightened = false,
-        IReadOnlyList<IScsiLun>? disks = null)
+        IReadOnlyList<IScsiLun>? disks = null,
+        IReadOnlyList<NetworkAdapter>? nics = null)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -270,7 +279,7 @@ public sealed class VmWorker : IDisposable
                 var loaded = GuestImageLoader.Load(image, machine.Memory, commandLine, initrd);
                 machine.Processors[0].SetState(loaded.InitialState);
             }
-            return new VmWorker(name, memoryBytes, machine, clock, console, onEnded, firmwareFiles, enlightened, disks);
+            return new VmWorker(name, memoryBytes, machine, clock, console, onEnded, firmwareFiles, enlightened, disks, nics);
         }
         catch
         {
@@ -292,8 +301,9 @@ public sealed class VmWorker : IDisposable
         Action<VmRunEnded> onEnded,
         IReadOnlyDictionary<string, byte[]>? firmwareFiles = null,
         bool enlightened = false,
-        IReadOnlyList<IScsiLun>? disks = null) =>
-        CreateCore(backend, name, image: default, loadImage: false, memoryBytes, processorCount, console, onEnded, firmwareFiles, enlightened: enlightened, disks: disks);
+        IReadOnlyList<IScsiLun>? disks = null,
+        IReadOnlyList<NetworkAdapter>? nics = null) =>
+        CreateCore(backend, name, image: default, loadImage: false, memoryBytes, processorCount, console, onEnded, firmwareFiles, enlightened: enlightened, disks: disks, nics: nics);
 
     /// <summary>
     /// Starts the guest: one dedicated background thread per vCPU (already there after
@@ -617,6 +627,8 @@ public sealed class VmWorker : IDisposable
         }
         // A disk's late answer must not land in memory that is about to be freed.
         _enlightenments?.Storage?.Detach();
+        foreach (NetworkVsp nic in NetworkAdapters)
+            nic.Detach();
         _machine.Dispose();
     }
 

@@ -29,7 +29,7 @@ internal sealed class IcTestChannel : IDisposable
         ulong[] toGuest = [.. Enumerable.Range(0x180, 1 + dataPages).Select(p => (ulong)p)];
         _guestWrites = new VmBusRing(memory, toHost);
         _guestReads = new VmBusRing(memory, toGuest);
-        Channel = new VmBusChannel(relid: 1, targetVp: 0, sint: 2, new VmBusRing(memory, toHost), new VmBusRing(memory, toGuest), _guest);
+        Channel = new VmBusChannel(relid: 1, targetVp: 0, sint: 2, new VmBusRing(memory, toHost), new VmBusRing(memory, toGuest), _guest, _ => null);
     }
 
     public VmBusChannel Channel { get; }
@@ -73,7 +73,7 @@ internal sealed class IcTestChannel : IDisposable
     }
 
     /// <summary>Puts <paramref name="message"/> in the guest-to-host ring without signalling; false when it does not fit.</summary>
-    public bool GuestWrites(byte[] message) => _guestWrites.TryWrite(VmBusChannel.InbandPacket, 0, 1, message, out _);
+    public bool GuestWrites(byte[] message) => _guestWrites.TryWrite((ushort)VmBusPacketType.DataInband, 0, 1, message, out _);
 
     /// <summary>Opens the channel to <paramref name="service"/> and agrees to the first version it offers, as Linux does when it knows it.</summary>
     public void OpenAndNegotiate(IntegrationService service)

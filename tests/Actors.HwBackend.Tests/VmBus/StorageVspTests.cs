@@ -35,7 +35,7 @@ public sealed class StorageVspTests : IDisposable
         ulong[] toHost = [.. Enumerable.Range((int)ToHostRing, 1 + RingDataPages).Select(p => (ulong)p)];
         ulong[] toGuest = [.. Enumerable.Range((int)ToGuestRing, 1 + RingDataPages).Select(p => (ulong)p)];
         _guestReads = new VmBusRing(_memory, toGuest);
-        _channel = new VmBusChannel(5, 0, 2, new VmBusRing(_memory, toHost), new VmBusRing(_memory, toGuest), new SignalCounter());
+        _channel = new VmBusChannel(5, 0, 2, new VmBusRing(_memory, toHost), new VmBusRing(_memory, toGuest), new SignalCounter(), _ => null);
         _vsp = new StorageVsp(_memory, [new ScsiDisk(_store, "unit-test")]);
         _vsp.Opened(_channel);
     }

@@ -31,7 +31,6 @@ public sealed class StorageVsp : IVmBusDevice
 
     private const int PacketBytes = 64; // vstor_packet: operation, flags, status, then 52 bytes of union
     private const int SrbOffset = 12;
-    private const int GpaDirectPacket = 9;
     private const int SenseBytes = 20;
 
     // Operations (vstor_packet_operation).
@@ -334,7 +333,7 @@ public sealed class StorageVsp : IVmBusDevice
     private bool TryPages(ReadOnlySpan<byte> packet, int dataOffset, StorageRequest request)
     {
         (request.PageOffset, request.Length, request.PageCount) = (0, 0, 0);
-        if (BinaryPrimitives.ReadUInt16LittleEndian(packet) != GpaDirectPacket)
+        if (BinaryPrimitives.ReadUInt16LittleEndian(packet) != (ushort)VmBusPacketType.DataUsingGpaDirect)
             return true;
         if (dataOffset < 32 || BinaryPrimitives.ReadUInt32LittleEndian(packet[20..]) != 1)
             return false;
