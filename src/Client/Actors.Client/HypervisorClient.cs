@@ -175,7 +175,8 @@ public sealed class HypervisorClient : IAsyncDisposable
         string? commandLine = null,
         bool enlightened = false,
         string? vspHost = null,
-        IReadOnlyList<string>? disks = null)
+        IReadOnlyList<string>? disks = null,
+        IReadOnlyList<NetworkAdapterConfiguration>? nics = null)
     {
         CheckVmName(name);
         byte[] image = await ReadImageFileAsync(imagePath, cancellationToken).ConfigureAwait(false);
@@ -188,7 +189,8 @@ public sealed class HypervisorClient : IAsyncDisposable
             commandLine,
             enlightened,
             vspHost,
-            disks is { Count: > 0 } ? [.. disks] : null);
+            disks is { Count: > 0 } ? [.. disks] : null,
+            nics is { Count: > 0 } ? [.. nics] : null);
         if (configuration.Validate() is { } problem)
             throw new HypervisorClientException(problem);
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Actors.Grains;
 
 namespace Actors.Hvctl;
 
@@ -20,6 +21,8 @@ internal sealed class BootOptions
 
     public Option<string[]> Disks { get; } = new("--disk") { Description = "with --hyperv: a disk ('hvctl disk create') on the VM's SCSI controller, LUN 0, 1, ... in order (repeatable)", HelpName = "name", Arity = ArgumentArity.ZeroOrMore };
 
+    public Option<string[]> Nics { get; } = new("--nic") { Description = "with --hyperv: a network adapter on a virtual switch ('hvctl switch create'), adapter 0, 1, ... in order (repeatable); mac=... sets its address", HelpName = "switch=name[,mac=xx:xx:xx:xx:xx:xx]", Arity = ArgumentArity.ZeroOrMore };
+
     public void AddTo(Command command)
     {
         command.Options.Add(Kernel);
@@ -28,6 +31,7 @@ internal sealed class BootOptions
         command.Options.Add(HyperV);
         command.Options.Add(VspHost);
         command.Options.Add(Disks);
+        command.Options.Add(Nics);
     }
 
     /// <summary>The files and command line, checked; <paramref name="image"/> is the image given another way, if any.</summary>
@@ -48,9 +52,34 @@ internal sealed class BootOptions
         string[] disks = parsed.GetValue(Disks) ?? [];
         if (disks.Length > 0 && !hyperV)
             throw new UsageException("--disk attaches to the synthetic SCSI controller, which only a VM created with --hyperv has");
-        return new GuestBoot(CommonOptions.CheckImageFile(path), initrd is null ? null : CommonOptions.CheckImageFile(initrd), append, hyperV, vspHost, disks);
+        string[] nics = parsed.GetValue(Nics) ?? [];
+        if (nics.Length > 0 && !hyperV)
+            throw new UsageException("--nic adds a synthetic network adapter, which only a VM created with --hyperv has");
+        return new GuestBoot(CommonOptions.CheckImageFile(path), initrd is null ? null : CommonOptions.CheckImageFile(initrd), append, hyperV, vspHost, disks, [.. nics.Select(ParseNic)]);
+    }
+
+    /// <summary>switch=NAME[,mac=ADDRESS], as QEMU's -nic takes key=value pairs.</summary>
+    private static NetworkAdapterConfiguration ParseNic(string text)
+    {
+        string? name = null, mac = null;
+        foreach (string pair in text.Split(','))
+        {
+            string[] kv = pair.Split('=', 2);
+            switch (kv)
+            {
+                case ["switch", { Length: > 0 } value] when name is null:
+                    name = value;
+                    break;
+                case ["mac", { Length: > 0 } value] when mac is null:
+                    mac = NetworkAdapterConfiguration.IsUnicastAddress(value) ? value : throw new UsageException($"--nic {text}: '{value}' is not a unicast MAC address (six hex bytes joined by ':')");
+                    break;
+                default:
+                    throw new UsageException($"--nic {text}: expected switch=NAME[,mac=ADDRESS]");
+            }
+        }
+        return new NetworkAdapterConfiguration(name ?? throw new UsageException($"--nic {text}: no switch=NAME"), mac);
     }
 }
 
-/// <summary>A guest image, for a Linux kernel its initrd and command line, whether the guest sees Hyper-V, where its movable VSPs run, and its disks.</summary>
-internal sealed record GuestBoot(string ImagePath, string? InitrdPath, string? CommandLine, bool Enlightened = false, string? VspHost = null, IReadOnlyList<string>? Disks = null);
+/// <summary>A guest image, for a Linux kernel its initrd and command line, whether the guest sees Hyper-V, where its movable VSPs run, its disks and its network adapters.</summary>
+internal sealed record GuestBoot(string ImagePath, string? InitrdPath, string? CommandLine, bool Enlightened = false, string? VspHost = null, IReadOnlyList<string>? Disks = null, IReadOnlyList<NetworkAdapterConfiguration>? Nics = null);

@@ -20,7 +20,7 @@ internal static class GuestRun
         Stream output,
         CancellationToken cancellationToken)
     {
-        await client.CreateVmAsync(vmName, guest.ImagePath, memoryBytes, processorCount, preferredHost, cancellationToken, initrdPath: guest.InitrdPath, commandLine: guest.CommandLine, enlightened: guest.Enlightened, vspHost: guest.VspHost, disks: guest.Disks).ConfigureAwait(false);
+        await client.CreateVmAsync(vmName, guest.ImagePath, memoryBytes, processorCount, preferredHost, cancellationToken, initrdPath: guest.InitrdPath, commandLine: guest.CommandLine, enlightened: guest.Enlightened, vspHost: guest.VspHost, disks: guest.Disks, nics: guest.Nics).ConfigureAwait(false);
         ConsoleSubscription subscription = await client.SubscribeConsoleAsync(vmName, cancellationToken).ConfigureAwait(false);
         try
         {

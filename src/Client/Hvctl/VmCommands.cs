@@ -52,7 +52,7 @@ internal static class VmCommands
             CommonOptions.CheckShape(memoryBytes, processors);
             Dictionary<string, string>? files = ParseFirmwareFiles(parsed.GetValue(fwCfg));
             await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
-            VmStatus status = await client.CreateVmAsync(vmName, guest.ImagePath, memoryBytes, processors, parsed.GetValue(host), ct, files, guest.InitrdPath, guest.CommandLine, guest.Enlightened, guest.VspHost, guest.Disks).ConfigureAwait(false);
+            VmStatus status = await client.CreateVmAsync(vmName, guest.ImagePath, memoryBytes, processors, parsed.GetValue(host), ct, files, guest.InitrdPath, guest.CommandLine, guest.Enlightened, guest.VspHost, guest.Disks, guest.Nics).ConfigureAwait(false);
             await io.Out.WriteLineAsync($"{status.Name}: {status.State}").ConfigureAwait(false);
             return ExitCodes.Success;
         });
@@ -227,6 +227,7 @@ internal static class VmCommands
         {
             rows.Add(("vsp host", config.VspHost ?? "-"));
             rows.Add(("disks", config.Disks is { Count: > 0 } disks ? string.Join(", ", disks) : "-"));
+            rows.Add(("nics", config.Nics is { Count: > 0 } nics ? string.Join(", ", nics.Select((nic, i) => $"{nic.AddressOf(status.Name, i)} on {nic.Switch}")) : "-"));
             foreach (string service in status.IntegrationServices ?? ["heartbeat: -"])
             {
                 int colon = service.IndexOf(':', StringComparison.Ordinal);

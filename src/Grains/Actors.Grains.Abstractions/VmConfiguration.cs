@@ -7,7 +7,8 @@ namespace Actors.Grains;
 /// whether the guest sees Hyper-V (the enlightenments, SynIC and VMBus), and which host's silo runs
 /// the VSPs that can serve it from another host than its own (today the heartbeat; null: the VM's
 /// own worker serves every device). A VM that moves keeps its VSPs where they are. Its disks (by
-/// name, LUN 0, 1, ... of its synthetic SCSI controller) stay on the hosts that hold them.
+/// name, LUN 0, 1, ... of its synthetic SCSI controller) stay on the hosts that hold them; its
+/// network adapters' ports follow it on their virtual switches.
 /// </summary>
 [GenerateSerializer]
 [Alias("Actors.VmConfiguration")]
@@ -22,7 +23,8 @@ public sealed record VmConfiguration(
     [property: Id(7)] string? CommandLine = null,
     [property: Id(8)] bool Enlightened = false,
     [property: Id(9)] string? VspHost = null,
-    [property: Id(10)] IReadOnlyList<string>? Disks = null)
+    [property: Id(10)] IReadOnlyList<string>? Disks = null,
+    [property: Id(11)] IReadOnlyList<NetworkAdapterConfiguration>? Nics = null)
 {
     public const int MaximumCommandLineBytes = 4096;
 
@@ -30,6 +32,8 @@ public sealed record VmConfiguration(
     public const int MaximumFirmwareFileBytes = 4096;
 
     public const int MaximumDisks = 8;
+
+    public const int MaximumNics = 8;
 
     public const ulong MinimumMemoryBytes = 1UL << 20;
     public const ulong MaximumMemoryBytes = 64UL << 30;
@@ -63,6 +67,17 @@ public sealed record VmConfiguration(
                 return $"'{bad}' is not a disk name (1-64 letters, digits, '-', '_' and '.')";
             if (disks.Distinct(StringComparer.Ordinal).Count() != disks.Count)
                 return "a disk is attached twice";
+        }
+        if (Nics is { Count: > 0 } nics)
+        {
+            if (!Enlightened)
+                return "network adapters are synthetic (VMBus) devices, which only a VM that sees Hyper-V has (--hyperv)";
+            if (nics.Count > MaximumNics)
+                return $"at most {MaximumNics} network adapters, got {nics.Count}";
+            if (nics.FirstOrDefault(n => !IsDiskName(n.Switch)) is { } badSwitch)
+                return $"'{badSwitch.Switch}' is not a switch name (1-64 letters, digits, '-', '_' and '.')";
+            if (nics.FirstOrDefault(n => n.Mac is { } mac && !NetworkAdapterConfiguration.IsUnicastAddress(mac)) is { } badMac)
+                return $"'{badMac.Mac}' is not a unicast MAC address (six hex bytes joined by ':')";
         }
         if (FirmwareFiles is { } files)
         {

@@ -125,7 +125,10 @@ public sealed class VmBusRing
         WriteData((write + length) % DataBytes, trailer);
         Interlocked.MemoryBarrier(); // the packet before the index that publishes it
         WriteHeader(WriteIndexOffset, (write + length + TrailerBytes) % DataBytes);
-        signal = write == read && !InterruptMasked;
+        // Whether the ring was empty is read after the new index is out: a reader that emptied it
+        // meanwhile and went to sleep, having looked before the index moved, must still be woken.
+        Interlocked.MemoryBarrier();
+        signal = !InterruptMasked && ReadHeader(ReadIndexOffset) == write;
         return true;
     }
 

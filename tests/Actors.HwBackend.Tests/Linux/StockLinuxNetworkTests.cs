@@ -61,7 +61,7 @@ public sealed class StockLinuxNetworkTests(ITestOutputHelper output)
     [Fact]
     public void TwoStockLinuxVmsPingEachOtherAndMoveAFileOverTheirAdapters()
     {
-        MacAddress senderMac = MacAddress.For("sender", 0), receiverMac = MacAddress.For("receiver", 0);
+        MacAddress senderMac = new(0x00155D_000001), receiverMac = new(0x00155D_000002);
         using var cable = new CrossoverCable();
         var consoles = new[] { new RecordingConsole(), new RecordingConsole() };
         var probes = new[] { new EndProbe(), new EndProbe() };

@@ -134,6 +134,7 @@ public sealed partial class VmWorkerGrain
         // Pause waits (briefly: each vCPU parks at its next block boundary) on this turn: a hop to the
         // thread pool here costs milliseconds of downtime on a busy host.
         worker.Pause();
+        run.Moving = true;
         try
         {
             await DrainStorageAsync(worker);
@@ -167,6 +168,7 @@ public sealed partial class VmWorkerGrain
             // The target did not take over: the guest carries on here as if nothing happened.
             if (ReferenceEquals(_run, run))
             {
+                run.Moving = false;
                 worker.SetThrottle(0);
                 worker.Resume();
             }

@@ -242,14 +242,15 @@ public sealed partial class VmWorkerGrain(
     private Run CreateRun(VmConfiguration configuration, IReadOnlyList<IScsiLun> disks, byte[]? image, byte[]? initrd = null)
     {
         var console = new ConsolePump();
+        IReadOnlyList<SwitchUplink> ports = CreatePorts(configuration);
         VmWorker worker;
         try
         {
             Action<VmRunEnded> onEnded = ended => PostToGrain(() => OnRunEndedAsync(console, ended));
             Dictionary<string, byte[]>? files = configuration.FirmwareFiles?.ToDictionary(f => f.Key, f => System.Text.Encoding.UTF8.GetBytes(f.Value), StringComparer.Ordinal);
             worker = image is null
-                ? VmWorker.CreateForRestore(backend, VmName, configuration.MemoryBytes, configuration.ProcessorCount, console, onEnded, files, configuration.Enlightened, disks)
-                : VmWorker.Create(backend, VmName, image, configuration.MemoryBytes, configuration.ProcessorCount, console, onEnded, files, initrd, configuration.CommandLine, configuration.Enlightened, disks);
+                ? VmWorker.CreateForRestore(backend, VmName, configuration.MemoryBytes, configuration.ProcessorCount, console, onEnded, files, configuration.Enlightened, disks, Adapters(ports))
+                : VmWorker.Create(backend, VmName, image, configuration.MemoryBytes, configuration.ProcessorCount, console, onEnded, files, initrd, configuration.CommandLine, configuration.Enlightened, disks, Adapters(ports));
         }
         catch (GuestImageException e)
         {
@@ -263,7 +264,7 @@ public sealed partial class VmWorkerGrain(
         // Once per VM, wherever it runs: the log travels with a migrating VM.
         worker.UnimplementedUsed += use => logger.LogWarning("VM {Vm} on {Host} used {What} (not implemented) at 0x{Address:x}", VmName, Host, use.Subject, use.FirstAddress);
         VmBusRelayPump? heartbeatRelay = configuration is { Enlightened: true, VspHost: { } vspHost } ? RelayHeartbeat(worker, vspHost) : null;
-        return new Run(worker, configuration, console, StartConsoleDrain(console), heartbeatRelay);
+        return new Run(worker, configuration, console, StartConsoleDrain(console), heartbeatRelay, ports);
     }
 
     private static string[] UnimplementedLines(VmWorker worker)
@@ -290,6 +291,7 @@ public sealed partial class VmWorkerGrain(
         }
 
         await HostHardware.ReportRunningAsync(VmName);
+        await PlugPortsAsync(run);
     }
 
     /// <summary>Starts publishing what the console pump collects on the VM's console stream.</summary>
@@ -340,6 +342,8 @@ public sealed partial class VmWorkerGrain(
         await Task.Run(run.Worker.Stop);
         run.Console.Complete();
         run.HeartbeatRelay?.Complete();
+        if (!run.Arriving)
+            await UnplugPortsAsync(run);
         await run.ConsoleDrained;
         if (!run.Arriving)
             metrics.RunEnded(run.Worker, run.Worker.InstructionsRetired, ExitsByReason(run.Worker));
@@ -443,7 +447,7 @@ public sealed partial class VmWorkerGrain(
     /// The machine this worker holds, its configuration, the console drain feeding its stream, and the
     /// instructions the VM retired on earlier hosts (a migrated VM's counter continues).
     /// </summary>
-    private sealed class Run(VmWorker worker, VmConfiguration configuration, ConsolePump console, Task consoleDrained, VmBusRelayPump? heartbeatRelay)
+    private sealed class Run(VmWorker worker, VmConfiguration configuration, ConsolePump console, Task consoleDrained, VmBusRelayPump? heartbeatRelay, IReadOnlyList<SwitchUplink> ports)
     {
         /// <summary>Carries the heartbeat channel to its VSP on another host's silo; null when this worker serves it.</summary>
         public VmBusRelayPump? HeartbeatRelay { get; } = heartbeatRelay;
@@ -458,6 +462,15 @@ public sealed partial class VmWorkerGrain(
 
         /// <summary>An empty machine filling with pages by live migration; its vCPUs have not started.</summary>
         public bool Arriving { get; set; } = true;
+
+        /// <summary>Stopped for the switch-over of a move: nothing more goes into its memory, which is on its way.</summary>
+        public bool Moving { get; set; }
+
+        /// <summary>The ports of its network adapters on their switches, by adapter index.</summary>
+        public IReadOnlyList<SwitchUplink> Ports { get; } = ports;
+
+        /// <summary>Plugs the ports in again now and then while it runs.</summary>
+        public IGrainTimer? PortRefresh { get; set; }
 
         public ulong EarlierInstructions { get; set; }
 

@@ -96,6 +96,9 @@ public sealed class NetworkVsp : IVmBusDevice
     /// <summary>Frames for the guest that found no room (no free receive section, or a full ring) or a guest not ready for them.</summary>
     public long ReceiveDrops { get { lock (_lock) return _receiveDrops; } }
 
+    /// <summary>Whether the adapter's cable is plugged in (<see cref="SetLink"/>).</summary>
+    public bool LinkUp { get { lock (_lock) return _linkUp; } }
+
     /// <summary>Whether the guest has negotiated and initialised the adapter, so that it takes frames.</summary>
     public bool Ready { get { lock (_lock) return _rndisReady && _receiveBuffer is not null; } }
 
