@@ -93,7 +93,7 @@ public sealed class NetworkVsp : IVmBusDevice
 
     public long ReceivedBytes { get { lock (_lock) return _receivedBytes; } }
 
-    /// <summary>Frames for the guest that found no room (no free receive section, or a full ring) or a guest not ready for them.</summary>
+    /// <summary>Frames, request completions and indications for the guest that found no room (no free receive section, or a full ring), and frames for a guest not ready for them.</summary>
     public long ReceiveDrops { get { lock (_lock) return _receiveDrops; } }
 
     /// <summary>Whether the adapter's cable is plugged in (<see cref="SetLink"/>).</summary>
@@ -539,7 +539,8 @@ public sealed class NetworkVsp : IVmBusDevice
         BinaryPrimitives.WriteUInt32LittleEndian(reply[16..], (uint)length);
         BinaryPrimitives.WriteUInt32LittleEndian(reply[20..], 16);
         info[..length].CopyTo(reply[24..]);
-        ToGuestLocked(channel, reply[..total], []);
+        if (!ToGuestLocked(channel, reply[..total], []))
+            _receiveDrops++;
     }
 
     /// <summary>SET: the packet filter is kept; offload parameters (all off) and the multicast list are accepted; anything else is not supported.</summary>
@@ -579,7 +580,8 @@ public sealed class NetworkVsp : IVmBusDevice
         BinaryPrimitives.WriteUInt32LittleEndian(reply[4..], (uint)total);
         for (int i = 0; i < fields.Length; i++)
             BinaryPrimitives.WriteUInt32LittleEndian(reply[(Rndis.HeaderBytes + (4 * i))..], fields[i]);
-        ToGuestLocked(channel, reply[..total], []);
+        if (!ToGuestLocked(channel, reply[..total], []))
+            _receiveDrops++;
     }
 
     private void IndicateLocked(uint status)
