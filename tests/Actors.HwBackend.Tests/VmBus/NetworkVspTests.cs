@@ -97,33 +97,35 @@ public sealed class NetworkVspTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void WhenEverySectionIsOutFramesAndRepliesAreDroppedUntilTheGuestCompletesOne()
+    public void FramesLeaveSectionsForAnswersAndAnswersWithoutRoomWaitForTheGuestToFreeOne()
     {
         _guest.Handshake();
         _guest.InitialiseRndis(FilterPromiscuous);
         var transfers = new List<HostPacket>();
-        for (int i = 0; i < ReceiveSections; i++)
-        {
-            Assert.Equal(1, _guest.Deliver(Frame(OtherMac, 60, i)));
+        while (_guest.Deliver(Frame(OtherMac, 60, transfers.Count)) == 1)
             transfers.Add(Assert.Single(_guest.Drain()));
-        }
-        Assert.Equal(ReceiveSections, transfers.Select(t => t.Range(0).Offset).Distinct().Count());
-
-        Assert.Equal(0, _guest.Deliver(Frame(OtherMac, 60, 1000)));
+        Assert.Equal(ReceiveSections - 4, transfers.Count); // four kept for answers
+        Assert.Equal(transfers.Count, transfers.Select(t => t.Range(0).Offset).Distinct().Count());
         Assert.Equal(1, _guest.Vsp.ReceiveDrops);
-        Sent keepAlive = _guest.SendInSection(1, GuestRndis.KeepAlive(5));
-        Assert.Equal((1u, 0), (keepAlive.Status, keepAlive.Transfers.Count)); // served, but its answer found no room
-        Assert.Equal(2, _guest.Vsp.ReceiveDrops);
+
+        // Answers take the kept sections; the fifth waits (not dropped) until the guest frees one.
+        for (uint id = 1; id <= 4; id++)
+        {
+            Sent answered = _guest.SendInSection(1, GuestRndis.KeepAlive(id), complete: false);
+            Assert.Equal((1u, 1), (answered.Status, answered.Transfers.Count));
+            transfers.Add(answered.Transfers[0]);
+        }
+        Sent waiting = _guest.SendInSection(1, GuestRndis.KeepAlive(5), complete: false);
+        Assert.Equal((1u, 0), (waiting.Status, waiting.Transfers.Count));
+        Assert.Equal(1, _guest.Vsp.ReceiveDrops);
 
         HostPacket freed = transfers[40];
         _guest.Complete(freed.Transaction);
-        byte[] frame = Frame(Mac, 100, 2000);
-        Assert.Equal(1, _guest.Deliver(frame));
-        HostPacket again = Assert.Single(_guest.Drain());
-        Assert.Equal(freed.Range(0).Offset, again.Range(0).Offset);
-        Assert.Equal(frame, _guest.Read(again)[44..]);
-        Assert.Equal(0, _guest.Deliver(frame));
-        Assert.Equal(3, _guest.Vsp.ReceiveDrops);
+        HostPacket late = Assert.Single(_guest.Drain());
+        Assert.Equal(freed.Range(0).Offset, late.Range(0).Offset);
+        Assert.Equal(5u, BinaryPrimitives.ReadUInt32LittleEndian(_guest.Read(late).AsSpan(8))); // the keep-alive's request id
+        Assert.Equal(0, _guest.Deliver(Frame(Mac, 100, 2000)));
+        Assert.Equal(2, _guest.Vsp.ReceiveDrops);
         Assert.Equal(0, _guest.Vsp.Malformed);
     }
 
@@ -823,12 +825,13 @@ public sealed class NetworkVspTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>How many frames the guest can be given before they are dropped, each in a section of its own (it completes none).</summary>
+    /// <summary>The free receive sections: as many as frames can take, and the four frames leave for answers.</summary>
     private static int FreeSections(NetvscTestGuest guest)
     {
         var offsets = new HashSet<int>();
         while (guest.Deliver(Frame(Mac, 60, offsets.Count)) == 1)
             Assert.True(offsets.Add(Assert.Single(guest.Drain()).Range(0).Offset), "a section handed out twice");
-        return offsets.Count;
+        return offsets.Count + 4;
     }
 
     private (uint Status, byte[] Info) Query(uint oid)

@@ -36,6 +36,12 @@ public sealed class NetworkVsp : IVmBusDevice
     public const int Mtu = 1500;
 
     private const int MinimumFrameBytes = 14;
+
+    /// <summary>Receive sections frames leave free, so that the answers Linux waits for (some without a timeout) find room during a flood.</summary>
+    private const int ReservedSections = 4;
+
+    /// <summary>Answers and indications that found no room, kept to go out as sections free up; Linux has a handful of requests outstanding at most.</summary>
+    private const int MaxUnsentReplies = 16;
     /// <summary>Receive sections an adapter uses at most, however large the buffer the guest lends.</summary>
     public const int MaximumSections = 16384;
 
@@ -51,6 +57,7 @@ public sealed class NetworkVsp : IVmBusDevice
     private readonly byte[] _packet = new byte[8192];
     private readonly byte[] _gathered = new byte[MaximumGatheredBytes];
     private readonly byte[] _reply = new byte[512];
+    private readonly Queue<byte[]> _unsentReplies = new();
     private IVmBusChannel? _channel;
     private bool _detached;
 
@@ -93,7 +100,10 @@ public sealed class NetworkVsp : IVmBusDevice
 
     public long ReceivedBytes { get { lock (_lock) return _receivedBytes; } }
 
-    /// <summary>Frames, request completions and indications for the guest that found no room (no free receive section, or a full ring), and frames for a guest not ready for them.</summary>
+    /// <summary>
+    /// Frames for the guest that found no room (no free receive section but the few kept for answers,
+    /// or a full ring) or a guest not ready for them, and answers beyond the few that wait for room.
+    /// </summary>
     public long ReceiveDrops { get { lock (_lock) return _receiveDrops; } }
 
     /// <summary>Whether the adapter's cable is plugged in (<see cref="SetLink"/>).</summary>
@@ -231,6 +241,7 @@ public sealed class NetworkVsp : IVmBusDevice
     {
         (_version, _receiveBuffer, _sendBuffer, _rndisReady, _packetFilter) = (0, null, null, false, 0);
         (_sectionInUse, _freeSections, _freeCount) = ([], [], 0);
+        _unsentReplies.Clear();
     }
 
     private void ServeLocked(IVmBusChannel channel, ReadOnlySpan<byte> packet)
@@ -539,8 +550,7 @@ public sealed class NetworkVsp : IVmBusDevice
         BinaryPrimitives.WriteUInt32LittleEndian(reply[16..], (uint)length);
         BinaryPrimitives.WriteUInt32LittleEndian(reply[20..], 16);
         info[..length].CopyTo(reply[24..]);
-        if (!ToGuestLocked(channel, reply[..total], []))
-            _receiveDrops++;
+        SendReplyLocked(channel, reply[..total]);
     }
 
     /// <summary>SET: the packet filter is kept; offload parameters (all off) and the multicast list are accepted; anything else is not supported.</summary>
@@ -580,8 +590,24 @@ public sealed class NetworkVsp : IVmBusDevice
         BinaryPrimitives.WriteUInt32LittleEndian(reply[4..], (uint)total);
         for (int i = 0; i < fields.Length; i++)
             BinaryPrimitives.WriteUInt32LittleEndian(reply[(Rndis.HeaderBytes + (4 * i))..], fields[i]);
-        if (!ToGuestLocked(channel, reply[..total], []))
+        SendReplyLocked(channel, reply[..total]);
+    }
+
+    /// <summary>An answer or indication goes now, after those still waiting for room, or waits itself (a copy); beyond the queue's bound it is dropped and counted.</summary>
+    private void SendReplyLocked(IVmBusChannel channel, ReadOnlySpan<byte> reply)
+    {
+        if (_unsentReplies.Count == 0 && ToGuestLocked(channel, reply, [], reserved: true))
+            return;
+        if (_unsentReplies.Count < MaxUnsentReplies)
+            _unsentReplies.Enqueue(reply.ToArray());
+        else
             _receiveDrops++;
+    }
+
+    private void SendUnsentRepliesLocked()
+    {
+        while (_unsentReplies.TryPeek(out byte[]? reply) && _channel is { } channel && ToGuestLocked(channel, reply, [], reserved: true))
+            _unsentReplies.Dequeue();
     }
 
     private void IndicateLocked(uint status)
@@ -620,7 +646,7 @@ public sealed class NetworkVsp : IVmBusDevice
         BinaryPrimitives.WriteUInt32LittleEndian(header[4..], (uint)(header.Length + frame.Length));
         BinaryPrimitives.WriteUInt32LittleEndian(header[8..], Rndis.PacketFieldBytes); // the frame follows the packet fields
         BinaryPrimitives.WriteUInt32LittleEndian(header[12..], (uint)frame.Length);
-        if (!ToGuestLocked(channel, header, frame))
+        if (!ToGuestLocked(channel, header, frame, reserved: false))
             return false;
         _receivedFrames++;
         _receivedBytes += frame.Length;
@@ -631,11 +657,11 @@ public sealed class NetworkVsp : IVmBusDevice
     /// Writes <paramref name="first"/> and <paramref name="second"/> into a free receive section and
     /// names it to the guest in a transfer-page packet (its transaction id is the buffer's generation
     /// and the section, which the guest's completion brings back); false when there is no buffer, no
-    /// free section or no room in the ring.
+    /// free section (that <paramref name="reserved"/> ones may take) or no room in the ring.
     /// </summary>
-    private bool ToGuestLocked(IVmBusChannel channel, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
+    private bool ToGuestLocked(IVmBusChannel channel, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, bool reserved)
     {
-        if (_receiveBuffer is not { } buffer || _freeCount == 0)
+        if (_receiveBuffer is not { } buffer || _freeCount <= (reserved ? 0 : Math.Min(ReservedSections, _sectionInUse.Length - 1)))
             return false;
         int section = _freeSections[--_freeCount];
         _sectionInUse[section] = true;
@@ -670,6 +696,7 @@ public sealed class NetworkVsp : IVmBusDevice
             return;
         }
         ReleaseSectionLocked((int)section);
+        SendUnsentRepliesLocked();
     }
 
     private void ReleaseSectionLocked(int section)
