@@ -32,15 +32,8 @@ public sealed class HvctlEndToEndTests
     }
 
     [Fact]
-    public async Task Commands_drive_a_separate_silo_process_through_its_gateway()
-    {
-        int[] ports = Actors.Client.LoopbackPorts.Free(2);
-        string gateway = $"127.0.0.1:{ports[1]}";
-        using Process silo = StartSilo("e2e-host", ports[0], ports[1]);
-        try
+    public Task Commands_drive_a_separate_silo_process_through_its_gateway() => OnOneSiloAsync(async gateway =>
         {
-            await WaitForGatewayAsync(gateway);
-
             ProcessResult hosts = await HvctlAsync("host", "list", "--gateway", gateway);
             Assert.Equal(0, hosts.ExitCode);
             Assert.Contains("e2e-host", hosts.Out);
@@ -78,26 +71,11 @@ public sealed class HvctlEndToEndTests
             Assert.Equal(0, (await HvctlAsync("vm", "delete", "e2e-d", "--gateway", gateway)).ExitCode);
             Assert.Equal(0, (await HvctlAsync("disk", "delete", "e2e-disk", "--gateway", gateway)).ExitCode);
             Assert.False(File.Exists(Path.Combine(TestDiskDirectory, "e2e-host", "e2e-disk.img")));
-        }
-        finally
-        {
-            silo.Kill(entireProcessTree: true);
-            await silo.WaitForExitAsync();
-            if (Directory.Exists(TestDiskDirectory))
-                Directory.Delete(TestDiskDirectory, recursive: true);
-        }
-    }
+        });
 
     [Fact]
-    public async Task Switch_commands_create_list_show_and_delete_switches_in_a_separate_silo_process()
-    {
-        int[] ports = Actors.Client.LoopbackPorts.Free(2);
-        string gateway = $"127.0.0.1:{ports[1]}";
-        using Process silo = StartSilo("e2e-host", ports[0], ports[1]);
-        try
+    public Task Switch_commands_create_list_show_and_delete_switches_in_a_separate_silo_process() => OnOneSiloAsync(async gateway =>
         {
-            await WaitForGatewayAsync(gateway);
-
             ProcessResult create = await HvctlAsync("switch", "create", "e2e-lan", "--gateway", gateway);
             Assert.Equal((0, "e2e-lan: created"), (create.ExitCode, create.Out.Trim()));
             Assert.Equal(0, (await HvctlAsync("switch", "create", "e2e-dmz", "--gateway", gateway)).ExitCode);
@@ -125,11 +103,25 @@ public sealed class HvctlEndToEndTests
             Assert.DoesNotContain("e2e-lan", (await HvctlAsync("switch", "list", "--gateway", gateway)).Out);
             ProcessResult deleted = await HvctlAsync("switch", "delete", "e2e-lan", "--gateway", gateway);
             Assert.Equal((1, "hvctl: no switch 'e2e-lan'"), (deleted.ExitCode, deleted.Error.Trim()));
+        });
+
+    /// <summary>Runs <paramref name="commands"/> against a silo process, host e2e-host, given its gateway; then ends the silo and its disks.</summary>
+    private static async Task OnOneSiloAsync(Func<string, Task> commands)
+    {
+        int[] ports = Actors.Client.LoopbackPorts.Free(2);
+        string gateway = $"127.0.0.1:{ports[1]}";
+        using Process silo = StartSilo("e2e-host", ports[0], ports[1]);
+        try
+        {
+            await WaitForGatewayAsync(gateway);
+            await commands(gateway);
         }
         finally
         {
             silo.Kill(entireProcessTree: true);
             await silo.WaitForExitAsync();
+            if (Directory.Exists(TestDiskDirectory))
+                Directory.Delete(TestDiskDirectory, recursive: true);
         }
     }
 

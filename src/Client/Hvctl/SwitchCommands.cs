@@ -10,24 +10,27 @@ internal static class SwitchCommands
     public static Command Build(CommonOptions options, HvctlIo io)
     {
         var command = new Command("switch", "create, list, show and delete virtual switches (VMs' network adapters are their ports)");
-        command.Add(Create(options, io));
+        command.Add(OnOneSwitch(options, io, "create", "define a switch with no ports", async (client, name) =>
+            $"{(await client.CreateSwitchAsync(name).ConfigureAwait(false)).Name}: created\n"));
         command.Add(List(options, io));
-        command.Add(Show(options, io));
-        command.Add(Delete(options, io));
+        command.Add(OnOneSwitch(options, io, "show", "a switch's ports: PORT MAC HOST, frames and bytes each way (in: from the VM), frames dropped", ShowAsync));
+        command.Add(OnOneSwitch(options, io, "delete", "delete a switch (refused while a VM's adapter is plugged into it)", async (client, name) =>
+        {
+            await client.DeleteSwitchAsync(name).ConfigureAwait(false);
+            return $"{name}: deleted\n";
+        }));
         return command;
     }
 
-    private static Argument<string> NameArgument() => new("NAME") { Description = "the switch's name: letters, digits, '-', '_' and '.'" };
-
-    private static Command Create(CommonOptions options, HvctlIo io)
+    /// <summary>A command on the switch its NAME argument names: <paramref name="run"/> does it and says what to print.</summary>
+    private static Command OnOneSwitch(CommonOptions options, HvctlIo io, string verb, string description, Func<HypervisorClient, string, Task<string>> run)
     {
-        Argument<string> name = NameArgument();
-        var command = new Command("create", "define a switch with no ports") { name };
+        var name = new Argument<string>("NAME") { Description = "the switch's name: letters, digits, '-', '_' and '.'" };
+        var command = new Command(verb, description) { name };
         command.SetAction(async (parsed, ct) =>
         {
             await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
-            SwitchInfo created = await client.CreateSwitchAsync(parsed.GetRequiredValue(name)).ConfigureAwait(false);
-            await io.Out.WriteLineAsync($"{created.Name}: created").ConfigureAwait(false);
+            await io.Out.WriteAsync(await run(client, parsed.GetRequiredValue(name)).ConfigureAwait(false)).ConfigureAwait(false);
             return ExitCodes.Success;
         });
         return command;
@@ -47,34 +50,11 @@ internal static class SwitchCommands
         return command;
     }
 
-    private static Command Show(CommonOptions options, HvctlIo io)
+    private static async Task<string> ShowAsync(HypervisorClient client, string name)
     {
-        Argument<string> name = NameArgument();
-        var command = new Command("show", "a switch's ports: PORT MAC HOST, frames and bytes each way (in: from the VM), frames dropped") { name };
-        command.SetAction(async (parsed, ct) =>
-        {
-            string switchName = parsed.GetRequiredValue(name);
-            await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
-            SwitchInfo info = await client.GetSwitchAsync(switchName).ConfigureAwait(false)
-                ?? throw new HypervisorClientException($"no switch '{switchName}': see 'hvctl switch list'");
-            SwitchStatus status = await client.GetSwitchStatusAsync(switchName).ConfigureAwait(false);
-            await io.Out.WriteAsync(ClusterTables.FormatSwitch(info, status)).ConfigureAwait(false);
-            return ExitCodes.Success;
-        });
-        return command;
-    }
-
-    private static Command Delete(CommonOptions options, HvctlIo io)
-    {
-        Argument<string> name = NameArgument();
-        var command = new Command("delete", "delete a switch (refused while a VM's adapter is plugged into it)") { name };
-        command.SetAction(async (parsed, ct) =>
-        {
-            await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
-            await client.DeleteSwitchAsync(parsed.GetRequiredValue(name)).ConfigureAwait(false);
-            await io.Out.WriteLineAsync($"{parsed.GetRequiredValue(name)}: deleted").ConfigureAwait(false);
-            return ExitCodes.Success;
-        });
-        return command;
+        SwitchInfo info = await client.GetSwitchAsync(name).ConfigureAwait(false)
+            ?? throw new HypervisorClientException($"no switch '{name}': see 'hvctl switch list'");
+        SwitchStatus status = await client.GetSwitchStatusAsync(name).ConfigureAwait(false);
+        return ClusterTables.FormatSwitch(info, status);
     }
 }

@@ -74,8 +74,30 @@ internal sealed class VirtualSwitch(string name)
         if (from is null || !_byName.TryGetValue(KeyOf(from), out PluggedPort? sender))
             return Drop(new ForwardOutcome(null, 0, 0, Unplugged: batch.Count));
 
+        (int accepted, long acceptedBytes, int spoofed) = Distribute(batch, sender, copy: false);
+        sender.Received(accepted, acceptedBytes);
+        int noRoom = StartWholeOrPrepareCopies(batch, deliveries, out bool copy);
+        if (copy)
+        {
+            Distribute(batch, sender, copy: true);
+            foreach (PluggedPort port in _ports)
+            {
+                if (port.TryTakeCopy(out FrameDelivery copied))
+                    deliveries.Add(copied);
+            }
+        }
+
+        return Drop(new ForwardOutcome(sender, accepted, acceptedBytes, Spoofed: spoofed, NoRoom: noRoom));
+    }
+
+    /// <summary>
+    /// Walks the batch's frames in order and hands each to the ports it goes to: on the first walk they
+    /// count it (<see cref="PluggedPort.Queue"/>), on the second they copy it (<see cref="PluggedPort.Append"/>).
+    /// </summary>
+    private (int Accepted, long Bytes, int Spoofed) Distribute(FrameBatch batch, PluggedPort sender, bool copy)
+    {
         int accepted = 0, spoofed = 0;
-        long acceptedBytes = 0;
+        long bytes = 0;
         int offset = 0;
         foreach (int length in batch.Lengths)
         {
@@ -89,10 +111,10 @@ internal sealed class VirtualSwitch(string name)
             }
 
             accepted++;
-            acceptedBytes += length;
+            bytes += length;
             if (route == Route.Port)
             {
-                to!.Queue(length);
+                Hand(to!, frame, copy);
                 continue;
             }
 
@@ -101,15 +123,19 @@ internal sealed class VirtualSwitch(string name)
             foreach (PluggedPort port in _ports)
             {
                 if (port != sender)
-                    port.Queue(length);
+                    Hand(port, frame, copy);
             }
         }
 
-        sender.Received(accepted, acceptedBytes);
-        int noRoom = StartWholeOrPrepareCopies(batch, deliveries, out bool copy);
+        return (accepted, bytes, spoofed);
+    }
+
+    private static void Hand(PluggedPort port, ReadOnlySpan<byte> frame, bool copy)
+    {
         if (copy)
-            CopyAndStart(batch, sender, deliveries);
-        return Drop(new ForwardOutcome(sender, accepted, acceptedBytes, Spoofed: spoofed, NoRoom: noRoom));
+            port.Append(frame);
+        else
+            port.Queue(frame.Length);
     }
 
     private enum Route
@@ -161,36 +187,6 @@ internal sealed class VirtualSwitch(string name)
         }
 
         return noRoom;
-    }
-
-    private void CopyAndStart(FrameBatch batch, PluggedPort sender, List<FrameDelivery> deliveries)
-    {
-        int offset = 0;
-        foreach (int length in batch.Lengths)
-        {
-            ReadOnlySpan<byte> frame = batch.Data.AsSpan(offset, length);
-            offset += length;
-            Route route = RouteOf(frame, sender, out PluggedPort? to);
-            if (route == Route.Port)
-            {
-                to!.Append(frame);
-                continue;
-            }
-
-            if (route != Route.Flood)
-                continue;
-            foreach (PluggedPort port in _ports)
-            {
-                if (port != sender)
-                    port.Append(frame);
-            }
-        }
-
-        foreach (PluggedPort port in _ports)
-        {
-            if (port.TryTakeCopy(out FrameDelivery copied))
-                deliveries.Add(copied);
-        }
     }
 
     private ForwardOutcome Drop(ForwardOutcome outcome)
