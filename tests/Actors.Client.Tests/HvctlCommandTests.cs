@@ -153,13 +153,38 @@ public sealed class HvctlCommandTests
         Assert.StartsWith("hvctl: bad --connect-timeout '-3'", r.SingleErrorLine());
     }
 
+    [Theory]
+    [InlineData("create")]
+    [InlineData("show")]
+    [InlineData("delete")]
+    public async Task A_switch_command_without_its_name_is_a_usage_error(string command)
+    {
+        Result r = await RunAsync("switch", command, "--gateway", "127.0.0.1:1");
+
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal($"hvctl: Required argument 'NAME' missing for command: '{command}'. (see 'hvctl switch {command} --help')", r.SingleErrorLine());
+        Assert.Empty(r.Out);
+    }
+
+    [Fact]
+    public async Task An_unknown_switch_command_or_an_extra_argument_is_a_usage_error_naming_it()
+    {
+        Result unknown = await RunAsync("switch", "frobnicate", "lan");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("frobnicate", unknown.SingleErrorLine());
+
+        Result extra = await RunAsync("switch", "list", "lan");
+        Assert.Equal(2, extra.ExitCode);
+        Assert.Contains("'lan'", extra.SingleErrorLine());
+    }
+
     [Fact]
     public async Task Help_lists_the_commands_and_succeeds()
     {
         Result r = await RunAsync("--help");
 
         Assert.Equal(0, r.ExitCode);
-        foreach (string command in new[] { "vm", "host", "run", "demo" })
+        foreach (string command in new[] { "vm", "host", "disk", "switch", "run", "demo" })
             Assert.Contains(command, r.Out);
     }
 

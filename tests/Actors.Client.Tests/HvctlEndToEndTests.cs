@@ -32,15 +32,8 @@ public sealed class HvctlEndToEndTests
     }
 
     [Fact]
-    public async Task Commands_drive_a_separate_silo_process_through_its_gateway()
-    {
-        int[] ports = Actors.Client.LoopbackPorts.Free(2);
-        string gateway = $"127.0.0.1:{ports[1]}";
-        using Process silo = StartSilo("e2e-host", ports[0], ports[1]);
-        try
+    public Task Commands_drive_a_separate_silo_process_through_its_gateway() => OnOneSiloAsync(async gateway =>
         {
-            await WaitForGatewayAsync(gateway);
-
             ProcessResult hosts = await HvctlAsync("host", "list", "--gateway", gateway);
             Assert.Equal(0, hosts.ExitCode);
             Assert.Contains("e2e-host", hosts.Out);
@@ -78,6 +71,50 @@ public sealed class HvctlEndToEndTests
             Assert.Equal(0, (await HvctlAsync("vm", "delete", "e2e-d", "--gateway", gateway)).ExitCode);
             Assert.Equal(0, (await HvctlAsync("disk", "delete", "e2e-disk", "--gateway", gateway)).ExitCode);
             Assert.False(File.Exists(Path.Combine(TestDiskDirectory, "e2e-host", "e2e-disk.img")));
+        });
+
+    [Fact]
+    public Task Switch_commands_create_list_show_and_delete_switches_in_a_separate_silo_process() => OnOneSiloAsync(async gateway =>
+        {
+            ProcessResult create = await HvctlAsync("switch", "create", "e2e-lan", "--gateway", gateway);
+            Assert.Equal((0, "e2e-lan: created"), (create.ExitCode, create.Out.Trim()));
+            Assert.Equal(0, (await HvctlAsync("switch", "create", "e2e-dmz", "--gateway", gateway)).ExitCode);
+            ProcessResult list = await HvctlAsync("switch", "list", "--gateway", gateway);
+            Assert.Equal(0, list.ExitCode);
+            Assert.Matches(@"^NAME +PORTS +CREATED\ne2e-dmz +0 +20\d\d-.*\ne2e-lan +0 +20\d\d-", list.Out);
+
+            ProcessResult show = await HvctlAsync("switch", "show", "e2e-lan", "--gateway", gateway);
+            Assert.Equal(0, show.ExitCode);
+            Assert.Matches(@"^switch e2e-lan: created 20\d\d-.*, 0 ports, 0 frames dropped .*\nPORT +MAC +HOST +FRAMES IN +BYTES IN +FRAMES OUT +BYTES OUT +DROPPED\n$", show.Out);
+
+            // Refusals are one line and exit 1; a command missing its name is a usage error, exit 2.
+            ProcessResult again = await HvctlAsync("switch", "create", "e2e-lan", "--gateway", gateway);
+            Assert.Equal((1, "hvctl: switch 'e2e-lan' already exists"), (again.ExitCode, again.Error.Trim()));
+            ProcessResult badName = await HvctlAsync("switch", "create", "e2e lan", "--gateway", gateway);
+            Assert.Equal((1, "hvctl: 'e2e lan' is not a switch name (1-64 letters, digits, '-', '_' and '.')"), (badName.ExitCode, badName.Error.Trim()));
+            ProcessResult unknown = await HvctlAsync("switch", "show", "e2e-wan", "--gateway", gateway);
+            Assert.Equal((1, "hvctl: no switch 'e2e-wan': see 'hvctl switch list'"), (unknown.ExitCode, unknown.Error.Trim()));
+            ProcessResult noName = await HvctlAsync("switch", "delete", "--gateway", gateway);
+            Assert.Equal(2, noName.ExitCode);
+            Assert.Single(noName.Error.Trim().Split('\n'));
+
+            ProcessResult delete = await HvctlAsync("switch", "delete", "e2e-lan", "--gateway", gateway);
+            Assert.Equal((0, "e2e-lan: deleted"), (delete.ExitCode, delete.Out.Trim()));
+            Assert.DoesNotContain("e2e-lan", (await HvctlAsync("switch", "list", "--gateway", gateway)).Out);
+            ProcessResult deleted = await HvctlAsync("switch", "delete", "e2e-lan", "--gateway", gateway);
+            Assert.Equal((1, "hvctl: no switch 'e2e-lan'"), (deleted.ExitCode, deleted.Error.Trim()));
+        });
+
+    /// <summary>Runs <paramref name="commands"/> against a silo process, host e2e-host, given its gateway; then ends the silo and its disks.</summary>
+    private static async Task OnOneSiloAsync(Func<string, Task> commands)
+    {
+        int[] ports = Actors.Client.LoopbackPorts.Free(2);
+        string gateway = $"127.0.0.1:{ports[1]}";
+        using Process silo = StartSilo("e2e-host", ports[0], ports[1]);
+        try
+        {
+            await WaitForGatewayAsync(gateway);
+            await commands(gateway);
         }
         finally
         {

@@ -50,6 +50,28 @@ public sealed class TableFormatterTests
         Assert.Equal("host-b  emulator  2      8192M   8127M   db,web2", lines[2]);
     }
 
+    [Fact]
+    public void Switch_tables_list_switches_with_their_port_counts_and_a_switchs_ports_with_their_counters()
+    {
+        var created = new DateTimeOffset(2026, 12, 6, 20, 0, 0, TimeSpan.Zero);
+        var web = new SwitchPort("web", 0, "00:15:5d:00:00:01");
+        var db = new SwitchPort("db", 1, "00:15:5d:00:00:02");
+        var lan = new SwitchStatus("lan", [new(db, "host-b", 3, 180, 2, 1600, 5), new(web, null, 0, 0, 0, 0, 0)], 7);
+
+        string[] list = ClusterTables.FormatSwitches([(new SwitchInfo("lan", created), lan), (new SwitchInfo("dmz", created), new SwitchStatus("dmz", [], 0))]).TrimEnd('\n').Split('\n');
+        string[] show = ClusterTables.FormatSwitch(new SwitchInfo("lan", created), lan).TrimEnd('\n').Split('\n');
+
+        Assert.Equal(["NAME  PORTS  CREATED", "lan   2      2026-12-06 20:00:00Z", "dmz   0      2026-12-06 20:00:00Z"], list);
+        Assert.Equal(
+            [
+                "switch lan: created 2026-12-06 20:00:00Z, 2 ports, 7 frames dropped (malformed, from unplugged ports or spoofed)",
+                "PORT      MAC                HOST    FRAMES IN  BYTES IN  FRAMES OUT  BYTES OUT  DROPPED",
+                "db/nic1   00:15:5d:00:00:02  host-b  3          180       2           1600       5",
+                "web/nic0  00:15:5d:00:00:01  -       0          0         0           0          0",
+            ],
+            show);
+    }
+
     private static VmStatus Status(string name, VmState state, string? host, ulong memory, int vcpus) =>
         new(name, state, new VmConfiguration("id", memory, vcpus, null), host, null, null, 0, 0, null);
 }

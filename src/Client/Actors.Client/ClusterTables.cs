@@ -3,7 +3,7 @@ using Actors.Grains;
 
 namespace Actors.Client;
 
-/// <summary>The tables <c>hvctl vm list</c> and <c>hvctl host list</c> print.</summary>
+/// <summary>The tables <c>hvctl vm list</c>, <c>host list</c>, <c>disk list</c>, <c>switch list</c> and their kin print.</summary>
 public static class ClusterTables
 {
     public static string FormatVms(IEnumerable<VmStatus> vms) =>
@@ -53,6 +53,34 @@ public static class ClusterTables
                 SizeParser.Format((ulong)d.SizeBytes),
                 d.Host,
                 d.CreatedAt.ToString("u", CultureInfo.InvariantCulture),
+            ]));
+
+    /// <summary>One row per switch: its name, how many ports are plugged into it, and when it was made.</summary>
+    public static string FormatSwitches(IEnumerable<(SwitchInfo Switch, SwitchStatus Status)> switches) =>
+        TableFormatter.Format(
+            ["NAME", "PORTS", "CREATED"],
+            switches.Select(s => (IReadOnlyList<string>)
+            [
+                s.Switch.Name,
+                s.Status.Ports.Count.ToString(CultureInfo.InvariantCulture),
+                s.Switch.CreatedAt.ToString("u", CultureInfo.InvariantCulture),
+            ]));
+
+    /// <summary>The switch's line (when made, the frames it dropped before any port), then one row per port in the switch's order.</summary>
+    public static string FormatSwitch(SwitchInfo info, SwitchStatus status) =>
+        string.Create(CultureInfo.InvariantCulture, $"switch {info.Name}: created {info.CreatedAt:u}, {status.Ports.Count} ports, {status.Dropped} frames dropped (malformed, from unplugged ports or spoofed)\n")
+        + TableFormatter.Format(
+            ["PORT", "MAC", "HOST", "FRAMES IN", "BYTES IN", "FRAMES OUT", "BYTES OUT", "DROPPED"],
+            status.Ports.Select(p => (IReadOnlyList<string>)
+            [
+                p.Port.ToString(),
+                p.Port.Mac,
+                p.Host ?? "-",
+                p.FramesIn.ToString(CultureInfo.InvariantCulture),
+                p.BytesIn.ToString(CultureInfo.InvariantCulture),
+                p.FramesOut.ToString(CultureInfo.InvariantCulture),
+                p.BytesOut.ToString(CultureInfo.InvariantCulture),
+                p.Dropped.ToString(CultureInfo.InvariantCulture),
             ]));
 
     public static string FormatHosts(IEnumerable<HostInfo> hosts) =>

@@ -238,6 +238,21 @@ public sealed class HypervisorClient : IAsyncDisposable
 
     private IDiskCatalogGrain Disks => Cluster.GetGrain<IDiskCatalogGrain>(0);
 
+    /// <summary>Defines a virtual switch, which VMs' network adapters then plug into by its name.</summary>
+    public Task<SwitchInfo> CreateSwitchAsync(string name) => Switches.CreateAsync(name);
+
+    public Task<IReadOnlyList<SwitchInfo>> ListSwitchesAsync() => Switches.ListAsync();
+
+    public Task<SwitchInfo?> GetSwitchAsync(string name) => Switches.GetAsync(name);
+
+    /// <summary>A switch's ports and what each has carried, as the switch has them now; its ports are soft state (see docs/network.md).</summary>
+    public Task<SwitchStatus> GetSwitchStatusAsync(string name) => Cluster.GetGrain<IVirtualSwitchGrain>(name).GetStatusAsync();
+
+    /// <summary>Deletes a switch; refused while a port is plugged into it.</summary>
+    public Task DeleteSwitchAsync(string name) => Switches.DeleteAsync(name);
+
+    private ISwitchCatalogGrain Switches => Cluster.GetGrain<ISwitchCatalogGrain>(0);
+
     public Task<VmStatus> GetVmAsync(string name) => Partition(name).GetStatusAsync();
 
     /// <summary>Every VM; an enlightened one that runs is asked for its state now, so that its heartbeat is current.</summary>

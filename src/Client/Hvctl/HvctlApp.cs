@@ -46,13 +46,14 @@ internal static class HvctlApp
 
     internal static RootCommand BuildRoot(CommonOptions options, HvctlIo io)
     {
-        var root = new RootCommand("hvctl: manage the VMs and hosts of an Actors hypervisor cluster")
+        var root = new RootCommand("hvctl: manage the VMs, hosts, disks and switches of an Actors hypervisor cluster")
         {
             options.Gateway,
             options.ConnectTimeout,
             VmCommands.Build(options, io),
             HostCommands.Build(options, io),
             DiskCommands.Build(options, io),
+            SwitchCommands.Build(options, io),
             RunCommand.Build(options, io),
             DemoCommand.Build(options, io),
         };

@@ -27,4 +27,12 @@ public interface IVirtualSwitchGrain : IGrainWithStringKey
     [AlwaysInterleave]
     [Alias("GetStatus")]
     Task<SwitchStatus> GetStatusAsync();
+
+    /// <summary>
+    /// The ports plugged in, and the one being plugged in right now: the catalog deletes a switch only
+    /// when there are none, so a VM that connects while its switch is deleted is either counted here or refused.
+    /// </summary>
+    [AlwaysInterleave]
+    [Alias("GetPorts")]
+    Task<IReadOnlyList<SwitchPort>> GetPortsAsync();
 }

@@ -98,4 +98,7 @@ public sealed record VmConfiguration(
     /// <summary>Disk names are file names on their host: 1-64 letters, digits, '-', '_' and '.', not starting with '.'.</summary>
     public static bool IsDiskName(string name) =>
         name.Length is > 0 and <= 64 && name[0] != '.' && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+
+    /// <summary>Virtual switch names follow the disk names' rule: one rule for every named thing a VM plugs into.</summary>
+    public static bool IsSwitchName(string name) => IsDiskName(name);
 }

@@ -8,7 +8,9 @@ namespace Actors.Grains.Telemetry;
 /// <summary>
 /// The silo's own instruments on the meter <see cref="MeterName"/>. Tags name kinds (exit reason, VM state),
 /// never VMs: per-VM series would grow without bound as VMs come and go. Disks are the exception:
-/// an operator watches each disk's load, and disks are few and long-lived, as hosts are.
+/// an operator watches each disk's load, and disks are few and long-lived, as hosts are. So are
+/// virtual switches and their ports: finding the VM that floods a network takes its port, and a port
+/// lasts as long as its VM's adapter, across moves and restarts.
 /// </summary>
 public sealed class HypervisorMetrics : IDisposable
 {
@@ -19,6 +21,9 @@ public sealed class HypervisorMetrics : IDisposable
     private readonly Counter<long> _diskOperations;
     private readonly Counter<long> _diskBytes;
     private readonly Histogram<double> _diskLatency;
+    private readonly Counter<long> _switchFrames;
+    private readonly Counter<long> _switchBytes;
+    private readonly Counter<long> _switchDropped;
     private readonly ConcurrentDictionary<VmWorker, byte> _workers = new();
 
     // Totals of runs that have ended. Observations add the live counters of running machines; one lock
@@ -43,7 +48,23 @@ public sealed class HypervisorMetrics : IDisposable
         _diskOperations = _meter.CreateCounter<long>("actors.disk.operations", "{operation}", "SCSI commands guests on this silo's hardware sent to their disks, by disk and operation (read, write, flush, other)");
         _diskBytes = _meter.CreateCounter<long>("actors.disk.bytes", "By", "Bytes guests on this silo's hardware read from and wrote to their disks, by disk and direction");
         _diskLatency = _meter.CreateHistogram<double>("actors.disk.latency", "ms", "Time from a guest's SCSI command reaching its storage VSP to the disk's answer, by disk");
+        _switchFrames = _meter.CreateCounter<long>("actors.switch.frames", "{frame}", "Ethernet frames virtual switches on this silo carried, by switch, port and direction (in: from the VM, out: delivered to it)");
+        _switchBytes = _meter.CreateCounter<long>("actors.switch.bytes", "By", "Bytes of the Ethernet frames virtual switches on this silo carried, by switch, port and direction");
+        _switchDropped = _meter.CreateCounter<long>("actors.switch.dropped", "{frame}", "Ethernet frames virtual switches on this silo dropped, by switch and reason (malformed, unplugged, spoofed, port_full, undelivered)");
     }
+
+    /// <summary>Frames a switch port carried in one batch; <paramref name="inbound"/>: from its VM to the switch.</summary>
+    public void SwitchFrames(string switchName, string port, bool inbound, int frames, long bytes)
+    {
+        var switchTag = new KeyValuePair<string, object?>("switch", switchName);
+        var portTag = new KeyValuePair<string, object?>("port", port);
+        var directionTag = new KeyValuePair<string, object?>("direction", inbound ? "in" : "out");
+        _switchFrames.Add(frames, switchTag, portTag, directionTag);
+        _switchBytes.Add(bytes, switchTag, portTag, directionTag);
+    }
+
+    public void SwitchDropped(string switchName, string reason, int frames) =>
+        _switchDropped.Add(frames, new KeyValuePair<string, object?>("switch", switchName), new KeyValuePair<string, object?>("reason", reason));
 
     /// <summary>One SCSI command a guest sent to <paramref name="disk"/>, as the VM's storage VSP saw it answered.</summary>
     public void DiskCommand(string disk, byte opcode, int bytesRead, int bytesWritten, TimeSpan took)
