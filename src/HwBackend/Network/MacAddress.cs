@@ -8,9 +8,11 @@ public readonly record struct MacAddress(ulong Value)
 {
     public const int Bytes = 6;
 
+    /// <summary>The address in the first six bytes of <paramref name="bytes"/>: a frame's destination, or (six bytes in) its source.</summary>
     public static MacAddress Read(ReadOnlySpan<byte> bytes) =>
         new(((ulong)BinaryPrimitives.ReadUInt16BigEndian(bytes) << 32) | BinaryPrimitives.ReadUInt32BigEndian(bytes[2..]));
 
+    /// <summary>Reads "00:15:5d:01:02:03" (either case).</summary>
     public static bool TryParse(string? text, out MacAddress address)
     {
         address = default;

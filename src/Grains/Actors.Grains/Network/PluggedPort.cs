@@ -1,3 +1,5 @@
+using Actors.HwBackend.Network;
+
 namespace Actors.Grains.Network;
 
 /// <summary>

@@ -1,3 +1,5 @@
+using Actors.HwBackend.Network;
+
 namespace Actors.Grains.Network;
 
 /// <summary>
@@ -156,9 +158,9 @@ internal sealed class VirtualSwitch(string name)
     private Route RouteOf(ReadOnlySpan<byte> frame, PluggedPort sender, out PluggedPort? to)
     {
         to = null;
-        if (MacAddress.SourceOf(frame) != sender.Mac)
+        if (MacAddress.Read(frame[MacAddress.Bytes..]) != sender.Mac)
             return Route.Spoofed;
-        MacAddress destination = MacAddress.DestinationOf(frame);
+        MacAddress destination = MacAddress.Read(frame);
         if (destination.IsGroup || !_byAddress.TryGetValue(destination, out to))
             return Route.Flood;
         return to == sender ? Route.Nowhere : Route.Port;
