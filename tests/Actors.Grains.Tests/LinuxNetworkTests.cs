@@ -33,7 +33,7 @@ public sealed class LinuxNetworkTests(ClusterFixture fixture, Xunit.Abstractions
     private static readonly string Sender = Setup("10.0.0.1") + $$"""
 
         dd if=/dev/urandom of=/tmp/data bs=1048576 count={{TransferMiB}} 2>/dev/null
-        echo "data: $(sha256sum /tmp/data | cut -d' ' -f1)"
+        echo "payload hash: $(sha256sum /tmp/data | cut -d' ' -f1)"
         round=1
         while true; do
           i=0
@@ -84,8 +84,9 @@ public sealed class LinuxNetworkTests(ClusterFixture fixture, Xunit.Abstractions
             await receiver.StartAsync();
             await sender.StartAsync();
 
-            string data = await Poll.UntilAsync(() => Task.FromResult(senderConsole.Text), t => t.Contains("data: ", StringComparison.Ordinal) && t.IndexOf('\n', t.IndexOf("data: ", StringComparison.Ordinal)) > 0, "the sender's data", RoundDeadline);
-            string hash = Line(data, "data: ");
+            string data = await Poll.UntilAsync(() => Task.FromResult(senderConsole.Text), t => t.Contains("payload hash: ", StringComparison.Ordinal) && t.IndexOf('\n', t.IndexOf("payload hash: ", StringComparison.Ordinal)) > 0, "the sender's data", RoundDeadline);
+            string hash = Line(data, "payload hash: ");
+            output.WriteLine(string.Join('\n', data.Split('\n').Where(l => !l.StartsWith('['))));
             Assert.Contains($"eth0: up {nic[0].AddressOf(senderName, 0)}", senderConsole.Text);
             await RoundAsync(1);
             SwitchStatus before = await fixture.Client.GetGrain<IVirtualSwitchGrain>(switchName).GetStatusAsync();
