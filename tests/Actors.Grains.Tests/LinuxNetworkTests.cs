@@ -16,21 +16,9 @@ public sealed class LinuxNetworkTests(ClusterFixture fixture, Xunit.Abstractions
     private const int TransferMiB = 64;
     private static readonly TimeSpan RoundDeadline = TimeSpan.FromMinutes(6);
 
-    private static string Setup(string address) => $$"""
-        #!/bin/busybox sh
-        /bin/busybox --install -s /bin
-        mount -t proc proc /proc
-        mount -t sysfs sysfs /sys
-        mount -t devtmpfs devtmpfs /dev
-        insmod /hv_vmbus.ko && insmod /hv_netvsc.ko
-        i=0
-        while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 120 ]; do sleep 1; i=$((i+1)); done
-        ip addr add {{address}}/24 dev eth0 && ip link set eth0 up && echo "eth0: up $(cat /sys/class/net/eth0/address)"
-        """;
-
     // Each round: wait for the other side to answer, ping, send the file, then wait for the test's
     // word on the console before the next.
-    private static readonly string Sender = Setup("10.0.0.1") + $$"""
+    private static readonly string Sender = StockLinux.NetworkInit("10.0.0.1") + $$"""
 
         dd if=/dev/urandom of=/tmp/data bs=1048576 count={{TransferMiB}} 2>/dev/null
         echo "payload hash: $(sha256sum /tmp/data | cut -d' ' -f1)"
@@ -46,7 +34,7 @@ public sealed class LinuxNetworkTests(ClusterFixture fixture, Xunit.Abstractions
         done
         """;
 
-    private static readonly string Receiver = Setup("10.0.0.2") + """
+    private static readonly string Receiver = StockLinux.NetworkInit("10.0.0.2") + """
 
         round=1
         while true; do
@@ -76,8 +64,8 @@ public sealed class LinuxNetworkTests(ClusterFixture fixture, Xunit.Abstractions
         {
             await switches.CreateAsync(switchName);
             string kernel = await ImageUploader.UploadAsync(fixture.Client, StockLinux.Kernel());
-            string senderInitrd = await ImageUploader.UploadAsync(fixture.Client, StockLinux.InitrdWithModules(Sender, "hv_vmbus.ko", "hv_netvsc.ko"));
-            string receiverInitrd = await ImageUploader.UploadAsync(fixture.Client, StockLinux.InitrdWithModules(Receiver, "hv_vmbus.ko", "hv_netvsc.ko"));
+            string senderInitrd = await ImageUploader.UploadAsync(fixture.Client, StockLinux.InitrdWithModules(Sender, StockLinux.NetworkModules));
+            string receiverInitrd = await ImageUploader.UploadAsync(fixture.Client, StockLinux.InitrdWithModules(Receiver, StockLinux.NetworkModules));
             NetworkAdapterConfiguration[] nic = [new(switchName)];
             await sender.CreateAsync(new VmConfiguration(kernel, 384UL << 20, 1, "host-1", "vmlinuz", InitrdId: senderInitrd, CommandLine: StockLinux.CommandLine, Enlightened: true, Nics: nic));
             await receiver.CreateAsync(new VmConfiguration(kernel, 384UL << 20, 1, "host-2", "vmlinuz", InitrdId: receiverInitrd, CommandLine: StockLinux.CommandLine, Enlightened: true, Nics: nic));

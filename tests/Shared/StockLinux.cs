@@ -13,6 +13,26 @@ public static class StockLinux
     /// <summary>The command line both Actors and QEMU boot with: nothing that turns off the APIC, the TSC or ACPI.</summary>
     public const string CommandLine = "console=ttyS0 panic=-1";
 
+    /// <summary>The modules of the synthetic network adapter, in the order they load.</summary>
+    public static readonly string[] NetworkModules = ["hv_vmbus.ko", "hv_netvsc.ko"];
+
+    /// <summary>
+    /// The start of an /init for a VM with a synthetic network adapter: busybox's applets, /proc,
+    /// /sys and /dev, <see cref="NetworkModules"/> loaded, and eth0 up at <paramref name="address"/>/24,
+    /// which it prints as "eth0: up MAC".
+    /// </summary>
+    public static string NetworkInit(string address) => $$"""
+        #!/bin/busybox sh
+        /bin/busybox --install -s /bin
+        mount -t proc proc /proc
+        mount -t sysfs sysfs /sys
+        mount -t devtmpfs devtmpfs /dev
+        insmod /hv_vmbus.ko && insmod /hv_netvsc.ko
+        i=0
+        while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 120 ]; do sleep 1; i=$((i+1)); done
+        ip addr add {{address}}/24 dev eth0 && ip link set eth0 up && echo "eth0: up $(cat /sys/class/net/eth0/address)"
+        """;
+
     private static readonly Lazy<string> Build = new(Fetch);
 
     public static string KernelPath => Path.Combine(Build.Value, "vmlinuz");

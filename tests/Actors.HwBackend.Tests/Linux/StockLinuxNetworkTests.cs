@@ -22,22 +22,9 @@ public sealed class StockLinuxNetworkTests(ITestOutputHelper output)
     private const int TransferKiB = 4096;
     private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(5);
 
-    private static string Setup(string address) => $$"""
-        #!/bin/busybox sh
-        /bin/busybox --install -s /bin
-        mount -t proc proc /proc
-        mount -t sysfs sysfs /sys
-        mount -t devtmpfs devtmpfs /dev
-        insmod /hv_vmbus.ko && insmod /hv_netvsc.ko && echo "modules: loaded"
-        i=0
-        while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 120 ]; do sleep 1; i=$((i+1)); done
-        echo "mac: $(cat /sys/class/net/eth0/address)"
-        ip addr add {{address}}/24 dev eth0 && ip link set eth0 up && echo "eth0: up"
-        """;
-
     // The sender makes a file, waits for the receiver to answer pings, sends the file, then waits
     // for the receiver's word that it has it (so that the receiver's pings find it still up).
-    private static readonly string Sender = Setup("10.0.0.1") + $$"""
+    private static readonly string Sender = StockLinux.NetworkInit("10.0.0.1") + $$"""
 
         dd if=/dev/urandom of=/tmp/data bs=1024 count={{TransferKiB}} 2>/dev/null
         echo "sent hash: $(sha256sum /tmp/data | cut -d' ' -f1)"
@@ -49,7 +36,7 @@ public sealed class StockLinuxNetworkTests(ITestOutputHelper output)
         poweroff -f
         """;
 
-    private static readonly string Receiver = Setup("10.0.0.2") + """
+    private static readonly string Receiver = StockLinux.NetworkInit("10.0.0.2") + """
 
         nc -l -p 5000 > /tmp/received
         echo "received: $(sha256sum /tmp/received | cut -d' ' -f1) $(wc -c < /tmp/received)"
@@ -67,10 +54,10 @@ public sealed class StockLinuxNetworkTests(ITestOutputHelper output)
         var probes = new[] { new EndProbe(), new EndProbe() };
         var clock = Stopwatch.StartNew();
         using var sender = VmWorker.Create(new EmulatorBackend(), "sender", StockLinux.Kernel(), Memory, processorCount: 1, consoles[0], probes[0].OnEnded,
-            initrd: StockLinux.InitrdWithModules(Sender, "hv_vmbus.ko", "hv_netvsc.ko"), commandLine: StockLinux.CommandLine, enlightened: true,
+            initrd: StockLinux.InitrdWithModules(Sender, StockLinux.NetworkModules), commandLine: StockLinux.CommandLine, enlightened: true,
             nics: [new NetworkAdapter(senderMac, cable[0])]);
         using var receiver = VmWorker.Create(new EmulatorBackend(), "receiver", StockLinux.Kernel(), Memory, processorCount: 1, consoles[1], probes[1].OnEnded,
-            initrd: StockLinux.InitrdWithModules(Receiver, "hv_vmbus.ko", "hv_netvsc.ko"), commandLine: StockLinux.CommandLine, enlightened: true,
+            initrd: StockLinux.InitrdWithModules(Receiver, StockLinux.NetworkModules), commandLine: StockLinux.CommandLine, enlightened: true,
             nics: [new NetworkAdapter(receiverMac, cable[1])]);
         cable.Connect(sender.NetworkAdapters[0], receiver.NetworkAdapters[0]);
         sender.Start();
@@ -90,8 +77,8 @@ public sealed class StockLinuxNetworkTests(ITestOutputHelper output)
         output.WriteLine($"both powered off after {clock.Elapsed.TotalSeconds:F1} s; sender sent {adapters[0].TransmittedFrames} frames, received {adapters[0].ReceivedFrames}; "
             + $"receiver sent {adapters[1].TransmittedFrames}, received {adapters[1].ReceivedFrames}; malformed {adapters[0].Malformed}/{adapters[1].Malformed}, drops {adapters[0].ReceiveDrops}/{adapters[1].ReceiveDrops}");
 
-        Assert.Contains($"mac: {senderMac}", lines[0]);
-        Assert.Contains($"mac: {receiverMac}", lines[1]);
+        Assert.Contains($"eth0: up {senderMac}", lines[0]);
+        Assert.Contains($"eth0: up {receiverMac}", lines[1]);
         Assert.Contains("ping: answered", lines[0]);
         Assert.Contains("nc: sent", lines[0]);
         string hash = lines[0].Single(l => l.StartsWith("sent hash: ", StringComparison.Ordinal))["sent hash: ".Length..];
