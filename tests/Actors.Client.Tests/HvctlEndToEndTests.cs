@@ -68,6 +68,14 @@ public sealed class HvctlEndToEndTests
             ProcessResult withDisk = await HvctlAsync("vm", "create", "e2e-d", "--kernel", Guest("hello.elf"), "--hyperv", "--disk", "e2e-disk", "--gateway", gateway);
             Assert.Equal(0, withDisk.ExitCode);
             Assert.Matches(@"\ndisks: +e2e-disk\n", (await HvctlAsync("vm", "show", "e2e-d", "--gateway", gateway)).Out);
+            // A VM that is not running gets and loses disks in its configuration only.
+            ProcessResult detached = await HvctlAsync("disk", "detach", "e2e-disk", "e2e-d", "--gateway", gateway);
+            Assert.Equal((0, "e2e-disk: detached from e2e-d"), (detached.ExitCode, detached.Out.Trim()));
+            Assert.Matches(@"\ndisks: +-\n", (await HvctlAsync("vm", "show", "e2e-d", "--gateway", gateway)).Out);
+            ProcessResult attached = await HvctlAsync("disk", "attach", "e2e-disk", "e2e-d", "--gateway", gateway);
+            Assert.Equal((0, "e2e-disk: attached to e2e-d at LUN 0"), (attached.ExitCode, attached.Out.Trim()));
+            ProcessResult twice = await HvctlAsync("disk", "attach", "e2e-disk", "e2e-d", "--gateway", gateway);
+            Assert.Equal((1, "hvctl: disk 'e2e-disk' is already attached to VM 'e2e-d'"), (twice.ExitCode, twice.Error.Trim()));
             Assert.Equal(0, (await HvctlAsync("vm", "delete", "e2e-d", "--gateway", gateway)).ExitCode);
             Assert.Equal(0, (await HvctlAsync("disk", "delete", "e2e-disk", "--gateway", gateway)).ExitCode);
             Assert.False(File.Exists(Path.Combine(TestDiskDirectory, "e2e-host", "e2e-disk.img")));

@@ -236,6 +236,20 @@ public sealed class HypervisorClient : IAsyncDisposable
 
     public Task DeleteDiskAsync(string name) => Disks.DeleteAsync(name);
 
+    /// <summary>Adds disk <paramref name="disk"/> to VM <paramref name="vm"/>'s SCSI controller, running or not; returns its LUN.</summary>
+    public Task<int> AttachDiskAsync(string vm, string disk)
+    {
+        CheckVmName(vm);
+        return Partition(vm).AttachDiskAsync(disk);
+    }
+
+    /// <summary>Takes disk <paramref name="disk"/> off VM <paramref name="vm"/>'s SCSI controller, running or not.</summary>
+    public Task DetachDiskAsync(string vm, string disk)
+    {
+        CheckVmName(vm);
+        return Partition(vm).DetachDiskAsync(disk);
+    }
+
     private IDiskCatalogGrain Disks => Cluster.GetGrain<IDiskCatalogGrain>(0);
 
     /// <summary>Defines a virtual switch, which VMs' network adapters then plug into by its name.</summary>

@@ -9,10 +9,12 @@ internal static class DiskCommands
 {
     public static Command Build(CommonOptions options, HvctlIo io)
     {
-        var disk = new Command("disk", "create, list and delete virtual disks (a VM gets them with 'vm create --hyperv --disk NAME')");
+        var disk = new Command("disk", "create, list and delete virtual disks, and attach them to VMs and detach them, running or not (a VM also gets them with 'vm create --hyperv --disk NAME')");
         disk.Add(Create(options, io));
         disk.Add(List(options, io));
         disk.Add(Delete(options, io));
+        disk.Add(Attach(options, io));
+        disk.Add(Detach(options, io));
         return disk;
     }
 
@@ -56,6 +58,36 @@ internal static class DiskCommands
             await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
             await client.DeleteDiskAsync(parsed.GetRequiredValue(name)).ConfigureAwait(false);
             await io.Out.WriteLineAsync($"{parsed.GetRequiredValue(name)}: deleted").ConfigureAwait(false);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Attach(CommonOptions options, HvctlIo io)
+    {
+        var name = new Argument<string>("NAME") { Description = "the disk's name" };
+        var vm = new Argument<string>("VM") { Description = "the VM (created with --hyperv); a running one finds the disk as a new SCSI disk" };
+        var command = new Command("attach", "add a disk to a VM's SCSI controller at its first free LUN, while it runs or not") { name, vm };
+        command.SetAction(async (parsed, ct) =>
+        {
+            await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
+            int lun = await client.AttachDiskAsync(parsed.GetRequiredValue(vm), parsed.GetRequiredValue(name)).ConfigureAwait(false);
+            await io.Out.WriteLineAsync($"{parsed.GetRequiredValue(name)}: attached to {parsed.GetRequiredValue(vm)} at LUN {lun}").ConfigureAwait(false);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Detach(CommonOptions options, HvctlIo io)
+    {
+        var name = new Argument<string>("NAME") { Description = "the disk's name" };
+        var vm = new Argument<string>("VM") { Description = "the VM it is attached to; a running one loses the disk as it would a disk pulled out" };
+        var command = new Command("detach", "take a disk off a VM's SCSI controller, while it runs or not") { name, vm };
+        command.SetAction(async (parsed, ct) =>
+        {
+            await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
+            await client.DetachDiskAsync(parsed.GetRequiredValue(vm), parsed.GetRequiredValue(name)).ConfigureAwait(false);
+            await io.Out.WriteLineAsync($"{parsed.GetRequiredValue(name)}: detached from {parsed.GetRequiredValue(vm)}").ConfigureAwait(false);
             return ExitCodes.Success;
         });
         return command;

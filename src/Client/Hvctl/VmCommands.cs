@@ -226,7 +226,7 @@ internal static class VmCommands
         if (config.Enlightened)
         {
             rows.Add(("vsp host", config.VspHost ?? "-"));
-            rows.Add(("disks", config.Disks is { Count: > 0 } disks ? string.Join(", ", disks) : "-"));
+            rows.Add(("disks", config.Disks is { Count: > 0 } disks ? string.Join(", ", disks.Select(d => d.Length > 0 ? d : "-")) : "-"));
             rows.Add(("nics", config.Nics is { Count: > 0 } nics ? string.Join(", ", nics.Select((nic, i) => $"{nic.AddressOf(status.Name, i)} on {nic.Switch}")) : "-"));
             foreach (string service in status.IntegrationServices ?? ["heartbeat: -"])
             {

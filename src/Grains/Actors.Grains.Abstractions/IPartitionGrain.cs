@@ -49,6 +49,18 @@ public interface IPartitionGrain : IGrainWithStringKey
     [Alias("GetStatus")]
     Task<VmStatus> GetStatusAsync();
 
+    /// <summary>
+    /// Adds a disk to the VM's SCSI controller (at the first free LUN, which it returns): to its
+    /// configuration, and while it runs to the guest, which finds it as it would a disk Hyper-V adds.
+    /// Refused while the VM starts, stops or migrates, or when another running VM holds the disk.
+    /// </summary>
+    [Alias("AttachDisk")]
+    Task<int> AttachDiskAsync(string disk);
+
+    /// <summary>Takes a disk off the VM's SCSI controller, and while it runs away from the guest; its LUN stays free for the next.</summary>
+    [Alias("DetachDisk")]
+    Task DetachDiskAsync(string disk);
+
     /// <summary>Sends bytes to the VM's serial port (its UART receive queue).</summary>
     [Alias("SendConsoleInput")]
     Task SendConsoleInputAsync(byte[] data);

@@ -21,6 +21,10 @@ public interface IVirtualDiskGrain : IGrainWithStringKey
     [Alias("Attach")]
     Task AttachAsync(string vmName);
 
+    /// <summary>Lets go of the disk if <paramref name="vmName"/> holds it: it was detached from the running VM, whose late requests are refused from now on.</summary>
+    [Alias("Detach")]
+    Task DetachAsync(string vmName);
+
     /// <summary>
     /// Carries out one SCSI command for the VM that holds the disk: <paramref name="cdb"/>, the data a
     /// write brings (<paramref name="dataOut"/>), and for a read the most it may return

@@ -17,6 +17,14 @@ public interface IVmWorkerGrain : IGrainWithStringKey, INetworkPortSink
     [Alias("Start")]
     Task StartAsync(VmConfiguration configuration);
 
+    /// <summary>Adds <paramref name="disk"/> to the running VM's SCSI controller at <paramref name="lun"/> (hot add); refused when another running VM holds it.</summary>
+    [Alias("AttachDisk")]
+    Task AttachDiskAsync(int lun, string disk);
+
+    /// <summary>Takes the disk at <paramref name="lun"/> away from the running VM (hot removal).</summary>
+    [Alias("DetachDisk")]
+    Task DetachDiskAsync(int lun, string disk);
+
     /// <summary>Stops the vCPUs and frees the machine; no exit report follows. Does nothing when nothing runs here.</summary>
     [Alias("Stop")]
     Task StopAsync();

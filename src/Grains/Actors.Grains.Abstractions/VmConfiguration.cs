@@ -7,8 +7,8 @@ namespace Actors.Grains;
 /// whether the guest sees Hyper-V (the enlightenments, SynIC and VMBus), and which host's silo runs
 /// the VSPs that can serve it from another host than its own (today the heartbeat; null: the VM's
 /// own worker serves every device). A VM that moves keeps its VSPs where they are. Its disks (by
-/// name, LUN 0, 1, ... of its synthetic SCSI controller) stay on the hosts that hold them; its
-/// network adapters' ports follow it on their virtual switches.
+/// name, LUN 0, 1, ... of its synthetic SCSI controller; "" is a LUN a disk was detached from) stay
+/// on the hosts that hold them; its network adapters' ports follow it on their virtual switches.
 /// </summary>
 [GenerateSerializer]
 [Alias("Actors.VmConfiguration")]
@@ -63,9 +63,9 @@ public sealed record VmConfiguration(
                 return "disks are on the synthetic SCSI controller, which only a VM that sees Hyper-V has (--hyperv)";
             if (disks.Count > MaximumDisks)
                 return $"at most {MaximumDisks} disks, got {disks.Count}";
-            if (disks.FirstOrDefault(d => !IsDiskName(d)) is { } bad)
+            if (disks.FirstOrDefault(d => d.Length > 0 && !IsDiskName(d)) is { } bad)
                 return $"'{bad}' is not a disk name (1-64 letters, digits, '-', '_' and '.')";
-            if (disks.Distinct(StringComparer.Ordinal).Count() != disks.Count)
+            if (disks.Where(d => d.Length > 0).Distinct(StringComparer.Ordinal).Count() != disks.Count(d => d.Length > 0))
                 return "a disk is attached twice";
         }
         if (Nics is { Count: > 0 } nics)

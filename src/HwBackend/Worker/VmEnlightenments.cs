@@ -28,9 +28,9 @@ internal sealed class VmEnlightenments
     private readonly SyntheticTimers[] _timers;
     private readonly VmBusProtocol _vmBus;
 
-    /// <param name="disks">The disks on the VM's synthetic SCSI controller, at LUN 0, 1, ...; none offers no controller.</param>
+    /// <param name="disks">The disks on the VM's synthetic SCSI controller, at LUN 0, 1, ... (null: none at that LUN).</param>
     /// <param name="nics">The VM's network adapters, offered after the SCSI controller.</param>
-    public VmEnlightenments(IVirtualMachine machine, PlatformClock clock, PcPlatform platform, Action<string> requestReset, IReadOnlyList<IScsiLun> disks, IReadOnlyList<NetworkAdapter> nics)
+    public VmEnlightenments(IVirtualMachine machine, PlatformClock clock, PcPlatform platform, Action<string> requestReset, IReadOnlyList<IScsiLun?> disks, IReadOnlyList<NetworkAdapter> nics)
     {
         int processors = machine.Processors.Count;
         _partition = new HvPartition(machine.Memory, clock, processors, requestReset);
@@ -43,16 +43,14 @@ internal sealed class VmEnlightenments
         platform.AddTimedDevice(TimeSync);
         Kvp = new KvpService(clock, platform.RescheduleTimers);
         platform.AddTimedDevice(Kvp);
-        // Positions as in VmBusOffer.IntegrationServices, then the SCSI controller if there are disks, then the network adapters.
+        // Positions as in VmBusOffer.IntegrationServices, then the SCSI controller, then the network adapters.
         // The bus reaches the SynICs through their array, filled below.
         List<VmBusOffer> offers = [.. VmBusOffer.IntegrationServices];
         List<IVmBusDevice?> devices = [Heartbeat, Shutdown, TimeSync, Kvp];
-        if (disks.Count > 0)
-        {
-            Storage = new StorageVsp(machine.Memory, disks);
-            offers.Add(VmBusOffer.ScsiController);
-            devices.Add(Storage);
-        }
+        // Every enlightened VM has its SCSI controller, with disks or not, so that disks can come and go while it runs.
+        Storage = new StorageVsp(machine.Memory, disks);
+        offers.Add(VmBusOffer.ScsiController);
+        devices.Add(Storage);
         NetworkAdapters = [.. nics.Select(nic => new NetworkVsp(machine.Memory, nic.Address, nic.Uplink))];
         for (int i = 0; i < nics.Count; i++)
         {
@@ -85,8 +83,8 @@ internal sealed class VmEnlightenments
     /// <summary>The devices on the bus, by relid - 1.</summary>
     public IReadOnlyList<VmBusOffer> Offers { get; }
 
-    /// <summary>The synthetic SCSI controller's VSP; null for a VM without disks.</summary>
-    public StorageVsp? Storage { get; }
+    /// <summary>The synthetic SCSI controller's VSP.</summary>
+    public StorageVsp Storage { get; }
 
     /// <summary>The network adapters' VSPs, by adapter index.</summary>
     public IReadOnlyList<NetworkVsp> NetworkAdapters { get; }

@@ -69,7 +69,7 @@ public sealed class VmWorker : IDisposable
     /// <summary>The end reason of a guest that powered itself off through ACPI.</summary>
     public const string PowerOffReason = "acpi-poweroff";
 
-    private VmWorker(string name, ulong memoryBytes, IVirtualMachine machine, PlatformClock clock, IConsoleOutputSink? console, Action<VmRunEnded> onEnded, IReadOnlyDictionary<string, byte[]>? firmwareFiles, bool enlightened, IReadOnlyList<IScsiLun>? disks, IReadOnlyList<NetworkAdapter>? nics)
+    private VmWorker(string name, ulong memoryBytes, IVirtualMachine machine, PlatformClock clock, IConsoleOutputSink? console, Action<VmRunEnded> onEnded, IReadOnlyDictionary<string, byte[]>? firmwareFiles, bool enlightened, IReadOnlyList<IScsiLun?>? disks, IReadOnlyList<NetworkAdapter>? nics)
     {
         Name = name;
         MemoryBytes = memoryBytes;
@@ -135,7 +135,7 @@ public sealed class VmWorker : IDisposable
     /// <summary>The VMBus as the guest left it (its version, channels and GPADLs); null for a VM that does not see Hyper-V.</summary>
     public VmBusState? VmBusState => _enlightenments?.VmBus.State;
 
-    /// <summary>The synthetic SCSI controller's VSP of an enlightened VM with disks; null otherwise.</summary>
+    /// <summary>The synthetic SCSI controller's VSP of an enlightened VM (with disks or not); null for a VM that does not see Hyper-V.</summary>
     public StorageVsp? Storage => _enlightenments?.Storage;
 
     /// <summary>The VSPs of the network adapters of an enlightened VM, by adapter index; none otherwise.</summary>
@@ -146,7 +146,7 @@ public sealed class VmWorker : IDisposable
     /// the vCPUs paused, nothing new arrives meanwhile: a VM about to move calls it before it takes
     /// its last dirty pages, so that no request is lost with the source.
     /// </summary>
-    public Task DrainStorageAsync() => _enlightenments?.Storage?.DrainAsync() ?? Task.CompletedTask;
+    public Task DrainStorageAsync() => _enlightenments?.Storage.DrainAsync() ?? Task.CompletedTask;
 
     /// <summary>How often the guest signalled a VMBus channel.</summary>
     public long VmBusSignals => _enlightenments?.VmBus.Signals ?? 0;
@@ -240,7 +240,7 @@ public sealed class VmWorker : IDisposable
         ReadOnlySpan<byte> initrd = default,
         string? commandLine = null,
         bool enlightened = false,
-        IReadOnlyList<IScsiLun>? disks = null,
+        IReadOnlyList<IScsiLun?>? disks = null,
         IReadOnlyList<NetworkAdapter>? nics = null)
         => CreateCore(backend, name, image, loadImage: true, memoryBytes, processorCount, console, onEnded, firmwareFiles, initrd, commandLine, enlightened, disks, nics);
 
@@ -257,7 +257,7 @@ public sealed class VmWorker : IDisposable
         ReadOnlySpan<byte> initrd = default,
         string? commandLine = null,
         bool enlightened = false,
-        IReadOnlyList<IScsiLun>? disks = null,
+        IReadOnlyList<IScsiLun?>? disks = null,
         IReadOnlyList<NetworkAdapter>? nics = null)
     {
         ArgumentNullException.ThrowIfNull(backend);
@@ -301,7 +301,7 @@ public sealed class VmWorker : IDisposable
         Action<VmRunEnded> onEnded,
         IReadOnlyDictionary<string, byte[]>? firmwareFiles = null,
         bool enlightened = false,
-        IReadOnlyList<IScsiLun>? disks = null,
+        IReadOnlyList<IScsiLun?>? disks = null,
         IReadOnlyList<NetworkAdapter>? nics = null) =>
         CreateCore(backend, name, image: default, loadImage: false, memoryBytes, processorCount, console, onEnded, firmwareFiles, enlightened: enlightened, disks: disks, nics: nics);
 
@@ -626,7 +626,7 @@ public sealed class VmWorker : IDisposable
             _disposed = true;
         }
         // A disk's late answer must not land in memory that is about to be freed.
-        _enlightenments?.Storage?.Detach();
+        _enlightenments?.Storage.Detach();
         foreach (NetworkVsp nic in NetworkAdapters)
             nic.Detach();
         _machine.Dispose();

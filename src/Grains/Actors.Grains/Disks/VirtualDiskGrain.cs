@@ -17,6 +17,7 @@ public sealed class VirtualDiskGrain(IOptions<DiskStoreOptions> options, ILocalS
     private FileBlockStore? _store;
     private ScsiDisk? _disk;
     private string? _holder;
+    private string? _detached; // the VM last detached from the disk, whose late requests must not take it back
 
     private (string Host, string Name) Key => VmWorkerKey.Parse(this.GetPrimaryKeyString());
 
@@ -58,7 +59,14 @@ public sealed class VirtualDiskGrain(IOptions<DiskStoreOptions> options, ILocalS
         if (_holder is { } holder && holder != vmName && await RunsAsync(holder))
             throw new HypervisorException($"disk '{Key.Name}' is in use by VM '{holder}'");
         Open();
-        _holder = vmName;
+        (_holder, _detached) = (vmName, null);
+    }
+
+    public Task DetachAsync(string vmName)
+    {
+        if (_holder == vmName)
+            (_holder, _detached) = (null, vmName);
+        return Task.CompletedTask;
     }
 
     public Task<ScsiCommandOutcome> ExecuteAsync(string vmName, byte[] cdb, byte[]? dataOut, int dataInLength)
@@ -66,7 +74,8 @@ public sealed class VirtualDiskGrain(IOptions<DiskStoreOptions> options, ILocalS
         ArgumentNullException.ThrowIfNull(cdb);
         // An owner that was idle long enough to be deactivated forgot its holder: the VM that
         // attached before goes on holding the disk.
-        _holder ??= vmName;
+        if (_detached != vmName)
+            _holder ??= vmName;
         if (_holder != vmName)
             throw new HypervisorException($"disk '{Key.Name}' is not attached to VM '{vmName}'");
         ScsiDisk disk = Open();

@@ -11,7 +11,7 @@ namespace Actors.Grains.Partitions;
 /// A VM: its configuration, lifecycle and placement. The machine itself runs in the VM's worker on the
 /// chosen host; this grain decides and remembers, the worker executes.
 /// </summary>
-public sealed class PartitionGrain(
+public sealed partial class PartitionGrain(
     [PersistentState("partition", PartitionGrain.StorageName)] IPersistentState<PartitionRecord> record,
     IClusterMembershipService membership,
     ILocalSiloDetails localSilo,

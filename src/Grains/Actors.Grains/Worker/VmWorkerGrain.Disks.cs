@@ -11,19 +11,41 @@ public sealed partial class VmWorkerGrain
     /// <summary>How long a moving VM waits, stopped, for its disks to answer what it asked before it left.</summary>
     private static readonly TimeSpan StorageDrainTimeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>Finds each disk's host and attaches the disk to this VM there; the LUNs its SCSI controller will have.</summary>
-    private async Task<IReadOnlyList<IScsiLun>> AttachDisksAsync(VmConfiguration configuration)
+    /// <summary>Finds each disk's host and attaches the disk to this VM there; the LUNs its SCSI controller will have (null where a disk was detached).</summary>
+    private async Task<IReadOnlyList<IScsiLun?>> AttachDisksAsync(VmConfiguration configuration)
     {
-        var luns = new List<IScsiLun>();
+        var luns = new List<IScsiLun?>();
         foreach (string name in configuration.Disks ?? [])
-        {
-            DiskInfo disk = await GrainFactory.GetGrain<IDiskCatalogGrain>(0).GetAsync(name)
-                ?? throw new HypervisorException($"VM '{VmName}' has disk '{name}', which does not exist");
-            IVirtualDiskGrain owner = GrainFactory.GetGrain<IVirtualDiskGrain>(IVirtualDiskGrain.Key(disk.Host, name));
-            await owner.AttachAsync(VmName);
-            luns.Add(new DiskLun(owner, name, VmName, metrics));
-        }
+            luns.Add(name.Length == 0 ? null : await AttachDiskAsync(name));
         return luns;
+    }
+
+    private async Task<IScsiLun> AttachDiskAsync(string name)
+    {
+        DiskInfo disk = await GrainFactory.GetGrain<IDiskCatalogGrain>(0).GetAsync(name)
+            ?? throw new HypervisorException($"VM '{VmName}' has disk '{name}', which does not exist");
+        IVirtualDiskGrain owner = GrainFactory.GetGrain<IVirtualDiskGrain>(IVirtualDiskGrain.Key(disk.Host, name));
+        await owner.AttachAsync(VmName);
+        return new DiskLun(owner, name, VmName, metrics);
+    }
+
+    /// <summary>Adds a disk to the running VM's controller at <paramref name="lun"/>; the guest is told to scan its bus.</summary>
+    public async Task AttachDiskAsync(int lun, string disk)
+    {
+        Run run = Running();
+        IScsiLun attached = await AttachDiskAsync(disk);
+        if (!ReferenceEquals(_run, run))
+            throw new HypervisorException($"VM '{VmName}' stopped while disk '{disk}' was being attached");
+        run.Worker.Storage!.SetLun(lun, attached);
+    }
+
+    /// <summary>Takes the disk at <paramref name="lun"/> away from the running VM (the guest is told to scan its bus) and lets its owner go.</summary>
+    public async Task DetachDiskAsync(int lun, string disk)
+    {
+        Running().Worker.Storage!.SetLun(lun, null);
+        DiskInfo? info = await GrainFactory.GetGrain<IDiskCatalogGrain>(0).GetAsync(disk);
+        if (info is not null)
+            await GrainFactory.GetGrain<IVirtualDiskGrain>(IVirtualDiskGrain.Key(info.Host, disk)).DetachAsync(VmName);
     }
 
     /// <summary>

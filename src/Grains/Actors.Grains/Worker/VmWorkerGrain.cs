@@ -239,7 +239,7 @@ public sealed partial class VmWorkerGrain(
     private IHwBackendGrain HostHardware => GrainFactory.GetGrain<IHwBackendGrain>(Host);
 
     /// <summary>A machine with the image (and initrd) loaded, or (null image) an empty one to restore a migrating VM into.</summary>
-    private Run CreateRun(VmConfiguration configuration, IReadOnlyList<IScsiLun> disks, byte[]? image, byte[]? initrd = null)
+    private Run CreateRun(VmConfiguration configuration, IReadOnlyList<IScsiLun?> disks, byte[]? image, byte[]? initrd = null)
     {
         var console = new ConsolePump();
         IReadOnlyList<SwitchUplink> ports = CreatePorts(configuration);

@@ -23,6 +23,9 @@ public sealed class StorageVsp : IVmBusDevice
     /// <summary>What the guest may move in one request; Linux sizes its requests and page lists from it.</summary>
     public const int MaxTransferBytes = 512 * 1024;
 
+    /// <summary>LUNs on target 0 a controller can have disks at.</summary>
+    public const int MaxLuns = 64;
+
     /// <summary>Requests a disk may have outstanding; each holds a buffer of <see cref="MaxTransferBytes"/>.</summary>
     public const int MaxInFlight = 16;
 
@@ -35,7 +38,7 @@ public sealed class StorageVsp : IVmBusDevice
 
     // Operations (vstor_packet_operation).
     private const uint CompleteIo = 1, ExecuteSrb = 3, ResetLun = 4, ResetAdapter = 5, ResetBus = 6;
-    private const uint BeginInitialization = 7, EndInitialization = 8, QueryProtocolVersion = 9, QueryProperties = 10;
+    private const uint BeginInitialization = 7, EndInitialization = 8, QueryProtocolVersion = 9, QueryProperties = 10, EnumerateBus = 11;
 
     // SRB statuses.
     private const byte SrbSuccess = 0x01, SrbError = 0x04, SrbInvalidRequest = 0x06, SrbInvalidLun = 0x20, SrbAutosenseValid = 0x80;
@@ -46,7 +49,7 @@ public sealed class StorageVsp : IVmBusDevice
 
     private readonly Lock _lock = new();
     private readonly GuestPhysicalMap _memory;
-    private readonly IReadOnlyList<IScsiLun> _luns;
+    private readonly IScsiLun?[] _luns = new IScsiLun?[MaxLuns]; // changed under the lock while the guest runs
     private readonly byte[] _packet = new byte[4096];
     private readonly byte[] _answer = new byte[PacketBytes];
     private readonly Stack<StorageRequest> _idle = new();
@@ -56,14 +59,37 @@ public sealed class StorageVsp : IVmBusDevice
     private TaskCompletionSource? _drained;
     private long _malformed, _requests;
 
-    /// <param name="luns">The disks, at LUN 0, 1, ... of target 0.</param>
-    public StorageVsp(GuestPhysicalMap memory, IReadOnlyList<IScsiLun> luns)
+    /// <param name="luns">The disks, at LUN 0, 1, ... of target 0 (null: none at that LUN).</param>
+    public StorageVsp(GuestPhysicalMap memory, IReadOnlyList<IScsiLun?> luns)
     {
         ArgumentNullException.ThrowIfNull(memory);
         ArgumentNullException.ThrowIfNull(luns);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(luns.Count, 255, nameof(luns));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(luns.Count, MaxLuns, nameof(luns));
         _memory = memory;
-        _luns = luns;
+        for (int i = 0; i < luns.Count; i++)
+            _luns[i] = luns[i];
+    }
+
+    /// <summary>
+    /// Puts a disk at <paramref name="lun"/>, or takes it away (null), on the running controller, and
+    /// tells the guest to scan its bus (ENUMERATE_BUS, as Hyper-V does for a disk added or removed):
+    /// Linux then tests every disk it knows, drops the one that answers "invalid LUN", and adds the
+    /// new ones REPORT LUNS lists. Requests already given to a removed disk are answered by it.
+    /// </summary>
+    public void SetLun(int lun, IScsiLun? disk)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(lun);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(lun, MaxLuns);
+        lock (_lock)
+        {
+            _luns[lun] = disk;
+            if (_channel is not { } channel || _detached)
+                return;
+            Span<byte> scan = _answer;
+            scan.Clear();
+            BinaryPrimitives.WriteUInt32LittleEndian(scan, EnumerateBus);
+            channel.TrySend(0, scan); // unsolicited: transaction id 0, which Linux expects of these
+        }
     }
 
     /// <summary>Packets dropped or failed as malformed (too short, or a page list or field that cannot be honoured).</summary>
@@ -189,9 +215,10 @@ public sealed class StorageVsp : IVmBusDevice
             CopyData(request, data.Span, toGuest: false);
         ReadOnlyMemory<byte> cdb = request.Srb.AsMemory(16, request.CdbLength);
         byte opcode = request.Srb[16], path = request.Srb[5], target = request.Srb[6];
-        bool present = path == 0 && target == 0 && request.Lun < _luns.Count;
+        IScsiLun? disk = path == 0 && target == 0 && request.Lun < MaxLuns ? _luns[request.Lun] : null;
+        bool present = disk is not null;
         if (opcode == ReportLuns && request.Direction == 1)
-            FinishLocked(request, ReportLunsOf(path == 0 && target == 0 ? _luns.Count : 0, data.Span));
+            FinishLocked(request, ReportLunsOf(path == 0 && target == 0 ? _luns : [], data.Span));
         else if (!present && opcode == Inquiry && request.Direction == 1)
             FinishLocked(request, NobodyHere(data.Span));
         else if (!present)
@@ -199,7 +226,7 @@ public sealed class StorageVsp : IVmBusDevice
         else
         {
             _inFlight++;
-            ValueTask<ScsiResult> running = _luns[request.Lun].ExecuteAsync(cdb, request.Direction == 1 ? data : default, request.Direction == 0 ? data : default);
+            ValueTask<ScsiResult> running = disk!.ExecuteAsync(cdb, request.Direction == 1 ? data : default, request.Direction == 0 ? data : default);
             if (running.IsCompleted)
             {
                 _inFlight--;
@@ -294,16 +321,20 @@ public sealed class StorageVsp : IVmBusDevice
 
     /// <summary>
     /// REPORT LUNS, answered by the controller for every target, since it knows which LUNs have
-    /// disks: LUN 0 to <paramref name="count"/> - 1 at target 0, none elsewhere, so that Linux's scan
-    /// of the other targets ends at once.
+    /// disks: those of <paramref name="luns"/> that have one (target 0), none elsewhere, so that
+    /// Linux's scan of the other targets ends at once.
     /// </summary>
-    private static (byte, ScsiResult) ReportLunsOf(int count, Span<byte> data)
+    private static (byte, ScsiResult) ReportLunsOf(ReadOnlySpan<IScsiLun?> luns, Span<byte> data)
     {
-        Span<byte> list = stackalloc byte[8 + (8 * 255)];
+        Span<byte> list = stackalloc byte[8 + (8 * MaxLuns)];
         list.Clear();
+        int count = 0;
+        for (int lun = 0; lun < luns.Length; lun++)
+        {
+            if (luns[lun] is not null)
+                list[8 + (8 * count++) + 1] = (byte)lun; // single-level, peripheral addressing
+        }
         BinaryPrimitives.WriteUInt32BigEndian(list, (uint)(8 * count));
-        for (int lun = 0; lun < count; lun++)
-            list[8 + (8 * lun) + 1] = (byte)lun; // single-level, peripheral addressing
         int length = Math.Min(data.Length, 8 + (8 * count));
         list[..length].CopyTo(data);
         return (SrbSuccess, ScsiResult.Good(length));
