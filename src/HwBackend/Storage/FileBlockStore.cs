@@ -43,9 +43,14 @@ public sealed class FileBlockStore : IBlockStore, IDisposable
     }
 
     /// <summary>Opens an existing image; its size must be a whole number of sectors.</summary>
-    public static FileBlockStore Open(string path)
+    public static FileBlockStore Open(string path) => Open(path, FileAccess.ReadWrite, FileShare.None);
+
+    /// <summary>Opens an existing image to read only, beside other readers: a base image under copy-on-write disks. Writing it throws.</summary>
+    public static FileBlockStore OpenReadOnly(string path) => Open(path, FileAccess.Read, FileShare.Read);
+
+    private static FileBlockStore Open(string path, FileAccess access, FileShare share)
     {
-        SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, access, share);
         try
         {
             long length = RandomAccess.GetLength(handle);
