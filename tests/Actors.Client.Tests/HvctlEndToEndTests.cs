@@ -78,6 +78,20 @@ public sealed class HvctlEndToEndTests
             Assert.Equal((1, "hvctl: disk 'e2e-disk' is already attached to VM 'e2e-d'"), (twice.ExitCode, twice.Error.Trim()));
             Assert.Equal(0, (await HvctlAsync("vm", "delete", "e2e-d", "--gateway", gateway)).ExitCode);
             Assert.Equal(0, (await HvctlAsync("disk", "delete", "e2e-disk", "--gateway", gateway)).ExitCode);
+
+            // A disk over an image: the image goes to the image store, the host keeps a copy, the disk an overlay.
+            string imageFile = Path.Combine(TestDiskDirectory, "base.raw");
+            byte[] image = new byte[1 << 20];
+            new Random(5).NextBytes(image);
+            await File.WriteAllBytesAsync(imageFile, image);
+            ProcessResult cow = await HvctlAsync("disk", "create", "e2e-cow", "--from", imageFile, "--gateway", gateway);
+            Assert.Equal((0, "e2e-cow: 1M on e2e-host, over base.raw"), (cow.ExitCode, cow.Out.Trim()));
+            string id = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(image));
+            Assert.Matches($@"\ne2e-cow +1M +e2e-host +20\d\d-.* {id[..12]}\n", (await HvctlAsync("disk", "list", "--gateway", gateway)).Out);
+            Assert.Equal(image, await File.ReadAllBytesAsync(Path.Combine(TestDiskDirectory, "e2e-host", ".base", id + ".img")));
+            ProcessResult both = await HvctlAsync("disk", "create", "e2e-both", "--from", imageFile, "--size", "1M", "--gateway", gateway);
+            Assert.Equal(2, both.ExitCode);
+            Assert.Equal(0, (await HvctlAsync("disk", "delete", "e2e-cow", "--gateway", gateway)).ExitCode);
             Assert.False(File.Exists(Path.Combine(TestDiskDirectory, "e2e-host", "e2e-disk.img")));
         });
 

@@ -46,13 +46,14 @@ public static class ClusterTables
 
     public static string FormatDisks(IEnumerable<DiskInfo> disks) =>
         TableFormatter.Format(
-            ["NAME", "SIZE", "HOST", "CREATED"],
+            ["NAME", "SIZE", "HOST", "CREATED", "OVER IMAGE"],
             disks.Select(d => (IReadOnlyList<string>)
             [
                 d.Name,
                 SizeParser.Format((ulong)d.SizeBytes),
                 d.Host,
                 d.CreatedAt.ToString("u", CultureInfo.InvariantCulture),
+                d.BaseImage is { } image ? image[..Math.Min(12, image.Length)] : "-",
             ]));
 
     /// <summary>One row per switch: its name, how many ports are plugged into it, and when it was made.</summary>

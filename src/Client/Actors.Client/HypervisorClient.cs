@@ -232,6 +232,17 @@ public sealed class HypervisorClient : IAsyncDisposable
     /// <summary>Makes an empty disk of <paramref name="sizeBytes"/> in <paramref name="host"/>'s disk store (or the first host's).</summary>
     public Task<DiskInfo> CreateDiskAsync(string name, long sizeBytes, string? host = null) => Disks.CreateAsync(name, sizeBytes, host);
 
+    /// <summary>
+    /// Makes a copy-on-write disk over the raw disk image in <paramref name="imagePath"/>, uploaded to
+    /// the image store (once, by content) and left as it is there: the disk starts as the image and
+    /// keeps its own writes.
+    /// </summary>
+    public async Task<DiskInfo> CreateDiskFromImageAsync(string name, string imagePath, string? host = null, CancellationToken cancellationToken = default)
+    {
+        string image = await UploadImageAsync(imagePath, cancellationToken).ConfigureAwait(false);
+        return await Disks.CreateAsync(name, 0, host, image).ConfigureAwait(false);
+    }
+
     public Task<IReadOnlyList<DiskInfo>> ListDisksAsync() => Disks.ListAsync();
 
     public Task DeleteDiskAsync(string name) => Disks.DeleteAsync(name);

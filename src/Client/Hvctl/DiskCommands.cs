@@ -21,17 +21,26 @@ internal static class DiskCommands
     private static Command Create(CommonOptions options, HvctlIo io)
     {
         var name = new Argument<string>("NAME") { Description = "the disk's name: letters, digits, '-', '_' and '.'" };
-        var size = new Option<string>("--size") { Description = "its size, e.g. 512M or 2G", Required = true, HelpName = "size" };
+        var size = new Option<string?>("--size") { Description = "its size, e.g. 512M or 2G (an empty disk)", HelpName = "size" };
+        var from = new Option<string?>("--from") { Description = "a raw disk image file: the disk starts as the image, which stays as it is (copy-on-write), and has its size", HelpName = "image" };
         var host = new Option<string?>("--host") { Description = "the host whose disk store holds it (default: the first host by name)", HelpName = "host" };
-        var command = new Command("create", "make an empty disk in a host's disk store") { name, size, host };
+        var command = new Command("create", "make a disk in a host's disk store: empty (--size) or over an image (--from)") { name, size, from, host };
         command.SetAction(async (parsed, ct) =>
         {
-            ulong bytes = CommonOptions.ParseMemory(parsed.GetRequiredValue(size));
-            if (bytes % 512 != 0 || bytes is < (ulong)IDiskCatalogGrain.MinimumSizeBytes or > (ulong)IDiskCatalogGrain.MaximumSizeBytes)
+            (string? sizeText, string? image) = (parsed.GetValue(size), parsed.GetValue(from));
+            if ((sizeText is null) == (image is null))
+                throw new UsageException("give the disk --size (an empty disk) or --from IMAGE (a disk over an image), one of the two");
+            ulong bytes = sizeText is null ? 0 : CommonOptions.ParseMemory(sizeText);
+            if (sizeText is not null && (bytes % 512 != 0 || bytes is < (ulong)IDiskCatalogGrain.MinimumSizeBytes or > (ulong)IDiskCatalogGrain.MaximumSizeBytes))
                 throw new UsageException("--size must be 1M to 2T in whole 512-byte sectors");
+            if (image is not null)
+                CommonOptions.CheckImageFile(image);
             await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
-            DiskInfo created = await client.CreateDiskAsync(parsed.GetRequiredValue(name), (long)bytes, parsed.GetValue(host)).ConfigureAwait(false);
-            await io.Out.WriteLineAsync($"{created.Name}: {SizeParser.Format((ulong)created.SizeBytes)} on {created.Host}").ConfigureAwait(false);
+            DiskInfo created = image is null
+                ? await client.CreateDiskAsync(parsed.GetRequiredValue(name), (long)bytes, parsed.GetValue(host)).ConfigureAwait(false)
+                : await client.CreateDiskFromImageAsync(parsed.GetRequiredValue(name), image, parsed.GetValue(host), ct).ConfigureAwait(false);
+            string over = image is null ? "" : $", over {Path.GetFileName(image)}";
+            await io.Out.WriteLineAsync($"{created.Name}: {SizeParser.Format((ulong)created.SizeBytes)} on {created.Host}{over}").ConfigureAwait(false);
             return ExitCodes.Success;
         });
         return command;

@@ -7,9 +7,13 @@ public interface IDiskCatalogGrain : IGrainWithIntegerKey
     public const long MinimumSizeBytes = 1L << 20;
     public const long MaximumSizeBytes = 2L << 40;
 
-    /// <summary>Makes a disk of <paramref name="sizeBytes"/> on <paramref name="host"/> (or the first host by name); a name in use is refused.</summary>
+    /// <summary>
+    /// Makes a disk of <paramref name="sizeBytes"/> on <paramref name="host"/> (or the first host by
+    /// name), or with <paramref name="baseImage"/> (an image store id) a copy-on-write disk of that
+    /// image's size over it (give 0 as the size); a name in use is refused.
+    /// </summary>
     [Alias("Create")]
-    Task<DiskInfo> CreateAsync(string name, long sizeBytes, string? host);
+    Task<DiskInfo> CreateAsync(string name, long sizeBytes, string? host, string? baseImage = null);
 
     [Alias("Get")]
     Task<DiskInfo?> GetAsync(string name);

@@ -9,9 +9,13 @@ namespace Actors.Grains;
 [Alias("Actors.IVirtualDiskGrain")]
 public interface IVirtualDiskGrain : IGrainWithStringKey
 {
-    /// <summary>Makes the disk's store, <paramref name="sizeBytes"/> of zeros; refuses a disk that exists.</summary>
+    /// <summary>
+    /// Makes the disk's store: <paramref name="sizeBytes"/> of zeros, or with <paramref name="baseImage"/>
+    /// (an image store id) a copy-on-write disk over that image, which this host keeps a copy of and
+    /// never changes (the size is the image's). Refuses a disk that exists.
+    /// </summary>
     [Alias("Create")]
-    Task CreateAsync(long sizeBytes);
+    Task CreateAsync(long sizeBytes, string? baseImage = null);
 
     /// <summary>
     /// Lets <paramref name="vmName"/> use the disk; refused while another VM that runs holds it. The

@@ -7,12 +7,21 @@ namespace Actors.Grains.Disks;
 public sealed class DiskCatalogGrain(
     [PersistentState("disks", PartitionGrain.StorageName)] IPersistentState<DiskCatalogRecord> record) : Grain, IDiskCatalogGrain
 {
-    public async Task<DiskInfo> CreateAsync(string name, long sizeBytes, string? host)
+    public async Task<DiskInfo> CreateAsync(string name, long sizeBytes, string? host, string? baseImage = null)
     {
         if (!VmConfiguration.IsDiskName(name))
             throw new HypervisorException($"'{name}' is not a disk name (1-64 letters, digits, '-', '_' and '.')");
+        if (baseImage is not null)
+        {
+            ImageInfo image = await GrainFactory.GetGrain<IImageStoreGrain>(baseImage).GetInfoAsync();
+            if (!image.Complete)
+                throw new HypervisorException($"image '{baseImage}' is not in the image store; upload it first");
+            if (sizeBytes != 0 && sizeBytes != image.Length)
+                throw new HypervisorException($"a disk made from an image has the image's size ({image.Length} bytes), not {sizeBytes}");
+            sizeBytes = image.Length;
+        }
         if (sizeBytes is < IDiskCatalogGrain.MinimumSizeBytes or > IDiskCatalogGrain.MaximumSizeBytes || sizeBytes % 512 != 0)
-            throw new HypervisorException($"a disk is 1M to 2T in whole 512-byte sectors, not {sizeBytes} bytes");
+            throw new HypervisorException($"a disk is 1M to 2T in whole 512-byte sectors, not {sizeBytes} bytes{(baseImage is null ? "" : " (its image's size)")}");
         if (record.State.Disks.ContainsKey(name))
             throw new HypervisorException($"disk '{name}' already exists");
         IReadOnlyList<string> hosts = await GrainFactory.GetGrain<IHostCatalogGrain>(0).ListAsync();
@@ -20,8 +29,8 @@ public sealed class DiskCatalogGrain(
             ?? throw new HypervisorException("no hosts have joined the cluster");
         if (!hosts.Contains(chosen))
             throw new HypervisorException($"unknown host '{chosen}'");
-        await GrainFactory.GetGrain<IVirtualDiskGrain>(IVirtualDiskGrain.Key(chosen, name)).CreateAsync(sizeBytes);
-        var disk = new DiskInfo(name, chosen, sizeBytes, DateTimeOffset.UtcNow);
+        await GrainFactory.GetGrain<IVirtualDiskGrain>(IVirtualDiskGrain.Key(chosen, name)).CreateAsync(sizeBytes, baseImage);
+        var disk = new DiskInfo(name, chosen, sizeBytes, DateTimeOffset.UtcNow, baseImage);
         record.State.Disks[name] = disk;
         await record.WriteStateAsync();
         return disk;
