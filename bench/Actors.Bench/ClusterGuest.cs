@@ -8,6 +8,19 @@ namespace Actors.Bench;
 /// <summary>Guests the benchmarks run through a cluster of <see cref="SiloProcess"/>es with the client SDK, each to its own power-off.</summary>
 internal static class ClusterGuest
 {
+    /// <summary>Runs <paramref name="body"/>, whose cluster's own failures (a silo that did not come up, a call refused) end the benchmark with one line too.</summary>
+    public static async Task WithOneLineFailuresAsync(Func<Task> body)
+    {
+        try
+        {
+            await body();
+        }
+        catch (Exception e) when (e is not BenchUsageException)
+        {
+            throw new BenchUsageException($"cluster: {e.GetType().Name}: {BenchReport.FirstLine(e.Message)}");
+        }
+    }
+
     /// <summary>Waits (up to 3 minutes) until every host in <paramref name="hosts"/> has joined the cluster.</summary>
     public static async Task WaitForHostsAsync(HypervisorClient client, params string[] hosts)
     {

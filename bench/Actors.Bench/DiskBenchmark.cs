@@ -60,15 +60,7 @@ internal static class DiskBenchmark
             }
             else
             {
-                try
-                {
-                    await RunWithClusterAsync(options, kernel, ourInitrd, qemuInitrd, work, results);
-                }
-                catch (Exception e) when (e is not BenchUsageException)
-                {
-                    // The cluster's own failures (a silo that did not come up, a call refused) are one line too.
-                    throw new BenchUsageException($"cluster: {e.GetType().Name}: {BenchReport.FirstLine(e.Message)}");
-                }
+                await ClusterGuest.WithOneLineFailuresAsync(() => RunWithClusterAsync(options, kernel, ourInitrd, qemuInitrd, work, results));
             }
 
             Report(options, results);
