@@ -84,7 +84,7 @@ internal static class NetworkBenchmark
         NetworkFigures f = outcome.Figures;
         results[who].Add(f);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{who}, run {run}: {options.TransferMiB} MiB in {f.Seconds:F2} s, {Throughput(options, f):F1} MiB/s; ping avg {f.PingAverageMs:F3} ms, min {f.PingMinimumMs:F3} ms, {f.PingsAnswered}/{f.PingsSent} answered (sender {outcome.Sender.TotalSeconds:F0} s, receiver {outcome.Receiver.TotalSeconds:F0} s from start to power-off)"));
+            $"{who}, run {run}: {options.TransferMiB} MiB in {f.Seconds:F2} s, {Throughput(options, f):F1} MiB/s; ping avg {f.PingAverageMs:F3} ms, min {f.PingMinimumMs:F3} ms, {f.PingsAnswered}/{f.PingsSent} answered; TCP resent {f.TcpResent} segments, {f.TcpTimeouts} timeouts (sender {outcome.Sender.TotalSeconds:F0} s, receiver {outcome.Receiver.TotalSeconds:F0} s from start to power-off)"));
     }
 
     private static async Task<(NetworkFigures, TimeSpan, TimeSpan)> RunQemuAsync(NetworkBenchmarkOptions options, Files files, int run)

@@ -56,7 +56,10 @@ internal static partial class NetworkWorkload
     /// The sender's /init: makes N MiB from /dev/urandom in /tmp, waits (up to 300 tries of 2 s)
     /// until the receiver answers, pings it P times 0.2 s apart and prints busybox's summary, then
     /// sends the file with <c>nc</c> between two readings of /proc/uptime: until nc returns, which is
-    /// when the receiver has read it all and closed.
+    /// when the receiver has read it all and closed. Last, the TCP segments it sent again
+    /// (RetransSegs in /proc/net/snmp: frames lost on the way, or answers that came too late) and
+    /// how many of those waited for the retransmission timer (TCPTimeouts in /proc/net/netstat, at
+    /// least 200 ms each) rather than being resent at once on duplicate acknowledgements.
     /// </summary>
     public static string Sender(IEnumerable<string> modules, NetworkBenchmarkOptions options) => Up(SenderAddress, modules) + $$"""
         mib={{options.TransferMiB}}
@@ -70,6 +73,9 @@ internal static partial class NetworkWorkload
         nc {{ReceiverAddress}} {{Port}} < /tmp/data || fail "nc {{ReceiverAddress}} {{Port}}"
         read t1 rest < /proc/uptime
         echo "{{Prefix}} sent $mib MiB from $t0 to $t1 s"
+        resent=$(awk '/^Tcp:/ { if (seen) print $13; seen = 1 }' /proc/net/snmp)
+        timeouts=$(awk '/^TcpExt:/ { if (!seen) { for (i = 1; i <= NF; i++) if ($i == "TCPTimeouts") c = i; seen = 1 } else print $c }' /proc/net/netstat)
+        echo "{{Prefix}} tcp resent $resent segments, $timeouts timeouts"
         poweroff -f
         """;
 
@@ -89,20 +95,26 @@ internal static partial class NetworkWorkload
         Match sent = SentLine().Match(sender);
         Match packets = PacketsLine().Match(sender);
         Match roundTrip = RoundTripLine().Match(sender);
-        if (!sent.Success || !packets.Success || !roundTrip.Success)
-            throw new BenchUsageException($"{who}, sender: the guest printed no {(!packets.Success ? "ping packets" : !roundTrip.Success ? "ping round-trip" : "sent")} line");
+        Match resent = ResentLine().Match(sender);
+        if (!sent.Success || !packets.Success || !roundTrip.Success || !resent.Success)
+            throw new BenchUsageException($"{who}, sender: the guest printed no {(!packets.Success ? "ping packets" : !roundTrip.Success ? "ping round-trip" : !sent.Success ? "sent" : "tcp resent")} line");
         return new NetworkFigures(
             Number(sent, 2) - Number(sent, 1),
             Number(roundTrip, 2),
             Number(roundTrip, 1),
             (int)Number(packets, 1),
-            (int)Number(packets, 2));
+            (int)Number(packets, 2),
+            (long)Number(resent, 1),
+            (long)Number(resent, 2));
     }
 
     private static double Number(Match match, int group) => double.Parse(match.Groups[group].Value, CultureInfo.InvariantCulture);
 
     [GeneratedRegex(@"^net-bench: sent \d+ MiB from (\d+\.\d+) to (\d+\.\d+) s\r?$", RegexOptions.Multiline)]
     private static partial Regex SentLine();
+
+    [GeneratedRegex(@"^net-bench: tcp resent (\d+) segments, (\d+) timeouts", RegexOptions.Multiline)]
+    private static partial Regex ResentLine();
 
     [GeneratedRegex(@"^net-bench: ping (\d+) packets transmitted, (\d+) packets received", RegexOptions.Multiline)]
     private static partial Regex PacketsLine();
@@ -111,5 +123,9 @@ internal static partial class NetworkWorkload
     private static partial Regex RoundTripLine();
 }
 
-/// <summary>One run's figures: the transfer's seconds on the sender's clock, the pings' average and minimum round trip (ms), and how many were sent and answered.</summary>
-internal sealed record NetworkFigures(double Seconds, double PingAverageMs, double PingMinimumMs, int PingsSent, int PingsAnswered);
+/// <summary>
+/// One run's figures: the transfer's seconds on the sender's clock, the pings' average and minimum
+/// round trip (ms), how many were sent and answered, and the TCP segments the sender sent again and
+/// its retransmission timeouts.
+/// </summary>
+internal sealed record NetworkFigures(double Seconds, double PingAverageMs, double PingMinimumMs, int PingsSent, int PingsAnswered, long TcpResent, long TcpTimeouts);
