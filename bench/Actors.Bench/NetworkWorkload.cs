@@ -14,9 +14,9 @@ internal static partial class NetworkWorkload
     /// <summary>What the guests print before their figures; a line "PREFIX failed ..." ends the run as failed.</summary>
     public const string Prefix = "net-bench:";
 
-    public const string SenderAddress = "10.0.0.1";
+    private const string SenderAddress = "10.0.0.1";
 
-    public const string ReceiverAddress = "10.0.0.2";
+    private const string ReceiverAddress = "10.0.0.2";
 
     /// <summary>The adapter of our synthetic network (NVSP and RNDIS over VMBus).</summary>
     public static readonly string[] HyperVModules = ["hv_vmbus", "hv_netvsc"];
