@@ -5,7 +5,7 @@ namespace Actors.Bench;
 /// <summary>Parses <c>actors-bench COMMAND ...</c> and dispatches to the benchmark.</summary>
 internal static class BenchCommandLine
 {
-    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N] | interrupts [--samples N] [--timer-hz N] [--seconds N] | linux [--kernel F [--initrd F]] [--append S] [--vcpus N] [--memory 256M] [--runs N] [--console] [--vs-qemu] [--hyperv] [--profile FILE] | migrate [--memory-mib N] [--max-downtime-ms N] [--runs N] [--qemu-runs N] | hypercalls [--runs N] [--loop-seconds N] [--vms N] [--vsp-samples N] | vmbus-fuzz [--seconds N] [--seed N] | disk [--size-mib N] [--runs N] [--random-ios N] [--remote]";
+    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N] | interrupts [--samples N] [--timer-hz N] [--seconds N] | linux [--kernel F [--initrd F]] [--append S] [--vcpus N] [--memory 256M] [--runs N] [--console] [--vs-qemu] [--hyperv] [--profile FILE] | migrate [--memory-mib N] [--max-downtime-ms N] [--runs N] [--qemu-runs N] | hypercalls [--runs N] [--loop-seconds N] [--vms N] [--vsp-samples N] | vmbus-fuzz [--seconds N] [--seed N] | disk [--size-mib N] [--runs N] [--random-ios N] [--remote] | network [--transfer-mib N] [--pings N] [--runs N] [--memory 256M] [--timeout SECONDS]";
 
     public static int Run(string[] args)
     {
@@ -21,6 +21,7 @@ internal static class BenchCommandLine
             "hypercalls" => HypercallBenchmark.Run(ParseHypercalls(args.AsSpan(1))),
             "vmbus-fuzz" => VmBusFuzz.Run(ParseVmBusFuzz(args.AsSpan(1))),
             "disk" => DiskBenchmark.Run(ParseDisk(args.AsSpan(1))),
+            "network" => NetworkBenchmark.Run(ParseNetwork(args.AsSpan(1))),
             _ => throw new BenchUsageException($"unknown command '{args[0]}'; {Usage}"),
         };
     }
@@ -146,6 +147,30 @@ internal static class BenchCommandLine
         return options;
     }
 
+    private static NetworkBenchmarkOptions ParseNetwork(ReadOnlySpan<string> args)
+    {
+        var options = new NetworkBenchmarkOptions();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string arg = args[i];
+            string text = NextValue(args, ref i, arg);
+            options = arg switch
+            {
+                "--transfer-mib" => options with { TransferMiB = PositiveInt(text, arg) },
+                "--pings" => options with { Pings = PositiveInt(text, arg) },
+                "--runs" => options with { Runs = PositiveInt(text, arg) },
+                "--memory" => options with { MemoryBytes = ParseMemorySize(text) },
+                // A day at most: the timers that wait for the guests take no more.
+                "--timeout" => options with { Timeout = Seconds(text, arg) is { TotalDays: <= 1 } timeout ? timeout : throw new BenchUsageException($"--timeout '{text}' is more than a day (86400 seconds)") },
+                _ => throw new BenchUsageException($"unknown option '{arg}'; {Usage}"),
+            };
+        }
+
+        if ((ulong)options.TransferMiB << 20 > options.MemoryBytes / 2)
+            throw new BenchUsageException($"--transfer-mib {options.TransferMiB} is more than half of --memory ({options.MemoryBytes >> 20} MiB): each guest holds what it sends or receives in its RAM");
+        return options;
+    }
+
     private static InterruptBenchmarkOptions ParseInterrupts(ReadOnlySpan<string> args)
     {
         var options = new InterruptBenchmarkOptions();
@@ -169,6 +194,11 @@ internal static class BenchCommandLine
             ? v
             : throw new BenchUsageException($"{option} '{text}' is not a positive whole number");
 
+    private static TimeSpan Seconds(string text, string option) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double s) && s > 0 && s <= TimeSpan.MaxValue.TotalSeconds / 2
+            ? TimeSpan.FromSeconds(s)
+            : throw new BenchUsageException($"{option} '{text}' is not a positive number of seconds");
+
     private static GuestBenchmarkOptions ParseGuest(ReadOnlySpan<string> args)
     {
         string? image = null;
@@ -191,10 +221,7 @@ internal static class BenchCommandLine
                     memory = ParseMemorySize(inlineValue ?? NextValue(args, ref i, arg));
                     break;
                 case "--timeout":
-                    string seconds = inlineValue ?? NextValue(args, ref i, arg);
-                    if (!double.TryParse(seconds, NumberStyles.Float, CultureInfo.InvariantCulture, out double s) || !(s > 0) || s > TimeSpan.MaxValue.TotalSeconds / 2)
-                        throw new BenchUsageException($"--timeout '{seconds}' is not a positive number of seconds");
-                    timeout = TimeSpan.FromSeconds(s);
+                    timeout = Seconds(inlineValue ?? NextValue(args, ref i, arg), arg);
                     break;
                 case "--console":
                     console = true;

@@ -39,15 +39,15 @@ internal static class DiskBenchmark
     private static async Task<int> RunAsync(DiskBenchmarkOptions options)
     {
         QemuReference.EnsureAvailable("install QEMU (qemu-system-x86): the disk benchmark compares against it");
-        Console.WriteLine($"$ {CommandLine()}");
+        Console.WriteLine($"$ {BenchReport.CommandLine()}");
         Console.WriteLine($"disk: stock Linux ({Path.GetFileName(StockLinux.KernelPath)}, \"{StockLinux.CommandLine}\"), 1 vCPU, {options.MemoryBytes >> 20} MiB; {options.SizeMiB} MiB disk, sequential bs=1M, {options.RandomIos} random 4 KiB writes and reads; {options.Runs} run(s), medians");
         string work = Directory.CreateTempSubdirectory("actors-bench-disk-").FullName;
         try
         {
             byte[] kernel = StockLinux.Kernel();
-            byte[] ourInitrd = StockLinux.InitrdWithModules(DiskWorkload.Script("sda", DiskWorkload.HyperVModules, options), [.. DiskWorkload.HyperVModules.Select(m => m + ".ko")]);
+            byte[] ourInitrd = StockLinuxInit.Initrd(DiskWorkload.Script("sda", DiskWorkload.HyperVModules, options), DiskWorkload.HyperVModules);
             string qemuInitrd = Path.Combine(work, "initrd-virtio");
-            await File.WriteAllBytesAsync(qemuInitrd, StockLinux.InitrdWithModules(DiskWorkload.Script("vda", DiskWorkload.VirtioModules, options), [.. DiskWorkload.VirtioModules.Select(m => m + ".ko")]));
+            await File.WriteAllBytesAsync(qemuInitrd, StockLinuxInit.Initrd(DiskWorkload.Script("vda", DiskWorkload.VirtioModules, options), DiskWorkload.VirtioModules));
 
             var results = new Dictionary<string, List<double[]>> { [Local] = [], [Qemu] = [] };
             if (!options.Remote)
@@ -60,15 +60,7 @@ internal static class DiskBenchmark
             }
             else
             {
-                try
-                {
-                    await RunWithClusterAsync(options, kernel, ourInitrd, qemuInitrd, work, results);
-                }
-                catch (Exception e) when (e is not BenchUsageException)
-                {
-                    // The cluster's own failures (a silo that did not come up, a call refused) are one line too.
-                    throw new BenchUsageException($"cluster: {e.GetType().Name}: {FirstLine(e.Message)}");
-                }
+                await ClusterGuest.WithOneLineFailuresAsync(() => RunWithClusterAsync(options, kernel, ourInitrd, qemuInitrd, work, results));
             }
 
             Report(options, results);
@@ -90,7 +82,7 @@ internal static class DiskBenchmark
         using var first = SiloProcess.Start("disk-bench-a", diskDirectory: disks);
         using var second = SiloProcess.Start("disk-bench-b", join: first, diskDirectory: disks);
         await using var client = await HypervisorClient.ConnectAsync(first.Gateway, TimeSpan.FromSeconds(60));
-        await WaitForHostsAsync(client, first.Host, second.Host);
+        await ClusterGuest.WaitForHostsAsync(client, first.Host, second.Host);
         results[SameSilo] = [];
         results[OtherSilo] = [];
         for (int run = 1; run <= options.Runs; run++)
@@ -149,27 +141,8 @@ internal static class DiskBenchmark
             ProcessStartInfo start = StockLinux.QemuReference(StockLinux.KernelPath, initrd, StockLinux.CommandLine, options.MemoryBytes, 1);
             start.ArgumentList.Add("-drive");
             start.ArgumentList.Add($"file={image},if=virtio,format=raw,cache=writeback");
-            var clock = Stopwatch.StartNew();
-            using Process qemu = Process.Start(start) ?? throw new BenchUsageException($"{who}: cannot start {QemuReference.Executable}");
-            qemu.StandardInput.Close();
-            Task<string> output = qemu.StandardOutput.ReadToEndAsync();
-            Task<string> errors = qemu.StandardError.ReadToEndAsync();
-            using var deadline = new CancellationTokenSource(options.Timeout);
-            try
-            {
-                await qemu.WaitForExitAsync(deadline.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                qemu.Kill(entireProcessTree: true);
-                await qemu.WaitForExitAsync();
-                throw new BenchUsageException($"{who}: the guest did not power off within {options.Timeout.TotalMinutes:F0} min");
-            }
-
-            TimeSpan wall = clock.Elapsed;
-            string console = await output;
-            if (qemu.ExitCode != 0)
-                throw new BenchUsageException($"{who}: {QemuReference.Executable} exited with {qemu.ExitCode}: {FirstLine(await errors)}");
+            using var qemu = QemuGuest.Start(start, who);
+            (string console, TimeSpan wall) = await qemu.WaitForPowerOffAsync(options.Timeout);
             return (DiskWorkload.Parse(console, who), wall);
         }
         finally
@@ -189,41 +162,12 @@ internal static class DiskBenchmark
             await client.CreateVmAsync(vm, kernel, options.MemoryBytes, 1, vmHost, initrdPath: initrd, commandLine: StockLinux.CommandLine, enlightened: true, disks: [disk]);
             try
             {
-                await using ConsoleSubscription console = await client.SubscribeConsoleAsync(vm);
-                var text = new StringBuilder();
-                _ = Task.Run(async () =>
-                {
-                    await foreach (ConsoleOutput batch in console.ReadAllAsync())
-                    {
-                        lock (text)
-                            text.Append(Encoding.Latin1.GetString(batch.Data));
-                    }
-                });
-                var clock = Stopwatch.StartNew();
-                await client.StartVmAsync(vm);
-                VmStatus status;
-                try
-                {
-                    status = await client.WaitForStateAsync(vm, s => s.State is VmState.Off or VmState.Failed, options.Timeout);
-                }
-                catch (HypervisorClientException)
-                {
-                    throw new BenchUsageException($"{who}: the guest did not power off within {options.Timeout.TotalMinutes:F0} min");
-                }
-
-                TimeSpan wall = clock.Elapsed;
-                if (status.State == VmState.Failed)
-                    throw new BenchUsageException($"{who}: the VM failed: {status.FailureReason}");
-                if (!await console.WaitForOffsetAsync(status.ConsoleBytes, TimeSpan.FromSeconds(30)))
-                    throw new BenchUsageException($"{who}: the console's last {status.ConsoleBytes - console.EndOffset} bytes did not arrive");
-                lock (text)
-                    return (DiskWorkload.Parse(text.ToString(), who), wall);
+                (string console, TimeSpan wall) = await ClusterGuest.RunToPowerOffAsync(client, vm, options.Timeout, who);
+                return (DiskWorkload.Parse(console, who), wall);
             }
             finally
             {
-                if ((await client.GetVmAsync(vm)).State is VmState.Running or VmState.Paused)
-                    await client.StopVmAsync(vm);
-                await client.DeleteVmAsync(vm);
+                await ClusterGuest.DeleteAsync(client, vm);
             }
         }
         finally
@@ -235,7 +179,7 @@ internal static class DiskBenchmark
     private static void Report(DiskBenchmarkOptions options, Dictionary<string, List<double[]>> results)
     {
         // Throughput, higher is better: MiB/s for the sequential phases, IOPS for the random ones.
-        double[] Medians(string who) => [.. DiskWorkload.Phases.Select((_, i) => Median(results[who].Select(s => Throughput(options, i, s[i]))))];
+        double[] Medians(string who) => [.. DiskWorkload.Phases.Select((_, i) => BenchReport.Median(results[who].Select(s => Throughput(options, i, s[i]))))];
         var medians = results.ToDictionary(r => r.Key, r => Medians(r.Key));
         var columns = new List<(string Header, Func<int, string> Cell)>
         {
@@ -243,68 +187,22 @@ internal static class DiskBenchmark
             ("unit", i => DiskWorkload.IsSequential(i) ? "MiB/s" : "IOPS"),
         };
         foreach (string who in medians.Keys)
-            columns.Add((who, i => Figure(medians[who][i])));
-        columns.Add(("ours/QEMU", i => Ratio(medians[Local][i], medians[Qemu][i])));
+            columns.Add((who, i => BenchReport.Figure(medians[who][i])));
+        columns.Add(("ours/QEMU", i => BenchReport.Ratio(medians[Local][i], medians[Qemu][i])));
         if (medians.ContainsKey(SameSilo))
         {
-            columns.Add(("VM's silo/in process", i => Ratio(medians[SameSilo][i], medians[Local][i])));
-            columns.Add(("other silo/in process", i => Ratio(medians[OtherSilo][i], medians[Local][i])));
-            columns.Add(("other silo/QEMU", i => Ratio(medians[OtherSilo][i], medians[Qemu][i])));
+            columns.Add(("VM's silo/in process", i => BenchReport.Ratio(medians[SameSilo][i], medians[Local][i])));
+            columns.Add(("other silo/in process", i => BenchReport.Ratio(medians[OtherSilo][i], medians[Local][i])));
+            columns.Add(("other silo/QEMU", i => BenchReport.Ratio(medians[OtherSilo][i], medians[Qemu][i])));
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"disk: medians of {options.Runs} run(s); ratios of throughput, higher is better (ours/QEMU: goal >= 1)"));
-        int[] widths = [.. columns.Select(c => Math.Max(c.Header.Length, DiskWorkload.Phases.Select((_, i) => c.Cell(i).Length).Max()))];
-        Console.WriteLine(string.Join("  ", columns.Select((c, k) => c.Header.PadLeft(widths[k]))));
-        for (int i = 0; i < DiskWorkload.Phases.Length; i++)
-            Console.WriteLine(string.Join("  ", columns.Select((c, k) => c.Cell(i).PadLeft(widths[k]))));
+        BenchReport.PrintTable(columns, DiskWorkload.Phases.Length);
     }
 
     /// <summary>The guest's clock steps by 10 ms, so a phase that took less is counted as 10 ms.</summary>
     private static double Throughput(DiskBenchmarkOptions options, int phase, double seconds) =>
         (DiskWorkload.IsSequential(phase) ? options.SizeMiB : options.RandomIos) / Math.Max(seconds, 0.01);
-
-    private static string Figure(double value) => value.ToString(value < 10 ? "F2" : "F1", CultureInfo.InvariantCulture);
-
-    private static string Ratio(double value, double reference) => (value / reference).ToString("F2", CultureInfo.InvariantCulture);
-
-    private static double Median(IEnumerable<double> values)
-    {
-        double[] sorted = [.. values.Order()];
-        int mid = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-    }
-
-    /// <summary>This process's command line as it was typed (from /proc where there is one), so a report says how to repeat it.</summary>
-    private static string CommandLine()
-    {
-        try
-        {
-            string[] args = File.ReadAllText("/proc/self/cmdline").Split('\0', StringSplitOptions.RemoveEmptyEntries);
-            return string.Join(' ', args.Select(a => a.Length > 0 && a.All(c => char.IsAsciiLetterOrDigit(c) || "-_./=:,@+".Contains(c)) ? a : $"'{a.Replace("'", "'\\''", StringComparison.Ordinal)}'"));
-        }
-        catch (IOException)
-        {
-            return Environment.CommandLine;
-        }
-    }
-
-    private static async Task WaitForHostsAsync(HypervisorClient client, params string[] hosts)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!hosts.All((await client.ListHostsAsync()).Select(h => h.Host).Contains))
-        {
-            if (deadline.Elapsed > TimeSpan.FromMinutes(3))
-                throw new BenchUsageException($"hosts {string.Join(", ", hosts)} did not all join the cluster");
-            await Task.Delay(200);
-        }
-    }
-
-    private static string FirstLine(string text)
-    {
-        string trimmed = text.Trim();
-        int newline = trimmed.IndexOf('\n');
-        return newline < 0 ? trimmed : trimmed[..newline];
-    }
 
     /// <summary>Keeps the guest's console as text; called on the vCPU thread, so it only appends.</summary>
     private sealed class TextConsole : IConsoleOutputSink

@@ -24,11 +24,8 @@ internal static partial class DiskWorkload
     /// <summary>The Hyper-V storage stack (synthetic SCSI), in dependency order; the disk is sda.</summary>
     public static readonly string[] HyperVModules = ["hv_vmbus", "scsi_common", "scsi_mod", "scsi_transport_fc", "hv_storvsc", "sd_mod"];
 
-    /// <summary>
-    /// QEMU's virtio-blk over PCI, in dependency order (from each module's <c>depends=</c>; none of
-    /// them is built into Debian's cloud kernel); the disk is vda.
-    /// </summary>
-    public static readonly string[] VirtioModules = ["virtio_ring", "virtio", "virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio_pci", "virtio_blk"];
+    /// <summary>QEMU's virtio-blk over PCI, in dependency order; the disk is vda.</summary>
+    public static readonly string[] VirtioModules = [.. StockLinuxInit.VirtioPciModules, "virtio_blk"];
 
     /// <summary>
     /// The /init. Before the clock starts it makes its data: N MiB of text (non-zero and not
@@ -45,17 +42,10 @@ internal static partial class DiskWorkload
     /// The random phases start a dd process per I/O, as a shell must, so they measure the guest's
     /// process start as well as the disk: the same work on both sides, but CPU-bound work.
     /// </summary>
-    public static string Script(string device, IEnumerable<string> modules, DiskBenchmarkOptions options) => $$"""
-        #!/bin/busybox sh
-        /bin/busybox --install -s /bin
-        mount -t proc proc /proc
-        mount -t sysfs sysfs /sys
-        mount -t devtmpfs devtmpfs /dev
+    public static string Script(string device, IEnumerable<string> modules, DiskBenchmarkOptions options) => StockLinuxInit.Start(Prefix, modules) + $$"""
         dev={{device}}
         mib={{options.SizeMiB}}
         ios={{options.RandomIos}}
-        fail() { echo "{{Prefix}} failed $*"; poweroff -f; }
-        for m in {{string.Join(' ', modules)}}; do insmod /$m.ko || fail "insmod $m"; done
         i=0
         while [ ! -b /dev/$dev ] && [ $i -lt 120 ]; do sleep 1; i=$((i + 1)); done
         [ -b /dev/$dev ] || fail "no /dev/$dev"
@@ -100,8 +90,7 @@ internal static partial class DiskWorkload
     /// </summary>
     public static double[] Parse(string console, string who)
     {
-        if (FailedLine().Match(console) is { Success: true } failed)
-            throw new BenchUsageException($"{who}: the guest failed: {failed.Groups[1].Value.Trim()}");
+        StockLinuxInit.ThrowIfFailed(console, Prefix, who);
         var seconds = new double[Phases.Length];
         for (int i = 0; i < Phases.Length; i++)
         {
@@ -112,9 +101,6 @@ internal static partial class DiskWorkload
 
         return seconds;
     }
-
-    [GeneratedRegex(@"^disk-bench: failed (.*)$", RegexOptions.Multiline)]
-    private static partial Regex FailedLine();
 
     [GeneratedRegex(@"^disk-bench: (seq-write|seq-read|rand-write|rand-read) .* (\d+\.\d+) s\r?$", RegexOptions.Multiline)]
     private static partial Regex PhaseLine();
