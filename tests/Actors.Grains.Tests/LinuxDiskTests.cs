@@ -122,6 +122,7 @@ public sealed class LinuxDiskTests(ClusterFixture fixture, Xunit.Abstractions.IT
             // owner's span on host-2 below it, joined through the Orleans call.
             Activity write = spans.First(a => a.OperationName == "ScsiCommand" && (string?)a.GetTagItem("actors.disk") == disk && a.GetTagItem("actors.lba") is not null && (byte?)a.GetTagItem("scsi.opcode") == 0x2A);
             Assert.True((uint)write.GetTagItem("actors.blocks")! > 0);
+            Assert.Equal($"{name}/5", write.GetTagItem("actors.vmbus_channel")); // the SCSI controller's channel, by its channel grain's key
             Assert.Contains(spans, a => a.OperationName == "DiskStore" && a.TraceId == write.TraceId && (string?)a.GetTagItem("actors.host") == "host-2");
 
             // host-2's store holds what the guest wrote: read back through the disk's owner, which holds its file open.

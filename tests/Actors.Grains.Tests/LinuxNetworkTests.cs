@@ -81,6 +81,9 @@ public sealed class LinuxNetworkTests(ClusterFixture fixture, Xunit.Abstractions
             Assert.Equal([("host-1", senderName), ("host-2", receiverName)], before.Ports.Select(p => (p.Host, p.Port.Vm)).OrderBy(p => p.Vm == receiverName));
             SwitchPortStatus receiverPort = before.Ports.Single(p => p.Port.Vm == receiverName);
             Assert.True(receiverPort.BytesOut > TransferMiB << 20, $"the receiver's port carried {receiverPort.BytesOut} bytes out");
+            // vm show's line for the adapter: set up by the guest, plugged in, and nothing refused.
+            string adapter = (await receiver.GetStatusAsync()).IntegrationServices!.Single(l => l.StartsWith("nic0: ", StringComparison.Ordinal));
+            Assert.Matches(@"^nic0: ready, link up, \d+ frames sent, \d+ received, \d+ dropped, 0 malformed$", adapter);
 
             string id = await receiver.MigrateAsync("host-0", MigrationOptions.Default);
             MigrationStatus moved = await Poll.UntilAsync(() => fixture.Client.GetGrain<IMigrationGrain>(id).GetStatusAsync(), s => s.Ended, $"migration {id}", TimeSpan.FromMinutes(3));

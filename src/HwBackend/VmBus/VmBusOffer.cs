@@ -19,6 +19,9 @@ public sealed record VmBusOffer(Guid InterfaceType, Guid InterfaceInstance, stri
     /// <summary>The SCSI controller of a VM with disks, offered after the integration services.</summary>
     public static VmBusOffer ScsiController { get; } = new(Scsi, new Guid("a5b1c0de-0100-4a63-9f0e-000000000100"), "scsi");
 
+    /// <summary>The SCSI controller's relid on an enlightened VM's bus: right after the integration services.</summary>
+    public static uint ScsiControllerRelid => (uint)IntegrationServices.Count + 1;
+
     /// <summary>The synthetic network adapter's class (Linux's hv_netvsc binds to it).</summary>
     public static readonly Guid Network = new("f8615163-df3e-46c5-913f-f2d2f965ed0e");
 

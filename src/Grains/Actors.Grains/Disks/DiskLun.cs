@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using Actors.Grains.Telemetry;
 using Actors.HwBackend.Storage;
+using Actors.HwBackend.VmBus;
 
 namespace Actors.Grains.Disks;
 
@@ -37,7 +38,9 @@ internal sealed class DiskLun(IVirtualDiskGrain disk, string diskName, string vm
     /// <summary>Tags a command's span with what it asks: the VM, the disk, the opcode, and for a read or write its LBA and length in blocks.</summary>
     private void Describe(Activity span, ReadOnlySpan<byte> cdb)
     {
-        span.SetTag("actors.vm", vmName).SetTag("actors.disk", diskName).SetTag("scsi.opcode", cdb[0]);
+        // The channel the request came on, by its channel grain's key (VM/RELID); the grain itself is not on the request's path.
+        span.SetTag("actors.vm", vmName).SetTag("actors.disk", diskName).SetTag("scsi.opcode", cdb[0])
+            .SetTag("actors.vmbus_channel", $"{vmName}/{VmBusOffer.ScsiControllerRelid}");
         (ulong Lba, uint Blocks)? range = cdb[0] switch
         {
             0x28 or 0x2A when cdb.Length >= 10 => (BinaryPrimitives.ReadUInt32BigEndian(cdb[2..]), BinaryPrimitives.ReadUInt16BigEndian(cdb[7..])),

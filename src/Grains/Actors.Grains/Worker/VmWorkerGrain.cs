@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Actors.Grains.Disks;
 using Actors.Grains.Images;
 using Actors.Grains.Placement;
@@ -8,6 +9,7 @@ using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Boot;
 using Actors.HwBackend.Storage;
 using Actors.HwBackend.VmBus.IntegrationServices;
+using Actors.HwBackend.VmBus.Network;
 using Actors.HwBackend.Worker;
 using Microsoft.Extensions.Logging;
 using Orleans.Placement;
@@ -156,12 +158,17 @@ public sealed partial class VmWorkerGrain(
         Run run = Running();
         VmWorker worker = run.Worker;
         string? heartbeat = run.HeartbeatRelay is not null ? await DescribeRelayedHeartbeatAsync(run) : worker.Heartbeat?.Describe();
-        return new VmCounters(run.InstructionsRetired, worker.ConsoleBytes, UnimplementedLines(worker), heartbeat, IntegrationServiceLines(worker, heartbeat));
+        return new VmCounters(run.InstructionsRetired, worker.ConsoleBytes, UnimplementedLines(worker), heartbeat, IntegrationServiceLines(run, heartbeat));
     }
 
-    /// <summary>"name: state" for each integration service, then what the guest reported through KVP; null for a VM without them.</summary>
-    private static List<string>? IntegrationServiceLines(VmWorker worker, string? heartbeat)
+    /// <summary>
+    /// "name: state" for each integration service and synthetic device (the SCSI controller, each
+    /// network adapter, with what they refused of the guest), then what the guest reported through
+    /// KVP; null for a VM without them.
+    /// </summary>
+    private static List<string>? IntegrationServiceLines(Run run, string? heartbeat)
     {
+        VmWorker worker = run.Worker;
         if (worker.Heartbeat is null)
             return null;
         var lines = new List<string>
@@ -170,7 +177,15 @@ public sealed partial class VmWorkerGrain(
             $"shutdown: {worker.Shutdown!.Describe()}",
             $"time sync: {worker.TimeSync!.Describe()}",
             $"kvp: {worker.Kvp!.Describe()}",
+            $"scsi: {worker.Storage!.Requests} requests, {worker.Storage.Malformed} malformed",
         };
+        for (int i = 0; i < worker.NetworkAdapters.Count; i++)
+        {
+            NetworkVsp nic = worker.NetworkAdapters[i];
+            lines.Add(string.Create(CultureInfo.InvariantCulture,
+                $"nic{i}: {(nic.Ready ? "ready" : "not set up by the guest")}, link {(nic.LinkUp ? "up" : "down")}, {nic.TransmittedFrames} frames sent, {nic.ReceivedFrames} received, "
+                + $"{nic.ReceiveDrops + run.Ports[i].Dropped} dropped, {nic.Malformed} malformed"));
+        }
         IReadOnlyDictionary<string, string> reported = worker.Kvp.GuestValues;
         foreach ((string label, string key) in GuestReports)
         {
