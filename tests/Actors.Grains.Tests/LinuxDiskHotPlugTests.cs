@@ -54,7 +54,7 @@ public sealed class LinuxDiskHotPlugTests(ClusterFixture fixture)
             DiskInfo overImage = await disks.CreateAsync(second, 0, "host-1", imageId);
             Assert.Equal((32L << 20, imageId), (overImage.SizeBytes, overImage.BaseImage));
             string kernel = await ImageUploader.UploadAsync(fixture.Client, StockLinux.Kernel());
-            string initrd = await ImageUploader.UploadAsync(fixture.Client, StockLinux.InitrdWithModules(Init, "hv_vmbus.ko", "scsi_common.ko", "scsi_mod.ko", "scsi_transport_fc.ko", "hv_storvsc.ko", "sd_mod.ko"));
+            string initrd = await ImageUploader.UploadAsync(fixture.Client, StockLinux.InitrdWithModules(Init, StockLinux.StorageModules));
             await vm.CreateAsync(new VmConfiguration(kernel, 256UL << 20, 1, "host-1", "vmlinuz", InitrdId: initrd, CommandLine: StockLinux.CommandLine, Enlightened: true));
             await vm.StartAsync();
             await SeesAsync("[]");

@@ -86,7 +86,7 @@ public sealed class LinuxDiskTests(ClusterFixture fixture, Xunit.Abstractions.IT
             Assert.Contains("already exists", duplicate.Message, StringComparison.Ordinal);
 
             string kernel = await ImageUploader.UploadAsync(fixture.Client, StockLinux.Kernel());
-            string initrd = await ImageUploader.UploadAsync(fixture.Client, StockLinux.InitrdWithModules(Init, "hv_vmbus.ko", "scsi_common.ko", "scsi_mod.ko", "scsi_transport_fc.ko", "hv_storvsc.ko", "sd_mod.ko"));
+            string initrd = await ImageUploader.UploadAsync(fixture.Client, StockLinux.InitrdWithModules(Init, StockLinux.StorageModules));
             await vm.CreateAsync(new VmConfiguration(kernel, 256UL << 20, 1, "host-1", "vmlinuz", InitrdId: initrd, CommandLine: StockLinux.CommandLine, Enlightened: true, Disks: [disk]));
             await vm.StartAsync();
             await Poll.UntilAsync(() => Task.FromResult(console.Text), t => t.Contains("chunk 3\n", StringComparison.Ordinal), "the guest writing its disk", TimeSpan.FromMinutes(3));

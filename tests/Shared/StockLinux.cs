@@ -13,6 +13,9 @@ public static class StockLinux
     /// <summary>The command line both Actors and QEMU boot with: nothing that turns off the APIC, the TSC or ACPI.</summary>
     public const string CommandLine = "console=ttyS0 panic=-1";
 
+    /// <summary>The modules of the synthetic SCSI controller and its disks, in the order they load.</summary>
+    public static readonly string[] StorageModules = ["hv_vmbus.ko", "scsi_common.ko", "scsi_mod.ko", "scsi_transport_fc.ko", "hv_storvsc.ko", "sd_mod.ko"];
+
     /// <summary>The modules of the synthetic network adapter, in the order they load.</summary>
     public static readonly string[] NetworkModules = ["hv_vmbus.ko", "hv_netvsc.ko"];
 

@@ -58,7 +58,7 @@ public sealed class StockLinuxStorageTests(ITestOutputHelper output)
                 store.Flush();
             }
 
-            byte[] initrd = StockLinux.InitrdWithModules(Script, "hv_vmbus.ko", "scsi_common.ko", "scsi_mod.ko", "scsi_transport_fc.ko", "hv_storvsc.ko", "sd_mod.ko");
+            byte[] initrd = StockLinux.InitrdWithModules(Script, StockLinux.StorageModules);
             var console = new RecordingConsole();
             var probe = new EndProbe();
             var clock = Stopwatch.StartNew();
