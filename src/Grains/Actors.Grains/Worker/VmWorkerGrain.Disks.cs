@@ -22,12 +22,17 @@ public sealed partial class VmWorkerGrain
 
     private async Task<IScsiLun> AttachDiskAsync(string name)
     {
-        DiskInfo disk = await GrainFactory.GetGrain<IDiskCatalogGrain>(0).GetAsync(name)
+        IVirtualDiskGrain owner = await OwnerAsync(name)
             ?? throw new HypervisorException($"VM '{VmName}' has disk '{name}', which does not exist");
-        IVirtualDiskGrain owner = GrainFactory.GetGrain<IVirtualDiskGrain>(IVirtualDiskGrain.Key(disk.Host, name));
         await owner.AttachAsync(VmName);
         return new DiskLun(owner, name, VmName, metrics);
     }
+
+    /// <summary>The owner grain of a disk, on the host the catalog says holds it; null for a disk that does not exist.</summary>
+    private async Task<IVirtualDiskGrain?> OwnerAsync(string disk) =>
+        await GrainFactory.GetGrain<IDiskCatalogGrain>(0).GetAsync(disk) is { } info
+            ? GrainFactory.GetGrain<IVirtualDiskGrain>(IVirtualDiskGrain.Key(info.Host, disk))
+            : null;
 
     /// <summary>Adds a disk to the running VM's controller at <paramref name="lun"/>; the guest is told to scan its bus.</summary>
     public async Task AttachDiskAsync(int lun, string disk)
@@ -43,9 +48,8 @@ public sealed partial class VmWorkerGrain
     public async Task DetachDiskAsync(int lun, string disk)
     {
         Running().Worker.Storage!.SetLun(lun, null);
-        DiskInfo? info = await GrainFactory.GetGrain<IDiskCatalogGrain>(0).GetAsync(disk);
-        if (info is not null)
-            await GrainFactory.GetGrain<IVirtualDiskGrain>(IVirtualDiskGrain.Key(info.Host, disk)).DetachAsync(VmName);
+        if (await OwnerAsync(disk) is { } owner)
+            await owner.DetachAsync(VmName);
     }
 
     /// <summary>
