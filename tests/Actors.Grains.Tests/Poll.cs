@@ -12,11 +12,18 @@ public static class Poll
         while (!done(value))
         {
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"timed out waiting for {what}; last value: {value}");
+                throw new TimeoutException($"timed out waiting for {what}; last value: {Describe(value)}");
             await Task.Delay(20);
             value = await probe();
         }
 
         return value;
     }
+
+    private static string Describe<T>(T value) => value switch
+    {
+        string text => text,
+        System.Collections.IEnumerable items => "[" + string.Join(", ", items.Cast<object?>()) + "]",
+        _ => $"{value}",
+    };
 }

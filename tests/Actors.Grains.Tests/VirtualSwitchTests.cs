@@ -303,6 +303,8 @@ public sealed class VirtualSwitchTests(ClusterFixture fixture)
     private async Task<Plugged> PlugAsync(IVirtualSwitchGrain lan, string vm, string mac, int nic = 0)
     {
         var plugged = new Plugged(new SwitchPort(vm, nic, mac), NewSink());
+        // Activated before the switch's first delivery, which then never waits on a placement.
+        await plugged.Sink.CountDeliveriesAsync();
         await lan.ConnectAsync(plugged.Port, plugged.Sink);
         return plugged;
     }
@@ -311,14 +313,25 @@ public sealed class VirtualSwitchTests(ClusterFixture fixture)
 
     /// <summary>
     /// <paramref name="from"/> broadcasts a barrier frame and waits until <paramref name="others"/> have it.
-    /// Deliveries from one switch to one port arrive in the order the switch sent them, so a frame wrongly
-    /// sent to one of them earlier would be there by then.
+    /// A frame wrongly sent to one of them before it would be there by then: the sinks are active before
+    /// the first delivery (PlugAsync), and deliveries from one switch to an active grain arrive in order.
     /// </summary>
     private static async Task BarrierAsync(IVirtualSwitchGrain lan, Plugged from, params Plugged[] others)
     {
         await lan.ForwardAsync(from.Port, Batch(Frame(Broadcast, from.Port.Mac, Barrier)));
         foreach (Plugged other in others)
-            await Poll.UntilAsync(() => ReceivedAsync(other), f => f.Count > 0 && f[^1].Mark == Barrier, $"the barrier at {other.Port}");
+        {
+            try
+            {
+                await Poll.UntilAsync(() => ReceivedAsync(other), f => f.Any(frame => frame.Mark == Barrier), $"the barrier at {other.Port}");
+            }
+            catch (TimeoutException timeout)
+            {
+                SwitchStatus status = await lan.GetStatusAsync();
+                string ports = string.Join("; ", status.Ports.Select(p => $"{p.Port}: in {p.FramesIn}, out {p.FramesOut}, dropped {p.Dropped}"));
+                throw new TimeoutException($"{timeout.Message}; switch dropped {status.Dropped}; {ports}", timeout);
+            }
+        }
     }
 
     private static Task WaitForAsync(IRecordingPortSink sink, int frames) =>
