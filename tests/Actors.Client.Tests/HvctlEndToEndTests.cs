@@ -41,8 +41,15 @@ public sealed class HvctlEndToEndTests
             ProcessResult create = await HvctlAsync("vm", "create", "e2e", "--image", Guest("hello.elf"), "--memory", "32M", "--gateway", gateway);
             Assert.Equal((0, "e2e: Defined"), (create.ExitCode, create.Out.Trim()));
 
+            // A name is taken once: a second create is refused and changes nothing, unless asked to replace.
+            ProcessResult again = await HvctlAsync("vm", "create", "e2e", "--image", Guest("hello.elf"), "--memory", "48M", "--gateway", gateway);
+            Assert.Equal((3, "hvctl: VM 'e2e' already exists (Defined); delete it first or replace it"), (again.ExitCode, again.Error.Trim()));
+            Assert.Contains("e2e   Defined  -     32M     1", (await HvctlAsync("vm", "list", "--gateway", gateway)).Out);
+            ProcessResult replaced = await HvctlAsync("vm", "create", "e2e", "--image", Guest("hello.elf"), "--memory", "48M", "--replace", "--gateway", gateway);
+            Assert.Equal((0, "e2e: Defined"), (replaced.ExitCode, replaced.Out.Trim()));
+
             ProcessResult list = await HvctlAsync("vm", "list", "--gateway", gateway);
-            Assert.Contains("e2e   Defined  -     32M     1", list.Out);
+            Assert.Contains("e2e   Defined  -     48M     1", list.Out);
 
             ProcessResult delete = await HvctlAsync("vm", "delete", "e2e", "--gateway", gateway);
             Assert.Equal(0, delete.ExitCode);
@@ -62,9 +69,9 @@ public sealed class HvctlEndToEndTests
             Assert.Equal((0, "e2e-disk: 8M on e2e-host"), (disk.ExitCode, disk.Out.Trim()));
             Assert.True(File.Exists(Path.Combine(TestDiskDirectory, "e2e-host", "e2e-disk.img")));
             Assert.Matches(@"\ne2e-disk +8M +e2e-host +20\d\d-", (await HvctlAsync("disk", "list", "--gateway", gateway)).Out);
-            ProcessResult again = await HvctlAsync("disk", "create", "e2e-disk", "--size", "8M", "--gateway", gateway);
-            Assert.Equal(1, again.ExitCode);
-            Assert.Equal("hvctl: disk 'e2e-disk' already exists", again.Error.Trim());
+            ProcessResult diskAgain = await HvctlAsync("disk", "create", "e2e-disk", "--size", "8M", "--gateway", gateway);
+            Assert.Equal(3, diskAgain.ExitCode);
+            Assert.Equal("hvctl: disk 'e2e-disk' already exists", diskAgain.Error.Trim());
             ProcessResult withDisk = await HvctlAsync("vm", "create", "e2e-d", "--kernel", Guest("hello.elf"), "--hyperv", "--disk", "e2e-disk", "--gateway", gateway);
             Assert.Equal(0, withDisk.ExitCode);
             Assert.Matches(@"\ndisks: +e2e-disk\n", (await HvctlAsync("vm", "show", "e2e-d", "--gateway", gateway)).Out);
@@ -111,7 +118,7 @@ public sealed class HvctlEndToEndTests
 
             // Refusals are one line and exit 1; a command missing its name is a usage error, exit 2.
             ProcessResult again = await HvctlAsync("switch", "create", "e2e-lan", "--gateway", gateway);
-            Assert.Equal((1, "hvctl: switch 'e2e-lan' already exists"), (again.ExitCode, again.Error.Trim()));
+            Assert.Equal((3, "hvctl: switch 'e2e-lan' already exists"), (again.ExitCode, again.Error.Trim()));
             ProcessResult badName = await HvctlAsync("switch", "create", "e2e lan", "--gateway", gateway);
             Assert.Equal((1, "hvctl: 'e2e lan' is not a switch name (1-64 letters, digits, '-', '_' and '.')"), (badName.ExitCode, badName.Error.Trim()));
             ProcessResult unknown = await HvctlAsync("switch", "show", "e2e-wan", "--gateway", gateway);

@@ -26,7 +26,9 @@ public sealed class LifecycleTests(ClusterFixture fixture)
         Assert.Contains("life", (await fixture.Client.GetGrain<IHwBackendGrain>("host-1").GetInfoAsync()).RunningVms);
         Assert.Equal("VM 'life' is Running; stop it first", (await Assert.ThrowsAsync<HypervisorException>(vm.StartAsync)).Message);
         Assert.Equal("VM 'life' is Running; stop it first", (await Assert.ThrowsAsync<HypervisorException>(vm.DeleteAsync)).Message);
-        Assert.Equal("VM 'life' is Running; stop it first", (await Assert.ThrowsAsync<HypervisorException>(() => vm.CreateAsync(config))).Message);
+        Assert.Equal("VM 'life' is Running; stop it first", (await Assert.ThrowsAsync<HypervisorException>(() => vm.ReplaceAsync(config))).Message);
+        HypervisorException taken = await Assert.ThrowsAsync<HypervisorException>(() => vm.CreateAsync(config));
+        Assert.Equal(("VM 'life' already exists (Running); delete it first or replace it", HypervisorRefusal.AlreadyExists), (taken.Message, taken.Refusal));
         Assert.Contains("only a Paused VM can be resumed", (await Assert.ThrowsAsync<HypervisorException>(vm.ResumeAsync)).Message);
 
         Assert.Equal(VmState.Paused, (await vm.PauseAsync()).State);

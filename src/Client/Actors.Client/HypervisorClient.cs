@@ -176,7 +176,8 @@ public sealed class HypervisorClient : IAsyncDisposable
         bool enlightened = false,
         string? vspHost = null,
         IReadOnlyList<string>? disks = null,
-        IReadOnlyList<NetworkAdapterConfiguration>? nics = null)
+        IReadOnlyList<NetworkAdapterConfiguration>? nics = null,
+        bool replace = false)
     {
         CheckVmName(name);
         byte[] image = await ReadImageFileAsync(imagePath, cancellationToken).ConfigureAwait(false);
@@ -197,7 +198,8 @@ public sealed class HypervisorClient : IAsyncDisposable
         await UploadImageAsync(image, cancellationToken).ConfigureAwait(false);
         if (initrd is not null)
             await UploadImageAsync(initrd, cancellationToken).ConfigureAwait(false);
-        return await Partition(name).CreateAsync(configuration).ConfigureAwait(false);
+        IPartitionGrain partition = Partition(name);
+        return await (replace ? partition.ReplaceAsync(configuration) : partition.CreateAsync(configuration)).ConfigureAwait(false);
     }
 
     public Task<VmStatus> StartVmAsync(string name) => Partition(name).StartAsync();

@@ -69,6 +69,7 @@ internal static class HvctlApp
         return e switch
         {
             UsageException => (ExitCodes.Usage, e.Message),
+            HypervisorException { Refusal: HypervisorRefusal.AlreadyExists } => (ExitCodes.AlreadyExists, e.Message),
             HypervisorException or HypervisorClientException => (ExitCodes.Failure, e.Message),
             OperationCanceledException => (ExitCodes.Interrupted, null),
             // Orleans' own message carries a dump of the waiting activation, pages long: not for a user.

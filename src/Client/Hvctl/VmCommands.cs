@@ -41,7 +41,8 @@ internal static class VmCommands
         var vcpus = new Option<int>("--vcpus") { Description = "virtual processors", DefaultValueFactory = _ => 1, HelpName = "count" };
         var host = new Option<string?>("--host") { Description = "preferred host", HelpName = "host" };
         var fwCfg = new Option<string[]>("--fw-cfg") { Description = "a named fw_cfg file for the guest, as QEMU's -fw_cfg (repeatable), e.g. opt/actors/passes=0", HelpName = "name=value", Arity = ArgumentArity.ZeroOrMore };
-        var command = new Command("create", "define a VM from a guest image or Linux kernel (it stays off until 'vm start')") { name, image, memory, vcpus, host, fwCfg };
+        var replace = new Option<bool>("--replace") { Description = "redefine the VM if one of that name exists (it must not be running); without it an existing name is refused" };
+        var command = new Command("create", "define a VM from a guest image or Linux kernel (it stays off until 'vm start')") { name, image, memory, vcpus, host, fwCfg, replace };
         boot.AddTo(command);
         command.SetAction(async (parsed, ct) =>
         {
@@ -52,7 +53,7 @@ internal static class VmCommands
             CommonOptions.CheckShape(memoryBytes, processors);
             Dictionary<string, string>? files = ParseFirmwareFiles(parsed.GetValue(fwCfg));
             await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
-            VmStatus status = await client.CreateVmAsync(vmName, guest.ImagePath, memoryBytes, processors, parsed.GetValue(host), ct, files, guest.InitrdPath, guest.CommandLine, guest.Enlightened, guest.VspHost, guest.Disks, guest.Nics).ConfigureAwait(false);
+            VmStatus status = await client.CreateVmAsync(vmName, guest.ImagePath, memoryBytes, processors, parsed.GetValue(host), ct, files, guest.InitrdPath, guest.CommandLine, guest.Enlightened, guest.VspHost, guest.Disks, guest.Nics, parsed.GetValue(replace)).ConfigureAwait(false);
             await io.Out.WriteLineAsync($"{status.Name}: {status.State}").ConfigureAwait(false);
             return ExitCodes.Success;
         });

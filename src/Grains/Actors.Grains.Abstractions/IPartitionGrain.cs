@@ -7,9 +7,13 @@ namespace Actors.Grains;
 [Alias("Actors.IPartitionGrain")]
 public interface IPartitionGrain : IGrainWithStringKey
 {
-    /// <summary>Defines the VM (state Defined). Refused if it exists and is not Defined, Off or Failed.</summary>
+    /// <summary>Defines the VM (state Defined). Refused (<see cref="HypervisorRefusal.AlreadyExists"/>) if a VM of that name exists.</summary>
     [Alias("Create")]
     Task<VmStatus> CreateAsync(VmConfiguration configuration);
+
+    /// <summary>Defines the VM, replacing the definition of one that exists if it is Defined, Off or Failed.</summary>
+    [Alias("Replace")]
+    Task<VmStatus> ReplaceAsync(VmConfiguration configuration);
 
     /// <summary>Places the VM on a host (its preferred host, else the one with most free memory) and boots it.</summary>
     [Alias("Start")]

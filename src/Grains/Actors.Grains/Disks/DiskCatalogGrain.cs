@@ -23,7 +23,7 @@ public sealed class DiskCatalogGrain(
         if (sizeBytes is < IDiskCatalogGrain.MinimumSizeBytes or > IDiskCatalogGrain.MaximumSizeBytes || sizeBytes % 512 != 0)
             throw new HypervisorException($"a disk is 1M to 2T in whole 512-byte sectors, not {sizeBytes} bytes{(baseImage is null ? "" : " (its image's size)")}");
         if (record.State.Disks.ContainsKey(name))
-            throw new HypervisorException($"disk '{name}' already exists");
+            throw new HypervisorException($"disk '{name}' already exists", HypervisorRefusal.AlreadyExists);
         IReadOnlyList<string> hosts = await GrainFactory.GetGrain<IHostCatalogGrain>(0).ListAsync();
         string chosen = host ?? hosts.Order(StringComparer.Ordinal).FirstOrDefault()
             ?? throw new HypervisorException("no hosts have joined the cluster");

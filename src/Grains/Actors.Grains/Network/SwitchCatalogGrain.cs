@@ -19,7 +19,7 @@ public sealed class SwitchCatalogGrain(
         if (!VmConfiguration.IsSwitchName(name))
             throw new HypervisorException($"'{name}' is not a switch name (1-64 letters, digits, '-', '_' and '.')");
         if (record.State.Switches.ContainsKey(name))
-            throw new HypervisorException($"switch '{name}' already exists");
+            throw new HypervisorException($"switch '{name}' already exists", HypervisorRefusal.AlreadyExists);
         var created = new SwitchInfo(name, DateTimeOffset.UtcNow);
         record.State.Switches[name] = created;
         await record.WriteStateAsync();

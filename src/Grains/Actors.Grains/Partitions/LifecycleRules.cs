@@ -8,7 +8,7 @@ public static class LifecycleRules
 {
     public static string UnknownVm(string vm) => $"no VM named '{vm}'";
 
-    public static void EnsureCanCreate(string vm, VmState state)
+    public static void EnsureCanReplace(string vm, VmState state)
     {
         if (!VmLifecycle.CanReconfigure(state))
             throw new HypervisorException($"VM '{vm}' is {state}; stop it first");

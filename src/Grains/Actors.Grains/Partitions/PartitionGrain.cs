@@ -28,12 +28,24 @@ public sealed partial class PartitionGrain(
 
     private PartitionRecord State => record.State;
 
-    public async Task<VmStatus> CreateAsync(VmConfiguration configuration)
+    public Task<VmStatus> CreateAsync(VmConfiguration configuration)
+    {
+        if (Exists)
+            throw new HypervisorException($"VM '{Name}' already exists ({State.State}); delete it first or replace it", HypervisorRefusal.AlreadyExists);
+        return DefineAsync(configuration);
+    }
+
+    public Task<VmStatus> ReplaceAsync(VmConfiguration configuration)
+    {
+        if (Exists)
+            LifecycleRules.EnsureCanReplace(Name, State.State);
+        return DefineAsync(configuration);
+    }
+
+    private async Task<VmStatus> DefineAsync(VmConfiguration configuration)
     {
         if (configuration.Validate() is { } problem)
             throw new HypervisorException($"VM '{Name}': {problem}");
-        if (Exists)
-            LifecycleRules.EnsureCanCreate(Name, State.State);
         record.State = new PartitionRecord { Configuration = configuration, State = VmState.Defined };
         return await SaveAsync();
     }
