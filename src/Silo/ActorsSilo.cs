@@ -1,3 +1,4 @@
+using System.Net;
 using Actors.Grains;
 using Actors.Grains.Disks;
 using Actors.Grains.Hosts;
@@ -87,15 +88,36 @@ public static class ActorsSilo
             silo.AddRedisGrainStorage(name, o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
     }
 
-    /// <summary>A silo host on localhost clustering, ready to start; throws <see cref="SiloConfigurationException"/> for bad settings.</summary>
+    /// <summary>
+    /// A silo host, ready to start, with its membership in Redis (<see cref="SiloSettings.Redis"/>) or else held by
+    /// the primary silo; throws <see cref="SiloConfigurationException"/> for bad settings or a port in use.
+    /// </summary>
     public static IHost Build(SiloSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
         Validate(settings);
+        PortCheck.EnsureFree(new IPEndPoint(settings.ListenAddress, settings.SiloPort), "--silo-port");
+        PortCheck.EnsureFree(new IPEndPoint(settings.ListenAddress, settings.GatewayPort), "--gateway-port");
         HostApplicationBuilder builder = Host.CreateApplicationBuilder();
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, settings.Join, ServiceId, ClusterId);
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = ClusterId;
+                o.ServiceId = ServiceId;
+            });
+            silo.Configure<EndpointOptions>(o =>
+            {
+                o.AdvertisedIPAddress = settings.AdvertisedAddress;
+                o.SiloPort = settings.SiloPort;
+                o.GatewayPort = settings.GatewayPort;
+                o.SiloListeningEndpoint = new IPEndPoint(settings.ListenAddress, settings.SiloPort);
+                o.GatewayListeningEndpoint = new IPEndPoint(settings.ListenAddress, settings.GatewayPort);
+            });
+            if (settings.Redis is null)
+                silo.UseDevelopmentClustering(settings.PrimaryEndpoint);
+            else
+                silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(settings.Redis));
             Configure(silo, settings);
         });
         SiloTelemetry.Add(builder.Services, settings.HostName, Environment.GetEnvironmentVariable);
@@ -110,6 +132,10 @@ public static class ActorsSilo
         ValidatePort("gateway port", settings.GatewayPort);
         if (settings.SiloPort == settings.GatewayPort)
             throw new SiloConfigurationException($"silo port and gateway port are both {settings.SiloPort}; give them different ports");
+        if (IsAny(settings.AdvertisedAddress))
+            throw new SiloConfigurationException($"--listen {settings.ListenAddress} binds every interface; give --advertise, the address other silos and clients reach this one at");
+        if (settings.Redis is not null && settings.Join is not null)
+            throw new SiloConfigurationException("--join is for membership held by a primary silo; with --redis the silos find each other in Redis, so drop --join");
         if (!BackendSelection.Names.Contains(settings.Backend))
             throw new SiloConfigurationException($"unknown backend '{settings.Backend}'; use one of: {string.Join(", ", BackendSelection.Names)}");
         if (settings.Redis is not null)
@@ -125,6 +151,8 @@ public static class ActorsSilo
             }
         }
     }
+
+    private static bool IsAny(IPAddress address) => address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any);
 
     private static void ValidatePort(string what, int port)
     {

@@ -6,6 +6,7 @@ try
 {
     SiloSettings settings = SiloCommandLine.Parse(args, Environment.GetEnvironmentVariable);
     using IHost host = ActorsSilo.Build(settings);
+    using PrimaryRestartGuard? guard = PrimaryRestartGuard.Enter(settings);
     await host.RunAsync();
     return 0;
 }

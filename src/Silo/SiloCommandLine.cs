@@ -5,13 +5,13 @@ using System.Net.Sockets;
 namespace Actors.Silo;
 
 /// <summary>
-/// Reads <c>--host --silo-port --gateway-port --join --backend --redis</c>, each defaulting to its ACTORS_* environment
+/// Reads <c>--host --silo-port --gateway-port --join --backend --redis --listen --advertise</c>, each defaulting to its ACTORS_* environment
 /// variable, so containers can configure silos without a command line.
 /// </summary>
 public static class SiloCommandLine
 {
     public const string Usage =
-        "usage: Actors.Silo --host NAME --silo-port N --gateway-port N [--join HOST:PORT] [--backend auto|kvm|emulator] [--redis HOST:PORT]";
+        "usage: Actors.Silo --host NAME --silo-port N --gateway-port N [--join HOST:PORT] [--backend auto|kvm|emulator] [--redis HOST:PORT] [--listen ADDRESS] [--advertise ADDRESS]";
 
     public static SiloSettings Parse(IReadOnlyList<string> args, Func<string, string?> environment)
     {
@@ -23,6 +23,8 @@ public static class SiloCommandLine
             ["--join"] = environment("ACTORS_JOIN"),
             ["--backend"] = environment("ACTORS_BACKEND"),
             ["--redis"] = environment("ACTORS_REDIS"),
+            ["--listen"] = environment("ACTORS_LISTEN"),
+            ["--advertise"] = environment("ACTORS_ADVERTISE"),
         };
         for (int i = 0; i < args.Count; i++)
         {
@@ -40,7 +42,9 @@ public static class SiloCommandLine
         IPEndPoint? join = string.IsNullOrWhiteSpace(values["--join"]) ? null : Endpoint(values["--join"]!);
         string backend = string.IsNullOrWhiteSpace(values["--backend"]) ? SiloSettings.DefaultBackend : values["--backend"]!;
         string? redis = string.IsNullOrWhiteSpace(values["--redis"]) ? null : values["--redis"];
-        return new SiloSettings(host, siloPort, gatewayPort, join, backend, redis);
+        IPAddress? listen = string.IsNullOrWhiteSpace(values["--listen"]) ? null : Address(values["--listen"]!, "--listen");
+        IPAddress? advertise = string.IsNullOrWhiteSpace(values["--advertise"]) ? null : Address(values["--advertise"]!, "--advertise");
+        return new SiloSettings(host, siloPort, gatewayPort, join, backend, redis, listen, advertise);
     }
 
     /// <summary>Letters, digits, '.', '-' and '_': a host name is part of grain keys (a VM worker's is "host/vm").</summary>
@@ -65,21 +69,25 @@ public static class SiloCommandLine
         int colon = text.LastIndexOf(':');
         if (colon <= 0)
             throw new SiloConfigurationException($"--join '{text}' is not HOST:PORT");
-        string host = text[..colon].Trim('[', ']');
         int port = Port(text[(colon + 1)..], "--join port");
-        if (IPAddress.TryParse(host, out IPAddress? address))
-            return new IPEndPoint(address, port);
+        return new IPEndPoint(Address(text[..colon].Trim('[', ']'), "--join host"), port);
+    }
+
+    /// <summary>An IP address, or a name resolved now to its first IPv4 address (else its first address).</summary>
+    private static IPAddress Address(string text, string option)
+    {
+        if (IPAddress.TryParse(text, out IPAddress? address))
+            return address;
         try
         {
-            IPAddress[] addresses = Dns.GetHostAddresses(host);
-            IPAddress chosen = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
+            IPAddress[] addresses = Dns.GetHostAddresses(text);
+            return addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
                 ?? addresses.FirstOrDefault()
-                ?? throw new SiloConfigurationException($"--join host '{host}' has no address");
-            return new IPEndPoint(chosen, port);
+                ?? throw new SiloConfigurationException($"{option} '{text}' has no address");
         }
         catch (SocketException e)
         {
-            throw new SiloConfigurationException($"--join host '{host}' cannot be resolved: {e.Message}");
+            throw new SiloConfigurationException($"{option} '{text}' cannot be resolved: {e.Message}");
         }
     }
 }

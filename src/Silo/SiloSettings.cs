@@ -5,11 +5,32 @@ namespace Actors.Silo;
 /// <summary>
 /// One silo's identity and endpoints. <paramref name="HostName"/> becomes the silo name, which is how
 /// host-pinned grains find their silo; <paramref name="Join"/> is the primary silo's endpoint (null: be it).
-/// <paramref name="Redis"/> (a StackExchange.Redis configuration such as <c>127.0.0.1:6379</c>) keeps grain
-/// state in Redis, where it outlives any silo; without it, state lives in the silos' memory and a record
-/// held by a silo that dies is lost with it.
+/// <paramref name="Redis"/> (a StackExchange.Redis configuration such as <c>127.0.0.1:6379</c>) keeps both
+/// the cluster's membership and grain state in Redis, where they outlive any silo; without it the primary
+/// silo holds the membership and the silos' memory the state, which dies with the silo that holds it.
+/// <paramref name="Listen"/> is the address the silo and gateway ports bind (default 127.0.0.1, or 0.0.0.0 for
+/// every interface); <paramref name="Advertise"/> the address other silos and clients reach them at
+/// (default: the listen address, which then must be a single one).
 /// </summary>
-public sealed record SiloSettings(string HostName, int SiloPort, int GatewayPort, IPEndPoint? Join, string Backend = "auto", string? Redis = null)
+public sealed record SiloSettings(
+    string HostName,
+    int SiloPort,
+    int GatewayPort,
+    IPEndPoint? Join,
+    string Backend = "auto",
+    string? Redis = null,
+    IPAddress? Listen = null,
+    IPAddress? Advertise = null)
 {
     public const string DefaultBackend = "auto";
+
+    public IPAddress ListenAddress => Listen ?? IPAddress.Loopback;
+
+    public IPAddress AdvertisedAddress => Advertise ?? ListenAddress;
+
+    /// <summary>Where the other silos reach this one.</summary>
+    public IPEndPoint SiloEndpoint => new(AdvertisedAddress, SiloPort);
+
+    /// <summary>The silo that holds the membership when it is not in Redis: the one joined, or this one.</summary>
+    public IPEndPoint PrimaryEndpoint => Join ?? SiloEndpoint;
 }

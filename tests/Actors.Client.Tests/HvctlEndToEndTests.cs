@@ -274,7 +274,7 @@ public sealed class HvctlEndToEndTests
     }
 
     /// <summary>
-    /// Three silo processes keeping grain state in Redis: mig-p (the primary, whose gateway hvctl uses),
+    /// Three silo processes keeping membership and grain state in Redis: mig-p (whose gateway hvctl uses),
     /// mig-a (the source) and mig-b (the target). Either of the last two may be killed; the partition and the
     /// coordinator may live on any of the three.
     /// </summary>
@@ -303,8 +303,8 @@ public sealed class HvctlEndToEndTests
             var silos = new[]
             {
                 StartSilo("mig-p", ports[0], ports[1], redis: redis.Configuration),
-                StartSilo("mig-a", ports[2], ports[3], joinSiloPort: ports[0], redis: redis.Configuration),
-                StartSilo("mig-b", ports[4], ports[5], joinSiloPort: ports[0], redis: redis.Configuration),
+                StartSilo("mig-a", ports[2], ports[3], redis: redis.Configuration),
+                StartSilo("mig-b", ports[4], ports[5], redis: redis.Configuration),
             };
             var cluster = new FaultCluster(redis, silos, $"127.0.0.1:{ports[1]}");
             await WaitForGatewayAsync(cluster.Gateway, "mig-a");
@@ -328,7 +328,23 @@ public sealed class HvctlEndToEndTests
     /// <summary>Where the silo processes of the tests keep their disks.</summary>
     internal static string TestDiskDirectory { get; } = Path.Combine(Path.GetTempPath(), $"actors-hvctl-test-disks-{Environment.ProcessId}");
 
-    internal static Process StartSilo(string host, int siloPort, int gatewayPort, int? joinSiloPort = null, string? redis = null)
+    /// <summary>
+    /// A silo process on <paramref name="address"/> (127.0.0.1, or another loopback address standing in for another
+    /// machine), joining the primary's silo port at <paramref name="joinAddress"/> (default: its own address).
+    /// </summary>
+    internal static Process StartSilo(string host, int siloPort, int gatewayPort, int? joinSiloPort = null, string? redis = null, string address = "127.0.0.1", string? joinAddress = null)
+    {
+        ProcessStartInfo start = SiloStartInfo(host, siloPort, gatewayPort, joinSiloPort, redis, address, joinAddress);
+        Process process = Process.Start(start) ?? throw new InvalidOperationException("the silo did not start");
+        // Drain its output so a full pipe never blocks the silo.
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    internal static ProcessStartInfo SiloStartInfo(string host, int siloPort, int gatewayPort, int? joinSiloPort = null, string? redis = null, string address = "127.0.0.1", string? joinAddress = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -346,10 +362,16 @@ public sealed class HvctlEndToEndTests
             start.ArgumentList.Add(arg);
         }
 
+        if (address != "127.0.0.1")
+        {
+            start.ArgumentList.Add("--listen");
+            start.ArgumentList.Add(address);
+        }
+
         if (joinSiloPort is int join)
         {
             start.ArgumentList.Add("--join");
-            start.ArgumentList.Add($"127.0.0.1:{join.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+            start.ArgumentList.Add($"{joinAddress ?? address}:{join.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
         }
 
         if (redis is not null)
@@ -361,13 +383,7 @@ public sealed class HvctlEndToEndTests
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         // Disks the tests make go with the test run's temporary files, not the user's disk store.
         start.Environment["ACTORS_DISK_DIR"] = TestDiskDirectory;
-        Process process = Process.Start(start) ?? throw new InvalidOperationException("the silo did not start");
-        // Drain its output so a full pipe never blocks the silo.
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
+        return start;
     }
 
     // The silo takes a few seconds to open its gateway; hvctl's own connect timeout bounds each attempt.

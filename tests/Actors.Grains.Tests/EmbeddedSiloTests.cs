@@ -72,6 +72,26 @@ public sealed class EmbeddedSiloTests
         Assert.Contains("--host 'rack/1' must be", slash.Message);
     }
 
+    [Fact]
+    public void Listen_and_advertise_addresses_are_read_and_checked()
+    {
+        var environment = new Dictionary<string, string?> { ["ACTORS_HOST"] = "h", ["ACTORS_SILO_PORT"] = "11111", ["ACTORS_GATEWAY_PORT"] = "30000", ["ACTORS_LISTEN"] = "127.0.0.2" };
+        SiloSettings settings = SiloCommandLine.Parse([], n => environment.GetValueOrDefault(n));
+        Assert.Equal((IPAddress.Parse("127.0.0.2"), new IPEndPoint(IPAddress.Parse("127.0.0.2"), 11111)), (settings.AdvertisedAddress, settings.PrimaryEndpoint));
+
+        SiloSettings everywhere = SiloCommandLine.Parse(["--listen", "0.0.0.0", "--advertise", "127.0.0.3", "--join", "127.0.0.2:11111"], n => environment.GetValueOrDefault(n));
+        Assert.Equal((IPAddress.Any, IPAddress.Parse("127.0.0.3")), (everywhere.ListenAddress, everywhere.AdvertisedAddress));
+
+        var noAdvertise = Assert.Throws<SiloConfigurationException>(() => ActorsSilo.Build(settings with { Listen = IPAddress.Any }));
+        Assert.Equal("--listen 0.0.0.0 binds every interface; give --advertise, the address other silos and clients reach this one at", noAdvertise.Message);
+        var both = Assert.Throws<SiloConfigurationException>(() => ActorsSilo.Build(everywhere with { Redis = "127.0.0.1:6379" }));
+        Assert.StartsWith("--join is for membership held by a primary silo", both.Message);
+        var foreign = Assert.Throws<SiloConfigurationException>(() => ActorsSilo.Build(settings with { Listen = IPAddress.Parse("192.0.2.1"), SiloPort = FreePorts(1)[0] }));
+        Assert.Equal("192.0.2.1 is not an address of this machine; give --listen one of its own", foreign.Message);
+        var unresolved = Assert.Throws<SiloConfigurationException>(() => SiloCommandLine.Parse(["--advertise", "no-such-host.invalid"], n => environment.GetValueOrDefault(n)));
+        Assert.StartsWith("--advertise 'no-such-host.invalid' cannot be resolved", unresolved.Message);
+    }
+
     private static int[] FreePorts(int count)
     {
         var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
