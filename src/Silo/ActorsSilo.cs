@@ -118,6 +118,8 @@ public static class ActorsSilo
                 silo.UseDevelopmentClustering(settings.PrimaryEndpoint);
             else
                 silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(settings.Redis));
+            if (settings.InKubernetes)
+                silo.UseKubernetesHosting();
             Configure(silo, settings);
         });
         SiloTelemetry.Add(builder.Services, settings.HostName, Environment.GetEnvironmentVariable);

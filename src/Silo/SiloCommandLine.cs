@@ -44,7 +44,9 @@ public static class SiloCommandLine
         string? redis = string.IsNullOrWhiteSpace(values["--redis"]) ? null : values["--redis"];
         IPAddress? listen = string.IsNullOrWhiteSpace(values["--listen"]) ? null : Address(values["--listen"]!, "--listen");
         IPAddress? advertise = string.IsNullOrWhiteSpace(values["--advertise"]) ? null : Address(values["--advertise"]!, "--advertise");
-        return new SiloSettings(host, siloPort, gatewayPort, join, backend, redis, listen, advertise);
+        // Kubernetes sets this in every container it starts.
+        bool inKubernetes = !string.IsNullOrEmpty(environment("KUBERNETES_SERVICE_HOST"));
+        return new SiloSettings(host, siloPort, gatewayPort, join, backend, redis, listen, advertise, inKubernetes);
     }
 
     /// <summary>Letters, digits, '.', '-' and '_': a host name is part of grain keys (a VM worker's is "host/vm").</summary>

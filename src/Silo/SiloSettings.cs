@@ -10,7 +10,9 @@ namespace Actors.Silo;
 /// silo holds the membership and the silos' memory the state, which dies with the silo that holds it.
 /// <paramref name="Listen"/> is the address the silo and gateway ports bind (default 127.0.0.1, or 0.0.0.0 for
 /// every interface); <paramref name="Advertise"/> the address other silos and clients reach them at
-/// (default: the listen address, which then must be a single one).
+/// (default: the listen address, which then must be a single one). <paramref name="InKubernetes"/>: the silo
+/// runs in a Kubernetes pod and lets Orleans' Kubernetes hosting watch the pods, so that a silo whose pod is
+/// gone is declared dead at once (the pod's name must be the host name).
 /// </summary>
 public sealed record SiloSettings(
     string HostName,
@@ -20,7 +22,8 @@ public sealed record SiloSettings(
     string Backend = "auto",
     string? Redis = null,
     IPAddress? Listen = null,
-    IPAddress? Advertise = null)
+    IPAddress? Advertise = null,
+    bool InKubernetes = false)
 {
     public const string DefaultBackend = "auto";
 

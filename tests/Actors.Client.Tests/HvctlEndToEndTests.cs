@@ -307,8 +307,18 @@ public sealed class HvctlEndToEndTests
                 StartSilo("mig-b", ports[4], ports[5], redis: redis.Configuration),
             };
             var cluster = new FaultCluster(redis, silos, $"127.0.0.1:{ports[1]}");
-            await WaitForGatewayAsync(cluster.Gateway, "mig-a");
-            await WaitForGatewayAsync(cluster.Gateway, "mig-b");
+            try
+            {
+                await WaitForGatewayAsync(cluster.Gateway, "mig-a");
+                await WaitForGatewayAsync(cluster.Gateway, "mig-b");
+            }
+            catch
+            {
+                // No test holds the cluster yet to end its silos.
+                await cluster.DisposeAsync();
+                throw;
+            }
+
             return cluster;
         }
 
