@@ -120,6 +120,8 @@ public static class ActorsSilo
                 silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(settings.Redis));
             if (settings.InKubernetes)
                 silo.UseKubernetesHosting();
+            if (settings.Tls is { } tls)
+                silo.UseTls(tls.Certificate, tls.ApplyTo);
             Configure(silo, settings);
         });
         SiloTelemetry.Add(builder.Services, settings.HostName, Environment.GetEnvironmentVariable);

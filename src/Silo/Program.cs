@@ -2,23 +2,54 @@ using System.Net.Sockets;
 using Actors.Silo;
 using Microsoft.Extensions.Hosting;
 
+SiloSettings settings;
+IHost host;
 try
 {
-    SiloSettings settings = SiloCommandLine.Parse(args, Environment.GetEnvironmentVariable);
-    using IHost host = ActorsSilo.Build(settings);
-    using PrimaryRestartGuard? guard = PrimaryRestartGuard.Enter(settings);
-    await host.RunAsync();
-    return 0;
+    settings = SiloCommandLine.Parse(args, Environment.GetEnvironmentVariable);
+    host = ActorsSilo.Build(settings);
 }
 catch (SiloConfigurationException e)
 {
     Console.Error.WriteLine($"Actors.Silo: {e.Message}");
     return 2;
 }
-catch (Exception e) when (AddressInUse(e))
+
+PrimaryRestartGuard? guard;
+try
 {
-    Console.Error.WriteLine("Actors.Silo: a silo or gateway port is already in use; choose others with --silo-port/--gateway-port");
+    guard = PrimaryRestartGuard.Enter(settings);
+}
+catch (SiloConfigurationException e)
+{
+    Console.Error.WriteLine($"Actors.Silo: {e.Message}");
     return 2;
+}
+
+using (guard)
+{
+    try
+    {
+        await host.StartAsync();
+    }
+    catch (Exception e) when (AddressInUse(e))
+    {
+        Console.Error.WriteLine("Actors.Silo: a silo or gateway port is already in use; choose others with --silo-port/--gateway-port");
+        return 2;
+    }
+    catch (Exception e)
+    {
+        // Orleans has logged the details; the user gets the likely causes in one line. The host is not stopped
+        // gracefully: a silo that never joined has nothing to hand over, and its shutdown can wait on the cluster.
+        string membership = settings.Redis is null ? $"the first silo at {settings.PrimaryEndpoint}" : $"Redis at {settings.Redis}";
+        Console.Error.WriteLine(
+            $"Actors.Silo: could not join the cluster ({e.GetType().Name}): is {membership} reachable, and does the cluster trust this silo's certificate (and it the cluster's)?");
+        return 1;
+    }
+
+    await host.WaitForShutdownAsync();
+    host.Dispose();
+    return 0;
 }
 
 static bool AddressInUse(Exception? e)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Actors.Grains.Security;
 
 namespace Actors.Silo;
 
@@ -11,7 +12,7 @@ namespace Actors.Silo;
 public static class SiloCommandLine
 {
     public const string Usage =
-        "usage: Actors.Silo --host NAME --silo-port N --gateway-port N [--join HOST:PORT] [--backend auto|kvm|emulator] [--redis HOST:PORT] [--listen ADDRESS] [--advertise ADDRESS]";
+        "usage: Actors.Silo --host NAME --silo-port N --gateway-port N [--join HOST:PORT] [--backend auto|kvm|emulator] [--redis HOST:PORT] [--listen ADDRESS] [--advertise ADDRESS] [--tls-cert FILE --tls-key FILE --tls-ca FILE]";
 
     public static SiloSettings Parse(IReadOnlyList<string> args, Func<string, string?> environment)
     {
@@ -25,6 +26,9 @@ public static class SiloCommandLine
             ["--redis"] = environment("ACTORS_REDIS"),
             ["--listen"] = environment("ACTORS_LISTEN"),
             ["--advertise"] = environment("ACTORS_ADVERTISE"),
+            ["--tls-cert"] = environment(TlsCredentials.CertificateVariable),
+            ["--tls-key"] = environment(TlsCredentials.KeyVariable),
+            ["--tls-ca"] = environment(TlsCredentials.AuthorityVariable),
         };
         for (int i = 0; i < args.Count; i++)
         {
@@ -46,7 +50,17 @@ public static class SiloCommandLine
         IPAddress? advertise = string.IsNullOrWhiteSpace(values["--advertise"]) ? null : Address(values["--advertise"]!, "--advertise");
         // Kubernetes sets this in every container it starts.
         bool inKubernetes = !string.IsNullOrEmpty(environment("KUBERNETES_SERVICE_HOST"));
-        return new SiloSettings(host, siloPort, gatewayPort, join, backend, redis, listen, advertise, inKubernetes);
+        TlsCredentials? tls;
+        try
+        {
+            tls = TlsCredentials.From(values["--tls-cert"], values["--tls-key"], values["--tls-ca"], "--tls-cert, --tls-key and --tls-ca (or ACTORS_TLS_CERT, ACTORS_TLS_KEY, ACTORS_TLS_CA)");
+        }
+        catch (TlsCredentialsException e)
+        {
+            throw new SiloConfigurationException(e.Message);
+        }
+
+        return new SiloSettings(host, siloPort, gatewayPort, join, backend, redis, listen, advertise, inKubernetes, tls);
     }
 
     /// <summary>Letters, digits, '.', '-' and '_': a host name is part of grain keys (a VM worker's is "host/vm").</summary>

@@ -1,4 +1,5 @@
 using System.Net;
+using Actors.Grains.Security;
 
 namespace Actors.Silo;
 
@@ -12,7 +13,8 @@ namespace Actors.Silo;
 /// every interface); <paramref name="Advertise"/> the address other silos and clients reach them at
 /// (default: the listen address, which then must be a single one). <paramref name="InKubernetes"/>: the silo
 /// runs in a Kubernetes pod and lets Orleans' Kubernetes hosting watch the pods, so that a silo whose pod is
-/// gone is declared dead at once (the pod's name must be the host name).
+/// gone is declared dead at once (the pod's name must be the host name). <paramref name="Tls"/>: silo-to-silo and
+/// gateway connections are mutual TLS with these credentials (null: plain TCP, for embedded clusters and tests).
 /// </summary>
 public sealed record SiloSettings(
     string HostName,
@@ -23,7 +25,8 @@ public sealed record SiloSettings(
     string? Redis = null,
     IPAddress? Listen = null,
     IPAddress? Advertise = null,
-    bool InKubernetes = false)
+    bool InKubernetes = false,
+    TlsCredentials? Tls = null)
 {
     public const string DefaultBackend = "auto";
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using Actors.Grains.Security;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
@@ -49,9 +50,12 @@ public sealed class HypervisorClient : IAsyncDisposable
     public static Task<HypervisorClient> ConnectAsync(string gateway, CancellationToken cancellationToken = default) =>
         ConnectAsync(gateway, DefaultConnectTimeout, cancellationToken);
 
-    /// <summary>Connects to the cluster through one gateway ("host:port"), giving up after <paramref name="connectTimeout"/>.</summary>
+    /// <summary>
+    /// Connects to the cluster through one gateway ("host:port"), giving up after <paramref name="connectTimeout"/>;
+    /// with <paramref name="tls"/> over mutual TLS, as silos started with certificates demand.
+    /// </summary>
     public static async Task<HypervisorClient> ConnectAsync(
-        string gateway, TimeSpan connectTimeout, CancellationToken cancellationToken = default)
+        string gateway, TimeSpan connectTimeout, CancellationToken cancellationToken = default, TlsCredentials? tls = null)
     {
         IPEndPoint endpoint = await ResolveGatewayAsync(gateway, cancellationToken).ConfigureAwait(false);
 
@@ -71,6 +75,8 @@ public sealed class HypervisorClient : IAsyncDisposable
             client.AddMemoryStreams(ConsoleStreams.Provider);
             // A trace begun in the caller (hvctl's own span) continues into the grains.
             client.AddActivityPropagation();
+            if (tls is not null)
+                client.UseTls(tls.Certificate, tls.ApplyTo);
         });
         IHost host = builder.Build();
 
@@ -84,7 +90,8 @@ public sealed class HypervisorClient : IAsyncDisposable
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             _ = DisposeQuietlyAsync(host);
-            throw new HypervisorClientException(Unreachable(gateway), e);
+            throw new HypervisorClientException(
+                await AcceptsConnectionsAsync(endpoint).ConfigureAwait(false) ? Refused(gateway, tls is not null) : Unreachable(gateway), e);
         }
         catch
         {
@@ -121,6 +128,29 @@ public sealed class HypervisorClient : IAsyncDisposable
             ? throw new HypervisorClientException($"cannot resolve gateway host '{hostName}': check the name in --gateway")
             : new IPEndPoint(chosen, port);
     }
+
+    /// <summary>
+    /// The gateway's port takes TCP connections although the cluster's handshake failed: the usual cause is TLS on
+    /// one end only, or a certificate the other end does not trust.
+    /// </summary>
+    private static async Task<bool> AcceptsConnectionsAsync(IPEndPoint endpoint)
+    {
+        using var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            await socket.ConnectAsync(endpoint, limit.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    public static string Refused(string gateway, bool withTls) => withTls
+        ? $"gateway {gateway} refused this client: it does not trust this client's certificate, this client does not trust its certificate (check --tls-ca), or it does not use TLS"
+        : $"gateway {gateway} refused this client: it requires TLS; give --tls-cert, --tls-key and --tls-ca (or ACTORS_TLS_CERT, ACTORS_TLS_KEY, ACTORS_TLS_CA)";
 
     public static string Unreachable(string gateway) =>
         $"cannot reach gateway {gateway}: is a silo running there? start one with: dotnet run --project src/Silo -- --host NAME --silo-port 11111 --gateway-port 30000";

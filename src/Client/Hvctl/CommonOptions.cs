@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Actors.Client;
+using Actors.Grains.Security;
 
 namespace Actors.Hvctl;
 
@@ -24,6 +25,27 @@ internal sealed class CommonOptions
         Recursive = true,
     };
 
+    public Option<string?> TlsCertificate { get; } = new("--tls-cert")
+    {
+        Description = $"this client's certificate (PEM) for a cluster that demands TLS (default: ${TlsCredentials.CertificateVariable})",
+        HelpName = "file",
+        Recursive = true,
+    };
+
+    public Option<string?> TlsKey { get; } = new("--tls-key")
+    {
+        Description = $"the certificate's private key (PEM) (default: ${TlsCredentials.KeyVariable})",
+        HelpName = "file",
+        Recursive = true,
+    };
+
+    public Option<string?> TlsAuthority { get; } = new("--tls-ca")
+    {
+        Description = $"the CA certificate the cluster's certificates must come from (default: ${TlsCredentials.AuthorityVariable})",
+        HelpName = "file",
+        Recursive = true,
+    };
+
     /// <summary>The gateway the user asked for, or null when they gave none (run then embeds a cluster).</summary>
     public string? ExplicitGateway(ParseResult parsed) => parsed.GetValue(Gateway);
 
@@ -32,7 +54,25 @@ internal sealed class CommonOptions
         string? fromEnvironment = Environment.GetEnvironmentVariable("ACTORS_GATEWAY");
         string gateway = ExplicitGateway(parsed)
             ?? (string.IsNullOrWhiteSpace(fromEnvironment) ? DefaultGateway : fromEnvironment);
-        return await HypervisorClient.ConnectAsync(gateway, Timeout(parsed), cancellationToken).ConfigureAwait(false);
+        return await HypervisorClient.ConnectAsync(gateway, Timeout(parsed), cancellationToken, Tls(parsed)).ConfigureAwait(false);
+    }
+
+    /// <summary>The TLS files from the options, each defaulting to its environment variable; null for plain TCP.</summary>
+    public TlsCredentials? Tls(ParseResult parsed)
+    {
+        string? Value(Option<string?> option, string variable) => parsed.GetValue(option) ?? Environment.GetEnvironmentVariable(variable);
+        try
+        {
+            return TlsCredentials.From(
+                Value(TlsCertificate, TlsCredentials.CertificateVariable),
+                Value(TlsKey, TlsCredentials.KeyVariable),
+                Value(TlsAuthority, TlsCredentials.AuthorityVariable),
+                "--tls-cert, --tls-key and --tls-ca");
+        }
+        catch (TlsCredentialsException e)
+        {
+            throw new UsageException(e.Message);
+        }
     }
 
     public TimeSpan Timeout(ParseResult parsed)

@@ -50,10 +50,14 @@ internal static class HvctlApp
         {
             options.Gateway,
             options.ConnectTimeout,
+            options.TlsCertificate,
+            options.TlsKey,
+            options.TlsAuthority,
             VmCommands.Build(options, io),
             HostCommands.Build(options, io),
             DiskCommands.Build(options, io),
             SwitchCommands.Build(options, io),
+            CertCommands.Build(io),
             RunCommand.Build(options, io),
             DemoCommand.Build(options, io),
         };
@@ -68,7 +72,7 @@ internal static class HvctlApp
 
         return e switch
         {
-            UsageException => (ExitCodes.Usage, e.Message),
+            UsageException or Actors.Grains.Security.TlsCredentialsException => (ExitCodes.Usage, e.Message),
             HypervisorException { Refusal: HypervisorRefusal.AlreadyExists } => (ExitCodes.AlreadyExists, e.Message),
             HypervisorException or HypervisorClientException => (ExitCodes.Failure, e.Message),
             OperationCanceledException => (ExitCodes.Interrupted, null),
