@@ -5,6 +5,7 @@ using Actors.Grains.Partitions;
 using Actors.Grains.Placement;
 using Actors.Grains.Telemetry;
 using Actors.HwBackend.Abstractions;
+using Actors.Silo.Web;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
@@ -99,6 +100,7 @@ public static class ActorsSilo
             Configure(silo, settings);
         });
         SiloTelemetry.Add(builder.Services, settings.HostName, Environment.GetEnvironmentVariable);
+        SiloWebServer.Add(builder.Services, settings.Health);
         return builder.Build();
     }
 
@@ -110,6 +112,8 @@ public static class ActorsSilo
         ValidatePort("gateway port", settings.GatewayPort);
         if (settings.SiloPort == settings.GatewayPort)
             throw new SiloConfigurationException($"silo port and gateway port are both {settings.SiloPort}; give them different ports");
+        if (settings.Health is { Port: int health } && (health == settings.SiloPort || health == settings.GatewayPort))
+            throw new SiloConfigurationException($"health port {health} is also the silo or gateway port; give it a port of its own");
         if (!BackendSelection.Names.Contains(settings.Backend))
             throw new SiloConfigurationException($"unknown backend '{settings.Backend}'; use one of: {string.Join(", ", BackendSelection.Names)}");
         if (settings.Redis is not null)

@@ -1,17 +1,19 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Actors.Silo.Web;
 
 namespace Actors.Silo;
 
 /// <summary>
-/// Reads <c>--host --silo-port --gateway-port --join --backend --redis</c>, each defaulting to its ACTORS_* environment
+/// Reads <c>--host --silo-port --gateway-port --join --backend --redis --health-port --health-address</c>, each defaulting to its ACTORS_* environment
 /// variable, so containers can configure silos without a command line.
 /// </summary>
 public static class SiloCommandLine
 {
     public const string Usage =
-        "usage: Actors.Silo --host NAME --silo-port N --gateway-port N [--join HOST:PORT] [--backend auto|kvm|emulator] [--redis HOST:PORT]";
+        "usage: Actors.Silo --host NAME --silo-port N --gateway-port N [--join HOST:PORT] [--backend auto|kvm|emulator] [--redis HOST:PORT]"
+        + " [--health-port N [--health-address IP]]";
 
     public static SiloSettings Parse(IReadOnlyList<string> args, Func<string, string?> environment)
     {
@@ -23,6 +25,8 @@ public static class SiloCommandLine
             ["--join"] = environment("ACTORS_JOIN"),
             ["--backend"] = environment("ACTORS_BACKEND"),
             ["--redis"] = environment("ACTORS_REDIS"),
+            ["--health-port"] = environment("ACTORS_HEALTH_PORT"),
+            ["--health-address"] = environment("ACTORS_HEALTH_ADDRESS"),
         };
         for (int i = 0; i < args.Count; i++)
         {
@@ -40,7 +44,8 @@ public static class SiloCommandLine
         IPEndPoint? join = string.IsNullOrWhiteSpace(values["--join"]) ? null : Endpoint(values["--join"]!);
         string backend = string.IsNullOrWhiteSpace(values["--backend"]) ? SiloSettings.DefaultBackend : values["--backend"]!;
         string? redis = string.IsNullOrWhiteSpace(values["--redis"]) ? null : values["--redis"];
-        return new SiloSettings(host, siloPort, gatewayPort, join, backend, redis);
+        IPEndPoint? health = HealthEndpointOption.Parse(values["--health-port"], values["--health-address"]);
+        return new SiloSettings(host, siloPort, gatewayPort, join, backend, redis, health);
     }
 
     /// <summary>Letters, digits, '.', '-' and '_': a host name is part of grain keys (a VM worker's is "host/vm").</summary>
