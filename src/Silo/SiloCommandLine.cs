@@ -45,7 +45,7 @@ public static class SiloCommandLine
         string backend = string.IsNullOrWhiteSpace(values["--backend"]) ? SiloSettings.DefaultBackend : values["--backend"]!;
         string? redis = string.IsNullOrWhiteSpace(values["--redis"]) ? null : values["--redis"];
         IPEndPoint? health = HealthEndpointOption.Parse(values["--health-port"], values["--health-address"]);
-        return new SiloSettings(host, siloPort, gatewayPort, join, backend, redis, health);
+        return new SiloSettings(host, siloPort, gatewayPort, join, backend, redis, Health: health);
     }
 
     /// <summary>Letters, digits, '.', '-' and '_': a host name is part of grain keys (a VM worker's is "host/vm").</summary>
