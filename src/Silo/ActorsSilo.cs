@@ -6,6 +6,7 @@ using Actors.Grains.Partitions;
 using Actors.Grains.Placement;
 using Actors.Grains.Telemetry;
 using Actors.HwBackend.Abstractions;
+using Actors.Silo.Web;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
@@ -125,6 +126,7 @@ public static class ActorsSilo
             Configure(silo, settings);
         });
         SiloTelemetry.Add(builder.Services, settings.HostName, Environment.GetEnvironmentVariable);
+        SiloWebServer.Add(builder.Services, settings.Health);
         return builder.Build();
     }
 
@@ -140,6 +142,8 @@ public static class ActorsSilo
             throw new SiloConfigurationException($"--listen {settings.ListenAddress} binds every interface; give --advertise, the address other silos and clients reach this one at");
         if (settings.Redis is not null && settings.Join is not null)
             throw new SiloConfigurationException("--join is for membership held by a primary silo; with --redis the silos find each other in Redis, so drop --join");
+        if (settings.Health is { Port: int health } && (health == settings.SiloPort || health == settings.GatewayPort))
+            throw new SiloConfigurationException($"health port {health} is also the silo or gateway port; give it a port of its own");
         if (!BackendSelection.Names.Contains(settings.Backend))
             throw new SiloConfigurationException($"unknown backend '{settings.Backend}'; use one of: {string.Join(", ", BackendSelection.Names)}");
         if (settings.Redis is not null)

@@ -2,17 +2,19 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Actors.Grains.Security;
+using Actors.Silo.Web;
 
 namespace Actors.Silo;
 
 /// <summary>
-/// Reads <c>--host --silo-port --gateway-port --join --backend --redis --listen --advertise</c>, each defaulting to its ACTORS_* environment
+/// Reads <c>--host --silo-port --gateway-port --join --backend --redis --listen --advertise --tls-cert --tls-key --tls-ca --health-port --health-address</c>, each defaulting to its ACTORS_* environment
 /// variable, so containers can configure silos without a command line.
 /// </summary>
 public static class SiloCommandLine
 {
     public const string Usage =
-        "usage: Actors.Silo --host NAME --silo-port N --gateway-port N [--join HOST:PORT] [--backend auto|kvm|emulator] [--redis HOST:PORT] [--listen ADDRESS] [--advertise ADDRESS] [--tls-cert FILE --tls-key FILE --tls-ca FILE]";
+        "usage: Actors.Silo --host NAME --silo-port N --gateway-port N [--join HOST:PORT] [--backend auto|kvm|emulator] [--redis HOST:PORT] [--listen ADDRESS] [--advertise ADDRESS] [--tls-cert FILE --tls-key FILE --tls-ca FILE]"
+        + " [--health-port N [--health-address IP]]";
 
     public static SiloSettings Parse(IReadOnlyList<string> args, Func<string, string?> environment)
     {
@@ -29,6 +31,8 @@ public static class SiloCommandLine
             ["--tls-cert"] = environment(TlsCredentials.CertificateVariable),
             ["--tls-key"] = environment(TlsCredentials.KeyVariable),
             ["--tls-ca"] = environment(TlsCredentials.AuthorityVariable),
+            ["--health-port"] = environment("ACTORS_HEALTH_PORT"),
+            ["--health-address"] = environment("ACTORS_HEALTH_ADDRESS"),
         };
         for (int i = 0; i < args.Count; i++)
         {
@@ -60,7 +64,9 @@ public static class SiloCommandLine
             throw new SiloConfigurationException(e.Message);
         }
 
-        return new SiloSettings(host, siloPort, gatewayPort, join, backend, redis, listen, advertise, inKubernetes, tls);
+        // Probes reach the health port where the silo listens, unless told otherwise.
+        IPEndPoint? health = HealthEndpointOption.Parse(values["--health-port"], values["--health-address"] ?? listen?.ToString());
+        return new SiloSettings(host, siloPort, gatewayPort, join, backend, redis, listen, advertise, inKubernetes, tls, health);
     }
 
     /// <summary>Letters, digits, '.', '-' and '_': a host name is part of grain keys (a VM worker's is "host/vm").</summary>

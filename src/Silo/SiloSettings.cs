@@ -15,6 +15,7 @@ namespace Actors.Silo;
 /// runs in a Kubernetes pod and lets Orleans' Kubernetes hosting watch the pods, so that a silo whose pod is
 /// gone is declared dead at once (the pod's name must be the host name). <paramref name="Tls"/>: silo-to-silo and
 /// gateway connections are mutual TLS with these credentials (null: plain TCP, for embedded clusters and tests).
+/// <paramref name="Health"/> is where the HTTP health probes (<c>/healthz</c>, <c>/readyz</c>) listen; null: nowhere.
 /// </summary>
 public sealed record SiloSettings(
     string HostName,
@@ -26,7 +27,8 @@ public sealed record SiloSettings(
     IPAddress? Listen = null,
     IPAddress? Advertise = null,
     bool InKubernetes = false,
-    TlsCredentials? Tls = null)
+    TlsCredentials? Tls = null,
+    IPEndPoint? Health = null)
 {
     public const string DefaultBackend = "auto";
 
