@@ -321,7 +321,7 @@ public sealed class HvctlEndToEndTests
     /// <summary>Where the silo processes of the tests keep their disks.</summary>
     internal static string TestDiskDirectory { get; } = Path.Combine(Path.GetTempPath(), $"actors-hvctl-test-disks-{Environment.ProcessId}");
 
-    internal static Process StartSilo(string host, int siloPort, int gatewayPort, int? joinSiloPort = null, string? redis = null)
+    internal static Process StartSilo(string host, int siloPort, int gatewayPort, int? joinSiloPort = null, string? redis = null, string? diskDirectory = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -353,7 +353,7 @@ public sealed class HvctlEndToEndTests
 
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         // Disks the tests make go with the test run's temporary files, not the user's disk store.
-        start.Environment["ACTORS_DISK_DIR"] = TestDiskDirectory;
+        start.Environment["ACTORS_DISK_DIR"] = diskDirectory ?? TestDiskDirectory;
         Process process = Process.Start(start) ?? throw new InvalidOperationException("the silo did not start");
         // Drain its output so a full pipe never blocks the silo.
         process.OutputDataReceived += (_, _) => { };
