@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using static Actors.Client.Tests.HvctlEndToEndTests;
 
@@ -62,14 +63,16 @@ public sealed class HvctlWatchTests(OutputCluster cluster)
         };
         hvctl.BeginOutputReadLine();
         Task<string> error = hvctl.StandardError.ReadToEndAsync();
-        try
+        Task exited = hvctl.WaitForExitAsync();
+        Task first = await Task.WhenAny(seen.Task, exited, Task.Delay(Limit));
+        if (first != seen.Task)
         {
-            await seen.Task.WaitAsync(Limit);
-        }
-        catch (TimeoutException)
-        {
-            hvctl.Kill(entireProcessTree: true);
-            Assert.Fail($"hvctl {string.Join(' ', args)} printed too little within {Limit}: {string.Join('\n', lines)} / {await error}");
+            if (first != exited)
+                hvctl.Kill(entireProcessTree: true);
+            await exited;
+            string stderr = await error;
+            lock (lines)
+                Assert.Fail($"hvctl {string.Join(' ', args)} {(first == exited ? $"ended with {hvctl.ExitCode}" : $"ran {Limit}")} before printing enough: {string.Join('\n', lines)} / {stderr}");
         }
 
         Interrupt(hvctl);
@@ -81,10 +84,10 @@ public sealed class HvctlWatchTests(OutputCluster cluster)
     }
 
     /// <summary>What Ctrl-C in a terminal sends.</summary>
-    private static void Interrupt(Process process)
-    {
-        using Process kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
-        kill.WaitForExit();
-        Assert.Equal(0, kill.ExitCode);
-    }
+    private static void Interrupt(Process process) => Assert.Equal(0, Kill(process.Id, SignalInterrupt));
+
+    private const int SignalInterrupt = 2;
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 }

@@ -32,7 +32,7 @@ internal sealed record HvctlIo(Stream StandardInput, Stream StandardOutput, Text
         {
             return Console.IsOutputRedirected && Console.IsErrorRedirected ? 0 : Console.WindowWidth;
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or PlatformNotSupportedException)
         {
             return 0; // no controlling terminal after all
         }
