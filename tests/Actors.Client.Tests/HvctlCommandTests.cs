@@ -178,13 +178,42 @@ public sealed class HvctlCommandTests
         Assert.Contains("'lan'", extra.SingleErrorLine());
     }
 
+    [Theory]
+    [InlineData("vm list")]
+    [InlineData("vm show web")]
+    [InlineData("vm bus web")]
+    [InlineData("vm migrations")]
+    [InlineData("host list")]
+    [InlineData("disk list")]
+    [InlineData("switch list")]
+    [InlineData("switch show lan")]
+    public async Task An_unknown_output_format_is_a_usage_error_on_one_line_before_connecting(string command)
+    {
+        Result r = await RunAsync([.. command.Split(' '), "-o", "xml", "--gateway", "127.0.0.1:1"]);
+
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal($"hvctl: unknown output format 'xml': use table, json or yaml (see 'hvctl {command.Split(' ')[0]} {command.Split(' ')[1]} --help')", r.SingleErrorLine());
+        Assert.Empty(r.Out);
+    }
+
+    [Theory]
+    [InlineData("vm list --interval 5", "hvctl: --interval applies to --watch: add --watch, or drop --interval")]
+    [InlineData("vm migrations --watch --interval 0", "hvctl: bad --interval '0': use a number of seconds between 0.1 and 3600")]
+    [InlineData("vm list -w --interval 99999", "hvctl: bad --interval '99999': use a number of seconds between 0.1 and 3600")]
+    public async Task A_bad_watch_interval_is_a_usage_error(string command, string message)
+    {
+        Result r = await RunAsync([.. command.Split(' '), "--gateway", "127.0.0.1:1"]);
+
+        Assert.Equal((2, message), (r.ExitCode, r.SingleErrorLine()));
+    }
+
     [Fact]
     public async Task Help_lists_the_commands_and_succeeds()
     {
         Result r = await RunAsync("--help");
 
         Assert.Equal(0, r.ExitCode);
-        foreach (string command in new[] { "vm", "host", "disk", "switch", "run", "demo" })
+        foreach (string command in new[] { "vm", "host", "disk", "switch", "run", "demo", "completion" })
             Assert.Contains(command, r.Out);
     }
 

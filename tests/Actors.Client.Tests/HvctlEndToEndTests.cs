@@ -342,9 +342,9 @@ public sealed class HvctlEndToEndTests
     /// A silo process on <paramref name="address"/> (127.0.0.1, or another loopback address standing in for another
     /// machine), joining the primary's silo port at <paramref name="joinAddress"/> (default: its own address).
     /// </summary>
-    internal static Process StartSilo(string host, int siloPort, int gatewayPort, int? joinSiloPort = null, string? redis = null, string address = "127.0.0.1", string? joinAddress = null)
+    internal static Process StartSilo(string host, int siloPort, int gatewayPort, int? joinSiloPort = null, string? redis = null, string address = "127.0.0.1", string? joinAddress = null, string? diskDirectory = null)
     {
-        ProcessStartInfo start = SiloStartInfo(host, siloPort, gatewayPort, joinSiloPort, redis, address, joinAddress);
+        ProcessStartInfo start = SiloStartInfo(host, siloPort, gatewayPort, joinSiloPort, redis, address, joinAddress, diskDirectory);
         Process process = Process.Start(start) ?? throw new InvalidOperationException("the silo did not start");
         // Drain its output so a full pipe never blocks the silo.
         process.OutputDataReceived += (_, _) => { };
@@ -354,7 +354,7 @@ public sealed class HvctlEndToEndTests
         return process;
     }
 
-    internal static ProcessStartInfo SiloStartInfo(string host, int siloPort, int gatewayPort, int? joinSiloPort = null, string? redis = null, string address = "127.0.0.1", string? joinAddress = null)
+    internal static ProcessStartInfo SiloStartInfo(string host, int siloPort, int gatewayPort, int? joinSiloPort = null, string? redis = null, string address = "127.0.0.1", string? joinAddress = null, string? diskDirectory = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -392,7 +392,7 @@ public sealed class HvctlEndToEndTests
 
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         // Disks the tests make go with the test run's temporary files, not the user's disk store.
-        start.Environment["ACTORS_DISK_DIR"] = TestDiskDirectory;
+        start.Environment["ACTORS_DISK_DIR"] = diskDirectory ?? TestDiskDirectory;
         return start;
     }
 

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Net;
-using Actors.Grains.Security;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Actors.Grains;
+using Actors.Grains.Security;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
@@ -156,34 +156,54 @@ public sealed class HypervisorClient : IAsyncDisposable
         $"cannot reach gateway {gateway}: is a silo running there? start one with: dotnet run --project src/Silo -- --host NAME --silo-port 11111 --gateway-port 30000";
 
     /// <summary>Uploads a guest image file; see <see cref="UploadImageAsync(byte[], CancellationToken)"/>.</summary>
-    public async Task<string> UploadImageAsync(string path, CancellationToken cancellationToken = default)
+    public Task<string> UploadImageAsync(string path, CancellationToken cancellationToken = default) =>
+        UploadImageAsync(path, progress: null, cancellationToken);
+
+    /// <summary>Uploads a guest image file, reporting each chunk sent to <paramref name="progress"/> under the file's name.</summary>
+    public async Task<string> UploadImageAsync(string path, IProgress<ImageUploadProgress>? progress, CancellationToken cancellationToken = default)
     {
         byte[] image = await ReadImageFileAsync(path, cancellationToken).ConfigureAwait(false);
-        return await UploadImageAsync(image, cancellationToken).ConfigureAwait(false);
+        return await UploadImageAsync(image, Path.GetFileName(path), progress, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Stores an image under its content id (lower-case hex SHA-256) in chunks of
     /// <see cref="IImageStoreGrain.ChunkSize"/>; an image the store already holds completely is not sent again.
     /// </summary>
-    public async Task<string> UploadImageAsync(byte[] image, CancellationToken cancellationToken = default)
+    public Task<string> UploadImageAsync(byte[] image, CancellationToken cancellationToken = default) =>
+        UploadImageAsync(image, progress: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="UploadImageAsync(byte[], CancellationToken)"/>, reporting each chunk sent to
+    /// <paramref name="progress"/> (under the image's content id).
+    /// </summary>
+    public Task<string> UploadImageAsync(byte[] image, IProgress<ImageUploadProgress>? progress, CancellationToken cancellationToken = default) =>
+        UploadImageAsync(image, name: null, progress, cancellationToken);
+
+    private async Task<string> UploadImageAsync(byte[] image, string? name, IProgress<ImageUploadProgress>? progress, CancellationToken cancellationToken)
     {
         if (image.LongLength > IImageStoreGrain.MaximumImageBytes)
             throw new HypervisorClientException(
                 $"image is {image.LongLength} bytes, more than the store's limit of {SizeParser.Format((ulong)IImageStoreGrain.MaximumImageBytes)}: use a smaller image");
 
         string imageId = ImageId(image);
+        string shownAs = name ?? imageId;
         IImageStoreGrain store = Cluster.GetGrain<IImageStoreGrain>(imageId);
         ImageInfo info = await store.GetInfoAsync().ConfigureAwait(false);
         if (info.Complete && info.Length == image.LongLength)
+        {
+            progress?.Report(new ImageUploadProgress(shownAs, 0, image.LongLength, AlreadyStored: true));
             return imageId;
+        }
 
         await store.BeginAsync(image.LongLength).ConfigureAwait(false);
+        progress?.Report(new ImageUploadProgress(shownAs, 0, image.LongLength));
         for (long offset = 0; offset < image.LongLength; offset += IImageStoreGrain.ChunkSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
             int length = (int)Math.Min(IImageStoreGrain.ChunkSize, image.LongLength - offset);
             await store.WriteChunkAsync(offset, image.AsSpan((int)offset, length).ToArray()).ConfigureAwait(false);
+            progress?.Report(new ImageUploadProgress(shownAs, offset + length, image.LongLength));
         }
 
         await store.CompleteAsync().ConfigureAwait(false);
@@ -192,7 +212,10 @@ public sealed class HypervisorClient : IAsyncDisposable
 
     public static string ImageId(ReadOnlySpan<byte> image) => Convert.ToHexStringLower(SHA256.HashData(image));
 
-    /// <summary>Uploads the image and defines the VM (state Defined); it does not start it.</summary>
+    /// <summary>
+    /// Uploads the image (and initrd), reporting to <paramref name="uploadProgress"/> as chunks go, and
+    /// defines the VM (state Defined); it does not start it.
+    /// </summary>
     public async Task<VmStatus> CreateVmAsync(
         string name,
         string imagePath,
@@ -207,6 +230,7 @@ public sealed class HypervisorClient : IAsyncDisposable
         string? vspHost = null,
         IReadOnlyList<string>? disks = null,
         IReadOnlyList<NetworkAdapterConfiguration>? nics = null,
+        IProgress<ImageUploadProgress>? uploadProgress = null,
         bool replace = false)
     {
         CheckVmName(name);
@@ -225,9 +249,9 @@ public sealed class HypervisorClient : IAsyncDisposable
         if (configuration.Validate() is { } problem)
             throw new HypervisorClientException(problem);
 
-        await UploadImageAsync(image, cancellationToken).ConfigureAwait(false);
+        await UploadImageAsync(image, Path.GetFileName(imagePath), uploadProgress, cancellationToken).ConfigureAwait(false);
         if (initrd is not null)
-            await UploadImageAsync(initrd, cancellationToken).ConfigureAwait(false);
+            await UploadImageAsync(initrd, Path.GetFileName(initrdPath), uploadProgress, cancellationToken).ConfigureAwait(false);
         IPartitionGrain partition = Partition(name);
         return await (replace ? partition.ReplaceAsync(configuration) : partition.CreateAsync(configuration)).ConfigureAwait(false);
     }
@@ -269,9 +293,10 @@ public sealed class HypervisorClient : IAsyncDisposable
     /// the image store (once, by content) and left as it is there: the disk starts as the image and
     /// keeps its own writes.
     /// </summary>
-    public async Task<DiskInfo> CreateDiskFromImageAsync(string name, string imagePath, string? host = null, CancellationToken cancellationToken = default)
+    public async Task<DiskInfo> CreateDiskFromImageAsync(
+        string name, string imagePath, string? host = null, CancellationToken cancellationToken = default, IProgress<ImageUploadProgress>? uploadProgress = null)
     {
-        string image = await UploadImageAsync(imagePath, cancellationToken).ConfigureAwait(false);
+        string image = await UploadImageAsync(imagePath, uploadProgress, cancellationToken).ConfigureAwait(false);
         return await Disks.CreateAsync(name, 0, host, image).ConfigureAwait(false);
     }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Actors.Client;
 using Actors.Grains;
+using Actors.Hvctl.Output;
 
 namespace Actors.Hvctl;
 
@@ -38,7 +39,7 @@ internal static class DiskCommands
             await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
             DiskInfo created = image is null
                 ? await client.CreateDiskAsync(parsed.GetRequiredValue(name), (long)bytes, parsed.GetValue(host)).ConfigureAwait(false)
-                : await client.CreateDiskFromImageAsync(parsed.GetRequiredValue(name), image, parsed.GetValue(host), ct).ConfigureAwait(false);
+                : await client.CreateDiskFromImageAsync(parsed.GetRequiredValue(name), image, parsed.GetValue(host), ct, new UploadProgressDisplay(io)).ConfigureAwait(false);
             string over = image is null ? "" : $", over {Path.GetFileName(image)}";
             await io.Out.WriteLineAsync($"{created.Name}: {SizeParser.Format((ulong)created.SizeBytes)} on {created.Host}{over}").ConfigureAwait(false);
             return ExitCodes.Success;
@@ -48,11 +49,17 @@ internal static class DiskCommands
 
     private static Command List(CommonOptions options, HvctlIo io)
     {
-        var command = new Command("list", "list disks: NAME SIZE HOST CREATED");
+        Option<OutputFormat> output = OutputOption.Create();
+        var command = new Command("list", "list disks: NAME SIZE HOST CREATED") { output };
         command.SetAction(async (parsed, ct) =>
         {
             await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
-            await io.Out.WriteAsync(ClusterTables.FormatDisks(await client.ListDisksAsync().ConfigureAwait(false))).ConfigureAwait(false);
+            IReadOnlyList<DiskInfo> disks = await client.ListDisksAsync().ConfigureAwait(false);
+            await io.Out.WriteAsync(OutputRenderer.Render(
+                parsed.GetValue(output),
+                () => ClusterTables.FormatDisks(disks),
+                () => (IReadOnlyList<DiskView>)[.. disks.Select(DiskView.From)],
+                OutputJsonContext.Default.IReadOnlyListDiskView)).ConfigureAwait(false);
             return ExitCodes.Success;
         });
         return command;

@@ -60,7 +60,12 @@ internal static class HvctlApp
             CertCommands.Build(io),
             RunCommand.Build(options, io),
             DemoCommand.Build(options, io),
+            CompletionCommand.Build(io),
         };
+        // System.CommandLine's own --version prints the entry assembly's version, which in a test host is the
+        // test host's: hvctl's is the one asked for.
+        foreach (VersionOption version in root.Options.OfType<VersionOption>())
+            version.Action = new PrintVersion(io.Out);
         return root;
     }
 

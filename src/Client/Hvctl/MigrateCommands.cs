@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Actors.Client;
 using Actors.Grains;
+using Actors.Hvctl.Output;
 
 namespace Actors.Hvctl;
 
@@ -24,8 +25,17 @@ internal static class MigrateCommands
             await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
             string id = await client.MigrateVmAsync(vmName, parsed.GetRequiredValue(to), migration).ConfigureAwait(false);
             await io.Out.WriteLineAsync($"{vmName}: migrating ({id})").ConfigureAwait(false);
-            var bar = new ProgressLine(io.Out);
-            MigrationStatus final = await client.WaitForMigrationAsync(id, bar.Show, ct).ConfigureAwait(false);
+            var bar = new ProgressLine(io.Out, io.OutIsTerminal, io.TerminalColumns);
+            int pass = -1;
+            MigrationStatus final = await client.WaitForMigrationAsync(
+                id,
+                s =>
+                {
+                    // Each pass is a line of its own in a log: how the passes shrink is what a reader looks for.
+                    bar.Report(io.OutIsTerminal ? BarText(s) : Progress(s), Copied(s), milestone: s.Pass != pass);
+                    pass = s.Pass;
+                },
+                ct).ConfigureAwait(false);
             bar.End();
             // A failed migration is an error like any other: one line on stderr and exit status 1.
             if (final.State != MigrationState.Completed)
@@ -38,18 +48,42 @@ internal static class MigrateCommands
 
     public static Command List(CommonOptions options, HvctlIo io)
     {
-        var command = new Command("migrations", "list past and running live migrations");
+        Option<OutputFormat> output = OutputOption.Create();
+        var watch = new WatchOptions();
+        var command = new Command("migrations", "list past and running live migrations") { output };
+        watch.AddTo(command);
         command.SetAction(async (parsed, ct) =>
         {
+            OutputFormat format = parsed.GetValue(output);
+            TimeSpan? every = watch.Every(parsed);
             await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
-            await io.Out.WriteAsync(ClusterTables.FormatMigrations(await client.ListMigrationsAsync().ConfigureAwait(false))).ConfigureAwait(false);
-            return ExitCodes.Success;
+            return await WatchOptions.RunAsync(io, format, every, async oneLine =>
+            {
+                IReadOnlyList<MigrationStatus> migrations = await client.ListMigrationsAsync().ConfigureAwait(false);
+                return OutputRenderer.Render(
+                    format,
+                    () => ClusterTables.FormatMigrations(migrations),
+                    () => (IReadOnlyList<MigrationView>)[.. migrations.Select(MigrationView.From)],
+                    OutputJsonContext.Default.IReadOnlyListMigrationView,
+                    oneLine);
+            }, ct).ConfigureAwait(false);
         });
         return command;
     }
 
     internal static string Progress(MigrationStatus s) => string.Create(CultureInfo.InvariantCulture,
         $"{s.State.ToString().ToLowerInvariant()}: pass {s.Pass}, {s.PagesRemaining} pages remaining, dirtying {s.DirtyPagesPerSecond:0} pages/s, sending {s.BytesPerSecond / (1 << 20):0.0} MiB/s, {s.BytesSent >> 20} MiB sent{(s.ThrottlePercent > 0 ? $", guest throttled {s.ThrottlePercent}%" : "")}");
+
+    /// <summary>The figures beside a terminal's progress bar, shortest first so that a narrow terminal cuts the least telling.</summary>
+    internal static string BarText(MigrationStatus s) => string.Create(CultureInfo.InvariantCulture,
+        $"pass {s.Pass}, {s.PagesRemaining} pages left, {s.BytesPerSecond / (1 << 20):0.0} MiB/s, {s.BytesSent >> 20} MiB sent, dirtying {s.DirtyPagesPerSecond:0} pages/s{(s.ThrottlePercent > 0 ? $", throttled {s.ThrottlePercent}%" : "")}");
+
+    /// <summary>The share of the guest's RAM that is on the target and clean: what the bar shows.</summary>
+    internal static double Copied(MigrationStatus s)
+    {
+        long pages = s.MemoryBytes / 4096;
+        return s.State == MigrationState.Completed ? 1 : pages == 0 ? 0 : 1 - Math.Min(s.PagesRemaining, pages) / (double)pages;
+    }
 
     internal static string Summary(MigrationStatus s) => s.State == MigrationState.Completed
         ? string.Create(CultureInfo.InvariantCulture,
@@ -80,30 +114,5 @@ internal static class MigrateCommands
         if (!SizeParser.TryParse(size, out ulong bytes, out _) || bytes == 0 || bytes > long.MaxValue)
             throw new UsageException($"bad --max-bandwidth '{text}': use a rate such as 100M/s");
         return (long)bytes;
-    }
-
-    /// <summary>One line that rewrites itself on a terminal, or a line per change when output is redirected.</summary>
-    private sealed class ProgressLine(TextWriter output)
-    {
-        private readonly bool _terminal = ReferenceEquals(output, System.Console.Out) && !System.Console.IsOutputRedirected;
-        private string? _last;
-
-        public void Show(MigrationStatus status)
-        {
-            string line = Progress(status);
-            if (line == _last)
-                return;
-            _last = line;
-            if (_terminal)
-                output.Write("\r" + line.PadRight(110));
-            else
-                output.WriteLine(line);
-        }
-
-        public void End()
-        {
-            if (_terminal && _last is not null)
-                output.WriteLine();
-        }
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Actors.Client;
 using Actors.Grains;
+using Actors.Hvctl.Output;
 
 namespace Actors.Hvctl;
 
@@ -13,7 +14,7 @@ internal static class SwitchCommands
         command.Add(OnOneSwitch(options, io, "create", "define a switch with no ports", async (client, name) =>
             $"{(await client.CreateSwitchAsync(name).ConfigureAwait(false)).Name}: created\n"));
         command.Add(List(options, io));
-        command.Add(OnOneSwitch(options, io, "show", "a switch's ports: PORT MAC HOST, frames and bytes each way (in: from the VM), frames dropped", ShowAsync));
+        command.Add(Show(options, io));
         command.Add(OnOneSwitch(options, io, "delete", "delete a switch (refused while a VM's adapter is plugged into it)", async (client, name) =>
         {
             await client.DeleteSwitchAsync(name).ConfigureAwait(false);
@@ -38,23 +39,42 @@ internal static class SwitchCommands
 
     private static Command List(CommonOptions options, HvctlIo io)
     {
-        var command = new Command("list", "list switches: NAME PORTS CREATED");
+        Option<OutputFormat> output = OutputOption.Create();
+        var command = new Command("list", "list switches: NAME PORTS CREATED") { output };
         command.SetAction(async (parsed, ct) =>
         {
             await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
             IReadOnlyList<SwitchInfo> switches = await client.ListSwitchesAsync().ConfigureAwait(false);
             SwitchStatus[] statuses = await Task.WhenAll(switches.Select(s => client.GetSwitchStatusAsync(s.Name))).ConfigureAwait(false);
-            await io.Out.WriteAsync(ClusterTables.FormatSwitches(switches.Zip(statuses))).ConfigureAwait(false);
+            await io.Out.WriteAsync(OutputRenderer.Render(
+                parsed.GetValue(output),
+                () => ClusterTables.FormatSwitches(switches.Zip(statuses)),
+                () => (IReadOnlyList<SwitchView>)[.. switches.Zip(statuses, SwitchView.From)],
+                OutputJsonContext.Default.IReadOnlyListSwitchView)).ConfigureAwait(false);
             return ExitCodes.Success;
         });
         return command;
     }
 
-    private static async Task<string> ShowAsync(HypervisorClient client, string name)
+    private static Command Show(CommonOptions options, HvctlIo io)
     {
-        SwitchInfo info = await client.GetSwitchAsync(name).ConfigureAwait(false)
-            ?? throw new HypervisorClientException($"no switch '{name}': see 'hvctl switch list'");
-        SwitchStatus status = await client.GetSwitchStatusAsync(name).ConfigureAwait(false);
-        return ClusterTables.FormatSwitch(info, status);
+        var name = new Argument<string>("NAME") { Description = "the switch's name: letters, digits, '-', '_' and '.'" };
+        Option<OutputFormat> output = OutputOption.Create();
+        var command = new Command("show", "a switch's ports: PORT MAC HOST, frames and bytes each way (in: from the VM), frames dropped") { name, output };
+        command.SetAction(async (parsed, ct) =>
+        {
+            string switchName = parsed.GetRequiredValue(name);
+            await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
+            SwitchInfo info = await client.GetSwitchAsync(switchName).ConfigureAwait(false)
+                ?? throw new HypervisorClientException($"no switch '{switchName}': see 'hvctl switch list'");
+            SwitchStatus status = await client.GetSwitchStatusAsync(switchName).ConfigureAwait(false);
+            await io.Out.WriteAsync(OutputRenderer.Render(
+                parsed.GetValue(output),
+                () => ClusterTables.FormatSwitch(info, status),
+                () => SwitchView.From(info, status),
+                OutputJsonContext.Default.SwitchView)).ConfigureAwait(false);
+            return ExitCodes.Success;
+        });
+        return command;
     }
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Actors.Client;
 using Actors.Grains;
+using Actors.Hvctl.Output;
 
 namespace Actors.Hvctl;
 
@@ -53,7 +54,7 @@ internal static class VmCommands
             CommonOptions.CheckShape(memoryBytes, processors);
             Dictionary<string, string>? files = ParseFirmwareFiles(parsed.GetValue(fwCfg));
             await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
-            VmStatus status = await client.CreateVmAsync(vmName, guest.ImagePath, memoryBytes, processors, parsed.GetValue(host), ct, files, guest.InitrdPath, guest.CommandLine, guest.Enlightened, guest.VspHost, guest.Disks, guest.Nics, parsed.GetValue(replace)).ConfigureAwait(false);
+            VmStatus status = await client.CreateVmAsync(vmName, guest.ImagePath, memoryBytes, processors, parsed.GetValue(host), ct, files, guest.InitrdPath, guest.CommandLine, guest.Enlightened, guest.VspHost, guest.Disks, guest.Nics, new UploadProgressDisplay(io), parsed.GetValue(replace)).ConfigureAwait(false);
             await io.Out.WriteLineAsync($"{status.Name}: {status.State}").ConfigureAwait(false);
             return ExitCodes.Success;
         });
@@ -151,12 +152,17 @@ internal static class VmCommands
     private static Command Bus(CommonOptions options, HvctlIo io)
     {
         Argument<string> name = NameArgument();
-        var command = new Command("bus", "show a running VM's VMBus (needs --hyperv): its version, and each channel with its state, VP, ring and where its VSP runs") { name };
+        Option<OutputFormat> output = OutputOption.Create();
+        var command = new Command("bus", "show a running VM's VMBus (needs --hyperv): its version, and each channel with its state, VP, ring and where its VSP runs") { name, output };
         command.SetAction(async (parsed, ct) =>
         {
             await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
             VmBusStatus bus = await client.GetVmBusAsync(parsed.GetRequiredValue(name)).ConfigureAwait(false);
-            await io.Out.WriteAsync(ClusterTables.FormatVmBus(bus)).ConfigureAwait(false);
+            await io.Out.WriteAsync(OutputRenderer.Render(
+                parsed.GetValue(output),
+                () => ClusterTables.FormatVmBus(bus),
+                () => VmBusView.From(parsed.GetRequiredValue(name), bus),
+                OutputJsonContext.Default.VmBusView)).ConfigureAwait(false);
             return ExitCodes.Success;
         });
         return command;
@@ -179,12 +185,25 @@ internal static class VmCommands
 
     private static Command List(CommonOptions options, HvctlIo io)
     {
-        var command = new Command("list", "list all VMs: NAME STATE HOST MEMORY VCPUS HEARTBEAT");
+        Option<OutputFormat> output = OutputOption.Create();
+        var watch = new WatchOptions();
+        var command = new Command("list", "list all VMs: NAME STATE HOST MEMORY VCPUS HEARTBEAT") { output };
+        watch.AddTo(command);
         command.SetAction(async (parsed, ct) =>
         {
+            OutputFormat format = parsed.GetValue(output);
+            TimeSpan? every = watch.Every(parsed);
             await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
-            await io.Out.WriteAsync(ClusterTables.FormatVms(await client.ListVmsAsync().ConfigureAwait(false))).ConfigureAwait(false);
-            return ExitCodes.Success;
+            return await WatchOptions.RunAsync(io, format, every, async oneLine =>
+            {
+                IReadOnlyList<VmStatus> vms = await client.ListVmsAsync().ConfigureAwait(false);
+                return OutputRenderer.Render(
+                    format,
+                    () => ClusterTables.FormatVms(vms),
+                    () => (IReadOnlyList<VmView>)[.. vms.Select(VmView.From)],
+                    OutputJsonContext.Default.IReadOnlyListVmView,
+                    oneLine);
+            }, ct).ConfigureAwait(false);
         });
         return command;
     }
@@ -192,12 +211,14 @@ internal static class VmCommands
     private static Command Show(CommonOptions options, HvctlIo io)
     {
         Argument<string> name = NameArgument();
-        var command = new Command("show", "a VM's configuration, state, placement and counters") { name };
+        Option<OutputFormat> output = OutputOption.Create();
+        var command = new Command("show", "a VM's configuration, state, placement and counters") { name, output };
         command.SetAction(async (parsed, ct) =>
         {
             await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
             VmStatus status = await client.GetVmAsync(parsed.GetRequiredValue(name)).ConfigureAwait(false);
-            await io.Out.WriteAsync(FormatDetails(status)).ConfigureAwait(false);
+            await io.Out.WriteAsync(OutputRenderer.Render(
+                parsed.GetValue(output), () => FormatDetails(status), () => VmView.From(status), OutputJsonContext.Default.VmView)).ConfigureAwait(false);
             return ExitCodes.Success;
         });
         return command;
