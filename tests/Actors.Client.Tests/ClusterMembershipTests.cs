@@ -151,7 +151,7 @@ public sealed class ClusterMembershipTests
     private static string GuestFile(string file) => Path.Combine(RepoRoot(), "guests", "build", file);
 
     /// <summary>Runs a silo that is expected to end by itself (a refusal), with its output.</summary>
-    private static async Task<ProcessResult> RunSiloAsync(ProcessStartInfo start)
+    internal static async Task<ProcessResult> RunSiloAsync(ProcessStartInfo start)
     {
         using Process process = Process.Start(start) ?? throw new InvalidOperationException("the silo did not start");
         Task<string> output = process.StandardOutput.ReadToEndAsync();

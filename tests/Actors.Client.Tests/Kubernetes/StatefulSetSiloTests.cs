@@ -1,5 +1,7 @@
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Actors.Grains;
+using Actors.Grains.Security;
 using Actors.Tests.Shared;
 using k8s.Models;
 
@@ -35,6 +37,7 @@ public sealed class StatefulSetSiloTests : IDisposable
             pod.Ports[container.Ports[i].ContainerPort] = free[i];
         pod.Services[$"{redisService.Metadata.Name}:{redisService.Spec.Ports.Single().Port}"] = redis.Configuration;
         Dictionary<string, string> environment = pod.Environment(container);
+        using TlsCredentials clientTls = IssueTlsSecret(container);
 
         int health = pod.Ports[Port(container, "health")];
         int gateway = pod.Ports[Port(container, "gateway")];
@@ -46,7 +49,8 @@ public sealed class StatefulSetSiloTests : IDisposable
         Assert.Equal("ok\n", await silo.WaitForOkAsync(new Uri(healthz)));
         Assert.Equal("ok\n", await silo.WaitForOkAsync(new Uri(ProbeUrl(container.StartupProbe, health))));
 
-        await using HypervisorClient client = await HypervisorClient.ConnectAsync($"127.0.0.1:{gateway}");
+        // The silo demands mutual TLS, with the certificates of the secret it mounts.
+        await using HypervisorClient client = await HypervisorClient.ConnectAsync($"127.0.0.1:{gateway}", HypervisorClient.DefaultConnectTimeout, tls: clientTls);
         IReadOnlyList<HostInfo> hosts = await client.ListHostsAsync();
         HostInfo host = Assert.Single(hosts);
         Assert.Equal(PodName, host.Host);
@@ -62,6 +66,27 @@ public sealed class StatefulSetSiloTests : IDisposable
         IEnumerable<JsonElement> frameworks = options.TryGetProperty("frameworks", out JsonElement many) ? many.EnumerateArray() : [options.GetProperty("framework")];
 
         Assert.Equal(["Microsoft.AspNetCore.App", "Microsoft.NETCore.App"], frameworks.Select(f => f.GetProperty("name").GetString()).Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// Fills the directory standing in for the TLS secret's mount as <c>kubectl create secret generic --from-file</c>
+    /// would from a CA (ca.crt) and the silo's certificate (tls.crt, tls.key); returns a client's credentials from
+    /// the same CA.
+    /// </summary>
+    private TlsCredentials IssueTlsSecret(V1Container container)
+    {
+        string mount = container.VolumeMounts.Single(m => m.MountPath.Contains("tls", StringComparison.Ordinal)).MountPath;
+        string secret = Path.Combine(_volumes.FullName, mount.TrimStart('/'));
+        using X509Certificate2 authority = DevelopmentCertificates.CreateAuthority("test CA", TimeSpan.FromDays(1));
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        using X509Certificate2 silo = DevelopmentCertificates.Issue(authority, PodName, now.AddMinutes(-1), now.AddDays(1));
+        using X509Certificate2 user = DevelopmentCertificates.Issue(authority, "operator", now.AddMinutes(-1), now.AddDays(1));
+        DevelopmentCertificates.Write(X509CertificateLoader.LoadCertificate(authority.RawData), secret, "ca");
+        DevelopmentCertificates.Write(silo, secret, "tls");
+        string client = Path.Combine(_volumes.FullName, "client");
+        DevelopmentCertificates.Write(user, client, "operator");
+        DevelopmentCertificates.Write(X509CertificateLoader.LoadCertificate(authority.RawData), client, "ca");
+        return TlsCredentials.Load(Path.Combine(client, "operator.crt"), Path.Combine(client, "operator.key"), Path.Combine(client, "ca.crt"));
     }
 
     /// <summary>The exec form of the Dockerfile's ENTRYPOINT.</summary>

@@ -40,7 +40,7 @@ public sealed class TlsCredentials : IDisposable
         {
             certificate = X509Certificate2.CreateFromPemFile(Existing(certificatePath, "certificate"), Existing(keyPath, "key"));
         }
-        catch (CryptographicException e)
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
         {
             throw new TlsCredentialsException($"certificate '{certificatePath}' with key '{keyPath}' cannot be used: {e.Message.TrimEnd('.')} (is the key the certificate's own?)");
         }
