@@ -6,9 +6,9 @@ namespace Actors.Silo;
 /// <summary>
 /// Without Redis the primary silo holds the cluster's membership in memory. A primary that restarts holds an
 /// empty one, whose version is lower than the one the other silos last read, and Orleans makes each of them
-/// terminate when it sees that. So every silo of such a cluster on this machine leaves a marker (its process
-/// and start time) in a directory named after the primary's endpoint, and a primary that finds a marker of a
-/// silo still running refuses to start instead. Markers of processes that are gone are stale and removed.
+/// terminate when it sees that. So every silo that joined such a cluster on this machine leaves a marker (its
+/// process and start time) in a directory named after the primary's endpoint, and a primary that finds a
+/// marker of a silo still running refuses to start instead. Markers of processes that are gone are stale and removed.
 /// Silos on other machines leave no marker here: clusters that span machines keep membership in Redis.
 /// </summary>
 internal sealed class PrimaryRestartGuard : IDisposable
@@ -17,29 +17,44 @@ internal sealed class PrimaryRestartGuard : IDisposable
 
     private PrimaryRestartGuard(string marker) => _marker = marker;
 
-    /// <summary>Null with Redis membership, where any silo may restart.</summary>
-    public static PrimaryRestartGuard? Enter(SiloSettings settings)
+    /// <summary>
+    /// Before a primary silo starts (no Redis, no --join): refuses if a silo that joined an earlier run of it
+    /// still runs.
+    /// </summary>
+    public static void CheckPrimaryStart(SiloSettings settings)
     {
-        if (settings.Redis is not null)
+        if (settings.Redis is not null || settings.Join is not null)
+            return;
+        string[] running = [.. Directory.GetFiles(MarkerDirectory(settings), "*.silo").Select(RunningSilo).OfType<string>()];
+        if (running.Length > 0)
+        {
+            throw new SiloConfigurationException(
+                $"silos that joined this one before it stopped still run ({string.Join(", ", running)}) and would end if it restarted; " +
+                "stop them first, or keep membership in Redis (--redis) so that any silo can restart");
+        }
+    }
+
+    /// <summary>
+    /// Once a silo has joined a primary: leaves its marker until disposed. Not before: a silo still joining
+    /// holds no table version, and its marker would stop the primary it waits for. Null for the primary itself
+    /// and with Redis.
+    /// </summary>
+    public static PrimaryRestartGuard? Joined(SiloSettings settings)
+    {
+        if (settings.Redis is not null || settings.Join is null)
             return null;
+        string marker = Path.Combine(MarkerDirectory(settings), $"{settings.HostName}.silo");
+        File.WriteAllText(marker, $"{Environment.ProcessId} {StartTime(Environment.ProcessId)}");
+        return new PrimaryRestartGuard(marker);
+    }
+
+    private static string MarkerDirectory(SiloSettings settings)
+    {
         IPEndPoint primary = settings.PrimaryEndpoint;
         string directory = Path.Combine(
             Path.GetTempPath(), $"actors-{Environment.UserName}", "clusters", $"{primary.Address}_{primary.Port.ToString(CultureInfo.InvariantCulture)}");
         Directory.CreateDirectory(directory);
-        if (settings.Join is null)
-        {
-            string[] running = [.. Directory.GetFiles(directory, "*.silo").Select(RunningSilo).OfType<string>()];
-            if (running.Length > 0)
-            {
-                throw new SiloConfigurationException(
-                    $"silos that joined this one before it stopped still run ({string.Join(", ", running)}) and would end if it restarted; " +
-                    "stop them first, or keep membership in Redis (--redis) so that any silo can restart");
-            }
-        }
-
-        string marker = Path.Combine(directory, $"{settings.HostName}.silo");
-        File.WriteAllText(marker, $"{Environment.ProcessId} {StartTime(Environment.ProcessId)}");
-        return new PrimaryRestartGuard(marker);
+        return directory;
     }
 
     public void Dispose() => File.Delete(_marker);

@@ -15,10 +15,9 @@ catch (SiloConfigurationException e)
     return 2;
 }
 
-PrimaryRestartGuard? guard;
 try
 {
-    guard = PrimaryRestartGuard.Enter(settings);
+    PrimaryRestartGuard.CheckPrimaryStart(settings);
 }
 catch (SiloConfigurationException e)
 {
@@ -26,31 +25,35 @@ catch (SiloConfigurationException e)
     return 2;
 }
 
-using (guard)
+try
 {
-    try
-    {
-        await host.StartAsync();
-    }
-    catch (Exception e) when (AddressInUse(e))
-    {
-        Console.Error.WriteLine("Actors.Silo: a silo or gateway port is already in use; choose others with --silo-port/--gateway-port");
-        return 2;
-    }
-    catch (Exception e)
-    {
-        // Orleans has logged the details; the user gets the likely causes in one line. The host is not stopped
-        // gracefully: a silo that never joined has nothing to hand over, and its shutdown can wait on the cluster.
-        string membership = settings.Redis is null ? $"the first silo at {settings.PrimaryEndpoint}" : $"Redis at {settings.Redis}";
-        Console.Error.WriteLine(
-            $"Actors.Silo: could not join the cluster ({e.GetType().Name}): is {membership} reachable, and does the cluster trust this silo's certificate (and it the cluster's)?");
-        return 1;
-    }
-
-    await host.WaitForShutdownAsync();
-    host.Dispose();
-    return 0;
+    await host.StartAsync();
 }
+catch (SiloConfigurationException e)
+{
+    // Found only while starting, such as a health port in use.
+    Console.Error.WriteLine($"Actors.Silo: {e.Message}");
+    return 2;
+}
+catch (Exception e) when (AddressInUse(e))
+{
+    Console.Error.WriteLine("Actors.Silo: a silo or gateway port is already in use; choose others with --silo-port/--gateway-port");
+    return 2;
+}
+catch (Exception e)
+{
+    // Orleans has logged the details; the user gets the likely causes in one line. The host is not stopped
+    // gracefully: a silo that never joined has nothing to hand over, and its shutdown can wait on the cluster.
+    string membership = settings.Redis is null ? $"the first silo at {settings.PrimaryEndpoint}" : $"Redis at {settings.Redis}";
+    Console.Error.WriteLine(
+        $"Actors.Silo: could not join the cluster ({e.GetType().Name}): is {membership} reachable, and does the cluster trust this silo's certificate (and it the cluster's)?");
+    return 1;
+}
+
+using (PrimaryRestartGuard.Joined(settings))
+    await host.WaitForShutdownAsync();
+host.Dispose();
+return 0;
 
 static bool AddressInUse(Exception? e)
 {

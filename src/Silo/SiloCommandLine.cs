@@ -65,7 +65,8 @@ public static class SiloCommandLine
         }
 
         // Probes reach the health port where the silo listens, unless told otherwise.
-        IPEndPoint? health = HealthEndpointOption.Parse(values["--health-port"], values["--health-address"] ?? listen?.ToString());
+        string? healthAddress = values["--health-address"] ?? (string.IsNullOrWhiteSpace(values["--health-port"]) ? null : listen?.ToString());
+        IPEndPoint? health = HealthEndpointOption.Parse(values["--health-port"], healthAddress);
         return new SiloSettings(host, siloPort, gatewayPort, join, backend, redis, listen, advertise, inKubernetes, tls, health);
     }
 

@@ -78,6 +78,9 @@ public sealed class EmbeddedSiloTests
         var environment = new Dictionary<string, string?> { ["ACTORS_HOST"] = "h", ["ACTORS_SILO_PORT"] = "11111", ["ACTORS_GATEWAY_PORT"] = "30000", ["ACTORS_LISTEN"] = "127.0.0.2" };
         SiloSettings settings = SiloCommandLine.Parse([], n => environment.GetValueOrDefault(n));
         Assert.Equal((IPAddress.Parse("127.0.0.2"), new IPEndPoint(IPAddress.Parse("127.0.0.2"), 11111)), (settings.AdvertisedAddress, settings.PrimaryEndpoint));
+        // The health probes listen where the silo does, and only when given a port.
+        Assert.Null(settings.Health);
+        Assert.Equal(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 8080), SiloCommandLine.Parse(["--health-port", "8080"], n => environment.GetValueOrDefault(n)).Health);
 
         SiloSettings everywhere = SiloCommandLine.Parse(["--listen", "0.0.0.0", "--advertise", "127.0.0.3", "--join", "127.0.0.2:11111"], n => environment.GetValueOrDefault(n));
         Assert.Equal((IPAddress.Any, IPAddress.Parse("127.0.0.3")), (everywhere.ListenAddress, everywhere.AdvertisedAddress));
