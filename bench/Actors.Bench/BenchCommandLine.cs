@@ -5,7 +5,7 @@ namespace Actors.Bench;
 /// <summary>Parses <c>actors-bench COMMAND ...</c> and dispatches to the benchmark.</summary>
 internal static class BenchCommandLine
 {
-    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N] | interrupts [--samples N] [--timer-hz N] [--seconds N] | linux [--kernel F [--initrd F]] [--append S] [--vcpus N] [--memory 256M] [--runs N] [--console] [--vs-qemu] [--hyperv] [--profile FILE] | migrate [--memory-mib N] [--max-downtime-ms N] [--runs N] [--qemu-runs N] | hypercalls [--runs N] [--loop-seconds N] [--vms N] [--vsp-samples N] | vmbus-fuzz [--seconds N] [--seed N] | disk [--size-mib N] [--runs N] [--random-ios N] [--remote] | network [--transfer-mib N] [--pings N] [--runs N] [--memory 256M] [--timeout SECONDS]";
+    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N] [--tls] | interrupts [--samples N] [--timer-hz N] [--seconds N] | linux [--kernel F [--initrd F]] [--append S] [--vcpus N] [--memory 256M] [--runs N] [--console] [--vs-qemu] [--hyperv] [--profile FILE] | migrate [--memory-mib N] [--max-downtime-ms N] [--runs N] [--qemu-runs N] [--tls] | hypercalls [--runs N] [--loop-seconds N] [--vms N] [--vsp-samples N] | vmbus-fuzz [--seconds N] [--seed N] | disk [--size-mib N] [--runs N] [--random-ios N] [--remote] | network [--transfer-mib N] [--pings N] [--runs N] [--memory 256M] [--timeout SECONDS]";
 
     public static int Run(string[] args)
     {
@@ -32,6 +32,12 @@ internal static class BenchCommandLine
         for (int i = 0; i < args.Length; i++)
         {
             string arg = args[i];
+            if (arg == "--tls")
+            {
+                options = options with { Tls = true };
+                continue;
+            }
+
             int value = PositiveInt(NextValue(args, ref i, arg), arg);
             options = arg switch
             {
@@ -78,6 +84,12 @@ internal static class BenchCommandLine
         for (int i = 0; i < args.Length; i++)
         {
             string arg = args[i];
+            if (arg == "--tls")
+            {
+                options = options with { Tls = true };
+                continue;
+            }
+
             string text = NextValue(args, ref i, arg);
             options = arg switch
             {

@@ -19,15 +19,17 @@ internal static class ClusterBenchmark
 
     private static async Task<int> RunAsync(ClusterBenchmarkOptions options)
     {
-        using var silo = SiloProcess.Start("bench-host");
-        await using var client = await HypervisorClient.ConnectAsync(silo.Gateway, TimeSpan.FromSeconds(60));
-        await WaitForHostAsync(client, silo.Host);
         string work = Directory.CreateTempSubdirectory("actors-bench-").FullName;
         try
         {
-            await FirstConsoleByteAsync(client, options.Starts);
-            await IdlePartitionsAsync(client, silo, Path.Combine(work, "idle.elf"), options.IdlePartitions);
-            await ConsoleThroughputAsync(client, Path.Combine(work, "flood.elf"), options.FloodBytes, options.FloodRuns);
+            (double firstByte, double console) = await MeasureAsync(options, work, tls: null);
+            if (options.Tls)
+            {
+                using var certificates = new BenchCertificates();
+                Print("the same with mutual TLS between client and silo:");
+                (double tlsFirstByte, double tlsConsole) = await MeasureAsync(options, work, certificates);
+                Print($"tls: first-byte median {tlsFirstByte:F1} ms vs {firstByte:F1} ms plain (ratio {tlsFirstByte / firstByte:F2}); console median {tlsConsole:F1} MiB/s vs {console:F1} MiB/s plain (ratio {tlsConsole / console:F2})");
+            }
         }
         finally
         {
@@ -36,7 +38,20 @@ internal static class ClusterBenchmark
         return 0;
     }
 
-    private static async Task FirstConsoleByteAsync(HypervisorClient client, int starts)
+    /// <summary>The medians of first console byte and console throughput on a fresh silo; the idle partitions on the plain one only.</summary>
+    private static async Task<(double FirstByte, double Console)> MeasureAsync(ClusterBenchmarkOptions options, string work, BenchCertificates? tls)
+    {
+        using var silo = SiloProcess.Start("bench-host", tls: tls);
+        await using var client = await HypervisorClient.ConnectAsync(silo.Gateway, TimeSpan.FromSeconds(60), tls: tls?.Client);
+        await WaitForHostAsync(client, silo.Host);
+        double firstByte = await FirstConsoleByteAsync(client, options.Starts);
+        if (tls is null)
+            await IdlePartitionsAsync(client, silo, Path.Combine(work, "idle.elf"), options.IdlePartitions);
+        double console = await ConsoleThroughputAsync(client, Path.Combine(work, "flood.elf"), options.FloodBytes, options.FloodRuns);
+        return (firstByte, console);
+    }
+
+    private static async Task<double> FirstConsoleByteAsync(HypervisorClient client, int starts)
     {
         string hello = GuestPath("hello.elf");
         var samples = new List<double>();
@@ -55,6 +70,7 @@ internal static class ClusterBenchmark
             await client.DeleteVmAsync(name);
         }
         Print($"first-byte: median={Median(samples):F1} ms min={samples.Min():F1} ms max={samples.Max():F1} ms n={starts} (hello.elf, start call to first console byte at the client)");
+        return Median(samples);
     }
 
     private static async Task IdlePartitionsAsync(HypervisorClient client, SiloProcess silo, string imagePath, int count)
@@ -87,7 +103,7 @@ internal static class ClusterBenchmark
         }
     }
 
-    private static async Task ConsoleThroughputAsync(HypervisorClient client, string imagePath, int bytes, int runs)
+    private static async Task<double> ConsoleThroughputAsync(HypervisorClient client, string imagePath, int bytes, int runs)
     {
         await File.WriteAllBytesAsync(imagePath, BenchGuests.Flood(bytes));
         var samples = new List<double>();
@@ -109,6 +125,7 @@ internal static class ClusterBenchmark
             await client.DeleteVmAsync(name);
         }
         Print($"console: median={Median(samples):F1} MiB/s min={samples.Min():F1} max={samples.Max():F1} over {runs} runs of {Mib(bytes):F0} MiB (guest UART to a client over TCP loopback)");
+        return Median(samples);
     }
 
     private static async Task WaitForHostAsync(HypervisorClient client, string host)

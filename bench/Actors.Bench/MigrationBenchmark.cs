@@ -18,27 +18,12 @@ internal static class MigrationBenchmark
         var maxDowntime = TimeSpan.FromMilliseconds(options.MaxDowntimeMilliseconds);
         Console.WriteLine($"migrate: migrate-verify with {options.MemoryMiB} MiB, max downtime {maxDowntime.TotalMilliseconds} ms, {options.Runs} run(s) each");
 
-        var ours = new List<MigrationStatus>();
-        using (var hostA = SiloProcess.Start("mig-a"))
-        using (var hostB = SiloProcess.Start("mig-b", join: hostA))
+        List<MigrationStatus> ours = await RunOursAsync(options, image, maxDowntime, tls: null);
+        List<MigrationStatus>? overTls = null;
+        if (options.Tls)
         {
-            await using var client = await HypervisorClient.ConnectAsync(hostA.Gateway, TimeSpan.FromSeconds(60));
-            await Poll(async () => (await client.ListHostsAsync()).Count == 2, "both silos to register");
-            for (int run = 0; run < options.Runs; run++)
-            {
-                string vm = $"mig-{run}";
-                // Stamping until told to stop, as the QEMU runs below, so it dirties RAM for the whole migration.
-                await client.CreateVmAsync(vm, image, (ulong)options.MemoryMiB << 20, 1, hostA.Host,
-                    firmwareFiles: new Dictionary<string, string> { ["opt/actors/passes"] = "0" });
-                await client.StartVmAsync(vm);
-                await Task.Delay(TimeSpan.FromSeconds(2));
-                string id = await client.MigrateVmAsync(vm, hostB.Host, MigrationOptions.Default with { MaxDowntime = maxDowntime });
-                MigrationStatus status = await client.WaitForMigrationAsync(id, progress: null);
-                ours.Add(status);
-                Console.WriteLine($"actors run {run + 1}: {Describe(status)}");
-                if ((await client.GetVmAsync(vm)).State == VmState.Running)
-                    await client.StopVmAsync(vm);
-            }
+            using var certificates = new BenchCertificates();
+            overTls = await RunOursAsync(options, image, maxDowntime, certificates);
         }
 
         var qemu = new List<QemuMigration.Result>();
@@ -62,7 +47,52 @@ internal static class MigrationBenchmark
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"migrate: medians: downtime actors {ourDowntime:0.0} ms vs qemu {qemuDowntime:0.0} ms (ratio {ourDowntime / qemuDowntime:0.00}); total actors {ourTotal:0} ms vs qemu {qemuTotal:0} ms (ratio {ourTotal / qemuTotal:0.00}); sent/RAM actors {ourBytes:0.00}x vs qemu {qemuBytes:0.00}x"));
         }
+        if (overTls is not null)
+        {
+            var tlsCompleted = overTls.Where(s => s.State == MigrationState.Completed).ToList();
+            if (completed.Count > 0 && tlsCompleted.Count > 0)
+            {
+                double plainTotal = Median(completed.Select(s => s.Elapsed.TotalMilliseconds));
+                double tlsTotal = Median(tlsCompleted.Select(s => s.Elapsed.TotalMilliseconds));
+                double plainDowntime = Median(completed.Select(s => s.Downtime!.Value.TotalMilliseconds));
+                double tlsDowntime = Median(tlsCompleted.Select(s => s.Downtime!.Value.TotalMilliseconds));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"migrate: medians with mutual TLS: total {tlsTotal:0} ms vs {plainTotal:0} ms plain (ratio {tlsTotal / plainTotal:0.00}); downtime {tlsDowntime:0.0} ms vs {plainDowntime:0.0} ms plain (ratio {tlsDowntime / plainDowntime:0.00})"));
+            }
+
+            if (tlsCompleted.Count != overTls.Count)
+                return 1;
+        }
+
         return completed.Count == ours.Count ? 0 : 1;
+    }
+
+    /// <summary>Our migrations between two fresh silo processes, over mutual TLS when <paramref name="tls"/> is given.</summary>
+    private static async Task<List<MigrationStatus>> RunOursAsync(MigrationBenchmarkOptions options, string image, TimeSpan maxDowntime, BenchCertificates? tls)
+    {
+        string label = tls is null ? "actors" : "actors over TLS";
+        var ours = new List<MigrationStatus>();
+        using var hostA = SiloProcess.Start("mig-a", tls: tls);
+        using var hostB = SiloProcess.Start("mig-b", join: hostA, tls: tls);
+        await using var client = await HypervisorClient.ConnectAsync(hostA.Gateway, TimeSpan.FromSeconds(60), tls: tls?.Client);
+        await Poll(async () => (await client.ListHostsAsync()).Count == 2, "both silos to register");
+        for (int run = 0; run < options.Runs; run++)
+        {
+            string vm = $"mig-{run}";
+            // Stamping until told to stop, as the QEMU runs below, so it dirties RAM for the whole migration.
+            await client.CreateVmAsync(vm, image, (ulong)options.MemoryMiB << 20, 1, hostA.Host,
+                firmwareFiles: new Dictionary<string, string> { ["opt/actors/passes"] = "0" });
+            await client.StartVmAsync(vm);
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            string id = await client.MigrateVmAsync(vm, hostB.Host, MigrationOptions.Default with { MaxDowntime = maxDowntime });
+            MigrationStatus status = await client.WaitForMigrationAsync(id, progress: null);
+            ours.Add(status);
+            Console.WriteLine($"{label} run {run + 1}: {Describe(status)}");
+            if ((await client.GetVmAsync(vm)).State == VmState.Running)
+                await client.StopVmAsync(vm);
+        }
+
+        return ours;
     }
 
     private static string Describe(MigrationStatus s) => s.State == MigrationState.Completed

@@ -1,4 +1,7 @@
 namespace Actors.Bench;
 
-/// <summary>Options of the <c>migrate</c> benchmark; QEMU runs as often as ours unless <see cref="QemuRuns"/> says otherwise.</summary>
-internal sealed record MigrationBenchmarkOptions(int MemoryMiB = 256, int MaxDowntimeMilliseconds = 20, int Runs = 3, int? QemuRuns = null);
+/// <summary>
+/// Options of the <c>migrate</c> benchmark; QEMU runs as often as ours unless <see cref="QemuRuns"/> says otherwise.
+/// <see cref="Tls"/> runs ours again between silos speaking mutual TLS.
+/// </summary>
+internal sealed record MigrationBenchmarkOptions(int MemoryMiB = 256, int MaxDowntimeMilliseconds = 20, int Runs = 3, int? QemuRuns = null, bool Tls = false);

@@ -11,6 +11,7 @@ namespace Actors.Client.Tests;
 /// while the silos that joined it run, membership in Redis where any silo may die and come back, and silos
 /// on different addresses (127.0.0.2, 127.0.0.3 standing in for machines).
 /// </summary>
+[Collection(SiloProcessCollection.Name)]
 public sealed class ClusterMembershipTests
 {
     private static readonly TimeSpan SiloExit = TimeSpan.FromSeconds(90);

@@ -4,6 +4,7 @@ using Actors.Tests.Shared;
 namespace Actors.Client.Tests;
 
 /// <summary>The real hvctl as a user runs it: a child process that embeds its own silos.</summary>
+[Collection(SiloProcessCollection.Name)]
 public sealed class HvctlEndToEndTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(3);
@@ -43,7 +44,8 @@ public sealed class HvctlEndToEndTests
 
             // A name is taken once: a second create is refused and changes nothing, unless asked to replace.
             ProcessResult again = await HvctlAsync("vm", "create", "e2e", "--image", Guest("hello.elf"), "--memory", "48M", "--gateway", gateway);
-            Assert.Equal((3, "hvctl: VM 'e2e' already exists (Defined); delete it first or replace it"), (again.ExitCode, again.Error.Trim()));
+            // (Upload progress comes first on stderr.)
+            Assert.Equal((3, "hvctl: VM 'e2e' already exists (Defined); delete it first or replace it"), (again.ExitCode, again.Error.Trim().Split('\n')[^1]));
             Assert.Contains("e2e   Defined  -     32M     1", (await HvctlAsync("vm", "list", "--gateway", gateway)).Out);
             ProcessResult replaced = await HvctlAsync("vm", "create", "e2e", "--image", Guest("hello.elf"), "--memory", "48M", "--replace", "--gateway", gateway);
             Assert.Equal((0, "e2e: Defined"), (replaced.ExitCode, replaced.Out.Trim()));
@@ -399,13 +401,13 @@ public sealed class HvctlEndToEndTests
     // The silo takes a few seconds to open its gateway; hvctl's own connect timeout bounds each attempt.
     internal static async Task WaitForGatewayAsync(string gateway, string host = "e2e-host")
     {
-        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         while (true)
         {
             ProcessResult probe = await HvctlAsync("host", "list", "--gateway", gateway, "--connect-timeout", "5");
             if (probe.ExitCode == 0 && probe.Out.Contains(host, StringComparison.Ordinal))
                 return;
-            Assert.False(limit.IsCancellationRequested, $"the silo's gateway {gateway} never listed host {host}: {probe.Error}");
+            Assert.False(limit.IsCancellationRequested, $"the silo's gateway {gateway} never listed host {host} within two minutes: {probe.Error}");
         }
     }
 

@@ -6,6 +6,7 @@ using static Actors.Client.Tests.HvctlEndToEndTests;
 namespace Actors.Client.Tests;
 
 /// <summary>hvctl run with a stock Linux kernel, as a user runs QEMU's -kernel/-initrd/-append: what works, and what is refused.</summary>
+[Collection(SiloProcessCollection.Name)]
 public sealed class HvctlLinuxTests
 {
     private const string Init = """

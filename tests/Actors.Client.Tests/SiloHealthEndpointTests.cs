@@ -6,6 +6,7 @@ using Actors.Silo;
 namespace Actors.Client.Tests;
 
 /// <summary>The silo's <c>--health-port</c>: how it is read, how bad values are refused, and a real silo's probes.</summary>
+[Collection(SiloProcessCollection.Name)]
 public sealed class SiloHealthEndpointTests
 {
     private static readonly Dictionary<string, string?> Required = new()

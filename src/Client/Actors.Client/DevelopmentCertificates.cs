@@ -23,7 +23,8 @@ public static class DevelopmentCertificates
 
     /// <summary>
     /// A certificate for <paramref name="name"/> (a host or a user) signed by <paramref name="authority"/>, good for
-    /// both ends of a TLS connection, since a silo is server and client to other silos.
+    /// both ends of a TLS connection, since a silo is server and client to other silos. Its validity is cut to the
+    /// authority's, which no certificate may outlast.
     /// </summary>
     public static X509Certificate2 Issue(X509Certificate2 authority, string name, DateTimeOffset notBefore, DateTimeOffset notAfter)
     {
@@ -38,6 +39,9 @@ public static class DevelopmentCertificates
         names.AddDnsName(name);
         request.CertificateExtensions.Add(names.Build());
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(authority, true, false));
+        DateTimeOffset authorityStart = authority.NotBefore.ToUniversalTime(), authorityEnd = authority.NotAfter.ToUniversalTime();
+        notBefore = notBefore < authorityStart ? authorityStart : notBefore;
+        notAfter = notAfter > authorityEnd ? authorityEnd : notAfter;
         byte[] serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7F; // a positive serial number
         using X509Certificate2 issued = request.Create(authority, notBefore, notAfter, serial);

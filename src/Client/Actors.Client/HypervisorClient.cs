@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
@@ -90,8 +91,7 @@ public sealed class HypervisorClient : IAsyncDisposable
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             _ = DisposeQuietlyAsync(host);
-            throw new HypervisorClientException(
-                await AcceptsConnectionsAsync(endpoint).ConfigureAwait(false) ? Refused(gateway, tls is not null) : Unreachable(gateway), e);
+            throw new HypervisorClientException(await WhyNotConnectedAsync(endpoint, gateway, tls is not null).ConfigureAwait(false), e);
         }
         catch
         {
@@ -130,27 +130,52 @@ public sealed class HypervisorClient : IAsyncDisposable
     }
 
     /// <summary>
-    /// The gateway's port takes TCP connections although the cluster's handshake failed: the usual cause is TLS on
-    /// one end only, or a certificate the other end does not trust.
+    /// Why the cluster's handshake failed, as far as this side can tell: nothing listens; or something does,
+    /// and then TLS on one end only or a certificate the other end does not trust are the usual causes, or
+    /// a silo that is still starting.
     /// </summary>
-    private static async Task<bool> AcceptsConnectionsAsync(IPEndPoint endpoint)
+    private static async Task<string> WhyNotConnectedAsync(IPEndPoint endpoint, string gateway, bool withTls)
     {
         using var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(3));
         try
         {
             await socket.ConnectAsync(endpoint, limit.Token).ConfigureAwait(false);
-            return true;
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException)
         {
-            return false;
+            return Unreachable(gateway);
         }
+
+        if (withTls)
+            return $"gateway {gateway} refused this client: it does not trust this client's certificate, this client does not trust its certificate (check --tls-ca), it does not use TLS, or it is still starting";
+        return await ShowsCertificateAsync(socket, limit.Token).ConfigureAwait(false)
+            ? $"gateway {gateway} refused this client: it requires TLS; give --tls-cert, --tls-key and --tls-ca (or ACTORS_TLS_CERT, ACTORS_TLS_KEY, ACTORS_TLS_CA)"
+            : $"gateway {gateway} took the connection but did not let this client in; is its silo still starting?";
     }
 
-    public static string Refused(string gateway, bool withTls) => withTls
-        ? $"gateway {gateway} refused this client: it does not trust this client's certificate, this client does not trust its certificate (check --tls-ca), or it does not use TLS"
-        : $"gateway {gateway} refused this client: it requires TLS; give --tls-cert, --tls-key and --tls-ca (or ACTORS_TLS_CERT, ACTORS_TLS_KEY, ACTORS_TLS_CA)";
+    /// <summary>Whether the other end answers a TLS hello with a certificate: then it is a gateway that speaks TLS.</summary>
+    private static async Task<bool> ShowsCertificateAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        bool shown = false;
+        await using var stream = new SslStream(new NetworkStream(socket, ownsSocket: false));
+        try
+        {
+            await stream.AuthenticateAsClientAsync(
+                new SslClientAuthenticationOptions
+                {
+                    TargetHost = "actors-gateway",
+                    RemoteCertificateValidationCallback = (_, certificate, _, _) => shown = certificate is not null,
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException or OperationCanceledException)
+        {
+            // Expected: without a certificate of its own this side cannot finish the handshake.
+        }
+
+        return shown;
+    }
 
     public static string Unreachable(string gateway) =>
         $"cannot reach gateway {gateway}: is a silo running there? start one with: dotnet run --project src/Silo -- --host NAME --silo-port 11111 --gateway-port 30000";

@@ -20,7 +20,7 @@ internal static class CertCommands
             Arity = ArgumentArity.OneOrMore,
             Required = true,
         };
-        var days = new Option<int>("--days") { Description = "days the certificates are valid", DefaultValueFactory = _ => 365, HelpName = "days" };
+        var days = new Option<int>("--days") { Description = "days the certificates are valid (a new CA is valid for ten years)", DefaultValueFactory = _ => 365, HelpName = "days" };
         var create = new Command("create", "make a development CA in DIR (or use the one there) and issue a certificate for each --name") { directory, names, days };
         create.SetAction(async (parsed, ct) =>
         {
@@ -35,7 +35,8 @@ internal static class CertCommands
                     throw new UsageException($"bad --name '{name}': use letters, digits, '.', '-' and '_' (and not 'ca')");
             }
 
-            using X509Certificate2 authority = OpenOrCreateAuthority(dir, TimeSpan.FromDays(validDays), out bool created);
+            // The CA outlives the certificates it issues, so that later ones get their full --days too.
+            using X509Certificate2 authority = OpenOrCreateAuthority(dir, TimeSpan.FromDays(10 * 365), out bool created);
             await io.Out.WriteLineAsync(created ? $"{Path.Combine(dir, "ca.crt")}: new CA" : $"{Path.Combine(dir, "ca.crt")}: CA already there, used").ConfigureAwait(false);
             DateTimeOffset now = DateTimeOffset.UtcNow;
             foreach (string name in issued)

@@ -12,6 +12,7 @@ namespace Actors.Client.Tests.Kubernetes;
 /// container (see <see cref="LocalPod"/> for what stands in for the cluster), becomes ready and serves
 /// clients: what Kubernetes would start, started here.
 /// </summary>
+[Collection(SiloProcessCollection.Name)]
 public sealed class StatefulSetSiloTests : IDisposable
 {
     private const string PodName = "actors-silo-0";
