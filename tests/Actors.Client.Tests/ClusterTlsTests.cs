@@ -124,12 +124,7 @@ public sealed class ClusterTlsTests : IDisposable
         ProcessStartInfo start = SiloStartInfo(host, siloPort, gatewayPort, joinSiloPort);
         foreach (string arg in Tls(certificates, host, certificates))
             start.ArgumentList.Add(arg);
-        Process process = Process.Start(start) ?? throw new InvalidOperationException("the silo did not start");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
+        return Launch(start);
     }
 
     private static async Task WaitUntilListedAsync(string gateway, string host, string[] tls)
