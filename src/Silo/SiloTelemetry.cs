@@ -8,7 +8,8 @@ namespace Actors.Silo;
 
 /// <summary>
 /// Traces and metrics of Orleans and of our own code. Exporters are opt-in (ACTORS_OTEL_CONSOLE=1,
-/// OTEL_EXPORTER_OTLP_ENDPOINT), so a plain run costs only the instrumentation itself.
+/// OTEL_EXPORTER_OTLP_ENDPOINT), so a plain run costs only the instrumentation itself; an idle silo's
+/// housekeeping calls begin no trace (<see cref="IdleTraceSampler"/>).
 /// </summary>
 internal static class SiloTelemetry
 {
@@ -21,6 +22,7 @@ internal static class SiloTelemetry
             .WithTracing(tracing =>
             {
                 tracing.AddSource("Microsoft.Orleans.*", "Actors.*");
+                tracing.SetSampler(new ParentBasedSampler(new IdleTraceSampler()));
                 if (console)
                     tracing.AddConsoleExporter();
                 if (otlp)
