@@ -40,7 +40,7 @@ public sealed class ClusterTlsTests : IDisposable
         try
         {
             string[] operatorTls = Tls(ours, "operator", ours);
-            await WaitUntilListedAsync(gateway, "tls-a", operatorTls);
+            await WaitForGatewayAsync(gateway, "tls-a", operatorTls);
             ProcessResult second = await HvctlAsync(["host", "list", "--gateway", gateway, .. Tls(ours, "operator-2", ours)]);
             Assert.Equal(0, second.ExitCode);
 
@@ -82,15 +82,9 @@ public sealed class ClusterTlsTests : IDisposable
         }
         finally
         {
-            foreach (Process? process in new[] { rogue, silo })
-            {
-                if (process is { HasExited: false })
-                {
-                    process.Kill(entireProcessTree: true);
-                    await process.WaitForExitAsync();
-                }
-            }
-
+            if (rogue is not null)
+                await ClusterMembershipTests.StopAsync(rogue);
+            await ClusterMembershipTests.StopAsync(silo);
             rogue?.Dispose();
         }
     }
@@ -105,15 +99,15 @@ public sealed class ClusterTlsTests : IDisposable
         ProcessStartInfo missing = SiloStartInfo("bad-tls", ports[0], ports[1]);
         foreach (string arg in Tls(ours, "a", ours))
             missing.ArgumentList.Add(arg.Replace("a.key", "nope.key", StringComparison.Ordinal));
-        ProcessResult noKey = await ClusterMembershipTests.RunSiloAsync(missing);
-        Assert.Equal((2, $"Actors.Silo: key file '{Path.Combine(ours, "nope.key")}' not found"), (noKey.ExitCode, noKey.Error.Trim()));
+        (int noKeyExit, string noKeyError) = await SiloProcess.RunToExitAsync(missing);
+        Assert.Equal((2, $"Actors.Silo: key file '{Path.Combine(ours, "nope.key")}' not found"), (noKeyExit, noKeyError.Trim()));
 
         ProcessStartInfo mismatched = SiloStartInfo("bad-tls", ports[0], ports[1]);
         foreach (string arg in Tls(ours, "a", ours))
             mismatched.ArgumentList.Add(arg.Replace("a.key", "b.key", StringComparison.Ordinal));
-        ProcessResult wrongKey = await ClusterMembershipTests.RunSiloAsync(mismatched);
-        Assert.Equal(2, wrongKey.ExitCode);
-        Assert.StartsWith($"Actors.Silo: certificate '{Path.Combine(ours, "a.crt")}' with key '{Path.Combine(ours, "b.key")}' cannot be used", wrongKey.Error);
+        (int wrongKeyExit, string wrongKeyError) = await SiloProcess.RunToExitAsync(mismatched);
+        Assert.Equal(2, wrongKeyExit);
+        Assert.StartsWith($"Actors.Silo: certificate '{Path.Combine(ours, "a.crt")}' with key '{Path.Combine(ours, "b.key")}' cannot be used", wrongKeyError);
     }
 
     private static string[] Tls(string certificates, string name, string authority) =>
@@ -125,18 +119,6 @@ public sealed class ClusterTlsTests : IDisposable
         foreach (string arg in Tls(certificates, host, certificates))
             start.ArgumentList.Add(arg);
         return Launch(start);
-    }
-
-    private static async Task WaitUntilListedAsync(string gateway, string host, string[] tls)
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            ProcessResult probe = await HvctlAsync(["host", "list", "--gateway", gateway, "--connect-timeout", "5", .. tls]);
-            if (probe.ExitCode == 0 && probe.Out.Contains(host, StringComparison.Ordinal))
-                return;
-            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(2), $"the TLS silo's gateway {gateway} never listed {host}: {probe.Error}");
-        }
     }
 
     /// <summary>

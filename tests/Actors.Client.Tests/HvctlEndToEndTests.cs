@@ -413,12 +413,13 @@ public sealed class HvctlEndToEndTests
     }
 
     // The silo takes a few seconds to open its gateway; hvctl's own connect timeout bounds each attempt.
-    internal static async Task WaitForGatewayAsync(string gateway, string host = "e2e-host")
+    // With tls, hvctl's --tls-* options for a gateway that demands them.
+    internal static async Task WaitForGatewayAsync(string gateway, string host = "e2e-host", string[]? tls = null)
     {
         using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         while (true)
         {
-            ProcessResult probe = await HvctlAsync("host", "list", "--gateway", gateway, "--connect-timeout", "5");
+            ProcessResult probe = await HvctlAsync(["host", "list", "--gateway", gateway, "--connect-timeout", "5", .. tls ?? []]);
             if (probe.ExitCode == 0 && probe.Out.Contains(host, StringComparison.Ordinal))
                 return;
             Assert.False(limit.IsCancellationRequested, $"the silo's gateway {gateway} never listed host {host} within two minutes: {probe.Error}");
@@ -436,7 +437,7 @@ public sealed class HvctlEndToEndTests
         throw new InvalidOperationException("cannot find the repository root above " + AppContext.BaseDirectory);
     }
 
-    private static string Guest(string file) => Path.Combine(RepoRoot(), "guests", "build", file);
+    internal static string Guest(string file) => Path.Combine(RepoRoot(), "guests", "build", file);
 
     internal static string HvctlDll()
     {

@@ -37,9 +37,12 @@ internal sealed class SiloProcess : IAsyncDisposable
     }
 
     /// <summary>Runs a silo that is expected to refuse its settings, and returns its exit code and standard error.</summary>
-    public static async Task<(int ExitCode, string Error)> RunToExitAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    public static Task<(int ExitCode, string Error)> RunToExitAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null) =>
+        RunToExitAsync(StartInfo(args, environment ?? new Dictionary<string, string>()));
+
+    /// <summary>The same for a silo started as <paramref name="start"/> says.</summary>
+    public static async Task<(int ExitCode, string Error)> RunToExitAsync(ProcessStartInfo start)
     {
-        ProcessStartInfo start = StartInfo(args, environment ?? new Dictionary<string, string>());
         using Process process = Process.Start(start) ?? throw new InvalidOperationException("the silo did not start");
         Task<string> output = process.StandardOutput.ReadToEndAsync();
         Task<string> error = process.StandardError.ReadToEndAsync();

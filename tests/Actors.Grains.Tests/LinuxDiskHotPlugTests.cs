@@ -17,13 +17,8 @@ public sealed class LinuxDiskHotPlugTests(ClusterFixture fixture)
 
     // The guest prints its SCSI disks with their sizes (in sectors) and the hash of their first 64 KiB
     // whenever they change, and zeroes that of sdb when the console says so.
-    private const string Init = """
-        #!/bin/busybox sh
-        /bin/busybox --install -s /bin
-        mount -t proc proc /proc
-        mount -t sysfs sysfs /sys
-        mount -t devtmpfs devtmpfs /dev
-        insmod /hv_vmbus.ko && insmod /scsi_common.ko && insmod /scsi_mod.ko && insmod /scsi_transport_fc.ko && insmod /hv_storvsc.ko && insmod /sd_mod.ko
+    private static readonly string Init = $$"""
+        {{StockLinux.StorageInit}}
         seen=none
         while true; do
           now=$(for d in /sys/block/sd*; do [ -e $d/size ] && echo -n "${d##*/}:$(cat $d/size):$(dd if=/dev/${d##*/} bs=65536 count=1 2>/dev/null | sha256sum | cut -c1-16) "; done)

@@ -20,12 +20,7 @@ public sealed class LinuxDiskTests(ClusterFixture fixture, Xunit.Abstractions.IT
     private const int ChunkBytes = 256 * 1024;
 
     private static readonly string Init = $$"""
-        #!/bin/busybox sh
-        /bin/busybox --install -s /bin
-        mount -t proc proc /proc
-        mount -t sysfs sysfs /sys
-        mount -t devtmpfs devtmpfs /dev
-        insmod /hv_vmbus.ko && insmod /scsi_common.ko && insmod /scsi_mod.ko && insmod /scsi_transport_fc.ko && insmod /hv_storvsc.ko && insmod /sd_mod.ko
+        {{StockLinux.StorageInit}}
         i=0
         while [ ! -b /dev/sda ] && [ $i -lt 120 ]; do sleep 1; i=$((i+1)); done
         seq 1 100000 | head -c {{ChunkBytes}} > /tmp/chunk

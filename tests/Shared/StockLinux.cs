@@ -20,20 +20,30 @@ public static class StockLinux
     public static readonly string[] NetworkModules = ["hv_vmbus.ko", "hv_netvsc.ko"];
 
     /// <summary>
+    /// The start of an /init for a VM with a SCSI controller: busybox's applets, /proc, /sys and /dev, and
+    /// <see cref="StorageModules"/> loaded (the last line, so a script may go on with " &amp;&amp; ...").
+    /// </summary>
+    public static readonly string StorageInit = InitWithModules(StorageModules);
+
+    /// <summary>
     /// The start of an /init for a VM with a synthetic network adapter: busybox's applets, /proc,
     /// /sys and /dev, <see cref="NetworkModules"/> loaded, and eth0 up at <paramref name="address"/>/24,
     /// which it prints as "eth0: up MAC".
     /// </summary>
     public static string NetworkInit(string address) => $$"""
+        {{InitWithModules(NetworkModules)}}
+        i=0
+        while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 120 ]; do sleep 1; i=$((i+1)); done
+        ip addr add {{address}}/24 dev eth0 && ip link set eth0 up && echo "eth0: up $(cat /sys/class/net/eth0/address)"
+        """;
+
+    private static string InitWithModules(string[] modules) => $$"""
         #!/bin/busybox sh
         /bin/busybox --install -s /bin
         mount -t proc proc /proc
         mount -t sysfs sysfs /sys
         mount -t devtmpfs devtmpfs /dev
-        insmod /hv_vmbus.ko && insmod /hv_netvsc.ko
-        i=0
-        while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 120 ]; do sleep 1; i=$((i+1)); done
-        ip addr add {{address}}/24 dev eth0 && ip link set eth0 up && echo "eth0: up $(cat /sys/class/net/eth0/address)"
+        {{string.Join(" && ", modules.Select(m => $"insmod /{m}"))}}
         """;
 
     private static readonly Lazy<string> Build = new(Fetch);

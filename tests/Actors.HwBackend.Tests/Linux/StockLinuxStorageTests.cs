@@ -26,12 +26,7 @@ public sealed class StockLinuxStorageTests(ITestOutputHelper output)
     private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(4);
 
     private static readonly string Script = $$"""
-        #!/bin/busybox sh
-        /bin/busybox --install -s /bin
-        mount -t proc proc /proc
-        mount -t sysfs sysfs /sys
-        mount -t devtmpfs devtmpfs /dev
-        insmod /hv_vmbus.ko && insmod /scsi_common.ko && insmod /scsi_mod.ko && insmod /scsi_transport_fc.ko && insmod /hv_storvsc.ko && insmod /sd_mod.ko && echo "modules: loaded"
+        {{StockLinux.StorageInit}} && echo "modules: loaded"
         i=0
         while [ ! -b /dev/sda ] && [ $i -lt 120 ]; do sleep 1; i=$((i+1)); done
         echo "sectors: $(cat /sys/block/sda/size)"

@@ -52,13 +52,9 @@ public sealed class TlsCredentials : IDisposable
     }
 
     /// <summary>
-    /// Reads the three paths from the environment when all three are set; null when none is; throws when only
-    /// some are, since a half-configured TLS would silently fall back to plain TCP.
+    /// The three paths, all or none (null); only some of them throws, since a half-configured TLS would silently
+    /// fall back to plain TCP. <paramref name="names"/> says how the user gives them, for the error.
     /// </summary>
-    public static TlsCredentials? FromEnvironment(Func<string, string?> environment) =>
-        From(environment(CertificateVariable), environment(KeyVariable), environment(AuthorityVariable), "ACTORS_TLS_CERT, ACTORS_TLS_KEY and ACTORS_TLS_CA");
-
-    /// <summary>The three paths, all or none (null); <paramref name="names"/> says how the user gives them, for the error.</summary>
     public static TlsCredentials? From(string? certificatePath, string? keyPath, string? authorityPath, string names)
     {
         int given = new[] { certificatePath, keyPath, authorityPath }.Count(p => !string.IsNullOrWhiteSpace(p));
