@@ -6,6 +6,7 @@ namespace Actors.Client;
 /// <summary>The tables <c>hvctl vm list</c>, <c>host list</c>, <c>disk list</c>, <c>switch list</c> and their kin print.</summary>
 public static class ClusterTables
 {
+    /// <summary>One row per VM, by name: its state, host, memory, vCPUs and heartbeat (for a running VM that sees Hyper-V).</summary>
     public static string FormatVms(IEnumerable<VmStatus> vms) =>
         TableFormatter.Format(
             ["NAME", "STATE", "HOST", "MEMORY", "VCPUS", "HEARTBEAT"],
@@ -44,6 +45,7 @@ public static class ClusterTables
                 c.Instance.ToString(),
             ]));
 
+    /// <summary>One row per disk, in the order given: its size, host, when it was made, and the image it is a layer over.</summary>
     public static string FormatDisks(IEnumerable<DiskInfo> disks) =>
         TableFormatter.Format(
             ["NAME", "SIZE", "HOST", "CREATED", "OVER IMAGE"],
@@ -84,6 +86,7 @@ public static class ClusterTables
                 p.Dropped.ToString(CultureInfo.InvariantCulture),
             ]));
 
+    /// <summary>One row per host, by name: its backend, cores, memory and free memory in MiB, and the VMs on it.</summary>
     public static string FormatHosts(IEnumerable<HostInfo> hosts) =>
         TableFormatter.Format(
             ["HOST", "BACKEND", "CORES", "MEMORY", "FREE", "VMS"],
@@ -97,6 +100,7 @@ public static class ClusterTables
                 h.RunningVms.Count == 0 ? "-" : string.Join(",", h.RunningVms.Order(StringComparer.Ordinal)),
             ]));
 
+    /// <summary>One row per migration, in the order given: VM, hosts, state, passes, downtime, total time, MiB sent and start time.</summary>
     public static string FormatMigrations(IEnumerable<MigrationStatus> migrations) =>
         TableFormatter.Format(
             ["ID", "VM", "FROM", "TO", "STATE", "PASSES", "DOWNTIME", "TOTAL", "SENT", "STARTED"],
@@ -114,6 +118,7 @@ public static class ClusterTables
                 m.StartedAt.ToString("u", CultureInfo.InvariantCulture),
             ]));
 
+    /// <summary>A duration in milliseconds with at most one decimal: "12.5ms".</summary>
     public static string Milliseconds(TimeSpan time) => string.Create(CultureInfo.InvariantCulture, $"{time.TotalMilliseconds:0.#}ms");
 
     // Host memory is rarely a round number; whole MiB are what a reader compares with VM sizes.

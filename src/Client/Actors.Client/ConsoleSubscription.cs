@@ -25,6 +25,7 @@ public sealed class ConsoleSubscription : IAsyncDisposable
         VmName = vmName;
     }
 
+    /// <summary>The VM whose console this is.</summary>
     public string VmName { get; }
 
     /// <summary>The offset just past the last byte received, or -1 before the first batch.</summary>
@@ -122,6 +123,7 @@ public sealed class ConsoleSubscription : IAsyncDisposable
         }
     }
 
+    /// <summary>Ends the subscription: <see cref="ReadAllAsync"/> ends after the batches already received, and the stream forgets this subscriber (quietly, if the cluster is gone).</summary>
     public async ValueTask DisposeAsync()
     {
         _batches.Writer.TryComplete();

@@ -20,9 +20,13 @@ namespace Actors.Client;
 /// </summary>
 public sealed class HypervisorClient : IAsyncDisposable
 {
+    /// <summary>The Orleans cluster id every Actors silo and client uses.</summary>
     public const string ClusterId = "actors";
+
+    /// <summary>The Orleans service id every Actors silo and client uses.</summary>
     public const string ServiceId = "actors";
 
+    /// <summary>How long <see cref="ConnectAsync(string, CancellationToken)"/> tries to reach the gateway: 15 s.</summary>
     public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(15);
 
     private static readonly TimeSpan MigrationPollInterval = TimeSpan.FromMilliseconds(100);
@@ -46,8 +50,14 @@ public sealed class HypervisorClient : IAsyncDisposable
         _ownedHost = ownedHost;
     }
 
+    /// <summary>The Orleans client underneath, for calls to grains this class has no method for.</summary>
     public IClusterClient Cluster { get; }
 
+    /// <summary>Connects over plain TCP through one gateway, giving up after <see cref="DefaultConnectTimeout"/>.</summary>
+    /// <param name="gateway">The gateway as "host:port", for example "localhost:30000".</param>
+    /// <param name="cancellationToken">Stops trying to connect.</param>
+    /// <returns>A connected client; dispose it to disconnect.</returns>
+    /// <exception cref="HypervisorClientException">The gateway is malformed or unresolvable, or the cluster could not be reached in time; the message says which.</exception>
     public static Task<HypervisorClient> ConnectAsync(string gateway, CancellationToken cancellationToken = default) =>
         ConnectAsync(gateway, DefaultConnectTimeout, cancellationToken);
 
@@ -55,6 +65,15 @@ public sealed class HypervisorClient : IAsyncDisposable
     /// Connects to the cluster through one gateway ("host:port"), giving up after <paramref name="connectTimeout"/>;
     /// with <paramref name="tls"/> over mutual TLS, as silos started with certificates demand.
     /// </summary>
+    /// <param name="gateway">The gateway as "host:port"; a host name resolves through DNS, IPv4 first.</param>
+    /// <param name="connectTimeout">How long to keep trying.</param>
+    /// <param name="cancellationToken">Stops trying to connect.</param>
+    /// <param name="tls">This client's certificate and the CA it trusts (<see cref="TlsCredentials.Load"/>), or null for plain TCP.</param>
+    /// <returns>A connected client; dispose it to disconnect.</returns>
+    /// <exception cref="HypervisorClientException">
+    /// The gateway is malformed or unresolvable, nothing listens there, or the handshake failed (TLS on one end
+    /// only, a certificate the other end does not trust, a silo still starting); the message says which.
+    /// </exception>
     public static async Task<HypervisorClient> ConnectAsync(
         string gateway, TimeSpan connectTimeout, CancellationToken cancellationToken = default, TlsCredentials? tls = null)
     {
@@ -103,6 +122,9 @@ public sealed class HypervisorClient : IAsyncDisposable
     }
 
     /// <summary>"host:port" to an endpoint; a name resolves through DNS (IPv4 preferred, as silos listen there).</summary>
+    /// <param name="gateway">"host:port", "1.2.3.4:port" or "[::1]:port".</param>
+    /// <param name="cancellationToken">Stops the DNS lookup.</param>
+    /// <exception cref="HypervisorClientException">The text is not host:port with a port from 1 to 65535, or the name does not resolve.</exception>
     public static async Task<IPEndPoint> ResolveGatewayAsync(string gateway, CancellationToken cancellationToken = default)
     {
         int colon = gateway.LastIndexOf(':');
@@ -177,14 +199,24 @@ public sealed class HypervisorClient : IAsyncDisposable
         return shown;
     }
 
+    /// <summary>The one-line message for a gateway where nothing answers, with how to start a silo there.</summary>
     public static string Unreachable(string gateway) =>
         $"cannot reach gateway {gateway}: is a silo running there? start one with: dotnet run --project src/Silo -- --host NAME --silo-port 11111 --gateway-port 30000";
 
     /// <summary>Uploads a guest image file; see <see cref="UploadImageAsync(byte[], CancellationToken)"/>.</summary>
+    /// <param name="path">The image file (ELF, Multiboot, bzImage, initrd or raw disk image), at most <see cref="IImageStoreGrain.MaximumImageBytes"/>.</param>
+    /// <param name="cancellationToken">Stops the upload between chunks.</param>
+    /// <returns>The image's content id (lower-case hex SHA-256), by which VMs and disks name it.</returns>
+    /// <exception cref="HypervisorClientException">The file is missing, unreadable or too large.</exception>
     public Task<string> UploadImageAsync(string path, CancellationToken cancellationToken = default) =>
         UploadImageAsync(path, progress: null, cancellationToken);
 
     /// <summary>Uploads a guest image file, reporting each chunk sent to <paramref name="progress"/> under the file's name.</summary>
+    /// <param name="path">The image file, at most <see cref="IImageStoreGrain.MaximumImageBytes"/>.</param>
+    /// <param name="progress">Told after each chunk, or once if the store already holds the image; may be null.</param>
+    /// <param name="cancellationToken">Stops the upload between chunks.</param>
+    /// <returns>The image's content id (lower-case hex SHA-256).</returns>
+    /// <exception cref="HypervisorClientException">The file is missing, unreadable or too large.</exception>
     public async Task<string> UploadImageAsync(string path, IProgress<ImageUploadProgress>? progress, CancellationToken cancellationToken = default)
     {
         byte[] image = await ReadImageFileAsync(path, cancellationToken).ConfigureAwait(false);
@@ -195,6 +227,10 @@ public sealed class HypervisorClient : IAsyncDisposable
     /// Stores an image under its content id (lower-case hex SHA-256) in chunks of
     /// <see cref="IImageStoreGrain.ChunkSize"/>; an image the store already holds completely is not sent again.
     /// </summary>
+    /// <param name="image">The image's bytes, at most <see cref="IImageStoreGrain.MaximumImageBytes"/>.</param>
+    /// <param name="cancellationToken">Stops the upload between chunks.</param>
+    /// <returns>The image's content id (lower-case hex SHA-256).</returns>
+    /// <exception cref="HypervisorClientException">The image is too large.</exception>
     public Task<string> UploadImageAsync(byte[] image, CancellationToken cancellationToken = default) =>
         UploadImageAsync(image, progress: null, cancellationToken);
 
@@ -202,6 +238,10 @@ public sealed class HypervisorClient : IAsyncDisposable
     /// As <see cref="UploadImageAsync(byte[], CancellationToken)"/>, reporting each chunk sent to
     /// <paramref name="progress"/> (under the image's content id).
     /// </summary>
+    /// <param name="image">The image's bytes.</param>
+    /// <param name="progress">Told after each chunk, or once if the store already holds the image; may be null.</param>
+    /// <param name="cancellationToken">Stops the upload between chunks.</param>
+    /// <returns>The image's content id (lower-case hex SHA-256).</returns>
     public Task<string> UploadImageAsync(byte[] image, IProgress<ImageUploadProgress>? progress, CancellationToken cancellationToken = default) =>
         UploadImageAsync(image, name: null, progress, cancellationToken);
 
@@ -235,12 +275,31 @@ public sealed class HypervisorClient : IAsyncDisposable
         return imageId;
     }
 
+    /// <summary>The content id the image store keeps <paramref name="image"/> under: its SHA-256 in lower-case hex.</summary>
     public static string ImageId(ReadOnlySpan<byte> image) => Convert.ToHexStringLower(SHA256.HashData(image));
 
     /// <summary>
     /// Uploads the image (and initrd), reporting to <paramref name="uploadProgress"/> as chunks go, and
     /// defines the VM (state Defined); it does not start it.
     /// </summary>
+    /// <param name="name">The VM's name, unique in the cluster.</param>
+    /// <param name="imagePath">The guest image or Linux kernel to boot.</param>
+    /// <param name="memoryBytes">Guest RAM in bytes: 1 MiB to 64 GiB, a multiple of 4 KiB (<see cref="SizeParser"/> reads "64M").</param>
+    /// <param name="processorCount">Virtual processors, 1 to 64.</param>
+    /// <param name="preferredHost">The host to start on, or null for the host with the most free memory when it starts.</param>
+    /// <param name="cancellationToken">Stops the upload between chunks.</param>
+    /// <param name="firmwareFiles">fw_cfg files the guest can read, by name, or null.</param>
+    /// <param name="initrdPath">A Linux initrd to upload with the kernel, or null.</param>
+    /// <param name="commandLine">A Linux kernel command line, or null.</param>
+    /// <param name="enlightened">Whether the guest sees Hyper-V (enlightenments, VMBus, integration services); disks and NICs need it.</param>
+    /// <param name="vspHost">The host whose silo serves the VM's heartbeat, or null for the VM's own host.</param>
+    /// <param name="disks">Disks to attach at LUN 0, 1, ..., or null.</param>
+    /// <param name="nics">Network adapters, or null.</param>
+    /// <param name="uploadProgress">Told as the image and initrd upload; may be null.</param>
+    /// <param name="replace">Whether to replace the definition of a VM of that name that is not running, instead of refusing.</param>
+    /// <returns>The VM's status: Defined.</returns>
+    /// <exception cref="HypervisorClientException">A file is missing or unreadable, or the configuration is invalid (checked before anything is uploaded).</exception>
+    /// <exception cref="HypervisorException">The cluster refused: the name is taken (<see cref="HypervisorRefusal.AlreadyExists"/>), or the VM cannot be replaced now.</exception>
     public async Task<VmStatus> CreateVmAsync(
         string name,
         string imagePath,
@@ -281,15 +340,34 @@ public sealed class HypervisorClient : IAsyncDisposable
         return await (replace ? partition.ReplaceAsync(configuration) : partition.CreateAsync(configuration)).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Starts a Defined, Off or Failed VM: places it on its preferred host (or the one with the most free memory), which
+    /// fetches its image and boots it. Returns once its vCPUs run; subscribe to its console first to see its first byte.
+    /// </summary>
+    /// <returns>The VM's status: Running, on its host.</returns>
+    /// <exception cref="HypervisorException">No VM of that name, or its state does not allow it; the message says which.</exception>
     public Task<VmStatus> StartVmAsync(string name) => Partition(name).StartAsync();
 
+    /// <summary>Stops a Starting, Running or Paused VM at once (the guest is not asked; see <see cref="ShutdownVmAsync"/>) and frees its memory.</summary>
+    /// <returns>The VM's status: Off.</returns>
+    /// <exception cref="HypervisorException">No VM of that name, or its state does not allow it; the message says which.</exception>
     public Task<VmStatus> StopVmAsync(string name) => Partition(name).StopAsync();
 
+    /// <summary>Pauses a Running VM's vCPUs; its memory stays on its host.</summary>
+    /// <returns>The VM's status: Paused.</returns>
+    /// <exception cref="HypervisorException">No VM of that name, or its state does not allow it; the message says which.</exception>
     public Task<VmStatus> PauseVmAsync(string name) => Partition(name).PauseAsync();
 
+    /// <summary>Lets a Paused VM run on.</summary>
+    /// <returns>The VM's status: Running.</returns>
+    /// <exception cref="HypervisorException">No VM of that name, or its state does not allow it; the message says which.</exception>
     public Task<VmStatus> ResumeVmAsync(string name) => Partition(name).ResumeAsync();
 
     /// <summary>Asks the guest to power off or restart through its shutdown integration service; returns once it accepted (see <see cref="IPartitionGrain.ShutdownAsync"/>).</summary>
+    /// <param name="name">The VM, running and created with <c>enlightened</c>.</param>
+    /// <param name="kind">Power off, or restart.</param>
+    /// <returns>The VM's status when the guest accepted; it is Off (or running again) once the guest has finished.</returns>
+    /// <exception cref="HypervisorException">No such VM, it does not run, it has no integration services, or the guest refused or did not answer.</exception>
     public async Task<VmStatus> ShutdownVmAsync(string name, GuestShutdownKind kind)
     {
         // The root of the operation's trace: partition, shutdown VSP, the VM's channel and the guest's answer hang below it.
@@ -299,18 +377,30 @@ public sealed class HypervisorClient : IAsyncDisposable
     }
 
     /// <summary>Gives the running guest a key/value pair through its KVP integration service.</summary>
+    /// <param name="name">The VM, running and created with <c>enlightened</c>.</param>
+    /// <param name="key">The key, as the guest's KVP daemon stores it.</param>
+    /// <param name="value">The value.</param>
+    /// <exception cref="HypervisorException">No such VM, no integration services, a key or value too long, or too many pairs waiting for the guest.</exception>
     public Task SetGuestValueAsync(string name, string key, string value) => Partition(name).SetGuestValueAsync(key, value);
 
     /// <summary>The running VM's VMBus: its version and channels, through the partition's VMBus grain.</summary>
+    /// <param name="name">The VM, running and created with <c>enlightened</c>.</param>
+    /// <exception cref="HypervisorException">The VM does not run or does not see Hyper-V.</exception>
     public Task<VmBusStatus> GetVmBusAsync(string name)
     {
         CheckVmName(name);
         return Cluster.GetGrain<IVmBusGrain>(name).GetStatusAsync();
     }
 
+    /// <summary>Deletes a VM that does not run (Defined, Off or Failed); its name is free again. Images and disks stay.</summary>
+    /// <exception cref="HypervisorException">No VM of that name, or its state does not allow it; the message says which.</exception>
     public Task DeleteVmAsync(string name) => Partition(name).DeleteAsync();
 
     /// <summary>Makes an empty disk of <paramref name="sizeBytes"/> in <paramref name="host"/>'s disk store (or the first host's).</summary>
+    /// <param name="name">The disk's name: 1-64 letters, digits, '-', '_' and '.'.</param>
+    /// <param name="sizeBytes">Its size in bytes, 1 MiB to 2 TiB.</param>
+    /// <param name="host">The host to keep it on, or null for the first host by name.</param>
+    /// <exception cref="HypervisorException">The name is taken (<see cref="HypervisorRefusal.AlreadyExists"/>) or invalid, the size is out of range, or the host is unknown.</exception>
     public Task<DiskInfo> CreateDiskAsync(string name, long sizeBytes, string? host = null) => Disks.CreateAsync(name, sizeBytes, host);
 
     /// <summary>
@@ -318,6 +408,13 @@ public sealed class HypervisorClient : IAsyncDisposable
     /// the image store (once, by content) and left as it is there: the disk starts as the image and
     /// keeps its own writes.
     /// </summary>
+    /// <param name="name">The disk's name.</param>
+    /// <param name="imagePath">A raw disk image file.</param>
+    /// <param name="host">The host to keep it on, or null for the first host by name.</param>
+    /// <param name="cancellationToken">Stops the upload between chunks.</param>
+    /// <param name="uploadProgress">Told as the image uploads; may be null.</param>
+    /// <exception cref="HypervisorClientException">The image file is missing, unreadable or too large.</exception>
+    /// <exception cref="HypervisorException">The name is taken or invalid, or the host is unknown.</exception>
     public async Task<DiskInfo> CreateDiskFromImageAsync(
         string name, string imagePath, string? host = null, CancellationToken cancellationToken = default, IProgress<ImageUploadProgress>? uploadProgress = null)
     {
@@ -325,11 +422,15 @@ public sealed class HypervisorClient : IAsyncDisposable
         return await Disks.CreateAsync(name, 0, host, image).ConfigureAwait(false);
     }
 
+    /// <summary>Every disk, in order of name.</summary>
     public Task<IReadOnlyList<DiskInfo>> ListDisksAsync() => Disks.ListAsync();
 
+    /// <summary>Deletes a disk and its bytes.</summary>
+    /// <exception cref="HypervisorException">No such disk, or a running VM holds it.</exception>
     public Task DeleteDiskAsync(string name) => Disks.DeleteAsync(name);
 
     /// <summary>Adds disk <paramref name="disk"/> to VM <paramref name="vm"/>'s SCSI controller, running or not; returns its LUN.</summary>
+    /// <exception cref="HypervisorException">No such VM or disk, the VM is starting, stopping or migrating, or another running VM holds the disk.</exception>
     public Task<int> AttachDiskAsync(string vm, string disk)
     {
         CheckVmName(vm);
@@ -337,6 +438,7 @@ public sealed class HypervisorClient : IAsyncDisposable
     }
 
     /// <summary>Takes disk <paramref name="disk"/> off VM <paramref name="vm"/>'s SCSI controller, running or not.</summary>
+    /// <exception cref="HypervisorException">No such VM, or the disk is not attached to it.</exception>
     public Task DetachDiskAsync(string vm, string disk)
     {
         CheckVmName(vm);
@@ -346,20 +448,28 @@ public sealed class HypervisorClient : IAsyncDisposable
     private IDiskCatalogGrain Disks => Cluster.GetGrain<IDiskCatalogGrain>(0);
 
     /// <summary>Defines a virtual switch, which VMs' network adapters then plug into by its name.</summary>
+    /// <param name="name">The switch's name: 1-64 letters, digits, '-', '_' and '.'.</param>
+    /// <exception cref="HypervisorException">The name is taken (<see cref="HypervisorRefusal.AlreadyExists"/>) or invalid.</exception>
     public Task<SwitchInfo> CreateSwitchAsync(string name) => Switches.CreateAsync(name);
 
+    /// <summary>Every virtual switch, in order of name.</summary>
     public Task<IReadOnlyList<SwitchInfo>> ListSwitchesAsync() => Switches.ListAsync();
 
+    /// <summary>The switch of that name, or null if there is none.</summary>
     public Task<SwitchInfo?> GetSwitchAsync(string name) => Switches.GetAsync(name);
 
     /// <summary>A switch's ports and what each has carried, as the switch has them now; its ports are soft state (see docs/network.md).</summary>
+    /// <exception cref="HypervisorException">No such switch.</exception>
     public Task<SwitchStatus> GetSwitchStatusAsync(string name) => Cluster.GetGrain<IVirtualSwitchGrain>(name).GetStatusAsync();
 
     /// <summary>Deletes a switch; refused while a port is plugged into it.</summary>
+    /// <exception cref="HypervisorException">No such switch, or a port is plugged into it.</exception>
     public Task DeleteSwitchAsync(string name) => Switches.DeleteAsync(name);
 
     private ISwitchCatalogGrain Switches => Cluster.GetGrain<ISwitchCatalogGrain>(0);
 
+    /// <summary>A VM's status now: state, host, configuration, exit status, counters.</summary>
+    /// <exception cref="HypervisorException">No VM of that name.</exception>
     public Task<VmStatus> GetVmAsync(string name) => Partition(name).GetStatusAsync();
 
     /// <summary>Every VM; an enlightened one that runs is asked for its state now, so that its heartbeat is current.</summary>
@@ -402,17 +512,34 @@ public sealed class HypervisorClient : IAsyncDisposable
         return [.. infos.OrderBy(h => h.Host, StringComparer.Ordinal)];
     }
 
+    /// <summary>Types <paramref name="data"/> into the VM's serial console (its UART's receive queue), as a terminal would.</summary>
+    /// <exception cref="HypervisorException">No such VM, or it does not run.</exception>
     public Task SendConsoleInputAsync(string name, byte[] data) => Partition(name).SendConsoleInputAsync(data);
 
     /// <summary>Starts a live migration of a running VM to <paramref name="targetHost"/>; returns the migration id.</summary>
+    /// <param name="name">The VM, Running.</param>
+    /// <param name="targetHost">The host to move it to; not the one it runs on.</param>
+    /// <param name="options">The downtime budget, bandwidth limit and most passes (<see cref="MigrationOptions.Default"/>: 20 ms, no limit, 30).</param>
+    /// <returns>The migration's id, for <see cref="GetMigrationAsync"/> and <see cref="WaitForMigrationAsync"/>. The VM keeps running meanwhile.</returns>
+    /// <exception cref="HypervisorException">No such VM, it does not run, it is migrating already, the target is unknown or is its host, or the options are invalid.</exception>
     public Task<string> MigrateVmAsync(string name, string targetHost, MigrationOptions options) => Partition(name).MigrateAsync(targetHost, options);
 
+    /// <summary>A migration's progress now.</summary>
+    /// <exception cref="HypervisorException">No migration of that id.</exception>
     public Task<MigrationStatus> GetMigrationAsync(string id) => Cluster.GetGrain<IMigrationGrain>(id).GetStatusAsync();
 
     /// <summary>Every migration the cluster ran or runs, oldest first.</summary>
     public Task<IReadOnlyList<MigrationStatus>> ListMigrationsAsync() => Cluster.GetGrain<IMigrationCatalogGrain>(0).ListAsync();
 
-    /// <summary>Polls a migration until it ends, reporting each change of progress; returns its final status.</summary>
+    /// <summary>
+    /// Polls a migration (every 100 ms) until it ends, reporting each status to <paramref name="progress"/>; returns
+    /// its final status. A silo of the migration that dies meanwhile is waited out for up to two minutes.
+    /// </summary>
+    /// <param name="id">The id <see cref="MigrateVmAsync"/> returned.</param>
+    /// <param name="progress">Called with each status polled, the final one included; may be null.</param>
+    /// <param name="cancellationToken">Stops waiting; the migration goes on.</param>
+    /// <returns>The final status: Completed (with <see cref="MigrationStatus.Downtime"/> and <see cref="MigrationStatus.Elapsed"/>) or Failed (with <see cref="MigrationStatus.Reason"/>).</returns>
+    /// <exception cref="HypervisorException">No migration of that id.</exception>
     public async Task<MigrationStatus> WaitForMigrationAsync(string id, Action<MigrationStatus>? progress, CancellationToken cancellationToken = default)
     {
         MigrationStatus status = await GetMigrationAsync(id).ConfigureAwait(false);
@@ -439,6 +566,9 @@ public sealed class HypervisorClient : IAsyncDisposable
     }
 
     /// <summary>Subscribes to a VM's console now, so output produced after this returns is not missed.</summary>
+    /// <param name="name">The VM; it need not exist or run yet.</param>
+    /// <param name="cancellationToken">Cancels before subscribing.</param>
+    /// <returns>The subscription: read it with <see cref="ConsoleSubscription.ReadAllAsync"/>, dispose it to unsubscribe.</returns>
     public async Task<ConsoleSubscription> SubscribeConsoleAsync(string name, CancellationToken cancellationToken = default)
     {
         CheckVmName(name);
@@ -452,6 +582,8 @@ public sealed class HypervisorClient : IAsyncDisposable
     }
 
     /// <summary>A VM's console output from the moment of the first MoveNextAsync, until the token fires.</summary>
+    /// <param name="name">The VM.</param>
+    /// <param name="cancellationToken">Ends the enumeration (with <see cref="OperationCanceledException"/>) and the subscription.</param>
     public async IAsyncEnumerable<ConsoleOutput> StreamConsoleAsync(
         string name, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -460,7 +592,14 @@ public sealed class HypervisorClient : IAsyncDisposable
             yield return batch;
     }
 
-    /// <summary>Polls the VM's status until <paramref name="predicate"/> holds; throws if it does not within the timeout.</summary>
+    /// <summary>Polls the VM's status (every 100 ms) until <paramref name="predicate"/> holds; throws if it does not within the timeout.</summary>
+    /// <param name="name">The VM.</param>
+    /// <param name="predicate">What to wait for, such as <c>s =&gt; s.State == VmState.Off</c>.</param>
+    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> for no limit.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>The first status that satisfied <paramref name="predicate"/>.</returns>
+    /// <exception cref="HypervisorClientException">The timeout passed first; the message names the state the VM is in.</exception>
+    /// <exception cref="HypervisorException">No VM of that name.</exception>
     public async Task<VmStatus> WaitForStateAsync(
         string name, Func<VmStatus, bool> predicate, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
@@ -485,6 +624,7 @@ public sealed class HypervisorClient : IAsyncDisposable
         return status;
     }
 
+    /// <summary>Disconnects a client <see cref="ConnectAsync(string, CancellationToken)"/> made (within 5 s, quietly if the cluster is gone); a wrapped client is left to its owner.</summary>
     public async ValueTask DisposeAsync()
     {
         if (_ownedHost is not null)

@@ -7,11 +7,16 @@ namespace Actors.Client;
 /// </summary>
 public sealed class HypervisorClientException : Exception
 {
+    /// <summary>A client-side problem.</summary>
+    /// <param name="message">One line naming the problem and the fix.</param>
     public HypervisorClientException(string message)
         : base(message)
     {
     }
 
+    /// <summary>A client-side problem caused by another failure, kept as the inner exception.</summary>
+    /// <param name="message">One line naming the problem and the fix.</param>
+    /// <param name="inner">The failure behind it.</param>
     public HypervisorClientException(string message, Exception inner)
         : base(message, inner)
     {

@@ -14,6 +14,11 @@ public static class SizeParser
         throw new FormatException(error);
     }
 
+    /// <summary>Parses a size as <see cref="Parse"/> does, without throwing.</summary>
+    /// <param name="text">The size as typed.</param>
+    /// <param name="bytes">The size in bytes, or 0 when the text is not a size.</param>
+    /// <param name="error">Null for a size; otherwise one line saying what is wrong and how to write a size.</param>
+    /// <returns>Whether <paramref name="text"/> is a size.</returns>
     public static bool TryParse(string? text, out ulong bytes, out string? error)
     {
         bytes = 0;

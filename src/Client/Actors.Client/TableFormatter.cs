@@ -7,6 +7,8 @@ public static class TableFormatter
 {
     private const string ColumnGap = "  ";
 
+    /// <summary>A table: the header line and one line per row, columns padded to their widest cell and two spaces apart, each line ending in '\n' without trailing blanks.</summary>
+    /// <exception cref="ArgumentException">A row has another number of cells than <paramref name="headers"/>.</exception>
     public static string Format(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string>> rows)
     {
         List<IReadOnlyList<string>> all = [headers, .. rows];

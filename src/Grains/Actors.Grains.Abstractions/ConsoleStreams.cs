@@ -7,6 +7,8 @@ namespace Actors.Grains;
 /// </summary>
 public static class ConsoleStreams
 {
+    /// <summary>The name of the stream provider (memory streams) that carries console output; clients register it under this name.</summary>
     public const string Provider = "console";
+    /// <summary>The stream namespace of console streams; a VM's stream id is this namespace and the VM's name.</summary>
     public const string Namespace = "serial";
 }

@@ -5,6 +5,8 @@ namespace Actors.Grains;
 /// to a port: the frames back to back in <see cref="Data"/>, and each one's length in
 /// <see cref="Lengths"/>, so that a batch is two arrays however many frames it holds.
 /// </summary>
+/// <param name="Data">The frames, each one's bytes right after the previous frame's.</param>
+/// <param name="Lengths">Each frame's length in bytes, in the order of <paramref name="Data"/>.</param>
 [GenerateSerializer]
 [Alias("Actors.FrameBatch")]
 public sealed record FrameBatch(
@@ -17,5 +19,6 @@ public sealed record FrameBatch(
     /// <summary>The smallest: an Ethernet header (destination, source, type).</summary>
     public const int MinimumFrameBytes = 14;
 
+    /// <summary>How many frames the batch holds.</summary>
     public int Count => Lengths.Length;
 }

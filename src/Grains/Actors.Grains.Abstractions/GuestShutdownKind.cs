@@ -5,6 +5,8 @@ namespace Actors.Grains;
 [Alias("Actors.GuestShutdownKind")]
 public enum GuestShutdownKind
 {
+    /// <summary>Power off: the guest shuts down and the VM ends Off.</summary>
     PowerOff,
+    /// <summary>Restart: the guest reboots, and the partition starts the VM again once it has.</summary>
     Restart,
 }

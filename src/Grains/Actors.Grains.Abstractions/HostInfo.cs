@@ -1,6 +1,12 @@
 namespace Actors.Grains;
 
 /// <summary>A host (silo) and what its hardware backend offers.</summary>
+/// <param name="Host">The host's name, as its silo registered it (<c>--host</c>).</param>
+/// <param name="Backend">The name of the hardware backend that runs vCPUs there ("emulator" for the software CPU), or "unreachable" when the host did not answer.</param>
+/// <param name="Cores">The host's logical processors.</param>
+/// <param name="MemoryTotalBytes">The guest RAM the host may give to VMs, in bytes.</param>
+/// <param name="MemoryFreeBytes">What of that is not reserved by a VM now, in bytes.</param>
+/// <param name="RunningVms">The names of the VMs whose machines are on the host now (running, paused or arriving).</param>
 [GenerateSerializer]
 [Alias("Actors.HostInfo")]
 public sealed record HostInfo(

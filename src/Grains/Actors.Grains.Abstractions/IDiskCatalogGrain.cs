@@ -4,7 +4,9 @@ namespace Actors.Grains;
 [Alias("Actors.IDiskCatalogGrain")]
 public interface IDiskCatalogGrain : IGrainWithIntegerKey
 {
+    /// <summary>The smallest disk, in bytes (1 MiB).</summary>
     public const long MinimumSizeBytes = 1L << 20;
+    /// <summary>The largest disk, in bytes (2 TiB).</summary>
     public const long MaximumSizeBytes = 2L << 40;
 
     /// <summary>
@@ -15,9 +17,11 @@ public interface IDiskCatalogGrain : IGrainWithIntegerKey
     [Alias("Create")]
     Task<DiskInfo> CreateAsync(string name, long sizeBytes, string? host, string? baseImage = null);
 
+    /// <summary>The disk of that name, or null if there is none.</summary>
     [Alias("Get")]
     Task<DiskInfo?> GetAsync(string name);
 
+    /// <summary>Every disk, in order of name.</summary>
     [Alias("List")]
     Task<IReadOnlyList<DiskInfo>> ListAsync();
 

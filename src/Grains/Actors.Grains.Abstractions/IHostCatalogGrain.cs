@@ -4,9 +4,11 @@ namespace Actors.Grains;
 [Alias("Actors.IHostCatalogGrain")]
 public interface IHostCatalogGrain : IGrainWithIntegerKey
 {
+    /// <summary>Adds <paramref name="host"/> to the list; registering a host that is listed changes nothing.</summary>
     [Alias("Register")]
     Task RegisterAsync(string host);
 
+    /// <summary>Every host that has registered, whether or not its silo is still up.</summary>
     [Alias("List")]
     Task<IReadOnlyList<string>> ListAsync();
 }

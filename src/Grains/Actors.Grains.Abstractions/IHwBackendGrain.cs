@@ -10,6 +10,7 @@ namespace Actors.Grains;
 [Alias("Actors.IHwBackendGrain")]
 public interface IHwBackendGrain : IGrainWithStringKey
 {
+    /// <summary>The host's backend, cores, memory and the VMs whose machines are here now.</summary>
     [Alias("GetInfo")]
     Task<HostInfo> GetInfoAsync();
 

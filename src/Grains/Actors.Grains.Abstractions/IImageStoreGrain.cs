@@ -8,9 +8,12 @@ namespace Actors.Grains;
 [Alias("Actors.IImageStoreGrain")]
 public interface IImageStoreGrain : IGrainWithStringKey
 {
+    /// <summary>The most bytes one chunk carries, in writes and reads (256 KiB).</summary>
     public const int ChunkSize = 256 * 1024;
+    /// <summary>The largest image the store takes, in bytes (512 MiB).</summary>
     public const long MaximumImageBytes = 512L << 20;
 
+    /// <summary>The image's length and whether it is complete; an image never uploaded is empty and incomplete.</summary>
     [Alias("GetInfo")]
     Task<ImageInfo> GetInfoAsync();
 
@@ -18,6 +21,8 @@ public interface IImageStoreGrain : IGrainWithStringKey
     [Alias("Begin")]
     Task BeginAsync(long length);
 
+    /// <summary>Stores <paramref name="data"/> (at most <see cref="ChunkSize"/> bytes) at byte <paramref name="offset"/> of the upload
+    /// <see cref="BeginAsync"/> started; refused outside the announced length or without an upload begun.</summary>
     [Alias("WriteChunk")]
     Task WriteChunkAsync(long offset, byte[] data);
 
@@ -25,6 +30,8 @@ public interface IImageStoreGrain : IGrainWithStringKey
     [Alias("Complete")]
     Task<ImageInfo> CompleteAsync();
 
+    /// <summary>Up to <paramref name="length"/> bytes (at most <see cref="ChunkSize"/>) from byte <paramref name="offset"/> of a complete image;
+    /// refused while the image is not stored, or outside it.</summary>
     [Alias("ReadChunk")]
     Task<byte[]> ReadChunkAsync(long offset, int length);
 }

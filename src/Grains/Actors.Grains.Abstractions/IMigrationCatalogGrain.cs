@@ -4,9 +4,11 @@ namespace Actors.Grains;
 [Alias("Actors.IMigrationCatalogGrain")]
 public interface IMigrationCatalogGrain : IGrainWithIntegerKey
 {
+    /// <summary>Records a migration's latest status under its id; the coordinator calls it as the migration goes.</summary>
     [Alias("Upsert")]
     Task UpsertAsync(MigrationStatus status);
 
+    /// <summary>Every migration recorded, oldest first.</summary>
     [Alias("List")]
     Task<IReadOnlyList<MigrationStatus>> ListAsync();
 }

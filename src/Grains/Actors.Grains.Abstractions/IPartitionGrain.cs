@@ -19,12 +19,15 @@ public interface IPartitionGrain : IGrainWithStringKey
     [Alias("Start")]
     Task<VmStatus> StartAsync();
 
+    /// <summary>Stops the VM's vCPUs and frees its machine (a hard power-off: the guest is not asked); the VM ends Off. Refused unless it is Starting, Running or Paused.</summary>
     [Alias("Stop")]
     Task<VmStatus> StopAsync();
 
+    /// <summary>Pauses every vCPU of the running VM; its memory stays on its host. Refused unless it is Running.</summary>
     [Alias("Pause")]
     Task<VmStatus> PauseAsync();
 
+    /// <summary>Lets the paused VM run on. Refused unless it is Paused.</summary>
     [Alias("Resume")]
     Task<VmStatus> ResumeAsync();
 

@@ -4,6 +4,7 @@ namespace Actors.Grains;
 [Alias("Actors.IRootPartitionGrain")]
 public interface IRootPartitionGrain : IGrainWithStringKey
 {
+    /// <summary>The host's inventory: its backend, cores, memory and the VMs on it now.</summary>
     [Alias("GetInfo")]
     Task<HostInfo> GetInfoAsync();
 }

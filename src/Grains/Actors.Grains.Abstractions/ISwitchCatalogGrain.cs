@@ -8,9 +8,11 @@ public interface ISwitchCatalogGrain : IGrainWithIntegerKey
     [Alias("Create")]
     Task<SwitchInfo> CreateAsync(string name);
 
+    /// <summary>The switch of that name, or null if there is none.</summary>
     [Alias("Get")]
     Task<SwitchInfo?> GetAsync(string name);
 
+    /// <summary>Every switch, in order of name.</summary>
     [Alias("List")]
     Task<IReadOnlyList<SwitchInfo>> ListAsync();
 

@@ -42,5 +42,6 @@ public interface IVirtualDiskGrain : IGrainWithStringKey
     [Alias("Delete")]
     Task DeleteAsync();
 
+    /// <summary>The key of the grain of disk <paramref name="disk"/> on <paramref name="host"/>: <c>"{host}/{disk}"</c>.</summary>
     static string Key(string host, string disk) => VmWorkerKey.Format(host, disk);
 }

@@ -7,12 +7,15 @@ namespace Actors.Grains;
 [Alias("Actors.IVirtualProcessorGrain")]
 public interface IVirtualProcessorGrain : IGrainWithStringKey
 {
+    /// <summary>The vCPU's host, whether it is paused, instructions retired and exits by reason; with <paramref name="includeRegisters"/> also its registers.</summary>
     [Alias("GetStatus")]
     Task<VpStatus> GetStatusAsync(bool includeRegisters);
 
+    /// <summary>Pauses this one vCPU; the VM's other vCPUs run on.</summary>
     [Alias("Pause")]
     Task PauseAsync();
 
+    /// <summary>Lets this vCPU run again after <see cref="PauseAsync"/>.</summary>
     [Alias("Resume")]
     Task ResumeAsync();
 

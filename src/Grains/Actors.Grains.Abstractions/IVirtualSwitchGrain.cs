@@ -24,6 +24,7 @@ public interface IVirtualSwitchGrain : IGrainWithStringKey
     [Alias("Forward")]
     Task ForwardAsync(SwitchPort from, FrameBatch frames);
 
+    /// <summary>The switch's ports and what each has carried, and the frames it dropped before any port.</summary>
     [AlwaysInterleave]
     [Alias("GetStatus")]
     Task<SwitchStatus> GetStatusAsync();

@@ -23,5 +23,6 @@ public interface IVmBusChannelGrain : IGrainWithStringKey
     [Alias("Send")]
     Task<int> SendAsync(string host, VmBusPackets packets);
 
+    /// <summary>The key of channel <paramref name="relid"/> of VM <paramref name="vmName"/>: <c>"{vm}/{relid}"</c>.</summary>
     static string Key(string vmName, uint relid) => $"{vmName}/{relid}";
 }

@@ -29,18 +29,23 @@ public interface IVmWorkerGrain : IGrainWithStringKey, INetworkPortSink
     [Alias("Stop")]
     Task StopAsync();
 
+    /// <summary>Pauses every vCPU of the VM here.</summary>
     [Alias("Pause")]
     Task PauseAsync();
 
+    /// <summary>Lets every vCPU of the VM here run again.</summary>
     [Alias("Resume")]
     Task ResumeAsync();
 
+    /// <summary>Pauses vCPU <paramref name="index"/> only.</summary>
     [Alias("PauseProcessor")]
     Task PauseProcessorAsync(int index);
 
+    /// <summary>Lets vCPU <paramref name="index"/> run again.</summary>
     [Alias("ResumeProcessor")]
     Task ResumeProcessorAsync(int index);
 
+    /// <summary>vCPU <paramref name="index"/>'s status, with its registers when <paramref name="includeRegisters"/> is true.</summary>
     [Alias("GetProcessorStatus")]
     [AlwaysInterleave]
     Task<VpStatus> GetProcessorStatusAsync(int index, bool includeRegisters);
@@ -55,6 +60,7 @@ public interface IVmWorkerGrain : IGrainWithStringKey, INetworkPortSink
     [AlwaysInterleave]
     Task<bool> IsRunningAsync();
 
+    /// <summary>Queues <paramref name="data"/> on the guest's UART receive queue.</summary>
     [Alias("SendConsoleInput")]
     Task SendConsoleInputAsync(byte[] data);
 

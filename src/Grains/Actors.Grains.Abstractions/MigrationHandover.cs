@@ -5,6 +5,8 @@ namespace Actors.Grains;
 /// (devices, vCPUs, clock, console position) and the source's instruction count, so the VM's
 /// counter carries on.
 /// </summary>
+/// <param name="Snapshot">The stopped machine's state in the snapshot format (everything but RAM).</param>
+/// <param name="InstructionsRetired">Instructions the VM's vCPUs had retired on every host before this one.</param>
 [GenerateSerializer]
 [Alias("Actors.MigrationHandover")]
 public sealed record MigrationHandover(

@@ -4,6 +4,12 @@ namespace Actors.Grains;
 /// What one pre-copy pass sent, and how much the guest dirtied meanwhile; <see cref="SwitchOver"/>
 /// when the pass ended in the switch-over.
 /// </summary>
+/// <param name="PagesSent">Pages sent in the pass, zero pages included.</param>
+/// <param name="ZeroPages">Of those, pages that were all zeros and went as their numbers only.</param>
+/// <param name="BytesSent">Bytes the pass put on the wire.</param>
+/// <param name="Duration">How long the pass took.</param>
+/// <param name="PagesDirtied">Pages the guest wrote during the pass, which the next pass sends again.</param>
+/// <param name="SwitchOver">The switch-over, when the pass ended in it; null otherwise.</param>
 [GenerateSerializer]
 [Alias("Actors.MigrationPassReport")]
 public sealed record MigrationPassReport(

@@ -1,5 +1,6 @@
 namespace Actors.Grains;
 
+/// <summary>Where a live migration stands; <see cref="MigrationStatus.Ended"/> once it is Completed or Failed.</summary>
 public enum MigrationState
 {
     /// <summary>Pre-copying memory while the guest runs on the source; the last pass ends in the switch-over.</summary>

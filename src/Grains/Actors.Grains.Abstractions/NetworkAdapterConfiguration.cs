@@ -8,6 +8,8 @@ namespace Actors.Grains;
 /// A VM's network adapter: the virtual switch its port is on, and its MAC address (six hex bytes
 /// joined by colons), or null for the one <see cref="AddressOf"/> gives it.
 /// </summary>
+/// <param name="Switch">The name of the virtual switch the adapter's port is on.</param>
+/// <param name="Mac">The adapter's MAC address ("00:15:5d:12:34:56"), or null for the one derived from the VM's name.</param>
 [GenerateSerializer]
 [Alias("Actors.NetworkAdapterConfiguration")]
 public sealed record NetworkAdapterConfiguration(
@@ -18,6 +20,9 @@ public sealed record NetworkAdapterConfiguration(
     /// The adapter's address: the configured one, or Hyper-V's prefix (00:15:5d) and three bytes of a
     /// hash of the VM's name and the adapter's index, the same on every host and after every move.
     /// </summary>
+    /// <param name="vm">The VM's name.</param>
+    /// <param name="index">The adapter's index on the VM (0 for its first).</param>
+    /// <returns>Six lower-case hex bytes joined by colons.</returns>
     public string AddressOf(string vm, int index)
     {
         if (Mac is { } mac)

@@ -6,6 +6,7 @@ namespace Actors.Grains;
 /// </summary>
 public static class SiloLoss
 {
+    /// <summary>Whether <paramref name="error"/> is one of those failures: a silo unavailable, a message rejected, or a timeout.</summary>
     public static bool IsTransient(Exception error) =>
         error is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException;
 }

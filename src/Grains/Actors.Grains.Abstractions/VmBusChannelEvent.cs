@@ -16,6 +16,9 @@ public enum VmBusChannelEventKind
 }
 
 /// <summary>One thing that happened on a channel, in the channel's open <paramref name="Epoch"/> on the VM's host.</summary>
+/// <param name="Kind">What happened.</param>
+/// <param name="Epoch">The channel's open epoch it happened in; each open begins a new one.</param>
+/// <param name="Packet">For <see cref="VmBusChannelEventKind.Packet"/>, the packet; null otherwise.</param>
 [GenerateSerializer]
 [Alias("Actors.VmBusChannelEvent")]
 public sealed record VmBusChannelEvent(

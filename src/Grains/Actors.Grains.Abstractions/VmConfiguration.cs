@@ -10,6 +10,18 @@ namespace Actors.Grains;
 /// name, LUN 0, 1, ... of its synthetic SCSI controller; "" is a LUN a disk was detached from) stay
 /// on the hosts that hold them; its network adapters' ports follow it on their virtual switches.
 /// </summary>
+/// <param name="ImageId">The image store id of the image (or Linux kernel) to boot.</param>
+/// <param name="MemoryBytes">Guest RAM in bytes: 1 MiB to 64 GiB, a multiple of 4 KiB.</param>
+/// <param name="ProcessorCount">Virtual processors, 1 to 64.</param>
+/// <param name="PreferredHost">The host to start on, or null for the host with the most free memory.</param>
+/// <param name="ImageName">The image's file name as created, for people; null when not known.</param>
+/// <param name="FirmwareFiles">fw_cfg files by name (1-55 bytes) with their contents (at most 4 KiB each, 32 files), or null.</param>
+/// <param name="InitrdId">The image store id of a Linux initrd, or null.</param>
+/// <param name="CommandLine">A Linux kernel command line (1-4096 bytes, no NUL), or null.</param>
+/// <param name="Enlightened">Whether the guest sees Hyper-V: the enlightenments, SynIC and VMBus with its integration services.</param>
+/// <param name="VspHost">The host whose silo serves the VM's heartbeat VSP, or null for the VM's own worker; needs <paramref name="Enlightened"/>.</param>
+/// <param name="Disks">Disk names by LUN of the synthetic SCSI controller (at most 8; "" for a free LUN), or null; needs <paramref name="Enlightened"/>.</param>
+/// <param name="Nics">Network adapters (at most 8), or null; needs <paramref name="Enlightened"/>.</param>
 [GenerateSerializer]
 [Alias("Actors.VmConfiguration")]
 public sealed record VmConfiguration(
@@ -26,17 +38,25 @@ public sealed record VmConfiguration(
     [property: Id(10)] IReadOnlyList<string>? Disks = null,
     [property: Id(11)] IReadOnlyList<NetworkAdapterConfiguration>? Nics = null)
 {
+    /// <summary>The longest kernel command line, in UTF-8 bytes.</summary>
     public const int MaximumCommandLineBytes = 4096;
 
+    /// <summary>The most fw_cfg files a VM may have.</summary>
     public const int MaximumFirmwareFiles = 32;
+    /// <summary>The largest fw_cfg file's contents, in UTF-8 bytes.</summary>
     public const int MaximumFirmwareFileBytes = 4096;
 
+    /// <summary>The most disks (LUNs) on a VM's SCSI controller.</summary>
     public const int MaximumDisks = 8;
 
+    /// <summary>The most network adapters a VM may have.</summary>
     public const int MaximumNics = 8;
 
+    /// <summary>The least guest RAM, in bytes (1 MiB).</summary>
     public const ulong MinimumMemoryBytes = 1UL << 20;
+    /// <summary>The most guest RAM, in bytes (64 GiB).</summary>
     public const ulong MaximumMemoryBytes = 64UL << 30;
+    /// <summary>The most virtual processors.</summary>
     public const int MaximumProcessors = 64;
 
     /// <summary>The first problem with this configuration as a one-line message, or null when it is valid.</summary>

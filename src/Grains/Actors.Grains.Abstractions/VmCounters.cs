@@ -1,6 +1,8 @@
 namespace Actors.Grains;
 
 /// <summary>What a running VM's worker counts, as <c>vm show</c> reports it.</summary>
+/// <param name="InstructionsRetired">Instructions the VM's vCPUs retired since it started, on every host it ran on.</param>
+/// <param name="ConsoleBytes">Bytes the guest wrote to its serial console since it started.</param>
 /// <param name="Unimplemented">What the guest used that is not implemented, one line each, with where it first did and how often.</param>
 /// <param name="Heartbeat">The heartbeat integration service's state, for a VM that sees Hyper-V; null otherwise.</param>
 /// <param name="IntegrationServices">Every integration service's state, one "name: state" line each, for a VM that sees Hyper-V; null otherwise.</param>

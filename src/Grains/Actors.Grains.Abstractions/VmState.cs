@@ -7,9 +7,13 @@ public enum VmState
 {
     /// <summary>Configured, never started or deleted-and-recreated.</summary>
     Defined,
+    /// <summary>Placed on a host, which is fetching its image and building its machine.</summary>
     Starting,
+    /// <summary>Its vCPUs run on its host (also while it live-migrates).</summary>
     Running,
+    /// <summary>Its vCPUs are paused; its memory stays on its host.</summary>
     Paused,
+    /// <summary>Being stopped: its host is freeing its machine.</summary>
     Stopping,
     /// <summary>Stopped: the guest exited, was stopped, or its host released it.</summary>
     Off,

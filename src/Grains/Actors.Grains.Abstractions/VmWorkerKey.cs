@@ -8,6 +8,7 @@ namespace Actors.Grains;
 /// </summary>
 public static class VmWorkerKey
 {
+    /// <summary>The key of VM <paramref name="vmName"/>'s worker on <paramref name="host"/>: <c>"{host}/{vm}"</c>.</summary>
     public static string Format(string host, string vmName) => $"{host}/{vmName}";
 
     /// <summary>The host part of a worker key; a key without '/' (a host-keyed grain's) is all host.</summary>
@@ -17,6 +18,8 @@ public static class VmWorkerKey
         return slash < 0 ? key : key[..slash];
     }
 
+    /// <summary>The host and VM name of a key <see cref="Format"/> made; everything after the first '/' is the VM's name.</summary>
+    /// <exception cref="HypervisorException">The key has no host or no VM name.</exception>
     public static (string Host, string VmName) Parse(string key)
     {
         int slash = key.IndexOf('/');

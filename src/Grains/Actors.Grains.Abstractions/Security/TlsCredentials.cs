@@ -18,13 +18,20 @@ public sealed class TlsCredentials : IDisposable
         Authority = authority;
     }
 
-    /// <summary>The environment variables that give the three files when no option does.</summary>
+    /// <summary>
+    /// The environment variable with the path of this end's certificate (PEM); with <see cref="KeyVariable"/> and
+    /// <see cref="AuthorityVariable"/>, the three files that hvctl and silos read when no option gives them.
+    /// </summary>
     public const string CertificateVariable = "ACTORS_TLS_CERT";
+    /// <summary>The environment variable with the path of the private key (PEM) of <see cref="CertificateVariable"/>'s certificate.</summary>
     public const string KeyVariable = "ACTORS_TLS_KEY";
+    /// <summary>The environment variable with the path of the CA certificate (PEM) to trust.</summary>
     public const string AuthorityVariable = "ACTORS_TLS_CA";
 
+    /// <summary>This end's certificate, with its private key: what it shows the other end.</summary>
     public X509Certificate2 Certificate { get; }
 
+    /// <summary>The CA certificate whose certificates this end accepts from the other end.</summary>
     public X509Certificate2 Authority { get; }
 
     /// <summary>
@@ -32,6 +39,10 @@ public sealed class TlsCredentials : IDisposable
     /// make (a missing or unreadable file, a key of another certificate, a certificate expired or not from the
     /// authority) throws <see cref="TlsCredentialsException"/> with one line naming it.
     /// </summary>
+    /// <param name="certificatePath">This end's certificate (PEM).</param>
+    /// <param name="keyPath">The certificate's private key (PEM).</param>
+    /// <param name="authorityPath">The CA certificate to trust (PEM or DER).</param>
+    /// <exception cref="TlsCredentialsException">A file is missing or unusable, or the certificate is expired or not from the CA.</exception>
     public static TlsCredentials Load(string certificatePath, string keyPath, string authorityPath)
     {
         X509Certificate2 authority = ReadCertificate(authorityPath, "CA certificate");
@@ -55,6 +66,12 @@ public sealed class TlsCredentials : IDisposable
     /// The three paths, all or none (null); only some of them throws, since a half-configured TLS would silently
     /// fall back to plain TCP. <paramref name="names"/> says how the user gives them, for the error.
     /// </summary>
+    /// <param name="certificatePath">This end's certificate (PEM), or null.</param>
+    /// <param name="keyPath">Its private key (PEM), or null.</param>
+    /// <param name="authorityPath">The CA certificate to trust, or null.</param>
+    /// <param name="names">How the user gives the three, as the error should name them ("--tls-cert, --tls-key and --tls-ca").</param>
+    /// <returns>The credentials, or null when no path is given (plain TCP).</returns>
+    /// <exception cref="TlsCredentialsException">Only some paths are given, or <see cref="Load"/> refuses the files.</exception>
     public static TlsCredentials? From(string? certificatePath, string? keyPath, string? authorityPath, string names)
     {
         int given = new[] { certificatePath, keyPath, authorityPath }.Count(p => !string.IsNullOrWhiteSpace(p));
@@ -66,6 +83,8 @@ public sealed class TlsCredentials : IDisposable
     }
 
     /// <summary>Whether the other end's certificate is one to accept: null if so, else why not.</summary>
+    /// <param name="remote">The certificate the other end showed, or null if it showed none.</param>
+    /// <returns>Null for a certificate that is valid now and issued by <see cref="Authority"/>; otherwise the end of a sentence that begins with the certificate's name ("expired on ...").</returns>
     public string? Check(X509Certificate2? remote)
     {
         if (remote is null)
@@ -92,6 +111,7 @@ public sealed class TlsCredentials : IDisposable
     /// Orleans' TLS settings for either end: show <see cref="Certificate"/>, demand the other end's, and accept it
     /// only if <see cref="Check"/> does.
     /// </summary>
+    /// <param name="options">The TLS options of an Orleans client or silo, as <c>UseTls</c> passes them.</param>
     public void ApplyTo(TlsOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -101,6 +121,7 @@ public sealed class TlsCredentials : IDisposable
         options.RemoteCertificateValidation = (remote, _, _) => Check(remote) is null;
     }
 
+    /// <summary>Releases both certificates and the private key.</summary>
     public void Dispose()
     {
         Certificate.Dispose();
