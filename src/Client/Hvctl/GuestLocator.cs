@@ -1,6 +1,10 @@
 namespace Actors.Hvctl;
 
-/// <summary>Finds the repository's built guest images for <c>hvctl demo</c>, wherever hvctl was started from.</summary>
+/// <summary>
+/// Finds built guest images for <c>hvctl demo</c>: the repository's <c>guests/build</c> above the current directory
+/// or above hvctl itself, and otherwise the copy the installed .NET tool carries in <c>guests/build</c> beside
+/// hvctl.dll (see Hvctl.csproj), which the same walk finds first from <see cref="AppContext.BaseDirectory"/>.
+/// </summary>
 internal static class GuestLocator
 {
     public static string? Find(string fileName)
