@@ -456,30 +456,30 @@ public sealed class HvctlEndToEndTests
 
     internal static async Task<ProcessResult> HvctlAsync(params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            WorkingDirectory = RepoRoot(),
-        };
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = RepoRoot() };
         start.ArgumentList.Add(HvctlDll());
         foreach (string arg in args)
             start.ArgumentList.Add(arg);
+        return await RunToExitAsync(start, Limit);
+    }
 
-        using Process process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
+    /// <summary>Runs a process with its standard input closed to its end, failing the test if it runs longer than <paramref name="limit"/>.</summary>
+    internal static async Task<ProcessResult> RunToExitAsync(ProcessStartInfo start, TimeSpan limit)
+    {
+        start.RedirectStandardInput = start.RedirectStandardOutput = start.RedirectStandardError = true;
+        using Process process = Process.Start(start) ?? throw new InvalidOperationException($"{start.FileName} did not start");
         process.StandardInput.Close();
         Task<string> output = process.StandardOutput.ReadToEndAsync();
         Task<string> error = process.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(Limit);
+        using var deadline = new CancellationTokenSource(limit);
         try
         {
-            await process.WaitForExitAsync(limit.Token);
+            await process.WaitForExitAsync(deadline.Token);
         }
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            Assert.Fail($"hvctl {string.Join(' ', args)} did not end within {Limit}; output so far: {await output}");
+            Assert.Fail($"{start.FileName} {string.Join(' ', start.ArgumentList)} did not end within {limit}; output so far: {await output}");
         }
 
         return new ProcessResult(process.ExitCode, await output, await error);
