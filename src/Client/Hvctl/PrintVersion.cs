@@ -6,7 +6,7 @@ namespace Actors.Hvctl;
 
 /// <summary>
 /// <c>hvctl --version</c>: hvctl's informational version, which the SDK stamps with the commit it was built from
-/// ("1.0.0+8e1db30..."), so that a bug report says exactly which hvctl ran.
+/// ("0.1.0+8e1db30..."), so that a bug report says exactly which hvctl ran.
 /// </summary>
 internal sealed class PrintVersion(TextWriter output) : SynchronousCommandLineAction
 {
