@@ -60,7 +60,7 @@ internal static class DashboardActions
         {
             return Answer(StatusCodes.Status409Conflict, new DashboardAnswer(Error: e.Message));
         }
-        catch (Exception e) when (e is TimeoutException or OrleansException or SiloUnavailableException)
+        catch (Exception e) when (e is TimeoutException or OrleansException)
         {
             return Answer(StatusCodes.Status503ServiceUnavailable, new DashboardAnswer(Error: $"the cluster did not answer ({e.GetType().Name}); try again once its silos are up"));
         }

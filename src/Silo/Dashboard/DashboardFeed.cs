@@ -11,9 +11,10 @@ namespace Actors.Silo.Dashboard;
 /// hands each page the snapshot when it differs from the last (and at least every <see cref="KeepAlive"/>, which
 /// also keeps idle connections open through proxies). An action taken on a page wakes the loop at once. The
 /// loop, and its console subscriptions, end <see cref="Linger"/> after the last page closed, so a page that is
-/// reloaded finds the consoles' tails still there.
+/// reloaded finds the consoles' tails still there. It ends for good when <paramref name="siloStopping"/> fires:
+/// a silo that stops answers no more reads, and each would only add errors to its log.
 /// </summary>
-internal sealed class DashboardFeed(ClusterSnapshotReader reader, ILogger logger) : IAsyncDisposable
+internal sealed class DashboardFeed(ClusterSnapshotReader reader, ILogger logger, CancellationToken siloStopping) : IAsyncDisposable
 {
     public static readonly TimeSpan Period = TimeSpan.FromMilliseconds(250);
     public static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
@@ -22,7 +23,7 @@ internal sealed class DashboardFeed(ClusterSnapshotReader reader, ILogger logger
     private readonly Lock _gate = new();
     private readonly List<Channel<string>> _pages = [];
     private readonly SemaphoreSlim _wake = new(0, 1);
-    private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _stopping = CancellationTokenSource.CreateLinkedTokenSource(siloStopping);
     private Task _loop = Task.CompletedTask;
     private bool _running;
     private string? _latest;

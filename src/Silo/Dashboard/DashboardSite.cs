@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Actors.Silo.Dashboard;
@@ -41,7 +42,8 @@ internal static class DashboardSite
     {
         var cluster = silo.GetRequiredService<IClusterClient>();
         ILogger logger = silo.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DashboardSite).Namespace!);
-        return new DashboardFeed(new ClusterSnapshotReader(cluster, host, new ConsoleTails(cluster, logger)), logger);
+        CancellationToken stopping = silo.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        return new DashboardFeed(new ClusterSnapshotReader(cluster, host, new ConsoleTails(cluster, logger)), logger, stopping);
     }
 
     private static void Map(WebApplication web, IServiceProvider silo, bool secure)
