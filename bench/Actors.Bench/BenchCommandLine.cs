@@ -5,7 +5,7 @@ namespace Actors.Bench;
 /// <summary>Parses <c>actors-bench COMMAND ...</c> and dispatches to the benchmark.</summary>
 internal static class BenchCommandLine
 {
-    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N] [--tls] | interrupts [--samples N] [--timer-hz N] [--seconds N] | linux [--kernel F [--initrd F]] [--append S] [--vcpus N] [--memory 256M] [--runs N] [--console] [--vs-qemu] [--hyperv] [--profile FILE] | migrate [--memory-mib N] [--max-downtime-ms N] [--runs N] [--qemu-runs N] [--tls] | hypercalls [--runs N] [--loop-seconds N] [--vms N] [--vsp-samples N] | vmbus-fuzz [--seconds N] [--seed N] | disk [--size-mib N] [--runs N] [--random-ios N] [--remote] | network [--transfer-mib N] [--pings N] [--runs N] [--memory 256M] [--timeout SECONDS]";
+    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N] [--tls] | interrupts [--samples N] [--timer-hz N] [--seconds N] | linux [--kernel F [--initrd F]] [--append S] [--vcpus N] [--memory 256M] [--runs N] [--console] [--vs-qemu] [--hyperv] [--profile FILE] | migrate [--memory-mib N] [--max-downtime-ms N] [--runs N] [--qemu-runs N] [--tls] | hypercalls [--runs N] [--loop-seconds N] [--vms N] [--vsp-samples N] | vmbus-fuzz [--seconds N] [--seed N] | disk [--size-mib N] [--runs N] [--random-ios N] [--remote] | network [--transfer-mib N] [--pings N] [--runs N] [--memory 256M] [--timeout SECONDS] | dashboard [--changes N]";
 
     public static int Run(string[] args)
     {
@@ -22,6 +22,7 @@ internal static class BenchCommandLine
             "vmbus-fuzz" => VmBusFuzz.Run(ParseVmBusFuzz(args.AsSpan(1))),
             "disk" => DiskBenchmark.Run(ParseDisk(args.AsSpan(1))),
             "network" => NetworkBenchmark.Run(ParseNetwork(args.AsSpan(1))),
+            "dashboard" => DashboardBenchmark.RunAsync(ParseDashboard(args.AsSpan(1))).GetAwaiter().GetResult(),
             _ => throw new BenchUsageException($"unknown command '{args[0]}'; {Usage}"),
         };
     }
@@ -180,6 +181,21 @@ internal static class BenchCommandLine
 
         if ((ulong)options.TransferMiB << 20 > options.MemoryBytes / 2)
             throw new BenchUsageException($"--transfer-mib {options.TransferMiB} is more than half of --memory ({options.MemoryBytes >> 20} MiB): each guest holds what it sends or receives in its RAM");
+        return options;
+    }
+
+    private static DashboardBenchmarkOptions ParseDashboard(ReadOnlySpan<string> args)
+    {
+        var options = new DashboardBenchmarkOptions();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string arg = args[i];
+            options = arg switch
+            {
+                "--changes" => options with { Changes = PositiveInt(NextValue(args, ref i, arg), arg) },
+                _ => throw new BenchUsageException($"unknown option '{arg}'; {Usage}"),
+            };
+        }
         return options;
     }
 

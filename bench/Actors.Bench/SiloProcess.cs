@@ -27,9 +27,10 @@ internal sealed class SiloProcess : IDisposable
     /// Starts a silo for <paramref name="host"/>: a new cluster, or one more silo in <paramref name="join"/>'s.
     /// Its disk store is under <paramref name="diskDirectory"/> when given (ACTORS_DISK_DIR), so a
     /// benchmark's disks go with its temporary files rather than into the user's own store. With
-    /// <paramref name="tls"/> it speaks mutual TLS with a certificate of that CA.
+    /// <paramref name="tls"/> it speaks mutual TLS with a certificate of that CA. <paramref name="options"/> are more
+    /// of the silo's options, such as <c>--dashboard PORT</c>.
     /// </summary>
-    public static SiloProcess Start(string host, SiloProcess? join = null, string? diskDirectory = null, BenchCertificates? tls = null)
+    public static SiloProcess Start(string host, SiloProcess? join = null, string? diskDirectory = null, BenchCertificates? tls = null, IEnumerable<string>? options = null)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "Actors.Silo.dll");
         if (!File.Exists(dll))
@@ -48,7 +49,7 @@ internal sealed class SiloProcess : IDisposable
             psi.ArgumentList.Add("--join");
             psi.ArgumentList.Add(join.SiloEndpoint);
         }
-        foreach (string a in tls?.SiloArguments(host) ?? [])
+        foreach (string a in (tls?.SiloArguments(host) ?? []).Concat(options ?? []))
             psi.ArgumentList.Add(a);
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
         if (diskDirectory is not null)

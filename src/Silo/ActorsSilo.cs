@@ -6,6 +6,7 @@ using Actors.Grains.Partitions;
 using Actors.Grains.Placement;
 using Actors.Grains.Telemetry;
 using Actors.HwBackend.Abstractions;
+using Actors.Silo.Dashboard;
 using Actors.Silo.Web;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -123,10 +124,12 @@ public static class ActorsSilo
                 silo.UseKubernetesHosting();
             if (settings.Tls is { } tls)
                 silo.UseTls(tls.Certificate, tls.ApplyTo);
+            OrleansDashboardLink.Configure(silo, serves: settings.Dashboard is not null);
             Configure(silo, settings);
         });
         SiloTelemetry.Add(builder.Services, settings.HostName, Environment.GetEnvironmentVariable);
-        SiloWebServer.Add(builder.Services, settings.Health);
+        SiloWebServer.Add(builder.Services, settings.Health, SiloWebSite.Health);
+        SiloWebServer.Add(builder.Services, settings.Dashboard, DashboardSite.Create(settings));
         return builder.Build();
     }
 
@@ -144,6 +147,8 @@ public static class ActorsSilo
             throw new SiloConfigurationException("--join is for membership held by a primary silo; with --redis the silos find each other in Redis, so drop --join");
         if (settings.Health is { Port: int health } && (health == settings.SiloPort || health == settings.GatewayPort))
             throw new SiloConfigurationException($"health port {health} is also the silo or gateway port; give it a port of its own");
+        if (settings.Dashboard is { Port: int dashboard } && (dashboard == settings.SiloPort || dashboard == settings.GatewayPort || dashboard == settings.Health?.Port))
+            throw new SiloConfigurationException($"dashboard port {dashboard} is also the silo, gateway or health port; give it a port of its own");
         if (!BackendSelection.Names.Contains(settings.Backend))
             throw new SiloConfigurationException($"unknown backend '{settings.Backend}'; use one of: {string.Join(", ", BackendSelection.Names)}");
         if (settings.Redis is not null)

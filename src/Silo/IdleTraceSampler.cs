@@ -15,6 +15,11 @@ internal sealed class IdleTraceSampler : Sampler
     {
         "IMemoryStreamQueueGrain/Dequeue",
         "IGrainTimerInvoker/InvokeCallbackAsync",
+        // Orleans' dashboard, on a silo with --dashboard, samples the silo's counters every second (the management
+        // grain asks each silo, and a dropped call leaves its own calls without a parent).
+        "ISiloGrainService/ReportCounters",
+        "IManagementGrain/GetRuntimeStatistics",
+        "ISiloControl/GetRuntimeStatistics",
     };
 
     public override SamplingResult ShouldSample(in SamplingParameters samplingParameters) =>

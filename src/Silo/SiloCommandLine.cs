@@ -7,14 +7,16 @@ using Actors.Silo.Web;
 namespace Actors.Silo;
 
 /// <summary>
-/// Reads <c>--host --silo-port --gateway-port --join --backend --redis --listen --advertise --tls-cert --tls-key --tls-ca --health-port --health-address</c>, each defaulting to its ACTORS_* environment
+/// Reads <c>--host --silo-port --gateway-port --join --backend --redis --listen --advertise --tls-cert --tls-key --tls-ca --health-port --health-address --dashboard --dashboard-address</c>, each defaulting to its ACTORS_* environment
 /// variable, so containers can configure silos without a command line.
 /// </summary>
 public static class SiloCommandLine
 {
     public const string Usage =
         "usage: Actors.Silo --host NAME --silo-port N --gateway-port N [--join HOST:PORT] [--backend auto|kvm|emulator] [--redis HOST:PORT] [--listen ADDRESS] [--advertise ADDRESS] [--tls-cert FILE --tls-key FILE --tls-ca FILE]"
-        + " [--health-port N [--health-address IP]]";
+        + " [--health-port N [--health-address IP]] [--dashboard PORT [--dashboard-address IP]]";
+
+    private static readonly WebEndpointOption DashboardOption = new("--dashboard", "ACTORS_DASHBOARD_PORT", "--dashboard-address");
 
     public static SiloSettings Parse(IReadOnlyList<string> args, Func<string, string?> environment)
     {
@@ -33,6 +35,8 @@ public static class SiloCommandLine
             ["--tls-ca"] = environment(TlsCredentials.AuthorityVariable),
             ["--health-port"] = environment("ACTORS_HEALTH_PORT"),
             ["--health-address"] = environment("ACTORS_HEALTH_ADDRESS"),
+            ["--dashboard"] = environment("ACTORS_DASHBOARD_PORT"),
+            ["--dashboard-address"] = environment("ACTORS_DASHBOARD_ADDRESS"),
         };
         for (int i = 0; i < args.Count; i++)
         {
@@ -67,7 +71,10 @@ public static class SiloCommandLine
         // Probes reach the health port where the silo listens, unless told otherwise.
         string? healthAddress = values["--health-address"] ?? (string.IsNullOrWhiteSpace(values["--health-port"]) ? null : listen?.ToString());
         IPEndPoint? health = HealthEndpointOption.Parse(values["--health-port"], healthAddress);
-        return new SiloSettings(host, siloPort, gatewayPort, join, backend, redis, listen, advertise, inKubernetes, tls, health);
+        // The dashboard too: an operator reaches it where the silo listens.
+        string? dashboardAddress = values["--dashboard-address"] ?? (string.IsNullOrWhiteSpace(values["--dashboard"]) ? null : listen?.ToString());
+        IPEndPoint? dashboard = DashboardOption.Parse(values["--dashboard"], dashboardAddress);
+        return new SiloSettings(host, siloPort, gatewayPort, join, backend, redis, listen, advertise, inKubernetes, tls, health, dashboard);
     }
 
     /// <summary>Letters, digits, '.', '-' and '_': a host name is part of grain keys (a VM worker's is "host/vm").</summary>

@@ -16,6 +16,8 @@ namespace Actors.Silo;
 /// gone is declared dead at once (the pod's name must be the host name). <paramref name="Tls"/>: silo-to-silo and
 /// gateway connections are mutual TLS with these credentials (null: plain TCP, for embedded clusters and tests).
 /// <paramref name="Health"/> is where the HTTP health probes (<c>/healthz</c>, <c>/readyz</c>) listen; null: nowhere.
+/// <paramref name="Dashboard"/> is where the web dashboard listens (HTTPS with <paramref name="Tls"/>'s certificates
+/// when there are some); null: nowhere.
 /// </summary>
 public sealed record SiloSettings(
     string HostName,
@@ -28,7 +30,8 @@ public sealed record SiloSettings(
     IPAddress? Advertise = null,
     bool InKubernetes = false,
     TlsCredentials? Tls = null,
-    IPEndPoint? Health = null)
+    IPEndPoint? Health = null,
+    IPEndPoint? Dashboard = null)
 {
     public const string DefaultBackend = "auto";
 

@@ -12,6 +12,9 @@ public sealed class IdleTraceSamplerTests
     [Theory]
     [InlineData("IMemoryStreamQueueGrain/Dequeue", SamplingDecision.Drop)]
     [InlineData("IGrainTimerInvoker/InvokeCallbackAsync", SamplingDecision.Drop)]
+    [InlineData("ISiloGrainService/ReportCounters", SamplingDecision.Drop)]
+    [InlineData("IManagementGrain/GetRuntimeStatistics", SamplingDecision.Drop)]
+    [InlineData("ISiloControl/GetRuntimeStatistics", SamplingDecision.Drop)]
     [InlineData("IPartitionGrain/StartAsync", SamplingDecision.RecordAndSample)]
     [InlineData("IMembershipTable/ReadAllAsync", SamplingDecision.RecordAndSample)]
     public void Housekeeping_calls_begin_no_trace_and_others_do(string name, SamplingDecision decision)

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 
 namespace Actors.Silo.Web;
@@ -11,24 +10,10 @@ namespace Actors.Silo.Web;
 /// </summary>
 public static class HealthEndpointOption
 {
-    public static readonly IPAddress DefaultAddress = IPAddress.Loopback;
+    public static readonly IPAddress DefaultAddress = WebEndpointOption.DefaultAddress;
+
+    private static readonly WebEndpointOption Option = new("--health-port", "ACTORS_HEALTH_PORT", "--health-address");
 
     /// <summary>The endpoint, or null when <paramref name="port"/> is absent; throws <see cref="SiloConfigurationException"/> for a bad value.</summary>
-    public static IPEndPoint? Parse(string? port, string? address)
-    {
-        if (string.IsNullOrWhiteSpace(port))
-        {
-            return string.IsNullOrWhiteSpace(address)
-                ? null
-                : throw new SiloConfigurationException($"--health-address '{address}' needs --health-port (or ACTORS_HEALTH_PORT)");
-        }
-
-        if (!int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out int number) || number is < 1 or > 65535)
-            throw new SiloConfigurationException($"--health-port '{port}' is not a TCP port (1-65535)");
-        if (string.IsNullOrWhiteSpace(address))
-            return new IPEndPoint(DefaultAddress, number);
-        return IPAddress.TryParse(address, out IPAddress? parsed)
-            ? new IPEndPoint(parsed, number)
-            : throw new SiloConfigurationException($"--health-address '{address}' is not an IP address (for example 127.0.0.1 or 0.0.0.0)");
-    }
+    public static IPEndPoint? Parse(string? port, string? address) => Option.Parse(port, address);
 }

@@ -9,9 +9,8 @@ using Microsoft.Extensions.Logging;
 namespace Actors.Silo.Web;
 
 /// <summary>
-/// The silo's HTTP server: Kestrel on one endpoint inside the silo's host, serving the health probes. The
-/// dashboard and a Prometheus scrape belong here too: each maps its routes in <see cref="StartingAsync"/>
-/// beside <see cref="SiloHealthEndpoints"/>, over the silo services it needs.
+/// One of the silo's HTTP servers: Kestrel on one endpoint inside the silo's host, serving one
+/// <see cref="SiloWebSite"/> (the health probes, or the dashboard) over the silo services it needs.
 /// <para>
 /// It is a small web application of its own rather than the silo's host turned into one, so that a silo
 /// without <c>--health-port</c> opens no HTTP port and reads no ASP.NET Core settings (ASPNETCORE_URLS and the
@@ -20,22 +19,23 @@ namespace Actors.Silo.Web;
 /// shutdown rather than refusing connections).
 /// </para>
 /// </summary>
-internal sealed class SiloWebServer(IPEndPoint endpoint, IServiceProvider silo) : IHostedLifecycleService
+internal sealed class SiloWebServer(IPEndPoint endpoint, IServiceProvider silo, SiloWebSite site) : IHostedLifecycleService
 {
     private WebApplication? _web;
 
-    /// <summary>Adds the server to the silo's host when there is an endpoint to serve on.</summary>
-    public static void Add(IServiceCollection services, IPEndPoint? endpoint)
+    /// <summary>Adds a server of <paramref name="site"/> to the silo's host when there is an endpoint to serve on.</summary>
+    public static void Add(IServiceCollection services, IPEndPoint? endpoint, SiloWebSite site)
     {
         if (endpoint is not null)
-            services.AddSingleton<IHostedService>(silo => new SiloWebServer(endpoint, silo));
+            services.AddSingleton<IHostedService>(silo => new SiloWebServer(endpoint, silo, site));
     }
 
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
         WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(endpoint));
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(endpoint, listen => site.Secure?.Invoke(listen)));
         builder.Services.AddRoutingCore();
+        site.AddServices?.Invoke(builder.Services, silo);
         // The silo's log, warnings and errors only: the kubelet probes every few seconds, and a line for each
         // request would bury the silo's own.
         foreach (ILoggerProvider provider in silo.GetServices<ILoggerProvider>())
@@ -45,7 +45,7 @@ internal sealed class SiloWebServer(IPEndPoint endpoint, IServiceProvider silo) 
         builder.Services.AddSingleton<IHostLifetime, SiloOwnedLifetime>();
 
         WebApplication web = builder.Build();
-        SiloHealthEndpoints.Map(web, silo);
+        site.Map(web, silo);
         try
         {
             await web.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -53,7 +53,7 @@ internal sealed class SiloWebServer(IPEndPoint endpoint, IServiceProvider silo) 
         catch (IOException e) when (e.InnerException is AddressInUseException)
         {
             await web.DisposeAsync().ConfigureAwait(false);
-            throw new SiloConfigurationException($"health port {endpoint.Port} on {endpoint.Address} is already in use; choose another with --health-port");
+            throw new SiloConfigurationException($"{site.PortName} {endpoint.Port} on {endpoint.Address} is already in use; choose another with {site.PortOption}");
         }
 
         _web = web;
