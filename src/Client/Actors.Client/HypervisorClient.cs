@@ -259,6 +259,7 @@ public sealed class HypervisorClient : IAsyncDisposable
         bool replace = false)
     {
         CheckVmName(name);
+        using Activity? span = ClientTracing.Start("CreateVm", name);
         byte[] image = await ReadImageFileAsync(imagePath, cancellationToken).ConfigureAwait(false);
         byte[]? initrd = initrdPath is null ? null : await ReadImageFileAsync(initrdPath, cancellationToken).ConfigureAwait(false);
         // Validate before uploading so a bad size does not cost an upload.
@@ -281,20 +282,35 @@ public sealed class HypervisorClient : IAsyncDisposable
         return await (replace ? partition.ReplaceAsync(configuration) : partition.CreateAsync(configuration)).ConfigureAwait(false);
     }
 
-    public Task<VmStatus> StartVmAsync(string name) => Partition(name).StartAsync();
+    public async Task<VmStatus> StartVmAsync(string name)
+    {
+        using Activity? span = ClientTracing.Start("StartVm", name);
+        return await Partition(name).StartAsync().ConfigureAwait(false);
+    }
 
-    public Task<VmStatus> StopVmAsync(string name) => Partition(name).StopAsync();
+    public async Task<VmStatus> StopVmAsync(string name)
+    {
+        using Activity? span = ClientTracing.Start("StopVm", name);
+        return await Partition(name).StopAsync().ConfigureAwait(false);
+    }
 
-    public Task<VmStatus> PauseVmAsync(string name) => Partition(name).PauseAsync();
+    public async Task<VmStatus> PauseVmAsync(string name)
+    {
+        using Activity? span = ClientTracing.Start("PauseVm", name);
+        return await Partition(name).PauseAsync().ConfigureAwait(false);
+    }
 
-    public Task<VmStatus> ResumeVmAsync(string name) => Partition(name).ResumeAsync();
+    public async Task<VmStatus> ResumeVmAsync(string name)
+    {
+        using Activity? span = ClientTracing.Start("ResumeVm", name);
+        return await Partition(name).ResumeAsync().ConfigureAwait(false);
+    }
 
     /// <summary>Asks the guest to power off or restart through its shutdown integration service; returns once it accepted (see <see cref="IPartitionGrain.ShutdownAsync"/>).</summary>
     public async Task<VmStatus> ShutdownVmAsync(string name, GuestShutdownKind kind)
     {
-        // The root of the operation's trace: partition, shutdown VSP, the VM's channel and the guest's answer hang below it.
-        using Activity? span = ClientTracing.Source.StartActivity(kind == GuestShutdownKind.Restart ? "hvctl vm reboot" : "hvctl vm shutdown", ActivityKind.Client);
-        span?.SetTag("actors.vm", name);
+        // Partition, shutdown VSP, the VM's channel and the guest's answer hang below it.
+        using Activity? span = ClientTracing.Start(kind == GuestShutdownKind.Restart ? "RebootVm" : "ShutdownVm", name);
         return await Partition(name).ShutdownAsync(kind).ConfigureAwait(false);
     }
 
@@ -308,7 +324,11 @@ public sealed class HypervisorClient : IAsyncDisposable
         return Cluster.GetGrain<IVmBusGrain>(name).GetStatusAsync();
     }
 
-    public Task DeleteVmAsync(string name) => Partition(name).DeleteAsync();
+    public async Task DeleteVmAsync(string name)
+    {
+        using Activity? span = ClientTracing.Start("DeleteVm", name);
+        await Partition(name).DeleteAsync().ConfigureAwait(false);
+    }
 
     /// <summary>Makes an empty disk of <paramref name="sizeBytes"/> in <paramref name="host"/>'s disk store (or the first host's).</summary>
     public Task<DiskInfo> CreateDiskAsync(string name, long sizeBytes, string? host = null) => Disks.CreateAsync(name, sizeBytes, host);
@@ -405,7 +425,12 @@ public sealed class HypervisorClient : IAsyncDisposable
     public Task SendConsoleInputAsync(string name, byte[] data) => Partition(name).SendConsoleInputAsync(data);
 
     /// <summary>Starts a live migration of a running VM to <paramref name="targetHost"/>; returns the migration id.</summary>
-    public Task<string> MigrateVmAsync(string name, string targetHost, MigrationOptions options) => Partition(name).MigrateAsync(targetHost, options);
+    public async Task<string> MigrateVmAsync(string name, string targetHost, MigrationOptions options)
+    {
+        // The coordinator's passes and switch-over, on the source and target hosts, hang below it.
+        using Activity? span = ClientTracing.Start("MigrateVm", name)?.SetTag("actors.target_host", targetHost);
+        return await Partition(name).MigrateAsync(targetHost, options).ConfigureAwait(false);
+    }
 
     public Task<MigrationStatus> GetMigrationAsync(string id) => Cluster.GetGrain<IMigrationGrain>(id).GetStatusAsync();
 
@@ -415,6 +440,7 @@ public sealed class HypervisorClient : IAsyncDisposable
     /// <summary>Polls a migration until it ends, reporting each change of progress; returns its final status.</summary>
     public async Task<MigrationStatus> WaitForMigrationAsync(string id, Action<MigrationStatus>? progress, CancellationToken cancellationToken = default)
     {
+        using Activity? span = ClientTracing.Source.StartActivity("WaitForMigration", ActivityKind.Client)?.SetTag("actors.migration", id);
         MigrationStatus status = await GetMigrationAsync(id).ConfigureAwait(false);
         DateTimeOffset lastAnswer = DateTimeOffset.UtcNow;
         while (true)
