@@ -76,6 +76,7 @@ public static class ActorsSilo
         services.AddOptions<HostMemoryOptions>();
         services.AddOptions<DiskStoreOptions>();
         services.AddSingleton<HypervisorMetrics>();
+        services.AddSingleton<MigrationMetrics>();
         services.AddPlacementDirector<HostPinnedPlacement, HostPinnedPlacementDirector>();
         services.AddPlacementDirector<HardwareColocatedPlacement, HardwareColocatedPlacementDirector>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, HostRegistration>();
@@ -125,7 +126,7 @@ public static class ActorsSilo
                 silo.UseTls(tls.Certificate, tls.ApplyTo);
             Configure(silo, settings);
         });
-        SiloTelemetry.Add(builder.Services, settings.HostName, Environment.GetEnvironmentVariable);
+        SiloTelemetry.Add(builder.Services, settings.HostName, Environment.GetEnvironmentVariable, scrape: settings.Health is not null);
         SiloWebServer.Add(builder.Services, settings.Health);
         return builder.Build();
     }

@@ -46,6 +46,7 @@ internal sealed class SiloWebServer(IPEndPoint endpoint, IServiceProvider silo) 
 
         WebApplication web = builder.Build();
         SiloHealthEndpoints.Map(web, silo);
+        SiloMetricsEndpoint.Map(web, silo);
         try
         {
             await web.StartAsync(cancellationToken).ConfigureAwait(false);
