@@ -77,6 +77,7 @@ public static class ActorsSilo
         services.AddOptions<HostMemoryOptions>();
         services.AddOptions<DiskStoreOptions>();
         services.AddSingleton<HypervisorMetrics>();
+        services.AddSingleton<MigrationMetrics>();
         services.AddPlacementDirector<HostPinnedPlacement, HostPinnedPlacementDirector>();
         services.AddPlacementDirector<HardwareColocatedPlacement, HardwareColocatedPlacementDirector>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, HostRegistration>();
@@ -127,7 +128,7 @@ public static class ActorsSilo
             OrleansDashboardLink.Configure(silo, serves: settings.Dashboard is not null);
             Configure(silo, settings);
         });
-        SiloTelemetry.Add(builder.Services, settings.HostName, Environment.GetEnvironmentVariable);
+        SiloTelemetry.Add(builder.Services, settings.HostName, Environment.GetEnvironmentVariable, scrape: settings.Health is not null);
         SiloWebServer.Add(builder.Services, settings.Health, SiloWebSite.Health);
         SiloWebServer.Add(builder.Services, settings.Dashboard, DashboardSite.Create(settings));
         return builder.Build();

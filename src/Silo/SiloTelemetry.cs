@@ -8,12 +8,15 @@ namespace Actors.Silo;
 
 /// <summary>
 /// Traces and metrics of Orleans and of our own code. Exporters are opt-in (ACTORS_OTEL_CONSOLE=1,
-/// OTEL_EXPORTER_OTLP_ENDPOINT), so a plain run costs only the instrumentation itself; an idle silo's
-/// housekeeping calls begin no trace (<see cref="IdleTraceSampler"/>).
+/// OTEL_EXPORTER_OTLP_ENDPOINT, and a Prometheus scrape on the silo's web server when it has one), so a plain run
+/// costs only the instrumentation itself; an idle silo's housekeeping calls begin no trace
+/// (<see cref="IdleTraceSampler"/>).
 /// </summary>
 internal static class SiloTelemetry
 {
-    public static void Add(IServiceCollection services, string hostName, Func<string, string?> environment)
+    /// <param name="scrape">Whether the silo serves <c>/metrics</c> (<see cref="Web.SiloMetricsEndpoint"/>); the exporter
+    /// behind it collects only when scraped.</param>
+    public static void Add(IServiceCollection services, string hostName, Func<string, string?> environment, bool scrape)
     {
         bool console = environment("ACTORS_OTEL_CONSOLE") == "1";
         bool otlp = !string.IsNullOrWhiteSpace(environment("OTEL_EXPORTER_OTLP_ENDPOINT"));
@@ -35,6 +38,8 @@ internal static class SiloTelemetry
                     metrics.AddConsoleExporter();
                 if (otlp)
                     metrics.AddOtlpExporter();
+                if (scrape)
+                    metrics.AddPrometheusExporter();
             });
     }
 }

@@ -454,12 +454,17 @@ public sealed class HvctlEndToEndTests
         return dll;
     }
 
-    internal static async Task<ProcessResult> HvctlAsync(params string[] args)
+    internal static Task<ProcessResult> HvctlAsync(params string[] args) => HvctlAsync(environment: null, args);
+
+    /// <summary>Runs hvctl with <paramref name="environment"/> added to the test's own (for example, where to export its spans).</summary>
+    internal static async Task<ProcessResult> HvctlAsync(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = RepoRoot() };
         start.ArgumentList.Add(HvctlDll());
         foreach (string arg in args)
             start.ArgumentList.Add(arg);
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+            start.Environment[name] = value;
         return await RunToExitAsync(start, Limit);
     }
 

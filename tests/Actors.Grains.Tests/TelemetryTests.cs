@@ -44,10 +44,53 @@ public sealed class TelemetryTests(ClusterFixture fixture)
             n => n > 0,
             "instructions counted");
 
-        Assert.True(totals.GetValueOrDefault("actors.console.bytes") >= Guests.ExpectedOutput("hello").Length);
+        Assert.True(totals.GetValueOrDefault("actors.console.output") >= Guests.ExpectedOutput("hello").Length);
         Assert.True(totals.GetValueOrDefault("actors.vcpu.exits") > 0);
         // Tags name kinds (exit reasons, hypercalls and their statuses, VMBus message types), never a VM.
-        Assert.All(tagKeys, key => Assert.Contains(key, new[] { "reason", "call", "status", "type" }));
+        Assert.All(tagKeys, key => Assert.Contains(key, new[] { "actors.vcpu_exit_reason", "actors.hypercall", "actors.hypercall_status", "actors.vmbus_message_type" }));
+    }
+
+    [Fact]
+    public async Task A_migration_records_its_downtime_its_duration_by_outcome_and_the_bytes_it_sent()
+    {
+        var measured = new ConcurrentQueue<(string Instrument, double Value, string Tags)>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == HypervisorMetrics.MeterName && instrument.Name.StartsWith("actors.migration.", StringComparison.Ordinal))
+                    l.EnableMeasurementEvents(instrument);
+            },
+        };
+        void Add(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags) =>
+            measured.Enqueue((instrument.Name, value, string.Join(',', tags.ToArray().Select(t => $"{t.Key}={t.Value}"))));
+        listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Add(instrument, value, tags));
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Add(instrument, value, tags));
+        listener.Start();
+
+        IPartitionGrain vm = fixture.Client.GetGrain<IPartitionGrain>("metered-move");
+        string imageId = await ImageUploader.UploadAsync(fixture.Client, Guests.Image("migrate-verify"));
+        await vm.CreateAsync(new VmConfiguration(imageId, 64UL << 20, 1, "host-1", "migrate-verify", MigrationTests.UntilQuit));
+        await vm.StartAsync();
+        try
+        {
+            string id = await vm.MigrateAsync("host-2", MigrationOptions.Default);
+            MigrationStatus done = await Poll.UntilAsync(() => fixture.Client.GetGrain<IMigrationGrain>(id).GetStatusAsync(), s => s.Ended, $"migration {id}");
+            Assert.True(done.State == MigrationState.Completed, $"{done.State}: {done.Reason}");
+
+            // The same numbers hvctl vm migrations shows, in seconds and bytes.
+            (string _, double downtime, string downtimeTags) = Assert.Single(measured, m => m.Instrument == "actors.migration.downtime");
+            Assert.Equal(done.Downtime!.Value.TotalSeconds, downtime, precision: 9);
+            Assert.Equal(string.Empty, downtimeTags);
+            (string _, double duration, string durationTags) = Assert.Single(measured, m => m.Instrument == "actors.migration.duration");
+            Assert.Equal(done.Elapsed.TotalSeconds, duration, precision: 9);
+            Assert.Equal("actors.migration_outcome=completed", durationTags);
+            Assert.Equal(done.BytesSent, measured.Where(m => m.Instrument == "actors.migration.io").Sum(m => m.Value));
+        }
+        finally
+        {
+            await vm.StopAsync();
+        }
     }
 
     [Fact]

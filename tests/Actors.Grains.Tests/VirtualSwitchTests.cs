@@ -213,11 +213,11 @@ public sealed class VirtualSwitchTests(ClusterFixture fixture)
         Assert.Equal("host-1", status.Ports.Single(p => p.Port == worker).Host);
         Assert.Equal(1, status.Dropped);
 
-        Assert.Equal(2, measured.GetValueOrDefault($"actors.switch.frames switch={name} port=vm-a/nic0 direction=in"));
-        Assert.Equal(300, measured.GetValueOrDefault($"actors.switch.bytes switch={name} port=vm-a/nic0 direction=in"));
-        Assert.Equal(2, measured.GetValueOrDefault($"actors.switch.frames switch={name} port=vm-b/nic1 direction=out"));
-        Assert.Equal(300, measured.GetValueOrDefault($"actors.switch.bytes switch={name} port=vm-b/nic1 direction=out"));
-        Assert.Equal(1, measured.GetValueOrDefault($"actors.switch.dropped switch={name} reason=spoofed"));
+        Assert.Equal(2, measured.GetValueOrDefault($"actors.switch.frames actors.switch={name} actors.switch_port=vm-a/nic0 network.io.direction=receive"));
+        Assert.Equal(300, measured.GetValueOrDefault($"actors.switch.io actors.switch={name} actors.switch_port=vm-a/nic0 network.io.direction=receive"));
+        Assert.Equal(2, measured.GetValueOrDefault($"actors.switch.frames actors.switch={name} actors.switch_port=vm-b/nic1 network.io.direction=transmit"));
+        Assert.Equal(300, measured.GetValueOrDefault($"actors.switch.io actors.switch={name} actors.switch_port=vm-b/nic1 network.io.direction=transmit"));
+        Assert.Equal(1, measured.GetValueOrDefault($"actors.switch.dropped actors.switch={name} actors.drop_reason=spoofed"));
         await lan.DisconnectAsync(worker, fixture.Client.GetGrain<IVmWorkerGrain>(VmWorkerKey.Format("host-1", "vm-w")));
     }
 

@@ -318,6 +318,7 @@ public sealed class HypervisorClient : IAsyncDisposable
         bool replace = false)
     {
         CheckVmName(name);
+        using Activity? span = ClientTracing.Start("CreateVm", name);
         byte[] image = await ReadImageFileAsync(imagePath, cancellationToken).ConfigureAwait(false);
         byte[]? initrd = initrdPath is null ? null : await ReadImageFileAsync(initrdPath, cancellationToken).ConfigureAwait(false);
         // Validate before uploading so a bad size does not cost an upload.
@@ -346,22 +347,38 @@ public sealed class HypervisorClient : IAsyncDisposable
     /// </summary>
     /// <returns>The VM's status: Running, on its host.</returns>
     /// <exception cref="HypervisorException">No VM of that name, or its state does not allow it; the message says which.</exception>
-    public Task<VmStatus> StartVmAsync(string name) => Partition(name).StartAsync();
+    public async Task<VmStatus> StartVmAsync(string name)
+    {
+        using Activity? span = ClientTracing.Start("StartVm", name);
+        return await Partition(name).StartAsync().ConfigureAwait(false);
+    }
 
     /// <summary>Stops a Starting, Running or Paused VM at once (the guest is not asked; see <see cref="ShutdownVmAsync"/>) and frees its memory.</summary>
     /// <returns>The VM's status: Off.</returns>
     /// <exception cref="HypervisorException">No VM of that name, or its state does not allow it; the message says which.</exception>
-    public Task<VmStatus> StopVmAsync(string name) => Partition(name).StopAsync();
+    public async Task<VmStatus> StopVmAsync(string name)
+    {
+        using Activity? span = ClientTracing.Start("StopVm", name);
+        return await Partition(name).StopAsync().ConfigureAwait(false);
+    }
 
     /// <summary>Pauses a Running VM's vCPUs; its memory stays on its host.</summary>
     /// <returns>The VM's status: Paused.</returns>
     /// <exception cref="HypervisorException">No VM of that name, or its state does not allow it; the message says which.</exception>
-    public Task<VmStatus> PauseVmAsync(string name) => Partition(name).PauseAsync();
+    public async Task<VmStatus> PauseVmAsync(string name)
+    {
+        using Activity? span = ClientTracing.Start("PauseVm", name);
+        return await Partition(name).PauseAsync().ConfigureAwait(false);
+    }
 
     /// <summary>Lets a Paused VM run on.</summary>
     /// <returns>The VM's status: Running.</returns>
     /// <exception cref="HypervisorException">No VM of that name, or its state does not allow it; the message says which.</exception>
-    public Task<VmStatus> ResumeVmAsync(string name) => Partition(name).ResumeAsync();
+    public async Task<VmStatus> ResumeVmAsync(string name)
+    {
+        using Activity? span = ClientTracing.Start("ResumeVm", name);
+        return await Partition(name).ResumeAsync().ConfigureAwait(false);
+    }
 
     /// <summary>Asks the guest to power off or restart through its shutdown integration service; returns once it accepted (see <see cref="IPartitionGrain.ShutdownAsync"/>).</summary>
     /// <param name="name">The VM, running and created with <c>enlightened</c>.</param>
@@ -370,9 +387,8 @@ public sealed class HypervisorClient : IAsyncDisposable
     /// <exception cref="HypervisorException">No such VM, it does not run, it has no integration services, or the guest refused or did not answer.</exception>
     public async Task<VmStatus> ShutdownVmAsync(string name, GuestShutdownKind kind)
     {
-        // The root of the operation's trace: partition, shutdown VSP, the VM's channel and the guest's answer hang below it.
-        using Activity? span = ClientTracing.Source.StartActivity(kind == GuestShutdownKind.Restart ? "hvctl vm reboot" : "hvctl vm shutdown", ActivityKind.Client);
-        span?.SetTag("actors.vm", name);
+        // Partition, shutdown VSP, the VM's channel and the guest's answer hang below it.
+        using Activity? span = ClientTracing.Start(kind == GuestShutdownKind.Restart ? "RebootVm" : "ShutdownVm", name);
         return await Partition(name).ShutdownAsync(kind).ConfigureAwait(false);
     }
 
@@ -394,7 +410,11 @@ public sealed class HypervisorClient : IAsyncDisposable
 
     /// <summary>Deletes a VM that does not run (Defined, Off or Failed); its name is free again. Images and disks stay.</summary>
     /// <exception cref="HypervisorException">No VM of that name, or its state does not allow it; the message says which.</exception>
-    public Task DeleteVmAsync(string name) => Partition(name).DeleteAsync();
+    public async Task DeleteVmAsync(string name)
+    {
+        using Activity? span = ClientTracing.Start("DeleteVm", name);
+        await Partition(name).DeleteAsync().ConfigureAwait(false);
+    }
 
     /// <summary>Makes an empty disk of <paramref name="sizeBytes"/> in <paramref name="host"/>'s disk store (or the first host's).</summary>
     /// <param name="name">The disk's name: 1-64 letters, digits, '-', '_' and '.'.</param>
@@ -522,7 +542,12 @@ public sealed class HypervisorClient : IAsyncDisposable
     /// <param name="options">The downtime budget, bandwidth limit and most passes (<see cref="MigrationOptions.Default"/>: 20 ms, no limit, 30).</param>
     /// <returns>The migration's id, for <see cref="GetMigrationAsync"/> and <see cref="WaitForMigrationAsync"/>. The VM keeps running meanwhile.</returns>
     /// <exception cref="HypervisorException">No such VM, it does not run, it is migrating already, the target is unknown or is its host, or the options are invalid.</exception>
-    public Task<string> MigrateVmAsync(string name, string targetHost, MigrationOptions options) => Partition(name).MigrateAsync(targetHost, options);
+    public async Task<string> MigrateVmAsync(string name, string targetHost, MigrationOptions options)
+    {
+        // The coordinator's passes and switch-over, on the source and target hosts, hang below it.
+        using Activity? span = ClientTracing.Start("MigrateVm", name)?.SetTag("actors.target_host", targetHost);
+        return await Partition(name).MigrateAsync(targetHost, options).ConfigureAwait(false);
+    }
 
     /// <summary>A migration's progress now.</summary>
     /// <exception cref="HypervisorException">No migration of that id.</exception>
@@ -542,6 +567,7 @@ public sealed class HypervisorClient : IAsyncDisposable
     /// <exception cref="HypervisorException">No migration of that id.</exception>
     public async Task<MigrationStatus> WaitForMigrationAsync(string id, Action<MigrationStatus>? progress, CancellationToken cancellationToken = default)
     {
+        using Activity? span = ClientTracing.Source.StartActivity("WaitForMigration", ActivityKind.Client)?.SetTag("actors.migration", id);
         MigrationStatus status = await GetMigrationAsync(id).ConfigureAwait(false);
         DateTimeOffset lastAnswer = DateTimeOffset.UtcNow;
         while (true)

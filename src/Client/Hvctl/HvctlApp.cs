@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics;
 using Actors.Client;
 using Actors.Grains;
 
@@ -29,17 +30,25 @@ internal static class HvctlApp
             // Program.cs owns Ctrl-C and passes it in as the cancellation token.
             ProcessTerminationTimeout = null,
         };
+        using Activity? span = HvctlTracing.StartCommand(CommandPath(parsed));
         try
         {
-            return await parsed.InvokeAsync(invocation, cancellationToken).ConfigureAwait(false);
+            int exitCode = await parsed.InvokeAsync(invocation, cancellationToken).ConfigureAwait(false);
+            HvctlTracing.Ended(span, exitCode);
+            return exitCode;
         }
         catch (Exception e)
         {
             if (e is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                HvctlTracing.Ended(span, ExitCodes.Interrupted, "interrupted");
                 return ExitCodes.Interrupted;
+            }
+
             (int code, string? message) = Classify(e);
             if (message is not null)
                 io.Error.WriteLine($"hvctl: {OneLine(message)}");
+            HvctlTracing.Ended(span, code, message is null ? e.GetType().Name : OneLine(message));
             return code;
         }
     }

@@ -19,12 +19,12 @@ using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSign
     interrupted.Cancel();
 });
 
-// With an OTLP endpoint set, as for the silos, an operation's trace starts here (docs/overview.md, Telemetry).
+// With an OTLP endpoint set, as for the silos, a command's trace starts here (HvctlTracing; docs/operations.md, Telemetry).
 using TracerProvider? tracing = string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"))
     ? null
     : Sdk.CreateTracerProviderBuilder()
         .ConfigureResource(r => r.AddService("hvctl"))
-        .AddSource(ClientTracing.SourceName, "Microsoft.Orleans.*")
+        .AddSource(HvctlTracing.SourceName, ClientTracing.SourceName, "Microsoft.Orleans.*")
         .AddOtlpExporter()
         .Build();
 

@@ -11,8 +11,12 @@ namespace Actors.Silo.Web;
 /// </summary>
 internal sealed record SiloWebSite(string PortName, string PortOption, Action<WebApplication, IServiceProvider> Map)
 {
-    /// <summary>The probes on <c>--health-port</c>.</summary>
-    public static readonly SiloWebSite Health = new("health port", "--health-port", SiloHealthEndpoints.Map);
+    /// <summary>The probes and the Prometheus scrape on <c>--health-port</c>.</summary>
+    public static readonly SiloWebSite Health = new("health port", "--health-port", (web, silo) =>
+    {
+        SiloHealthEndpoints.Map(web, silo);
+        SiloMetricsEndpoint.Map(web, silo);
+    });
 
     public Action<IServiceCollection, IServiceProvider>? AddServices { get; init; }
 

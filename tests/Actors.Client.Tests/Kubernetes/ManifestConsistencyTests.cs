@@ -49,6 +49,16 @@ public sealed class ManifestConsistencyTests
     }
 
     [Fact]
+    public void Prometheus_is_told_to_scrape_metrics_on_the_silos_health_port()
+    {
+        IDictionary<string, string> annotations = Silos.Spec.Template.Metadata.Annotations;
+
+        Assert.Equal("true", annotations["prometheus.io/scrape"]);
+        Assert.Equal(Value("ACTORS_HEALTH_PORT"), annotations["prometheus.io/port"]);
+        Assert.Equal("/metrics", annotations["prometheus.io/path"]);
+    }
+
+    [Fact]
     public void Orleans_Kubernetes_hosting_finds_its_pod_its_cluster_and_the_rights_it_needs()
     {
         IDictionary<string, string> podLabels = Silos.Spec.Template.Metadata.Labels;

@@ -1,3 +1,4 @@
+using Actors.Grains.Telemetry;
 using Actors.HwBackend.Memory;
 using Microsoft.Extensions.Logging;
 using Orleans.Placement;
@@ -17,6 +18,7 @@ namespace Actors.Grains.Migration;
 [PreferLocalPlacement]
 public sealed class MigrationGrain(
     [PersistentState("migration", MigrationGrain.StorageName)] IPersistentState<MigrationRecord> record,
+    MigrationMetrics metrics,
     ILogger<MigrationGrain> logger) : Grain, IMigrationGrain
 {
     public const string StorageName = "vmstate";
@@ -84,6 +86,7 @@ public sealed class MigrationGrain(
                 MigrationPassReport report = await source.SendPassAsync(status.Target, pass, options.MaxBandwidthBytesPerSecond, throttle, switchOverAt);
                 final = report.SwitchOver;
                 bytesSent += report.BytesSent;
+                metrics.Sent(report.BytesSent);
                 double seconds = Math.Max(report.Duration.TotalSeconds, 1e-6);
                 if (report.BytesSent > 0)
                     bytesPerSecond = report.BytesSent / seconds;
@@ -115,6 +118,9 @@ public sealed class MigrationGrain(
             };
             // The partition first: whoever sees "Completed" must find the VM on its new host.
             await TellPartitionAsync(status.Vm, status.Target);
+            // Counted before the status says Completed, so that whoever sees it finds it counted.
+            metrics.Sent(final.BytesSent);
+            metrics.Completed(status.Elapsed, final.Downtime);
             await SaveAsync(status);
             logger.LogInformation("Migration {Id} of {Vm} from {Source} to {Target} completed in {Passes} passes; downtime {Downtime} ms",
                 Id, status.Vm, status.Source, status.Target, status.Pass, final.Downtime.TotalMilliseconds);
@@ -155,6 +161,7 @@ public sealed class MigrationGrain(
 
         status = status with { State = MigrationState.Completed, PagesRemaining = 0, EndedAt = DateTimeOffset.UtcNow, Reason = "its coordinator was lost after the switch-over; the downtime was not recorded" };
         await TellPartitionAsync(status.Vm, status.Target);
+        metrics.Completed(status.Elapsed, downtime: null);
         await SaveAsync(status);
     }
 
@@ -186,7 +193,9 @@ public sealed class MigrationGrain(
         }
 
         await TellPartitionAsync(status.Vm, newHost: null);
-        await SaveAsync(status with { State = MigrationState.Failed, Reason = reason, EndedAt = DateTimeOffset.UtcNow });
+        status = status with { State = MigrationState.Failed, Reason = reason, EndedAt = DateTimeOffset.UtcNow };
+        metrics.Failed(status.Elapsed);
+        await SaveAsync(status);
     }
 
     private IVmWorkerGrain Worker(string host, string vm) => GrainFactory.GetGrain<IVmWorkerGrain>(VmWorkerKey.Format(host, vm));

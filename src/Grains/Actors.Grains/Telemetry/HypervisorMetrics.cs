@@ -6,7 +6,10 @@ using Actors.HwBackend.Worker;
 namespace Actors.Grains.Telemetry;
 
 /// <summary>
-/// The silo's own instruments on the meter <see cref="MeterName"/>. Tags name kinds (exit reason, VM state),
+/// The silo's own instruments on the meter <see cref="MeterName"/>, named after OpenTelemetry's semantic conventions
+/// (a unit on every instrument, durations in seconds, no unit in a name, <c>disk.io.direction</c> and
+/// <c>network.io.direction</c> where those fit) and <c>actors.*</c> for the rest; docs/operations.md lists them all.
+/// Tags name kinds (exit reason, VM state),
 /// never VMs: per-VM series would grow without bound as VMs come and go. Disks are the exception:
 /// an operator watches each disk's load, and disks are few and long-lived, as hosts are. So are
 /// virtual switches and their ports: finding the VM that floods a network takes its port, and a port
@@ -15,6 +18,9 @@ namespace Actors.Grains.Telemetry;
 public sealed class HypervisorMetrics : IDisposable
 {
     public const string MeterName = "Actors.Hypervisor";
+
+    // A disk answers from its page cache in microseconds and from a busy device in up to seconds.
+    private static readonly double[] DiskLatencyBuckets = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
     private readonly Meter _meter;
     private readonly Counter<long> _consoleBytes;
@@ -38,38 +44,39 @@ public sealed class HypervisorMetrics : IDisposable
     public HypervisorMetrics(IMeterFactory meters)
     {
         _meter = meters.Create(MeterName);
-        _meter.CreateObservableCounter("actors.vcpu.exits", ObserveExits, "{exit}", "vCPU exits on this silo's hardware, by reason");
+        _meter.CreateObservableCounter("actors.vcpu.exits", ObserveExits, "{exit}", "vCPU exits on this silo's hardware, by reason (actors.vcpu_exit_reason)");
         _meter.CreateObservableCounter("actors.vcpu.instructions_retired", ObserveInstructions, "{instruction}", "Guest instructions retired on this silo's hardware");
-        _consoleBytes = _meter.CreateCounter<long>("actors.console.bytes", "By", "Serial console bytes published to subscribers");
-        _meter.CreateObservableGauge("actors.vms", ObserveWorkers, "{vm}", "VMs on this silo's hardware, by state");
-        _meter.CreateObservableCounter("actors.hypercalls", ObserveHypercalls, "{call}", "Hypercalls made by guests on this silo's hardware, by call and status");
-        _meter.CreateObservableCounter("actors.vmbus.messages", ObserveVmBusMessages, "{message}", "VMBus channel messages posted by guests on this silo's hardware, by type");
+        _consoleBytes = _meter.CreateCounter<long>("actors.console.output", "By", "Serial console output published to subscribers");
+        _meter.CreateObservableUpDownCounter("actors.vm.count", ObserveWorkers, "{vm}", "VMs on this silo's hardware, by state (actors.vm_state)");
+        _meter.CreateObservableCounter("actors.hypercalls", ObserveHypercalls, "{call}", "Hypercalls made by guests on this silo's hardware, by call and status (actors.hypercall, actors.hypercall_status)");
+        _meter.CreateObservableCounter("actors.vmbus.messages", ObserveVmBusMessages, "{message}", "VMBus channel messages posted by guests on this silo's hardware, by type (actors.vmbus_message_type)");
         _meter.CreateObservableCounter("actors.vmbus.signals", ObserveVmBusSignals, "{signal}", "VMBus channel signals (HvSignalEvent) from guests on this silo's hardware");
         _diskOperations = _meter.CreateCounter<long>("actors.disk.operations", "{operation}", "SCSI commands guests on this silo's hardware sent to their disks, by disk and operation (read, write, flush, other)");
-        _diskBytes = _meter.CreateCounter<long>("actors.disk.bytes", "By", "Bytes guests on this silo's hardware read from and wrote to their disks, by disk and direction");
-        _diskLatency = _meter.CreateHistogram<double>("actors.disk.latency", "ms", "Time from a guest's SCSI command reaching its storage VSP to the disk's answer, by disk");
-        _switchFrames = _meter.CreateCounter<long>("actors.switch.frames", "{frame}", "Ethernet frames virtual switches on this silo carried, by switch, port and direction (in: from the VM, out: delivered to it)");
-        _switchBytes = _meter.CreateCounter<long>("actors.switch.bytes", "By", "Bytes of the Ethernet frames virtual switches on this silo carried, by switch, port and direction");
+        _diskBytes = _meter.CreateCounter<long>("actors.disk.io", "By", "Bytes guests on this silo's hardware read from and wrote to their disks, by disk and disk.io.direction");
+        _diskLatency = _meter.CreateHistogram("actors.disk.operation.duration", "s", "Time from a guest's SCSI command reaching its storage VSP to the disk's answer, by disk and operation",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DiskLatencyBuckets });
+        _switchFrames = _meter.CreateCounter<long>("actors.switch.frames", "{frame}", "Ethernet frames virtual switches on this silo carried, by switch, port and network.io.direction (receive: from the VM, transmit: delivered to it)");
+        _switchBytes = _meter.CreateCounter<long>("actors.switch.io", "By", "Bytes of the Ethernet frames virtual switches on this silo carried, by switch, port and network.io.direction");
         _switchDropped = _meter.CreateCounter<long>("actors.switch.dropped", "{frame}", "Ethernet frames virtual switches on this silo dropped, by switch and reason (malformed, unplugged, spoofed, port_full, undelivered)");
     }
 
     /// <summary>Frames a switch port carried in one batch; <paramref name="inbound"/>: from its VM to the switch.</summary>
     public void SwitchFrames(string switchName, string port, bool inbound, int frames, long bytes)
     {
-        var switchTag = new KeyValuePair<string, object?>("switch", switchName);
-        var portTag = new KeyValuePair<string, object?>("port", port);
-        var directionTag = new KeyValuePair<string, object?>("direction", inbound ? "in" : "out");
+        var switchTag = new KeyValuePair<string, object?>("actors.switch", switchName);
+        var portTag = new KeyValuePair<string, object?>("actors.switch_port", port);
+        var directionTag = new KeyValuePair<string, object?>("network.io.direction", inbound ? "receive" : "transmit");
         _switchFrames.Add(frames, switchTag, portTag, directionTag);
         _switchBytes.Add(bytes, switchTag, portTag, directionTag);
     }
 
     public void SwitchDropped(string switchName, string reason, int frames) =>
-        _switchDropped.Add(frames, new KeyValuePair<string, object?>("switch", switchName), new KeyValuePair<string, object?>("reason", reason));
+        _switchDropped.Add(frames, new KeyValuePair<string, object?>("actors.switch", switchName), new KeyValuePair<string, object?>("actors.drop_reason", reason));
 
     /// <summary>One SCSI command a guest sent to <paramref name="disk"/>, as the VM's storage VSP saw it answered.</summary>
     public void DiskCommand(string disk, byte opcode, int bytesRead, int bytesWritten, TimeSpan took)
     {
-        var diskTag = new KeyValuePair<string, object?>("disk", disk);
+        var diskTag = new KeyValuePair<string, object?>("actors.disk", disk);
         string operation = opcode switch
         {
             0x08 or 0x28 or 0x88 => "read",
@@ -77,12 +84,13 @@ public sealed class HypervisorMetrics : IDisposable
             0x35 or 0x91 => "flush",
             _ => "other",
         };
-        _diskOperations.Add(1, diskTag, new KeyValuePair<string, object?>("operation", operation));
+        var operationTag = new KeyValuePair<string, object?>("actors.disk_operation", operation);
+        _diskOperations.Add(1, diskTag, operationTag);
         if (bytesRead > 0)
-            _diskBytes.Add(bytesRead, diskTag, new KeyValuePair<string, object?>("direction", "read"));
+            _diskBytes.Add(bytesRead, diskTag, new KeyValuePair<string, object?>("disk.io.direction", "read"));
         if (bytesWritten > 0)
-            _diskBytes.Add(bytesWritten, diskTag, new KeyValuePair<string, object?>("direction", "write"));
-        _diskLatency.Record(took.TotalMilliseconds, diskTag);
+            _diskBytes.Add(bytesWritten, diskTag, new KeyValuePair<string, object?>("disk.io.direction", "write"));
+        _diskLatency.Record(took.TotalSeconds, diskTag, operationTag);
     }
 
     public void Track(VmWorker worker) => _workers.TryAdd(worker, 0);
@@ -112,7 +120,7 @@ public sealed class HypervisorMetrics : IDisposable
             foreach (VmWorker worker in _workers.Keys)
                 AddHypercalls(totals, worker);
         }
-        return totals.Select(t => new Measurement<long>(t.Value, new KeyValuePair<string, object?>("call", t.Key.Call), new KeyValuePair<string, object?>("status", t.Key.Status)));
+        return totals.Select(t => new Measurement<long>(t.Value, new KeyValuePair<string, object?>("actors.hypercall", t.Key.Call), new KeyValuePair<string, object?>("actors.hypercall_status", t.Key.Status)));
     }
 
     private IEnumerable<Measurement<long>> ObserveVmBusMessages()
@@ -124,7 +132,7 @@ public sealed class HypervisorMetrics : IDisposable
             foreach (VmWorker worker in _workers.Keys)
                 AddVmBusMessages(totals, worker);
         }
-        return totals.Select(t => new Measurement<long>(t.Value, new KeyValuePair<string, object?>("type", t.Key)));
+        return totals.Select(t => new Measurement<long>(t.Value, new KeyValuePair<string, object?>("actors.vmbus_message_type", t.Key)));
     }
 
     private long ObserveVmBusSignals()
@@ -171,7 +179,7 @@ public sealed class HypervisorMetrics : IDisposable
                 }
             }
         }
-        return totals.Select(t => new Measurement<long>(t.Value, new KeyValuePair<string, object?>("reason", t.Key)));
+        return totals.Select(t => new Measurement<long>(t.Value, new KeyValuePair<string, object?>("actors.vcpu_exit_reason", t.Key)));
     }
 
     public void ConsoleBytes(int count) => _consoleBytes.Add(count);
@@ -179,7 +187,7 @@ public sealed class HypervisorMetrics : IDisposable
     private IEnumerable<Measurement<int>> ObserveWorkers() =>
         _workers.Keys
             .GroupBy(m => m.State)
-            .Select(g => new Measurement<int>(g.Count(), new KeyValuePair<string, object?>("state", g.Key.ToString())));
+            .Select(g => new Measurement<int>(g.Count(), new KeyValuePair<string, object?>("actors.vm_state", g.Key.ToString())));
 
     public void Dispose() => _meter.Dispose();
 }

@@ -1,3 +1,4 @@
+using Actors.Grains.Telemetry;
 using Actors.HwBackend.Network;
 using Actors.HwBackend.VmBus.Network;
 using Microsoft.Extensions.Logging;
@@ -33,14 +34,19 @@ public sealed partial class VmWorkerGrain
     {
         if (run.Ports.Count == 0)
             return;
-        for (int i = 0; i < run.Ports.Count; i++)
+        using (HypervisorTracing.Detach())
         {
-            SwitchUplink port = run.Ports[i];
-            IVirtualSwitchGrain virtualSwitch = Switch(run, i);
-            _ = port.RunAsync(batch => virtualSwitch.ForwardAsync(port.Port, batch));
+            for (int i = 0; i < run.Ports.Count; i++)
+            {
+                SwitchUplink port = run.Ports[i];
+                IVirtualSwitchGrain virtualSwitch = Switch(run, i);
+                _ = port.RunAsync(batch => virtualSwitch.ForwardAsync(port.Port, batch));
+            }
         }
+
         await ConnectPortsAsync(run);
-        run.PortRefresh = this.RegisterGrainTimer(_ => ConnectPortsAsync(run), PortRefreshPeriod, PortRefreshPeriod);
+        using (HypervisorTracing.Detach())
+            run.PortRefresh = this.RegisterGrainTimer(_ => ConnectPortsAsync(run), PortRefreshPeriod, PortRefreshPeriod);
     }
 
     /// <summary>Plugs each port in; an adapter whose switch refuses (it was deleted) or does not answer sees its cable pulled until it is plugged in again.</summary>

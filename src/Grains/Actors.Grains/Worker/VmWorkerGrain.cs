@@ -256,6 +256,8 @@ public sealed partial class VmWorkerGrain(
     /// <summary>A machine with the image (and initrd) loaded, or (null image) an empty one to restore a migrating VM into.</summary>
     private Run CreateRun(VmConfiguration configuration, IReadOnlyList<IScsiLun?> disks, byte[]? image, byte[]? initrd = null)
     {
+        ActivityContext startedBy = Activity.Current?.Context ?? default;
+        using HypervisorTracing.DetachedScope detached = HypervisorTracing.Detach();
         var console = new ConsolePump();
         IReadOnlyList<SwitchUplink> ports = CreatePorts(configuration);
         VmWorker worker;
@@ -279,7 +281,7 @@ public sealed partial class VmWorkerGrain(
         // Once per VM, wherever it runs: the log travels with a migrating VM.
         worker.UnimplementedUsed += use => logger.LogWarning("VM {Vm} on {Host} used {What} (not implemented) at 0x{Address:x}", VmName, Host, use.Subject, use.FirstAddress);
         VmBusRelayPump? heartbeatRelay = configuration is { Enlightened: true, VspHost: { } vspHost } ? RelayHeartbeat(worker, vspHost) : null;
-        return new Run(worker, configuration, console, StartConsoleDrain(console), heartbeatRelay, ports);
+        return new Run(worker, configuration, console, StartConsoleDrain(console), heartbeatRelay, ports) { StartedBy = startedBy };
     }
 
     private static string[] UnimplementedLines(VmWorker worker)
@@ -297,7 +299,8 @@ public sealed partial class VmWorkerGrain(
         metrics.Track(run.Worker);
         try
         {
-            run.Worker.Start();
+            using (HypervisorTracing.Detach())
+                run.Worker.Start();
         }
         catch (Exception e)
         {
@@ -323,7 +326,7 @@ public sealed partial class VmWorkerGrain(
         // A stop or a new run may have replaced this machine while the report was queued: then it is stale.
         if (_run is not { } run || !ReferenceEquals(run.Console, console))
             return;
-        using Activity? span = HypervisorTracing.Start("RunEnded", VmName, Host);
+        using Activity? span = HypervisorTracing.StartLinked("RunEnded", VmName, Host, run.StartedBy);
         span?.SetTag("actors.exit_reason", ended.Reason);
         await DropAsync();
         logger.LogInformation("VM {Vm} on {Host} ended: {Reason}, exit status {Status}", VmName, Host, ended.Reason, ended.ExitStatus);
@@ -488,6 +491,9 @@ public sealed partial class VmWorkerGrain(
         public IGrainTimer? PortRefresh { get; set; }
 
         public ulong EarlierInstructions { get; set; }
+
+        /// <summary>The span of the call that started (or received) this machine: where the span of its end links to.</summary>
+        public ActivityContext StartedBy { get; init; }
 
         public ulong InstructionsRetired => EarlierInstructions + Worker.InstructionsRetired;
     }

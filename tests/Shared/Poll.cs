@@ -1,4 +1,4 @@
-namespace Actors.Grains.Tests;
+namespace Actors.Tests.Shared;
 
 /// <summary>Waits for a condition with a bounded deadline instead of sleeping a guessed time.</summary>
 public static class Poll
