@@ -1,4 +1,3 @@
-using System.Text;
 using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Worker;
 
@@ -43,14 +42,14 @@ internal sealed class GuestConformance(IHypervisorBackend backend, string guests
         if (!ended.Wait(Deadline))
         {
             worker.Stop();
-            return $"did not end within {Deadline.TotalMinutes:0} minutes; console so far: {Tail(console.Bytes)}";
+            return $"did not end within {Deadline.TotalMinutes:0} minutes; console so far: {console.Tail}";
         }
 
         byte[] output = console.Bytes;
         if (end!.ExitStatus != expectedStatus)
-            return $"exit status {end.ExitStatus?.ToString() ?? "none"} ({end.Reason}{(end.Failed ? ", failed" : "")}), expected {expectedStatus}; console: {Tail(output)}";
+            return $"exit status {end.ExitStatus?.ToString() ?? "none"} ({end.Reason}{(end.Failed ? ", failed" : "")}), expected {expectedStatus}; console: {console.Tail}";
         if (!output.AsSpan().SequenceEqual(expectedOutput))
-            return $"console differs from QEMU's at byte {FirstDifference(output, expectedOutput)}: {Tail(output)}";
+            return $"console differs from QEMU's at byte {FirstDifference(output, expectedOutput)}: {console.Tail}";
         return null;
     }
 
@@ -64,27 +63,5 @@ internal sealed class GuestConformance(IHypervisorBackend backend, string guests
         }
 
         return n;
-    }
-
-    private static string Tail(byte[] output) => Encoding.ASCII.GetString(output, Math.Max(0, output.Length - 600), Math.Min(600, output.Length));
-
-    private sealed class ConsoleCapture : IConsoleOutputSink
-    {
-        private readonly MemoryStream _bytes = new();
-
-        public byte[] Bytes
-        {
-            get
-            {
-                lock (_bytes)
-                    return _bytes.ToArray();
-            }
-        }
-
-        public void OnOutput(long sequence, ReadOnlySpan<byte> data)
-        {
-            lock (_bytes)
-                _bytes.Write(data);
-        }
     }
 }

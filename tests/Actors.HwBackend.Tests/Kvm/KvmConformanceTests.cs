@@ -10,6 +10,7 @@ namespace Actors.HwBackend.Tests.Kvm;
 /// console output, as the software CPU's tests require of it. Here without /dev/kvm, it runs nested: the
 /// suite's program (tests/Actors.HwBackend.KvmConformance) inside a Linux guest of QEMU TCG that loads kvm-amd.
 /// </summary>
+[Collection(TimingSensitiveCollection.Name)]
 public sealed class KvmConformanceTests(ITestOutputHelper log)
 {
     [Fact]
@@ -17,23 +18,26 @@ public sealed class KvmConformanceTests(ITestOutputHelper log)
     {
         string guests = GuestImages.GuestsDirectory;
         string images = BuiltImages(guests);
+        string linux = LinuxFiles();
         string output;
         try
         {
             output = await NestedKvmHost.RunAsync(
                 RunnerDirectory(),
                 "Actors.HwBackend.KvmConformance.dll",
-                arguments: ["/guests"],
-                directArguments: [guests],
+                arguments: ["--nested", "/guests", "/linux"],
+                directArguments: [guests, linux],
                 files: new Dictionary<string, string>
                 {
                     [Path.Combine(guests, "expected")] = "guests/expected",
                     [images] = "guests/build",
+                    [linux] = "linux",
                 });
         }
         finally
         {
             Directory.Delete(images, recursive: true);
+            Directory.Delete(linux, recursive: true);
         }
 
         string[] lines = StockLinux.UserLines(output).Select(l => l.TrimEnd('\r')).ToArray();
@@ -42,8 +46,8 @@ public sealed class KvmConformanceTests(ITestOutputHelper log)
         Assert.DoesNotContain(lines, l => l.StartsWith("NESTED no /dev/kvm", StringComparison.Ordinal) || l.StartsWith("NESTED insmod", StringComparison.Ordinal));
         string[] failures = [.. lines.Where(l => l.StartsWith("FAIL ", StringComparison.Ordinal))];
         Assert.True(failures.Length == 0, string.Join("\n", failures));
-        foreach (string guest in GuestImages.All.Concat(GuestImages.Platform.Select(p => p.Name)))
-            Assert.Contains(lines, l => l.StartsWith($"PASS guest-{guest} ", StringComparison.Ordinal));
+        foreach (string check in GuestImages.All.Concat(GuestImages.Platform.Select(p => p.Name)).Select(g => $"guest-{g}").Concat(["linux-boot-1", "linux-boot-2"]))
+            Assert.Contains(lines, l => l.StartsWith($"PASS {check} ", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("DONE ", StringComparison.Ordinal));
     }
 
@@ -56,6 +60,16 @@ public sealed class KvmConformanceTests(ITestOutputHelper log)
         return File.Exists(Path.Combine(directory, "Actors.HwBackend.KvmConformance.dll"))
             ? directory
             : throw new FileNotFoundException($"the KVM conformance runner is not built at {directory}");
+    }
+
+    /// <summary>The stock kernel and an initrd running the software CPU's stock Linux script, for the runner's Linux checks.</summary>
+    private static string LinuxFiles()
+    {
+        string directory = Directory.CreateTempSubdirectory("actors-kvm-linux-").FullName;
+        File.Copy(StockLinux.KernelPath, Path.Combine(directory, "vmlinuz"));
+        File.WriteAllBytes(Path.Combine(directory, "initrd"), StockLinux.Initrd(Linux.StockLinuxBootTests.Script));
+        File.WriteAllText(Path.Combine(directory, "sha256"), Linux.StockLinuxBootTests.HostHash());
+        return directory;
     }
 
     /// <summary>Only the guest images themselves go into the nested guest, not guests/build's objects and the stock Linux tree.</summary>
