@@ -28,7 +28,8 @@ catch (KvmException e)
 using (backend)
 {
     Console.WriteLine($"kvm: {backend.Capabilities}");
-    IEnumerable<(string Name, Func<string?> Check)> checks = new GuestConformance(backend, directories[0]).All();
+    IEnumerable<(string Name, Func<string?> Check)> checks = new GuestConformance(backend, directories[0]).All()
+        .Concat(new MigrationConformance(backend, directories[0]).All());
     if (directories.Length == 2)
         checks = checks.Concat(new LinuxConformance(backend, directories[1], nested).All());
     int passed = 0, total = 0;
