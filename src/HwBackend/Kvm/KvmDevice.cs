@@ -22,7 +22,7 @@ internal sealed unsafe class KvmDevice : IDisposable
     [
         KvmCapability.UserMemory, KvmCapability.SyncMmu, KvmCapability.ImmediateExit, KvmCapability.X86UserSpaceMsr,
         KvmCapability.X86MsrFilter, KvmCapability.VcpuEvents, KvmCapability.Debugregs, KvmCapability.MpState,
-        KvmCapability.ExtCpuid,
+        KvmCapability.ExtCpuid, KvmCapability.Xsave,
     ];
 
     private KvmDevice(int fd) => Fd = fd;

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Kvm.Interop;
 
@@ -22,8 +21,8 @@ public sealed unsafe partial class KvmProcessor
         MsrPat, MsrTscAux, MsrMiscEnable, MsrTscAdjust, MsrTsc,
     ];
 
-    private const int FxsaveFopOffset = 6, FxsaveFipOffset = 8, FxsaveFdpOffset = 16, FxsaveMxcsrOffset = 24,
-        FxsaveMxcsrMaskOffset = 28, FxsaveStOffset = 32, FxsaveXmmOffset = 160;
+    // XSTATE_BV bits: the components whose state is in the image rather than in their initial configuration.
+    private const ulong XstateX87 = 1, XstateSse = 2;
 
     /// <summary>This host's TSC rate, which the guest's TSC runs at (no TSC scaling is asked for).</summary>
     private long TscHz => _tscHz != 0 ? _tscHz : _tscHz = 1000L * KvmDevice.Checked(LibC.Ioctl(_fd, KvmIoctls.GetTscKhz, 0), "KVM_GET_TSC_KHZ");
@@ -82,41 +81,27 @@ public sealed unsafe partial class KvmProcessor
         KvmDevice.Checked(LibC.Ioctl(_fd, KvmIoctls.SetSregs, &s), "KVM_SET_SREGS");
     }
 
+    /// <summary>The XSAVE image's legacy region, which is the FXSAVE layout byte for byte.</summary>
     public void GetFpuState(Span<byte> fxsave)
     {
         CheckFxsaveSize(fxsave.Length);
-        KvmFpu f;
-        KvmDevice.Checked(LibC.Ioctl(_fd, KvmIoctls.GetFpu, &f), "KVM_GET_FPU");
-        fxsave.Clear();
-        BinaryPrimitives.WriteUInt16LittleEndian(fxsave, f.Fcw);
-        BinaryPrimitives.WriteUInt16LittleEndian(fxsave[2..], f.Fsw);
-        fxsave[4] = f.Ftwx;
-        BinaryPrimitives.WriteUInt16LittleEndian(fxsave[FxsaveFopOffset..], f.LastOpcode);
-        BinaryPrimitives.WriteUInt64LittleEndian(fxsave[FxsaveFipOffset..], f.LastIp);
-        BinaryPrimitives.WriteUInt64LittleEndian(fxsave[FxsaveFdpOffset..], f.LastDp);
-        BinaryPrimitives.WriteUInt32LittleEndian(fxsave[FxsaveMxcsrOffset..], f.Mxcsr);
-        // KVM does not report MXCSR_MASK; every MXCSR bit the state carries is valid, as the software CPU says.
-        BinaryPrimitives.WriteUInt32LittleEndian(fxsave[FxsaveMxcsrMaskOffset..], 0xFFFF);
-        new ReadOnlySpan<byte>(f.Fpr, 128).CopyTo(fxsave[FxsaveStOffset..]);
-        new ReadOnlySpan<byte>(f.Xmm, 256).CopyTo(fxsave[FxsaveXmmOffset..]);
+        KvmXsave xsave;
+        KvmDevice.Checked(LibC.Ioctl(_fd, KvmIoctls.GetXsave, &xsave), "KVM_GET_XSAVE");
+        new ReadOnlySpan<byte>(xsave.Region, VpState.FxsaveAreaSize).CopyTo(fxsave);
     }
 
+    /// <summary>
+    /// Replaces the legacy region and marks x87 and SSE state present in the XSAVE header (otherwise the next
+    /// restore would load their initial state instead); AVX and later components keep what they held.
+    /// </summary>
     public void SetFpuState(ReadOnlySpan<byte> fxsave)
     {
         CheckFxsaveSize(fxsave.Length);
-        var f = new KvmFpu
-        {
-            Fcw = BinaryPrimitives.ReadUInt16LittleEndian(fxsave),
-            Fsw = BinaryPrimitives.ReadUInt16LittleEndian(fxsave[2..]),
-            Ftwx = fxsave[4],
-            LastOpcode = BinaryPrimitives.ReadUInt16LittleEndian(fxsave[FxsaveFopOffset..]),
-            LastIp = BinaryPrimitives.ReadUInt64LittleEndian(fxsave[FxsaveFipOffset..]),
-            LastDp = BinaryPrimitives.ReadUInt64LittleEndian(fxsave[FxsaveFdpOffset..]),
-            Mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(fxsave[FxsaveMxcsrOffset..]) & 0xFFFF,
-        };
-        fxsave.Slice(FxsaveStOffset, 128).CopyTo(new Span<byte>(f.Fpr, 128));
-        fxsave.Slice(FxsaveXmmOffset, 256).CopyTo(new Span<byte>(f.Xmm, 256));
-        KvmDevice.Checked(LibC.Ioctl(_fd, KvmIoctls.SetFpu, &f), "KVM_SET_FPU");
+        KvmXsave xsave;
+        KvmDevice.Checked(LibC.Ioctl(_fd, KvmIoctls.GetXsave, &xsave), "KVM_GET_XSAVE");
+        fxsave.CopyTo(new Span<byte>(xsave.Region, VpState.FxsaveAreaSize));
+        *(ulong*)(xsave.Region + KvmXsave.HeaderOffset) |= XstateX87 | XstateSse;
+        KvmDevice.Checked(LibC.Ioctl(_fd, KvmIoctls.SetXsave, &xsave), "KVM_SET_XSAVE");
     }
 
     /// <summary>The guest's TSC minus the machine's clock in TSC ticks; setting it writes IA32_TSC, from which KVM keeps its own offset.</summary>

@@ -43,6 +43,7 @@ public sealed class KvmAbiLayoutTests
         yield return Offset<KvmFpu>("kvm_fpu", "last_ip", nameof(KvmFpu.LastIp));
         yield return Offset<KvmFpu>("kvm_fpu", "xmm", nameof(KvmFpu.Xmm));
         yield return Offset<KvmFpu>("kvm_fpu", "mxcsr", nameof(KvmFpu.Mxcsr));
+        yield return Size<KvmXsave>("kvm_xsave");
         yield return Size<KvmMsrEntry>("kvm_msr_entry");
         yield return Offset<KvmMsrEntry>("kvm_msr_entry", "data", nameof(KvmMsrEntry.Data));
         yield return ("sizeof(struct kvm_msrs)", 8);
@@ -156,6 +157,8 @@ public sealed class KvmAbiLayoutTests
         yield return Ioctl("KVM_GET_DEBUGREGS", KvmIoctls.GetDebugRegs);
         yield return Ioctl("KVM_SET_DEBUGREGS", KvmIoctls.SetDebugRegs);
         yield return Ioctl("KVM_GET_TSC_KHZ", KvmIoctls.GetTscKhz);
+        yield return Ioctl("KVM_GET_XSAVE", KvmIoctls.GetXsave);
+        yield return Ioctl("KVM_SET_XSAVE", KvmIoctls.SetXsave);
         yield return Ioctl("KVM_GET_XCRS", KvmIoctls.GetXcrs);
         yield return Ioctl("KVM_SET_XCRS", KvmIoctls.SetXcrs);
         yield return Ioctl("KVM_SET_DEVICE_ATTR", KvmIoctls.SetDeviceAttr);

@@ -46,7 +46,11 @@ public sealed class KvmConformanceTests(ITestOutputHelper log)
         Assert.DoesNotContain(lines, l => l.StartsWith("NESTED no /dev/kvm", StringComparison.Ordinal) || l.StartsWith("NESTED insmod", StringComparison.Ordinal));
         string[] failures = [.. lines.Where(l => l.StartsWith("FAIL ", StringComparison.Ordinal))];
         Assert.True(failures.Length == 0, string.Join("\n", failures));
-        foreach (string check in GuestImages.All.Concat(GuestImages.Platform.Select(p => p.Name)).Select(g => $"guest-{g}").Concat(["migrate-kvm-software-kvm", "linux-boot-1", "linux-boot-2"]))
+        string[] contract = ["state-round-trip", "port-out-flood", "string-io", "mmio-window", "dirty-log", "triple-fault"];
+        IEnumerable<string> checks = GuestImages.All.Concat(GuestImages.Platform.Select(p => p.Name)).Select(g => $"guest-{g}")
+            .Concat(contract.SelectMany(c => new[] { $"kvm/{c}", $"emulator/{c}" }))
+            .Concat(["migrate-kvm-software-kvm", "linux-boot-1", "linux-boot-2"]);
+        foreach (string check in checks)
             Assert.Contains(lines, l => l.StartsWith($"PASS {check} ", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("DONE ", StringComparison.Ordinal));
     }

@@ -58,6 +58,18 @@ internal unsafe struct KvmFpu
     public uint Mxcsr, Pad2;
 }
 
+/// <summary>
+/// <c>struct kvm_xsave</c>: the XSAVE image, whose first 512 bytes are the FXSAVE layout and whose header (at
+/// 512) says which components hold state. KVM_SET_FPU cannot set MXCSR; this can.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct KvmXsave
+{
+    public const int HeaderOffset = 512;
+
+    public fixed byte Region[4096];
+}
+
 /// <summary><c>struct kvm_msr_entry</c>; an array of these follows the 8-byte <c>struct kvm_msrs</c> header.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct KvmMsrEntry

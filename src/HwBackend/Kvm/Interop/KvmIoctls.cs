@@ -49,6 +49,8 @@ internal static unsafe class KvmIoctls
     public static readonly nuint GetDebugRegs = Ior(0xa1, sizeof(KvmDebugRegs));
     public static readonly nuint SetDebugRegs = Iow(0xa2, sizeof(KvmDebugRegs));
     public static readonly nuint GetTscKhz = Io(0xa3);
+    public static readonly nuint GetXsave = Ior(0xa4, sizeof(KvmXsave));
+    public static readonly nuint SetXsave = Iow(0xa5, sizeof(KvmXsave));
     public static readonly nuint GetXcrs = Ior(0xa6, sizeof(KvmXcrs));
     public static readonly nuint SetXcrs = Iow(0xa7, sizeof(KvmXcrs));
     public static readonly nuint SetDeviceAttr = Iow(0xe1, sizeof(KvmDeviceAttr));
