@@ -50,6 +50,12 @@ public static class StockLinux
 
     public static string KernelPath => Path.Combine(Build.Value, "vmlinuz");
 
+    /// <summary>The unpacked kernel package's lib/modules, where the kernel's own modules are.</summary>
+    public static string ModulesRoot => Path.Combine(Build.Value, "root", "lib", "modules");
+
+    /// <summary>Busybox's archive (/bin/busybox and the mount points), gzip-compressed, to put archives of your own after.</summary>
+    public static byte[] BusyboxArchive() => File.ReadAllBytes(Path.Combine(Build.Value, "busybox.cpio.gz"));
+
     public static byte[] Kernel() => File.ReadAllBytes(KernelPath);
 
     /// <summary>Busybox's archive followed by one holding <paramref name="initScript"/> as an executable /init.</summary>
@@ -66,7 +72,7 @@ public static class StockLinux
     /// </summary>
     public static byte[] InitrdWithModules(string initScript, params string[] modules)
     {
-        string modulesRoot = Path.Combine(Build.Value, "root", "lib", "modules");
+        string modulesRoot = ModulesRoot;
         var files = new List<(string, byte[], int)> { ("init", Encoding.UTF8.GetBytes(initScript), Executable) };
         foreach (string module in modules)
         {
@@ -159,7 +165,7 @@ public static class StockLinux
         return Path.Combine(root, "guests", "build", "linux");
     }
 
-    private static string RepositoryRoot()
+    public static string RepositoryRoot()
     {
         for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

@@ -25,7 +25,7 @@ public sealed class StockLinuxBootTests
 
     // 100,000 numbered lines (588,895 bytes): enough that hashing and gzip exercise the CPU, and a
     // file the host can hash too. The script prints facts, never timings, so both machines agree.
-    private const string Script = """
+    internal const string Script = """
         #!/bin/busybox sh
         /bin/busybox --install -s /bin
         mount -t proc proc /proc
@@ -40,7 +40,7 @@ public sealed class StockLinuxBootTests
         poweroff -f
         """;
 
-    private static string HostHash()
+    internal static string HostHash()
     {
         var text = new StringBuilder();
         for (int i = 1; i <= 100_000; i++)

@@ -1,0 +1,67 @@
+using Actors.HwBackend.Abstractions;
+using Actors.HwBackend.Worker;
+
+namespace Actors.HwBackend.KvmConformance;
+
+/// <summary>
+/// Every guest image of <c>guests/</c> on a backend, on the whole PC platform (<see cref="VmWorker"/>): each
+/// must end with the exit status and console output QEMU gave it (<c>guests/expected</c>), as on the software CPU.
+/// </summary>
+internal sealed class GuestConformance(IHypervisorBackend backend, string guestsDirectory)
+{
+    private const ulong MemoryBytes = 64UL << 20;
+    private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(3);
+
+    private static readonly (string Name, int Processors)[] Guests =
+    [
+        ("hello", 1), ("cpu-selftest", 1), ("compute", 1), ("smp", 4), ("timer", 1), ("interrupts", 1), ("migrate-verify", 1),
+    ];
+
+    public IEnumerable<(string Name, Func<string?> Check)> All()
+    {
+        foreach ((string name, int processors) in Guests)
+            yield return ($"guest-{name}", () => Run(name, processors));
+    }
+
+    /// <summary>Null when the guest ended as QEMU's did; otherwise what differed.</summary>
+    private string? Run(string name, int processors)
+    {
+        byte[] image = File.ReadAllBytes(Path.Combine(guestsDirectory, "build", name + ".elf"));
+        byte[] expectedOutput = File.ReadAllBytes(Path.Combine(guestsDirectory, "expected", name + ".out"));
+        int expectedStatus = int.Parse(File.ReadAllText(Path.Combine(guestsDirectory, "expected", name + ".status")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+        var console = new ConsoleCapture();
+        using var ended = new ManualResetEventSlim();
+        VmRunEnded? end = null;
+        using VmWorker worker = VmWorker.Create(backend, name, image, MemoryBytes, processors, console, e =>
+        {
+            end = e;
+            ended.Set();
+        });
+        worker.Start();
+        if (!ended.Wait(Deadline))
+        {
+            worker.Stop();
+            return $"did not end within {Deadline.TotalMinutes:0} minutes; console so far: {console.Tail}";
+        }
+
+        byte[] output = console.Bytes;
+        if (end!.ExitStatus != expectedStatus)
+            return $"exit status {end.ExitStatus?.ToString() ?? "none"} ({end.Reason}{(end.Failed ? ", failed" : "")}), expected {expectedStatus}; console: {console.Tail}";
+        if (!output.AsSpan().SequenceEqual(expectedOutput))
+            return $"console differs from QEMU's at byte {FirstDifference(output, expectedOutput)}: {console.Tail}";
+        return null;
+    }
+
+    private static int FirstDifference(byte[] a, byte[] b)
+    {
+        int n = Math.Min(a.Length, b.Length);
+        for (int i = 0; i < n; i++)
+        {
+            if (a[i] != b[i])
+                return i;
+        }
+
+        return n;
+    }
+}

@@ -1,0 +1,87 @@
+using Actors.HwBackend.Tests.Guests;
+using Actors.Tests.Shared;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Actors.HwBackend.Tests.Kvm;
+
+/// <summary>
+/// The conformance suite on the KVM backend: every image in guests/ must end with QEMU's exit status and
+/// console output, as the software CPU's tests require of it. Here without /dev/kvm, it runs nested: the
+/// suite's program (tests/Actors.HwBackend.KvmConformance) inside a Linux guest of QEMU TCG that loads kvm-amd.
+/// </summary>
+[Collection(TimingSensitiveCollection.Name)]
+public sealed class KvmConformanceTests(ITestOutputHelper log)
+{
+    [Fact]
+    public async Task Every_guest_image_ends_on_KVM_as_it_does_under_QEMU()
+    {
+        string guests = GuestImages.GuestsDirectory;
+        string images = BuiltImages(guests);
+        string linux = LinuxFiles();
+        string output;
+        try
+        {
+            output = await NestedKvmHost.RunAsync(
+                RunnerDirectory(),
+                "Actors.HwBackend.KvmConformance.dll",
+                arguments: ["--nested", "/guests", "/linux"],
+                directArguments: [guests, linux],
+                files: new Dictionary<string, string>
+                {
+                    [Path.Combine(guests, "expected")] = "guests/expected",
+                    [images] = "guests/build",
+                    [linux] = "linux",
+                });
+        }
+        finally
+        {
+            Directory.Delete(images, recursive: true);
+            Directory.Delete(linux, recursive: true);
+        }
+
+        string[] lines = StockLinux.UserLines(output).Select(l => l.TrimEnd('\r')).ToArray();
+        foreach (string line in lines)
+            log.WriteLine(line);
+        Assert.DoesNotContain(lines, l => l.StartsWith("NESTED no /dev/kvm", StringComparison.Ordinal) || l.StartsWith("NESTED insmod", StringComparison.Ordinal));
+        string[] failures = [.. lines.Where(l => l.StartsWith("FAIL ", StringComparison.Ordinal))];
+        Assert.True(failures.Length == 0, string.Join("\n", failures));
+        string[] contract = ["state-round-trip", "port-out-flood", "string-io", "mmio-window", "dirty-log", "triple-fault"];
+        IEnumerable<string> checks = GuestImages.All.Concat(GuestImages.Platform.Select(p => p.Name)).Select(g => $"guest-{g}")
+            .Concat(contract.SelectMany(c => new[] { $"kvm/{c}", $"emulator/{c}" }))
+            .Concat(["migrate-kvm-software-kvm", "linux-boot-1", "linux-boot-2"]);
+        foreach (string check in checks)
+            Assert.Contains(lines, l => l.StartsWith($"PASS {check} ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("DONE ", StringComparison.Ordinal));
+    }
+
+    /// <summary>The runner's build output beside this test assembly's: tests/Actors.HwBackend.KvmConformance/bin/CONFIGURATION/net10.0.</summary>
+    private static string RunnerDirectory()
+    {
+        var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
+        string framework = testOutput.Name, configuration = testOutput.Parent!.Name;
+        string directory = Path.Combine(StockLinux.RepositoryRoot(), "tests", "Actors.HwBackend.KvmConformance", "bin", configuration, framework);
+        return File.Exists(Path.Combine(directory, "Actors.HwBackend.KvmConformance.dll"))
+            ? directory
+            : throw new FileNotFoundException($"the KVM conformance runner is not built at {directory}");
+    }
+
+    /// <summary>The stock kernel and an initrd running the software CPU's stock Linux script, for the runner's Linux checks.</summary>
+    private static string LinuxFiles()
+    {
+        string directory = Directory.CreateTempSubdirectory("actors-kvm-linux-").FullName;
+        File.Copy(StockLinux.KernelPath, Path.Combine(directory, "vmlinuz"));
+        File.WriteAllBytes(Path.Combine(directory, "initrd"), StockLinux.Initrd(Linux.StockLinuxBootTests.Script));
+        File.WriteAllText(Path.Combine(directory, "sha256"), Linux.StockLinuxBootTests.HostHash());
+        return directory;
+    }
+
+    /// <summary>Only the guest images themselves go into the nested guest, not guests/build's objects and the stock Linux tree.</summary>
+    private static string BuiltImages(string guests)
+    {
+        string directory = Directory.CreateTempSubdirectory("actors-kvm-guests-").FullName;
+        foreach (string image in Directory.EnumerateFiles(Path.Combine(guests, "build"), "*.elf"))
+            File.Copy(image, Path.Combine(directory, Path.GetFileName(image)));
+        return directory;
+    }
+}

@@ -1,0 +1,190 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.RegularExpressions;
+using Actors.Tests.Shared;
+
+namespace Actors.HwBackend.Tests.Kvm;
+
+/// <summary>
+/// Runs a .NET program where KVM is: directly when this host has a usable <c>/dev/kvm</c>, otherwise inside a
+/// Linux guest of QEMU TCG with <c>-cpu max</c>, whose emulated AMD SVM gives that guest a nested
+/// <c>/dev/kvm</c> (guest-abi.md §8). The guest is Debian's cloud kernel with its own kvm and kvm-amd modules
+/// and an initramfs holding busybox, this host's .NET runtime with the C libraries it links, the program, and
+/// whatever files it needs; its output comes back over the serial console.
+/// </summary>
+internal static partial class NestedKvmHost
+{
+    private const int RegularFile = 0x81A4, Executable = 0x81ED, Directory_ = 0x41ED;
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(15);
+
+    /// <summary>True when this host's own /dev/kvm opens, so nothing needs nesting.</summary>
+    public static bool HostHasKvm
+    {
+        get
+        {
+            try
+            {
+                using var device = new FileStream("/dev/kvm", FileMode.Open, FileAccess.ReadWrite);
+                return true;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="programDirectory"/>'s <paramref name="assembly"/> with <paramref name="arguments"/>
+    /// and returns what it printed. <paramref name="files"/> (host directory → guest directory) are copied in
+    /// when the run is nested; arguments name files by their guest paths then, so give host paths in
+    /// <paramref name="directArguments"/> for a direct run.
+    /// </summary>
+    public static async Task<string> RunAsync(
+        string programDirectory, string assembly, string[] arguments, string[] directArguments, IReadOnlyDictionary<string, string> files)
+    {
+        if (HostHasKvm)
+            return await RunDirectlyAsync(Path.Combine(programDirectory, assembly), directArguments);
+
+        var archive = new InitramfsTree();
+        archive.AddFile("init", Encoding.UTF8.GetBytes(InitScript($"/app/{assembly}", arguments)), Executable);
+        foreach (string module in new[] { "irqbypass.ko", "kvm.ko", "kvm-amd.ko" })
+        {
+            string path = Directory.EnumerateFiles(StockLinux.ModulesRoot, module, SearchOption.AllDirectories).Single();
+            archive.AddFile($"modules/{module}", File.ReadAllBytes(path), RegularFile);
+        }
+
+        AddRuntime(archive);
+        archive.AddDirectory(programDirectory, "app");
+        foreach ((string host, string guest) in files)
+            archive.AddDirectory(host, guest);
+
+        string initrd = StockLinux.InitrdFile([.. StockLinux.BusyboxArchive(), .. archive.ToArchive()]);
+        try
+        {
+            return await RunQemuAsync(initrd);
+        }
+        finally
+        {
+            File.Delete(initrd);
+        }
+    }
+
+    private static string InitScript(string program, string[] arguments) => $"""
+        #!/bin/busybox sh
+        /bin/busybox mount -t proc proc /proc
+        /bin/busybox mount -t sysfs sys /sys
+        /bin/busybox mount -t devtmpfs dev /dev
+        for m in irqbypass kvm kvm-amd; do /bin/busybox insmod /modules/$m.ko || echo "NESTED insmod $m failed"; done
+        [ -c /dev/kvm ] || echo "NESTED no /dev/kvm: this QEMU offers no nested SVM"
+        DOTNET_CLI_TELEMETRY_OPTOUT=1 /dotnet/dotnet {program} {string.Join(' ', arguments)}
+        echo "NESTED exit $?"
+        /bin/busybox poweroff -f
+        """;
+
+    /// <summary>This process's .NET runtime (host, hostfxr, the shared framework) and every C library it links.</summary>
+    private static void AddRuntime(InitramfsTree archive)
+    {
+        string framework = RuntimeEnvironment.GetRuntimeDirectory().TrimEnd('/');
+        string dotnetRoot = Path.GetFullPath(Path.Combine(framework, "..", "..", ".."));
+        string frameworkGuest = $"dotnet/shared/Microsoft.NETCore.App/{Path.GetFileName(framework)}";
+        archive.AddFile("dotnet/dotnet", File.ReadAllBytes(Path.Combine(dotnetRoot, "dotnet")), Executable);
+        archive.AddDirectory(Path.Combine(dotnetRoot, "host"), "dotnet/host");
+        archive.AddDirectory(framework, frameworkGuest);
+
+        IEnumerable<string> binaries = Directory.EnumerateFiles(framework, "*.so").Append(Path.Combine(dotnetRoot, "dotnet"));
+        foreach (string library in binaries.SelectMany(LinkedLibraries).Distinct(StringComparer.Ordinal))
+            archive.AddFile(library.TrimStart('/'), File.ReadAllBytes(library), Executable);
+    }
+
+    /// <summary>The libraries (and the loader) that <c>ldd</c> says <paramref name="binary"/> loads, as absolute paths.</summary>
+    private static IEnumerable<string> LinkedLibraries(string binary)
+    {
+        using var ldd = Process.Start(new ProcessStartInfo("ldd", [binary]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        string output = ldd.StandardOutput.ReadToEnd();
+        ldd.WaitForExit();
+        foreach (Match m in LddPath().Matches(output))
+            yield return m.Groups[1].Value;
+    }
+
+    [GeneratedRegex(@"(?:=>\s*|^\s*)(/\S+)\s+\(0x", RegexOptions.Multiline)]
+    private static partial Regex LddPath();
+
+    private static async Task<string> RunQemuAsync(string initrd)
+    {
+        var start = new ProcessStartInfo("qemu-system-x86_64") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (string arg in new[]
+        {
+            "-accel", "tcg", "-cpu", "max", "-m", "1536M", "-smp", "2", "-display", "none", "-nodefaults", "-no-reboot",
+            "-serial", "stdio", "-kernel", StockLinux.KernelPath, "-initrd", initrd, "-append", "console=ttyS0 panic=-1 quiet",
+        })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return await RunToEndAsync(start, "qemu-system-x86_64 (the nested KVM host)");
+    }
+
+    private static Task<string> RunDirectlyAsync(string program, string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        start.ArgumentList.Add(program);
+        foreach (string argument in arguments)
+            start.ArgumentList.Add(argument);
+        return RunToEndAsync(start, program);
+    }
+
+    private static async Task<string> RunToEndAsync(ProcessStartInfo start, string what)
+    {
+        using Process process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {what}");
+        Task<string> output = process.StandardOutput.ReadToEndAsync();
+        Task<string> errors = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(Timeout);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{what} did not finish within {Timeout.TotalMinutes:0} minutes; it printed: {await output}");
+        }
+
+        return await output + await errors;
+    }
+
+    /// <summary>A newc archive of a directory tree: every parent directory gets an entry before what is in it.</summary>
+    private sealed class InitramfsTree
+    {
+        private readonly List<(string Name, byte[] Data, int Mode)> _entries = [];
+        private readonly HashSet<string> _directories = new(StringComparer.Ordinal);
+
+        public void AddFile(string path, byte[] data, int mode)
+        {
+            AddParents(path);
+            _entries.Add((path, data, mode));
+        }
+
+        /// <summary>Copies every file under <paramref name="host"/> to <paramref name="guest"/>, keeping each file's mode.</summary>
+        public void AddDirectory(string host, string guest)
+        {
+            foreach (string file in Directory.EnumerateFiles(host, "*", SearchOption.AllDirectories))
+            {
+                bool executable = !OperatingSystem.IsWindows() && (File.GetUnixFileMode(file) & UnixFileMode.UserExecute) != 0;
+                AddFile($"{guest}/{Path.GetRelativePath(host, file)}", File.ReadAllBytes(file), executable ? Executable : RegularFile);
+            }
+        }
+
+        public byte[] ToArchive() => StockLinux.NewcArchive([.. _entries]);
+
+        private void AddParents(string path)
+        {
+            string? parent = Path.GetDirectoryName(path);
+            if (string.IsNullOrEmpty(parent) || !_directories.Add(parent))
+                return;
+            AddParents(parent);
+            _entries.Add((parent, [], Directory_));
+        }
+    }
+}
