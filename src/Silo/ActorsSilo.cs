@@ -48,7 +48,7 @@ public static class ActorsSilo
         ArgumentNullException.ThrowIfNull(silo);
         ArgumentNullException.ThrowIfNull(settings);
         Validate(settings);
-        IHypervisorBackend backend = BackendSelection.Create(settings.Backend);
+        BackendSelection.Choice backend = BackendSelection.Create(settings.Backend);
         RaiseThreadPoolMinimum();
 
         // Host-pinned grains find their silo by this name.
@@ -74,6 +74,7 @@ public static class ActorsSilo
         IServiceCollection services = silo.Services;
         services.AddMetrics();
         services.AddSingleton(backend);
+        services.AddSingleton(backend.Backend);
         services.AddOptions<HostMemoryOptions>();
         services.AddOptions<DiskStoreOptions>();
         services.AddSingleton<HypervisorMetrics>();

@@ -1,18 +1,42 @@
 using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Emulation;
+using Actors.HwBackend.Kvm;
 
 namespace Actors.Silo;
 
-/// <summary>Turns <c>--backend</c> into the backend this silo runs guests on.</summary>
+/// <summary>
+/// Turns <c>--backend</c> into the backend this silo runs guests on: <c>kvm</c> (Linux KVM, refused with one line
+/// where <c>/dev/kvm</c> does not open), <c>emulator</c> (the software CPU), or <c>auto</c>, KVM where it opens and
+/// the software CPU elsewhere. <see cref="Choice.Why"/> says what was chosen and why, for the silo's log.
+/// </summary>
 public static class BackendSelection
 {
     public static readonly IReadOnlyList<string> Names = ["auto", "kvm", "emulator"];
 
-    public static IHypervisorBackend Create(string name) => name switch
+    public sealed record Choice(IHypervisorBackend Backend, string Why);
+
+    public static Choice Create(string name)
     {
-        // KVM is not implemented yet, so the best available backend is always the software CPU.
-        "auto" or "emulator" => new EmulatorBackend(),
-        "kvm" => throw new SiloConfigurationException("KVM backend not available on this host; use --backend emulator"),
-        _ => throw new SiloConfigurationException($"unknown backend '{name}'; use one of: {string.Join(", ", Names)}"),
-    };
+        switch (name)
+        {
+            case "emulator":
+                return new(new EmulatorBackend(), "the software CPU, as asked (--backend emulator)");
+            case "kvm":
+                try
+                {
+                    return new(KvmBackend.Open(), "KVM, as asked (--backend kvm)");
+                }
+                catch (KvmException e)
+                {
+                    throw new SiloConfigurationException($"--backend kvm: {e.Message}; use --backend emulator or auto");
+                }
+
+            case "auto":
+                return KvmBackend.TryOpen(out string? whyNot) is { } kvm
+                    ? new(kvm, "KVM, because /dev/kvm opens (--backend auto)")
+                    : new(new EmulatorBackend(), $"the software CPU, because {whyNot} (--backend auto)");
+            default:
+                throw new SiloConfigurationException($"unknown backend '{name}'; use one of: {string.Join(", ", Names)}");
+        }
+    }
 }

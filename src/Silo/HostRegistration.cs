@@ -10,7 +10,7 @@ namespace Actors.Silo;
 /// a call can time out or land on an activation that the directory then discards, and the catalog's
 /// memory storage dies with the silo that held it.
 /// </summary>
-internal sealed partial class HostRegistration(IGrainFactory grains, ILocalSiloDetails localSilo, ILogger<HostRegistration> logger)
+internal sealed partial class HostRegistration(IGrainFactory grains, ILocalSiloDetails localSilo, BackendSelection.Choice backend, ILogger<HostRegistration> logger)
     : ILifecycleParticipant<ISiloLifecycle>
 {
     private static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(5);
@@ -26,6 +26,7 @@ internal sealed partial class HostRegistration(IGrainFactory grains, ILocalSiloD
     /// <summary>Registers before the silo reports itself started (so a VM can be placed here at once), then keeps checking.</summary>
     private async Task StartAsync(CancellationToken cancellation)
     {
+        LogBackend(logger, localSilo.Name, backend.Why);
         var catalog = grains.GetGrain<IHostCatalogGrain>(0);
         for (int attempt = 1; attempt <= FirstRegistrationAttempts && !cancellation.IsCancellationRequested; attempt++)
         {
@@ -83,6 +84,9 @@ internal sealed partial class HostRegistration(IGrainFactory grains, ILocalSiloD
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "host {Host} runs its guests on {Backend}")]
+    private static partial void LogBackend(ILogger logger, string host, string backend);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "registering host {Host} in the host catalog failed, retrying: {Reason}")]
     private static partial void LogRegistrationFailed(ILogger logger, string host, string reason);

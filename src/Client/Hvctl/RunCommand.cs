@@ -20,7 +20,7 @@ internal static class RunCommand
             Description = "CPU backend of the embedded silo",
             DefaultValueFactory = _ => "auto",
         };
-        backend.AcceptOnlyFromAmong("auto", "emulator");
+        backend.AcceptOnlyFromAmong("auto", "kvm", "emulator");
 
         var command = new Command(
             "run",
