@@ -17,7 +17,7 @@ namespace Actors.HwBackend.KvmConformance;
 internal sealed class LinuxConformance(IHypervisorBackend backend, string linuxDirectory, bool nested)
 {
     private const ulong MemoryBytes = 256UL << 20;
-    private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(6);
+    private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(4);
 
     public IEnumerable<(string Name, Func<string?> Check)> All()
     {

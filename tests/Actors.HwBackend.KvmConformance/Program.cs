@@ -7,7 +7,8 @@ using Actors.HwBackend.KvmConformance;
 // LINUX_DIR holds a stock kernel (vmlinuz), an initrd whose /init runs the stock Linux test's script, and the
 // hash it must print (sha256). --nested: KVM is nested in QEMU TCG, where an exit takes about 100 times as long
 // as on hardware (see LinuxConformance). --only: the checks whose names start with PREFIX.
-// Prints one line per check: "PASS name (time)" or "FAIL name: reason", then "DONE passed/total"; exits 0 when all pass.
+// Prints "START name" as a check begins and "PASS name (time)" or "FAIL name: reason" as it ends, then
+// "DONE passed/total"; exits 0 when all pass.
 const string Usage = "usage: Actors.HwBackend.KvmConformance [--nested] [--only PREFIX] GUESTS_DIR [LINUX_DIR]";
 bool nested = false;
 string only = "";
@@ -39,6 +40,8 @@ void Run(IEnumerable<(string Name, Func<string?> Check)> checks)
     foreach ((string name, Func<string?> check) in checks.Where(c => c.Name.StartsWith(only, StringComparison.Ordinal)))
     {
         total++;
+        // A check that hangs shows as the last one started.
+        Console.WriteLine($"START {name}");
         var clock = Stopwatch.StartNew();
         string? failure;
         try

@@ -16,7 +16,8 @@ namespace Actors.HwBackend.Tests.Kvm;
 internal static partial class NestedKvmHost
 {
     private const int RegularFile = 0x81A4, Executable = 0x81ED, Directory_ = 0x41ED;
-    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(15);
+    // About two minutes on an idle two-core machine; several times that when the machine is busy.
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(25);
 
     /// <summary>True when this host's own /dev/kvm opens, so nothing needs nesting.</summary>
     public static bool HostHasKvm
