@@ -88,6 +88,66 @@ public sealed class VpState : ISnapshotSection<VpState>
     /// </summary>
     public ulong PendingDebugExceptions { get; set; }
 
+    /// <summary>RIP, RFLAGS and the GPRs, as <see cref="IVirtualProcessor.GetGeneralRegisters"/> exchanges them.</summary>
+    public GeneralRegisters GetGeneralRegisters()
+    {
+        var registers = new GeneralRegisters { Rip = Rip, Rflags = Rflags };
+        for (int i = 0; i < GprCount; i++)
+            registers.Gprs[i] = Gprs[i];
+        return registers;
+    }
+
+    public void SetGeneralRegisters(in GeneralRegisters registers)
+    {
+        Rip = registers.Rip;
+        Rflags = registers.Rflags;
+        for (int i = 0; i < GprCount; i++)
+            Gprs[i] = registers.Gprs[i];
+    }
+
+    /// <summary>Segments, descriptor tables, control registers, EFER and the APIC base, as <see cref="IVirtualProcessor.GetSystemRegisters"/> exchanges them.</summary>
+    public SystemRegisters GetSystemRegisters() => new()
+    {
+        Es = Es,
+        Cs = Cs,
+        Ss = Ss,
+        Ds = Ds,
+        Fs = Fs,
+        Gs = Gs,
+        Ldtr = Ldtr,
+        Tr = Tr,
+        Gdtr = Gdtr,
+        Idtr = Idtr,
+        Cr0 = Cr0,
+        Cr2 = Cr2,
+        Cr3 = Cr3,
+        Cr4 = Cr4,
+        Cr8 = Cr8,
+        Efer = Efer,
+        ApicBase = ApicBase,
+    };
+
+    public void SetSystemRegisters(in SystemRegisters registers)
+    {
+        Es = registers.Es;
+        Cs = registers.Cs;
+        Ss = registers.Ss;
+        Ds = registers.Ds;
+        Fs = registers.Fs;
+        Gs = registers.Gs;
+        Ldtr = registers.Ldtr;
+        Tr = registers.Tr;
+        Gdtr = registers.Gdtr;
+        Idtr = registers.Idtr;
+        Cr0 = registers.Cr0;
+        Cr2 = registers.Cr2;
+        Cr3 = registers.Cr3;
+        Cr4 = registers.Cr4;
+        Cr8 = registers.Cr8;
+        Efer = registers.Efer;
+        ApicBase = registers.ApicBase;
+    }
+
     public static byte[] NewFxsaveArea()
     {
         var area = new byte[FxsaveAreaSize];

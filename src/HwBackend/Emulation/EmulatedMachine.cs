@@ -25,11 +25,7 @@ public sealed class EmulatedMachine : IVirtualMachine, IGuestMemoryObserver
             throw new ArgumentException($"the software CPU runs only {InterruptControllerMode.Userspace} interrupt controllers, not {configuration.InterruptControllers}", nameof(configuration));
         Clock = configuration.Clock;
         _ram = new GuestRam(configuration.Memory.RamBytes);
-        Memory = new GuestPhysicalMap(_ram);
-        foreach (RamRegion region in configuration.Memory.Ram)
-            Memory.AddRam(region.Name, region.Base, region.Size, region.RamOffset);
-        foreach (MmioWindow window in configuration.Memory.Mmio)
-            Memory.AddMmio(window.Name, window.Base, window.Size);
+        Memory = GuestPhysicalMap.For(_ram, configuration.Memory);
         Memory.Observer = this;
         CodePages = new CodePageMap(_ram.PageCount);
 

@@ -141,25 +141,6 @@ public sealed class EmulatedProcessor : IVirtualProcessor
         SystemRegisters system = GetSystemRegisters();
         var s = new VpState
         {
-            Rip = general.Rip,
-            Rflags = general.Rflags,
-            Es = system.Es,
-            Cs = system.Cs,
-            Ss = system.Ss,
-            Ds = system.Ds,
-            Fs = system.Fs,
-            Gs = system.Gs,
-            Ldtr = system.Ldtr,
-            Tr = system.Tr,
-            Gdtr = system.Gdtr,
-            Idtr = system.Idtr,
-            Cr0 = system.Cr0,
-            Cr2 = system.Cr2,
-            Cr3 = system.Cr3,
-            Cr4 = system.Cr4,
-            Cr8 = system.Cr8,
-            Efer = system.Efer,
-            ApicBase = system.ApicBase,
             DebugRegisters = (ulong[])c.Dr.Clone(),
             Star = c.Star,
             Lstar = c.Lstar,
@@ -182,7 +163,8 @@ public sealed class EmulatedProcessor : IVirtualProcessor
             NmiBlocked = c.NmiBlocked,
             PendingDebugExceptions = c.PendingDebugTrap,
         };
-        for (int i = 0; i < 16; i++) s.Gprs[i] = general.Gprs[i];
+        s.SetGeneralRegisters(general);
+        s.SetSystemRegisters(system);
         return s;
     }
 
@@ -192,28 +174,7 @@ public sealed class EmulatedProcessor : IVirtualProcessor
         if (state.FindProblem() is string problem)
             throw new ArgumentException(problem, nameof(state));
         var c = Cpu;
-        var general = new GeneralRegisters { Rip = state.Rip, Rflags = state.Rflags };
-        for (int i = 0; i < 16; i++) general.Gprs[i] = state.Gprs[i];
-        ApplySystemRegisters(new SystemRegisters
-        {
-            Es = state.Es,
-            Cs = state.Cs,
-            Ss = state.Ss,
-            Ds = state.Ds,
-            Fs = state.Fs,
-            Gs = state.Gs,
-            Ldtr = state.Ldtr,
-            Tr = state.Tr,
-            Gdtr = state.Gdtr,
-            Idtr = state.Idtr,
-            Cr0 = state.Cr0,
-            Cr2 = state.Cr2,
-            Cr3 = state.Cr3,
-            Cr4 = state.Cr4,
-            Cr8 = state.Cr8,
-            Efer = state.Efer,
-            ApicBase = state.ApicBase,
-        });
+        ApplySystemRegisters(state.GetSystemRegisters());
         state.DebugRegisters.CopyTo(c.Dr, 0);
         c.Star = state.Star;
         c.Lstar = state.Lstar;
@@ -239,7 +200,7 @@ public sealed class EmulatedProcessor : IVirtualProcessor
         c.FlushTlb();
         c.OnModeChanged();
         c.ClearCodeCache();
-        SetGeneralRegisters(general);
+        SetGeneralRegisters(state.GetGeneralRegisters());
     }
 
     /// <summary>The system registers as state, not as guest writes: no #GP checks, unsupported bits dropped.</summary>

@@ -39,11 +39,7 @@ public sealed unsafe class KvmMachine : IVirtualMachine
 
         Clock = configuration.Clock;
         _ram = new GuestRam(configuration.Memory.RamBytes);
-        Memory = new GuestPhysicalMap(_ram);
-        foreach (RamRegion region in configuration.Memory.Ram)
-            Memory.AddRam(region.Name, region.Base, region.Size, region.RamOffset);
-        foreach (MmioWindow window in configuration.Memory.Mmio)
-            Memory.AddMmio(window.Name, window.Base, window.Size);
+        Memory = GuestPhysicalMap.For(_ram, configuration.Memory);
         _slots = [.. configuration.Memory.Ram];
         _pending = new ulong[Memory.DirtyLog.WordCount];
         _hostScratch = new ulong[Memory.DirtyLog.WordCount];

@@ -170,25 +170,6 @@ public sealed unsafe partial class KvmProcessor
 
         var state = new VpState
         {
-            Rip = general.Rip,
-            Rflags = general.Rflags,
-            Es = system.Es,
-            Cs = system.Cs,
-            Ss = system.Ss,
-            Ds = system.Ds,
-            Fs = system.Fs,
-            Gs = system.Gs,
-            Ldtr = system.Ldtr,
-            Tr = system.Tr,
-            Gdtr = system.Gdtr,
-            Idtr = system.Idtr,
-            Cr0 = system.Cr0,
-            Cr2 = system.Cr2,
-            Cr3 = system.Cr3,
-            Cr4 = system.Cr4,
-            Cr8 = system.Cr8,
-            Efer = system.Efer,
-            ApicBase = system.ApicBase,
             DebugRegisters = [debug.Db[0], debug.Db[1], debug.Db[2], debug.Db[3], debug.Dr6, debug.Dr7],
             Star = msrs[0],
             Lstar = msrs[1],
@@ -209,9 +190,9 @@ public sealed unsafe partial class KvmProcessor
             NmiPending = events.NmiPending != 0 || Volatile.Read(ref _nmiRequested) != 0,
             NmiBlocked = events.NmiMasked != 0,
         };
+        state.SetGeneralRegisters(general);
+        state.SetSystemRegisters(system);
         GetFpuState(state.FxsaveArea);
-        for (int i = 0; i < 16; i++)
-            state.Gprs[i] = general.Gprs[i];
         return state;
     }
 
@@ -222,35 +203,13 @@ public sealed unsafe partial class KvmProcessor
             throw new ArgumentException(problem, nameof(state));
 
         KvmSregs sregs = default;
-        ApplySystemRegisters(ref sregs, new SystemRegisters
-        {
-            Es = state.Es,
-            Cs = state.Cs,
-            Ss = state.Ss,
-            Ds = state.Ds,
-            Fs = state.Fs,
-            Gs = state.Gs,
-            Ldtr = state.Ldtr,
-            Tr = state.Tr,
-            Gdtr = state.Gdtr,
-            Idtr = state.Idtr,
-            Cr0 = state.Cr0,
-            Cr2 = state.Cr2,
-            Cr3 = state.Cr3,
-            Cr4 = state.Cr4,
-            Cr8 = state.Cr8,
-            Efer = state.Efer,
-            ApicBase = state.ApicBase,
-        });
+        ApplySystemRegisters(ref sregs, state.GetSystemRegisters());
         // An accepted, undelivered interrupt goes back where KVM keeps it.
         if (state.PendingInterrupt >= 0)
             sregs.InterruptBitmap[state.PendingInterrupt / 64] |= 1UL << (state.PendingInterrupt % 64);
         KvmDevice.Checked(LibC.Ioctl(_fd, KvmIoctls.SetSregs, &sregs), "KVM_SET_SREGS");
 
-        var general = new GeneralRegisters { Rip = state.Rip, Rflags = state.Rflags };
-        for (int i = 0; i < 16; i++)
-            general.Gprs[i] = state.Gprs[i];
-        SetGeneralRegisters(general);
+        SetGeneralRegisters(state.GetGeneralRegisters());
         SetFpuState(state.FxsaveArea);
 
         Span<ulong> msrs =

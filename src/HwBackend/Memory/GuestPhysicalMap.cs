@@ -17,6 +17,18 @@ public sealed unsafe class GuestPhysicalMap
         DirtyLog = new DirtyPageBitmap(ram.PageCount);
     }
 
+    /// <summary>The map a platform's layout describes, over <paramref name="ram"/>: what every backend's machine starts from.</summary>
+    public static GuestPhysicalMap For(GuestRam ram, Abstractions.GuestMemoryLayout layout)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        var map = new GuestPhysicalMap(ram);
+        foreach (Abstractions.RamRegion region in layout.Ram)
+            map.AddRam(region.Name, region.Base, region.Size, region.RamOffset);
+        foreach (Abstractions.MmioWindow window in layout.Mmio)
+            map.AddMmio(window.Name, window.Base, window.Size);
+        return map;
+    }
+
     public GuestRam Ram { get; }
 
     /// <summary>Dirty pages, indexed by page number within <see cref="Ram"/> (not by GPA).</summary>
