@@ -20,6 +20,10 @@ public sealed unsafe partial class KvmProcessor : IVirtualProcessor, IDisposable
     private int _fd;
     private KvmRun* _run;
 
+    // Kicks come from other threads (timers, devices, other vCPUs) until the machine is gone; this keeps one from
+    // writing into the kvm_run page while Dispose unmaps it.
+    private readonly Lock _runPageLock = new();
+
     private ILocalInterruptController? _apic;
     private IUnimplementedSink? _unimplemented;
 
@@ -201,13 +205,16 @@ public sealed unsafe partial class KvmProcessor : IVirtualProcessor, IDisposable
     /// <summary>Makes a running KVM_RUN return and the next one return at once, so the loop looks at its flags again.</summary>
     private void Kick()
     {
-        if (_run == null)
-            return;
-        // immediate_exit covers the window between the loop's checks and its next KVM_RUN; the signal
-        // covers a vCPU inside the guest. The loop clears immediate_exit before it looks again.
-        _run->ImmediateExit = 1;
-        if (Volatile.Read(ref _inGuest) != 0 && _thread != 0)
-            KvmKick.Kick(_thread);
+        lock (_runPageLock)
+        {
+            if (_run == null)
+                return;
+            // immediate_exit covers the window between the loop's checks and its next KVM_RUN; the signal
+            // covers a vCPU inside the guest. The loop clears immediate_exit before it looks again.
+            _run->ImmediateExit = 1;
+            if (Volatile.Read(ref _inGuest) != 0 && _thread != 0)
+                KvmKick.Kick(_thread);
+        }
     }
 
     /// <summary>Whether a halted vCPU has something to wake for: an NMI, or an interrupt it can take.</summary>
@@ -330,10 +337,13 @@ public sealed unsafe partial class KvmProcessor : IVirtualProcessor, IDisposable
 
     public void Dispose()
     {
-        if (_run != null)
+        lock (_runPageLock)
         {
-            LibC.Munmap(_run, _runSize);
-            _run = null;
+            if (_run != null)
+            {
+                LibC.Munmap(_run, _runSize);
+                _run = null;
+            }
         }
 
         if (_fd > 0)
