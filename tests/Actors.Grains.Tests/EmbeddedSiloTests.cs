@@ -46,14 +46,13 @@ public sealed class EmbeddedSiloTests
         }
     }
 
-    [Theory]
-    [InlineData("kvm", "KVM backend not available on this host")]
-    [InlineData("qemu", "unknown backend 'qemu'")]
-    public void Unusable_backends_are_refused_before_anything_starts(string backend, string message)
+    // --backend kvm where /dev/kvm does not open: BackendChoiceTests, through a silo process.
+    [Fact]
+    public void An_unknown_backend_is_refused_before_anything_starts()
     {
-        var e = Assert.Throws<SiloConfigurationException>(() => ActorsSilo.Build(new SiloSettings("x", 11111, 30000, null, backend)));
+        var e = Assert.Throws<SiloConfigurationException>(() => ActorsSilo.Build(new SiloSettings("x", 11111, 30000, null, "qemu")));
 
-        Assert.Contains(message, e.Message);
+        Assert.Contains("unknown backend 'qemu'", e.Message);
     }
 
     [Fact]

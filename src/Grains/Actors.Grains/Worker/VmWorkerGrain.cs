@@ -273,8 +273,9 @@ public sealed partial class VmWorkerGrain(
         {
             throw new HypervisorException($"image '{configuration.ImageName ?? configuration.ImageId}' cannot boot: {e.Message}");
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
         {
+            // Not supported: what the VM needs that this host's backend lacks (the KVM backend and the enlightenments).
             throw new HypervisorException($"VM '{VmName}' cannot run on backend '{backend.Name}': {e.Message}");
         }
 
