@@ -3,9 +3,9 @@
 # README's two commands need nothing else first. Run by guests/Guests.targets before every build that
 # imports it; when nothing is missing it only looks the commands up.
 #
-#   host-packages.sh [--apt-lists] COMMAND=PACKAGE[,PACKAGE...]...
+#   host-packages.sh [--apt-lists] COMMAND=PACKAGE[,PACKAGE...]... /PATH=PACKAGE[,PACKAGE...]...
 #
-# A package is needed when its COMMAND is not on the PATH. --apt-lists also needs apt's package lists
+# A package is needed when its COMMAND is not on the PATH, or its /PATH (a header, say) does not exist. --apt-lists also needs apt's package lists
 # (the stock Linux guest is fetched with apt-get download, which reads them). As root the script
 # installs what is missing (apt-get update first when the lists are missing or stale); otherwise it
 # prints one line saying what to run and fails.
@@ -16,6 +16,9 @@ missing=
 for arg in "$@"; do
     case "$arg" in
     --apt-lists) lists=1 ;;
+    /*=*)
+        [ -e "${arg%%=*}" ] || missing="$missing $(echo "${arg#*=}" | tr , ' ')"
+        ;;
     *=*)
         command -v "${arg%%=*}" >/dev/null 2>&1 || missing="$missing $(echo "${arg#*=}" | tr , ' ')"
         ;;
