@@ -31,13 +31,8 @@ internal sealed class GuestConformance(IHypervisorBackend backend, string guests
         int expectedStatus = int.Parse(File.ReadAllText(Path.Combine(guestsDirectory, "expected", name + ".status")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
 
         var console = new ConsoleCapture();
-        using var ended = new ManualResetEventSlim();
-        VmRunEnded? end = null;
-        using VmWorker worker = VmWorker.Create(backend, name, image, MemoryBytes, processors, console, e =>
-        {
-            end = e;
-            ended.Set();
-        });
+        using var ended = new RunEnd();
+        using VmWorker worker = VmWorker.Create(backend, name, image, MemoryBytes, processors, console, ended.OnEnded);
         worker.Start();
         if (!ended.Wait(Deadline))
         {
@@ -46,7 +41,8 @@ internal sealed class GuestConformance(IHypervisorBackend backend, string guests
         }
 
         byte[] output = console.Bytes;
-        if (end!.ExitStatus != expectedStatus)
+        VmRunEnded end = ended.Last!;
+        if (end.ExitStatus != expectedStatus)
             return $"exit status {end.ExitStatus?.ToString() ?? "none"} ({end.Reason}{(end.Failed ? ", failed" : "")}), expected {expectedStatus}; console: {console.Tail}";
         if (!output.AsSpan().SequenceEqual(expectedOutput))
             return $"console differs from QEMU's at byte {FirstDifference(output, expectedOutput)}: {console.Tail}";

@@ -30,15 +30,9 @@ internal sealed class LinuxConformance(IHypervisorBackend backend, string linuxD
         byte[] kernel = File.ReadAllBytes(Path.Combine(linuxDirectory, "vmlinuz"));
         byte[] initrd = File.ReadAllBytes(Path.Combine(linuxDirectory, "initrd"));
         var console = new ConsoleCapture();
-        using var ended = new ManualResetEventSlim();
-        VmRunEnded? end = null;
+        using var ended = new RunEnd();
         using VmWorker worker = VmWorker.Create(
-            backend, $"linux{processors}", kernel, MemoryBytes, processors, console,
-            e =>
-            {
-                end = e;
-                ended.Set();
-            },
+            backend, $"linux{processors}", kernel, MemoryBytes, processors, console, ended.OnEnded,
             initrd: initrd, commandLine: "console=ttyS0 panic=-1");
         worker.Start();
         if (!ended.Wait(Deadline))
@@ -52,7 +46,8 @@ internal sealed class LinuxConformance(IHypervisorBackend backend, string linuxD
         // The host computed it: hashing here would need libssl, which the nested guest does not have.
         string hash = File.ReadAllText(Path.Combine(linuxDirectory, "sha256")).Trim();
         string[] expected = [$"cpus: {processors}", $"sha256: {hash}", $"roundtrip: {hash}", "done"];
-        if (end!.Reason != VmWorker.PowerOffReason || end.ExitStatus != 0)
+        VmRunEnded end = ended.Last!;
+        if (end.Reason != VmWorker.PowerOffReason || end.ExitStatus != 0)
             return $"ended by {end.Reason} (status {end.ExitStatus?.ToString() ?? "none"}), not an ACPI poweroff; console: {console.Tail}";
         if (expected.FirstOrDefault(e => !lines.Contains(e)) is { } missing)
             return $"the script's line '{missing}' is missing; console: {console.Tail}";

@@ -34,7 +34,7 @@ internal sealed class MigrationConformance(IHypervisorBackend kvm, string guests
     {
         byte[] image = File.ReadAllBytes(Path.Combine(guestsDirectory, "build", "migrate-verify.elf"));
         var console = new ConsoleCapture();
-        var ended = new EndSignal();
+        using var ended = new RunEnd();
         VmWorker worker = VmWorker.Create(kvm, "mv", image, MemoryBytes, 1, console, ended.OnEnded, Firmware.AsReadOnly());
         try
         {
@@ -62,7 +62,7 @@ internal sealed class MigrationConformance(IHypervisorBackend kvm, string guests
     }
 
     /// <summary>Pre-copy, stop-and-copy, start: returns the running copy on <paramref name="backend"/> and disposes the source.</summary>
-    private static VmWorker Move(VmWorker source, IHypervisorBackend backend, ConsoleCapture console, EndSignal ended)
+    private static VmWorker Move(VmWorker source, IHypervisorBackend backend, ConsoleCapture console, RunEnd ended)
     {
         VmWorker target = VmWorker.CreateForRestore(backend, "mv", MemoryBytes, 1, console, ended.OnEnded, Firmware.AsReadOnly());
         try
@@ -108,21 +108,5 @@ internal sealed class MigrationConformance(IHypervisorBackend kvm, string guests
         if (SpinWait.SpinUntil(() => Passes(console) >= passes || console.Text.Contains("FAIL", StringComparison.Ordinal), Deadline) && !console.Text.Contains("FAIL", StringComparison.Ordinal))
             return null;
         return $"pass {passes} did not come; console: {console.Tail}";
-    }
-
-    /// <summary>The end of whichever copy runs the guest last.</summary>
-    private sealed class EndSignal
-    {
-        private readonly ManualResetEventSlim _ended = new();
-
-        public VmRunEnded? Last { get; private set; }
-
-        public void OnEnded(VmRunEnded ended)
-        {
-            Last = ended;
-            _ended.Set();
-        }
-
-        public bool Wait(TimeSpan timeout) => _ended.Wait(timeout);
     }
 }

@@ -1,4 +1,3 @@
-using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Kvm.Interop;
 
 namespace Actors.HwBackend.Kvm;
@@ -15,9 +14,9 @@ internal static class KvmCpuid
     // "ActorsSoftVM", the name the software CPU gives too: a guest sees one hypervisor, whatever runs it.
     private const uint Vendor1 = 0x6F74_6341, Vendor2 = 0x6F53_7372, Vendor3 = 0x4D56_7466;
 
-    public static KvmCpuidEntry2[] For(KvmCpuidEntry2[] supported, int apicId, ISyntheticRegisters? synthetic)
+    public static KvmCpuidEntry2[] For(KvmCpuidEntry2[] supported, int apicId)
     {
-        var entries = new List<KvmCpuidEntry2>(supported.Length + 8);
+        var entries = new List<KvmCpuidEntry2>(supported.Length + 1);
         foreach (KvmCpuidEntry2 s in supported)
         {
             KvmCpuidEntry2 e = s;
@@ -38,23 +37,8 @@ internal static class KvmCpuid
             entries.Add(e);
         }
 
-        if (synthetic is not null)
-        {
-            // The enlightenments' leaves, as many as their first leaf says there are.
-            if (synthetic.TryQueryCpuid(HypervisorLeaves, out uint max, out _, out _, out _))
-            {
-                for (uint leaf = HypervisorLeaves; leaf <= max && leaf < HypervisorLeaves + 0x100; leaf++)
-                {
-                    if (synthetic.TryQueryCpuid(leaf, out uint a, out uint b, out uint c, out uint d))
-                        entries.Add(new KvmCpuidEntry2 { Function = leaf, Eax = a, Ebx = b, Ecx = c, Edx = d });
-                }
-            }
-        }
-        else
-        {
-            entries.Add(new KvmCpuidEntry2 { Function = HypervisorLeaves, Eax = HypervisorLeaves, Ebx = Vendor1, Ecx = Vendor2, Edx = Vendor3 });
-        }
-
+        // The enlightenments' leaves would go here; KvmProcessor refuses them until KVM_EXIT_HYPERV is handled.
+        entries.Add(new KvmCpuidEntry2 { Function = HypervisorLeaves, Eax = HypervisorLeaves, Ebx = Vendor1, Ecx = Vendor2, Edx = Vendor3 });
         return [.. entries];
     }
 }

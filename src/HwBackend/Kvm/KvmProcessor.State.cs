@@ -138,8 +138,8 @@ public sealed unsafe partial class KvmProcessor
 
     public bool TryGetMsr(uint index, out ulong value)
     {
-        if (TryReadRoutedMsr(index, out value))
-            return true;
+        if (IsRouted(index))
+            return TryReadRoutedMsr(index, out value);
         Span<ulong> values = stackalloc ulong[1];
         bool read = AccessMsrs([index], values, write: false) == 1;
         value = values[0];
@@ -148,7 +148,7 @@ public sealed unsafe partial class KvmProcessor
 
     public bool TrySetMsr(uint index, ulong value)
     {
-        if (_apic is { } apic && (index is MsrRouting.ApicBase or MsrRouting.TscDeadline || apic.OwnsMsr(index)))
+        if (IsRouted(index))
             return TryWriteRoutedMsr(index, value);
         Span<ulong> values = [value];
         return AccessMsrs([index], values, write: true) == 1;
@@ -297,7 +297,7 @@ public sealed unsafe partial class KvmProcessor
 
     private void SetCpuid()
     {
-        KvmCpuidEntry2[] entries = KvmCpuid.For(_backend.SupportedCpuid, Index, synthetic: null);
+        KvmCpuidEntry2[] entries = KvmCpuid.For(_backend.SupportedCpuid, Index);
         int bytes = 8 + (entries.Length * sizeof(KvmCpuidEntry2));
         byte[] buffer = new byte[bytes];
         fixed (byte* p = buffer)

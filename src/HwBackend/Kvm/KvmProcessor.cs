@@ -109,10 +109,10 @@ public sealed unsafe partial class KvmProcessor : IVirtualProcessor, IDisposable
             switch ((KvmExitReason)run->ExitReason)
             {
                 case KvmExitReason.Io:
-                    StartIo((KvmRunIo*)((byte*)run + KvmRun.ExitDetailsOffset));
+                    StartIo(ExitDetails<KvmRunIo>());
                     return NextIoItem();
                 case KvmExitReason.Mmio:
-                    if (Mmio((KvmRunMmio*)((byte*)run + KvmRun.ExitDetailsOffset)) is { } mmioExit)
+                    if (Mmio(ExitDetails<KvmRunMmio>()) is { } mmioExit)
                         return mmioExit;
                     continue;
                 case KvmExitReason.Hlt:
@@ -126,16 +126,15 @@ public sealed unsafe partial class KvmProcessor : IVirtualProcessor, IDisposable
                     continue;
                 case KvmExitReason.X86Rdmsr:
                 case KvmExitReason.X86Wrmsr:
-                    Msr((KvmRunMsr*)((byte*)run + KvmRun.ExitDetailsOffset), run->ExitReason == (uint)KvmExitReason.X86Rdmsr);
+                    Msr(ExitDetails<KvmRunMsr>(), run->ExitReason == (uint)KvmExitReason.X86Rdmsr);
                     continue;
                 case KvmExitReason.Shutdown:
-                    return new VpExit(VpExitReason.Shutdown);
                 case KvmExitReason.SystemEvent:
                     return new VpExit(VpExitReason.Shutdown);
                 case KvmExitReason.FailEntry:
-                    return InternalError($"KVM could not enter vCPU {Index}: hardware entry failure 0x{*(ulong*)((byte*)run + KvmRun.ExitDetailsOffset):x}");
+                    return InternalError($"KVM could not enter vCPU {Index}: hardware entry failure 0x{*ExitDetails<ulong>():x}");
                 case KvmExitReason.InternalError:
-                    return InternalError($"KVM internal error on vCPU {Index}: suberror {((KvmRunInternal*)((byte*)run + KvmRun.ExitDetailsOffset))->Suberror}");
+                    return InternalError($"KVM internal error on vCPU {Index}: suberror {ExitDetails<KvmRunInternal>()->Suberror}");
                 default:
                     return InternalError($"unexpected KVM exit {run->ExitReason} on vCPU {Index}");
             }
@@ -158,7 +157,7 @@ public sealed unsafe partial class KvmProcessor : IVirtualProcessor, IDisposable
 
     public void CompleteMmioRead(ulong value)
     {
-        var mmio = (KvmRunMmio*)((byte*)_run + KvmRun.ExitDetailsOffset);
+        KvmRunMmio* mmio = ExitDetails<KvmRunMmio>();
         new ReadOnlySpan<byte>(&value, (int)Math.Min(mmio->Len, 8u)).CopyTo(new Span<byte>(mmio->Data, 8));
     }
 
@@ -298,6 +297,12 @@ public sealed unsafe partial class KvmProcessor : IVirtualProcessor, IDisposable
             msr->Data = value;
         msr->Error = (byte)(done ? 0 : 1);
     }
+
+    /// <summary>The exit's details in the kvm_run page (the union after its fixed part), as <typeparamref name="T"/>.</summary>
+    private T* ExitDetails<T>() where T : unmanaged => (T*)((byte*)_run + KvmRun.ExitDetailsOffset);
+
+    /// <summary>MSRs that are the local APIC's rather than KVM's: its base, the x2APIC registers, the TSC deadline.</summary>
+    private bool IsRouted(uint index) => _apic is { } apic && (index == MsrRouting.ApicBase || apic.OwnsMsr(index));
 
     private bool TryReadRoutedMsr(uint index, out ulong value)
     {
