@@ -118,7 +118,7 @@ internal static partial class NestedKvmHost
         foreach (string arg in new[]
         {
             "-accel", "tcg", "-cpu", "max", "-m", "1536M", "-smp", "2", "-display", "none", "-nodefaults", "-no-reboot",
-            "-serial", "stdio", "-kernel", StockLinux.KernelPath, "-initrd", initrd, "-append", "console=ttyS0 panic=-1 quiet",
+            "-serial", "stdio", "-kernel", StockLinux.KernelPath, "-initrd", initrd, "-append", "console=ttyS0 panic=-1 loglevel=4",
         })
         {
             start.ArgumentList.Add(arg);
@@ -152,7 +152,9 @@ internal static partial class NestedKvmHost
             throw new TimeoutException($"{what} did not finish within {Timeout.TotalMinutes:0} minutes; it printed: {await output}");
         }
 
-        return await output + await errors;
+        string printed = await output + await errors;
+        // A host that dies (QEMU killed by a signal, the nested kernel's panic) ends without the program's last line.
+        return process.ExitCode == 0 ? printed : $"{printed}\nHOST {what} exited with status {process.ExitCode}\n";
     }
 
     /// <summary>A newc archive of a directory tree: every parent directory gets an entry before what is in it.</summary>
