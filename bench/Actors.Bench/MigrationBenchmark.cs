@@ -18,12 +18,23 @@ internal static class MigrationBenchmark
         var maxDowntime = TimeSpan.FromMilliseconds(options.MaxDowntimeMilliseconds);
         Console.WriteLine($"migrate: migrate-verify with {options.MemoryMiB} MiB, max downtime {maxDowntime.TotalMilliseconds} ms, {options.Runs} run(s) each");
 
-        List<MigrationStatus> ours = await RunOursAsync(options, image, maxDowntime, tls: null);
-        List<MigrationStatus>? overTls = null;
-        if (options.Tls)
+        var ours = new List<MigrationStatus>();
+        List<MigrationStatus>? overTls = options.Tls ? [] : null;
+        using (BenchCertificates? certificates = options.Tls ? new BenchCertificates() : null)
         {
-            using var certificates = new BenchCertificates();
-            overTls = await RunOursAsync(options, image, maxDowntime, certificates);
+            await using var plain = await SiloPair.StartAsync("mig", tls: null);
+            await using SiloPair? secure = certificates is null ? null : await SiloPair.StartAsync("tls", certificates);
+            for (int run = 0; run < options.Runs; run++)
+            {
+                // Plain and TLS runs take turns, each going first every other time, so that whatever else the
+                // machine does in the meantime falls on both alike.
+                bool tlsFirst = run % 2 == 1;
+                if (secure is not null && tlsFirst)
+                    overTls!.Add(await secure.MigrateAsync(run, options, image, maxDowntime));
+                ours.Add(await plain.MigrateAsync(run, options, image, maxDowntime));
+                if (secure is not null && !tlsFirst)
+                    overTls!.Add(await secure.MigrateAsync(run, options, image, maxDowntime));
+            }
         }
 
         var qemu = new List<QemuMigration.Result>();
@@ -67,32 +78,49 @@ internal static class MigrationBenchmark
         return completed.Count == ours.Count ? 0 : 1;
     }
 
-    /// <summary>Our migrations between two fresh silo processes, over mutual TLS when <paramref name="tls"/> is given.</summary>
-    private static async Task<List<MigrationStatus>> RunOursAsync(MigrationBenchmarkOptions options, string image, TimeSpan maxDowntime, BenchCertificates? tls)
+    /// <summary>Two fresh silo processes, over mutual TLS when given certificates, and a client of theirs.</summary>
+    private sealed class SiloPair : IAsyncDisposable
     {
-        string label = tls is null ? "actors" : "actors over TLS";
-        var ours = new List<MigrationStatus>();
-        using var hostA = SiloProcess.Start("mig-a", tls: tls);
-        using var hostB = SiloProcess.Start("mig-b", join: hostA, tls: tls);
-        await using var client = await HypervisorClient.ConnectAsync(hostA.Gateway, TimeSpan.FromSeconds(60), tls: tls?.Client);
-        await Poll(async () => (await client.ListHostsAsync()).Count == 2, "both silos to register");
-        for (int run = 0; run < options.Runs; run++)
+        private readonly SiloProcess _source, _target;
+        private readonly HypervisorClient _client;
+        private readonly string _label;
+
+        private SiloPair(SiloProcess source, SiloProcess target, HypervisorClient client, string label)
+        {
+            (_source, _target, _client, _label) = (source, target, client, label);
+        }
+
+        public static async Task<SiloPair> StartAsync(string prefix, BenchCertificates? tls)
+        {
+            var source = SiloProcess.Start($"{prefix}-a", tls: tls);
+            var target = SiloProcess.Start($"{prefix}-b", join: source, tls: tls);
+            HypervisorClient client = await HypervisorClient.ConnectAsync(source.Gateway, TimeSpan.FromSeconds(60), tls: tls?.Client);
+            await Poll(async () => (await client.ListHostsAsync()).Count == 2, "both silos to register");
+            return new SiloPair(source, target, client, tls is null ? "actors" : "actors over TLS");
+        }
+
+        public async Task<MigrationStatus> MigrateAsync(int run, MigrationBenchmarkOptions options, string image, TimeSpan maxDowntime)
         {
             string vm = $"mig-{run}";
             // Stamping until told to stop, as the QEMU runs below, so it dirties RAM for the whole migration.
-            await client.CreateVmAsync(vm, image, (ulong)options.MemoryMiB << 20, 1, hostA.Host,
+            await _client.CreateVmAsync(vm, image, (ulong)options.MemoryMiB << 20, 1, _source.Host,
                 firmwareFiles: new Dictionary<string, string> { ["opt/actors/passes"] = "0" });
-            await client.StartVmAsync(vm);
+            await _client.StartVmAsync(vm);
             await Task.Delay(TimeSpan.FromSeconds(2));
-            string id = await client.MigrateVmAsync(vm, hostB.Host, MigrationOptions.Default with { MaxDowntime = maxDowntime });
-            MigrationStatus status = await client.WaitForMigrationAsync(id, progress: null);
-            ours.Add(status);
-            Console.WriteLine($"{label} run {run + 1}: {Describe(status)}");
-            if ((await client.GetVmAsync(vm)).State == VmState.Running)
-                await client.StopVmAsync(vm);
+            string id = await _client.MigrateVmAsync(vm, _target.Host, MigrationOptions.Default with { MaxDowntime = maxDowntime });
+            MigrationStatus status = await _client.WaitForMigrationAsync(id, progress: null);
+            Console.WriteLine($"{_label} run {run + 1}: {Describe(status)}");
+            if ((await _client.GetVmAsync(vm)).State == VmState.Running)
+                await _client.StopVmAsync(vm);
+            return status;
         }
 
-        return ours;
+        public async ValueTask DisposeAsync()
+        {
+            await _client.DisposeAsync();
+            _target.Dispose();
+            _source.Dispose();
+        }
     }
 
     private static string Describe(MigrationStatus s) => s.State == MigrationState.Completed

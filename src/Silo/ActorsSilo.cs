@@ -7,6 +7,7 @@ using Actors.Grains.Placement;
 using Actors.Grains.Telemetry;
 using Actors.HwBackend.Abstractions;
 using Actors.Silo.Dashboard;
+using Actors.Silo.Tls;
 using Actors.Silo.Web;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -125,7 +126,17 @@ public static class ActorsSilo
             if (settings.InKubernetes)
                 silo.UseKubernetesHosting();
             if (settings.Tls is { } tls)
+            {
+                // Before UseTls: connection middleware runs in the order it is added, and TLS reads the pool.
+                silo.Configure<SiloConnectionOptions>(o =>
+                {
+                    o.ConfigureSiloInboundConnection(TlsBlockPool.Use);
+                    o.ConfigureSiloOutboundConnection(TlsBlockPool.Use);
+                    o.ConfigureGatewayInboundConnection(TlsBlockPool.Use);
+                });
                 silo.UseTls(tls.Certificate, tls.ApplyTo);
+            }
+
             OrleansDashboardLink.Configure(silo, serves: settings.Dashboard is not null);
             Configure(silo, settings);
         });
