@@ -1,5 +1,7 @@
 using Actors.HwBackend.Abstractions;
+using System.Text;
 using Actors.HwBackend.Enlightenments;
+using Actors.HwBackend.Storage;
 using Actors.HwBackend.VmBus;
 using Actors.HwBackend.Worker;
 
@@ -21,6 +23,9 @@ internal sealed class LinuxConformance(IHypervisorBackend backend, string linuxD
 {
     private const ulong MemoryBytes = 256UL << 20;
     private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(4);
+    private const int DiskBytes = 8 << 20;
+    private const string HostLine = "the host put this here";
+    private const string GuestLine = "guest wrote this\n";
 
     public IEnumerable<(string Name, Func<string?> Check)> All()
     {
@@ -31,8 +36,9 @@ internal sealed class LinuxConformance(IHypervisorBackend backend, string linuxD
 
     /// <summary>
     /// The kernel finds Microsoft Hyper-V, hv_vmbus connects over SynIC messages (HvPostMessage through the hypercall
-    /// page) and hv_utils binds every integration service; the initrd's /init lists the VMBus devices with their
-    /// drivers and the clocksources, then powers off.
+    /// page), hv_utils binds every integration service, and hv_storvsc finds the disk, reads the line the host put on
+    /// it and writes one back (the data through the channel's rings and the guest's GPADLs); the initrd's /init lists
+    /// the VMBus devices with their drivers and the clocksources, then powers off.
     /// </summary>
     private string? BootEnlightened(int processors)
     {
@@ -40,9 +46,11 @@ internal sealed class LinuxConformance(IHypervisorBackend backend, string linuxD
         byte[] initrd = File.ReadAllBytes(Path.Combine(linuxDirectory, "initrd-hyperv"));
         var console = new ConsoleCapture();
         using var ended = new RunEnd();
+        var disk = new MemoryBlockStore(DiskBytes);
+        disk.Write(8 * 512, Encoding.ASCII.GetBytes(HostLine + "\n"));
         using VmWorker worker = VmWorker.Create(
             backend, $"linux-hv{processors}", kernel, MemoryBytes, processors, console, ended.OnEnded,
-            initrd: initrd, commandLine: "console=ttyS0 panic=-1", enlightened: true);
+            initrd: initrd, commandLine: "console=ttyS0 panic=-1", enlightened: true, disks: [new ScsiDisk(disk, "kvm-conformance")]);
         worker.Start();
         if (!ended.Wait(Deadline))
         {
@@ -58,10 +66,13 @@ internal sealed class LinuxConformance(IHypervisorBackend backend, string linuxD
         string[] kernelSays = ["Hypervisor detected: Microsoft Hyper-V\n", "clocksource: hyperv_clocksource_tsc_page: ", "hv_vmbus: Vmbus version:"];
         if (kernelSays.FirstOrDefault(k => !serial.Contains(k, StringComparison.Ordinal)) is { } unsaid)
             return $"the kernel did not say '{unsaid.TrimEnd()}'; console: {console.Tail}";
-        IEnumerable<string> expected = new[] { $"cpus: {processors}", "hv_vmbus: loaded", "hv_utils: loaded" }
+        IEnumerable<string> expected = new[] { $"cpus: {processors}", "hv_vmbus: loaded", "hv_utils: loaded", $"disk says: {HostLine}", "disk: written" }
             .Concat(VmBusOffer.IntegrationServices.Select(o => $"device {o.InterfaceInstance}: class {{{o.InterfaceType}}}, driver hv_utils"));
         if (expected.FirstOrDefault(e => !lines.Contains(e)) is { } missing)
             return $"the script's line '{missing}' is missing; console: {console.Tail}";
+        string written = Encoding.ASCII.GetString(disk.Bytes.Slice(16 * 512, GuestLine.Length));
+        if (written != GuestLine)
+            return $"the disk's sector 16 holds '{written}', not the line the guest wrote";
         if (!lines.Any(l => l.StartsWith("clocksources: ", StringComparison.Ordinal) && l.Contains("hyperv_clocksource_tsc_page", StringComparison.Ordinal)))
             return $"hyperv_clocksource_tsc_page is not an available clocksource; console: {console.Tail}";
         if (serial.Contains("unchecked MSR access error", StringComparison.Ordinal))
