@@ -1,5 +1,5 @@
-using Actors.HwBackend.Abstractions;
 using System.Text;
+using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Enlightenments;
 using Actors.HwBackend.Storage;
 using Actors.HwBackend.VmBus;
