@@ -1,10 +1,11 @@
 namespace Actors.HwBackend.Abstractions;
 
 /// <summary>
-/// What an enlightened partition adds to one virtual processor, in the software CPU's terms: the
-/// Hyper-V CPUID leaves and synthetic MSRs (TLFS), and whether the guest has enabled the
-/// hypercall interface, without which VMCALL is #UD. A KVM backend answers most of these in the
-/// kernel and asks this only for what it leaves to userspace.
+/// What an enlightened partition adds to one virtual processor: the Hyper-V CPUID leaves and
+/// synthetic MSRs (TLFS), and whether the guest has enabled the hypercall interface, without which
+/// VMCALL is #UD and the hypercall page's port is an ordinary port (<see cref="HypercallConvention"/>).
+/// Both backends consult it the same way: the software CPU as it executes, KVM at its user-space
+/// MSR exits (the filter keeps the Hyper-V range from KVM) and at the hypercall port's exit.
 /// </summary>
 public interface ISyntheticRegisters
 {
@@ -26,7 +27,7 @@ public interface ISyntheticRegisters
     /// <summary>
     /// Carries out a hypercall from CPL 0 with hypercalls enabled: the input value and the input and
     /// output parameters, as the calling convention in force passed them; returns the result value
-    /// for RAX (or EDX:EAX). On the software CPU's thread, without leaving its run loop, so that a
+    /// for RAX (or EDX:EAX). On the vCPU's thread, without leaving the backend's run loop, so that a
     /// hypercall costs no more than an instruction that touches a device.
     /// </summary>
     ulong Hypercall(ulong input, ulong inputParameter, ulong outputParameter);

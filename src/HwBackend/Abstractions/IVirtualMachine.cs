@@ -9,6 +9,9 @@ public interface IVirtualMachine : IDisposable
 
     IReadOnlyList<IVirtualProcessor> Processors { get; }
 
+    /// <summary>The rate its vCPUs' TSCs run at, in Hz: what the guest must be told the TSC's frequency is.</summary>
+    long TscHz { get; }
+
     /// <summary>The length, in 64-bit words, of the bitmap <see cref="CollectDirtyPages"/> fills: one bit per RAM page.</summary>
     int DirtyPageWords { get; }
 

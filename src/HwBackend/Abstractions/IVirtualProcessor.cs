@@ -79,8 +79,9 @@ public interface IVirtualProcessor
     ILocalInterruptController? InterruptController { get; }
 
     /// <summary>
-    /// Makes this vCPU enlightened: its hypervisor CPUID leaves and synthetic MSRs are these, and
-    /// VMCALL is #UD until the guest enables hypercalls. Call before the first <see cref="Run"/>.
+    /// Makes this vCPU enlightened: its hypervisor CPUID leaves and synthetic MSRs are these, and its
+    /// hypercalls (<see cref="HypercallConvention"/>) go to <see cref="ISyntheticRegisters.Hypercall"/> once
+    /// the guest enables them. Call before the first <see cref="Run"/>.
     /// </summary>
     void AttachSyntheticRegisters(ISyntheticRegisters registers);
 

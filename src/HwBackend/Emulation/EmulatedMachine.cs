@@ -44,6 +44,8 @@ public sealed class EmulatedMachine : IVirtualMachine, IGuestMemoryObserver
 
     public IReadOnlyList<IVirtualProcessor> Processors => _processors;
 
+    public long TscHz => Cpu.TscHz;
+
     internal CodePageMap CodePages { get; }
 
     /// <summary>Serialises CMPXCHG16B, which has no 16-byte host atomic we can use portably.</summary>

@@ -12,9 +12,6 @@ namespace Actors.HwBackend.Enlightenments;
 /// </summary>
 public sealed class HvPartition
 {
-    /// <summary>The hypercall page: VMCALL; RET. The guest calls into it instead of executing VMCALL itself.</summary>
-    private static readonly byte[] HypercallPageCode = [0x0F, 0x01, 0xC1, 0xC3];
-
     private const ulong EnableBit = 1;
     private const ulong PageMask = ~0xFFFUL;
 
@@ -25,9 +22,9 @@ public sealed class HvPartition
     private const ulong CrashNotify = 1UL << 63;
 
     // The reference TSC page (TLFS, "Partition Reference TSC Mechanism"): reference time in 100 ns
-    // units = (TSC × scale) >> 64 + offset. The TSC runs at Cpu.TscHz = 1 GHz, 100 ticks per unit.
-    private const ulong ReferenceTscScale = ulong.MaxValue / 100;
+    // units = (TSC × scale) >> 64 + offset, so scale = 2^64 / (TSC ticks per 100 ns).
     private const ulong NanosecondsPerReferenceTick = 100;
+    private const long ReferenceTicksPerSecond = 10_000_000;
 
     private readonly Lock _lock = new();
     private readonly GuestPhysicalMap _memory;
@@ -35,16 +32,24 @@ public sealed class HvPartition
     private readonly Action<string> _requestReset;
     private readonly ulong[] _crashParameters = new ulong[5];
     private readonly ulong[] _vpAssistPages;
+    private readonly long _tscHz;
+    private readonly ulong _referenceTscScale;
     private ulong _guestOsId;
     private ulong _hypercall;
     private ulong _referenceTsc;
     private ulong _crashControl;
     private ulong _tscInvariantControl;
 
+    /// <param name="tscHz">
+    /// The rate the guest's TSC runs at on the backend that runs it (the software CPU's, or the host's under KVM):
+    /// what HV_X64_MSR_TSC_FREQUENCY reports and the reference TSC page's scale is made from.
+    /// </param>
     /// <param name="requestReset">Called (on the vCPU thread) when the guest writes the reset MSR.</param>
-    public HvPartition(GuestPhysicalMap memory, IPlatformClock clock, int processorCount, Action<string> requestReset)
+    public HvPartition(GuestPhysicalMap memory, IPlatformClock clock, int processorCount, long tscHz, Action<string> requestReset)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(processorCount);
+        // At 10 MHz or less a reference tick (100 ns) is one TSC tick or less, and the scale would not fit 64 bits.
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(tscHz, ReferenceTicksPerSecond);
         ArgumentNullException.ThrowIfNull(memory);
         ArgumentNullException.ThrowIfNull(clock);
         ArgumentNullException.ThrowIfNull(requestReset);
@@ -52,13 +57,15 @@ public sealed class HvPartition
         _clock = clock;
         _requestReset = requestReset;
         _vpAssistPages = new ulong[processorCount];
+        _tscHz = tscHz;
+        _referenceTscScale = (ulong)(((UInt128)1 << 64) * (ulong)ReferenceTicksPerSecond / (ulong)tscHz);
     }
 
     public const string ResetReason = "Hyper-V reset MSR";
 
     public bool HypercallsEnabled
     {
-        // Read on every VMCALL, so without the lock: the MSR is one aligned 64-bit word, written under it.
+        // Read on every hypercall, so without the lock: the MSR is one aligned 64-bit word, written under it.
         get => (Volatile.Read(ref _hypercall) & EnableBit) != 0;
     }
 
@@ -82,7 +89,7 @@ public sealed class HvPartition
                 case HvMsr.Hypercall: value = _hypercall; return true;
                 case HvMsr.TimeRefCount: value = ReferenceTime; return true;
                 case HvMsr.ReferenceTsc: value = _referenceTsc; return true;
-                case HvMsr.TscFrequency: value = (ulong)Emulation.Cpu.TscHz; return true;
+                case HvMsr.TscFrequency: value = (ulong)_tscHz; return true;
                 case HvMsr.ApicFrequency: value = (ulong)Devices.Apic.LocalApic.TimerFrequencyHz; return true;
                 case HvMsr.Reset: value = 0; return true;
                 case >= HvMsr.CrashP0 and <= HvMsr.CrashP4: value = _crashParameters[index - HvMsr.CrashP0]; return true;
@@ -189,7 +196,7 @@ public sealed class HvPartition
             return false;
         _hypercall = page | (value & PreservedBits) | (enable ? EnableBit : 0);
         if (enable)
-            _memory.Write(page, HypercallPageCode);
+            _memory.Write(page, HypercallConvention.PageCode);
         return true;
     }
 
@@ -203,10 +210,10 @@ public sealed class HvPartition
         if (enable)
         {
             // TscSequence (non-zero: valid), reserved, TscScale, TscOffset. Every vCPU's TSC is the
-            // platform clock in nanoseconds unless the guest writes it, so the offset is zero.
+            // platform clock in TSC ticks unless the guest writes it, so the offset is zero.
             Span<byte> header = stackalloc byte[24];
             System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(header, 1);
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(header[8..], ReferenceTscScale);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(header[8..], _referenceTscScale);
             _memory.Write(page, header);
         }
         return true;

@@ -4,12 +4,11 @@ using Actors.HwBackend.Memory;
 namespace Actors.HwBackend.Enlightenments;
 
 /// <summary>
-/// Carries out a hypercall the guest made with VMCALL from the hypercall page (TLFS, "Hypercall
-/// Interface"): reads the input value and parameters from the registers of the calling convention
-/// in force (64-bit: RCX value, RDX input GPA, R8 output GPA, RAX result; 32-bit: EDX:EAX value,
-/// EBX:ECX input, EDI:ESI output, EDX:EAX result), checks them, runs the call and writes the
-/// result. Whatever the guest passes, the answer is a TLFS status in the result register, never an
-/// exception. The caller has already checked CPL 0 (#UD otherwise) and advanced RIP past VMCALL.
+/// Carries out a hypercall the guest made through the hypercall page (TLFS, "Hypercall Interface"):
+/// reads the input value and parameters from the registers of the calling convention in force
+/// (<see cref="HypercallConvention"/>), checks them, runs the call and writes the result. Whatever
+/// the guest passes, the answer is a TLFS status in the result register, never an exception. The
+/// caller has already checked that the guest may call (CPL 0) and moved RIP past the call's instruction.
 /// Runs on the vCPU thread and does not allocate. With no <paramref name="target"/> nothing is
 /// connected, and every message or event is for an unknown connection.
 /// </summary>
@@ -22,8 +21,6 @@ public sealed class HypercallDispatcher(GuestPhysicalMap memory, IHypercallTarge
     public const int PostMessageInputBytes = 256;
     public const int MaxMessagePayloadBytes = 240;
 
-    private const int Rax = 0, Rcx = 1, Rdx = 2, Rbx = 3, Rsi = 6, Rdi = 7, R8 = 8;
-
     // Counts by VP, call (the two implemented, then the rest) and status (every HV_STATUS we return is
     // below 32). Each VP's counts are written by its own thread only, so they need no atomic increments.
     private const int CountedStatuses = 32;
@@ -35,25 +32,9 @@ public sealed class HypercallDispatcher(GuestPhysicalMap memory, IHypercallTarge
     public void Dispatch(IVirtualProcessor processor, int vp = 0)
     {
         GeneralRegisters registers = processor.GetGeneralRegisters();
-        SystemRegisters system = processor.GetSystemRegisters();
-        bool longMode = system.Cs.Long && (system.Efer & (1UL << 10)) != 0; // EFER.LMA
-        ref GeneralPurposeRegisterFile r = ref registers.Gprs;
-        ulong input, inputParameter, outputParameter;
-        if (longMode)
-            (input, inputParameter, outputParameter) = (r[Rcx], r[Rdx], r[R8]);
-        else
-            (input, inputParameter, outputParameter) = (Join(r[Rdx], r[Rax]), Join(r[Rbx], r[Rcx]), Join(r[Rdi], r[Rsi]));
-
-        ulong result = Call(new HypercallInput(input), inputParameter, outputParameter, vp);
-        if (longMode)
-        {
-            r[Rax] = result;
-        }
-        else
-        {
-            r[Rdx] = result >> 32;
-            r[Rax] = (uint)result;
-        }
+        bool is64BitCode = HypercallConvention.Is64BitCode(processor.GetSystemRegisters());
+        (ulong input, ulong inputParameter, ulong outputParameter) = HypercallConvention.Arguments(registers, is64BitCode);
+        HypercallConvention.SetResult(ref registers, is64BitCode, Call(new HypercallInput(input), inputParameter, outputParameter, vp));
         processor.SetGeneralRegisters(registers);
     }
 
@@ -138,6 +119,4 @@ public sealed class HypercallDispatcher(GuestPhysicalMap memory, IHypercallTarge
             return HvStatus.InvalidParameter;
         return null;
     }
-
-    private static ulong Join(ulong high, ulong low) => ((high & 0xFFFF_FFFF) << 32) | (low & 0xFFFF_FFFF);
 }

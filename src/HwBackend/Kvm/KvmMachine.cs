@@ -68,6 +68,9 @@ public sealed unsafe class KvmMachine : IVirtualMachine
 
     public IReadOnlyList<IVirtualProcessor> Processors => _processors;
 
+    /// <summary>The host's TSC rate, which every vCPU's TSC runs at (KVM_GET_TSC_KHZ; no TSC scaling is asked for).</summary>
+    public long TscHz => _processors[0].TscHz;
+
     public int DirtyPageWords => Memory.DirtyLog.WordCount;
 
     public ulong CountDirtyPages()

@@ -25,7 +25,7 @@ public sealed unsafe partial class KvmProcessor
     private const ulong XstateX87 = 1, XstateSse = 2;
 
     /// <summary>This host's TSC rate, which the guest's TSC runs at (no TSC scaling is asked for).</summary>
-    private long TscHz => _tscHz != 0 ? _tscHz : _tscHz = 1000L * KvmDevice.Checked(LibC.Ioctl(_fd, KvmIoctls.GetTscKhz, 0), "KVM_GET_TSC_KHZ");
+    internal long TscHz => _tscHz != 0 ? _tscHz : _tscHz = 1000L * KvmDevice.Checked(LibC.Ioctl(_fd, KvmIoctls.GetTscKhz, 0), "KVM_GET_TSC_KHZ");
 
     private long _tscHz;
 
@@ -295,9 +295,10 @@ public sealed unsafe partial class KvmProcessor
 
     private long ClockTicks() => (long)(_machine.Clock.NowNanoseconds * (TscHz / 1e9));
 
-    private void SetCpuid()
+    /// <summary>KVM_SET_CPUID2, before the vCPU first runs (KVM refuses a different CPUID after that).</summary>
+    private void SetCpuid(ISyntheticRegisters? synthetic = null)
     {
-        KvmCpuidEntry2[] entries = KvmCpuid.For(_backend.SupportedCpuid, Index);
+        KvmCpuidEntry2[] entries = KvmCpuid.For(_backend.SupportedCpuid, Index, synthetic);
         int bytes = 8 + (entries.Length * sizeof(KvmCpuidEntry2));
         byte[] buffer = new byte[bytes];
         fixed (byte* p = buffer)

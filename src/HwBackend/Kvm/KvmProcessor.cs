@@ -8,8 +8,9 @@ namespace Actors.HwBackend.Kvm;
 /// One vCPU on KVM. <see cref="Run"/> enters the guest with KVM_RUN and turns KVM's exits into the backend
 /// contract's: port I/O (a string instruction's items one by one), MMIO, HLT, shutdown. What the software CPU
 /// handles without an exit is handled here too, inside <see cref="Run"/>: the local APIC's page and MSRs go to
-/// the attached controller, interrupts it presents are injected when the guest can take them, and MSRs
-/// nobody implements raise #GP and are reported once. State moves through the <c>KVM_GET/SET_*</c> calls in
+/// the attached controller, interrupts it presents are injected when the guest can take them, an enlightened
+/// partition's synthetic MSRs and hypercalls (the hypercall page's OUT, <see cref="HypercallConvention"/>) go to its
+/// <see cref="ISyntheticRegisters"/>, and MSRs nobody implements raise #GP and are reported once. State moves through the <c>KVM_GET/SET_*</c> calls in
 /// <c>KvmProcessor.State.cs</c>.
 /// </summary>
 public sealed unsafe partial class KvmProcessor : IVirtualProcessor, IDisposable
@@ -25,6 +26,7 @@ public sealed unsafe partial class KvmProcessor : IVirtualProcessor, IDisposable
     private readonly Lock _runPageLock = new();
 
     private ILocalInterruptController? _apic;
+    private ISyntheticRegisters? _synthetic;
     private IUnimplementedSink? _unimplemented;
 
     // Set once by the vCPU's own thread, so that other threads can kick it out of KVM_RUN.
@@ -109,6 +111,8 @@ public sealed unsafe partial class KvmProcessor : IVirtualProcessor, IDisposable
             switch ((KvmExitReason)run->ExitReason)
             {
                 case KvmExitReason.Io:
+                    if (TryHypercall(ExitDetails<KvmRunIo>()))
+                        continue;
                     StartIo(ExitDetails<KvmRunIo>());
                     return NextIoItem();
                 case KvmExitReason.Mmio:
@@ -190,10 +194,16 @@ public sealed unsafe partial class KvmProcessor : IVirtualProcessor, IDisposable
         _apic = controller;
     }
 
-    public void AttachSyntheticRegisters(ISyntheticRegisters registers) =>
-        // KVM answers a guest's VMCALL itself unless its own Hyper-V emulation is on, and that path
-        // (KVM_EXIT_HYPERV) is not built yet: refuse rather than run a guest whose hypercalls vanish.
-        throw new NotSupportedException("Hyper-V enlightenments are not available on the KVM backend yet; run enlightened VMs on a software host");
+    /// <summary>
+    /// Makes the vCPU an enlightened partition's: its CPUID presents the Hyper-V leaves, and its synthetic MSRs (which
+    /// the MSR filter sends here) and hypercalls go to <paramref name="registers"/>. Before the vCPU first runs.
+    /// </summary>
+    public void AttachSyntheticRegisters(ISyntheticRegisters registers)
+    {
+        ArgumentNullException.ThrowIfNull(registers);
+        SetCpuid(registers);
+        _synthetic = registers;
+    }
 
     public void AttachUnimplementedSink(IUnimplementedSink sink)
     {
@@ -264,6 +274,28 @@ public sealed unsafe partial class KvmProcessor : IVirtualProcessor, IDisposable
         return new VpExit(VpExitReason.PortOut, _ioPort, _ioSize, value);
     }
 
+    /// <summary>
+    /// The hypercall page's OUT, carried out here without leaving <see cref="Run"/>, as the software CPU does: a one-byte
+    /// write to the hypercall port at CPL 0 in protected mode, once the guest has enabled hypercalls. KVM moves RIP past
+    /// the OUT when it next enters the guest (RIP is where the exit left it, so it completes the instruction). Anything
+    /// else is an ordinary port write, for the platform.
+    /// </summary>
+    private bool TryHypercall(KvmRunIo* io)
+    {
+        if (io->Port != HypercallConvention.Port || io->Direction != KvmRunIo.Out || io->Size != 1 || io->Count != 1
+            || _synthetic is not { HypercallsEnabled: true } synthetic)
+            return false;
+        GeneralRegisters registers = GetGeneralRegisters();
+        SystemRegisters system = GetSystemRegisters();
+        if (!HypercallConvention.MayCall(system, registers.Rflags))
+            return false;
+        bool is64BitCode = HypercallConvention.Is64BitCode(system);
+        (ulong input, ulong inputParameter, ulong outputParameter) = HypercallConvention.Arguments(registers, is64BitCode);
+        HypercallConvention.SetResult(ref registers, is64BitCode, synthetic.Hypercall(input, inputParameter, outputParameter));
+        SetGeneralRegisters(registers);
+        return true;
+    }
+
     /// <summary>The APIC's page stays here, as on the software CPU; anything else is the platform's exit.</summary>
     private VpExit? Mmio(KvmRunMmio* mmio)
     {
@@ -285,13 +317,15 @@ public sealed unsafe partial class KvmProcessor : IVirtualProcessor, IDisposable
             : new VpExit(VpExitReason.MmioRead, address, size);
     }
 
-    /// <summary>An MSR KVM left to us: the APIC's, or one nobody implements (#GP, reported).</summary>
+    /// <summary>An MSR KVM left to us: the APIC's, a synthetic one, or one nobody implements (#GP, reported).</summary>
     private void Msr(KvmRunMsr* msr, bool read)
     {
         uint index = msr->Index;
         ulong value = 0;
         bool done = read ? TryReadRoutedMsr(index, out value) : TryWriteRoutedMsr(index, msr->Data);
-        if (!done && _unimplemented is { } sink)
+        // A value refused for a synthetic MSR that exists is the guest's mistake (#GP), not something missing here.
+        bool known = done || (!read && _synthetic is { } s && s.OwnsMsr(index) && s.TryReadMsr(index, out _));
+        if (!known && _unimplemented is { } sink)
             sink.Record(read ? UnimplementedKind.MsrRead : UnimplementedKind.MsrWrite, index, GetGeneralRegisters().Rip);
         if (read && done)
             msr->Data = value;
@@ -307,6 +341,8 @@ public sealed unsafe partial class KvmProcessor : IVirtualProcessor, IDisposable
     private bool TryReadRoutedMsr(uint index, out ulong value)
     {
         value = 0;
+        if (_synthetic is { } synthetic && synthetic.OwnsMsr(index))
+            return synthetic.TryReadMsr(index, out value);
         if (_apic is not { } apic)
             return false;
         switch (index)
@@ -324,6 +360,8 @@ public sealed unsafe partial class KvmProcessor : IVirtualProcessor, IDisposable
 
     private bool TryWriteRoutedMsr(uint index, ulong value)
     {
+        if (_synthetic is { } synthetic && synthetic.OwnsMsr(index))
+            return synthetic.TryWriteMsr(index, value);
         if (_apic is not { } apic)
             return false;
         switch (index)

@@ -6,7 +6,7 @@ namespace Actors.HwBackend.Kvm;
 /// Which MSRs reach the backend instead of KVM's own handling: those KVM does not know (so they are
 /// logged as unimplemented and answered with #GP, as on the software CPU), and those the platform's
 /// device models own although KVM has a version of them: the APIC base and the TSC deadline (the local
-/// APIC is ours) and the Hyper-V range (the enlightenments are ours). The x2APIC registers come without
+/// APIC is ours) and the Hyper-V range (the enlightenments are ours, <c>HvMsr.IsSynthetic</c>). The x2APIC registers come without
 /// a filter: with no in-kernel APIC, KVM does not know them.
 /// </summary>
 internal static unsafe class MsrRouting
@@ -14,7 +14,9 @@ internal static unsafe class MsrRouting
     public const uint ApicBase = 0x1B;
     public const uint TscDeadline = 0x6E0;
     public const uint HypervFirst = 0x4000_0000;
-    private const uint HypervCount = 0x100;
+    // 0x40000000-0x400001FF, all of HvMsr.IsSynthetic's range: the crash MSRs and TSC invariant control are above 0xFF,
+    // and KVM, whose own Hyper-V emulation the Hyper-V CPUID turns on, would answer them itself.
+    private const uint HypervCount = 0x200;
 
     // KVM_MSR_EXIT_REASON_INVAL | _UNKNOWN | _FILTER
     private const ulong ExitReasons = 1 | 2 | 4;

@@ -33,7 +33,7 @@ internal sealed class VmEnlightenments
     public VmEnlightenments(IVirtualMachine machine, PlatformClock clock, PcPlatform platform, Action<string> requestReset, IReadOnlyList<IScsiLun?> disks, IReadOnlyList<NetworkAdapter> nics)
     {
         int processors = machine.Processors.Count;
-        _partition = new HvPartition(machine.Memory, clock, processors, requestReset);
+        _partition = new HvPartition(machine.Memory, clock, processors, machine.TscHz, requestReset);
         _synIcs = new SyntheticInterruptController[processors];
         _timers = new SyntheticTimers[processors];
         Heartbeat = new HeartbeatService(clock, platform.RescheduleTimers);

@@ -10,6 +10,7 @@ public sealed class HvPartitionTests : IDisposable
     private const ulong MiB = 1 << 20;
     private const ulong HypercallPage = 0x5000;
     private const ulong LinuxGuestOsId = 0x8100UL << 48 | 0x0601_0000;
+    private const long SoftwareTscHz = 1_000_000_000;
 
     private readonly GuestRam _ram = new(4 * MiB);
     private readonly GuestPhysicalMap _memory;
@@ -23,7 +24,7 @@ public sealed class HvPartitionTests : IDisposable
         _memory = new GuestPhysicalMap(_ram);
         _memory.AddRam("low", 0, 2 * MiB, 0);
         _memory.AddMmio("hole", 2 * MiB, MiB);
-        _partition = new HvPartition(_memory, _clock, processorCount: 2, _resets.Add);
+        _partition = new HvPartition(_memory, _clock, processorCount: 2, SoftwareTscHz, _resets.Add);
         (_vp0, _vp1) = (NewVp(0), NewVp(1));
     }
 
@@ -47,7 +48,8 @@ public sealed class HvPartitionTests : IDisposable
         Assert.True(_vp0.TryWriteMsr(HvMsr.GuestOsId, LinuxGuestOsId));
         Assert.True(_vp0.TryWriteMsr(HvMsr.Hypercall, HypercallPage | 1));
         Assert.True(_vp1.HypercallsEnabled); // partition-wide
-        Assert.Equal([0x0F, 0x01, 0xC1, 0xC3], ReadBytes(HypercallPage, 4)); // VMCALL; RET
+        // OUT 0xEC, AL; RET: a port write exits on both backends (KVM keeps VMCALL to itself), and changes no register.
+        Assert.Equal([0xE6, 0xEC, 0xC3, 0x00], ReadBytes(HypercallPage, 4));
         Assert.True(_vp1.TryReadMsr(HvMsr.Hypercall, out ulong value));
         Assert.Equal(HypercallPage | 1, value);
 
@@ -91,6 +93,26 @@ public sealed class HvPartitionTests : IDisposable
         ulong reference = (ulong)((UInt128)tsc * scale >> 64) + (ulong)offset;
         Assert.InRange(reference, 99_999_999UL, 100_000_000UL);
     }
+
+    [Theory]
+    [InlineData(2_994_373_000L)] // a KVM host's TSC (KVM_GET_TSC_KHZ × 1000)
+    [InlineData(10_000_001L)] // the slowest rate whose scale fits (at 10 MHz, one tick per 100 ns, it would be 2^64)
+    public void TheTscRateTheBackendGivesIsTheOneTheGuestIsToldAndTheReferencePageScalesBy(long tscHz)
+    {
+        var partition = new HvPartition(_memory, _clock, 1, tscHz, _ => { });
+        Assert.True(partition.TryReadMsr(0, HvMsr.TscFrequency, out ulong frequency));
+        Assert.Equal((ulong)tscHz, frequency);
+
+        Assert.True(partition.TryWriteMsr(0, HvMsr.ReferenceTsc, 0x7000 | 1));
+        ulong scale = _memory.ReadValue<ulong>(0x7008);
+        // 10 s of that TSC is 10 s of reference time, to within a tick.
+        ulong reference = (ulong)((UInt128)(ulong)(10 * tscHz) * scale >> 64);
+        Assert.InRange(reference, 99_999_999UL, 100_000_000UL);
+    }
+
+    [Fact]
+    public void ATscTooSlowForAReferenceTickIsRefused() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new HvPartition(_memory, _clock, 1, 10_000_000, _ => { }));
 
     [Fact]
     public void EachVpHasItsIndexAndItsOwnAssistPage()
@@ -138,14 +160,14 @@ public sealed class HvPartitionTests : IDisposable
         Assert.True(_vp1.TryWriteMsr(HvMsr.VpAssistPage, 0x9001));
         HvPartitionState saved = _partition.SaveState();
 
-        var copy = new HvPartition(_memory, _clock, 2, _ => { });
+        var copy = new HvPartition(_memory, _clock, 2, SoftwareTscHz, _ => { });
         Assert.Null(copy.FindRestoreProblem(saved));
         copy.RestoreState(saved);
         Assert.True(copy.HypercallsEnabled);
         Assert.Equal(saved with { CrashParameters = [], VpAssistPages = [] }, copy.SaveState() with { CrashParameters = [], VpAssistPages = [] });
         Assert.Equal(saved.VpAssistPages, copy.SaveState().VpAssistPages);
 
-        var smaller = new HvPartition(_memory, _clock, 1, _ => { });
+        var smaller = new HvPartition(_memory, _clock, 1, SoftwareTscHz, _ => { });
         Assert.Contains("VP assist pages for 2 VPs", smaller.FindRestoreProblem(saved));
         Assert.Contains("is not RAM", copy.FindRestoreProblem(saved with { Hypercall = 2 * MiB | 1 }));
     }

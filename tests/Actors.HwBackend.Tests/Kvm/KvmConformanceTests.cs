@@ -52,7 +52,7 @@ public sealed class KvmConformanceTests(ITestOutputHelper log)
         string[] contract = ["state-round-trip", "port-out-flood", "string-io", "mmio-window", "dirty-log", "triple-fault"];
         IEnumerable<string> checks = GuestImages.All.Concat(GuestImages.Platform.Select(p => p.Name)).Select(g => $"guest-{g}")
             .Concat(contract.SelectMany(c => new[] { $"kvm/{c}", $"emulator/{c}" }))
-            .Concat(["migrate-kvm-software-kvm", "linux-boot-1", "linux-boot-2"]);
+            .Concat(["migrate-kvm-software-kvm", "linux-boot-1", "linux-boot-2", "linux-hyperv"]);
         foreach (string check in checks)
             Assert.Contains(lines, l => l.StartsWith($"PASS {check} ", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("DONE ", StringComparison.Ordinal));
@@ -86,12 +86,40 @@ public sealed class KvmConformanceTests(ITestOutputHelper log)
             : throw new FileNotFoundException($"the KVM conformance runner is not built at {directory}");
     }
 
+    /// <summary>
+    /// The enlightened VM's /init (<c>linux-hyperv</c>): Linux's own VMBus driver, integration services and SCSI
+    /// driver; it waits (at most a minute each, nesting is slow) for hv_utils to bind all four services and for the
+    /// disk to appear, reads the line the runner put in the disk's sector 8 and writes one to sector 16, then lists
+    /// the VMBus devices with the drivers that bound them and the clocksources the kernel registered.
+    /// </summary>
+    private const string HyperVScript = """
+        #!/bin/busybox sh
+        /bin/busybox --install -s /bin
+        mount -t proc proc /proc
+        mount -t sysfs sysfs /sys
+        mount -t devtmpfs devtmpfs /dev
+        echo "cpus: $(grep -c ^processor /proc/cpuinfo)"
+        insmod /hv_vmbus.ko && echo "hv_vmbus: loaded"
+        insmod /hv_utils.ko && echo "hv_utils: loaded"
+        for m in scsi_common scsi_mod scsi_transport_fc hv_storvsc sd_mod; do insmod /$m.ko || echo "insmod $m failed"; done
+        i=0
+        while [ $(ls /sys/bus/vmbus/drivers/hv_utils 2>/dev/null | grep -c -- -) -lt 4 ] && [ $i -lt 60 ]; do sleep 1; i=$((i+1)); done
+        i=0
+        while [ ! -b /dev/sda ] && [ $i -lt 60 ]; do sleep 1; i=$((i+1)); done
+        echo "disk says: $(dd if=/dev/sda bs=512 skip=8 count=1 2>/dev/null | head -n 1)"
+        echo "guest wrote this" | dd of=/dev/sda bs=512 seek=16 conv=sync,fsync 2>/dev/null && echo "disk: written"
+        for d in /sys/bus/vmbus/devices/*; do echo "device $(basename $d): class $(cat $d/class_id), driver $(basename "$(readlink $d/driver)")"; done
+        echo "clocksources: $(cat /sys/devices/system/clocksource/clocksource0/available_clocksource)"
+        poweroff -f
+        """;
+
     /// <summary>The stock kernel and an initrd running the software CPU's stock Linux script, for the runner's Linux checks.</summary>
     private static string LinuxFiles()
     {
         string directory = Directory.CreateTempSubdirectory("actors-kvm-linux-").FullName;
         File.Copy(StockLinux.KernelPath, Path.Combine(directory, "vmlinuz"));
         File.WriteAllBytes(Path.Combine(directory, "initrd"), StockLinux.Initrd(Linux.StockLinuxBootTests.Script));
+        File.WriteAllBytes(Path.Combine(directory, "initrd-hyperv"), StockLinux.InitrdWithModules(HyperVScript, [.. StockLinux.StorageModules, "hv_utils.ko"]));
         File.WriteAllText(Path.Combine(directory, "sha256"), Linux.StockLinuxBootTests.HostHash());
         return directory;
     }

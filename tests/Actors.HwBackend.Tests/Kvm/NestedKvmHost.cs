@@ -95,8 +95,18 @@ internal static partial class NestedKvmHost
         archive.AddDirectory(framework, frameworkGuest);
 
         IEnumerable<string> binaries = Directory.EnumerateFiles(framework, "*.so").Append(Path.Combine(dotnetRoot, "dotnet"));
-        foreach (string library in binaries.SelectMany(LinkedLibraries).Distinct(StringComparer.Ordinal))
+        string[] libraries = [.. binaries.SelectMany(LinkedLibraries).Distinct(StringComparer.Ordinal)];
+        foreach (string library in libraries)
             archive.AddFile(library.TrimStart('/'), File.ReadAllBytes(library), Executable);
+
+        // OpenSSL, which the runtime's crypto shim opens only when it is first used (ldd does not list it), beside the
+        // C library: a virtual disk's SCSI identity is a SHA-256 of its serial (InquiryData).
+        string libraryDirectory = Path.GetDirectoryName(libraries.First(l => Path.GetFileName(l).StartsWith("libc.so", StringComparison.Ordinal)))!;
+        foreach (string name in new[] { "libssl.so.3", "libcrypto.so.3" })
+        {
+            if (new[] { libraryDirectory, "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu" }.Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists) is { } openSsl)
+                archive.AddFile(Path.Combine(libraryDirectory, name).TrimStart('/'), File.ReadAllBytes(openSsl), Executable);
+        }
     }
 
     /// <summary>The libraries (and the loader) that <c>ldd</c> says <paramref name="binary"/> loads, as absolute paths.</summary>

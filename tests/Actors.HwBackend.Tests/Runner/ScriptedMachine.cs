@@ -20,6 +20,8 @@ internal sealed class ScriptedMachine : IVirtualMachine
 
     public IReadOnlyList<IVirtualProcessor> Processors => [Processor];
 
+    public long TscHz => 1_000_000_000;
+
     /// <summary>A script that plays <paramref name="exits"/> in order, then halts.</summary>
     public static ScriptedMachine Playing(params VpExit[] exits)
     {

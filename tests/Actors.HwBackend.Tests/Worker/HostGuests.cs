@@ -104,6 +104,38 @@ internal static class HostGuests
         Exit(a, 1);
     });
 
+    /// <summary>
+    /// Writes the hypercall port before it has enabled hypercalls (an ordinary port write, which leaves RAX as it
+    /// was), then enables them and calls an unknown call code through the page; exits with 0 when both went so,
+    /// else 1.
+    /// </summary>
+    public static byte[] HypercallPortBeforeEnabling() => Build(a =>
+    {
+        var bad = a.CreateLabel();
+        a.mov(rsp, 0x90000);
+        a.mov(rcx, 0x99);
+        a.mov(eax, 0x1234);
+        a.@out((byte)Abstractions.HypercallConvention.Port, al);
+        a.cmp(rax, 0x1234);
+        a.jne(bad);
+        a.mov(ecx, 0x4000_0000); // GUEST_OS_ID
+        a.mov(edx, 0x8100_0000);
+        a.mov(eax, 0x0601_0000);
+        a.wrmsr();
+        a.mov(ecx, 0x4000_0001); // HYPERCALL
+        a.xor(edx, edx);
+        a.mov(eax, (uint)HypercallPage | 1);
+        a.wrmsr();
+        a.mov(r9, HypercallPage);
+        a.mov(rcx, 0x99);
+        a.call(r9);
+        a.cmp(rax, 2); // HV_STATUS_INVALID_HYPERCALL_CODE
+        a.jne(bad);
+        Exit(a, 0);
+        a.Label(ref bad);
+        Exit(a, 1);
+    });
+
     /// <summary>Echoes console input back until it reads 'q', then exits with 0.</summary>
     public static byte[] Echo() => Build(a =>
     {

@@ -396,6 +396,21 @@ public sealed class VmWorkerTests
     }
 
     [Fact]
+    public void TheHypercallPortBeforeTheGuestEnablesHypercallsIsAPortWithNothingBehindIt()
+    {
+        // An OUT to the hypercall port that is no call: the platform answers it as any port nobody claims (the write
+        // vanishes, the log counts it), the guest goes on, and its later calls through the page work.
+        var probe = new EndProbe();
+        using var host = VmWorker.Create(new EmulatorBackend(), "hv-port", HostGuests.HypercallPortBeforeEnabling(), 16UL << 20, 1, null, probe.OnEnded, enlightened: true);
+        host.Start();
+        VmRunEnded ended = probe.Wait(Deadline);
+        Assert.True(ended.ExitStatus == 1, $"{ended.Reason} {ended.ExitStatus}"); // (0 << 1) | 1
+        UnimplementedUse port = Assert.Single(host.Unimplemented, u => u.Kind == UnimplementedKind.PortWrite);
+        Assert.Equal((HypercallConvention.Port, 1L), ((ushort)port.What, port.Count));
+        Assert.Equal(1, host.HypercallCounts().Sum(c => c.Count));
+    }
+
+    [Fact]
     public void VmcallBeforeTheGuestEnablesHypercallsIsAnInvalidOpcode()
     {
         // Not enlightened, VMCALL at CPL 0 is answered with HV_STATUS_INVALID_HYPERCALL_CODE (see the port

@@ -1,8 +1,8 @@
 namespace Actors.Grains.Partitions;
 
 /// <summary>
-/// Picks the host for a VM: its preferred host if it names one, else the host with the most free memory among those
-/// whose backend can run it (an enlightened VM needs the Hyper-V interface, which the KVM backend lacks so far).
+/// Picks the host for a VM: its preferred host if it names one, else the host with the most free memory. Every
+/// backend runs every VM, enlightened ones included (docs/kvm.md, "Hyper-V enlightenments on KVM").
 /// </summary>
 public static class HostChooser
 {
@@ -11,15 +11,6 @@ public static class HostChooser
 
     public static string Choose(string vm, VmConfiguration configuration, IReadOnlyCollection<HostInfo> hosts)
     {
-        if (configuration.Enlightened)
-        {
-            if (configuration.PreferredHost is { } asked && hosts.FirstOrDefault(h => h.Host == asked) is { Backend: KvmBackend })
-                throw new HypervisorException($"host '{asked}' runs guests on KVM, which does not offer VM '{vm}' the Hyper-V enlightenments yet; choose a host with the software CPU");
-            hosts = [.. hosts.Where(h => h.Backend != KvmBackend)];
-            if (hosts.Count == 0)
-                throw new HypervisorException($"VM '{vm}' needs the Hyper-V enlightenments, which no host's backend offers (KVM does not yet)");
-        }
-
         // The VSP host must be there when the VM starts; a VM on the move keeps it, wherever it goes.
         if (configuration.VspHost is { } vspHost && hosts.All(h => h.Host != vspHost))
             throw new HypervisorException($"unknown VSP host '{vspHost}': no silo of that name is in the cluster");

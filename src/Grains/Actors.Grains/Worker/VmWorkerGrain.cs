@@ -275,7 +275,7 @@ public sealed partial class VmWorkerGrain(
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException)
         {
-            // Not supported: what the VM needs that this host's backend lacks (the KVM backend and the enlightenments).
+            // Not supported: what the VM needs that this host's backend lacks (e.g. more vCPUs than KVM allows here).
             throw new HypervisorException($"VM '{VmName}' cannot run on backend '{backend.Name}': {e.Message}");
         }
 

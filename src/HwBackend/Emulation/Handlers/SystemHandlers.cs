@@ -21,11 +21,16 @@ internal static unsafe class SystemHandlers
         return Handler.Continue;
     }
 
-    /// <summary>OUT: OpSize is the data size (of AL/AX/EAX).</summary>
+    /// <summary>
+    /// OUT: OpSize is the data size (of AL/AX/EAX). A byte to <see cref="HypercallConvention.Port"/> is the hypercall
+    /// page's call when the guest may call (<see cref="HypercallConvention"/>), carried out here as VMCALL is.
+    /// </summary>
     public static int Out(Cpu c, Op* op)
     {
         c.RequireIoPrivilege();
         ushort port = op->K0 == OperandKind.Immediate ? (ushort)op->Imm : (ushort)c.Regs[Cpu.RDX];
+        if (port == HypercallConvention.Port && op->OpSize == 1 && c.Synthetic is { HypercallsEnabled: true } synthetic && c.ProtectedMode && c.Cpl == 0)
+            return CarryOut(c, synthetic);
         c.PortOut(port, op->OpSize, c.ReadReg(Cpu.RAX, op->OpSize));
         c.Rip = op->NextIp;
         return Handler.Exit;
@@ -252,9 +257,8 @@ internal static unsafe class SystemHandlers
 
     /// <summary>
     /// VMCALL/VMMCALL at CPL 0 in protected mode (#UD elsewhere, TLFS): an enlightened partition
-    /// carries the call out here, in the registers of the calling convention in force (64-bit code:
-    /// RCX value, RDX input, R8 output, RAX result; else EDX:EAX, EBX:ECX, EDI:ESI, EDX:EAX); any
-    /// other VM gets a hypercall exit, which the worker answers.
+    /// carries the call out here (<see cref="CarryOut"/>); any other VM gets a hypercall exit, which the
+    /// worker answers. The hypercall page calls with OUT instead (<see cref="Out"/>), as on KVM.
     /// </summary>
     public static int Hypercall(Cpu c, Op* op)
     {
@@ -267,6 +271,16 @@ internal static unsafe class SystemHandlers
         }
         // An enlightened partition has hypercalls only once the guest has enabled its hypercall page.
         if (!synthetic.HypercallsEnabled) throw new CpuFault(ExceptionVector.UD, 0, false);
+        return CarryOut(c, synthetic);
+    }
+
+    /// <summary>
+    /// A hypercall the guest may make, in the registers of the calling convention in force (64-bit code: RCX
+    /// value, RDX input, R8 output, RAX result; else EDX:EAX, EBX:ECX, EDI:ESI, EDX:EAX). The block goes on: the
+    /// hypercall page's RET that follows ends it, and any interrupt the call posted (a SynIC message) is taken there.
+    /// </summary>
+    private static int CarryOut(Cpu c, ISyntheticRegisters synthetic)
+    {
         ulong* r = c.Regs;
         if (c.Bitness == 64)
         {
@@ -278,8 +292,6 @@ internal static unsafe class SystemHandlers
             r[Cpu.RDX] = result >> 32;
             r[Cpu.RAX] = (uint)result;
         }
-        // The block goes on: the hypercall page's RET that follows ends it, and any interrupt the call
-        // posted (a SynIC message) is taken there.
         return Handler.Continue;
 
         static ulong Join(ulong high, ulong low) => (high << 32) | (uint)low;
