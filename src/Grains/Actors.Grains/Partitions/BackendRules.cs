@@ -1,0 +1,58 @@
+namespace Actors.Grains.Partitions;
+
+/// <summary>
+/// What a VM's <see cref="VmConfiguration.Backend"/> means for where it runs: a required backend narrows the hosts
+/// to those that run it (and a cluster without one refuses the VM), a preferred one is tried first among the hosts
+/// with room. Applied at create (is there such a host at all?), at start (<see cref="HostChooser"/>), to a
+/// migration's target, and by the worker on the host itself.
+/// </summary>
+public static class BackendRules
+{
+    /// <summary>
+    /// The hosts that may run the VM: all of them, or only those of its required backend. A cluster with none is
+    /// refused with one line naming the backend and what the hosts run; so is a named host of another backend.
+    /// </summary>
+    public static IReadOnlyCollection<HostInfo> Admissible(string vm, VmConfiguration configuration, IReadOnlyCollection<HostInfo> hosts)
+    {
+        if (configuration.Backend is not { Required: true } required)
+            return hosts;
+        if (configuration.PreferredHost is { } asked && hosts.FirstOrDefault(h => h.Host == asked) is { } named
+            && RefusalOn(configuration, named.Host, named.Backend) is { } refusal)
+        {
+            throw new HypervisorException($"VM '{vm}' cannot start on host '{asked}': {refusal}");
+        }
+
+        HostInfo[] admitted = [.. hosts.Where(h => required.Admits(h.Backend))];
+        return admitted.Length > 0 ? admitted : throw new HypervisorException(NoHostRuns(vm, required.Backend, hosts));
+    }
+
+    /// <summary>
+    /// Among <paramref name="hosts"/>, those of the VM's preferred backend that have room for it; all of them when it
+    /// prefers none, or when no host of that backend has room (a preference never keeps a VM from starting).
+    /// </summary>
+    public static IReadOnlyCollection<HostInfo> Preferred(VmConfiguration configuration, IReadOnlyCollection<HostInfo> hosts)
+    {
+        if (configuration.Backend is not { Required: false } preference)
+            return hosts;
+        HostInfo[] roomy = [.. hosts.Where(h => h.Backend == preference.Backend && h.MemoryFreeBytes >= configuration.MemoryBytes)];
+        return roomy.Length > 0 ? roomy : hosts;
+    }
+
+    /// <summary>Why a host running <paramref name="hostBackend"/> may not run the VM ("it requires ..."), or null when it may.</summary>
+    public static string? RefusalOn(VmConfiguration configuration, string host, string hostBackend) =>
+        configuration.Backend is { } placement && !placement.Admits(hostBackend)
+            ? $"it requires the {placement.Backend} backend, and host '{host}' runs {hostBackend}"
+            : null;
+
+    /// <summary>The refusal of a VM whose required backend no host runs: "VM 'v' requires the kvm backend, which no host in the cluster runs (a, b run emulator)".</summary>
+    public static string NoHostRuns(string vm, string backend, IReadOnlyCollection<HostInfo> hosts)
+    {
+        if (hosts.Count == 0)
+            return $"VM '{vm}' requires the {backend} backend, and no hosts have joined the cluster";
+        IEnumerable<string> kinds = hosts
+            .GroupBy(h => h.Backend, StringComparer.Ordinal)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => $"{string.Join(", ", g.Select(h => h.Host).Order(StringComparer.Ordinal))} {(g.Count() == 1 ? "runs" : "run")} {g.Key}");
+        return $"VM '{vm}' requires the {backend} backend, which no host in the cluster runs ({string.Join("; ", kinds)})";
+    }
+}
