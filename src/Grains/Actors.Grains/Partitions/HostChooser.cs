@@ -2,7 +2,8 @@ namespace Actors.Grains.Partitions;
 
 /// <summary>
 /// Picks the host for a VM: its preferred host if it names one, else the host with the most free memory among those
-/// whose backend can run it (an enlightened VM needs the Hyper-V interface, which the KVM backend lacks so far).
+/// whose backend can run it (an enlightened VM needs the Hyper-V interface, which the KVM backend lacks so far; a VM
+/// may require a backend), hosts of its preferred backend first (<see cref="BackendRules"/>).
 /// </summary>
 public static class HostChooser
 {
@@ -23,6 +24,8 @@ public static class HostChooser
         // The VSP host must be there when the VM starts; a VM on the move keeps it, wherever it goes.
         if (configuration.VspHost is { } vspHost && hosts.All(h => h.Host != vspHost))
             throw new HypervisorException($"unknown VSP host '{vspHost}': no silo of that name is in the cluster");
+        // After the VSP host: it serves the VM from wherever it is, whatever its backend.
+        hosts = BackendRules.Admissible(vm, configuration, hosts);
         if (configuration.PreferredHost is { } preferred)
         {
             HostInfo host = hosts.FirstOrDefault(h => h.Host == preferred)
@@ -35,7 +38,7 @@ public static class HostChooser
 
         if (hosts.Count == 0)
             throw new HypervisorException("no hosts have joined the cluster");
-        HostInfo roomiest = hosts.OrderByDescending(h => h.MemoryFreeBytes).ThenBy(h => h.Host, StringComparer.Ordinal).First();
+        HostInfo roomiest = BackendRules.Preferred(configuration, hosts).OrderByDescending(h => h.MemoryFreeBytes).ThenBy(h => h.Host, StringComparer.Ordinal).First();
         if (roomiest.MemoryFreeBytes < configuration.MemoryBytes)
             throw new HypervisorException(
                 $"no host has {configuration.MemoryBytes >> 20} MiB free for VM '{vm}' (most is {roomiest.MemoryFreeBytes >> 20} MiB on '{roomiest.Host}')");
