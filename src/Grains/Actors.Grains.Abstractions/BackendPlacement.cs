@@ -64,6 +64,26 @@ public sealed record BackendPlacement(
     /// <returns>True when it may.</returns>
     public bool Admits(string hostBackend) => !Required || string.Equals(Backend, hostBackend, StringComparison.Ordinal);
 
+    /// <summary>
+    /// Why <paramref name="vm"/> cannot be placed among <paramref name="hosts"/> at all, in one line naming the backend
+    /// it requires and what the hosts run; null when one of them runs it, or when this is only a preference.
+    /// </summary>
+    /// <param name="vm">The VM's name.</param>
+    /// <param name="hosts">The hosts of the cluster (those that answered).</param>
+    /// <returns>The refusal, or null.</returns>
+    public string? RefusalAmong(string vm, IReadOnlyCollection<HostInfo> hosts)
+    {
+        if (!Required || hosts.Any(h => Admits(h.Backend)))
+            return null;
+        if (hosts.Count == 0)
+            return $"VM '{vm}' requires the {Backend} backend, and no hosts have joined the cluster";
+        IEnumerable<string> kinds = hosts
+            .GroupBy(h => h.Backend, StringComparer.Ordinal)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => $"{string.Join(", ", g.Select(h => h.Host).Order(StringComparer.Ordinal))} {(g.Count() == 1 ? "runs" : "run")} {g.Key}");
+        return $"VM '{vm}' requires the {Backend} backend, which no host in the cluster runs ({string.Join("; ", kinds)})";
+    }
+
     /// <summary>As hvctl takes it: <c>kvm</c>, or <c>prefer:kvm</c>.</summary>
     /// <returns>The text form.</returns>
     public override string ToString() => Required ? Backend : PreferPrefix + Backend;

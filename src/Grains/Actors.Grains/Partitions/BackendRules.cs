@@ -22,8 +22,9 @@ public static class BackendRules
             throw new HypervisorException($"VM '{vm}' cannot start on host '{asked}': {refusal}");
         }
 
-        HostInfo[] admitted = [.. hosts.Where(h => required.Admits(h.Backend))];
-        return admitted.Length > 0 ? admitted : throw new HypervisorException(NoHostRuns(vm, required.Backend, hosts));
+        if (required.RefusalAmong(vm, hosts) is { } none)
+            throw new HypervisorException(none);
+        return [.. hosts.Where(h => required.Admits(h.Backend))];
     }
 
     /// <summary>
@@ -43,16 +44,4 @@ public static class BackendRules
         configuration.Backend is { } placement && !placement.Admits(hostBackend)
             ? $"it requires the {placement.Backend} backend, and host '{host}' runs {hostBackend}"
             : null;
-
-    /// <summary>The refusal of a VM whose required backend no host runs: "VM 'v' requires the kvm backend, which no host in the cluster runs (a, b run emulator)".</summary>
-    public static string NoHostRuns(string vm, string backend, IReadOnlyCollection<HostInfo> hosts)
-    {
-        if (hosts.Count == 0)
-            return $"VM '{vm}' requires the {backend} backend, and no hosts have joined the cluster";
-        IEnumerable<string> kinds = hosts
-            .GroupBy(h => h.Backend, StringComparer.Ordinal)
-            .OrderBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g => $"{string.Join(", ", g.Select(h => h.Host).Order(StringComparer.Ordinal))} {(g.Count() == 1 ? "runs" : "run")} {g.Key}");
-        return $"VM '{vm}' requires the {backend} backend, which no host in the cluster runs ({string.Join("; ", kinds)})";
-    }
 }

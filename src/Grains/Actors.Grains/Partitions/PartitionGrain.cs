@@ -47,12 +47,8 @@ public sealed partial class PartitionGrain(
         if (configuration.Validate() is { } problem)
             throw new HypervisorException($"VM '{Name}': {problem}");
         // Refused now rather than at its first start: a VM no host can run is a mistake the user should hear of at once.
-        if (configuration.Backend is { Required: true } required)
-        {
-            IReadOnlyCollection<HostInfo> hosts = await LiveHostsAsync();
-            if (!hosts.Any(h => required.Admits(h.Backend)))
-                throw new HypervisorException(BackendRules.NoHostRuns(Name, required.Backend, hosts));
-        }
+        if (configuration.Backend is { Required: true } required && required.RefusalAmong(Name, await LiveHostsAsync()) is { } none)
+            throw new HypervisorException(none);
 
         record.State = new PartitionRecord { Configuration = configuration, State = VmState.Defined };
         return await SaveAsync();
