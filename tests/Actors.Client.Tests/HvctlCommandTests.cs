@@ -59,14 +59,16 @@ public sealed class HvctlCommandTests
         Assert.Contains("frobnicate", r.SingleErrorLine());
     }
 
-    [Fact]
-    public async Task Run_refuses_backend_together_with_gateway()
+    [Theory]
+    [InlineData("vm", "create", "x", "--image")]
+    [InlineData("run", "--kernel")]
+    public async Task A_backend_placement_is_checked_before_connecting(params string[] command)
     {
         using var image = new TempImage();
-        Result r = await RunAsync("run", image.Path, "--backend", "emulator", "--gateway", "127.0.0.1:1");
 
-        Assert.Equal(2, r.ExitCode);
-        Assert.Equal("hvctl: --backend applies to the embedded cluster only: drop --backend, or drop --gateway", r.SingleErrorLine());
+        Result unknown = await RunAsync([.. command, image.Path, "--backend", "prefer:quantum", "--gateway", "127.0.0.1:1"]);
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("prefer:quantum", unknown.SingleErrorLine());
     }
 
     [Fact]

@@ -58,7 +58,7 @@ public sealed class HvctlOutputTests(OutputCluster cluster)
         JsonElement listed = list.RootElement.EnumerateArray().Single(v => v.GetProperty("name").GetString() == "out-web");
         Assert.True(JsonElement.DeepEquals(listed, show.RootElement), $"{listed}\n!=\n{show.RootElement}");
         Assert.Equal(
-            ["name", "state", "host", "preferredHost", "image", "imageId", "initrdId", "commandLine", "memoryBytes", "vcpus", "hyperv", "vspHost",
+            ["name", "state", "host", "preferredHost", "backend", "image", "imageId", "initrdId", "commandLine", "memoryBytes", "vcpus", "hyperv", "vspHost",
              "disks", "nics", "fwCfg", "startedAt", "instructionsRetired", "consoleBytes", "exitStatus", "endReason", "failureReason",
              "heartbeat", "integrationServices", "unimplemented"],
             show.RootElement.EnumerateObject().Select(p => p.Name));
@@ -145,6 +145,14 @@ public sealed class HvctlOutputTests(OutputCluster cluster)
             Assert.NotEqual("unreachable", h.GetProperty("backend").GetString());
             Assert.True(h.GetProperty("cores").GetInt32() >= 1);
             Assert.InRange(h.GetProperty("memoryFreeBytes").GetUInt64(), 1UL, h.GetProperty("memoryBytes").GetUInt64());
+            // What the host's backend offers, as its root partition advertises it (auto: the software CPU without /dev/kvm).
+            JsonElement capabilities = h.GetProperty("capabilities");
+            bool kvm = h.GetProperty("backend").GetString() == "kvm";
+            Assert.Equal(kvm, capabilities.GetProperty("hardwareVirtualization").GetBoolean());
+            Assert.True(capabilities.GetProperty("dirtyPageTracking").GetBoolean());
+            Assert.Contains("userspace", capabilities.GetProperty("interruptControllers").EnumerateArray().Select(m => m.GetString()));
+            if (!kvm)
+                Assert.Equal(64, capabilities.GetProperty("maxVcpus").GetInt32());
         });
         Assert.Empty(all[0].GetProperty("runningVms").EnumerateArray());
         Assert.Equal(["out-mv"], all[1].GetProperty("runningVms").EnumerateArray().Select(v => v.GetString()));

@@ -35,19 +35,21 @@ public sealed class TableFormatterTests
     }
 
     [Fact]
-    public void Host_table_shows_memory_in_mebibytes_and_running_vms()
+    public void Host_table_shows_memory_in_mebibytes_the_backends_capabilities_and_running_vms()
     {
         HostInfo[] hosts =
         [
-            new("host-b", "emulator", 2, 8UL << 30, (8UL << 30) - (64UL << 20) - 123, ["web2", "db"]),
-            new("host-a", "kvm", 4, 16UL << 30, 16UL << 30, []),
+            new("host-b", "emulator", 2, 8UL << 30, (8UL << 30) - (64UL << 20) - 123, ["web2", "db"], new(false, true, ["userspace"], 64)),
+            new("host-a", "kvm", 4, 16UL << 30, 16UL << 30, [], new(true, true, ["userspace", "split"], 710)),
+            new("host-c", "unreachable", 0, 0, 0, []),
         ];
 
         string[] lines = ClusterTables.FormatHosts(hosts).TrimEnd('\n').Split('\n');
 
-        Assert.Equal("HOST    BACKEND   CORES  MEMORY  FREE    VMS", lines[0]);
-        Assert.Equal("host-a  kvm       4      16384M  16384M  -", lines[1]);
-        Assert.Equal("host-b  emulator  2      8192M   8127M   db,web2", lines[2]);
+        Assert.Equal("HOST    BACKEND      CORES  MEMORY  FREE    HW-VIRT  DIRTY-LOG  IRQCHIP          MAX-VCPUS  VMS", lines[0]);
+        Assert.Equal("host-a  kvm          4      16384M  16384M  yes      yes        userspace,split  710        -", lines[1]);
+        Assert.Equal("host-b  emulator     2      8192M   8127M   no       yes        userspace        64         db,web2", lines[2]);
+        Assert.Equal("host-c  unreachable  0      0M      0M      -        -          -                -          -", lines[3]);
     }
 
     [Fact]

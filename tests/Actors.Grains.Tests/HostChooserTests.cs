@@ -36,7 +36,7 @@ public sealed class HostChooserTests
     [Fact]
     public void An_enlightened_VM_goes_where_a_plain_one_would_whatever_the_hosts_backend()
     {
-        HostInfo[] hosts = [new("k", HostChooser.KvmBackend, 2, 8UL << 30, 6UL << 30, []), .. Hosts];
+        HostInfo[] hosts = [new("k", BackendPlacement.Kvm, 2, 8UL << 30, 6UL << 30, []), .. Hosts];
         VmConfiguration enlightened = Config(1UL << 20) with { Enlightened = true };
 
         // The roomiest host runs KVM, which offers the Hyper-V interface as the software CPU does.

@@ -86,10 +86,14 @@ public static class ClusterTables
                 p.Dropped.ToString(CultureInfo.InvariantCulture),
             ]));
 
-    /// <summary>One row per host, by name: its backend, cores, memory and free memory in MiB, and the VMs on it.</summary>
+    /// <summary>
+    /// One row per host, by name: its backend, cores, memory and free memory in MiB, what its backend offers (VT-x/AMD-V,
+    /// dirty-page logging for live migration, the interrupt-controller modes, the most vCPUs per VM; "-" for a host
+    /// that did not say), and the VMs on it.
+    /// </summary>
     public static string FormatHosts(IEnumerable<HostInfo> hosts) =>
         TableFormatter.Format(
-            ["HOST", "BACKEND", "CORES", "MEMORY", "FREE", "VMS"],
+            ["HOST", "BACKEND", "CORES", "MEMORY", "FREE", "HW-VIRT", "DIRTY-LOG", "IRQCHIP", "MAX-VCPUS", "VMS"],
             hosts.OrderBy(h => h.Host, StringComparer.Ordinal).Select(h => (IReadOnlyList<string>)
             [
                 h.Host,
@@ -97,8 +101,14 @@ public static class ClusterTables
                 h.Cores.ToString(CultureInfo.InvariantCulture),
                 Megabytes(h.MemoryTotalBytes),
                 Megabytes(h.MemoryFreeBytes),
+                h.Capabilities is { } c ? YesNo(c.HardwareVirtualization) : "-",
+                h.Capabilities is { } d ? YesNo(d.DirtyPageTracking) : "-",
+                h.Capabilities is { InterruptControllers.Count: > 0 } i ? string.Join(",", i.InterruptControllers) : "-",
+                h.Capabilities is { } m ? m.MaxProcessorsPerMachine.ToString(CultureInfo.InvariantCulture) : "-",
                 h.RunningVms.Count == 0 ? "-" : string.Join(",", h.RunningVms.Order(StringComparer.Ordinal)),
             ]));
+
+    private static string YesNo(bool value) => value ? "yes" : "no";
 
     /// <summary>One row per migration, in the order given: VM, hosts, state, passes, downtime, total time, MiB sent and start time.</summary>
     public static string FormatMigrations(IEnumerable<MigrationStatus> migrations) =>

@@ -297,9 +297,10 @@ public sealed class HypervisorClient : IAsyncDisposable
     /// <param name="nics">Network adapters, or null.</param>
     /// <param name="uploadProgress">Told as the image and initrd upload; may be null.</param>
     /// <param name="replace">Whether to replace the definition of a VM of that name that is not running, instead of refusing.</param>
+    /// <param name="backend">The hardware backend its host must run (<see cref="BackendPlacement.Require"/>) or should run (<see cref="BackendPlacement.Prefer"/>), or null for any.</param>
     /// <returns>The VM's status: Defined.</returns>
     /// <exception cref="HypervisorClientException">A file is missing or unreadable, or the configuration is invalid (checked before anything is uploaded).</exception>
-    /// <exception cref="HypervisorException">The cluster refused: the name is taken (<see cref="HypervisorRefusal.AlreadyExists"/>), or the VM cannot be replaced now.</exception>
+    /// <exception cref="HypervisorException">The cluster refused: the name is taken (<see cref="HypervisorRefusal.AlreadyExists"/>), the VM cannot be replaced now, or no host runs the backend it requires.</exception>
     public async Task<VmStatus> CreateVmAsync(
         string name,
         string imagePath,
@@ -315,7 +316,8 @@ public sealed class HypervisorClient : IAsyncDisposable
         IReadOnlyList<string>? disks = null,
         IReadOnlyList<NetworkAdapterConfiguration>? nics = null,
         IProgress<ImageUploadProgress>? uploadProgress = null,
-        bool replace = false)
+        bool replace = false,
+        BackendPlacement? backend = null)
     {
         CheckVmName(name);
         using Activity? span = ClientTracing.Start("CreateVm", name);
@@ -330,9 +332,17 @@ public sealed class HypervisorClient : IAsyncDisposable
             enlightened,
             vspHost,
             disks is { Count: > 0 } ? [.. disks] : null,
-            nics is { Count: > 0 } ? [.. nics] : null);
+            nics is { Count: > 0 } ? [.. nics] : null,
+            backend);
         if (configuration.Validate() is { } problem)
             throw new HypervisorClientException(problem);
+        // Asked before the upload, which a VM no host can run would waste; the partition asks again when it is defined.
+        if (backend is { Required: true })
+        {
+            IReadOnlyList<HostInfo> hosts = await ListHostsAsync().ConfigureAwait(false);
+            if (backend.RefusalAmong(name, [.. hosts.Where(h => h.Backend != "unreachable")]) is { } none)
+                throw new HypervisorException(none);
+        }
 
         await UploadImageAsync(image, Path.GetFileName(imagePath), uploadProgress, cancellationToken).ConfigureAwait(false);
         if (initrd is not null)
@@ -342,11 +352,11 @@ public sealed class HypervisorClient : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts a Defined, Off or Failed VM: places it on its preferred host (or the one with the most free memory), which
-    /// fetches its image and boots it. Returns once its vCPUs run; subscribe to its console first to see its first byte.
+    /// Starts a Defined, Off or Failed VM: places it on its preferred host (or the one with the most free memory, among
+    /// the hosts of its required backend, those of its preferred backend first), which fetches its image and boots it. Returns once its vCPUs run; subscribe to its console first to see its first byte.
     /// </summary>
     /// <returns>The VM's status: Running, on its host.</returns>
-    /// <exception cref="HypervisorException">No VM of that name, or its state does not allow it; the message says which.</exception>
+    /// <exception cref="HypervisorException">No VM of that name, its state does not allow it, or no host can run it; the message says which.</exception>
     public async Task<VmStatus> StartVmAsync(string name)
     {
         using Activity? span = ClientTracing.Start("StartVm", name);
@@ -541,7 +551,7 @@ public sealed class HypervisorClient : IAsyncDisposable
     /// <param name="targetHost">The host to move it to; not the one it runs on.</param>
     /// <param name="options">The downtime budget, bandwidth limit and most passes (<see cref="MigrationOptions.Default"/>: 20 ms, no limit, 30).</param>
     /// <returns>The migration's id, for <see cref="GetMigrationAsync"/> and <see cref="WaitForMigrationAsync"/>. The VM keeps running meanwhile.</returns>
-    /// <exception cref="HypervisorException">No such VM, it does not run, it is migrating already, the target is unknown or is its host, or the options are invalid.</exception>
+    /// <exception cref="HypervisorException">No such VM, it does not run, it is migrating already, the target is unknown, is its host or runs another backend than the VM requires, or the options are invalid.</exception>
     public async Task<string> MigrateVmAsync(string name, string targetHost, MigrationOptions options)
     {
         // The coordinator's passes and switch-over, on the source and target hosts, hang below it.

@@ -18,9 +18,10 @@ internal static class GuestRun
         int processorCount,
         string? preferredHost,
         Stream output,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        BackendPlacement? backend = null)
     {
-        await client.CreateVmAsync(vmName, guest.ImagePath, memoryBytes, processorCount, preferredHost, cancellationToken, initrdPath: guest.InitrdPath, commandLine: guest.CommandLine, enlightened: guest.Enlightened, vspHost: guest.VspHost, disks: guest.Disks, nics: guest.Nics).ConfigureAwait(false);
+        await client.CreateVmAsync(vmName, guest.ImagePath, memoryBytes, processorCount, preferredHost, cancellationToken, initrdPath: guest.InitrdPath, commandLine: guest.CommandLine, enlightened: guest.Enlightened, vspHost: guest.VspHost, disks: guest.Disks, nics: guest.Nics, backend: backend).ConfigureAwait(false);
         ConsoleSubscription subscription = await client.SubscribeConsoleAsync(vmName, cancellationToken).ConfigureAwait(false);
         try
         {

@@ -11,7 +11,7 @@ internal static class HostCommands
     public static Command Build(CommonOptions options, HvctlIo io)
     {
         Option<OutputFormat> output = OutputOption.Create();
-        var list = new Command("list", "list hosts: HOST BACKEND CORES MEMORY FREE VMS") { output };
+        var list = new Command("list", "list hosts: HOST BACKEND CORES MEMORY FREE, what the backend offers (HW-VIRT DIRTY-LOG IRQCHIP MAX-VCPUS), VMS") { output };
         list.SetAction(async (parsed, ct) =>
         {
             await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);

@@ -17,10 +17,11 @@ internal static class RunCommand
         var vcpus = new Option<int>("--vcpus") { Description = "virtual processors", DefaultValueFactory = _ => 1, HelpName = "count" };
         var backend = new Option<string>("--backend")
         {
-            Description = "CPU backend of the embedded silo",
+            Description = "the backend the guest runs on: kvm or emulator (required), prefer:kvm or prefer:emulator, or auto (any); "
+                + "without --gateway, the embedded silo's (auto and prefer:kvm: KVM where /dev/kvm opens, else the software CPU)",
             DefaultValueFactory = _ => "auto",
         };
-        backend.AcceptOnlyFromAmong("auto", "kvm", "emulator");
+        backend.AcceptOnlyFromAmong(["auto", .. BackendOption.Placements]);
 
         var command = new Command(
             "run",
@@ -41,24 +42,24 @@ internal static class RunCommand
             int processors = parsed.GetValue(vcpus);
             CommonOptions.CheckShape(memoryBytes, processors);
             string? gateway = options.ExplicitGateway(parsed);
-            if (gateway is not null && parsed.GetResult(backend) is { Implicit: false })
-                throw new UsageException("--backend applies to the embedded cluster only: drop --backend, or drop --gateway");
+            BackendPlacement? placement = BackendOption.Parse(parsed.GetRequiredValue(backend));
 
             string vmName = GuestRun.UniqueVmName(imagePath);
             if (gateway is null)
             {
                 await using EmbeddedCluster cluster = await EmbeddedCluster
-                    .StartAsync([EmbeddedHostName], parsed.GetRequiredValue(backend), ct).ConfigureAwait(false);
+                    .StartAsync([EmbeddedHostName], EmbeddedSiloBackend(placement), ct).ConfigureAwait(false);
                 VmStatus final = await GuestRun.BootAndStreamAsync(
-                    cluster.Client, vmName, guest, memoryBytes, processors, null, io.StandardOutput, ct).ConfigureAwait(false);
+                    cluster.Client, vmName, guest, memoryBytes, processors, null, io.StandardOutput, ct, placement).ConfigureAwait(false);
                 return GuestRun.ExitCodeFor(final, io.Error);
             }
 
+            // Against a cluster, --backend places the guest: a required backend no host runs is refused with one line.
             await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
             try
             {
                 VmStatus final = await GuestRun.BootAndStreamAsync(
-                    client, vmName, guest, memoryBytes, processors, null, io.StandardOutput, ct).ConfigureAwait(false);
+                    client, vmName, guest, memoryBytes, processors, null, io.StandardOutput, ct, placement).ConfigureAwait(false);
                 return GuestRun.ExitCodeFor(final, io.Error);
             }
             finally
@@ -68,6 +69,18 @@ internal static class RunCommand
         });
         return command;
     }
+
+    /// <summary>
+    /// The embedded silo's <c>--backend</c> for a placement: the required backend itself; for a preference, the
+    /// preferred one where it can be had (auto tries KVM and falls back; the software CPU is always there).
+    /// </summary>
+    private static string EmbeddedSiloBackend(BackendPlacement? placement) => placement switch
+    {
+        null => "auto",
+        { Required: true } => placement.Backend,
+        { Backend: BackendPlacement.Kvm } => "auto",
+        _ => placement.Backend,
+    };
 
     // A shared cluster should not collect one stopped VM per 'hvctl run'.
     private static async Task DeleteQuietlyAsync(HypervisorClient client, string vmName)

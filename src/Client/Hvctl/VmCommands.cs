@@ -42,8 +42,9 @@ internal static class VmCommands
         var vcpus = new Option<int>("--vcpus") { Description = "virtual processors", DefaultValueFactory = _ => 1, HelpName = "count" };
         var host = new Option<string?>("--host") { Description = "preferred host", HelpName = "host" };
         var fwCfg = new Option<string[]>("--fw-cfg") { Description = "a named fw_cfg file for the guest, as QEMU's -fw_cfg (repeatable), e.g. opt/actors/passes=0", HelpName = "name=value", Arity = ArgumentArity.ZeroOrMore };
+        Option<string?> backend = BackendOption.ForCreate();
         var replace = new Option<bool>("--replace") { Description = "redefine the VM if one of that name exists (it must not be running); without it an existing name is refused" };
-        var command = new Command("create", "define a VM from a guest image or Linux kernel (it stays off until 'vm start')") { name, image, memory, vcpus, host, fwCfg, replace };
+        var command = new Command("create", "define a VM from a guest image or Linux kernel (it stays off until 'vm start')") { name, image, memory, vcpus, host, backend, fwCfg, replace };
         boot.AddTo(command);
         command.SetAction(async (parsed, ct) =>
         {
@@ -53,8 +54,9 @@ internal static class VmCommands
             int processors = parsed.GetValue(vcpus);
             CommonOptions.CheckShape(memoryBytes, processors);
             Dictionary<string, string>? files = ParseFirmwareFiles(parsed.GetValue(fwCfg));
+            BackendPlacement? placement = BackendOption.Parse(parsed.GetValue(backend));
             await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
-            VmStatus status = await client.CreateVmAsync(vmName, guest.ImagePath, memoryBytes, processors, parsed.GetValue(host), ct, files, guest.InitrdPath, guest.CommandLine, guest.Enlightened, guest.VspHost, guest.Disks, guest.Nics, new UploadProgressDisplay(io), parsed.GetValue(replace)).ConfigureAwait(false);
+            VmStatus status = await client.CreateVmAsync(vmName, guest.ImagePath, memoryBytes, processors, parsed.GetValue(host), ct, files, guest.InitrdPath, guest.CommandLine, guest.Enlightened, guest.VspHost, guest.Disks, guest.Nics, new UploadProgressDisplay(io), parsed.GetValue(replace), placement).ConfigureAwait(false);
             await io.Out.WriteLineAsync($"{status.Name}: {status.State}").ConfigureAwait(false);
             return ExitCodes.Success;
         });
@@ -233,6 +235,7 @@ internal static class VmCommands
             ("state", status.State.ToString()),
             ("host", status.Host ?? "-"),
             ("preferred host", config.PreferredHost ?? "-"),
+            ("backend", Describe(config.Backend)),
             ("image", config.ImageName ?? "-"),
             ("image id", config.ImageId),
             ("memory", SizeParser.Format(config.MemoryBytes)),
@@ -270,6 +273,10 @@ internal static class VmCommands
             text.Append("  ").Append(line).Append('\n');
         return text.ToString();
     }
+
+    /// <summary>How <c>vm show</c> words a VM's backend placement: "kvm (required)", "kvm (preferred)" or "any".</summary>
+    internal static string Describe(BackendPlacement? backend) =>
+        backend is null ? "any" : $"{backend.Backend} ({(backend.Required ? "required" : "preferred")})";
 
     private static Command Console(CommonOptions options, HvctlIo io)
     {

@@ -7,6 +7,7 @@ namespace Actors.Grains;
 /// <param name="MemoryTotalBytes">The guest RAM the host may give to VMs, in bytes.</param>
 /// <param name="MemoryFreeBytes">What of that is not reserved by a VM now, in bytes.</param>
 /// <param name="RunningVms">The names of the VMs whose machines are on the host now (running, paused or arriving).</param>
+/// <param name="Capabilities">What the host's backend offers; null for a host that did not answer (or a silo too old to say).</param>
 [GenerateSerializer]
 [Alias("Actors.HostInfo")]
 public sealed record HostInfo(
@@ -15,4 +16,5 @@ public sealed record HostInfo(
     [property: Id(2)] int Cores,
     [property: Id(3)] ulong MemoryTotalBytes,
     [property: Id(4)] ulong MemoryFreeBytes,
-    [property: Id(5)] IReadOnlyList<string> RunningVms);
+    [property: Id(5)] IReadOnlyList<string> RunningVms,
+    [property: Id(6)] HostCapabilities? Capabilities = null);

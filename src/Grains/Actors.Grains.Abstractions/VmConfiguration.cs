@@ -22,6 +22,7 @@ namespace Actors.Grains;
 /// <param name="VspHost">The host whose silo serves the VM's heartbeat VSP, or null for the VM's own worker; needs <paramref name="Enlightened"/>.</param>
 /// <param name="Disks">Disk names by LUN of the synthetic SCSI controller (at most 8; "" for a free LUN), or null; needs <paramref name="Enlightened"/>.</param>
 /// <param name="Nics">Network adapters (at most 8), or null; needs <paramref name="Enlightened"/>.</param>
+/// <param name="Backend">The hardware backend its host must or should run (<c>vm create --backend</c>), or null for any.</param>
 [GenerateSerializer]
 [Alias("Actors.VmConfiguration")]
 public sealed record VmConfiguration(
@@ -36,7 +37,8 @@ public sealed record VmConfiguration(
     [property: Id(8)] bool Enlightened = false,
     [property: Id(9)] string? VspHost = null,
     [property: Id(10)] IReadOnlyList<string>? Disks = null,
-    [property: Id(11)] IReadOnlyList<NetworkAdapterConfiguration>? Nics = null)
+    [property: Id(11)] IReadOnlyList<NetworkAdapterConfiguration>? Nics = null,
+    [property: Id(12)] BackendPlacement? Backend = null)
 {
     /// <summary>The longest kernel command line, in UTF-8 bytes.</summary>
     public const int MaximumCommandLineBytes = 4096;
@@ -70,6 +72,8 @@ public sealed record VmConfiguration(
             return $"vCPU count must be between 1 and {MaximumProcessors}, got {ProcessorCount}";
         if (CommandLine is { } line && (line.Length == 0 || line.Contains('\0') || System.Text.Encoding.UTF8.GetByteCount(line) > MaximumCommandLineBytes))
             return $"the kernel command line must be 1-{MaximumCommandLineBytes} bytes without NUL";
+        if (Backend?.Validate() is { } badBackend)
+            return badBackend;
         if (VspHost is { } vspHost)
         {
             if (!Enlightened)

@@ -62,7 +62,20 @@ public sealed class HwBackendGrain(
     public Task<HostInfo> GetInfoAsync()
     {
         var running = _admitted.Where(a => a.Value.Running).Select(a => a.Key).Order(StringComparer.Ordinal).ToList();
-        return Task.FromResult(new HostInfo(Host, backend.Name, Environment.ProcessorCount, Budget, FreeBytes(), running));
+        return Task.FromResult(new HostInfo(Host, backend.Name, Environment.ProcessorCount, Budget, FreeBytes(), running, Advertised(backend.Capabilities)));
+    }
+
+    /// <summary>The backend's capabilities in the contract's words, for <c>hvctl host list</c> and placement.</summary>
+    internal static HostCapabilities Advertised(BackendCapabilities capabilities)
+    {
+        var modes = new List<string>(3);
+        if (capabilities.InterruptControllers.HasFlag(InterruptControllerMode.Userspace))
+            modes.Add("userspace");
+        if (capabilities.InterruptControllers.HasFlag(InterruptControllerMode.Split))
+            modes.Add("split");
+        if (capabilities.InterruptControllers.HasFlag(InterruptControllerMode.InKernel))
+            modes.Add("in-kernel");
+        return new HostCapabilities(capabilities.HardwareVirtualization, capabilities.DirtyPageTracking, modes, capabilities.MaxProcessorsPerMachine);
     }
 
     public Task AdmitAsync(string vmName, ulong memoryBytes)

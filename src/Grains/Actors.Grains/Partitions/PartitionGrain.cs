@@ -46,6 +46,10 @@ public sealed partial class PartitionGrain(
     {
         if (configuration.Validate() is { } problem)
             throw new HypervisorException($"VM '{Name}': {problem}");
+        // Refused now rather than at its first start: a VM no host can run is a mistake the user should hear of at once.
+        if (configuration.Backend is { Required: true } required && required.RefusalAmong(Name, await LiveHostsAsync()) is { } none)
+            throw new HypervisorException(none);
+
         record.State = new PartitionRecord { Configuration = configuration, State = VmState.Defined };
         return await SaveAsync();
     }
@@ -232,8 +236,15 @@ public sealed partial class PartitionGrain(
         if (HostSilos.Find(membership.CurrentSnapshot, targetHost) is null)
             throw new HypervisorException($"VM '{Name}' cannot migrate: no host '{targetHost}' in the cluster");
 
-        // The target reserves the memory now, so a host without room refuses before anything moves.
         VmConfiguration configuration = state.Configuration!;
+        if (configuration.Backend is { Required: true })
+        {
+            HostInfo target = await GrainFactory.GetGrain<IRootPartitionGrain>(targetHost).GetInfoAsync();
+            if (BackendRules.RefusalOn(configuration, targetHost, target.Backend) is { } refusal)
+                throw new HypervisorException($"VM '{Name}' cannot migrate to host '{targetHost}': {refusal}");
+        }
+
+        // The target reserves the memory now, so a host without room refuses before anything moves.
         await Worker(targetHost).PrepareIncomingAsync(configuration);
         string id = $"{Name}-{DateTimeOffset.UtcNow:yyyyMMddHHmmssfff}";
         state.MigrationId = id;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Actors.Grains.Disks;
 using Actors.Grains.Images;
+using Actors.Grains.Partitions;
 using Actors.Grains.Placement;
 using Actors.Grains.Telemetry;
 using Actors.Grains.VmBus;
@@ -256,6 +257,9 @@ public sealed partial class VmWorkerGrain(
     /// <summary>A machine with the image (and initrd) loaded, or (null image) an empty one to restore a migrating VM into.</summary>
     private Run CreateRun(VmConfiguration configuration, IReadOnlyList<IScsiLun?> disks, byte[]? image, byte[]? initrd = null)
     {
+        // The partition placed it by what the hosts reported; this host's own backend has the last word.
+        if (BackendRules.RefusalOn(configuration, Host, backend.Name) is { } refusal)
+            throw new HypervisorException($"VM '{VmName}' cannot run on host '{Host}': {refusal}");
         ActivityContext startedBy = Activity.Current?.Context ?? default;
         using HypervisorTracing.DetachedScope detached = HypervisorTracing.Detach();
         var console = new ConsolePump();
