@@ -8,7 +8,8 @@ namespace Actors.Bench;
 /// <c>migrate</c>: a guest that dirties all its RAM continuously (<c>migrate-verify</c>, 256 MiB by
 /// default) is live-migrated between two real silo processes on loopback, then QEMU migrates the same
 /// image between two <c>qemu-system-x86_64 -accel tcg</c> processes in the same run. Both with the
-/// same downtime limit and no bandwidth cap; both throttle a guest that does not converge.
+/// same downtime limit and no bandwidth cap; both throttle a guest that does not converge. With
+/// <c>--tls</c> a second silo pair speaks mutual TLS, and its migrations take turns with the plain ones.
 /// </summary>
 internal static class MigrationBenchmark
 {
