@@ -35,26 +35,26 @@ public static class HypercallConvention
     public static bool MayCall(in SystemRegisters system, ulong rflags) =>
         (system.Cr0 & Cr0ProtectionEnable) != 0 && (rflags & RflagsVirtual8086) == 0 && system.Ss.Dpl == 0;
 
-    /// <summary>The input value and the input and output parameters, from the registers of the convention in force.</summary>
-    public static (ulong Input, ulong InputParameter, ulong OutputParameter) Arguments(in GeneralRegisters registers, bool is64BitCode)
-    {
-        ref readonly GeneralPurposeRegisterFile r = ref registers.Gprs;
-        return is64BitCode
-            ? (r[Rcx], r[Rdx], r[R8])
-            : (Join(r[Rdx], r[Rax]), Join(r[Rbx], r[Rcx]), Join(r[Rdi], r[Rsi]));
-    }
+    /// <summary>
+    /// The input value and the input and output parameters, from the registers of the convention in force.
+    /// <paramref name="gprs"/> is RAX..R15 in encoding order (a <see cref="GeneralPurposeRegisterFile"/> or a CPU's own).
+    /// </summary>
+    public static (ulong Input, ulong InputParameter, ulong OutputParameter) Arguments(ReadOnlySpan<ulong> gprs, bool is64BitCode) =>
+        is64BitCode
+            ? (gprs[Rcx], gprs[Rdx], gprs[R8])
+            : (Join(gprs[Rdx], gprs[Rax]), Join(gprs[Rbx], gprs[Rcx]), Join(gprs[Rdi], gprs[Rsi]));
 
-    /// <summary>Puts the result value where the convention in force returns it.</summary>
-    public static void SetResult(ref GeneralRegisters registers, bool is64BitCode, ulong result)
+    /// <summary>Puts the result value where the convention in force returns it, in RAX..R15 as <see cref="Arguments"/> reads them.</summary>
+    public static void SetResult(Span<ulong> gprs, bool is64BitCode, ulong result)
     {
         if (is64BitCode)
         {
-            registers.Gprs[Rax] = result;
+            gprs[Rax] = result;
         }
         else
         {
-            registers.Gprs[Rdx] = result >> 32;
-            registers.Gprs[Rax] = (uint)result;
+            gprs[Rdx] = result >> 32;
+            gprs[Rax] = (uint)result;
         }
     }
 

@@ -33,8 +33,8 @@ public sealed class HypercallDispatcher(GuestPhysicalMap memory, IHypercallTarge
     {
         GeneralRegisters registers = processor.GetGeneralRegisters();
         bool is64BitCode = HypercallConvention.Is64BitCode(processor.GetSystemRegisters());
-        (ulong input, ulong inputParameter, ulong outputParameter) = HypercallConvention.Arguments(registers, is64BitCode);
-        HypercallConvention.SetResult(ref registers, is64BitCode, Call(new HypercallInput(input), inputParameter, outputParameter, vp));
+        (ulong input, ulong inputParameter, ulong outputParameter) = HypercallConvention.Arguments(registers.Gprs, is64BitCode);
+        HypercallConvention.SetResult(registers.Gprs, is64BitCode, Call(new HypercallInput(input), inputParameter, outputParameter, vp));
         processor.SetGeneralRegisters(registers);
     }
 

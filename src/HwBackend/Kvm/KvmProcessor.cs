@@ -290,8 +290,8 @@ public sealed unsafe partial class KvmProcessor : IVirtualProcessor, IDisposable
         if (!HypercallConvention.MayCall(system, registers.Rflags))
             return false;
         bool is64BitCode = HypercallConvention.Is64BitCode(system);
-        (ulong input, ulong inputParameter, ulong outputParameter) = HypercallConvention.Arguments(registers, is64BitCode);
-        HypercallConvention.SetResult(ref registers, is64BitCode, synthetic.Hypercall(input, inputParameter, outputParameter));
+        (ulong input, ulong inputParameter, ulong outputParameter) = HypercallConvention.Arguments(registers.Gprs, is64BitCode);
+        HypercallConvention.SetResult(registers.Gprs, is64BitCode, synthetic.Hypercall(input, inputParameter, outputParameter));
         SetGeneralRegisters(registers);
         return true;
     }

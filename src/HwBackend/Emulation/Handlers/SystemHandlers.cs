@@ -281,20 +281,11 @@ internal static unsafe class SystemHandlers
     /// </summary>
     private static int CarryOut(Cpu c, ISyntheticRegisters synthetic)
     {
-        ulong* r = c.Regs;
-        if (c.Bitness == 64)
-        {
-            r[Cpu.RAX] = synthetic.Hypercall(r[Cpu.RCX], r[Cpu.RDX], r[8]); // R8
-        }
-        else
-        {
-            ulong result = synthetic.Hypercall(Join(r[Cpu.RDX], r[Cpu.RAX]), Join(r[Cpu.RBX], r[Cpu.RCX]), Join(r[Cpu.RDI], r[Cpu.RSI]));
-            r[Cpu.RDX] = result >> 32;
-            r[Cpu.RAX] = (uint)result;
-        }
+        var gprs = new Span<ulong>(c.Regs, 16);
+        bool is64BitCode = c.Bitness == 64;
+        (ulong input, ulong inputParameter, ulong outputParameter) = HypercallConvention.Arguments(gprs, is64BitCode);
+        HypercallConvention.SetResult(gprs, is64BitCode, synthetic.Hypercall(input, inputParameter, outputParameter));
         return Handler.Continue;
-
-        static ulong Join(ulong high, ulong low) => (high << 32) | (uint)low;
     }
 
     public static int Undefined(Cpu c, Op* op) => throw new CpuFault(ExceptionVector.UD, 0, false);
