@@ -340,7 +340,7 @@ public sealed class HypervisorClient : IAsyncDisposable
         if (backend is { Required: true })
         {
             IReadOnlyList<HostInfo> hosts = await ListHostsAsync().ConfigureAwait(false);
-            if (backend.RefusalAmong(name, [.. hosts.Where(h => h.Backend != "unreachable")]) is { } none)
+            if (backend.RefusalAmong(name, [.. hosts.Where(h => h.Answered)]) is { } none)
                 throw new HypervisorException(none);
         }
 
@@ -524,7 +524,7 @@ public sealed class HypervisorClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Every registered host with its inventory; a host that does not answer is listed as "unreachable".</summary>
+    /// <summary>Every registered host with its inventory; a host that does not answer is listed with <see cref="HostInfo.UnreachableBackend"/>.</summary>
     public async Task<IReadOnlyList<HostInfo>> ListHostsAsync()
     {
         IReadOnlyList<string> hosts = await Cluster.GetGrain<IHostCatalogGrain>(0).ListAsync().ConfigureAwait(false);
@@ -536,7 +536,7 @@ public sealed class HypervisorClient : IAsyncDisposable
             }
             catch (Exception e) when (e is not HypervisorException)
             {
-                return new HostInfo(host, "unreachable", 0, 0, 0, []);
+                return HostInfo.Unreachable(host);
             }
         })).ConfigureAwait(false);
         return [.. infos.OrderBy(h => h.Host, StringComparer.Ordinal)];

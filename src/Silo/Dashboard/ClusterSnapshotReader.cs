@@ -68,7 +68,7 @@ internal sealed class ClusterSnapshotReader(IClusterClient cluster, string silo,
             }
             catch (Exception e) when (e is not HypervisorException)
             {
-                return new HostInfo(host, "unreachable", 0, 0, 0, []);
+                return HostInfo.Unreachable(host);
             }
         })).ConfigureAwait(false);
         return [.. hosts.OrderBy(h => h.Host, StringComparer.Ordinal)];
