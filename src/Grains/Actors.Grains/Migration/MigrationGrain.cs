@@ -9,7 +9,7 @@ namespace Actors.Grains.Migration;
 /// One live migration, pre-copy: the source sends all RAM, then the pages dirtied during the previous
 /// pass, until what is left would go within the downtime budget at the bandwidth the passes measured
 /// (or the pass limit is reached). A guest that dirties memory faster than half the copy rate is
-/// throttled, more each pass (auto-converge: 20%, then +10% a pass, at most 99%), as QEMU does.
+/// throttled, more each pass (<see cref="AutoConverge"/>).
 /// The source itself ends the pass that leaves few enough pages with the switch-over: it stops the
 /// guest, sends the rest and the machine state, and the target starts it. The loop runs in this activation, between calls, so the progress
 /// can be read while it runs; every pass's progress is written to grain storage. It is placed on the
@@ -104,8 +104,7 @@ public sealed class MigrationGrain(
                 if (final is not null)
                     break;
                 await SaveAsync(status);
-                if (pass >= 2 && status.DirtyPagesPerSecond * PageSize > bytesPerSecond / 2)
-                    throttle = throttle == 0 ? 20 : Math.Min(99, throttle + 10);
+                throttle = AutoConverge.Next(throttle, status.DirtyPagesPerSecond * PageSize, bytesPerSecond);
             }
 
             status = status with
