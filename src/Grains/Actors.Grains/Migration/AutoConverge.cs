@@ -5,15 +5,14 @@ namespace Actors.Grains.Migration;
 /// whose guest dirtied memory at more than half the copy rate raises the throttle to what should
 /// bring the guest's dirty rate down to a quarter of the copy rate, assuming the rate scales with
 /// the guest's share of CPU time; the next pass then carries a quarter of this one's pages, and a
-/// few more passes reach the switch-over. The rise is at least <see cref="MinimumStep"/> points, so
-/// a guest whose dirty rate does not scale with its CPU time (or that dirtied every page, which hides
-/// its true rate) still converges, and the first step is at least <see cref="FirstStep"/>.
+/// few more passes reach the switch-over. That rise is more than half of what is left up to 100%,
+/// and at least <see cref="MinimumStep"/> points, so a guest whose dirty rate does not scale with its
+/// CPU time (or that dirtied every page, which hides its true rate) still converges.
 /// QEMU's auto-converge starts at 20% and adds 10 points a pass whatever the rates: a guest that
 /// dirties its whole RAM then takes six or more full-RAM passes before the copy gains on it.
 /// </summary>
 public static class AutoConverge
 {
-    public const int FirstStep = 20;
     public const int MinimumStep = 10;
     public const int MaxPercent = 99;
 
@@ -28,7 +27,6 @@ public static class AutoConverge
         double running = (100 - percent) / 100.0;
         double wanted = running * (copyBytesPerSecond / 4) / dirtyBytesPerSecond;
         int proportional = (int)Math.Ceiling(100 - (100 * wanted));
-        int stepped = percent == 0 ? FirstStep : percent + MinimumStep;
-        return Math.Min(MaxPercent, Math.Max(stepped, proportional));
+        return Math.Min(MaxPercent, Math.Max(percent + MinimumStep, proportional));
     }
 }
