@@ -1,5 +1,5 @@
-using Xunit;
 using Actors.Grains.Migration;
+using Xunit;
 
 namespace Actors.Grains.Tests;
 
