@@ -1,11 +1,12 @@
 using System.Globalization;
+using Actors.HwBackend.Emulation.Tiers;
 
 namespace Actors.Bench;
 
 /// <summary>Parses <c>actors-bench COMMAND ...</c> and dispatches to the benchmark.</summary>
 internal static class BenchCommandLine
 {
-    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N] [--tls] | interrupts [--samples N] [--timer-hz N] [--seconds N] | linux [--kernel F [--initrd F]] [--append S] [--vcpus N] [--memory 256M] [--runs N] [--console] [--vs-qemu] [--hyperv] [--profile FILE] | migrate [--memory-mib N] [--max-downtime-ms N] [--runs N] [--qemu-runs N] [--tls] | hypercalls [--runs N] [--loop-seconds N] [--vms N] [--vsp-samples N] | vmbus-fuzz [--seconds N] [--seed N] | disk [--size-mib N] [--runs N] [--random-ios N] [--remote] | network [--transfer-mib N] [--pings N] [--runs N] [--memory 256M] [--timeout SECONDS] | dashboard [--changes N]";
+    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] [--cpu-tier interpreter|translator|both] [--threshold N] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N] [--tls] | interrupts [--samples N] [--timer-hz N] [--seconds N] | linux [--kernel F [--initrd F]] [--append S] [--vcpus N] [--memory 256M] [--runs N] [--console] [--vs-qemu] [--hyperv] [--profile FILE] | migrate [--memory-mib N] [--max-downtime-ms N] [--runs N] [--qemu-runs N] [--tls] | hypercalls [--runs N] [--loop-seconds N] [--vms N] [--vsp-samples N] | vmbus-fuzz [--seconds N] [--seed N] | disk [--size-mib N] [--runs N] [--random-ios N] [--remote] | network [--transfer-mib N] [--pings N] [--runs N] [--memory 256M] [--timeout SECONDS] | dashboard [--changes N]";
 
     public static int Run(string[] args)
     {
@@ -233,6 +234,8 @@ internal static class BenchCommandLine
         ulong memory = 64UL << 20;
         bool console = false, versusQemu = false;
         TimeSpan? timeout = null;
+        CpuTier[] tiers = [CpuTier.Interpreter];
+        int threshold = CpuTierOptions.DefaultThreshold;
         for (int i = 0; i < args.Length; i++)
         {
             string arg = args[i];
@@ -257,6 +260,15 @@ internal static class BenchCommandLine
                 case "--vs-qemu":
                     versusQemu = true;
                     break;
+                case "--cpu-tier":
+                    string tier = inlineValue ?? NextValue(args, ref i, arg);
+                    tiers = tier == "both" ? [CpuTier.Interpreter, CpuTier.Translator]
+                        : CpuTierOptions.TryParseTier(tier, out CpuTier one) ? [one]
+                        : throw new BenchUsageException($"--cpu-tier must be interpreter, translator or both, not '{tier}'");
+                    break;
+                case "--threshold":
+                    threshold = PositiveInt(inlineValue ?? NextValue(args, ref i, arg), arg);
+                    break;
                 default:
                     if (arg.StartsWith('-'))
                         throw new BenchUsageException($"unknown option '{arg}'; {Usage}");
@@ -268,7 +280,7 @@ internal static class BenchCommandLine
         }
         if (image is null)
             throw new BenchUsageException($"no guest image given; {Usage}");
-        return new GuestBenchmarkOptions(image, memory, console, versusQemu, timeout);
+        return new GuestBenchmarkOptions(image, memory, console, versusQemu, timeout, tiers, threshold);
     }
 
     private static string NextValue(ReadOnlySpan<string> args, ref int i, string option)

@@ -3,6 +3,7 @@ using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Boot;
 using Actors.HwBackend.Devices.Legacy;
 using Actors.HwBackend.Emulation;
+using Actors.HwBackend.Emulation.Tiers;
 using Actors.HwBackend.Platform;
 using Actors.HwBackend.Runner;
 
@@ -20,7 +21,54 @@ internal static class GuestBenchmark
         byte[] image = ReadImage(options.ImagePath);
         if (options.VersusQemu)
             QemuReference.EnsureAvailable();
-        using var machine = CreateMachine(options.MemoryBytes);
+        int exitCode = 0;
+        var runs = new List<(CpuTier Tier, int Status, double Seconds, ulong Instructions, TierStatistics? Statistics)>();
+        foreach (CpuTier tier in options.Tiers)
+        {
+            (int status, GuestRunResult result, TierStatistics? statistics) = RunOnce(options, image, tier);
+            // Map endings to the status QEMU would exit with, so the two columns compare: with
+            // -no-reboot a triple fault makes QEMU exit 0. Anything else has no QEMU equivalent.
+            if (result.Outcome != GuestRunOutcome.DebugExit)
+            {
+                Console.Error.WriteLine($"actors-bench: guest did not exit through isa-debug-exit on the {CpuTierOptions.Name(tier)}: {result.Outcome}: {result.Message}");
+                exitCode = 1;
+            }
+
+            runs.Add((tier, status, result.Elapsed.TotalSeconds, result.InstructionsRetired, statistics));
+        }
+
+        double qemuSeconds = 0;
+        if (options.VersusQemu)
+        {
+            var qemu = QemuReference.Run(options.ImagePath, options.MemoryBytes, options.Timeout);
+            qemuSeconds = qemu.Elapsed.TotalSeconds;
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"qemu: exit={qemu.ExitCode} seconds={qemuSeconds:F3}"));
+            // A process exit code keeps only the low 8 bits of QEMU's status.
+            foreach (var run in runs.Where(r => r.Status < 0 || (r.Status & 0xFF) != qemu.ExitCode))
+            {
+                Console.Error.WriteLine($"actors-bench: exit status differs on the {CpuTierOptions.Name(run.Tier)}: ours {run.Status}, qemu {qemu.ExitCode}");
+                exitCode = 1;
+            }
+        }
+
+        foreach (var run in runs)
+        {
+            double mips = run.Seconds > 0 ? run.Instructions / run.Seconds / 1e6 : 0;
+            string versus = qemuSeconds > 0 ? string.Create(CultureInfo.InvariantCulture, $" qemu-speed-ratio={qemuSeconds / run.Seconds:F2}") : string.Empty;
+            string translated = run.Statistics is { } t
+                ? string.Create(CultureInfo.InvariantCulture, $" translated-blocks={t.BlocksTranslated} translation-ms={t.TranslationTime.TotalMilliseconds:F0}")
+                : string.Empty;
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"guest: tier={CpuTierOptions.Name(run.Tier)} exit={run.Status} instructions={run.Instructions} seconds={run.Seconds:F3} mips={mips:F1}{versus}{translated}"));
+        }
+
+        Console.Out.Flush();
+        return exitCode;
+    }
+
+    private static (int Status, GuestRunResult Result, TierStatistics? Statistics) RunOnce(GuestBenchmarkOptions options, byte[] image, CpuTier tier)
+    {
+        using var machine = CreateMachine(options.MemoryBytes, new CpuTierOptions(tier, options.Threshold));
         LoadedGuestImage loaded;
         try
         {
@@ -56,41 +104,13 @@ internal static class GuestBenchmark
         }
         uart.Flush();
         stdout.Flush();
-
-        int exitCode = 0;
-        // Map endings to the status QEMU would exit with, so the two columns compare: with
-        // -no-reboot a triple fault makes QEMU exit 0. Anything else has no QEMU equivalent.
         int status = result.Outcome switch
         {
             GuestRunOutcome.DebugExit => result.ExitStatus!.Value,
             GuestRunOutcome.TripleFault => 0,
             _ => -1,
         };
-        if (result.Outcome != GuestRunOutcome.DebugExit)
-        {
-            Console.Error.WriteLine($"actors-bench: guest did not exit through isa-debug-exit: {result.Outcome}: {result.Message}");
-            exitCode = 1;
-        }
-
-        double seconds = result.Elapsed.TotalSeconds;
-        if (options.VersusQemu)
-        {
-            var qemu = QemuReference.Run(options.ImagePath, options.MemoryBytes, options.Timeout);
-            double qemuSeconds = qemu.Elapsed.TotalSeconds;
-            double ratio = qemuSeconds > 0 ? seconds / qemuSeconds : 0;
-            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"qemu: exit={qemu.ExitCode} seconds={qemuSeconds:F3} ratio={ratio:F2}"));
-            // A process exit code keeps only the low 8 bits of QEMU's status.
-            if (status < 0 || (status & 0xFF) != qemu.ExitCode)
-            {
-                Console.Error.WriteLine($"actors-bench: exit status differs: ours {status}, qemu {qemu.ExitCode}");
-                exitCode = 1;
-            }
-        }
-
-        double mips = seconds > 0 ? result.InstructionsRetired / seconds / 1e6 : 0;
-        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"guest: exit={status} instructions={result.InstructionsRetired} seconds={seconds:F3} mips={mips:F1}"));
-        Console.Out.Flush();
-        return exitCode;
+        return (status, result, (machine as EmulatedMachine)?.TierStatistics);
     }
 
     private static byte[] ReadImage(string path)
@@ -105,11 +125,11 @@ internal static class GuestBenchmark
         }
     }
 
-    private static IVirtualMachine CreateMachine(ulong memoryBytes)
+    private static IVirtualMachine CreateMachine(ulong memoryBytes, CpuTierOptions tier)
     {
         try
         {
-            var backend = new EmulatorBackend();
+            var backend = new EmulatorBackend(tier);
             return backend.CreateMachine(PcMachine.Configuration(backend.Capabilities, memoryBytes, 1, new PlatformClock()));
         }
         catch (ArgumentException ex)

@@ -1,3 +1,5 @@
+using Actors.HwBackend.Emulation.Tiers;
+
 namespace Actors.HwBackend.Emulation;
 
 /// <summary>
@@ -23,4 +25,10 @@ internal sealed unsafe class Block
     /// <summary>Cached successors (fall-through and taken), trusted only within the epoch they were linked in.</summary>
     public Block? FallThrough, Taken;
     public ulong FallThroughEpoch, TakenEpoch;
+
+    /// <summary>The translating tier's: runs counted towards translation, whether it is queued, its code and that code's generation.</summary>
+    public int Heat;
+    public bool Queued;
+    public CompiledBlock? Compiled;
+    public long CompiledGeneration;
 }

@@ -1,4 +1,5 @@
 using Actors.HwBackend.Abstractions;
+using Actors.HwBackend.Emulation.Tiers;
 using Iced.Intel;
 
 namespace Actors.HwBackend.Emulation;
@@ -30,6 +31,15 @@ internal sealed unsafe partial class Cpu
         c.Rip = op->NextIp;
         return Handler.EndBlock;
     }
+
+    /// <summary>The translating tier of this CPU's machine, or null when it only interprets.</summary>
+    private readonly BlockTranslator? _translator;
+
+    /// <summary>The op a translated block is at, for faults and exits in its middle (the interpreter's loop keeps its own).</summary>
+    public Op* CurrentOp;
+
+    /// <summary>Instructions retired in translated blocks, of <see cref="InstructionsRetired"/>.</summary>
+    public ulong InstructionsTranslated;
 
     /// <summary>Non-zero while a thread is inside <see cref="Run"/>.</summary>
     private int _running;
@@ -89,35 +99,45 @@ internal sealed unsafe partial class Cpu
 
             Block? b = null;
             Op* op = null;
+            CompiledBlock? code = null;
             try
             {
                 b = FindBlock();
                 op = b.Ops;
+                ulong retiredBefore = InstructionsRetired;
                 InstructionsRetired += (ulong)b.Count;
-                while (true)
+                int r;
+                code = _translator?.CodeFor(this, b);
+                if (code != null)
                 {
-                    int r = op->Fn(this, op);
-                    if (r != Handler.Continue)
-                    {
-                        if (r == Handler.Exit)
-                        {
-                            // The exiting instruction retired unless it will run again (a port-in awaiting data).
-                            ulong notRun = (ulong)(b.Ops + b.Count - op) - (Rip == op->Ip ? 0UL : 1UL);
-                            InstructionsRetired -= Math.Min(notRun, (ulong)b.Count);
-                            _last = null;
-                            return PendingExit;
-                        }
-                        // A block can end before its last op (after a write to its own code or to MMIO).
-                        long skipped = b.Ops + b.Count - op - 1;
-                        if (skipped > 0) InstructionsRetired -= (ulong)skipped;
-                        break;
-                    }
-                    op++;
+                    CurrentOp = op;
+                    r = code(this);
+                    op = CurrentOp;
                 }
+                else
+                {
+                    while ((r = op->Fn(this, op)) == Handler.Continue) op++;
+                }
+
+                if (r == Handler.Exit)
+                {
+                    // The exiting instruction retired unless it will run again (a port-in awaiting data).
+                    ulong notRun = (ulong)(b.Ops + b.Count - op) - (Rip == op->Ip ? 0UL : 1UL);
+                    InstructionsRetired -= Math.Min(notRun, (ulong)b.Count);
+                    if (code != null) InstructionsTranslated += InstructionsRetired - retiredBefore;
+                    _last = null;
+                    return PendingExit;
+                }
+
+                // A block can end before its last op (after a write to its own code or to MMIO).
+                long skipped = b.Ops + b.Count - op - 1;
+                if (skipped > 0) InstructionsRetired -= (ulong)skipped;
+                if (code != null) InstructionsTranslated += InstructionsRetired - retiredBefore;
                 _last = b;
             }
             catch (CpuFault f)
             {
+                if (code != null) op = CurrentOp;
                 if (op != null)
                 {
                     InstructionsRetired -= (ulong)(b!.Ops + b.Count - op);
@@ -130,6 +150,7 @@ internal sealed unsafe partial class Cpu
             }
             catch (MmioReadPending)
             {
+                if (code != null) op = CurrentOp;
                 InstructionsRetired -= (ulong)(b!.Ops + b.Count - op);
                 Rip = op->Ip;
                 _last = null;

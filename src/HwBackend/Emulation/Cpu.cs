@@ -72,6 +72,7 @@ internal sealed unsafe partial class Cpu : IDisposable
     {
         Machine = machine;
         Index = index;
+        _translator = machine.Translator;
         Memory = machine.Memory;
         Clock = machine.Clock;
         const int regBytes = 17 * 8, segBytes = 6 * 8, xmmBytes = 16 * 16;

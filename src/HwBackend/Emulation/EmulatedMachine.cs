@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Actors.HwBackend.Abstractions;
+using Actors.HwBackend.Emulation.Tiers;
 using Actors.HwBackend.Memory;
 
 namespace Actors.HwBackend.Emulation;
@@ -15,9 +16,11 @@ public sealed class EmulatedMachine : IVirtualMachine, IGuestMemoryObserver
     private readonly EmulatedProcessor[] _processors;
     private readonly ConcurrentQueue<ulong>[] _pendingInvalidations;
 
-    public EmulatedMachine(MachineConfiguration configuration)
+    public EmulatedMachine(MachineConfiguration configuration, CpuTierOptions? tier = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        Tier = tier ?? CpuTierOptions.Interpreted;
+        Translator = Tier.Tier == CpuTier.Translator ? new BlockTranslator(Tier) : null;
         if (configuration.ProcessorCount < 1)
             throw new ArgumentOutOfRangeException(nameof(configuration), "a machine needs at least one virtual processor");
         // Each Cpu consults an attached local APIC on its own thread; there is no other place an APIC could live.
@@ -47,6 +50,15 @@ public sealed class EmulatedMachine : IVirtualMachine, IGuestMemoryObserver
     public long TscHz => Cpu.TscHz;
 
     internal CodePageMap CodePages { get; }
+
+    /// <summary>How this machine's vCPUs run guest code.</summary>
+    public CpuTierOptions Tier { get; }
+
+    /// <summary>The translating tier shared by the vCPUs, or null when they only interpret.</summary>
+    internal BlockTranslator? Translator { get; }
+
+    /// <summary>What the translating tier has done, or null when the machine only interprets.</summary>
+    public TierStatistics? TierStatistics => Translator?.Statistics;
 
     /// <summary>Serialises CMPXCHG16B, which has no 16-byte host atomic we can use portably.</summary>
     internal object WideAtomicLock { get; } = new();
@@ -106,6 +118,7 @@ public sealed class EmulatedMachine : IVirtualMachine, IGuestMemoryObserver
 
     public void Dispose()
     {
+        Translator?.Evict(); // gives the host's translation cap back
         foreach (var p in _processors) p.Cpu.Dispose();
         _ram.Dispose();
     }

@@ -1,0 +1,54 @@
+namespace Actors.HwBackend.Emulation.Tiers;
+
+/// <summary>How the software CPU runs guest code.</summary>
+public enum CpuTier
+{
+    /// <summary>Every block is decoded into ops and interpreted: a handler call per instruction.</summary>
+    Interpreter,
+
+    /// <summary>Blocks that run often are also compiled to .NET code and run from then on; the rest is interpreted.</summary>
+    Translator,
+}
+
+/// <summary>The software CPU's tier settings for one machine.</summary>
+/// <param name="Tier">Whether hot blocks are translated.</param>
+/// <param name="Threshold">How many times a block runs interpreted before it is queued for translation.</param>
+/// <param name="MaxBlocks">Translated blocks a machine keeps; at the cap they are all dropped at once and hot code is translated again.</param>
+/// <param name="OnVcpuThread">
+/// Translate on the vCPU thread, before the block runs again, instead of on the host's translation
+/// thread. For tests: with a threshold of 1 every block runs translated from its first execution on.
+/// </param>
+public sealed record CpuTierOptions(
+    CpuTier Tier = CpuTier.Interpreter,
+    int Threshold = CpuTierOptions.DefaultThreshold,
+    int MaxBlocks = CpuTierOptions.DefaultMaxBlocks,
+    bool OnVcpuThread = false)
+{
+    public const int DefaultThreshold = 200;
+    public const int DefaultMaxBlocks = 16_384;
+
+    public static CpuTierOptions Interpreted { get; } = new();
+
+    /// <summary>The translator with the default threshold, translating in the background.</summary>
+    public static CpuTierOptions Translated { get; } = new(CpuTier.Translator);
+
+    /// <summary>Parses a tier's command-line name: interpreter or translator.</summary>
+    public static bool TryParseTier(string? text, out CpuTier tier)
+    {
+        switch (text)
+        {
+            case "interpreter":
+                tier = CpuTier.Interpreter;
+                return true;
+            case "translator":
+                tier = CpuTier.Translator;
+                return true;
+            default:
+                tier = default;
+                return false;
+        }
+    }
+
+    /// <summary>The tier's command-line name.</summary>
+    public static string Name(CpuTier tier) => tier == CpuTier.Translator ? "translator" : "interpreter";
+}

@@ -1,0 +1,44 @@
+using System.Collections.Concurrent;
+
+namespace Actors.HwBackend.Emulation.Tiers;
+
+/// <summary>
+/// The host's translation thread: compiles hot blocks for every machine in the process, off the vCPU
+/// threads, in the order they became hot. The queue is bounded; a block that finds it full stays
+/// interpreted and asks again later. Also keeps the host's count of translated blocks, so that all
+/// machines together stay under <see cref="MaxHostBlocks"/>.
+/// </summary>
+internal sealed class TranslationThread
+{
+    public const int MaxHostBlocks = 262_144;
+    private const int QueueCapacity = 4096;
+
+    private static readonly Lazy<TranslationThread> s_instance = new(() => new TranslationThread());
+
+    private readonly BlockingCollection<TranslationRequest> _queue = new(new ConcurrentQueue<TranslationRequest>(), QueueCapacity);
+    private long _hostBlocks;
+
+    private TranslationThread()
+    {
+        var thread = new Thread(Run) { IsBackground = true, Name = "cpu translator" };
+        thread.Start();
+    }
+
+    public static TranslationThread Instance => s_instance.Value;
+
+    /// <summary>Translated blocks of every machine in the process.</summary>
+    public long HostBlocks => Interlocked.Read(ref _hostBlocks);
+
+    public bool TryQueue(TranslationRequest request) => _queue.TryAdd(request);
+
+    /// <summary>Counts one more translated block; true while the host is within its cap.</summary>
+    public bool AddBlock() => Interlocked.Increment(ref _hostBlocks) <= MaxHostBlocks;
+
+    public void RemoveBlocks(long count) => Interlocked.Add(ref _hostBlocks, -count);
+
+    private void Run()
+    {
+        foreach (TranslationRequest request in _queue.GetConsumingEnumerable())
+            request.Owner.Translate(request);
+    }
+}
