@@ -26,9 +26,9 @@ internal sealed unsafe class Block
     public Block? FallThrough, Taken;
     public ulong FallThroughEpoch, TakenEpoch;
 
-    /// <summary>The translating tier's: runs counted towards translation, whether it is queued, its code and that code's generation.</summary>
+    /// <summary>The translating tier's: runs counted towards translation, whether it is queued, the translation entered here and its generation.</summary>
     public int Heat;
     public bool Queued;
-    public CompiledBlock? Compiled;
-    public long CompiledGeneration;
+    public Translation? Translation;
+    public long TranslationGeneration;
 }

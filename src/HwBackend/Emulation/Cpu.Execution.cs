@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Emulation.Tiers;
 using Iced.Intel;
@@ -99,23 +100,25 @@ internal sealed unsafe partial class Cpu
 
             Block? b = null;
             Op* op = null;
-            CompiledBlock? code = null;
+            Translation? translation = null;
             try
             {
                 b = FindBlock();
                 op = b.Ops;
                 ulong retiredBefore = InstructionsRetired;
-                InstructionsRetired += (ulong)b.Count;
                 int r;
-                code = _translator?.CodeFor(this, b);
-                if (code != null)
+                translation = _translator?.TranslationFor(this, b);
+                if (translation != null)
                 {
+                    // The code counts each block's instructions as it enters it, the head included.
                     CurrentOp = op;
-                    r = code(this);
+                    r = translation.Code(this);
                     op = CurrentOp;
+                    b = translation.BlockOf(op);
                 }
                 else
                 {
+                    InstructionsRetired += (ulong)b.Count;
                     while ((r = op->Fn(this, op)) == Handler.Continue) op++;
                 }
 
@@ -124,7 +127,7 @@ internal sealed unsafe partial class Cpu
                     // The exiting instruction retired unless it will run again (a port-in awaiting data).
                     ulong notRun = (ulong)(b.Ops + b.Count - op) - (Rip == op->Ip ? 0UL : 1UL);
                     InstructionsRetired -= Math.Min(notRun, (ulong)b.Count);
-                    if (code != null) InstructionsTranslated += InstructionsRetired - retiredBefore;
+                    if (translation != null) InstructionsTranslated += InstructionsRetired - retiredBefore;
                     _last = null;
                     return PendingExit;
                 }
@@ -132,12 +135,16 @@ internal sealed unsafe partial class Cpu
                 // A block can end before its last op (after a write to its own code or to MMIO).
                 long skipped = b.Ops + b.Count - op - 1;
                 if (skipped > 0) InstructionsRetired -= (ulong)skipped;
-                if (code != null) InstructionsTranslated += InstructionsRetired - retiredBefore;
+                if (translation != null) InstructionsTranslated += InstructionsRetired - retiredBefore;
                 _last = b;
             }
             catch (CpuFault f)
             {
-                if (code != null) op = CurrentOp;
+                if (translation != null)
+                {
+                    op = CurrentOp;
+                    b = translation.BlockOf(op);
+                }
                 if (op != null)
                 {
                     InstructionsRetired -= (ulong)(b!.Ops + b.Count - op);
@@ -150,7 +157,11 @@ internal sealed unsafe partial class Cpu
             }
             catch (MmioReadPending)
             {
-                if (code != null) op = CurrentOp;
+                if (translation != null)
+                {
+                    op = CurrentOp;
+                    b = translation.BlockOf(op);
+                }
                 InstructionsRetired -= (ulong)(b!.Ops + b.Count - op);
                 Rip = op->Ip;
                 _last = null;
@@ -254,6 +265,43 @@ internal sealed unsafe partial class Cpu
             _blocks.Insert(block);
         }
         return block;
+    }
+
+    /// <summary>
+    /// Whether translated code may go on from one of its blocks to the next without the run loop: no
+    /// event, halt, interrupt shadow or single-step is pending, and the code segment still has the base
+    /// and size the region was found with.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool MayChain(ulong codeSegmentBase, int bitness) =>
+        Events == 0 && !Halted && !_interruptShadow && ((FlagsOther & (RflagsBits.TF | RflagsBits.RF)) | (ulong)_debugSlow) == 0
+        && SegBase[CS] == codeSegmentBase && Bitness == bitness;
+
+    /// <summary>
+    /// The region a translation of <paramref name="head"/> covers: the head, then blocks already decoded
+    /// that it reaches by direct branches and fall-throughs, breadth first, each on the head's first
+    /// code page and on no other (so that they stay valid exactly as long as the head does, and an address
+    /// on that page means the same code wherever the head runs).
+    /// </summary>
+    public Block[] RegionFrom(Block head, int maxBlocks)
+    {
+        var region = new List<Block> { head };
+        ulong headLinear = (SegBase[CS] + head.Rip) & LinearMask;
+        for (int next = 0; next < region.Count && region.Count < maxBlocks; next++)
+        {
+            Block from = region[next];
+            foreach (ulong rip in BlockCompiler.Successors(from, new ReadOnlySpan<Op>(from.Ops, from.Count + 1).ToArray()))
+            {
+                ulong linear = (SegBase[CS] + rip) & LinearMask;
+                if ((linear & PageMask) != (headLinear & PageMask) || region.Exists(b => b.Rip == rip))
+                    continue;
+                Block? b = _blocks.Lookup(head.Host + (long)(linear - headLinear), rip, head.Bitness);
+                if (b is { Valid: true, RamPage1: ulong.MaxValue } && b.RamPage0 == head.RamPage0 && region.Count < maxBlocks)
+                    region.Add(b);
+            }
+        }
+
+        return region.ToArray();
     }
 
     /// <summary>Drops decoded code on a RAM page; called on this CPU's thread.</summary>

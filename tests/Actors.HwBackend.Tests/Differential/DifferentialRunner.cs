@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Actors.HwBackend.Emulation.Tiers;
 
 namespace Actors.HwBackend.Tests.Differential;
 
@@ -17,7 +18,7 @@ internal static class DifferentialRunner
     public static double Scale { get; } =
         double.TryParse(Environment.GetEnvironmentVariable("ACTORS_DIFF_SCALE"), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d > 0 ? d : 1.0;
 
-    public static FamilyReport Run(Family family, int? cases = null)
+    public static FamilyReport Run(Family family, int? cases = null, CpuTierOptions? tier = null)
     {
         int n = cases ?? Math.Max(1, (int)(family.Cases * Scale));
         var report = new FamilyReport(family.Name, Seed);
@@ -25,7 +26,7 @@ internal static class DifferentialRunner
         EmulatorExecutor? emu;
         try
         {
-            emu = new EmulatorExecutor();
+            emu = new EmulatorExecutor(tier);
         }
         catch (Exception ex)
         {
@@ -57,14 +58,16 @@ internal static class DifferentialRunner
                     var frame = ex.StackTrace?.Split('\n').FirstOrDefault()?.Trim();
                     diff = $"    emulator threw {ex.GetType().Name}: {ex.Message}{(frame is null ? "" : $"\n      {frame}")}\n";
                     // The machine may be left in any state: start over with a fresh one.
+                    report.BlocksTranslated += emu.BlocksTranslated;
                     emu.Dispose();
-                    emu = new EmulatorExecutor();
+                    emu = new EmulatorExecutor(tier);
                 }
                 report.Record(c, i, diff);
             }
         }
         finally
         {
+            report.BlocksTranslated += emu.BlocksTranslated;
             emu.Dispose();
         }
         report.Elapsed = total.Elapsed;
@@ -117,6 +120,9 @@ internal static class DifferentialRunner
         public int Failures { get; private set; }
         public string? SetupError { get; set; }
         public TimeSpan Elapsed { get; set; }
+
+        /// <summary>Blocks the translating tier compiled over the run (0 when interpreted), summed over machines.</summary>
+        public long BlocksTranslated { get; set; }
 
         public bool Passed => SetupError is null && Failures == 0;
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Emulation;
+using Actors.HwBackend.Emulation.Tiers;
 using Actors.HwBackend.Tests.Emulation;
 
 namespace Actors.HwBackend.Tests.Differential;
@@ -27,9 +28,12 @@ internal sealed class EmulatorExecutor : IDisposable
     private readonly byte[] _codeBuffer = new byte[NativeExecutor.SlotSize + 16];
     private long _runStart;
 
-    public EmulatorExecutor()
+    /// <summary>Blocks this machine's translating tier has compiled so far.</summary>
+    public long BlocksTranslated => (_machine as EmulatedMachine)?.TierStatistics?.BlocksTranslated ?? 0;
+
+    public EmulatorExecutor(CpuTierOptions? tier = null)
     {
-        _machine = TestMachines.Create(DiffLayout.GuestMemoryBytes);
+        _machine = TestMachines.Create(DiffLayout.GuestMemoryBytes, tier: tier);
         _vp = _machine.Processors[0];
         BuildPageTables();
         BuildGdt();

@@ -1,4 +1,5 @@
 using System.Text;
+using Actors.HwBackend.Emulation.Tiers;
 using Actors.HwBackend.Runner;
 using Xunit;
 
@@ -12,11 +13,26 @@ public sealed class GuestConformanceTests
 {
     public static TheoryData<string> Images => new(GuestImages.All);
 
-    [Theory]
-    [MemberData(nameof(Images))]
-    public void Guest_runs_on_the_software_cpu_to_its_expected_output_and_status(string name)
+    public static TheoryData<string, CpuTier> ImagesOnBothTiers
     {
-        var (result, output) = GuestImages.RunOnEmulator(name);
+        get
+        {
+            var data = new TheoryData<string, CpuTier>();
+            foreach (string name in GuestImages.All)
+            {
+                data.Add(name, CpuTier.Interpreter);
+                data.Add(name, CpuTier.Translator);
+            }
+
+            return data;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ImagesOnBothTiers))]
+    public void Guest_runs_on_the_software_cpu_to_its_expected_output_and_status(string name, CpuTier tier)
+    {
+        var (result, output) = GuestImages.RunOnEmulator(name, tier: tier);
 
         Assert.True(result.Outcome == GuestRunOutcome.DebugExit, $"{name} ended with {result.Outcome}: {result.Message}\n{Encoding.ASCII.GetString(output)}");
         Assert.Equal(Encoding.ASCII.GetString(GuestImages.ExpectedOutput(name)), Encoding.ASCII.GetString(output));

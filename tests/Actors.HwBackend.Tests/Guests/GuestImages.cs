@@ -2,6 +2,7 @@ using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Boot;
 using Actors.HwBackend.Devices.Legacy;
 using Actors.HwBackend.Emulation;
+using Actors.HwBackend.Emulation.Tiers;
 using Actors.HwBackend.Platform;
 using Actors.HwBackend.Runner;
 using Actors.HwBackend.Tests.Emulation;
@@ -37,9 +38,9 @@ internal static class GuestImages
     public static int ExpectedStatus(string name) => int.Parse(File.ReadAllText(Path.Combine(GuestsDirectory, "expected", name + ".status")).Trim());
 
     /// <summary>Boots <paramref name="name"/> on a new emulator machine with a UART and isa-debug-exit, to its exit.</summary>
-    public static (GuestRunResult Result, byte[] Output) RunOnEmulator(string name, ulong memoryBytes = 64UL << 20)
+    public static (GuestRunResult Result, byte[] Output) RunOnEmulator(string name, ulong memoryBytes = 64UL << 20, CpuTier tier = CpuTier.Interpreter)
     {
-        using var machine = TestMachines.Create(memoryBytes);
+        using var machine = TestMachines.Create(memoryBytes, tier: TestTiers.For(tier));
         var loaded = GuestImageLoader.Load(File.ReadAllBytes(ImagePath(name)), machine.Memory);
         machine.Processors[0].SetState(loaded.InitialState);
         var sink = new CapturingSink();
@@ -58,11 +59,11 @@ internal static class GuestImages
     /// thread per vCPU) and waits for it to end; <paramref name="midRun"/>, when given, gets the
     /// running host and may return a replacement (a restored copy) that the run continues on.
     /// </summary>
-    public static (VmRunEnded Ended, byte[] Output) RunOnPlatform(string name, int processors, Func<VmWorker, RecordingConsole, EndProbe, (VmWorker, EndProbe)>? midRun = null)
+    public static (VmRunEnded Ended, byte[] Output) RunOnPlatform(string name, int processors, Func<VmWorker, RecordingConsole, EndProbe, (VmWorker, EndProbe)>? midRun = null, CpuTier tier = CpuTier.Interpreter)
     {
         var console = new RecordingConsole();
         var probe = new EndProbe();
-        var host = VmWorker.Create(new EmulatorBackend(), name, File.ReadAllBytes(ImagePath(name)), 128UL << 20, processors, console, probe.OnEnded);
+        var host = VmWorker.Create(new EmulatorBackend(TestTiers.For(tier)), name, File.ReadAllBytes(ImagePath(name)), 128UL << 20, processors, console, probe.OnEnded);
         try
         {
             host.Start();

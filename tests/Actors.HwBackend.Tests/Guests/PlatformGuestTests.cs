@@ -1,6 +1,8 @@
 using System.Text;
 using Actors.HwBackend.Emulation;
+using Actors.HwBackend.Emulation.Tiers;
 using Actors.HwBackend.Memory;
+using Actors.HwBackend.Tests.Emulation;
 using Actors.HwBackend.Tests.Worker;
 using Actors.HwBackend.Worker;
 using Xunit;
@@ -25,11 +27,26 @@ public sealed class PlatformGuestTests
         }
     }
 
-    [Theory]
-    [MemberData(nameof(Guests))]
-    public void Platform_guest_runs_on_the_software_cpu_to_its_expected_output(string name, int processors)
+    public static TheoryData<string, int, CpuTier> GuestsOnBothTiers
     {
-        var (ended, output) = GuestImages.RunOnPlatform(name, processors);
+        get
+        {
+            var data = new TheoryData<string, int, CpuTier>();
+            foreach (var (name, processors) in GuestImages.Platform)
+            {
+                data.Add(name, processors, CpuTier.Interpreter);
+                data.Add(name, processors, CpuTier.Translator);
+            }
+
+            return data;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(GuestsOnBothTiers))]
+    public void Platform_guest_runs_on_the_software_cpu_to_its_expected_output(string name, int processors, CpuTier tier)
+    {
+        var (ended, output) = GuestImages.RunOnPlatform(name, processors, tier: tier);
 
         AssertSameOutput(name, output);
         Assert.Equal("debug-exit", ended.Reason);
@@ -47,8 +64,8 @@ public sealed class PlatformGuestTests
     }
 
     [Theory]
-    [MemberData(nameof(Guests))]
-    public void Platform_guest_saved_and_restored_mid_run_into_a_new_machine_continues_to_the_same_output(string name, int processors)
+    [MemberData(nameof(GuestsOnBothTiers))]
+    public void Platform_guest_saved_and_restored_mid_run_into_a_new_machine_continues_to_the_same_output(string name, int processors, CpuTier tier)
     {
         int restores = 0;
         RecordingConsole? console = null;
@@ -60,7 +77,7 @@ public sealed class PlatformGuestTests
             // The bytes live migration sends, so the snapshot format is part of what is proven.
             byte[] snapshot = running.SaveSnapshot();
             console = recording;
-            var copy = VmWorker.CreateForRestore(new EmulatorBackend(), name + "-restored", running.MemoryBytes, running.ProcessorCount, recording, probe.OnEnded);
+            var copy = VmWorker.CreateForRestore(new EmulatorBackend(TestTiers.For(tier)), name + "-restored", running.MemoryBytes, running.ProcessorCount, recording, probe.OnEnded);
             copy.PrepareThreads(); // as a migration target does, before the state arrives
             CopyRam(running, copy);
             copy.RestoreSnapshot(snapshot);
@@ -68,7 +85,7 @@ public sealed class PlatformGuestTests
             copy.Start();
             restores++;
             return (copy, probe);
-        });
+        }, tier);
 
         Assert.Equal(1, restores);
         AssertSameOutput(name, output);

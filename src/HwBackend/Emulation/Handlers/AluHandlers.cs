@@ -9,6 +9,7 @@ namespace Actors.HwBackend.Emulation.Handlers;
 /// </summary>
 internal static unsafe class AluHandlers
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int RR<S, O>(Cpu c, Op* op) where S : IOperandSize where O : IAluOp
     {
         ulong r = O.Apply<S>(c, S.ReadReg(c, op->R1), S.ReadReg(c, op->R2));
@@ -16,6 +17,7 @@ internal static unsafe class AluHandlers
         return Handler.Continue;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int RI<S, O>(Cpu c, Op* op) where S : IOperandSize where O : IAluOp
     {
         ulong r = O.Apply<S>(c, S.ReadReg(c, op->R1), op->Imm);
@@ -23,6 +25,7 @@ internal static unsafe class AluHandlers
         return Handler.Continue;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int RM<S, O>(Cpu c, Op* op) where S : IOperandSize where O : IAluOp
     {
         ulong r = O.Apply<S>(c, S.ReadReg(c, op->R1), S.Read(c, Handler.Ea(c, op)));
@@ -30,6 +33,7 @@ internal static unsafe class AluHandlers
         return Handler.Continue;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int MR<S, O>(Cpu c, Op* op) where S : IOperandSize where O : IAluOp
     {
         ulong la = Handler.Ea(c, op);
@@ -39,6 +43,7 @@ internal static unsafe class AluHandlers
         return Handler.AfterWrite(c, op);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int MI<S, O>(Cpu c, Op* op) where S : IOperandSize where O : IAluOp
     {
         ulong la = Handler.Ea(c, op);
@@ -49,6 +54,7 @@ internal static unsafe class AluHandlers
     }
 
     /// <summary>LOCK op [mem], reg/imm: source is R2 when K1 is a register, else the immediate.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Locked<S, O>(Cpu c, Op* op) where S : IOperandSize where O : IAluOp
     {
         ulong la = Handler.Ea(c, op);
@@ -98,12 +104,14 @@ internal static unsafe class AluHandlers
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int UnaryR<S>(Cpu c, Op* op) where S : IOperandSize
     {
         S.WriteReg(c, op->R1, Unary<S>(c, op->Aux, S.ReadReg(c, op->R1)));
         return Handler.Continue;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int IncR<S>(Cpu c, Op* op) where S : IOperandSize
     {
         ulong a = S.ReadReg(c, op->R1), r = a + 1;
@@ -112,6 +120,7 @@ internal static unsafe class AluHandlers
         return Handler.Continue;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int DecR<S>(Cpu c, Op* op) where S : IOperandSize
     {
         ulong a = S.ReadReg(c, op->R1), r = a - 1;
@@ -120,6 +129,7 @@ internal static unsafe class AluHandlers
         return Handler.Continue;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int UnaryM<S>(Cpu c, Op* op) where S : IOperandSize
     {
         ulong la = Handler.Ea(c, op);

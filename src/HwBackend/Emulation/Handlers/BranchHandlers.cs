@@ -1,14 +1,17 @@
+using System.Runtime.CompilerServices;
 namespace Actors.HwBackend.Emulation.Handlers;
 
 /// <summary>Near JMP, Jcc, CALL, RET, LOOP and JrCXZ. Every one ends its block with RIP set. Imm holds a direct target.</summary>
 internal static unsafe class BranchHandlers
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Jmp(Cpu c, Op* op)
     {
         c.Rip = op->Imm;
         return Handler.EndBlock;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Jcc(Cpu c, Op* op)
     {
         c.Rip = c.Condition(op->Aux) ? op->Imm : op->NextIp;
@@ -16,6 +19,7 @@ internal static unsafe class BranchHandlers
     }
 
     /// <summary>Jcc specialised per condition for the common compare-and-branch pairs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int JccT<C>(Cpu c, Op* op) where C : ICondition
     {
         c.Rip = C.Test(c) ? op->Imm : op->NextIp;
@@ -25,12 +29,14 @@ internal static unsafe class BranchHandlers
     private static ulong IndirectTarget(Cpu c, Op* op) =>
         op->K0 == OperandKind.Memory ? c.ReadSized(Handler.Ea(c, op), op->OpSize) : c.ReadReg(op->R1, op->OpSize);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int JmpIndirect(Cpu c, Op* op)
     {
         c.Rip = IndirectTarget(c, op);
         return Handler.EndBlock;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Call64(Cpu c, Op* op)
     {
         ulong sp = c.Regs[Cpu.RSP] - 8;
@@ -40,6 +46,7 @@ internal static unsafe class BranchHandlers
         return Handler.EndBlock;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Call(Cpu c, Op* op)
     {
         c.PushSized(op->NextIp, op->OpSize);
@@ -47,6 +54,7 @@ internal static unsafe class BranchHandlers
         return Handler.EndBlock;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int CallIndirect(Cpu c, Op* op)
     {
         ulong target = IndirectTarget(c, op);
@@ -55,6 +63,7 @@ internal static unsafe class BranchHandlers
         return Handler.EndBlock;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Ret64(Cpu c, Op* op)
     {
         ulong sp = c.Regs[Cpu.RSP];
@@ -63,6 +72,7 @@ internal static unsafe class BranchHandlers
         return Handler.EndBlock;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Ret(Cpu c, Op* op)
     {
         ulong target = c.PopSized(op->OpSize);
@@ -72,6 +82,7 @@ internal static unsafe class BranchHandlers
     }
 
     /// <summary>LOOP/LOOPE/LOOPNE (Aux 0/1/2) and JrCXZ (Aux 3); OpSize is the counter width (address size).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Loop(Cpu c, Op* op)
     {
         int size = op->OpSize;

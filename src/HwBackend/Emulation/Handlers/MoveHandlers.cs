@@ -1,32 +1,38 @@
+using System.Runtime.CompilerServices;
 namespace Actors.HwBackend.Emulation.Handlers;
 
 /// <summary>MOV, MOVZX, MOVSX(D), LEA, XCHG, CMOVcc, SETcc, BSWAP, the sign-extension family, LAHF/SAHF and the flag instructions.</summary>
 internal static unsafe class MoveHandlers
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int MovRR<S>(Cpu c, Op* op) where S : IOperandSize
     {
         S.WriteReg(c, op->R1, S.ReadReg(c, op->R2));
         return Handler.Continue;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int MovRI<S>(Cpu c, Op* op) where S : IOperandSize
     {
         S.WriteReg(c, op->R1, op->Imm);
         return Handler.Continue;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int MovRM<S>(Cpu c, Op* op) where S : IOperandSize
     {
         S.WriteReg(c, op->R1, S.Read(c, Handler.Ea(c, op)));
         return Handler.Continue;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int MovMR<S>(Cpu c, Op* op) where S : IOperandSize
     {
         S.Write(c, Handler.Ea(c, op), S.ReadReg(c, op->R2));
         return Handler.AfterWrite(c, op);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int MovMI<S>(Cpu c, Op* op) where S : IOperandSize
     {
         S.Write(c, Handler.Ea(c, op), op->Imm);
@@ -34,6 +40,7 @@ internal static unsafe class MoveHandlers
     }
 
     /// <summary>MOVZX/MOVSX/MOVSXD: D = destination size, Src = source size, Aux = 1 for sign extension.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int ExtendR<D, Src>(Cpu c, Op* op) where D : IOperandSize where Src : IOperandSize
     {
         ulong v = Src.ReadReg(c, op->R2);
@@ -41,6 +48,7 @@ internal static unsafe class MoveHandlers
         return Handler.Continue;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int ExtendM<D, Src>(Cpu c, Op* op) where D : IOperandSize where Src : IOperandSize
     {
         ulong v = Src.Read(c, Handler.Ea(c, op));
@@ -49,12 +57,14 @@ internal static unsafe class MoveHandlers
     }
 
     /// <summary>LEA computes the offset only: no segment base, truncated to the operand size.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Lea<S>(Cpu c, Op* op) where S : IOperandSize
     {
         S.WriteReg(c, op->R1, (c.Regs[op->Base] + (c.Regs[op->Index] << op->Scale) + op->Disp) & op->AddrMask);
         return Handler.Continue;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int XchgRR<S>(Cpu c, Op* op) where S : IOperandSize
     {
         ulong a = S.ReadReg(c, op->R1), b = S.ReadReg(c, op->R2);
@@ -64,6 +74,7 @@ internal static unsafe class MoveHandlers
     }
 
     /// <summary>XCHG with memory is always locked. Operand 0 is memory, R2 the register.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int XchgMR<S>(Cpu c, Op* op) where S : IOperandSize
     {
         ulong la = Handler.Ea(c, op);
@@ -84,6 +95,7 @@ internal static unsafe class MoveHandlers
     }
 
     /// <summary>CMOVcc: the source is read (and may fault) whatever the condition; a 32-bit destination is zero-extended even when false.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Cmov<S>(Cpu c, Op* op) where S : IOperandSize
     {
         ulong v = op->K1 == OperandKind.Memory ? S.Read(c, Handler.Ea(c, op)) : S.ReadReg(c, op->R2);
@@ -91,6 +103,7 @@ internal static unsafe class MoveHandlers
         return Handler.Continue;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Setcc(Cpu c, Op* op)
     {
         ulong v = c.Condition(op->Aux) ? 1UL : 0UL;
@@ -103,6 +116,7 @@ internal static unsafe class MoveHandlers
         return Handler.Continue;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Bswap<S>(Cpu c, Op* op) where S : IOperandSize
     {
         ulong v = S.ReadReg(c, op->R1);
@@ -117,6 +131,7 @@ internal static unsafe class MoveHandlers
     }
 
     /// <summary>CBW/CWDE/CDQE: sign-extend the lower half of the accumulator into the whole (S is the destination size).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int ExtendAccumulator<S>(Cpu c, Op* op) where S : IOperandSize
     {
         ulong a = c.Regs[Cpu.RAX];
@@ -131,6 +146,7 @@ internal static unsafe class MoveHandlers
     }
 
     /// <summary>CWD/CDQ/CQO: fill rDX with the sign of rAX.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int SignToDx<S>(Cpu c, Op* op) where S : IOperandSize
     {
         ulong a = S.ReadReg(c, Cpu.RAX);
@@ -138,12 +154,14 @@ internal static unsafe class MoveHandlers
         return Handler.Continue;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Lahf(Cpu c, Op* op)
     {
         Size8.WriteReg(c, 16, (byte)(c.GetArithmeticFlags() & 0xD5) | 2UL);
         return Handler.Continue;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Sahf(Cpu c, Op* op)
     {
         ulong ah = Size8.ReadReg(c, 16) & 0xD5;
@@ -152,6 +170,7 @@ internal static unsafe class MoveHandlers
     }
 
     /// <summary>CLC, STC, CMC (Aux 0, 1, 2); CLD, STD (Aux 3, 4).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int FlagOp(Cpu c, Op* op)
     {
         switch (op->Aux)
@@ -165,9 +184,11 @@ internal static unsafe class MoveHandlers
         return Handler.Continue;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Nop(Cpu c, Op* op) => Handler.Continue;
 
     /// <summary>XLAT: AL = [seg:rBX + AL].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Xlat(Cpu c, Op* op)
     {
         ulong la = (((c.Regs[op->Base] + (byte)c.Regs[Cpu.RAX]) & op->AddrMask) + c.SegBase[op->Seg]) & c.LinearMask;

@@ -1,8 +1,10 @@
+using System.Runtime.CompilerServices;
 namespace Actors.HwBackend.Emulation.Handlers;
 
 /// <summary>PUSH, POP, ENTER, LEAVE, PUSHF, POPF. The 64-bit forms are specialised; others use the generic stack path.</summary>
 internal static unsafe class StackHandlers
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Push64R(Cpu c, Op* op)
     {
         ulong sp = c.Regs[Cpu.RSP] - 8;
@@ -11,6 +13,7 @@ internal static unsafe class StackHandlers
         return Handler.AfterWrite(c, op);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Pop64R(Cpu c, Op* op)
     {
         ulong sp = c.Regs[Cpu.RSP];
@@ -21,6 +24,7 @@ internal static unsafe class StackHandlers
     }
 
     /// <summary>PUSH of a register, immediate or memory operand in any mode; OpSize is the push size.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Push(Cpu c, Op* op)
     {
         int size = op->OpSize;
@@ -35,6 +39,7 @@ internal static unsafe class StackHandlers
     }
 
     /// <summary>POP to a register or memory. For memory, RSP is incremented before the address is computed (SDM).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Pop(Cpu c, Op* op)
     {
         int size = op->OpSize;
@@ -58,6 +63,7 @@ internal static unsafe class StackHandlers
         return Handler.AfterWrite(c, op);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Leave(Cpu c, Op* op)
     {
         int size = op->OpSize;
@@ -82,6 +88,7 @@ internal static unsafe class StackHandlers
     }
 
     /// <summary>ENTER imm16, imm8: allocate a frame, copying <c>level</c> frame pointers for nested procedures.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Enter(Cpu c, Op* op)
     {
         int size = op->OpSize;
@@ -111,6 +118,7 @@ internal static unsafe class StackHandlers
         return Handler.AfterWrite(c, op);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Pushf(Cpu c, Op* op)
     {
         // VM and RF are never pushed as set.
@@ -119,6 +127,7 @@ internal static unsafe class StackHandlers
     }
 
     /// <summary>POPF: IOPL changes only at CPL 0 and IF only when CPL &lt;= IOPL; ends the block because IF or TF may change.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Popf(Cpu c, Op* op)
     {
         int size = op->OpSize;

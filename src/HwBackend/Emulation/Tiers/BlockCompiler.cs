@@ -1,69 +1,119 @@
 using System.Reflection;
 using System.Reflection.Emit;
+using Iced.Intel;
+using FlowControl = Iced.Intel.FlowControl;
+using Label = System.Reflection.Emit.Label;
 
 namespace Actors.HwBackend.Emulation.Tiers;
 
 /// <summary>
-/// Runs a whole block in one call: returns <see cref="Handler.EndBlock"/> or <see cref="Handler.Exit"/>
-/// with <see cref="Cpu.CurrentOp"/> at the op that ended it, exactly as the interpreter's loop leaves
-/// its own op pointer.
+/// Runs a translated region from its head: returns <see cref="Handler.EndBlock"/> or <see cref="Handler.Exit"/>
+/// with <see cref="Cpu.CurrentOp"/> at the op that ended it, exactly as the interpreter's loop leaves its
+/// own op pointer.
 /// </summary>
 internal delegate int CompiledBlock(Cpu cpu);
 
 /// <summary>
-/// Compiles a decoded block to a <see cref="DynamicMethod"/>: the block's handlers called one after the
-/// other with their op's address as a constant, so the JIT sees straight-line code it can inline and
-/// no indirect branch per instruction. Before each op the code records it in <see cref="Cpu.CurrentOp"/>,
-/// so a fault or an exit in the middle of the block is charged to the right instruction with the
-/// interpreter's architectural state (every op before it has completed, none after it has started).
+/// Compiles a region of decoded blocks to one <see cref="DynamicMethod"/>. Each op becomes a direct call
+/// to its handler with the op's address as a constant, so the JIT sees straight-line code it can inline,
+/// and no indirect branch per instruction. Before each op the code records it in <see cref="Cpu.CurrentOp"/>,
+/// so a fault or an exit in the middle is charged to the right instruction with the interpreter's
+/// architectural state (every op before it has completed, none after it has started).
+/// A block that ends in a direct branch or falls through to another block of the region continues there
+/// inside the method (a loop stays in it) when <see cref="Cpu.MayChain"/> allows: no event, interrupt
+/// shadow or single-step is pending, which the run loop would handle between blocks, and CS has the base
+/// it had when the region was found, so the region's page is where its addresses say. Each block, the
+/// head included, adds its instructions to <see cref="Cpu.InstructionsRetired"/> as it is entered, as the
+/// run loop does for a block it interprets.
 /// Dynamic methods are collected once nothing refers to their delegate.
 /// </summary>
 internal static unsafe class BlockCompiler
 {
     private static readonly FieldInfo s_currentOp = typeof(Cpu).GetField(nameof(Cpu.CurrentOp))!;
+    private static readonly FieldInfo s_retired = typeof(Cpu).GetField(nameof(Cpu.InstructionsRetired))!;
+    private static readonly FieldInfo s_rip = typeof(Cpu).GetField(nameof(Cpu.Rip))!;
+    private static readonly MethodInfo s_mayChain = typeof(Cpu).GetMethod(nameof(Cpu.MayChain))!;
     private static readonly Type[] s_handlerParameters = [typeof(Cpu), typeof(Op*)];
 
     /// <summary>
-    /// Compiles the block at <paramref name="ops"/> from <paramref name="snapshot"/>, a copy of its ops
-    /// (the last one the sentinel) taken on the vCPU thread: the compiler never reads the op pool, which
-    /// the vCPU may reuse meanwhile. The compiled code uses the ops at <paramref name="ops"/> only when it
-    /// runs, which it does only while the block is valid.
+    /// Compiles <paramref name="translation"/>'s blocks from <paramref name="snapshots"/>, copies of their ops
+    /// (each ending with its sentinel) taken on the vCPU thread: the compiler never reads the op pool, which
+    /// the vCPU may reuse meanwhile. The code uses the ops in the pool only when it runs, which it does only
+    /// while the head block is valid, and with it the region's page.
     /// </summary>
-    public static CompiledBlock Compile(Op* ops, ReadOnlySpan<Op> snapshot, ulong rip)
+    public static CompiledBlock Compile(Translation translation, Op[][] snapshots, ulong codeSegmentBase)
     {
-        var method = new DynamicMethod($"block_{rip:x}", typeof(int), [typeof(Cpu)], typeof(Cpu), skipVisibility: true);
+        Block[] blocks = translation.Blocks;
+        var method = new DynamicMethod($"block_{blocks[0].Rip:x}", typeof(int), [typeof(Translation), typeof(Cpu)], typeof(Cpu), skipVisibility: true);
         ILGenerator il = method.GetILGenerator();
         LocalBuilder result = il.DeclareLocal(typeof(int));
         Label exit = il.DefineLabel();
-        for (int i = 0; i < snapshot.Length; i++)
+        Label[] starts = blocks.Select(_ => il.DefineLabel()).ToArray();
+        for (int k = 0; k < blocks.Length; k++)
         {
-            Op* op = ops + i;
-            il.Emit(OpCodes.Ldarg_0);
-            EmitPointer(il, op);
-            il.Emit(OpCodes.Stfld, s_currentOp);
-            il.Emit(OpCodes.Ldarg_0);
-            EmitPointer(il, op);
-            EmitHandlerCall(il, snapshot[i].Fn);
-            if (i == snapshot.Length - 1)
-            {
-                // The sentinel: sets RIP to the fall-through address and ends the block.
-                il.Emit(OpCodes.Ret);
-                break;
-            }
+            Block block = blocks[k];
+            Op[] ops = snapshots[k];
+            il.MarkLabel(starts[k]);
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldfld, s_retired);
+            il.Emit(OpCodes.Ldc_I8, (long)block.Count);
+            il.Emit(OpCodes.Add);
+            il.Emit(OpCodes.Stfld, s_retired);
 
-            il.Emit(OpCodes.Stloc, result);
-            il.Emit(OpCodes.Ldloc, result);
-            il.Emit(OpCodes.Brtrue, exit);
+            // The last real op, when it is a direct branch, ends the block normally; else the sentinel does.
+            int last = Successors(block, ops).Any() && ops[^2].Instr.FlowControl != FlowControl.Next ? ops.Length - 2 : ops.Length - 1;
+            for (int i = 0; i <= last; i++)
+            {
+                EmitOp(il, block.Ops + i, ops[i].Fn);
+                il.Emit(OpCodes.Stloc, result);
+                il.Emit(OpCodes.Ldloc, result);
+                if (i < last)
+                {
+                    il.Emit(OpCodes.Brtrue, exit);
+                    continue;
+                }
+
+                il.Emit(OpCodes.Ldc_I4, Handler.EndBlock);
+                il.Emit(OpCodes.Bne_Un, exit);
+                EmitChain(il, blocks, starts, Successors(block, ops), codeSegmentBase, exit);
+            }
         }
 
         il.MarkLabel(exit);
         il.Emit(OpCodes.Ldloc, result);
         il.Emit(OpCodes.Ret);
-        return method.CreateDelegate<CompiledBlock>();
+        return method.CreateDelegate<CompiledBlock>(translation);
     }
 
-    private static void EmitHandlerCall(ILGenerator il, delegate*<Cpu, Op*, int> fn)
+    /// <summary>Where a block goes next when it ends normally, if the address is known before it runs.</summary>
+    public static IEnumerable<ulong> Successors(Block block, Op[] ops)
     {
+        if (ops.Length < 2)
+            yield break;
+        ref readonly Instruction last = ref ops[^2].Instr;
+        switch (last.FlowControl)
+        {
+            case FlowControl.Next:
+                yield return block.EndIp; // the sentinel
+                break;
+            case FlowControl.ConditionalBranch when last.Op0Kind is OpKind.NearBranch16 or OpKind.NearBranch32 or OpKind.NearBranch64:
+                yield return last.NearBranchTarget;
+                yield return block.EndIp;
+                break;
+            case FlowControl.UnconditionalBranch or FlowControl.Call when last.Op0Kind is OpKind.NearBranch16 or OpKind.NearBranch32 or OpKind.NearBranch64:
+                yield return last.NearBranchTarget;
+                break;
+        }
+    }
+
+    private static void EmitOp(ILGenerator il, Op* op, delegate*<Cpu, Op*, int> fn)
+    {
+        il.Emit(OpCodes.Ldarg_1);
+        EmitPointer(il, op);
+        il.Emit(OpCodes.Stfld, s_currentOp);
+        il.Emit(OpCodes.Ldarg_1);
+        EmitPointer(il, op);
         if (HandlerMethods.Find(fn) is { } handler)
         {
             il.Emit(OpCodes.Call, handler);
@@ -72,6 +122,35 @@ internal static unsafe class BlockCompiler
 
         EmitPointer(il, fn);
         il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, typeof(int), s_handlerParameters, null);
+    }
+
+    /// <summary>Continues at the region block RIP now names, if there is one and the CPU may; else leaves.</summary>
+    private static void EmitChain(ILGenerator il, Block[] blocks, Label[] starts, IEnumerable<ulong> successors, ulong codeSegmentBase, Label exit)
+    {
+        var targets = successors.Distinct()
+            .Select(rip => Array.FindIndex(blocks, b => b.Rip == rip))
+            .Where(index => index >= 0)
+            .ToArray();
+        if (targets.Length == 0)
+        {
+            il.Emit(OpCodes.Br, exit);
+            return;
+        }
+
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldc_I8, (long)codeSegmentBase);
+        il.Emit(OpCodes.Ldc_I4, blocks[0].Bitness);
+        il.Emit(OpCodes.Call, s_mayChain);
+        il.Emit(OpCodes.Brfalse, exit);
+        foreach (int index in targets)
+        {
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldfld, s_rip);
+            il.Emit(OpCodes.Ldc_I8, (long)blocks[index].Rip);
+            il.Emit(OpCodes.Beq, starts[index]);
+        }
+
+        il.Emit(OpCodes.Br, exit);
     }
 
     private static void EmitPointer(ILGenerator il, void* pointer)

@@ -26,16 +26,19 @@ internal sealed unsafe class BlockTranslator
 
     public CpuTierOptions Options => _options;
 
-    /// <summary>Translated code for <paramref name="block"/> if it has some; else counts the run and may have it translated.</summary>
-    public CompiledBlock? CodeFor(Cpu cpu, Block block)
+    /// <summary>Blocks in one region at most: a loop nest's worth.</summary>
+    public const int MaxRegionBlocks = 32;
+
+    /// <summary>The translation entered at <paramref name="block"/> if it has one; else counts the run and may have one made.</summary>
+    public Translation? TranslationFor(Cpu cpu, Block block)
     {
-        CompiledBlock? code = Volatile.Read(ref block.Compiled);
-        if (code != null)
+        Translation? translation = Volatile.Read(ref block.Translation);
+        if (translation != null)
         {
-            if (block.CompiledGeneration == Volatile.Read(ref _generation))
-                return code;
+            if (block.TranslationGeneration == Volatile.Read(ref _generation))
+                return translation;
             // Dropped at the cap: interpret it again until it is hot again.
-            block.Compiled = null;
+            block.Translation = null;
             block.Heat = 0;
             block.Queued = false;
         }
@@ -43,11 +46,13 @@ internal sealed unsafe class BlockTranslator
         if (block.Queued || ++block.Heat < _options.Threshold)
             return null;
         block.Queued = true;
-        var request = new TranslationRequest(this, block, new ReadOnlySpan<Op>(block.Ops, block.Count + 1).ToArray(), Volatile.Read(ref _generation));
+        Block[] region = cpu.RegionFrom(block, MaxRegionBlocks);
+        Op[][] snapshots = region.Select(b => new ReadOnlySpan<Op>(b.Ops, b.Count + 1).ToArray()).ToArray();
+        var request = new TranslationRequest(this, region, snapshots, cpu.SegBase[Cpu.CS], Volatile.Read(ref _generation));
         if (_options.OnVcpuThread)
         {
             Translate(request);
-            return block.Compiled;
+            return block.Translation;
         }
 
         if (!TranslationThread.Instance.TryQueue(request))
@@ -55,17 +60,17 @@ internal sealed unsafe class BlockTranslator
         return null;
     }
 
-    /// <summary>Compiles a request's block and publishes the code, unless the block or its generation went meanwhile.</summary>
+    /// <summary>Compiles a request's region and publishes the code on its head, unless the head or its generation went meanwhile.</summary>
     public void Translate(TranslationRequest request)
     {
-        Block block = request.Block;
-        if (!block.Valid || request.Generation != Volatile.Read(ref _generation))
+        Block head = request.Region[0];
+        if (!head.Valid || request.Generation != Volatile.Read(ref _generation))
             return;
         long start = Stopwatch.GetTimestamp();
-        CompiledBlock code;
+        var translation = new Translation(request.Region);
         try
         {
-            code = BlockCompiler.Compile(block.Ops, request.Ops, block.Rip);
+            translation.Code = BlockCompiler.Compile(translation, request.Ops, request.CodeSegmentBase);
         }
         catch (Exception e) when (e is InvalidProgramException or NotSupportedException or ArgumentException)
         {
@@ -79,8 +84,8 @@ internal sealed unsafe class BlockTranslator
         bool hostHasRoom = TranslationThread.Instance.AddBlock();
         if (!hostHasRoom || Interlocked.Read(ref _live) > _options.MaxBlocks)
             Evict();
-        block.CompiledGeneration = request.Generation;
-        Volatile.Write(ref block.Compiled, code);
+        head.TranslationGeneration = request.Generation;
+        Volatile.Write(ref head.Translation, translation);
         Interlocked.Increment(ref _translated);
     }
 
@@ -101,5 +106,5 @@ internal sealed unsafe class BlockTranslator
         TimeSpan.FromTicks((long)(Interlocked.Read(ref _ticks) * ((double)TimeSpan.TicksPerSecond / Stopwatch.Frequency))));
 }
 
-/// <summary>A block to translate, with a copy of its ops taken on its vCPU's thread.</summary>
-internal sealed record TranslationRequest(BlockTranslator Owner, Block Block, Op[] Ops, long Generation);
+/// <summary>A region to translate (head first), with copies of its blocks' ops taken on its vCPU's thread.</summary>
+internal sealed record TranslationRequest(BlockTranslator Owner, Block[] Region, Op[][] Ops, ulong CodeSegmentBase, long Generation);
