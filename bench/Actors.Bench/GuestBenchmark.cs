@@ -56,7 +56,7 @@ internal static class GuestBenchmark
             double mips = run.Seconds > 0 ? run.Instructions / run.Seconds / 1e6 : 0;
             string versus = qemuSeconds > 0 ? string.Create(CultureInfo.InvariantCulture, $" qemu-speed-ratio={qemuSeconds / run.Seconds:F2}") : string.Empty;
             string translated = run.Statistics is { } t
-                ? string.Create(CultureInfo.InvariantCulture, $" translated-blocks={t.BlocksTranslated} translation-ms={t.TranslationTime.TotalMilliseconds:F0}")
+                ? string.Create(CultureInfo.InvariantCulture, $" translated-regions={t.RegionsTranslated} translation-ms={t.TranslationTime.TotalMilliseconds:F0}")
                 : string.Empty;
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"guest: tier={CpuTierOptions.Name(run.Tier)} exit={run.Status} instructions={run.Instructions} seconds={run.Seconds:F3} mips={mips:F1}{versus}{translated}"));

@@ -49,7 +49,7 @@ public static class ActorsSilo
         ArgumentNullException.ThrowIfNull(silo);
         ArgumentNullException.ThrowIfNull(settings);
         Validate(settings);
-        BackendSelection.Choice backend = BackendSelection.Create(settings.Backend);
+        BackendSelection.Choice backend = BackendSelection.Create(settings.Backend, settings.CpuTier);
         RaiseThreadPoolMinimum();
 
         // Host-pinned grains find their silo by this name.

@@ -1,5 +1,6 @@
 using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Emulation;
+using Actors.HwBackend.Emulation.Tiers;
 using Actors.HwBackend.Kvm;
 
 namespace Actors.Silo;
@@ -15,12 +16,13 @@ public static class BackendSelection
 
     public sealed record Choice(IHypervisorBackend Backend, string Why);
 
-    public static Choice Create(string name)
+    public static Choice Create(string name, CpuTier cpuTier = CpuTier.Interpreter)
     {
+        var tier = new CpuTierOptions(cpuTier);
         switch (name)
         {
             case "emulator":
-                return new(new EmulatorBackend(), "the software CPU, as asked (--backend emulator)");
+                return new(new EmulatorBackend(tier), $"the software CPU ({CpuTierOptions.Name(cpuTier)}), as asked (--backend emulator)");
             case "kvm":
                 try
                 {
@@ -34,7 +36,7 @@ public static class BackendSelection
             case "auto":
                 return KvmBackend.TryOpen(out string? whyNot) is { } kvm
                     ? new(kvm, "KVM, because /dev/kvm opens (--backend auto)")
-                    : new(new EmulatorBackend(), $"the software CPU, because {whyNot} (--backend auto)");
+                    : new(new EmulatorBackend(tier), $"the software CPU ({CpuTierOptions.Name(cpuTier)}), because {whyNot} (--backend auto)");
             default:
                 throw new SiloConfigurationException($"unknown backend '{name}'; use one of: {string.Join(", ", Names)}");
         }

@@ -2,18 +2,19 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Actors.Grains.Security;
+using Actors.HwBackend.Emulation.Tiers;
 using Actors.Silo.Web;
 
 namespace Actors.Silo;
 
 /// <summary>
-/// Reads <c>--host --silo-port --gateway-port --join --backend --redis --listen --advertise --tls-cert --tls-key --tls-ca --health-port --health-address --dashboard --dashboard-address</c>, each defaulting to its ACTORS_* environment
+/// Reads <c>--host --silo-port --gateway-port --join --backend --redis --listen --advertise --tls-cert --tls-key --tls-ca --cpu-tier --health-port --health-address --dashboard --dashboard-address</c>, each defaulting to its ACTORS_* environment
 /// variable, so containers can configure silos without a command line.
 /// </summary>
 public static class SiloCommandLine
 {
     public const string Usage =
-        "usage: Actors.Silo --host NAME --silo-port N --gateway-port N [--join HOST:PORT] [--backend auto|kvm|emulator] [--redis HOST:PORT] [--listen ADDRESS] [--advertise ADDRESS] [--tls-cert FILE --tls-key FILE --tls-ca FILE]"
+        "usage: Actors.Silo --host NAME --silo-port N --gateway-port N [--join HOST:PORT] [--backend auto|kvm|emulator] [--cpu-tier interpreter|translator] [--redis HOST:PORT] [--listen ADDRESS] [--advertise ADDRESS] [--tls-cert FILE --tls-key FILE --tls-ca FILE]"
         + " [--health-port N [--health-address IP]] [--dashboard PORT [--dashboard-address IP]]";
 
     private static readonly WebEndpointOption DashboardOption = new("--dashboard", "ACTORS_DASHBOARD_PORT", "--dashboard-address");
@@ -27,6 +28,7 @@ public static class SiloCommandLine
             ["--gateway-port"] = environment("ACTORS_GATEWAY_PORT"),
             ["--join"] = environment("ACTORS_JOIN"),
             ["--backend"] = environment("ACTORS_BACKEND"),
+            ["--cpu-tier"] = environment("ACTORS_CPU_TIER"),
             ["--redis"] = environment("ACTORS_REDIS"),
             ["--listen"] = environment("ACTORS_LISTEN"),
             ["--advertise"] = environment("ACTORS_ADVERTISE"),
@@ -53,6 +55,9 @@ public static class SiloCommandLine
         int gatewayPort = Port(Required(values, "--gateway-port", "ACTORS_GATEWAY_PORT"), "--gateway-port");
         IPEndPoint? join = string.IsNullOrWhiteSpace(values["--join"]) ? null : Endpoint(values["--join"]!);
         string backend = string.IsNullOrWhiteSpace(values["--backend"]) ? SiloSettings.DefaultBackend : values["--backend"]!;
+        CpuTier cpuTier = CpuTier.Interpreter;
+        if (!string.IsNullOrWhiteSpace(values["--cpu-tier"]) && !CpuTierOptions.TryParseTier(values["--cpu-tier"], out cpuTier))
+            throw new SiloConfigurationException($"--cpu-tier must be interpreter or translator, not '{values["--cpu-tier"]}'");
         string? redis = string.IsNullOrWhiteSpace(values["--redis"]) ? null : values["--redis"];
         IPAddress? listen = string.IsNullOrWhiteSpace(values["--listen"]) ? null : Address(values["--listen"]!, "--listen");
         IPAddress? advertise = string.IsNullOrWhiteSpace(values["--advertise"]) ? null : Address(values["--advertise"]!, "--advertise");
@@ -74,7 +79,7 @@ public static class SiloCommandLine
         // The dashboard too: an operator reaches it where the silo listens.
         string? dashboardAddress = values["--dashboard-address"] ?? (string.IsNullOrWhiteSpace(values["--dashboard"]) ? null : listen?.ToString());
         IPEndPoint? dashboard = DashboardOption.Parse(values["--dashboard"], dashboardAddress);
-        return new SiloSettings(host, siloPort, gatewayPort, join, backend, redis, listen, advertise, inKubernetes, tls, health, dashboard);
+        return new SiloSettings(host, siloPort, gatewayPort, join, backend, redis, listen, advertise, inKubernetes, tls, health, dashboard, cpuTier);
     }
 
     /// <summary>Letters, digits, '.', '-' and '_': a host name is part of grain keys (a VM worker's is "host/vm").</summary>

@@ -1,5 +1,6 @@
 using System.Net;
 using Actors.Grains.Security;
+using Actors.HwBackend.Emulation.Tiers;
 
 namespace Actors.Silo;
 
@@ -17,7 +18,8 @@ namespace Actors.Silo;
 /// gateway connections are mutual TLS with these credentials (null: plain TCP, for embedded clusters and tests).
 /// <paramref name="Health"/> is where the HTTP health probes (<c>/healthz</c>, <c>/readyz</c>) listen; null: nowhere.
 /// <paramref name="Dashboard"/> is where the web dashboard listens (HTTPS with <paramref name="Tls"/>'s certificates
-/// when there are some); null: nowhere.
+/// when there are some); null: nowhere. <paramref name="CpuTier"/> is how the software CPU runs the guests of VMs
+/// that do not choose (<c>--cpu-tier</c>); it does not apply to KVM.
 /// </summary>
 public sealed record SiloSettings(
     string HostName,
@@ -31,7 +33,8 @@ public sealed record SiloSettings(
     bool InKubernetes = false,
     TlsCredentials? Tls = null,
     IPEndPoint? Health = null,
-    IPEndPoint? Dashboard = null)
+    IPEndPoint? Dashboard = null,
+    CpuTier CpuTier = CpuTier.Interpreter)
 {
     public const string DefaultBackend = "auto";
 

@@ -298,6 +298,7 @@ public sealed class HypervisorClient : IAsyncDisposable
     /// <param name="uploadProgress">Told as the image and initrd upload; may be null.</param>
     /// <param name="replace">Whether to replace the definition of a VM of that name that is not running, instead of refusing.</param>
     /// <param name="backend">The hardware backend its host must run (<see cref="BackendPlacement.Require"/>) or should run (<see cref="BackendPlacement.Prefer"/>), or null for any.</param>
+    /// <param name="cpuTier">How the software CPU runs it: <c>interpreter</c> or <c>translator</c>, or null for its host's choice; KVM hosts ignore it.</param>
     /// <returns>The VM's status: Defined.</returns>
     /// <exception cref="HypervisorClientException">A file is missing or unreadable, or the configuration is invalid (checked before anything is uploaded).</exception>
     /// <exception cref="HypervisorException">The cluster refused: the name is taken (<see cref="HypervisorRefusal.AlreadyExists"/>), the VM cannot be replaced now, or no host runs the backend it requires.</exception>
@@ -317,7 +318,8 @@ public sealed class HypervisorClient : IAsyncDisposable
         IReadOnlyList<NetworkAdapterConfiguration>? nics = null,
         IProgress<ImageUploadProgress>? uploadProgress = null,
         bool replace = false,
-        BackendPlacement? backend = null)
+        BackendPlacement? backend = null,
+        string? cpuTier = null)
     {
         CheckVmName(name);
         using Activity? span = ClientTracing.Start("CreateVm", name);
@@ -333,7 +335,8 @@ public sealed class HypervisorClient : IAsyncDisposable
             vspHost,
             disks is { Count: > 0 } ? [.. disks] : null,
             nics is { Count: > 0 } ? [.. nics] : null,
-            backend);
+            backend,
+            cpuTier);
         if (configuration.Validate() is { } problem)
             throw new HypervisorClientException(problem);
         // Asked before the upload, which a VM no host can run would waste; the partition asks again when it is defined.

@@ -23,8 +23,18 @@ internal sealed class BootOptions
 
     public Option<string[]> Nics { get; } = new("--nic") { Description = "with --hyperv: a network adapter on a virtual switch ('hvctl switch create'), adapter 0, 1, ... in order (repeatable); mac=... sets its address", HelpName = "switch=name[,mac=xx:xx:xx:xx:xx:xx]", Arity = ArgumentArity.ZeroOrMore };
 
+    public Option<string?> CpuTier { get; } = CreateCpuTier();
+
+    private static Option<string?> CreateCpuTier()
+    {
+        var option = new Option<string?>("--cpu-tier") { Description = "how the software CPU runs the guest: interpreter, or translator (hot code compiled to .NET); default: the host's choice. KVM hosts ignore it", HelpName = "tier" };
+        option.AcceptOnlyFromAmong([.. VmConfiguration.CpuTiers]);
+        return option;
+    }
+
     public void AddTo(Command command)
     {
+        command.Options.Add(CpuTier);
         command.Options.Add(Kernel);
         command.Options.Add(Initrd);
         command.Options.Add(Append);
@@ -55,7 +65,7 @@ internal sealed class BootOptions
         string[] nics = parsed.GetValue(Nics) ?? [];
         if (nics.Length > 0 && !hyperV)
             throw new UsageException("--nic adds a synthetic network adapter, which only a VM created with --hyperv has");
-        return new GuestBoot(CommonOptions.CheckImageFile(path), initrd is null ? null : CommonOptions.CheckImageFile(initrd), append, hyperV, vspHost, disks, [.. nics.Select(ParseNic)]);
+        return new GuestBoot(CommonOptions.CheckImageFile(path), initrd is null ? null : CommonOptions.CheckImageFile(initrd), append, hyperV, vspHost, disks, [.. nics.Select(ParseNic)], parsed.GetValue(CpuTier));
     }
 
     /// <summary>switch=NAME[,mac=ADDRESS], as QEMU's -nic takes key=value pairs.</summary>
@@ -82,4 +92,4 @@ internal sealed class BootOptions
 }
 
 /// <summary>A guest image, for a Linux kernel its initrd and command line, whether the guest sees Hyper-V, where its movable VSPs run, its disks and its network adapters.</summary>
-internal sealed record GuestBoot(string ImagePath, string? InitrdPath, string? CommandLine, bool Enlightened = false, string? VspHost = null, IReadOnlyList<string>? Disks = null, IReadOnlyList<NetworkAdapterConfiguration>? Nics = null);
+internal sealed record GuestBoot(string ImagePath, string? InitrdPath, string? CommandLine, bool Enlightened = false, string? VspHost = null, IReadOnlyList<string>? Disks = null, IReadOnlyList<NetworkAdapterConfiguration>? Nics = null, string? CpuTier = null);

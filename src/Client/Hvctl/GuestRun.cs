@@ -21,7 +21,7 @@ internal static class GuestRun
         CancellationToken cancellationToken,
         BackendPlacement? backend = null)
     {
-        await client.CreateVmAsync(vmName, guest.ImagePath, memoryBytes, processorCount, preferredHost, cancellationToken, initrdPath: guest.InitrdPath, commandLine: guest.CommandLine, enlightened: guest.Enlightened, vspHost: guest.VspHost, disks: guest.Disks, nics: guest.Nics, backend: backend).ConfigureAwait(false);
+        await client.CreateVmAsync(vmName, guest.ImagePath, memoryBytes, processorCount, preferredHost, cancellationToken, initrdPath: guest.InitrdPath, commandLine: guest.CommandLine, enlightened: guest.Enlightened, vspHost: guest.VspHost, disks: guest.Disks, nics: guest.Nics, backend: backend, cpuTier: guest.CpuTier).ConfigureAwait(false);
         ConsoleSubscription subscription = await client.SubscribeConsoleAsync(vmName, cancellationToken).ConfigureAwait(false);
         try
         {

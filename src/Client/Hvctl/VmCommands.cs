@@ -56,7 +56,7 @@ internal static class VmCommands
             Dictionary<string, string>? files = ParseFirmwareFiles(parsed.GetValue(fwCfg));
             BackendPlacement? placement = BackendOption.Parse(parsed.GetValue(backend));
             await using HypervisorClient client = await options.ConnectAsync(parsed, ct).ConfigureAwait(false);
-            VmStatus status = await client.CreateVmAsync(vmName, guest.ImagePath, memoryBytes, processors, parsed.GetValue(host), ct, files, guest.InitrdPath, guest.CommandLine, guest.Enlightened, guest.VspHost, guest.Disks, guest.Nics, new UploadProgressDisplay(io), parsed.GetValue(replace), placement).ConfigureAwait(false);
+            VmStatus status = await client.CreateVmAsync(vmName, guest.ImagePath, memoryBytes, processors, parsed.GetValue(host), ct, files, guest.InitrdPath, guest.CommandLine, guest.Enlightened, guest.VspHost, guest.Disks, guest.Nics, new UploadProgressDisplay(io), parsed.GetValue(replace), placement, guest.CpuTier).ConfigureAwait(false);
             await io.Out.WriteLineAsync($"{status.Name}: {status.State}").ConfigureAwait(false);
             return ExitCodes.Success;
         });
@@ -242,6 +242,7 @@ internal static class VmCommands
             ("vcpus", config.ProcessorCount.ToString(CultureInfo.InvariantCulture)),
             ("started", status.StartedAt?.ToString("u", CultureInfo.InvariantCulture) ?? "-"),
             ("instructions", status.InstructionsRetired.ToString(CultureInfo.InvariantCulture)),
+            ("cpu tier", status.CpuTier ?? config.CpuTier ?? "-"),
             ("console bytes", status.ConsoleBytes.ToString(CultureInfo.InvariantCulture)),
             ("exit status", status.ExitStatus?.ToString(CultureInfo.InvariantCulture) ?? "-"),
             ("ended by", status.EndReason ?? "-"),

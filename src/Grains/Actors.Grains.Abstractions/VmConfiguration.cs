@@ -23,6 +23,7 @@ namespace Actors.Grains;
 /// <param name="Disks">Disk names by LUN of the synthetic SCSI controller (at most 8; "" for a free LUN), or null; needs <paramref name="Enlightened"/>.</param>
 /// <param name="Nics">Network adapters (at most 8), or null; needs <paramref name="Enlightened"/>.</param>
 /// <param name="Backend">The hardware backend its host must or should run (<c>vm create --backend</c>), or null for any.</param>
+/// <param name="CpuTier">How the software CPU runs it (<c>interpreter</c> or <c>translator</c>, <c>vm create --cpu-tier</c>), or null for its host's choice; KVM hosts ignore it.</param>
 [GenerateSerializer]
 [Alias("Actors.VmConfiguration")]
 public sealed record VmConfiguration(
@@ -38,8 +39,12 @@ public sealed record VmConfiguration(
     [property: Id(9)] string? VspHost = null,
     [property: Id(10)] IReadOnlyList<string>? Disks = null,
     [property: Id(11)] IReadOnlyList<NetworkAdapterConfiguration>? Nics = null,
-    [property: Id(12)] BackendPlacement? Backend = null)
+    [property: Id(12)] BackendPlacement? Backend = null,
+    [property: Id(13)] string? CpuTier = null)
 {
+    /// <summary>The software CPU's tiers, by their names in <see cref="CpuTier"/>.</summary>
+    public static readonly IReadOnlyList<string> CpuTiers = ["interpreter", "translator"];
+
     /// <summary>The longest kernel command line, in UTF-8 bytes.</summary>
     public const int MaximumCommandLineBytes = 4096;
 
@@ -74,6 +79,8 @@ public sealed record VmConfiguration(
             return $"the kernel command line must be 1-{MaximumCommandLineBytes} bytes without NUL";
         if (Backend?.Validate() is { } badBackend)
             return badBackend;
+        if (CpuTier is { } tier && !CpuTiers.Contains(tier))
+            return $"CPU tier must be {string.Join(" or ", CpuTiers)}, not '{tier}'";
         if (VspHost is { } vspHost)
         {
             if (!Enlightened)

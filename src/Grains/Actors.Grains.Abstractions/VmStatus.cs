@@ -14,6 +14,7 @@ namespace Actors.Grains;
 /// <param name="Unimplemented">What the guest used that is not implemented, one line each, with where it first did and how often; null for nothing.</param>
 /// <param name="Heartbeat">The heartbeat integration service's state, for a running VM that sees Hyper-V; null otherwise.</param>
 /// <param name="IntegrationServices">Every integration service's state, one "name: state" line each, for a running VM that sees Hyper-V; null otherwise.</param>
+/// <param name="CpuTier">How the software CPU runs it, with the translating tier's counters, for a running VM on the software CPU; null otherwise.</param>
 [GenerateSerializer]
 [Alias("Actors.VmStatus")]
 public sealed record VmStatus(
@@ -29,4 +30,5 @@ public sealed record VmStatus(
     [property: Id(9)] string? EndReason = null,
     [property: Id(10)] IReadOnlyList<string>? Unimplemented = null,
     [property: Id(11)] string? Heartbeat = null,
-    [property: Id(12)] IReadOnlyList<string>? IntegrationServices = null);
+    [property: Id(12)] IReadOnlyList<string>? IntegrationServices = null,
+    [property: Id(13)] string? CpuTier = null);

@@ -60,6 +60,9 @@ public sealed class EmulatedMachine : IVirtualMachine, IGuestMemoryObserver
     /// <summary>What the translating tier has done, or null when the machine only interprets.</summary>
     public TierStatistics? TierStatistics => Translator?.Statistics;
 
+    /// <summary>Instructions the vCPUs retired in translated code (read while they run: a moment's count).</summary>
+    public ulong InstructionsTranslated => _processors.Aggregate(0UL, (sum, p) => sum + p.Cpu.InstructionsTranslated);
+
     /// <summary>Serialises CMPXCHG16B, which has no 16-byte host atomic we can use portably.</summary>
     internal object WideAtomicLock { get; } = new();
 

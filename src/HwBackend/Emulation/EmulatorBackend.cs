@@ -14,6 +14,9 @@ public sealed class EmulatorBackend(CpuTierOptions? tier = null) : IHypervisorBa
 
     public IVirtualMachine CreateMachine(MachineConfiguration configuration) => new EmulatedMachine(configuration, Tier);
 
+    /// <summary>This backend with its machines on <paramref name="tier"/> (this one when it already is).</summary>
+    public EmulatorBackend WithTier(CpuTier tier) => tier == Tier.Tier ? this : new EmulatorBackend(Tier with { Tier = tier });
+
     /// <summary>How this backend's machines run guest code.</summary>
     public CpuTierOptions Tier { get; } = tier ?? CpuTierOptions.Interpreted;
 }

@@ -1,5 +1,7 @@
 using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Boot;
+using Actors.HwBackend.Emulation;
+using Actors.HwBackend.Emulation.Tiers;
 using Actors.HwBackend.Enlightenments;
 using Actors.HwBackend.Memory;
 using Actors.HwBackend.Network;
@@ -192,6 +194,11 @@ public sealed class VmWorker : IDisposable
     {
         get { lock (_gate) return _state; }
     }
+
+    /// <summary>How the software CPU runs this machine and what its translating tier did; null on KVM.</summary>
+    public CpuTierReport? CpuTier => _machine is EmulatedMachine emulated
+        ? new CpuTierReport(emulated.Tier.Tier, emulated.TierStatistics, emulated.InstructionsTranslated)
+        : null;
 
     /// <summary>Instructions retired by all vCPUs.</summary>
     public ulong InstructionsRetired

@@ -58,7 +58,7 @@ internal static class DifferentialRunner
                     var frame = ex.StackTrace?.Split('\n').FirstOrDefault()?.Trim();
                     diff = $"    emulator threw {ex.GetType().Name}: {ex.Message}{(frame is null ? "" : $"\n      {frame}")}\n";
                     // The machine may be left in any state: start over with a fresh one.
-                    report.BlocksTranslated += emu.BlocksTranslated;
+                    report.RegionsTranslated += emu.RegionsTranslated;
                     emu.Dispose();
                     emu = new EmulatorExecutor(tier);
                 }
@@ -67,7 +67,7 @@ internal static class DifferentialRunner
         }
         finally
         {
-            report.BlocksTranslated += emu.BlocksTranslated;
+            report.RegionsTranslated += emu.RegionsTranslated;
             emu.Dispose();
         }
         report.Elapsed = total.Elapsed;
@@ -122,7 +122,7 @@ internal static class DifferentialRunner
         public TimeSpan Elapsed { get; set; }
 
         /// <summary>Blocks the translating tier compiled over the run (0 when interpreted), summed over machines.</summary>
-        public long BlocksTranslated { get; set; }
+        public long RegionsTranslated { get; set; }
 
         public bool Passed => SetupError is null && Failures == 0;
 

@@ -29,7 +29,7 @@ internal sealed class EmulatorExecutor : IDisposable
     private long _runStart;
 
     /// <summary>Blocks this machine's translating tier has compiled so far.</summary>
-    public long BlocksTranslated => (_machine as EmulatedMachine)?.TierStatistics?.BlocksTranslated ?? 0;
+    public long RegionsTranslated => (_machine as EmulatedMachine)?.TierStatistics?.RegionsTranslated ?? 0;
 
     public EmulatorExecutor(CpuTierOptions? tier = null)
     {

@@ -398,8 +398,8 @@ public sealed partial class PartitionGrain(
         try
         {
             VmCounters counters = await Worker(host).GetCountersAsync();
-            (State.InstructionsRetired, State.ConsoleBytes, State.Unimplemented, State.Heartbeat, State.IntegrationServices) =
-                (counters.InstructionsRetired, counters.ConsoleBytes, counters.Unimplemented, counters.Heartbeat, counters.IntegrationServices);
+            (State.InstructionsRetired, State.ConsoleBytes, State.Unimplemented, State.Heartbeat, State.IntegrationServices, State.CpuTier) =
+                (counters.InstructionsRetired, counters.ConsoleBytes, counters.Unimplemented, counters.Heartbeat, counters.IntegrationServices, counters.CpuTier);
         }
         catch (HypervisorException)
         {

@@ -32,6 +32,9 @@ public sealed class PartitionRecord
     /// <summary>The user asked the guest to restart: when its run ends in a reset, start it again.</summary>
     [Id(13)] public bool RestartRequested { get; set; }
 
+    /// <summary>How the software CPU ran it when last asked, in one line, or null.</summary>
+    [Id(14)] public string? CpuTier { get; set; }
+
     public VmStatus ToStatus(string name) =>
-        new(name, State, Configuration!, Host, FailureReason, ExitStatus, InstructionsRetired, ConsoleBytes, StartedAt, EndReason, Unimplemented, Heartbeat, IntegrationServices);
+        new(name, State, Configuration!, Host, FailureReason, ExitStatus, InstructionsRetired, ConsoleBytes, StartedAt, EndReason, Unimplemented, Heartbeat, IntegrationServices, CpuTier);
 }

@@ -8,6 +8,8 @@ using Actors.Grains.Telemetry;
 using Actors.Grains.VmBus;
 using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Boot;
+using Actors.HwBackend.Emulation;
+using Actors.HwBackend.Emulation.Tiers;
 using Actors.HwBackend.Storage;
 using Actors.HwBackend.VmBus.IntegrationServices;
 using Actors.HwBackend.VmBus.Network;
@@ -159,7 +161,8 @@ public sealed partial class VmWorkerGrain(
         Run run = Running();
         VmWorker worker = run.Worker;
         string? heartbeat = run.HeartbeatRelay is not null ? await DescribeRelayedHeartbeatAsync(run) : worker.Heartbeat?.Describe();
-        return new VmCounters(run.InstructionsRetired, worker.ConsoleBytes, UnimplementedLines(worker), heartbeat, IntegrationServiceLines(run, heartbeat));
+        return new VmCounters(run.InstructionsRetired, worker.ConsoleBytes, UnimplementedLines(worker), heartbeat, IntegrationServiceLines(run, heartbeat),
+            worker.CpuTier?.Describe(worker.InstructionsRetired));
     }
 
     /// <summary>
@@ -254,6 +257,12 @@ public sealed partial class VmWorkerGrain(
 
     private IHwBackendGrain HostHardware => GrainFactory.GetGrain<IHwBackendGrain>(Host);
 
+    /// <summary>The host's backend, with the software CPU's tier the VM chose if it chose one (KVM has no tiers).</summary>
+    private IHypervisorBackend BackendFor(VmConfiguration configuration) =>
+        configuration.CpuTier is { } name && backend is EmulatorBackend emulator && CpuTierOptions.TryParseTier(name, out CpuTier tier)
+            ? emulator.WithTier(tier)
+            : backend;
+
     /// <summary>A machine with the image (and initrd) loaded, or (null image) an empty one to restore a migrating VM into.</summary>
     private Run CreateRun(VmConfiguration configuration, IReadOnlyList<IScsiLun?> disks, byte[]? image, byte[]? initrd = null)
     {
@@ -269,9 +278,10 @@ public sealed partial class VmWorkerGrain(
         {
             Action<VmRunEnded> onEnded = ended => PostToGrain(() => OnRunEndedAsync(console, ended));
             Dictionary<string, byte[]>? files = configuration.FirmwareFiles?.ToDictionary(f => f.Key, f => System.Text.Encoding.UTF8.GetBytes(f.Value), StringComparer.Ordinal);
+            IHypervisorBackend machines = BackendFor(configuration);
             worker = image is null
-                ? VmWorker.CreateForRestore(backend, VmName, configuration.MemoryBytes, configuration.ProcessorCount, console, onEnded, files, configuration.Enlightened, disks, Adapters(ports))
-                : VmWorker.Create(backend, VmName, image, configuration.MemoryBytes, configuration.ProcessorCount, console, onEnded, files, initrd, configuration.CommandLine, configuration.Enlightened, disks, Adapters(ports));
+                ? VmWorker.CreateForRestore(machines, VmName, configuration.MemoryBytes, configuration.ProcessorCount, console, onEnded, files, configuration.Enlightened, disks, Adapters(ports))
+                : VmWorker.Create(machines, VmName, image, configuration.MemoryBytes, configuration.ProcessorCount, console, onEnded, files, initrd, configuration.CommandLine, configuration.Enlightened, disks, Adapters(ports));
         }
         catch (GuestImageException e)
         {

@@ -82,7 +82,7 @@ internal sealed unsafe class BlockTranslator
         Interlocked.Add(ref _ticks, Stopwatch.GetTimestamp() - start);
         Interlocked.Increment(ref _live);
         bool hostHasRoom = TranslationThread.Instance.AddBlock();
-        if (!hostHasRoom || Interlocked.Read(ref _live) > _options.MaxBlocks)
+        if (!hostHasRoom || Interlocked.Read(ref _live) > _options.MaxRegions)
             Evict();
         head.TranslationGeneration = request.Generation;
         Volatile.Write(ref head.Translation, translation);

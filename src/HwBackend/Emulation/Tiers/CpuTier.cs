@@ -13,7 +13,7 @@ public enum CpuTier
 /// <summary>The software CPU's tier settings for one machine.</summary>
 /// <param name="Tier">Whether hot blocks are translated.</param>
 /// <param name="Threshold">How many times a block runs interpreted before it is queued for translation.</param>
-/// <param name="MaxBlocks">Translated blocks a machine keeps; at the cap they are all dropped at once and hot code is translated again.</param>
+/// <param name="MaxRegions">Translated regions a machine keeps; at the cap they are all dropped at once and hot code is translated again.</param>
 /// <param name="OnVcpuThread">
 /// Translate on the vCPU thread, before the block runs again, instead of on the host's translation
 /// thread. For tests: with a threshold of 1 every block runs translated from its first execution on.
@@ -21,11 +21,11 @@ public enum CpuTier
 public sealed record CpuTierOptions(
     CpuTier Tier = CpuTier.Interpreter,
     int Threshold = CpuTierOptions.DefaultThreshold,
-    int MaxBlocks = CpuTierOptions.DefaultMaxBlocks,
+    int MaxRegions = CpuTierOptions.DefaultMaxRegions,
     bool OnVcpuThread = false)
 {
     public const int DefaultThreshold = 200;
-    public const int DefaultMaxBlocks = 16_384;
+    public const int DefaultMaxRegions = 16_384;
 
     public static CpuTierOptions Interpreted { get; } = new();
 

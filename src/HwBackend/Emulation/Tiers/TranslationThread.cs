@@ -6,11 +6,11 @@ namespace Actors.HwBackend.Emulation.Tiers;
 /// The host's translation thread: compiles hot blocks for every machine in the process, off the vCPU
 /// threads, in the order they became hot. The queue is bounded; a block that finds it full stays
 /// interpreted and asks again later. Also keeps the host's count of translated blocks, so that all
-/// machines together stay under <see cref="MaxHostBlocks"/>.
+/// machines together stay under <see cref="MaxHostRegions"/>.
 /// </summary>
 internal sealed class TranslationThread
 {
-    public const int MaxHostBlocks = 262_144;
+    public const int MaxHostRegions = 262_144;
     private const int QueueCapacity = 4096;
 
     private static readonly Lazy<TranslationThread> s_instance = new(() => new TranslationThread());
@@ -32,7 +32,7 @@ internal sealed class TranslationThread
     public bool TryQueue(TranslationRequest request) => _queue.TryAdd(request);
 
     /// <summary>Counts one more translated block; true while the host is within its cap.</summary>
-    public bool AddBlock() => Interlocked.Increment(ref _hostBlocks) <= MaxHostBlocks;
+    public bool AddBlock() => Interlocked.Increment(ref _hostBlocks) <= MaxHostRegions;
 
     public void RemoveBlocks(long count) => Interlocked.Add(ref _hostBlocks, -count);
 
