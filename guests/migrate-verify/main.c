@@ -20,6 +20,7 @@
  */
 #include "exit.h"
 #include "fmt.h"
+#include "fwcfg.h"
 #include "io.h"
 #include "serial.h"
 #include "string.h"
@@ -44,109 +45,9 @@ extern u32 mb_info_addr, mb_magic;
 #define COM1_RBR 0x3F8
 #define COM1_LSR 0x3FD
 #define LSR_DR 0x01
-#define FWCFG_SEL 0x510
-#define FWCFG_DATA 0x511
-#define FWCFG_KEY_SIGNATURE 0x00
-#define FWCFG_KEY_RAM_SIZE 0x03
-#define FWCFG_KEY_FILE_DIR 0x19
 
-static inline void outw(u16 port, u16 v)
-{
-    __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
-}
-
-/* ---- fw_cfg ----------------------------------------------------------------------- */
+/* Set by fwcfg_probe(): without fw_cfg the RAM size has no third source. */
 static int fwcfg_ok;
-
-static void fwcfg_select(u16 key)
-{
-    outw(FWCFG_SEL, key);
-}
-
-static u32 fwcfg_read_be(int bytes)
-{
-    u32 v = 0;
-    for (int i = 0; i < bytes; i++)
-        v = (v << 8) | inb(FWCFG_DATA);
-    return v;
-}
-
-static u64 fwcfg_read_le64(void)
-{
-    u64 v = 0;
-    for (int i = 0; i < 8; i++)
-        v |= (u64)inb(FWCFG_DATA) << (8 * i);
-    return v;
-}
-
-static void fwcfg_probe(void)
-{
-    fwcfg_select(FWCFG_KEY_SIGNATURE);
-    fwcfg_ok = inb(FWCFG_DATA) == 'Q' && inb(FWCFG_DATA) == 'E' && inb(FWCFG_DATA) == 'M' &&
-               inb(FWCFG_DATA) == 'U';
-}
-
-/* Finds `name` in the file directory (key 0x19: u32 count, then 64-byte entries of
- * u32 size, u16 select, u16 reserved, char name[56], all big-endian). */
-static int fwcfg_find(const char *name, u16 *key, u32 *size)
-{
-    if (!fwcfg_ok)
-        return 0;
-    fwcfg_select(FWCFG_KEY_FILE_DIR);
-    u32 count = fwcfg_read_be(4);
-    for (u32 n = 0; n < count && n < 4096; n++) {
-        u32 sz = fwcfg_read_be(4);
-        u16 sel = (u16)fwcfg_read_be(2);
-        (void)fwcfg_read_be(2);
-        char fname[56];
-        for (int i = 0; i < 56; i++)
-            fname[i] = (char)inb(FWCFG_DATA);
-        fname[55] = '\0';
-        if (strcmp(fname, name) == 0) {
-            *key = sel;
-            *size = sz;
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* Reads fw_cfg file `name` as ASCII decimal (surrounding blanks and newlines allowed).
- * Returns 0 if absent, 1 if read into *out; exits with a message if malformed. */
-static int fwcfg_option(const char *name, u64 *out)
-{
-    u16 key;
-    u32 size;
-    if (!fwcfg_find(name, &key, &size))
-        return 0;
-    char buf[32];
-    u32 n = size < sizeof(buf) - 1 ? size : sizeof(buf) - 1;
-    fwcfg_select(key);
-    for (u32 i = 0; i < n; i++)
-        buf[i] = (char)inb(FWCFG_DATA);
-    buf[n] = '\0';
-
-    const char *s = buf;
-    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-        s++;
-    u64 v = 0;
-    int digits = 0;
-    while (*s >= '0' && *s <= '9') {
-        if (v > (~0ull - 9) / 10)
-            goto bad;
-        v = v * 10 + (u64)(*s++ - '0');
-        digits++;
-    }
-    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-        s++;
-    if (!digits || *s || size >= sizeof(buf))
-        goto bad;
-    *out = v;
-    return 1;
-bad:
-    kprintf("FAIL fw_cfg %s: not a decimal number\n", name);
-    guest_exit(EXIT_FAILURE_VALUE);
-}
 
 /* ---- the region ---------------------------------------------------------------------- */
 struct range {
@@ -347,7 +248,7 @@ static u64 sweep(u64 check_pass, u64 write_pass)
 int guest_main(void)
 {
     serial_init();
-    fwcfg_probe();
+    fwcfg_ok = fwcfg_probe();
     const char *src = find_ram();
     if (!total_pages) {
         kprintf("FAIL migrate-verify: no RAM above 4 MiB found\n");

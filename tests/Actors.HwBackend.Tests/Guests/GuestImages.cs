@@ -14,10 +14,21 @@ namespace Actors.HwBackend.Tests.Guests;
 /// <summary>Finds the images <c>make -C guests</c> built and runs them on the software CPU or under QEMU.</summary>
 internal static class GuestImages
 {
-    public static readonly string[] All = ["hello", "cpu-selftest", "compute"];
+    public static readonly string[] All = ["hello", "cpu-selftest", "compute", "intbench"];
 
     /// <summary>Guests that need the PC platform (APICs, timers, several vCPUs), with the vCPU count they run with.</summary>
     public static readonly (string Name, int Processors)[] Platform = [("smp", 4), ("timer", 1), ("interrupts", 1), ("migrate-verify", 1)];
+
+    /// <summary>
+    /// The Makefile's RUNS, with the same fw_cfg files as its QEMU_OPTS_NAME: images run with options, which
+    /// must reach the guest through our fw_cfg as they do through QEMU's.
+    /// </summary>
+    public static readonly GuestRun[] Runs =
+    [
+        new("intbench-quick", "intbench", new Dictionary<string, string> { ["opt/actors/iterations"] = "100" }),
+    ];
+
+    public static GuestRun Run(string name) => Runs.Single(r => r.Name == name);
 
     public static string GuestsDirectory
     {
@@ -59,11 +70,18 @@ internal static class GuestImages
     /// thread per vCPU) and waits for it to end; <paramref name="midRun"/>, when given, gets the
     /// running host and may return a replacement (a restored copy) that the run continues on.
     /// </summary>
-    public static (VmRunEnded Ended, byte[] Output) RunOnPlatform(string name, int processors, Func<VmWorker, RecordingConsole, EndProbe, (VmWorker, EndProbe)>? midRun = null, CpuTier tier = CpuTier.Interpreter)
+    public static (VmRunEnded Ended, byte[] Output) RunOnPlatform(string name, int processors, Func<VmWorker, RecordingConsole, EndProbe, (VmWorker, EndProbe)>? midRun = null, CpuTier tier = CpuTier.Interpreter) =>
+        RunOnPlatform(name, name, processors, firmwareFiles: null, midRun, tier);
+
+    /// <summary>Boots <paramref name="run"/>'s image with its fw_cfg files on a one-vCPU <see cref="VmWorker"/> and waits for it to end.</summary>
+    public static (VmRunEnded Ended, byte[] Output) RunOnPlatform(GuestRun run, CpuTier tier = CpuTier.Interpreter) =>
+        RunOnPlatform(run.Name, run.Image, 1, run.Files.ToDictionary(f => f.Key, f => System.Text.Encoding.ASCII.GetBytes(f.Value)), midRun: null, tier);
+
+    private static (VmRunEnded Ended, byte[] Output) RunOnPlatform(string name, string image, int processors, IReadOnlyDictionary<string, byte[]>? firmwareFiles, Func<VmWorker, RecordingConsole, EndProbe, (VmWorker, EndProbe)>? midRun, CpuTier tier)
     {
         var console = new RecordingConsole();
         var probe = new EndProbe();
-        var host = VmWorker.Create(new EmulatorBackend(TestTiers.For(tier)), name, File.ReadAllBytes(ImagePath(name)), 128UL << 20, processors, console, probe.OnEnded);
+        var host = VmWorker.Create(new EmulatorBackend(TestTiers.For(tier)), name, File.ReadAllBytes(ImagePath(image)), 128UL << 20, processors, console, probe.OnEnded, firmwareFiles);
         try
         {
             host.Start();
@@ -86,8 +104,11 @@ internal static class GuestImages
         }
     }
 
+    /// <summary>Boots <paramref name="run"/>'s image with its fw_cfg files under QEMU, as <c>make check</c> does.</summary>
+    public static (int Status, byte[] Output) RunOnQemu(GuestRun run) => RunOnQemu(run.Image, firmwareFiles: run.Files);
+
     /// <summary>Boots the image under <c>qemu-system-x86_64 -accel tcg</c> and returns its stdout and exit status.</summary>
-    public static (int Status, byte[] Output) RunOnQemu(string name, int processors = 1)
+    public static (int Status, byte[] Output) RunOnQemu(string name, int processors = 1, IReadOnlyDictionary<string, string>? firmwareFiles = null)
     {
         var psi = new System.Diagnostics.ProcessStartInfo("qemu-system-x86_64")
         {
@@ -105,6 +126,11 @@ internal static class GuestImages
         {
             psi.ArgumentList.Add("-icount");
             psi.ArgumentList.Add("shift=auto,sleep=on");
+        }
+        foreach (var (file, value) in firmwareFiles ?? new Dictionary<string, string>())
+        {
+            psi.ArgumentList.Add("-fw_cfg");
+            psi.ArgumentList.Add($"name={file},string={value}");
         }
         using var p = System.Diagnostics.Process.Start(psi) ?? throw new InvalidOperationException("could not start qemu-system-x86_64");
         var output = new MemoryStream();

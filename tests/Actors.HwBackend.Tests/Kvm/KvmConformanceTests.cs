@@ -50,7 +50,7 @@ public sealed class KvmConformanceTests(ITestOutputHelper log)
         string[] failures = [.. lines.Where(l => l.StartsWith("FAIL ", StringComparison.Ordinal))];
         Assert.True(failures.Length == 0, string.Join("\n", failures));
         string[] contract = ["state-round-trip", "port-out-flood", "string-io", "mmio-window", "dirty-log", "triple-fault"];
-        IEnumerable<string> checks = GuestImages.All.Concat(GuestImages.Platform.Select(p => p.Name)).Select(g => $"guest-{g}")
+        IEnumerable<string> checks = GuestImages.All.Concat(GuestImages.Platform.Select(p => p.Name)).Concat(GuestImages.Runs.Select(r => r.Name)).Select(g => $"guest-{g}")
             .Concat(contract.SelectMany(c => new[] { $"kvm/{c}", $"emulator/{c}" }))
             .Concat(["migrate-kvm-software-kvm", "linux-boot-1", "linux-boot-2", "linux-hyperv"]);
         foreach (string check in checks)
