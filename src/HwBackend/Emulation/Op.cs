@@ -73,12 +73,16 @@ internal static unsafe class Handler
 
     /// <summary>Ends the block after a write that invalidated code or needs an MMIO exit.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int AfterWrite(Cpu c, Op* op)
+    public static int AfterWrite(Cpu c, Op* op) => AfterWrite(c, op->NextIp);
+
+    /// <summary>Ends the block at <paramref name="nextIp"/> after a write that invalidated code or needs an MMIO exit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int AfterWrite(Cpu c, ulong nextIp)
     {
         int e = c.WriteEvent;
         if (e == 0) return Continue;
         c.WriteEvent = 0;
-        c.Rip = op->NextIp;
+        c.Rip = nextIp;
         return e;
     }
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Boot;
 using Actors.HwBackend.Emulation;
+using Actors.HwBackend.Emulation.Tiers;
 using Actors.HwBackend.Tests.Differential;
 using Actors.HwBackend.Tests.Emulation;
 using Iced.Intel;
@@ -17,9 +18,9 @@ internal sealed class LongModeMachine : IDisposable
     public const ulong GdtBase = 0x1000, IdtBase = 0x2000, TablesBase = 0x100000, CodeBase = 0x10000, HandlerBase = 0x30000, StackTop = 0x80000;
     public const ushort CodeSelector = 0x08, DataSelector = 0x10;
 
-    public LongModeMachine(ulong memoryBytes = 16UL << 20, int processors = 1)
+    public LongModeMachine(ulong memoryBytes = 16UL << 20, int processors = 1, CpuTierOptions? tier = null)
     {
-        Machine = TestMachines.Create(memoryBytes, processors);
+        Machine = TestMachines.Create(memoryBytes, processors, tier);
         Vp = Machine.Processors[0];
         var gdt = new byte[24];
         BinaryPrimitives.WriteUInt64LittleEndian(gdt.AsSpan(8), 0x00AF_9B00_0000_FFFF); // 64-bit code, DPL 0

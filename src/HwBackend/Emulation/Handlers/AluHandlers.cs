@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Actors.HwBackend.Emulation.Tiers;
 
 namespace Actors.HwBackend.Emulation.Handlers;
 
@@ -12,46 +13,75 @@ internal static unsafe class AluHandlers
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int RR<S, O>(Cpu c, Op* op) where S : IOperandSize where O : IAluOp
     {
-        ulong r = O.Apply<S>(c, S.ReadReg(c, op->R1), S.ReadReg(c, op->R2));
-        if (O.WritesResult) S.WriteReg(c, op->R1, r);
+        RR<S, O, FlagsLive>(c, op->R1, op->R2);
         return Handler.Continue;
     }
 
+    [Translates(nameof(RR), Flags = FlagEffect.WritesAll)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void RR<S, O, F>(Cpu c, int r1, int r2) where S : IOperandSize where O : IAluOp where F : IFlagsMode
+    {
+        ulong r = Apply<S, O, F>(c, S.ReadReg(c, r1), S.ReadReg(c, r2));
+        if (O.WritesResult) S.WriteReg(c, r1, r);
+    }
+
     public static int RI<S, O>(Cpu c, Op* op) where S : IOperandSize where O : IAluOp
     {
-        ulong r = O.Apply<S>(c, S.ReadReg(c, op->R1), op->Imm);
-        if (O.WritesResult) S.WriteReg(c, op->R1, r);
+        RI<S, O, FlagsLive>(c, op->R1, op->Imm);
         return Handler.Continue;
     }
 
+    [Translates(nameof(RI), Flags = FlagEffect.WritesAll)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void RI<S, O, F>(Cpu c, int r1, ulong imm) where S : IOperandSize where O : IAluOp where F : IFlagsMode
+    {
+        ulong r = Apply<S, O, F>(c, S.ReadReg(c, r1), imm);
+        if (O.WritesResult) S.WriteReg(c, r1, r);
+    }
+
     public static int RM<S, O>(Cpu c, Op* op) where S : IOperandSize where O : IAluOp
     {
-        ulong r = O.Apply<S>(c, S.ReadReg(c, op->R1), S.Read(c, Handler.Ea(c, op)));
-        if (O.WritesResult) S.WriteReg(c, op->R1, r);
+        RM<S, O, FlagsLive>(c, op->R1, Handler.Ea(c, op));
         return Handler.Continue;
     }
 
+    [Translates(nameof(RM), Faults = true, Flags = FlagEffect.WritesAll)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int MR<S, O>(Cpu c, Op* op) where S : IOperandSize where O : IAluOp
+    public static void RM<S, O, F>(Cpu c, int r1, ulong la) where S : IOperandSize where O : IAluOp where F : IFlagsMode
     {
-        ulong la = Handler.Ea(c, op);
-        ulong r = O.Apply<S>(c, S.Read(c, la), S.ReadReg(c, op->R2));
+        ulong r = Apply<S, O, F>(c, S.ReadReg(c, r1), S.Read(c, la));
+        if (O.WritesResult) S.WriteReg(c, r1, r);
+    }
+
+    public static int MR<S, O>(Cpu c, Op* op) where S : IOperandSize where O : IAluOp =>
+        MR<S, O, FlagsLive>(c, Handler.Ea(c, op), op->R2, op->NextIp);
+
+    [Translates(nameof(MR), Faults = true, Flags = FlagEffect.WritesAll)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int MR<S, O, F>(Cpu c, ulong la, int r2, ulong nextIp) where S : IOperandSize where O : IAluOp where F : IFlagsMode
+    {
+        ulong r = Apply<S, O, F>(c, S.Read(c, la), S.ReadReg(c, r2));
         if (!O.WritesResult) return Handler.Continue;
         S.Write(c, la, r);
-        return Handler.AfterWrite(c, op);
+        return Handler.AfterWrite(c, nextIp);
+    }
+
+    public static int MI<S, O>(Cpu c, Op* op) where S : IOperandSize where O : IAluOp =>
+        MI<S, O, FlagsLive>(c, Handler.Ea(c, op), op->Imm, op->NextIp);
+
+    [Translates(nameof(MI), Faults = true, Flags = FlagEffect.WritesAll)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int MI<S, O, F>(Cpu c, ulong la, ulong imm, ulong nextIp) where S : IOperandSize where O : IAluOp where F : IFlagsMode
+    {
+        ulong r = Apply<S, O, F>(c, S.Read(c, la), imm);
+        if (!O.WritesResult) return Handler.Continue;
+        S.Write(c, la, r);
+        return Handler.AfterWrite(c, nextIp);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int MI<S, O>(Cpu c, Op* op) where S : IOperandSize where O : IAluOp
-    {
-        ulong la = Handler.Ea(c, op);
-        ulong r = O.Apply<S>(c, S.Read(c, la), op->Imm);
-        if (!O.WritesResult) return Handler.Continue;
-        S.Write(c, la, r);
-        return Handler.AfterWrite(c, op);
-    }
+    private static ulong Apply<S, O, F>(Cpu c, ulong a, ulong b) where S : IOperandSize where O : IAluOp where F : IFlagsMode =>
+        F.Live ? O.Apply<S>(c, a, b) : O.Compute<S>(c, a, b);
 
     /// <summary>LOCK op [mem], reg/imm: source is R2 when K1 is a register, else the immediate.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -114,22 +144,34 @@ internal static unsafe class AluHandlers
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int IncR<S>(Cpu c, Op* op) where S : IOperandSize
     {
-        ulong a = S.ReadReg(c, op->R1), r = a + 1;
-        c.SetFlagsIncDec<S>((a & 1) | (a & ~r), r);
-        S.WriteReg(c, op->R1, r);
+        IncR<S, FlagsLive>(c, op->R1);
         return Handler.Continue;
     }
 
+    [Translates(nameof(IncR), Flags = FlagEffect.Reads)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void IncR<S, F>(Cpu c, int r1) where S : IOperandSize where F : IFlagsMode
+    {
+        ulong a = S.ReadReg(c, r1), r = a + 1;
+        if (F.Live) c.SetFlagsIncDec<S>((a & 1) | (a & ~r), r);
+        S.WriteReg(c, r1, r);
+    }
+
     public static int DecR<S>(Cpu c, Op* op) where S : IOperandSize
     {
-        ulong a = S.ReadReg(c, op->R1), r = a - 1;
-        c.SetFlagsIncDec<S>((~a & 1) | (~a & r), r);
-        S.WriteReg(c, op->R1, r);
+        DecR<S, FlagsLive>(c, op->R1);
         return Handler.Continue;
     }
 
+    [Translates(nameof(DecR), Flags = FlagEffect.Reads)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void DecR<S, F>(Cpu c, int r1) where S : IOperandSize where F : IFlagsMode
+    {
+        ulong a = S.ReadReg(c, r1), r = a - 1;
+        if (F.Live) c.SetFlagsIncDec<S>((~a & 1) | (~a & r), r);
+        S.WriteReg(c, r1, r);
+    }
+
     public static int UnaryM<S>(Cpu c, Op* op) where S : IOperandSize
     {
         ulong la = Handler.Ea(c, op);

@@ -6,12 +6,23 @@ namespace Actors.HwBackend.Emulation.Handlers;
 internal interface IAluOp
 {
     static abstract bool WritesResult { get; }
+
+    /// <summary>Whether the result depends on a flag (CF for ADC and SBB).</summary>
+    static abstract bool ReadsFlags { get; }
+
+    /// <summary>The result, with the six arithmetic flags set from it.</summary>
     static abstract ulong Apply<S>(Cpu c, ulong a, ulong b) where S : IOperandSize;
+
+    /// <summary>The result alone, for translated code where a later instruction overwrites the flags unread.</summary>
+    static abstract ulong Compute<S>(Cpu c, ulong a, ulong b) where S : IOperandSize;
 }
 
 internal readonly struct AddOp : IAluOp
 {
     public static bool WritesResult => true;
+    public static bool ReadsFlags => false;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Compute<S>(Cpu c, ulong a, ulong b) where S : IOperandSize => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Apply<S>(Cpu c, ulong a, ulong b) where S : IOperandSize { ulong r = a + b; c.SetFlagsAdd<S>(a, b, r); return r; }
 }
@@ -19,12 +30,18 @@ internal readonly struct AddOp : IAluOp
 internal readonly struct AdcOp : IAluOp
 {
     public static bool WritesResult => true;
+    public static bool ReadsFlags => true;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Compute<S>(Cpu c, ulong a, ulong b) where S : IOperandSize => a + b + (c.CF ? 1UL : 0UL);
     public static ulong Apply<S>(Cpu c, ulong a, ulong b) where S : IOperandSize { ulong r = a + b + (c.CF ? 1UL : 0UL); c.SetFlagsAdd<S>(a, b, r); return r; }
 }
 
 internal readonly struct SubOp : IAluOp
 {
     public static bool WritesResult => true;
+    public static bool ReadsFlags => false;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Compute<S>(Cpu c, ulong a, ulong b) where S : IOperandSize => a - b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Apply<S>(Cpu c, ulong a, ulong b) where S : IOperandSize { ulong r = a - b; c.SetFlagsSub<S>(a, b, r); return r; }
 }
@@ -32,12 +49,18 @@ internal readonly struct SubOp : IAluOp
 internal readonly struct SbbOp : IAluOp
 {
     public static bool WritesResult => true;
+    public static bool ReadsFlags => true;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Compute<S>(Cpu c, ulong a, ulong b) where S : IOperandSize => a - b - (c.CF ? 1UL : 0UL);
     public static ulong Apply<S>(Cpu c, ulong a, ulong b) where S : IOperandSize { ulong r = a - b - (c.CF ? 1UL : 0UL); c.SetFlagsSub<S>(a, b, r); return r; }
 }
 
 internal readonly struct CmpOp : IAluOp
 {
     public static bool WritesResult => false;
+    public static bool ReadsFlags => false;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Compute<S>(Cpu c, ulong a, ulong b) where S : IOperandSize => a - b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Apply<S>(Cpu c, ulong a, ulong b) where S : IOperandSize { ulong r = a - b; c.SetFlagsSub<S>(a, b, r); return r; }
 }
@@ -45,6 +68,9 @@ internal readonly struct CmpOp : IAluOp
 internal readonly struct AndOp : IAluOp
 {
     public static bool WritesResult => true;
+    public static bool ReadsFlags => false;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Compute<S>(Cpu c, ulong a, ulong b) where S : IOperandSize => a & b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Apply<S>(Cpu c, ulong a, ulong b) where S : IOperandSize { ulong r = a & b; c.SetFlagsLogic<S>(r); return r; }
 }
@@ -52,6 +78,9 @@ internal readonly struct AndOp : IAluOp
 internal readonly struct TestOp : IAluOp
 {
     public static bool WritesResult => false;
+    public static bool ReadsFlags => false;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Compute<S>(Cpu c, ulong a, ulong b) where S : IOperandSize => a & b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Apply<S>(Cpu c, ulong a, ulong b) where S : IOperandSize { ulong r = a & b; c.SetFlagsLogic<S>(r); return r; }
 }
@@ -59,6 +88,9 @@ internal readonly struct TestOp : IAluOp
 internal readonly struct OrOp : IAluOp
 {
     public static bool WritesResult => true;
+    public static bool ReadsFlags => false;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Compute<S>(Cpu c, ulong a, ulong b) where S : IOperandSize => a | b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Apply<S>(Cpu c, ulong a, ulong b) where S : IOperandSize { ulong r = a | b; c.SetFlagsLogic<S>(r); return r; }
 }
@@ -66,6 +98,9 @@ internal readonly struct OrOp : IAluOp
 internal readonly struct XorOp : IAluOp
 {
     public static bool WritesResult => true;
+    public static bool ReadsFlags => false;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Compute<S>(Cpu c, ulong a, ulong b) where S : IOperandSize => a ^ b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Apply<S>(Cpu c, ulong a, ulong b) where S : IOperandSize { ulong r = a ^ b; c.SetFlagsLogic<S>(r); return r; }
 }

@@ -1,13 +1,19 @@
 using System.Runtime.CompilerServices;
+using Actors.HwBackend.Emulation.Tiers;
+
 namespace Actors.HwBackend.Emulation.Handlers;
 
 /// <summary>Near JMP, Jcc, CALL, RET, LOOP and JrCXZ. Every one ends its block with RIP set. Imm holds a direct target.</summary>
 internal static unsafe class BranchHandlers
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Jmp(Cpu c, Op* op)
+    public static int Jmp(Cpu c, Op* op) => Jmp(c, op->Imm);
+
+    [Translates(nameof(Jmp))]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Jmp(Cpu c, ulong imm)
     {
-        c.Rip = op->Imm;
+        c.Rip = imm;
         return Handler.EndBlock;
     }
 
@@ -20,9 +26,13 @@ internal static unsafe class BranchHandlers
 
     /// <summary>Jcc specialised per condition for the common compare-and-branch pairs.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int JccT<C>(Cpu c, Op* op) where C : ICondition
+    public static int JccT<C>(Cpu c, Op* op) where C : ICondition => JccT<C>(c, op->Imm, op->NextIp);
+
+    [Translates(nameof(JccT), Flags = FlagEffect.Reads)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int JccT<C>(Cpu c, ulong imm, ulong nextIp) where C : ICondition
     {
-        c.Rip = C.Test(c) ? op->Imm : op->NextIp;
+        c.Rip = C.Test(c) ? imm : nextIp;
         return Handler.EndBlock;
     }
 
@@ -37,12 +47,16 @@ internal static unsafe class BranchHandlers
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Call64(Cpu c, Op* op)
+    public static int Call64(Cpu c, Op* op) => Call64(c, op->Imm, op->NextIp);
+
+    [Translates(nameof(Call64), Faults = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Call64(Cpu c, ulong imm, ulong nextIp)
     {
         ulong sp = c.Regs[Cpu.RSP] - 8;
-        c.Write64(sp, op->NextIp);
+        c.Write64(sp, nextIp);
         c.Regs[Cpu.RSP] = sp;
-        c.Rip = op->Imm;
+        c.Rip = imm;
         return Handler.EndBlock;
     }
 
@@ -64,11 +78,15 @@ internal static unsafe class BranchHandlers
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Ret64(Cpu c, Op* op)
+    public static int Ret64(Cpu c, Op* op) => Ret64(c, op->Imm);
+
+    [Translates(nameof(Ret64), Faults = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Ret64(Cpu c, ulong imm)
     {
         ulong sp = c.Regs[Cpu.RSP];
         c.Rip = c.Read64(sp);
-        c.Regs[Cpu.RSP] = sp + 8 + op->Imm;
+        c.Regs[Cpu.RSP] = sp + 8 + imm;
         return Handler.EndBlock;
     }
 

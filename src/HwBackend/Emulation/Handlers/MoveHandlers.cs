@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using Actors.HwBackend.Emulation.Tiers;
+
 namespace Actors.HwBackend.Emulation.Handlers;
 
 /// <summary>MOV, MOVZX, MOVSX(D), LEA, XCHG, CMOVcc, SETcc, BSWAP, the sign-extension family, LAHF/SAHF and the flag instructions.</summary>
@@ -7,64 +9,94 @@ internal static unsafe class MoveHandlers
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int MovRR<S>(Cpu c, Op* op) where S : IOperandSize
     {
-        S.WriteReg(c, op->R1, S.ReadReg(c, op->R2));
+        MovRR<S>(c, op->R1, op->R2);
         return Handler.Continue;
     }
 
+    [Translates(nameof(MovRR))]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void MovRR<S>(Cpu c, int r1, int r2) where S : IOperandSize => S.WriteReg(c, r1, S.ReadReg(c, r2));
+
     public static int MovRI<S>(Cpu c, Op* op) where S : IOperandSize
     {
-        S.WriteReg(c, op->R1, op->Imm);
+        MovRI<S>(c, op->R1, op->Imm);
         return Handler.Continue;
     }
 
+    [Translates(nameof(MovRI))]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void MovRI<S>(Cpu c, int r1, ulong imm) where S : IOperandSize => S.WriteReg(c, r1, imm);
+
     public static int MovRM<S>(Cpu c, Op* op) where S : IOperandSize
     {
-        S.WriteReg(c, op->R1, S.Read(c, Handler.Ea(c, op)));
+        MovRM<S>(c, op->R1, Handler.Ea(c, op));
         return Handler.Continue;
     }
 
+    [Translates(nameof(MovRM), Faults = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int MovMR<S>(Cpu c, Op* op) where S : IOperandSize
+    public static void MovRM<S>(Cpu c, int r1, ulong la) where S : IOperandSize => S.WriteReg(c, r1, S.Read(c, la));
+
+    public static int MovMR<S>(Cpu c, Op* op) where S : IOperandSize => MovMR<S>(c, Handler.Ea(c, op), op->R2, op->NextIp);
+
+    [Translates(nameof(MovMR), Faults = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int MovMR<S>(Cpu c, ulong la, int r2, ulong nextIp) where S : IOperandSize
     {
-        S.Write(c, Handler.Ea(c, op), S.ReadReg(c, op->R2));
-        return Handler.AfterWrite(c, op);
+        S.Write(c, la, S.ReadReg(c, r2));
+        return Handler.AfterWrite(c, nextIp);
     }
 
+    public static int MovMI<S>(Cpu c, Op* op) where S : IOperandSize => MovMI<S>(c, Handler.Ea(c, op), op->Imm, op->NextIp);
+
+    [Translates(nameof(MovMI), Faults = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int MovMI<S>(Cpu c, Op* op) where S : IOperandSize
+    public static int MovMI<S>(Cpu c, ulong la, ulong imm, ulong nextIp) where S : IOperandSize
     {
-        S.Write(c, Handler.Ea(c, op), op->Imm);
-        return Handler.AfterWrite(c, op);
+        S.Write(c, la, imm);
+        return Handler.AfterWrite(c, nextIp);
     }
 
     /// <summary>MOVZX/MOVSX/MOVSXD: D = destination size, Src = source size, Aux = 1 for sign extension.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int ExtendR<D, Src>(Cpu c, Op* op) where D : IOperandSize where Src : IOperandSize
     {
-        ulong v = Src.ReadReg(c, op->R2);
-        D.WriteReg(c, op->R1, op->Aux != 0 ? Src.SignExtend(v) : v);
+        ExtendR<D, Src>(c, op->R1, op->R2, op->Aux);
         return Handler.Continue;
     }
 
+    [Translates(nameof(ExtendR))]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ExtendR<D, Src>(Cpu c, int r1, int r2, int aux) where D : IOperandSize where Src : IOperandSize
+    {
+        ulong v = Src.ReadReg(c, r2);
+        D.WriteReg(c, r1, aux != 0 ? Src.SignExtend(v) : v);
+    }
+
     public static int ExtendM<D, Src>(Cpu c, Op* op) where D : IOperandSize where Src : IOperandSize
     {
-        ulong v = Src.Read(c, Handler.Ea(c, op));
-        D.WriteReg(c, op->R1, op->Aux != 0 ? Src.SignExtend(v) : v);
+        ExtendM<D, Src>(c, op->R1, Handler.Ea(c, op), op->Aux);
         return Handler.Continue;
+    }
+
+    [Translates(nameof(ExtendM), Faults = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ExtendM<D, Src>(Cpu c, int r1, ulong la, int aux) where D : IOperandSize where Src : IOperandSize
+    {
+        ulong v = Src.Read(c, la);
+        D.WriteReg(c, r1, aux != 0 ? Src.SignExtend(v) : v);
     }
 
     /// <summary>LEA computes the offset only: no segment base, truncated to the operand size.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Lea<S>(Cpu c, Op* op) where S : IOperandSize
     {
-        S.WriteReg(c, op->R1, (c.Regs[op->Base] + (c.Regs[op->Index] << op->Scale) + op->Disp) & op->AddrMask);
+        Lea<S>(c, op->R1, (c.Regs[op->Base] + (c.Regs[op->Index] << op->Scale) + op->Disp) & op->AddrMask);
         return Handler.Continue;
     }
 
+    [Translates(nameof(Lea))]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Lea<S>(Cpu c, int r1, ulong offset) where S : IOperandSize => S.WriteReg(c, r1, offset);
+
     public static int XchgRR<S>(Cpu c, Op* op) where S : IOperandSize
     {
         ulong a = S.ReadReg(c, op->R1), b = S.ReadReg(c, op->R2);

@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using Actors.HwBackend.Emulation.Tiers;
+
 namespace Actors.HwBackend.Emulation.Handlers;
 
 /// <summary>PUSH, POP, ENTER, LEAVE, PUSHF, POPF. The 64-bit forms are specialised; others use the generic stack path.</summary>

@@ -32,6 +32,9 @@ internal static unsafe class BlockCompiler
     private static readonly FieldInfo s_currentOp = typeof(Cpu).GetField(nameof(Cpu.CurrentOp))!;
     private static readonly FieldInfo s_retired = typeof(Cpu).GetField(nameof(Cpu.InstructionsRetired))!;
     private static readonly FieldInfo s_rip = typeof(Cpu).GetField(nameof(Cpu.Rip))!;
+    private static readonly FieldInfo s_registers = typeof(Cpu).GetField(nameof(Cpu.Regs))!;
+    private static readonly FieldInfo s_segmentBases = typeof(Cpu).GetField(nameof(Cpu.SegBase))!;
+    private static readonly FieldInfo s_linearMask = typeof(Cpu).GetField(nameof(Cpu.LinearMask))!;
     private static readonly MethodInfo s_mayChain = typeof(Cpu).GetMethod(nameof(Cpu.MayChain))!;
     private static readonly Type[] s_handlerParameters = [typeof(Cpu), typeof(Op*)];
 
@@ -49,6 +52,7 @@ internal static unsafe class BlockCompiler
         LocalBuilder result = il.DeclareLocal(typeof(int));
         Label exit = il.DefineLabel();
         Label[] starts = blocks.Select(_ => il.DefineLabel()).ToArray();
+        var exits = new List<(Label Leave, nint Op)>();
         for (int k = 0; k < blocks.Length; k++)
         {
             Block block = blocks[k];
@@ -63,21 +67,59 @@ internal static unsafe class BlockCompiler
 
             // The last real op, when it is a direct branch, ends the block normally; else the sentinel does.
             int last = Successors(block, ops).Any() && ops[^2].Instr.FlowControl != FlowControl.Next ? ops.Length - 2 : ops.Length - 1;
+            var handlers = new MethodInfo?[last + 1];
+            var templates = new OpTemplates.Template?[last + 1];
             for (int i = 0; i <= last; i++)
             {
-                EmitOp(il, block.Ops + i, ops[i].Fn);
+                handlers[i] = HandlerMethods.Find(ops[i].Fn);
+                templates[i] = handlers[i] is { } h ? OpTemplates.For(h) : null;
+            }
+
+            bool[] flagsLive = FlagsLiveAfter(templates);
+            for (int i = 0; i <= last; i++)
+            {
+                Op* op = block.Ops + i;
+                bool returnsResult;
+                if (templates[i] is { } template)
+                {
+                    MethodInfo specialised = OpTemplates.Instantiate(template, handlers[i]!, flagsLive[i]);
+                    returnsResult = specialised.ReturnType == typeof(int);
+                    // Before anything that can fault; one that only returns a result records itself on its way out.
+                    if (template.Faults)
+                        EmitCurrentOp(il, op);
+                    EmitTemplateCall(il, specialised, ops[i]);
+                }
+                else
+                {
+                    returnsResult = true;
+                    EmitCurrentOp(il, op);
+                    EmitHandlerCall(il, op, handlers[i], ops[i].Fn);
+                }
+
+                if (!returnsResult)
+                    continue;
+                Label leave = il.DefineLabel();
+                exits.Add((leave, (nint)op));
                 il.Emit(OpCodes.Stloc, result);
                 il.Emit(OpCodes.Ldloc, result);
                 if (i < last)
                 {
-                    il.Emit(OpCodes.Brtrue, exit);
+                    il.Emit(OpCodes.Brtrue, leave);
                     continue;
                 }
 
                 il.Emit(OpCodes.Ldc_I4, Handler.EndBlock);
-                il.Emit(OpCodes.Bne_Un, exit);
-                EmitChain(il, blocks, starts, Successors(block, ops), codeSegmentBase, exit);
+                il.Emit(OpCodes.Bne_Un, leave);
+                EmitChain(il, blocks, starts, Successors(block, ops), codeSegmentBase, leave);
             }
+        }
+
+        // Each way out records the op it leaves at, off the path that stays in the code.
+        foreach ((Label leave, nint op) in exits)
+        {
+            il.MarkLabel(leave);
+            EmitCurrentOp(il, (Op*)op);
+            il.Emit(OpCodes.Br, exit);
         }
 
         il.MarkLabel(exit);
@@ -107,14 +149,42 @@ internal static unsafe class BlockCompiler
         }
     }
 
-    private static void EmitOp(ILGenerator il, Op* op, delegate*<Cpu, Op*, int> fn)
+    /// <summary>
+    /// Whether each op's flags may be read after it: by a later op, by the next block (all are live at the
+    /// end), or by a fault handler, which sees them as they were before the faulting instruction. An op's
+    /// flags are dead when a later op overwrites all six before anything reads them and nothing between
+    /// them can fault or leave the block.
+    /// </summary>
+    private static bool[] FlagsLiveAfter(OpTemplates.Template?[] templates)
+    {
+        var liveAfter = new bool[templates.Length];
+        bool live = true;
+        for (int i = templates.Length - 1; i >= 0; i--)
+        {
+            liveAfter[i] = live;
+            OpTemplates.Template? t = templates[i];
+            bool staysInBlock = t is { Faults: false } && t.Method.ReturnType == typeof(void);
+            if (staysInBlock && t!.Flags == FlagEffect.WritesAll)
+                live = false;
+            else if (!(staysInBlock && t!.Flags == FlagEffect.None))
+                live = true;
+        }
+
+        return liveAfter;
+    }
+
+    private static void EmitCurrentOp(ILGenerator il, Op* op)
     {
         il.Emit(OpCodes.Ldarg_1);
         EmitPointer(il, op);
         il.Emit(OpCodes.Stfld, s_currentOp);
+    }
+
+    private static void EmitHandlerCall(ILGenerator il, Op* op, MethodInfo? handler, delegate*<Cpu, Op*, int> fn)
+    {
         il.Emit(OpCodes.Ldarg_1);
         EmitPointer(il, op);
-        if (HandlerMethods.Find(fn) is { } handler)
+        if (handler is not null)
         {
             il.Emit(OpCodes.Call, handler);
             return;
@@ -122,6 +192,105 @@ internal static unsafe class BlockCompiler
 
         EmitPointer(il, fn);
         il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, typeof(int), s_handlerParameters, null);
+    }
+
+    /// <summary>Calls a template with the op's fields as constants, by the names of its parameters.</summary>
+    private static void EmitTemplateCall(ILGenerator il, MethodInfo template, in Op op)
+    {
+        foreach (ParameterInfo parameter in template.GetParameters())
+        {
+            switch (parameter.Name)
+            {
+                case "c":
+                    il.Emit(OpCodes.Ldarg_1);
+                    break;
+                case "r1":
+                    il.Emit(OpCodes.Ldc_I4, (int)op.R1);
+                    break;
+                case "r2":
+                    il.Emit(OpCodes.Ldc_I4, (int)op.R2);
+                    break;
+                case "r3":
+                    il.Emit(OpCodes.Ldc_I4, (int)op.R3);
+                    break;
+                case "aux":
+                    il.Emit(OpCodes.Ldc_I4, (int)op.Aux);
+                    break;
+                case "imm":
+                    il.Emit(OpCodes.Ldc_I8, (long)op.Imm);
+                    break;
+                case "nextIp":
+                    il.Emit(OpCodes.Ldc_I8, (long)op.NextIp);
+                    break;
+                case "offset":
+                    EmitOffset(il, op);
+                    break;
+                case "la":
+                    EmitOffset(il, op);
+                    EmitRegisterSlot(il, s_segmentBases, op.Seg);
+                    il.Emit(OpCodes.Add);
+                    il.Emit(OpCodes.Ldarg_1);
+                    il.Emit(OpCodes.Ldfld, s_linearMask);
+                    il.Emit(OpCodes.And);
+                    break;
+                default:
+                    throw new NotSupportedException($"template {template.Name} takes '{parameter.Name}', which is no op field");
+            }
+        }
+
+        il.Emit(OpCodes.Call, template);
+    }
+
+    /// <summary>The memory operand's effective address: base + index × scale + displacement, in the address size.</summary>
+    private static void EmitOffset(ILGenerator il, in Op op)
+    {
+        bool any = false;
+        if (op.Base != Cpu.ZeroReg)
+        {
+            EmitRegisterSlot(il, s_registers, op.Base);
+            any = true;
+        }
+
+        if (op.Index != Cpu.ZeroReg)
+        {
+            EmitRegisterSlot(il, s_registers, op.Index);
+            if (op.Scale != 0)
+            {
+                il.Emit(OpCodes.Ldc_I4, (int)op.Scale);
+                il.Emit(OpCodes.Shl);
+            }
+
+            if (any)
+                il.Emit(OpCodes.Add);
+            any = true;
+        }
+
+        if (!any || op.Disp != 0)
+        {
+            il.Emit(OpCodes.Ldc_I8, (long)op.Disp);
+            if (any)
+                il.Emit(OpCodes.Add);
+        }
+
+        if (op.AddrMask != ulong.MaxValue)
+        {
+            il.Emit(OpCodes.Ldc_I8, (long)op.AddrMask);
+            il.Emit(OpCodes.And);
+        }
+    }
+
+    /// <summary>Loads slot <paramref name="index"/> of one of the CPU's native register arrays.</summary>
+    private static void EmitRegisterSlot(ILGenerator il, FieldInfo array, int index)
+    {
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldfld, array);
+        if (index != 0)
+        {
+            il.Emit(OpCodes.Ldc_I4, index * sizeof(ulong));
+            il.Emit(OpCodes.Add);
+        }
+
+        il.Emit(OpCodes.Ldind_I8);
     }
 
     /// <summary>Continues at the region block RIP now names, if there is one and the CPU may; else leaves.</summary>
