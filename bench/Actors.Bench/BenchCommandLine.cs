@@ -6,7 +6,7 @@ namespace Actors.Bench;
 /// <summary>Parses <c>actors-bench COMMAND ...</c> and dispatches to the benchmark.</summary>
 internal static class BenchCommandLine
 {
-    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] [--cpu-tier interpreter|translator|both] [--threshold N] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N] [--tls] | interrupts [--samples N] [--timer-hz N] [--seconds N] | linux [--kernel F [--initrd F]] [--append S] [--vcpus N] [--memory 256M] [--runs N] [--console] [--vs-qemu] [--hyperv] [--profile FILE] | migrate [--memory-mib N] [--max-downtime-ms N] [--runs N] [--qemu-runs N] [--tls] | hypercalls [--runs N] [--loop-seconds N] [--vms N] [--vsp-samples N] | vmbus-fuzz [--seconds N] [--seed N] | disk [--size-mib N] [--runs N] [--random-ios N] [--remote] | network [--transfer-mib N] [--pings N] [--runs N] [--memory 256M] [--timeout SECONDS] | dashboard [--changes N]";
+    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] [--cpu-tier interpreter|translator|both] [--threshold N] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N] [--tls] | interrupts [--samples N] [--timer-hz N] [--seconds N] | linux [--kernel F [--initrd F]] [--append S] [--vcpus N] [--memory 256M] [--runs N] [--console] [--vs-qemu] [--hyperv] [--profile FILE] [--cpu-tier interpreter|translator|both] | migrate [--memory-mib N] [--max-downtime-ms N] [--runs N] [--qemu-runs N] [--tls] | hypercalls [--runs N] [--loop-seconds N] [--vms N] [--vsp-samples N] | vmbus-fuzz [--seconds N] [--seed N] | disk [--size-mib N] [--runs N] [--random-ios N] [--remote] | network [--transfer-mib N] [--pings N] [--runs N] [--memory 256M] [--timeout SECONDS] | dashboard [--changes N]";
 
     public static int Run(string[] args)
     {
@@ -71,6 +71,7 @@ internal static class BenchCommandLine
                 "--memory" => options with { MemoryBytes = ParseMemorySize(NextValue(args, ref i, arg)) },
                 "--runs" => options with { Runs = PositiveInt(NextValue(args, ref i, arg), arg) },
                 "--profile" => options with { ProfilePath = NextValue(args, ref i, arg) },
+                "--cpu-tier" => options with { Tiers = ParseTiers(NextValue(args, ref i, arg)) },
                 _ => throw new BenchUsageException($"unknown option '{arg}'; {Usage}"),
             };
         }
@@ -261,10 +262,7 @@ internal static class BenchCommandLine
                     versusQemu = true;
                     break;
                 case "--cpu-tier":
-                    string tier = inlineValue ?? NextValue(args, ref i, arg);
-                    tiers = tier == "both" ? [CpuTier.Interpreter, CpuTier.Translator]
-                        : CpuTierOptions.TryParseTier(tier, out CpuTier one) ? [one]
-                        : throw new BenchUsageException($"--cpu-tier must be interpreter, translator or both, not '{tier}'");
+                    tiers = ParseTiers(inlineValue ?? NextValue(args, ref i, arg));
                     break;
                 case "--threshold":
                     threshold = PositiveInt(inlineValue ?? NextValue(args, ref i, arg), arg);
@@ -282,6 +280,11 @@ internal static class BenchCommandLine
             throw new BenchUsageException($"no guest image given; {Usage}");
         return new GuestBenchmarkOptions(image, memory, console, versusQemu, timeout, tiers, threshold);
     }
+
+    private static CpuTier[] ParseTiers(string tier) =>
+        tier == "both" ? [CpuTier.Interpreter, CpuTier.Translator]
+        : CpuTierOptions.TryParseTier(tier, out CpuTier one) ? [one]
+        : throw new BenchUsageException($"--cpu-tier must be interpreter, translator or both, not '{tier}'");
 
     private static string NextValue(ReadOnlySpan<string> args, ref int i, string option)
     {

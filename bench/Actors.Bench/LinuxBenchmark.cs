@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Actors.HwBackend.Boot;
 using Actors.HwBackend.Emulation;
+using Actors.HwBackend.Emulation.Tiers;
 using Actors.HwBackend.Worker;
 using Actors.Tests.Shared;
 
@@ -39,15 +40,19 @@ internal static class LinuxBenchmark
         string kernelPath = options.Kernel ?? StockLinux.KernelPath;
         string? initrdFile = initrd.Length == 0 ? null : StockLinux.InitrdFile(initrd);
         Console.WriteLine($"linux: {Path.GetFileName(kernelPath)}, {options.Processors} vCPU(s), {options.MemoryBytes >> 20} MiB, \"{options.Append}\", {options.Runs} run(s) each");
-        var actors = new List<LinuxRun>();
+        var actors = options.Tiers.ToDictionary(t => t, _ => new List<LinuxRun>());
         var qemu = new List<LinuxRun>();
         try
         {
             for (int run = 1; run <= options.Runs; run++)
             {
-                LinuxRun a = RunActors(options, kernel, initrd);
-                actors.Add(a);
-                Console.WriteLine(Describe("actors", run, a));
+                foreach (CpuTier tier in options.Tiers)
+                {
+                    LinuxRun a = RunActors(options, kernel, initrd, tier);
+                    actors[tier].Add(a);
+                    Console.WriteLine(Describe($"actors ({CpuTierOptions.Name(tier)})", run, a));
+                }
+
                 if (options.VersusQemu)
                 {
                     LinuxRun q = RunQemu(options, kernelPath, initrdFile);
@@ -62,18 +67,22 @@ internal static class LinuxBenchmark
                 File.Delete(initrdFile);
         }
 
-        LinuxRun actorsMedian = Median(actors);
-        string summary = string.Create(CultureInfo.InvariantCulture,
-            $"linux: medians: actors init {actorsMedian.ToInit.TotalSeconds:F2} s, end {actorsMedian.ToEnd.TotalSeconds:F2} s, {actorsMedian.Instructions / 1e6:F0} M instructions, {Mips(actorsMedian):F0} MIPS");
-        if (qemu.Count > 0)
+        LinuxRun? qemuMedian = qemu.Count > 0 ? Median(qemu) : null;
+        string summary = "linux: medians:";
+        foreach ((CpuTier tier, List<LinuxRun> runs) in actors)
         {
-            LinuxRun qemuMedian = Median(qemu);
+            LinuxRun median = Median(runs);
             summary += string.Create(CultureInfo.InvariantCulture,
-                $"; qemu init {qemuMedian.ToInit.TotalSeconds:F2} s, end {qemuMedian.ToEnd.TotalSeconds:F2} s; ratio to init {actorsMedian.ToInit / qemuMedian.ToInit:F2}, to end {actorsMedian.ToEnd / qemuMedian.ToEnd:F2}");
+                $" actors ({CpuTierOptions.Name(tier)}) init {median.ToInit.TotalSeconds:F2} s, end {median.ToEnd.TotalSeconds:F2} s, {median.Instructions / 1e6:F0} M instructions, {Mips(median):F0} MIPS");
+            if (qemuMedian is not null)
+                summary += string.Create(CultureInfo.InvariantCulture, $", ratio to qemu's init {median.ToInit / qemuMedian.ToInit:F2}, to end {median.ToEnd / qemuMedian.ToEnd:F2};");
         }
 
+        if (qemuMedian is not null)
+            summary += string.Create(CultureInfo.InvariantCulture, $" qemu init {qemuMedian.ToInit.TotalSeconds:F2} s, end {qemuMedian.ToEnd.TotalSeconds:F2} s");
+
         Console.WriteLine(summary);
-        return actors.All(a => a.Ending == VmWorker.PowerOffReason) ? 0 : 1;
+        return actors.Values.SelectMany(r => r).All(a => a.Ending == VmWorker.PowerOffReason) ? 0 : 1;
     }
 
     private static string Describe(string who, int run, LinuxRun r)
@@ -86,14 +95,14 @@ internal static class LinuxBenchmark
 
     private static LinuxRun Median(List<LinuxRun> runs) => runs.OrderBy(r => r.ToEnd).ElementAt(runs.Count / 2);
 
-    private static LinuxRun RunActors(LinuxBenchmarkOptions options, byte[] kernel, byte[] initrd)
+    private static LinuxRun RunActors(LinuxBenchmarkOptions options, byte[] kernel, byte[] initrd, CpuTier tier)
     {
         var console = new MarkerConsole(options.Console ? Console.OpenStandardOutput() : null);
         var ended = new TaskCompletionSource<VmRunEnded>(TaskCreationOptions.RunContinuationsAsynchronously);
         VmWorker worker;
         try
         {
-            worker = VmWorker.Create(new EmulatorBackend(), "linux", kernel, options.MemoryBytes, options.Processors, console, e => ended.TrySetResult(e), initrd: initrd, commandLine: options.Append, enlightened: options.Enlightened);
+            worker = VmWorker.Create(new EmulatorBackend(new CpuTierOptions(tier)), "linux", kernel, options.MemoryBytes, options.Processors, console, e => ended.TrySetResult(e), initrd: initrd, commandLine: options.Append, enlightened: options.Enlightened);
         }
         catch (GuestImageException e)
         {
@@ -117,6 +126,8 @@ internal static class LinuxBenchmark
                 IEnumerable<string> each = Enumerable.Range(0, worker.ProcessorCount).Select(i => $"{worker.GetProcessor(i, includeRegisters: false).InstructionsRetired / 1e6:F0} M");
                 Console.WriteLine($"actors: instructions per vCPU: {string.Join(", ", each)}");
             }
+            if (worker.CpuTier is { Statistics: not null } translated)
+                Console.WriteLine($"actors: {translated.Describe(instructions)}");
             worker.Stop();
             return new LinuxRun(ending, console.ToMarker ?? TimeSpan.Zero, toEnd, instructions);
         }

@@ -1,3 +1,5 @@
+using Actors.HwBackend.Emulation.Tiers;
+
 namespace Actors.Bench;
 
 /// <summary>Options of <c>linux</c>: the kernel, initrd and command line both sides boot, and how often.</summary>
@@ -27,4 +29,7 @@ internal sealed record LinuxBenchmarkOptions
     public string? ProfilePath { get; init; }
 
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The software CPU's tiers to boot on, each in every run.</summary>
+    public CpuTier[] Tiers { get; init; } = [CpuTier.Interpreter];
 }

@@ -10,7 +10,6 @@ namespace Actors.HwBackend.Emulation.Handlers;
 /// </summary>
 internal static unsafe class AluHandlers
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int RR<S, O>(Cpu c, Op* op) where S : IOperandSize where O : IAluOp
     {
         RR<S, O, FlagsLive>(c, op->R1, op->R2);
@@ -84,7 +83,6 @@ internal static unsafe class AluHandlers
         F.Live ? O.Apply<S>(c, a, b) : O.Compute<S>(c, a, b);
 
     /// <summary>LOCK op [mem], reg/imm: source is R2 when K1 is a register, else the immediate.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Locked<S, O>(Cpu c, Op* op) where S : IOperandSize where O : IAluOp
     {
         ulong la = Handler.Ea(c, op);
@@ -134,14 +132,12 @@ internal static unsafe class AluHandlers
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int UnaryR<S>(Cpu c, Op* op) where S : IOperandSize
     {
         S.WriteReg(c, op->R1, Unary<S>(c, op->Aux, S.ReadReg(c, op->R1)));
         return Handler.Continue;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int IncR<S>(Cpu c, Op* op) where S : IOperandSize
     {
         IncR<S, FlagsLive>(c, op->R1);

@@ -6,7 +6,6 @@ namespace Actors.HwBackend.Emulation.Handlers;
 /// <summary>Near JMP, Jcc, CALL, RET, LOOP and JrCXZ. Every one ends its block with RIP set. Imm holds a direct target.</summary>
 internal static unsafe class BranchHandlers
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Jmp(Cpu c, Op* op) => Jmp(c, op->Imm);
 
     [Translates(nameof(Jmp))]
@@ -17,7 +16,6 @@ internal static unsafe class BranchHandlers
         return Handler.EndBlock;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Jcc(Cpu c, Op* op)
     {
         c.Rip = c.Condition(op->Aux) ? op->Imm : op->NextIp;
@@ -25,7 +23,6 @@ internal static unsafe class BranchHandlers
     }
 
     /// <summary>Jcc specialised per condition for the common compare-and-branch pairs.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int JccT<C>(Cpu c, Op* op) where C : ICondition => JccT<C>(c, op->Imm, op->NextIp);
 
     [Translates(nameof(JccT), Flags = FlagEffect.Reads)]
@@ -39,14 +36,12 @@ internal static unsafe class BranchHandlers
     private static ulong IndirectTarget(Cpu c, Op* op) =>
         op->K0 == OperandKind.Memory ? c.ReadSized(Handler.Ea(c, op), op->OpSize) : c.ReadReg(op->R1, op->OpSize);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int JmpIndirect(Cpu c, Op* op)
     {
         c.Rip = IndirectTarget(c, op);
         return Handler.EndBlock;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Call64(Cpu c, Op* op) => Call64(c, op->Imm, op->NextIp);
 
     [Translates(nameof(Call64), Faults = true)]
@@ -60,7 +55,6 @@ internal static unsafe class BranchHandlers
         return Handler.EndBlock;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Call(Cpu c, Op* op)
     {
         c.PushSized(op->NextIp, op->OpSize);
@@ -68,7 +62,6 @@ internal static unsafe class BranchHandlers
         return Handler.EndBlock;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int CallIndirect(Cpu c, Op* op)
     {
         ulong target = IndirectTarget(c, op);
@@ -77,7 +70,6 @@ internal static unsafe class BranchHandlers
         return Handler.EndBlock;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Ret64(Cpu c, Op* op) => Ret64(c, op->Imm);
 
     [Translates(nameof(Ret64), Faults = true)]
@@ -90,7 +82,6 @@ internal static unsafe class BranchHandlers
         return Handler.EndBlock;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Ret(Cpu c, Op* op)
     {
         ulong target = c.PopSized(op->OpSize);
@@ -100,7 +91,6 @@ internal static unsafe class BranchHandlers
     }
 
     /// <summary>LOOP/LOOPE/LOOPNE (Aux 0/1/2) and JrCXZ (Aux 3); OpSize is the counter width (address size).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Loop(Cpu c, Op* op)
     {
         int size = op->OpSize;

@@ -6,7 +6,6 @@ namespace Actors.HwBackend.Emulation.Handlers;
 /// <summary>MOV, MOVZX, MOVSX(D), LEA, XCHG, CMOVcc, SETcc, BSWAP, the sign-extension family, LAHF/SAHF and the flag instructions.</summary>
 internal static unsafe class MoveHandlers
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int MovRR<S>(Cpu c, Op* op) where S : IOperandSize
     {
         MovRR<S>(c, op->R1, op->R2);
@@ -106,7 +105,6 @@ internal static unsafe class MoveHandlers
     }
 
     /// <summary>XCHG with memory is always locked. Operand 0 is memory, R2 the register.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int XchgMR<S>(Cpu c, Op* op) where S : IOperandSize
     {
         ulong la = Handler.Ea(c, op);
@@ -127,7 +125,6 @@ internal static unsafe class MoveHandlers
     }
 
     /// <summary>CMOVcc: the source is read (and may fault) whatever the condition; a 32-bit destination is zero-extended even when false.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Cmov<S>(Cpu c, Op* op) where S : IOperandSize
     {
         ulong v = op->K1 == OperandKind.Memory ? S.Read(c, Handler.Ea(c, op)) : S.ReadReg(c, op->R2);
@@ -135,7 +132,6 @@ internal static unsafe class MoveHandlers
         return Handler.Continue;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Setcc(Cpu c, Op* op)
     {
         ulong v = c.Condition(op->Aux) ? 1UL : 0UL;
@@ -148,7 +144,6 @@ internal static unsafe class MoveHandlers
         return Handler.Continue;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Bswap<S>(Cpu c, Op* op) where S : IOperandSize
     {
         ulong v = S.ReadReg(c, op->R1);
@@ -163,7 +158,6 @@ internal static unsafe class MoveHandlers
     }
 
     /// <summary>CBW/CWDE/CDQE: sign-extend the lower half of the accumulator into the whole (S is the destination size).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int ExtendAccumulator<S>(Cpu c, Op* op) where S : IOperandSize
     {
         ulong a = c.Regs[Cpu.RAX];
@@ -178,7 +172,6 @@ internal static unsafe class MoveHandlers
     }
 
     /// <summary>CWD/CDQ/CQO: fill rDX with the sign of rAX.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int SignToDx<S>(Cpu c, Op* op) where S : IOperandSize
     {
         ulong a = S.ReadReg(c, Cpu.RAX);
@@ -186,14 +179,12 @@ internal static unsafe class MoveHandlers
         return Handler.Continue;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Lahf(Cpu c, Op* op)
     {
         Size8.WriteReg(c, 16, (byte)(c.GetArithmeticFlags() & 0xD5) | 2UL);
         return Handler.Continue;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Sahf(Cpu c, Op* op)
     {
         ulong ah = Size8.ReadReg(c, 16) & 0xD5;
@@ -202,7 +193,6 @@ internal static unsafe class MoveHandlers
     }
 
     /// <summary>CLC, STC, CMC (Aux 0, 1, 2); CLD, STD (Aux 3, 4).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int FlagOp(Cpu c, Op* op)
     {
         switch (op->Aux)
@@ -216,11 +206,9 @@ internal static unsafe class MoveHandlers
         return Handler.Continue;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Nop(Cpu c, Op* op) => Handler.Continue;
 
     /// <summary>XLAT: AL = [seg:rBX + AL].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Xlat(Cpu c, Op* op)
     {
         ulong la = (((c.Regs[op->Base] + (byte)c.Regs[Cpu.RAX]) & op->AddrMask) + c.SegBase[op->Seg]) & c.LinearMask;

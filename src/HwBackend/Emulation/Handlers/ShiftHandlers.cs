@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 namespace Actors.HwBackend.Emulation.Handlers;
 
 /// <summary>
@@ -13,7 +12,6 @@ internal static unsafe class ShiftHandlers
     private static ulong Count<S>(Cpu c, Op* op) where S : IOperandSize =>
         (op->K1 == OperandKind.Register ? (byte)c.Regs[Cpu.RCX] : op->Imm) & (S.Bits == 64 ? 0x3FUL : 0x1FUL);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int ShiftR<S>(Cpu c, Op* op) where S : IOperandSize
     {
         ulong count = Count<S>(c, op);
@@ -23,7 +21,6 @@ internal static unsafe class ShiftHandlers
         return Handler.Continue;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int ShiftM<S>(Cpu c, Op* op) where S : IOperandSize
     {
         ulong la = Handler.Ea(c, op);
@@ -35,7 +32,6 @@ internal static unsafe class ShiftHandlers
     }
 
     /// <summary>Fast SHL/SHR/SAR reg, imm with a non-zero count known at translate time.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int ShlRI<S>(Cpu c, Op* op) where S : IOperandSize
     {
         ulong a = S.ReadReg(c, op->R1);
@@ -47,7 +43,6 @@ internal static unsafe class ShiftHandlers
         return Handler.Continue;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int ShrRI<S>(Cpu c, Op* op) where S : IOperandSize
     {
         ulong a = S.ReadReg(c, op->R1);
@@ -58,7 +53,6 @@ internal static unsafe class ShiftHandlers
         return Handler.Continue;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int SarRI<S>(Cpu c, Op* op) where S : IOperandSize
     {
         long a = (long)S.SignExtend(S.ReadReg(c, op->R1));
@@ -149,7 +143,6 @@ internal static unsafe class ShiftHandlers
     }
 
     /// <summary>SHLD/SHRD (Aux 0/1): operand 0 r/m, R2 the fill register, count from CL (K2 register) or Imm.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int DoubleShift<S>(Cpu c, Op* op) where S : IOperandSize
     {
         ulong count = (op->K2 == OperandKind.Register ? (byte)c.Regs[Cpu.RCX] : op->Imm) & (S.Bits == 64 ? 0x3FUL : 0x1FUL);

@@ -6,27 +6,35 @@ namespace Actors.HwBackend.Emulation.Handlers;
 /// <summary>PUSH, POP, ENTER, LEAVE, PUSHF, POPF. The 64-bit forms are specialised; others use the generic stack path.</summary>
 internal static unsafe class StackHandlers
 {
+    public static int Push64R(Cpu c, Op* op) => Push64R(c, op->R1, op->NextIp);
+
+    [Translates(nameof(Push64R), Faults = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Push64R(Cpu c, Op* op)
+    public static int Push64R(Cpu c, int r1, ulong nextIp)
     {
         ulong sp = c.Regs[Cpu.RSP] - 8;
-        c.Write64(sp, c.Regs[op->R1]);
+        c.Write64(sp, c.Regs[r1]);
         c.Regs[Cpu.RSP] = sp;
-        return Handler.AfterWrite(c, op);
+        return Handler.AfterWrite(c, nextIp);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Pop64R(Cpu c, Op* op)
+    {
+        Pop64R(c, op->R1);
+        return Handler.Continue;
+    }
+
+    [Translates(nameof(Pop64R), Faults = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Pop64R(Cpu c, int r1)
     {
         ulong sp = c.Regs[Cpu.RSP];
         ulong v = c.Read64(sp);
         c.Regs[Cpu.RSP] = sp + 8;
-        c.Regs[op->R1] = v;
-        return Handler.Continue;
+        c.Regs[r1] = v;
     }
 
     /// <summary>PUSH of a register, immediate or memory operand in any mode; OpSize is the push size.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Push(Cpu c, Op* op)
     {
         int size = op->OpSize;
@@ -41,7 +49,6 @@ internal static unsafe class StackHandlers
     }
 
     /// <summary>POP to a register or memory. For memory, RSP is incremented before the address is computed (SDM).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Pop(Cpu c, Op* op)
     {
         int size = op->OpSize;
@@ -65,7 +72,6 @@ internal static unsafe class StackHandlers
         return Handler.AfterWrite(c, op);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Leave(Cpu c, Op* op)
     {
         int size = op->OpSize;
@@ -90,7 +96,6 @@ internal static unsafe class StackHandlers
     }
 
     /// <summary>ENTER imm16, imm8: allocate a frame, copying <c>level</c> frame pointers for nested procedures.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Enter(Cpu c, Op* op)
     {
         int size = op->OpSize;
@@ -120,7 +125,6 @@ internal static unsafe class StackHandlers
         return Handler.AfterWrite(c, op);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Pushf(Cpu c, Op* op)
     {
         // VM and RF are never pushed as set.
@@ -129,7 +133,6 @@ internal static unsafe class StackHandlers
     }
 
     /// <summary>POPF: IOPL changes only at CPL 0 and IF only when CPL &lt;= IOPL; ends the block because IF or TF may change.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Popf(Cpu c, Op* op)
     {
         int size = op->OpSize;

@@ -52,6 +52,12 @@ internal static unsafe class BlockCompiler
         LocalBuilder result = il.DeclareLocal(typeof(int));
         Label exit = il.DefineLabel();
         Label[] starts = blocks.Select(_ => il.DefineLabel()).ToArray();
+        // Called with no CPU, the code returns at once: that is how the translation thread has the JIT
+        // compile it (a dynamic method is compiled at its first call), so the vCPU never waits for the JIT.
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Brtrue, starts[0]);
+        il.Emit(OpCodes.Ldc_I4_0);
+        il.Emit(OpCodes.Ret);
         var exits = new List<(Label Leave, nint Op)>();
         for (int k = 0; k < blocks.Length; k++)
         {
@@ -93,7 +99,7 @@ internal static unsafe class BlockCompiler
                 {
                     returnsResult = true;
                     EmitCurrentOp(il, op);
-                    EmitHandlerCall(il, op, handlers[i], ops[i].Fn);
+                    EmitHandlerCall(il, op, ops[i].Fn);
                 }
 
                 if (!returnsResult)
@@ -125,7 +131,9 @@ internal static unsafe class BlockCompiler
         il.MarkLabel(exit);
         il.Emit(OpCodes.Ldloc, result);
         il.Emit(OpCodes.Ret);
-        return method.CreateDelegate<CompiledBlock>(translation);
+        var code = method.CreateDelegate<CompiledBlock>(translation);
+        code(null!);
+        return code;
     }
 
     /// <summary>Where a block goes next when it ends normally, if the address is known before it runs.</summary>
@@ -180,16 +188,14 @@ internal static unsafe class BlockCompiler
         il.Emit(OpCodes.Stfld, s_currentOp);
     }
 
-    private static void EmitHandlerCall(ILGenerator il, Op* op, MethodInfo? handler, delegate*<Cpu, Op*, int> fn)
+    /// <summary>
+    /// Calls an op's handler through its pointer, as the interpreter does: the JIT cannot inline it, which
+    /// keeps a region's code, and the time the JIT takes over it, in proportion to the ops it has templates for.
+    /// </summary>
+    private static void EmitHandlerCall(ILGenerator il, Op* op, delegate*<Cpu, Op*, int> fn)
     {
         il.Emit(OpCodes.Ldarg_1);
         EmitPointer(il, op);
-        if (handler is not null)
-        {
-            il.Emit(OpCodes.Call, handler);
-            return;
-        }
-
         EmitPointer(il, fn);
         il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, typeof(int), s_handlerParameters, null);
     }

@@ -27,7 +27,7 @@ internal sealed unsafe class BlockTranslator
     public CpuTierOptions Options => _options;
 
     /// <summary>Blocks in one region at most: a loop nest's worth.</summary>
-    public const int MaxRegionBlocks = 32;
+    public const int MaxRegionBlocks = 8;
 
     /// <summary>The translation entered at <paramref name="block"/> if it has one; else counts the run and may have one made.</summary>
     public Translation? TranslationFor(Cpu cpu, Block block)

@@ -24,8 +24,8 @@ public sealed record CpuTierOptions(
     int MaxRegions = CpuTierOptions.DefaultMaxRegions,
     bool OnVcpuThread = false)
 {
-    public const int DefaultThreshold = 200;
-    public const int DefaultMaxRegions = 16_384;
+    public const int DefaultThreshold = 1000;
+    public const int DefaultMaxRegions = 65_536;
 
     public static CpuTierOptions Interpreted { get; } = new();
 

@@ -10,7 +10,7 @@ namespace Actors.HwBackend.Emulation.Tiers;
 /// </summary>
 internal sealed class TranslationThread
 {
-    public const int MaxHostRegions = 262_144;
+    public const int MaxHostRegions = 524_288;
     private const int QueueCapacity = 4096;
 
     private static readonly Lazy<TranslationThread> s_instance = new(() => new TranslationThread());
