@@ -58,8 +58,8 @@ public sealed class HvctlOutputTests(OutputCluster cluster)
         JsonElement listed = list.RootElement.EnumerateArray().Single(v => v.GetProperty("name").GetString() == "out-web");
         Assert.True(JsonElement.DeepEquals(listed, show.RootElement), $"{listed}\n!=\n{show.RootElement}");
         Assert.Equal(
-            ["name", "state", "host", "preferredHost", "backend", "image", "imageId", "initrdId", "commandLine", "memoryBytes", "vcpus", "hyperv", "vspHost",
-             "disks", "nics", "fwCfg", "startedAt", "instructionsRetired", "consoleBytes", "exitStatus", "endReason", "failureReason",
+            ["name", "state", "host", "preferredHost", "backend", "cpuTier", "image", "imageId", "initrdId", "commandLine", "memoryBytes", "vcpus", "hyperv", "vspHost",
+             "disks", "nics", "fwCfg", "startedAt", "instructionsRetired", "translation", "consoleBytes", "exitStatus", "endReason", "failureReason",
              "heartbeat", "integrationServices", "unimplemented"],
             show.RootElement.EnumerateObject().Select(p => p.Name));
     }
