@@ -1,5 +1,6 @@
 using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Emulation;
+using Actors.HwBackend.Emulation.Handlers;
 using Actors.HwBackend.Emulation.Tiers;
 using Iced.Intel;
 using Xunit;
@@ -267,6 +268,21 @@ public sealed class TranslatorTests
         var s = looping.GetState();
         Assert.Equal(0xD0EUL, s.Gprs[3]);
         Assert.True(s.Gprs[0] >= 1000);
+    }
+
+    [Fact]
+    public unsafe void The_translator_finds_the_template_behind_a_decoded_handler_pointer()
+    {
+        // The decoder stores handler pointers taken with &; the translator maps them back to methods through
+        // reflection: both must give the same pointer, or no template would ever be used.
+        var handler = HandlerMethods.Find(&AluHandlers.RR<Size32, AddOp>);
+
+        Assert.NotNull(handler);
+        OpTemplates.Template? template = OpTemplates.For(handler);
+        Assert.NotNull(template);
+        Assert.Equal(FlagEffect.WritesAll, template.Flags);
+        Assert.Equal(FlagEffect.Reads, OpTemplates.For(HandlerMethods.Find(&AluHandlers.RR<Size32, AdcOp>)!)!.Flags);
+        Assert.Null(OpTemplates.For(HandlerMethods.Find(&StringHandlers.Execute)!));
     }
 
     /// <summary>Runs until an exit that is not a request to stop for nothing; a vCPU that never exits fails the test instead of hanging it.</summary>

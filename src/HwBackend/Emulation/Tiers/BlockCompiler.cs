@@ -14,11 +14,14 @@ namespace Actors.HwBackend.Emulation.Tiers;
 internal delegate int CompiledBlock(Cpu cpu);
 
 /// <summary>
-/// Compiles a region of decoded blocks to one <see cref="DynamicMethod"/>. Each op becomes a direct call
-/// to its handler with the op's address as a constant, so the JIT sees straight-line code it can inline,
-/// and no indirect branch per instruction. Before each op the code records it in <see cref="Cpu.CurrentOp"/>,
-/// so a fault or an exit in the middle is charged to the right instruction with the interpreter's
-/// architectural state (every op before it has completed, none after it has started).
+/// Compiles a region of decoded blocks to one <see cref="DynamicMethod"/>: straight-line code with no
+/// dispatch between instructions. An op whose handler has a template (<see cref="TranslatesAttribute"/>)
+/// becomes a call to the template with the op's fields as constants, which the JIT inlines and folds, with
+/// the flags left uncomputed where nothing reads them (<see cref="FlagsLiveAfter"/>); any other op calls its
+/// handler through its pointer with its op, as the interpreter does. Before each op that can fault, and on
+/// each way out, the code records the op in <see cref="Cpu.CurrentOp"/>, so a fault or an exit in the middle
+/// is charged to the right instruction with the interpreter's architectural state (every op before it has
+/// completed, none after it has started).
 /// A block that ends in a direct branch or falls through to another block of the region continues there
 /// inside the method (a loop stays in it) when <see cref="Cpu.MayChain"/> allows: no event, interrupt
 /// shadow or single-step is pending, which the run loop would handle between blocks, and CS has the base

@@ -3,10 +3,10 @@ using System.Reflection;
 namespace Actors.HwBackend.Emulation.Tiers;
 
 /// <summary>
-/// The method behind each handler pointer that the decoder puts in an <see cref="Op"/>, so that a
-/// translated block can call the handler directly (a call the JIT may inline, with no indirect branch)
-/// instead of through the pointer. Generic handlers are instantiated over every type argument their
-/// constraints allow; an instantiation the decoder never picks costs one dictionary entry.
+/// The method behind each handler pointer that the decoder puts in an <see cref="Op"/>, so that the
+/// translator can find the handler's template and its type arguments. Generic handlers are instantiated
+/// over every type argument their constraints allow; an instantiation the decoder never picks costs one
+/// dictionary entry.
 /// </summary>
 internal static unsafe class HandlerMethods
 {
