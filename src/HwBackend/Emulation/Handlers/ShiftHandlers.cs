@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using Actors.HwBackend.Emulation.Tiers;
+
 namespace Actors.HwBackend.Emulation.Handlers;
 
 /// <summary>
@@ -34,33 +37,60 @@ internal static unsafe class ShiftHandlers
     /// <summary>Fast SHL/SHR/SAR reg, imm with a non-zero count known at translate time.</summary>
     public static int ShlRI<S>(Cpu c, Op* op) where S : IOperandSize
     {
-        ulong a = S.ReadReg(c, op->R1);
-        int n = (int)op->Imm;
-        ulong r = (a << n) & S.Mask;
-        bool cf = n <= S.Bits && ((a >> (S.Bits - n)) & 1) != 0;
-        c.SetFlagsResultCfOf<S>(r, cf, ((r >> (S.Bits - 1)) & 1) != 0 ^ cf);
-        S.WriteReg(c, op->R1, r);
+        ShlRI<S, FlagsLive>(c, op->R1, op->Imm);
         return Handler.Continue;
+    }
+
+    [Translates(nameof(ShlRI), Flags = FlagEffect.WritesAll)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ShlRI<S, F>(Cpu c, int r1, ulong imm) where S : IOperandSize where F : IFlagsMode
+    {
+        ulong a = S.ReadReg(c, r1);
+        int n = (int)imm;
+        ulong r = (a << n) & S.Mask;
+        if (F.Live)
+        {
+            bool cf = n <= S.Bits && ((a >> (S.Bits - n)) & 1) != 0;
+            c.SetFlagsResultCfOf<S>(r, cf, ((r >> (S.Bits - 1)) & 1) != 0 ^ cf);
+        }
+
+        S.WriteReg(c, r1, r);
     }
 
     public static int ShrRI<S>(Cpu c, Op* op) where S : IOperandSize
     {
-        ulong a = S.ReadReg(c, op->R1);
-        int n = (int)op->Imm;
-        ulong r = n >= S.Bits ? 0 : a >> n;
-        c.SetFlagsResultCfOf<S>(r, ((a >> (n - 1)) & 1) != 0, ((a >> (S.Bits - 1)) & 1) != 0);
-        S.WriteReg(c, op->R1, r);
+        ShrRI<S, FlagsLive>(c, op->R1, op->Imm);
         return Handler.Continue;
+    }
+
+    [Translates(nameof(ShrRI), Flags = FlagEffect.WritesAll)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ShrRI<S, F>(Cpu c, int r1, ulong imm) where S : IOperandSize where F : IFlagsMode
+    {
+        ulong a = S.ReadReg(c, r1);
+        int n = (int)imm;
+        ulong r = n >= S.Bits ? 0 : a >> n;
+        if (F.Live)
+            c.SetFlagsResultCfOf<S>(r, ((a >> (n - 1)) & 1) != 0, ((a >> (S.Bits - 1)) & 1) != 0);
+        S.WriteReg(c, r1, r);
     }
 
     public static int SarRI<S>(Cpu c, Op* op) where S : IOperandSize
     {
-        long a = (long)S.SignExtend(S.ReadReg(c, op->R1));
-        int n = (int)op->Imm;
-        ulong r = (ulong)(a >> Math.Min(n, 63)) & S.Mask;
-        c.SetFlagsResultCfOf<S>(r, ((a >> Math.Min(n - 1, 63)) & 1) != 0, false);
-        S.WriteReg(c, op->R1, r);
+        SarRI<S, FlagsLive>(c, op->R1, op->Imm);
         return Handler.Continue;
+    }
+
+    [Translates(nameof(SarRI), Flags = FlagEffect.WritesAll)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void SarRI<S, F>(Cpu c, int r1, ulong imm) where S : IOperandSize where F : IFlagsMode
+    {
+        long a = (long)S.SignExtend(S.ReadReg(c, r1));
+        int n = (int)imm;
+        ulong r = (ulong)(a >> Math.Min(n, 63)) & S.Mask;
+        if (F.Live)
+            c.SetFlagsResultCfOf<S>(r, ((a >> Math.Min(n - 1, 63)) & 1) != 0, false);
+        S.WriteReg(c, r1, r);
     }
 
     private static ulong Shift<S>(Cpu c, int kind, ulong a, int n) where S : IOperandSize
