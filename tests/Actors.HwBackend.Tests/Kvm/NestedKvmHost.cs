@@ -19,6 +19,9 @@ internal static partial class NestedKvmHost
     // About two minutes on an idle two-core machine; several times that when the machine is busy.
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(25);
 
+    /// <summary>How long a nested run may print nothing before it counts as hung.</summary>
+    private static readonly TimeSpan StallTimeout = TimeSpan.FromMinutes(6);
+
     /// <summary>True when this host's own /dev/kvm opens, so nothing needs nesting.</summary>
     public static bool HostHasKvm
     {
@@ -149,22 +152,50 @@ internal static partial class NestedKvmHost
     private static async Task<string> RunToEndAsync(ProcessStartInfo start, string what)
     {
         using Process process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {what}");
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
+        var printed = new StringBuilder();
+        long lastOutput = Stopwatch.GetTimestamp();
+        Task reading = Task.Run(async () =>
+        {
+            var buffer = new char[4096];
+            int n;
+            while ((n = await process.StandardOutput.ReadAsync(buffer)) > 0)
+            {
+                lock (printed)
+                    printed.Append(buffer, 0, n);
+                Interlocked.Exchange(ref lastOutput, Stopwatch.GetTimestamp());
+            }
+        });
         Task<string> errors = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(Timeout);
-        try
+        var total = Stopwatch.StartNew();
+        while (!process.WaitForExit(TimeSpan.FromSeconds(5)))
         {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{what} did not finish within {Timeout.TotalMinutes:0} minutes; it printed: {await output}");
+            // A nested host that prints nothing for this long has hung (seen under QEMU TCG's nested SVM, never
+            // on a check that was merely slow: the slowest prints within a minute here); its output so far goes
+            // back without the runner's last line, which is what a host that died looks like.
+            if (Stopwatch.GetElapsedTime(Interlocked.Read(ref lastOutput)) > StallTimeout)
+            {
+                process.Kill(entireProcessTree: true);
+                await reading;
+                lock (printed)
+                    return $"{printed}\nHOST {what} printed nothing for {StallTimeout.TotalMinutes:0} minutes and was stopped\n";
+            }
+
+            if (total.Elapsed > Timeout)
+            {
+                process.Kill(entireProcessTree: true);
+                await reading;
+                lock (printed)
+                    throw new TimeoutException($"{what} did not finish within {Timeout.TotalMinutes:0} minutes; it printed: {printed}");
+            }
         }
 
-        string printed = await output + await errors;
+        await reading;
+        string errorText = await errors;
+        string all;
+        lock (printed)
+            all = printed + errorText;
         // A host that dies (QEMU killed by a signal, the nested kernel's panic) ends without the program's last line.
-        return process.ExitCode == 0 ? printed : $"{printed}\nHOST {what} exited with status {process.ExitCode}\n";
+        return process.ExitCode == 0 ? all : $"{all}\nHOST {what} exited with status {process.ExitCode}\n";
     }
 
     /// <summary>A newc archive of a directory tree: every parent directory gets an entry before what is in it.</summary>
