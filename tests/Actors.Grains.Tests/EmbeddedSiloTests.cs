@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Actors.HwBackend.Emulation.Tiers;
 using Actors.Silo;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -92,6 +93,19 @@ public sealed class EmbeddedSiloTests
         Assert.Equal("192.0.2.1 is not an address of this machine; give --listen one of its own", foreign.Message);
         var unresolved = Assert.Throws<SiloConfigurationException>(() => SiloCommandLine.Parse(["--advertise", "no-such-host.invalid"], n => environment.GetValueOrDefault(n)));
         Assert.StartsWith("--advertise 'no-such-host.invalid' cannot be resolved", unresolved.Message);
+    }
+
+    [Fact]
+    public void The_cpu_tier_is_read_from_the_command_line_or_the_environment_and_checked()
+    {
+        var environment = new Dictionary<string, string?> { ["ACTORS_HOST"] = "h", ["ACTORS_SILO_PORT"] = "11111", ["ACTORS_GATEWAY_PORT"] = "30000" };
+        Assert.Equal(CpuTier.Interpreter, SiloCommandLine.Parse([], n => environment.GetValueOrDefault(n)).CpuTier);
+        Assert.Equal(CpuTier.Translator, SiloCommandLine.Parse(["--cpu-tier", "translator"], n => environment.GetValueOrDefault(n)).CpuTier);
+        environment["ACTORS_CPU_TIER"] = "translator";
+        Assert.Equal(CpuTier.Translator, SiloCommandLine.Parse([], n => environment.GetValueOrDefault(n)).CpuTier);
+
+        var e = Assert.Throws<SiloConfigurationException>(() => SiloCommandLine.Parse(["--cpu-tier", "jit"], n => environment.GetValueOrDefault(n)));
+        Assert.Equal("--cpu-tier must be interpreter or translator, not 'jit'", e.Message);
     }
 
     private static int[] FreePorts(int count)
