@@ -290,7 +290,7 @@ internal sealed unsafe partial class Cpu
         for (int next = 0; next < region.Count && region.Count < maxBlocks; next++)
         {
             Block from = region[next];
-            foreach (ulong rip in BlockCompiler.Successors(from, new ReadOnlySpan<Op>(from.Ops, from.Count + 1).ToArray()))
+            foreach (ulong rip in BlockCompiler.Successors(from, new ReadOnlySpan<Op>(from.Ops, from.Count + 1)))
             {
                 ulong linear = (SegBase[CS] + rip) & LinearMask;
                 if ((linear & PageMask) != (headLinear & PageMask) || region.Exists(b => b.Rip == rip))

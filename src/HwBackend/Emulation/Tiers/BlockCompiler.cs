@@ -75,7 +75,8 @@ internal static unsafe class BlockCompiler
             il.Emit(OpCodes.Stfld, s_retired);
 
             // The last real op, when it is a direct branch, ends the block normally; else the sentinel does.
-            int last = Successors(block, ops).Any() && ops[^2].Instr.FlowControl != FlowControl.Next ? ops.Length - 2 : ops.Length - 1;
+            ulong[] successors = Successors(block, ops);
+            int last = successors.Length > 0 && ops[^2].Instr.FlowControl != FlowControl.Next ? ops.Length - 2 : ops.Length - 1;
             var handlers = new MethodInfo?[last + 1];
             var templates = new OpTemplates.Template?[last + 1];
             for (int i = 0; i <= last; i++)
@@ -119,7 +120,7 @@ internal static unsafe class BlockCompiler
 
                 il.Emit(OpCodes.Ldc_I4, Handler.EndBlock);
                 il.Emit(OpCodes.Bne_Un, leave);
-                EmitChain(il, blocks, starts, Successors(block, ops), codeSegmentBase, leave);
+                EmitChain(il, blocks, starts, successors, codeSegmentBase, leave);
             }
         }
 
@@ -139,25 +140,23 @@ internal static unsafe class BlockCompiler
         return code;
     }
 
-    /// <summary>Where a block goes next when it ends normally, if the address is known before it runs.</summary>
-    public static IEnumerable<ulong> Successors(Block block, Op[] ops)
+    /// <summary>
+    /// Where a block goes next when it ends normally, if the address is known before it runs;
+    /// <paramref name="ops"/> are the block's ops and its sentinel.
+    /// </summary>
+    public static ulong[] Successors(Block block, ReadOnlySpan<Op> ops)
     {
         if (ops.Length < 2)
-            yield break;
+            return [];
         ref readonly Instruction last = ref ops[^2].Instr;
-        switch (last.FlowControl)
+        bool near = last.Op0Kind is OpKind.NearBranch16 or OpKind.NearBranch32 or OpKind.NearBranch64;
+        return last.FlowControl switch
         {
-            case FlowControl.Next:
-                yield return block.EndIp; // the sentinel
-                break;
-            case FlowControl.ConditionalBranch when last.Op0Kind is OpKind.NearBranch16 or OpKind.NearBranch32 or OpKind.NearBranch64:
-                yield return last.NearBranchTarget;
-                yield return block.EndIp;
-                break;
-            case FlowControl.UnconditionalBranch or FlowControl.Call when last.Op0Kind is OpKind.NearBranch16 or OpKind.NearBranch32 or OpKind.NearBranch64:
-                yield return last.NearBranchTarget;
-                break;
-        }
+            FlowControl.Next => [block.EndIp], // the sentinel
+            FlowControl.ConditionalBranch when near => [last.NearBranchTarget, block.EndIp],
+            FlowControl.UnconditionalBranch or FlowControl.Call when near => [last.NearBranchTarget],
+            _ => [],
+        };
     }
 
     /// <summary>
@@ -303,7 +302,7 @@ internal static unsafe class BlockCompiler
     }
 
     /// <summary>Continues at the region block RIP now names, if there is one and the CPU may; else leaves.</summary>
-    private static void EmitChain(ILGenerator il, Block[] blocks, Label[] starts, IEnumerable<ulong> successors, ulong codeSegmentBase, Label exit)
+    private static void EmitChain(ILGenerator il, Block[] blocks, Label[] starts, ulong[] successors, ulong codeSegmentBase, Label exit)
     {
         var targets = successors.Distinct()
             .Select(rip => Array.FindIndex(blocks, b => b.Rip == rip))

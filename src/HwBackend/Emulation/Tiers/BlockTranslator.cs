@@ -24,8 +24,6 @@ internal sealed unsafe class BlockTranslator
         _options = options;
     }
 
-    public CpuTierOptions Options => _options;
-
     /// <summary>Blocks in one region at most: a loop nest's worth.</summary>
     public const int MaxRegionBlocks = 8;
 
@@ -47,6 +45,7 @@ internal sealed unsafe class BlockTranslator
             return null;
         block.Queued = true;
         Block[] region = cpu.RegionFrom(block, MaxRegionBlocks);
+        // Copies, so the translation thread never reads the op pool, which the vCPU may reuse meanwhile.
         Op[][] snapshots = region.Select(b => new ReadOnlySpan<Op>(b.Ops, b.Count + 1).ToArray()).ToArray();
         var request = new TranslationRequest(this, region, snapshots, cpu.SegBase[Cpu.CS], Volatile.Read(ref _generation));
         if (_options.OnVcpuThread)
@@ -81,7 +80,7 @@ internal sealed unsafe class BlockTranslator
 
         Interlocked.Add(ref _ticks, Stopwatch.GetTimestamp() - start);
         Interlocked.Increment(ref _live);
-        bool hostHasRoom = TranslationThread.Instance.AddBlock();
+        bool hostHasRoom = TranslationThread.Instance.AddRegion();
         if (!hostHasRoom || Interlocked.Read(ref _live) > _options.MaxRegions)
             Evict();
         head.TranslationGeneration = request.Generation;
@@ -95,7 +94,7 @@ internal sealed unsafe class BlockTranslator
         long dropped = Interlocked.Exchange(ref _live, 0);
         Interlocked.Increment(ref _generation);
         Interlocked.Add(ref _evicted, dropped);
-        TranslationThread.Instance.RemoveBlocks(dropped);
+        TranslationThread.Instance.RemoveRegions(dropped);
     }
 
     public TierStatistics Statistics => new(

@@ -29,9 +29,6 @@ public sealed record CpuTierOptions(
 
     public static CpuTierOptions Interpreted { get; } = new();
 
-    /// <summary>The translator with the default threshold, translating in the background.</summary>
-    public static CpuTierOptions Translated { get; } = new(CpuTier.Translator);
-
     /// <summary>Parses a tier's command-line name: interpreter or translator.</summary>
     public static bool TryParseTier(string? text, out CpuTier tier)
     {

@@ -16,9 +16,6 @@ internal static unsafe class HandlerMethods
     public static MethodInfo? Find(delegate*<Cpu, Op*, int> fn) =>
         s_byPointer.Value.TryGetValue((nint)fn, out MethodInfo? method) ? method : null;
 
-    /// <summary>How many handler instantiations the map holds.</summary>
-    public static int Count => s_byPointer.Value.Count;
-
     private static Dictionary<nint, MethodInfo> Build()
     {
         var map = new Dictionary<nint, MethodInfo>();

@@ -3,9 +3,9 @@ using System.Collections.Concurrent;
 namespace Actors.HwBackend.Emulation.Tiers;
 
 /// <summary>
-/// The host's translation thread: compiles hot blocks for every machine in the process, off the vCPU
+/// The host's translation thread: compiles hot regions for every machine in the process, off the vCPU
 /// threads, in the order they became hot. The queue is bounded; a block that finds it full stays
-/// interpreted and asks again later. Also keeps the host's count of translated blocks, so that all
+/// interpreted and asks again later. Also keeps the host's count of translated regions, so that all
 /// machines together stay under <see cref="MaxHostRegions"/>.
 /// </summary>
 internal sealed class TranslationThread
@@ -16,7 +16,7 @@ internal sealed class TranslationThread
     private static readonly Lazy<TranslationThread> s_instance = new(() => new TranslationThread());
 
     private readonly BlockingCollection<TranslationRequest> _queue = new(new ConcurrentQueue<TranslationRequest>(), QueueCapacity);
-    private long _hostBlocks;
+    private long _hostRegions;
 
     private TranslationThread()
     {
@@ -26,15 +26,12 @@ internal sealed class TranslationThread
 
     public static TranslationThread Instance => s_instance.Value;
 
-    /// <summary>Translated blocks of every machine in the process.</summary>
-    public long HostBlocks => Interlocked.Read(ref _hostBlocks);
-
     public bool TryQueue(TranslationRequest request) => _queue.TryAdd(request);
 
-    /// <summary>Counts one more translated block; true while the host is within its cap.</summary>
-    public bool AddBlock() => Interlocked.Increment(ref _hostBlocks) <= MaxHostRegions;
+    /// <summary>Counts one more translated region; true while the host is within its cap.</summary>
+    public bool AddRegion() => Interlocked.Increment(ref _hostRegions) <= MaxHostRegions;
 
-    public void RemoveBlocks(long count) => Interlocked.Add(ref _hostBlocks, -count);
+    public void RemoveRegions(long count) => Interlocked.Add(ref _hostRegions, -count);
 
     private void Run()
     {
