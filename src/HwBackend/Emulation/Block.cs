@@ -26,9 +26,13 @@ internal sealed unsafe class Block
     public Block? FallThrough, Taken;
     public ulong FallThroughEpoch, TakenEpoch;
 
-    /// <summary>The translating tier's: runs counted towards translation, whether it is queued, the translation entered here and its generation.</summary>
+    /// <summary>
+    /// The translating tier's: runs counted towards translation, whether it is queued, the request of another
+    /// block's region that includes this block, the translation entered here and its generation.
+    /// </summary>
     public int Heat;
     public bool Queued;
+    public TranslationRequest? CoveredBy;
     public Translation? Translation;
     public long TranslationGeneration;
 }

@@ -262,6 +262,7 @@ internal static unsafe class Translator
                     return &SegmentHandlers.PushSeg;
                 }
                 if (bitness == 64 && k0 == OperandKind.Register && size == 8) return &StackHandlers.Push64R;
+                if (bitness == 32 && k0 == OperandKind.Register && size == 4) return &StackHandlers.Push32R;
                 if (k0 == OperandKind.Immediate) op->OpSize = (byte)StackOperandSize(in ins, bitness);
                 return &StackHandlers.Push;
             case Mnemonic.Pop:
@@ -272,6 +273,7 @@ internal static unsafe class Translator
                     return &SegmentHandlers.PopSeg;
                 }
                 if (bitness == 64 && k0 == OperandKind.Register && size == 8) return &StackHandlers.Pop64R;
+                if (bitness == 32 && k0 == OperandKind.Register && size == 4) return &StackHandlers.Pop32R;
                 return &StackHandlers.Pop;
             case Mnemonic.Pusha:
             case Mnemonic.Pushad:
@@ -324,13 +326,15 @@ internal static unsafe class Translator
                 if (k0 == OperandKind.Immediate)
                 {
                     op->OpSize = (byte)StackOperandSize(in ins, bitness);
-                    return bitness == 64 ? &BranchHandlers.Call64 : &BranchHandlers.Call;
+                    if (bitness == 64) return &BranchHandlers.Call64;
+                    return bitness == 32 && op->OpSize == 4 ? &BranchHandlers.Call32 : &BranchHandlers.Call;
                 }
                 return &BranchHandlers.CallIndirect;
             case Mnemonic.Ret:
                 op->OpSize = (byte)StackOperandSize(in ins, bitness);
                 op->Imm = ins.OpCount > 0 ? ins.Immediate16 : 0UL;
-                return bitness == 64 && op->OpSize == 8 ? &BranchHandlers.Ret64 : &BranchHandlers.Ret;
+                if (bitness == 64 && op->OpSize == 8) return &BranchHandlers.Ret64;
+                return bitness == 32 && op->OpSize == 4 ? &BranchHandlers.Ret32 : &BranchHandlers.Ret;
             case Mnemonic.Retf:
                 op->OpSize = (byte)StackOperandSize(in ins, bitness);
                 op->Imm = ins.OpCount > 0 ? ins.Immediate16 : 0UL;

@@ -55,6 +55,28 @@ internal static unsafe class BranchHandlers
         return Handler.EndBlock;
     }
 
+    public static int Call32(Cpu c, Op* op) => Call32(c, op->Imm, op->NextIp);
+
+    /// <summary>CALL rel32 in 32-bit code: the flat 32-bit stack inline, any other stack through <see cref="Cpu.PushSized"/>.</summary>
+    [Translates(nameof(Call32), Faults = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Call32(Cpu c, ulong imm, ulong nextIp)
+    {
+        if (c.Segs[Cpu.SS].DefaultBig)
+        {
+            uint sp = (uint)c.Regs[Cpu.RSP] - 4;
+            c.Write32((c.SegBase[Cpu.SS] + sp) & c.LinearMask, (uint)nextIp);
+            c.Regs[Cpu.RSP] = sp;
+        }
+        else
+        {
+            c.PushSized(nextIp, 4);
+        }
+
+        c.Rip = imm;
+        return Handler.EndBlock;
+    }
+
     public static int Call(Cpu c, Op* op)
     {
         c.PushSized(op->NextIp, op->OpSize);
@@ -79,6 +101,27 @@ internal static unsafe class BranchHandlers
         ulong sp = c.Regs[Cpu.RSP];
         c.Rip = c.Read64(sp);
         c.Regs[Cpu.RSP] = sp + 8 + imm;
+        return Handler.EndBlock;
+    }
+
+    public static int Ret32(Cpu c, Op* op) => Ret32(c, op->Imm);
+
+    /// <summary>RET [imm16] in 32-bit code: the flat 32-bit stack inline, any other stack as <see cref="Ret(Cpu, Op*)"/> does.</summary>
+    [Translates(nameof(Ret32), Faults = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Ret32(Cpu c, ulong imm)
+    {
+        if (!c.Segs[Cpu.SS].DefaultBig)
+        {
+            ulong target = c.PopSized(4);
+            c.AdjustStack((long)imm);
+            c.Rip = target;
+            return Handler.EndBlock;
+        }
+
+        uint sp = (uint)c.Regs[Cpu.RSP];
+        c.Rip = c.Read32((c.SegBase[Cpu.SS] + sp) & c.LinearMask);
+        c.Regs[Cpu.RSP] = sp + 4u + (uint)imm;
         return Handler.EndBlock;
     }
 

@@ -34,6 +34,49 @@ internal static unsafe class StackHandlers
         c.Regs[r1] = v;
     }
 
+    public static int Push32R(Cpu c, Op* op) => Push32R(c, op->R1, op->NextIp);
+
+    /// <summary>PUSH r32 in 32-bit code: the flat 32-bit stack inline, any other stack through <see cref="Cpu.PushSized"/>.</summary>
+    [Translates(nameof(Push32R), Faults = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Push32R(Cpu c, int r1, ulong nextIp)
+    {
+        uint v = (uint)c.Regs[r1];
+        if (!c.Segs[Cpu.SS].DefaultBig)
+        {
+            c.PushSized(v, 4);
+            return Handler.AfterWrite(c, nextIp);
+        }
+
+        uint sp = (uint)c.Regs[Cpu.RSP] - 4;
+        c.Write32((c.SegBase[Cpu.SS] + sp) & c.LinearMask, v);
+        c.Regs[Cpu.RSP] = sp;
+        return Handler.AfterWrite(c, nextIp);
+    }
+
+    public static int Pop32R(Cpu c, Op* op)
+    {
+        Pop32R(c, op->R1);
+        return Handler.Continue;
+    }
+
+    /// <summary>POP r32 in 32-bit code (POP ESP ends with the popped value, as the SDM says).</summary>
+    [Translates(nameof(Pop32R), Faults = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Pop32R(Cpu c, int r1)
+    {
+        if (!c.Segs[Cpu.SS].DefaultBig)
+        {
+            c.Regs[r1] = (uint)c.PopSized(4);
+            return;
+        }
+
+        uint sp = (uint)c.Regs[Cpu.RSP];
+        uint v = c.Read32((c.SegBase[Cpu.SS] + sp) & c.LinearMask);
+        c.Regs[Cpu.RSP] = sp + 4u;
+        c.Regs[r1] = v;
+    }
+
     /// <summary>PUSH of a register, immediate or memory operand in any mode; OpSize is the push size.</summary>
     public static int Push(Cpu c, Op* op)
     {

@@ -41,13 +41,32 @@ internal sealed unsafe class BlockTranslator
             block.Queued = false;
         }
 
-        if (block.Queued || ++block.Heat < _options.Threshold)
+        if (block.Queued)
+            return null;
+        if (block.CoveredBy is { } covering)
+        {
+            // A region being made includes this block: in a loop every block heats up at the same pace, and
+            // the loop's head's region will run them all. Once it is made the block heats up again from zero,
+            // so it gets a region of its own only if the run loop still enters it: an entry of its own.
+            if (!covering.Done)
+                return null;
+            block.CoveredBy = null;
+            block.Heat = 0;
+        }
+
+        if (++block.Heat < _options.Threshold)
             return null;
         block.Queued = true;
         Block[] region = cpu.RegionFrom(block, MaxRegionBlocks);
         // Copies, so the translation thread never reads the op pool, which the vCPU may reuse meanwhile.
         Op[][] snapshots = region.Select(b => new ReadOnlySpan<Op>(b.Ops, b.Count + 1).ToArray()).ToArray();
         var request = new TranslationRequest(this, region, snapshots, cpu.SegBase[Cpu.CS], Volatile.Read(ref _generation));
+        for (int i = 1; i < region.Length; i++)
+        {
+            if (region[i].Translation == null && !region[i].Queued)
+                region[i].CoveredBy = request;
+        }
+
         if (_options.OnVcpuThread)
         {
             Translate(request);
@@ -55,12 +74,28 @@ internal sealed unsafe class BlockTranslator
         }
 
         if (!TranslationThread.Instance.TryQueue(request))
+        {
             block.Queued = false; // the queue is full: ask again when it next becomes hot
+            request.Done = true;
+        }
+
         return null;
     }
 
     /// <summary>Compiles a request's region and publishes the code on its head, unless the head or its generation went meanwhile.</summary>
     public void Translate(TranslationRequest request)
+    {
+        try
+        {
+            TranslateRegion(request);
+        }
+        finally
+        {
+            request.Done = true;
+        }
+    }
+
+    private void TranslateRegion(TranslationRequest request)
     {
         Block head = request.Region[0];
         if (!head.Valid || request.Generation != Volatile.Read(ref _generation))
@@ -106,4 +141,20 @@ internal sealed unsafe class BlockTranslator
 }
 
 /// <summary>A region to translate (head first), with copies of its blocks' ops taken on its vCPU's thread.</summary>
-internal sealed record TranslationRequest(BlockTranslator Owner, Block[] Region, Op[][] Ops, ulong CodeSegmentBase, long Generation);
+internal sealed class TranslationRequest(BlockTranslator owner, Block[] region, Op[][] ops, ulong codeSegmentBase, long generation)
+{
+    private volatile bool _done;
+
+    public BlockTranslator Owner { get; } = owner;
+    public Block[] Region { get; } = region;
+    public Op[][] Ops { get; } = ops;
+    public ulong CodeSegmentBase { get; } = codeSegmentBase;
+    public long Generation { get; } = generation;
+
+    /// <summary>Set once the request is finished with: translated, found stale or failed.</summary>
+    public bool Done
+    {
+        get => _done;
+        set => _done = value;
+    }
+}
