@@ -39,6 +39,9 @@ internal sealed unsafe partial class Cpu
     /// <summary>The op a translated block is at, for faults and exits in its middle (the interpreter's loop keeps its own).</summary>
     public Op* CurrentOp;
 
+    /// <summary>Which of its region's blocks a translated region left from, set on each way out (a fault's is found from <see cref="CurrentOp"/>).</summary>
+    public int CurrentRegionBlock;
+
     /// <summary>Instructions retired in translated blocks, of <see cref="InstructionsRetired"/>.</summary>
     public ulong InstructionsTranslated;
 
@@ -114,7 +117,7 @@ internal sealed unsafe partial class Cpu
                     CurrentOp = op;
                     r = translation.Code(this);
                     op = CurrentOp;
-                    b = translation.BlockOf(op);
+                    b = translation.Blocks[CurrentRegionBlock];
                 }
                 else
                 {

@@ -9,7 +9,7 @@ namespace Actors.HwBackend.Emulation.Tiers;
 /// <summary>
 /// Runs a translated region from its head: returns <see cref="Handler.EndBlock"/> or <see cref="Handler.Exit"/>
 /// with <see cref="Cpu.CurrentOp"/> at the op that ended it, exactly as the interpreter's loop leaves its
-/// own op pointer.
+/// own op pointer, and <see cref="Cpu.CurrentRegionBlock"/> at that op's block.
 /// </summary>
 internal delegate int CompiledBlock(Cpu cpu);
 
@@ -33,6 +33,7 @@ internal delegate int CompiledBlock(Cpu cpu);
 internal static unsafe class BlockCompiler
 {
     private static readonly FieldInfo s_currentOp = typeof(Cpu).GetField(nameof(Cpu.CurrentOp))!;
+    private static readonly FieldInfo s_currentRegionBlock = typeof(Cpu).GetField(nameof(Cpu.CurrentRegionBlock))!;
     private static readonly FieldInfo s_retired = typeof(Cpu).GetField(nameof(Cpu.InstructionsRetired))!;
     private static readonly FieldInfo s_rip = typeof(Cpu).GetField(nameof(Cpu.Rip))!;
     private static readonly FieldInfo s_registers = typeof(Cpu).GetField(nameof(Cpu.Regs))!;
@@ -61,7 +62,7 @@ internal static unsafe class BlockCompiler
         il.Emit(OpCodes.Brtrue, starts[0]);
         il.Emit(OpCodes.Ldc_I4_0);
         il.Emit(OpCodes.Ret);
-        var exits = new List<(Label Leave, nint Op)>();
+        var exits = new List<(Label Leave, nint Op, int Block)>();
         for (int k = 0; k < blocks.Length; k++)
         {
             Block block = blocks[k];
@@ -109,7 +110,7 @@ internal static unsafe class BlockCompiler
                 if (!returnsResult)
                     continue;
                 Label leave = il.DefineLabel();
-                exits.Add((leave, (nint)op));
+                exits.Add((leave, (nint)op, k));
                 il.Emit(OpCodes.Stloc, result);
                 il.Emit(OpCodes.Ldloc, result);
                 if (i < last)
@@ -124,11 +125,14 @@ internal static unsafe class BlockCompiler
             }
         }
 
-        // Each way out records the op it leaves at, off the path that stays in the code.
-        foreach ((Label leave, nint op) in exits)
+        // Each way out records the op it leaves at and its block, off the path that stays in the code.
+        foreach ((Label leave, nint op, int block) in exits)
         {
             il.MarkLabel(leave);
             EmitCurrentOp(il, (Op*)op);
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldc_I4, block);
+            il.Emit(OpCodes.Stfld, s_currentRegionBlock);
             il.Emit(OpCodes.Br, exit);
         }
 
