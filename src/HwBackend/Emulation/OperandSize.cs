@@ -14,6 +14,10 @@ internal unsafe interface IOperandSize
     static abstract ulong SignExtend(ulong v);
     static abstract ulong ReadReg(Cpu c, int r);
     static abstract void WriteReg(Cpu c, int r, ulong v);
+
+    /// <summary>The same on a register file given by its address: translated code keeps <see cref="Cpu.Regs"/> in a local.</summary>
+    static abstract ulong ReadReg(ulong* regs, int r);
+    static abstract void WriteReg(ulong* regs, int r, ulong v);
     static abstract ulong Read(Cpu c, ulong la);
     static abstract void Write(Cpu c, ulong la, ulong v);
 }
@@ -25,13 +29,19 @@ internal readonly unsafe struct Size8 : IOperandSize
     public static ulong SignExtend(ulong v) => (ulong)(long)(sbyte)v;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong ReadReg(Cpu c, int r) => r < 16 ? (byte)c.Regs[r] : (byte)(c.Regs[r - 16] >> 8);
+    public static ulong ReadReg(Cpu c, int r) => ReadReg(c.Regs, r);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void WriteReg(Cpu c, int r, ulong v)
+    public static void WriteReg(Cpu c, int r, ulong v) => WriteReg(c.Regs, r, v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong ReadReg(ulong* regs, int r) => r < 16 ? (byte)regs[r] : (byte)(regs[r - 16] >> 8);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WriteReg(ulong* regs, int r, ulong v)
     {
-        if (r < 16) *(byte*)(c.Regs + r) = (byte)v;
-        else *((byte*)(c.Regs + r - 16) + 1) = (byte)v;
+        if (r < 16) *(byte*)(regs + r) = (byte)v;
+        else *((byte*)(regs + r - 16) + 1) = (byte)v;
     }
 
     public static ulong Read(Cpu c, ulong la) => c.Read8(la);
@@ -45,10 +55,16 @@ internal readonly unsafe struct Size16 : IOperandSize
     public static ulong SignExtend(ulong v) => (ulong)(long)(short)v;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong ReadReg(Cpu c, int r) => (ushort)c.Regs[r];
+    public static ulong ReadReg(Cpu c, int r) => ReadReg(c.Regs, r);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void WriteReg(Cpu c, int r, ulong v) => *(ushort*)(c.Regs + r) = (ushort)v;
+    public static void WriteReg(Cpu c, int r, ulong v) => WriteReg(c.Regs, r, v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong ReadReg(ulong* regs, int r) => (ushort)regs[r];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WriteReg(ulong* regs, int r, ulong v) => *(ushort*)(regs + r) = (ushort)v;
 
     public static ulong Read(Cpu c, ulong la) => c.Read16(la);
     public static void Write(Cpu c, ulong la, ulong v) => c.Write16(la, (ushort)v);
@@ -61,11 +77,17 @@ internal readonly unsafe struct Size32 : IOperandSize
     public static ulong SignExtend(ulong v) => (ulong)(long)(int)v;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong ReadReg(Cpu c, int r) => (uint)c.Regs[r];
+    public static ulong ReadReg(Cpu c, int r) => ReadReg(c.Regs, r);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WriteReg(Cpu c, int r, ulong v) => WriteReg(c.Regs, r, v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong ReadReg(ulong* regs, int r) => (uint)regs[r];
 
     /// <summary>A 32-bit register write zero-extends into the full 64-bit register.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void WriteReg(Cpu c, int r, ulong v) => c.Regs[r] = (uint)v;
+    public static void WriteReg(ulong* regs, int r, ulong v) => regs[r] = (uint)v;
 
     public static ulong Read(Cpu c, ulong la) => c.Read32(la);
     public static void Write(Cpu c, ulong la, ulong v) => c.Write32(la, (uint)v);
@@ -82,6 +104,12 @@ internal readonly unsafe struct Size64 : IOperandSize
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void WriteReg(Cpu c, int r, ulong v) => c.Regs[r] = v;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong ReadReg(ulong* regs, int r) => regs[r];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WriteReg(ulong* regs, int r, ulong v) => regs[r] = v;
 
     public static ulong Read(Cpu c, ulong la) => c.Read64(la);
     public static void Write(Cpu c, ulong la, ulong v) => c.Write64(la, v);

@@ -12,54 +12,54 @@ internal static unsafe class AluHandlers
 {
     public static int RR<S, O>(Cpu c, Op* op) where S : IOperandSize where O : IAluOp
     {
-        RR<S, O, FlagsLive>(c, op->R1, op->R2);
+        RR<S, O, FlagsLive>(c, c.Regs, op->R1, op->R2);
         return Handler.Continue;
     }
 
     [Translates(nameof(RR), Flags = FlagEffect.WritesAll)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void RR<S, O, F>(Cpu c, int r1, int r2) where S : IOperandSize where O : IAluOp where F : IFlagsMode
+    public static void RR<S, O, F>(Cpu c, ulong* regs, int r1, int r2) where S : IOperandSize where O : IAluOp where F : IFlagsMode
     {
-        ulong r = Apply<S, O, F>(c, S.ReadReg(c, r1), S.ReadReg(c, r2));
-        if (O.WritesResult) S.WriteReg(c, r1, r);
+        ulong r = Apply<S, O, F>(c, S.ReadReg(regs, r1), S.ReadReg(regs, r2));
+        if (O.WritesResult) S.WriteReg(regs, r1, r);
     }
 
     public static int RI<S, O>(Cpu c, Op* op) where S : IOperandSize where O : IAluOp
     {
-        RI<S, O, FlagsLive>(c, op->R1, op->Imm);
+        RI<S, O, FlagsLive>(c, c.Regs, op->R1, op->Imm);
         return Handler.Continue;
     }
 
     [Translates(nameof(RI), Flags = FlagEffect.WritesAll)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void RI<S, O, F>(Cpu c, int r1, ulong imm) where S : IOperandSize where O : IAluOp where F : IFlagsMode
+    public static void RI<S, O, F>(Cpu c, ulong* regs, int r1, ulong imm) where S : IOperandSize where O : IAluOp where F : IFlagsMode
     {
-        ulong r = Apply<S, O, F>(c, S.ReadReg(c, r1), imm);
-        if (O.WritesResult) S.WriteReg(c, r1, r);
+        ulong r = Apply<S, O, F>(c, S.ReadReg(regs, r1), imm);
+        if (O.WritesResult) S.WriteReg(regs, r1, r);
     }
 
     public static int RM<S, O>(Cpu c, Op* op) where S : IOperandSize where O : IAluOp
     {
-        RM<S, O, FlagsLive>(c, op->R1, Handler.Ea(c, op));
+        RM<S, O, FlagsLive>(c, c.Regs, op->R1, Handler.Ea(c, op));
         return Handler.Continue;
     }
 
     [Translates(nameof(RM), Faults = true, Flags = FlagEffect.WritesAll)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void RM<S, O, F>(Cpu c, int r1, ulong la) where S : IOperandSize where O : IAluOp where F : IFlagsMode
+    public static void RM<S, O, F>(Cpu c, ulong* regs, int r1, ulong la) where S : IOperandSize where O : IAluOp where F : IFlagsMode
     {
-        ulong r = Apply<S, O, F>(c, S.ReadReg(c, r1), S.Read(c, la));
-        if (O.WritesResult) S.WriteReg(c, r1, r);
+        ulong r = Apply<S, O, F>(c, S.ReadReg(regs, r1), S.Read(c, la));
+        if (O.WritesResult) S.WriteReg(regs, r1, r);
     }
 
     public static int MR<S, O>(Cpu c, Op* op) where S : IOperandSize where O : IAluOp =>
-        MR<S, O, FlagsLive>(c, Handler.Ea(c, op), op->R2, op->NextIp);
+        MR<S, O, FlagsLive>(c, c.Regs, Handler.Ea(c, op), op->R2, op->NextIp);
 
     [Translates(nameof(MR), Faults = true, Flags = FlagEffect.WritesAll)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int MR<S, O, F>(Cpu c, ulong la, int r2, ulong nextIp) where S : IOperandSize where O : IAluOp where F : IFlagsMode
+    public static int MR<S, O, F>(Cpu c, ulong* regs, ulong la, int r2, ulong nextIp) where S : IOperandSize where O : IAluOp where F : IFlagsMode
     {
-        ulong r = Apply<S, O, F>(c, S.Read(c, la), S.ReadReg(c, r2));
+        ulong r = Apply<S, O, F>(c, S.Read(c, la), S.ReadReg(regs, r2));
         if (!O.WritesResult) return Handler.Continue;
         S.Write(c, la, r);
         return Handler.AfterWrite(c, nextIp);
@@ -140,32 +140,32 @@ internal static unsafe class AluHandlers
 
     public static int IncR<S>(Cpu c, Op* op) where S : IOperandSize
     {
-        IncR<S, FlagsLive>(c, op->R1);
+        IncR<S, FlagsLive>(c, c.Regs, op->R1);
         return Handler.Continue;
     }
 
     [Translates(nameof(IncR), Flags = FlagEffect.Reads)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void IncR<S, F>(Cpu c, int r1) where S : IOperandSize where F : IFlagsMode
+    public static void IncR<S, F>(Cpu c, ulong* regs, int r1) where S : IOperandSize where F : IFlagsMode
     {
-        ulong a = S.ReadReg(c, r1), r = a + 1;
+        ulong a = S.ReadReg(regs, r1), r = a + 1;
         if (F.Live) c.SetFlagsIncDec<S>((a & 1) | (a & ~r), r);
-        S.WriteReg(c, r1, r);
+        S.WriteReg(regs, r1, r);
     }
 
     public static int DecR<S>(Cpu c, Op* op) where S : IOperandSize
     {
-        DecR<S, FlagsLive>(c, op->R1);
+        DecR<S, FlagsLive>(c, c.Regs, op->R1);
         return Handler.Continue;
     }
 
     [Translates(nameof(DecR), Flags = FlagEffect.Reads)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void DecR<S, F>(Cpu c, int r1) where S : IOperandSize where F : IFlagsMode
+    public static void DecR<S, F>(Cpu c, ulong* regs, int r1) where S : IOperandSize where F : IFlagsMode
     {
-        ulong a = S.ReadReg(c, r1), r = a - 1;
+        ulong a = S.ReadReg(regs, r1), r = a - 1;
         if (F.Live) c.SetFlagsIncDec<S>((~a & 1) | (~a & r), r);
-        S.WriteReg(c, r1, r);
+        S.WriteReg(regs, r1, r);
     }
 
     public static int UnaryM<S>(Cpu c, Op* op) where S : IOperandSize

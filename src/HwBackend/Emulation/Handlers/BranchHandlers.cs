@@ -42,31 +42,31 @@ internal static unsafe class BranchHandlers
         return Handler.EndBlock;
     }
 
-    public static int Call64(Cpu c, Op* op) => Call64(c, op->Imm, op->NextIp);
+    public static int Call64(Cpu c, Op* op) => Call64(c, c.Regs, op->Imm, op->NextIp);
 
     [Translates(nameof(Call64), Faults = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Call64(Cpu c, ulong imm, ulong nextIp)
+    public static int Call64(Cpu c, ulong* regs, ulong imm, ulong nextIp)
     {
-        ulong sp = c.Regs[Cpu.RSP] - 8;
+        ulong sp = regs[Cpu.RSP] - 8;
         c.Write64(sp, nextIp);
-        c.Regs[Cpu.RSP] = sp;
+        regs[Cpu.RSP] = sp;
         c.Rip = imm;
         return Handler.EndBlock;
     }
 
-    public static int Call32(Cpu c, Op* op) => Call32(c, op->Imm, op->NextIp);
+    public static int Call32(Cpu c, Op* op) => Call32(c, c.Regs, op->Imm, op->NextIp);
 
     /// <summary>CALL rel32 in 32-bit code: the flat 32-bit stack inline, any other stack through <see cref="Cpu.PushSized"/>.</summary>
     [Translates(nameof(Call32), Faults = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Call32(Cpu c, ulong imm, ulong nextIp)
+    public static int Call32(Cpu c, ulong* regs, ulong imm, ulong nextIp)
     {
         if (c.Segs[Cpu.SS].DefaultBig)
         {
-            uint sp = (uint)c.Regs[Cpu.RSP] - 4;
+            uint sp = (uint)regs[Cpu.RSP] - 4;
             c.Write32((c.SegBase[Cpu.SS] + sp) & c.LinearMask, (uint)nextIp);
-            c.Regs[Cpu.RSP] = sp;
+            regs[Cpu.RSP] = sp;
         }
         else
         {
@@ -92,24 +92,24 @@ internal static unsafe class BranchHandlers
         return Handler.EndBlock;
     }
 
-    public static int Ret64(Cpu c, Op* op) => Ret64(c, op->Imm);
+    public static int Ret64(Cpu c, Op* op) => Ret64(c, c.Regs, op->Imm);
 
     [Translates(nameof(Ret64), Faults = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Ret64(Cpu c, ulong imm)
+    public static int Ret64(Cpu c, ulong* regs, ulong imm)
     {
-        ulong sp = c.Regs[Cpu.RSP];
+        ulong sp = regs[Cpu.RSP];
         c.Rip = c.Read64(sp);
-        c.Regs[Cpu.RSP] = sp + 8 + imm;
+        regs[Cpu.RSP] = sp + 8 + imm;
         return Handler.EndBlock;
     }
 
-    public static int Ret32(Cpu c, Op* op) => Ret32(c, op->Imm);
+    public static int Ret32(Cpu c, Op* op) => Ret32(c, c.Regs, op->Imm);
 
     /// <summary>RET [imm16] in 32-bit code: the flat 32-bit stack inline, any other stack as <see cref="Ret(Cpu, Op*)"/> does.</summary>
     [Translates(nameof(Ret32), Faults = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Ret32(Cpu c, ulong imm)
+    public static int Ret32(Cpu c, ulong* regs, ulong imm)
     {
         if (!c.Segs[Cpu.SS].DefaultBig)
         {
@@ -119,9 +119,9 @@ internal static unsafe class BranchHandlers
             return Handler.EndBlock;
         }
 
-        uint sp = (uint)c.Regs[Cpu.RSP];
+        uint sp = (uint)regs[Cpu.RSP];
         c.Rip = c.Read32((c.SegBase[Cpu.SS] + sp) & c.LinearMask);
-        c.Regs[Cpu.RSP] = sp + 4u + (uint)imm;
+        regs[Cpu.RSP] = sp + 4u + (uint)imm;
         return Handler.EndBlock;
     }
 

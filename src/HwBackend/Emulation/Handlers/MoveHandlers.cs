@@ -8,41 +8,41 @@ internal static unsafe class MoveHandlers
 {
     public static int MovRR<S>(Cpu c, Op* op) where S : IOperandSize
     {
-        MovRR<S>(c, op->R1, op->R2);
+        MovRR<S>(c, c.Regs, op->R1, op->R2);
         return Handler.Continue;
     }
 
     [Translates(nameof(MovRR))]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void MovRR<S>(Cpu c, int r1, int r2) where S : IOperandSize => S.WriteReg(c, r1, S.ReadReg(c, r2));
+    public static void MovRR<S>(Cpu c, ulong* regs, int r1, int r2) where S : IOperandSize => S.WriteReg(regs, r1, S.ReadReg(regs, r2));
 
     public static int MovRI<S>(Cpu c, Op* op) where S : IOperandSize
     {
-        MovRI<S>(c, op->R1, op->Imm);
+        MovRI<S>(c, c.Regs, op->R1, op->Imm);
         return Handler.Continue;
     }
 
     [Translates(nameof(MovRI))]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void MovRI<S>(Cpu c, int r1, ulong imm) where S : IOperandSize => S.WriteReg(c, r1, imm);
+    public static void MovRI<S>(Cpu c, ulong* regs, int r1, ulong imm) where S : IOperandSize => S.WriteReg(regs, r1, imm);
 
     public static int MovRM<S>(Cpu c, Op* op) where S : IOperandSize
     {
-        MovRM<S>(c, op->R1, Handler.Ea(c, op));
+        MovRM<S>(c, c.Regs, op->R1, Handler.Ea(c, op));
         return Handler.Continue;
     }
 
     [Translates(nameof(MovRM), Faults = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void MovRM<S>(Cpu c, int r1, ulong la) where S : IOperandSize => S.WriteReg(c, r1, S.Read(c, la));
+    public static void MovRM<S>(Cpu c, ulong* regs, int r1, ulong la) where S : IOperandSize => S.WriteReg(regs, r1, S.Read(c, la));
 
-    public static int MovMR<S>(Cpu c, Op* op) where S : IOperandSize => MovMR<S>(c, Handler.Ea(c, op), op->R2, op->NextIp);
+    public static int MovMR<S>(Cpu c, Op* op) where S : IOperandSize => MovMR<S>(c, c.Regs, Handler.Ea(c, op), op->R2, op->NextIp);
 
     [Translates(nameof(MovMR), Faults = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int MovMR<S>(Cpu c, ulong la, int r2, ulong nextIp) where S : IOperandSize
+    public static int MovMR<S>(Cpu c, ulong* regs, ulong la, int r2, ulong nextIp) where S : IOperandSize
     {
-        S.Write(c, la, S.ReadReg(c, r2));
+        S.Write(c, la, S.ReadReg(regs, r2));
         return Handler.AfterWrite(c, nextIp);
     }
 
@@ -59,42 +59,42 @@ internal static unsafe class MoveHandlers
     /// <summary>MOVZX/MOVSX/MOVSXD: D = destination size, Src = source size, Aux = 1 for sign extension.</summary>
     public static int ExtendR<D, Src>(Cpu c, Op* op) where D : IOperandSize where Src : IOperandSize
     {
-        ExtendR<D, Src>(c, op->R1, op->R2, op->Aux);
+        ExtendR<D, Src>(c, c.Regs, op->R1, op->R2, op->Aux);
         return Handler.Continue;
     }
 
     [Translates(nameof(ExtendR))]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void ExtendR<D, Src>(Cpu c, int r1, int r2, int aux) where D : IOperandSize where Src : IOperandSize
+    public static void ExtendR<D, Src>(Cpu c, ulong* regs, int r1, int r2, int aux) where D : IOperandSize where Src : IOperandSize
     {
-        ulong v = Src.ReadReg(c, r2);
-        D.WriteReg(c, r1, aux != 0 ? Src.SignExtend(v) : v);
+        ulong v = Src.ReadReg(regs, r2);
+        D.WriteReg(regs, r1, aux != 0 ? Src.SignExtend(v) : v);
     }
 
     public static int ExtendM<D, Src>(Cpu c, Op* op) where D : IOperandSize where Src : IOperandSize
     {
-        ExtendM<D, Src>(c, op->R1, Handler.Ea(c, op), op->Aux);
+        ExtendM<D, Src>(c, c.Regs, op->R1, Handler.Ea(c, op), op->Aux);
         return Handler.Continue;
     }
 
     [Translates(nameof(ExtendM), Faults = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void ExtendM<D, Src>(Cpu c, int r1, ulong la, int aux) where D : IOperandSize where Src : IOperandSize
+    public static void ExtendM<D, Src>(Cpu c, ulong* regs, int r1, ulong la, int aux) where D : IOperandSize where Src : IOperandSize
     {
         ulong v = Src.Read(c, la);
-        D.WriteReg(c, r1, aux != 0 ? Src.SignExtend(v) : v);
+        D.WriteReg(regs, r1, aux != 0 ? Src.SignExtend(v) : v);
     }
 
     /// <summary>LEA computes the offset only: no segment base, truncated to the operand size.</summary>
     public static int Lea<S>(Cpu c, Op* op) where S : IOperandSize
     {
-        Lea<S>(c, op->R1, (c.Regs[op->Base] + (c.Regs[op->Index] << op->Scale) + op->Disp) & op->AddrMask);
+        Lea<S>(c, c.Regs, op->R1, (c.Regs[op->Base] + (c.Regs[op->Index] << op->Scale) + op->Disp) & op->AddrMask);
         return Handler.Continue;
     }
 
     [Translates(nameof(Lea))]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Lea<S>(Cpu c, int r1, ulong offset) where S : IOperandSize => S.WriteReg(c, r1, offset);
+    public static void Lea<S>(Cpu c, ulong* regs, int r1, ulong offset) where S : IOperandSize => S.WriteReg(regs, r1, offset);
 
     public static int XchgRR<S>(Cpu c, Op* op) where S : IOperandSize
     {

@@ -37,15 +37,15 @@ internal static unsafe class ShiftHandlers
     /// <summary>Fast SHL/SHR/SAR reg, imm with a non-zero count known at translate time.</summary>
     public static int ShlRI<S>(Cpu c, Op* op) where S : IOperandSize
     {
-        ShlRI<S, FlagsLive>(c, op->R1, op->Imm);
+        ShlRI<S, FlagsLive>(c, c.Regs, op->R1, op->Imm);
         return Handler.Continue;
     }
 
     [Translates(nameof(ShlRI), Flags = FlagEffect.WritesAll)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void ShlRI<S, F>(Cpu c, int r1, ulong imm) where S : IOperandSize where F : IFlagsMode
+    public static void ShlRI<S, F>(Cpu c, ulong* regs, int r1, ulong imm) where S : IOperandSize where F : IFlagsMode
     {
-        ulong a = S.ReadReg(c, r1);
+        ulong a = S.ReadReg(regs, r1);
         int n = (int)imm;
         ulong r = (a << n) & S.Mask;
         if (F.Live)
@@ -54,43 +54,43 @@ internal static unsafe class ShiftHandlers
             c.SetFlagsResultCfOf<S>(r, cf, ((r >> (S.Bits - 1)) & 1) != 0 ^ cf);
         }
 
-        S.WriteReg(c, r1, r);
+        S.WriteReg(regs, r1, r);
     }
 
     public static int ShrRI<S>(Cpu c, Op* op) where S : IOperandSize
     {
-        ShrRI<S, FlagsLive>(c, op->R1, op->Imm);
+        ShrRI<S, FlagsLive>(c, c.Regs, op->R1, op->Imm);
         return Handler.Continue;
     }
 
     [Translates(nameof(ShrRI), Flags = FlagEffect.WritesAll)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void ShrRI<S, F>(Cpu c, int r1, ulong imm) where S : IOperandSize where F : IFlagsMode
+    public static void ShrRI<S, F>(Cpu c, ulong* regs, int r1, ulong imm) where S : IOperandSize where F : IFlagsMode
     {
-        ulong a = S.ReadReg(c, r1);
+        ulong a = S.ReadReg(regs, r1);
         int n = (int)imm;
         ulong r = n >= S.Bits ? 0 : a >> n;
         if (F.Live)
             c.SetFlagsResultCfOf<S>(r, ((a >> (n - 1)) & 1) != 0, ((a >> (S.Bits - 1)) & 1) != 0);
-        S.WriteReg(c, r1, r);
+        S.WriteReg(regs, r1, r);
     }
 
     public static int SarRI<S>(Cpu c, Op* op) where S : IOperandSize
     {
-        SarRI<S, FlagsLive>(c, op->R1, op->Imm);
+        SarRI<S, FlagsLive>(c, c.Regs, op->R1, op->Imm);
         return Handler.Continue;
     }
 
     [Translates(nameof(SarRI), Flags = FlagEffect.WritesAll)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void SarRI<S, F>(Cpu c, int r1, ulong imm) where S : IOperandSize where F : IFlagsMode
+    public static void SarRI<S, F>(Cpu c, ulong* regs, int r1, ulong imm) where S : IOperandSize where F : IFlagsMode
     {
-        long a = (long)S.SignExtend(S.ReadReg(c, r1));
+        long a = (long)S.SignExtend(S.ReadReg(regs, r1));
         int n = (int)imm;
         ulong r = (ulong)(a >> Math.Min(n, 63)) & S.Mask;
         if (F.Live)
             c.SetFlagsResultCfOf<S>(r, ((a >> Math.Min(n - 1, 63)) & 1) != 0, false);
-        S.WriteReg(c, r1, r);
+        S.WriteReg(regs, r1, r);
     }
 
     private static ulong Shift<S>(Cpu c, int kind, ulong a, int n) where S : IOperandSize

@@ -6,75 +6,75 @@ namespace Actors.HwBackend.Emulation.Handlers;
 /// <summary>PUSH, POP, ENTER, LEAVE, PUSHF, POPF. The 64-bit forms are specialised; others use the generic stack path.</summary>
 internal static unsafe class StackHandlers
 {
-    public static int Push64R(Cpu c, Op* op) => Push64R(c, op->R1, op->NextIp);
+    public static int Push64R(Cpu c, Op* op) => Push64R(c, c.Regs, op->R1, op->NextIp);
 
     [Translates(nameof(Push64R), Faults = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Push64R(Cpu c, int r1, ulong nextIp)
+    public static int Push64R(Cpu c, ulong* regs, int r1, ulong nextIp)
     {
-        ulong sp = c.Regs[Cpu.RSP] - 8;
-        c.Write64(sp, c.Regs[r1]);
-        c.Regs[Cpu.RSP] = sp;
+        ulong sp = regs[Cpu.RSP] - 8;
+        c.Write64(sp, regs[r1]);
+        regs[Cpu.RSP] = sp;
         return Handler.AfterWrite(c, nextIp);
     }
 
     public static int Pop64R(Cpu c, Op* op)
     {
-        Pop64R(c, op->R1);
+        Pop64R(c, c.Regs, op->R1);
         return Handler.Continue;
     }
 
     [Translates(nameof(Pop64R), Faults = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Pop64R(Cpu c, int r1)
+    public static void Pop64R(Cpu c, ulong* regs, int r1)
     {
-        ulong sp = c.Regs[Cpu.RSP];
+        ulong sp = regs[Cpu.RSP];
         ulong v = c.Read64(sp);
-        c.Regs[Cpu.RSP] = sp + 8;
-        c.Regs[r1] = v;
+        regs[Cpu.RSP] = sp + 8;
+        regs[r1] = v;
     }
 
-    public static int Push32R(Cpu c, Op* op) => Push32R(c, op->R1, op->NextIp);
+    public static int Push32R(Cpu c, Op* op) => Push32R(c, c.Regs, op->R1, op->NextIp);
 
     /// <summary>PUSH r32 in 32-bit code: the flat 32-bit stack inline, any other stack through <see cref="Cpu.PushSized"/>.</summary>
     [Translates(nameof(Push32R), Faults = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Push32R(Cpu c, int r1, ulong nextIp)
+    public static int Push32R(Cpu c, ulong* regs, int r1, ulong nextIp)
     {
-        uint v = (uint)c.Regs[r1];
+        uint v = (uint)regs[r1];
         if (!c.Segs[Cpu.SS].DefaultBig)
         {
             c.PushSized(v, 4);
             return Handler.AfterWrite(c, nextIp);
         }
 
-        uint sp = (uint)c.Regs[Cpu.RSP] - 4;
+        uint sp = (uint)regs[Cpu.RSP] - 4;
         c.Write32((c.SegBase[Cpu.SS] + sp) & c.LinearMask, v);
-        c.Regs[Cpu.RSP] = sp;
+        regs[Cpu.RSP] = sp;
         return Handler.AfterWrite(c, nextIp);
     }
 
     public static int Pop32R(Cpu c, Op* op)
     {
-        Pop32R(c, op->R1);
+        Pop32R(c, c.Regs, op->R1);
         return Handler.Continue;
     }
 
     /// <summary>POP r32 in 32-bit code (POP ESP ends with the popped value, as the SDM says).</summary>
     [Translates(nameof(Pop32R), Faults = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Pop32R(Cpu c, int r1)
+    public static void Pop32R(Cpu c, ulong* regs, int r1)
     {
         if (!c.Segs[Cpu.SS].DefaultBig)
         {
-            c.Regs[r1] = (uint)c.PopSized(4);
+            regs[r1] = (uint)c.PopSized(4);
             return;
         }
 
-        uint sp = (uint)c.Regs[Cpu.RSP];
+        uint sp = (uint)regs[Cpu.RSP];
         uint v = c.Read32((c.SegBase[Cpu.SS] + sp) & c.LinearMask);
-        c.Regs[Cpu.RSP] = sp + 4u;
-        c.Regs[r1] = v;
+        regs[Cpu.RSP] = sp + 4u;
+        regs[r1] = v;
     }
 
     /// <summary>PUSH of a register, immediate or memory operand in any mode; OpSize is the push size.</summary>

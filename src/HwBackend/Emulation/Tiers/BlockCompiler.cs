@@ -58,10 +58,23 @@ internal static unsafe class BlockCompiler
         Label[] starts = blocks.Select(_ => il.DefineLabel()).ToArray();
         // Called with no CPU, the code returns at once: that is how the translation thread has the JIT
         // compile it (a dynamic method is compiled at its first call), so the vCPU never waits for the JIT.
+        Label run = il.DefineLabel();
         il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Brtrue, starts[0]);
+        il.Emit(OpCodes.Brtrue, run);
         il.Emit(OpCodes.Ldc_I4_0);
         il.Emit(OpCodes.Ret);
+
+        // The register file and segment bases never move: held in locals, the JIT keeps their addresses in
+        // host registers instead of loading them from the CPU again after every store.
+        il.MarkLabel(run);
+        var pointers = new CpuPointers(il.DeclareLocal(typeof(ulong*)), il.DeclareLocal(typeof(ulong*)));
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldfld, s_registers);
+        il.Emit(OpCodes.Stloc, pointers.Registers);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldfld, s_segmentBases);
+        il.Emit(OpCodes.Stloc, pointers.SegmentBases);
+        il.Emit(OpCodes.Br, starts[0]);
         var exits = new List<(Label Leave, nint Op, int Block)>();
         for (int k = 0; k < blocks.Length; k++)
         {
@@ -98,7 +111,7 @@ internal static unsafe class BlockCompiler
                     // Before anything that can fault; one that only returns a result records itself on its way out.
                     if (template.Faults)
                         EmitCurrentOp(il, op);
-                    EmitTemplateCall(il, specialised, ops[i]);
+                    EmitTemplateCall(il, pointers, specialised, ops[i]);
                 }
                 else
                 {
@@ -207,7 +220,7 @@ internal static unsafe class BlockCompiler
     }
 
     /// <summary>Calls a template with the op's fields as constants, by the names of its parameters.</summary>
-    private static void EmitTemplateCall(ILGenerator il, MethodInfo template, in Op op)
+    private static void EmitTemplateCall(ILGenerator il, CpuPointers pointers, MethodInfo template, in Op op)
     {
         foreach (ParameterInfo parameter in template.GetParameters())
         {
@@ -215,6 +228,9 @@ internal static unsafe class BlockCompiler
             {
                 case "c":
                     il.Emit(OpCodes.Ldarg_1);
+                    break;
+                case "regs":
+                    il.Emit(OpCodes.Ldloc, pointers.Registers);
                     break;
                 case "r1":
                     il.Emit(OpCodes.Ldc_I4, (int)op.R1);
@@ -235,11 +251,11 @@ internal static unsafe class BlockCompiler
                     il.Emit(OpCodes.Ldc_I8, (long)op.NextIp);
                     break;
                 case "offset":
-                    EmitOffset(il, op);
+                    EmitOffset(il, pointers, op);
                     break;
                 case "la":
-                    EmitOffset(il, op);
-                    EmitRegisterSlot(il, s_segmentBases, op.Seg);
+                    EmitOffset(il, pointers, op);
+                    EmitSlot(il, pointers.SegmentBases, op.Seg);
                     il.Emit(OpCodes.Add);
                     il.Emit(OpCodes.Ldarg_1);
                     il.Emit(OpCodes.Ldfld, s_linearMask);
@@ -254,18 +270,18 @@ internal static unsafe class BlockCompiler
     }
 
     /// <summary>The memory operand's effective address: base + index × scale + displacement, in the address size.</summary>
-    private static void EmitOffset(ILGenerator il, in Op op)
+    private static void EmitOffset(ILGenerator il, CpuPointers pointers, in Op op)
     {
         bool any = false;
         if (op.Base != Cpu.ZeroReg)
         {
-            EmitRegisterSlot(il, s_registers, op.Base);
+            EmitSlot(il, pointers.Registers, op.Base);
             any = true;
         }
 
         if (op.Index != Cpu.ZeroReg)
         {
-            EmitRegisterSlot(il, s_registers, op.Index);
+            EmitSlot(il, pointers.Registers, op.Index);
             if (op.Scale != 0)
             {
                 il.Emit(OpCodes.Ldc_I4, (int)op.Scale);
@@ -291,11 +307,10 @@ internal static unsafe class BlockCompiler
         }
     }
 
-    /// <summary>Loads slot <paramref name="index"/> of one of the CPU's native register arrays.</summary>
-    private static void EmitRegisterSlot(ILGenerator il, FieldInfo array, int index)
+    /// <summary>Loads slot <paramref name="index"/> of one of the CPU's native register arrays, whose address is in <paramref name="array"/>.</summary>
+    private static void EmitSlot(ILGenerator il, LocalBuilder array, int index)
     {
-        il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Ldfld, array);
+        il.Emit(OpCodes.Ldloc, array);
         if (index != 0)
         {
             il.Emit(OpCodes.Ldc_I4, index * sizeof(ulong));
@@ -339,4 +354,7 @@ internal static unsafe class BlockCompiler
         il.Emit(OpCodes.Ldc_I8, (long)pointer);
         il.Emit(OpCodes.Conv_U);
     }
+
+    /// <summary>The locals that hold <see cref="Cpu.Regs"/> and <see cref="Cpu.SegBase"/> while the code runs.</summary>
+    private sealed record CpuPointers(LocalBuilder Registers, LocalBuilder SegmentBases);
 }
