@@ -111,17 +111,19 @@ internal static unsafe class BranchHandlers
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Ret32(Cpu c, ulong* regs, ulong imm)
     {
-        if (!c.Segs[Cpu.SS].DefaultBig)
+        if (c.Segs[Cpu.SS].DefaultBig)
+        {
+            uint sp = (uint)regs[Cpu.RSP];
+            c.Rip = c.Read32((c.SegBase[Cpu.SS] + sp) & c.LinearMask);
+            regs[Cpu.RSP] = sp + 4u + (uint)imm;
+        }
+        else
         {
             ulong target = c.PopSized(4);
             c.AdjustStack((long)imm);
             c.Rip = target;
-            return Handler.EndBlock;
         }
 
-        uint sp = (uint)regs[Cpu.RSP];
-        c.Rip = c.Read32((c.SegBase[Cpu.SS] + sp) & c.LinearMask);
-        regs[Cpu.RSP] = sp + 4u + (uint)imm;
         return Handler.EndBlock;
     }
 

@@ -42,15 +42,17 @@ internal static unsafe class StackHandlers
     public static int Push32R(Cpu c, ulong* regs, int r1, ulong nextIp)
     {
         uint v = (uint)regs[r1];
-        if (!c.Segs[Cpu.SS].DefaultBig)
+        if (c.Segs[Cpu.SS].DefaultBig)
+        {
+            uint sp = (uint)regs[Cpu.RSP] - 4;
+            c.Write32((c.SegBase[Cpu.SS] + sp) & c.LinearMask, v);
+            regs[Cpu.RSP] = sp;
+        }
+        else
         {
             c.PushSized(v, 4);
-            return Handler.AfterWrite(c, nextIp);
         }
 
-        uint sp = (uint)regs[Cpu.RSP] - 4;
-        c.Write32((c.SegBase[Cpu.SS] + sp) & c.LinearMask, v);
-        regs[Cpu.RSP] = sp;
         return Handler.AfterWrite(c, nextIp);
     }
 
@@ -65,16 +67,17 @@ internal static unsafe class StackHandlers
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Pop32R(Cpu c, ulong* regs, int r1)
     {
-        if (!c.Segs[Cpu.SS].DefaultBig)
+        if (c.Segs[Cpu.SS].DefaultBig)
+        {
+            uint sp = (uint)regs[Cpu.RSP];
+            uint v = c.Read32((c.SegBase[Cpu.SS] + sp) & c.LinearMask);
+            regs[Cpu.RSP] = sp + 4u;
+            regs[r1] = v;
+        }
+        else
         {
             regs[r1] = (uint)c.PopSized(4);
-            return;
         }
-
-        uint sp = (uint)regs[Cpu.RSP];
-        uint v = c.Read32((c.SegBase[Cpu.SS] + sp) & c.LinearMask);
-        regs[Cpu.RSP] = sp + 4u;
-        regs[r1] = v;
     }
 
     /// <summary>PUSH of a register, immediate or memory operand in any mode; OpSize is the push size.</summary>
