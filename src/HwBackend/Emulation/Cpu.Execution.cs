@@ -27,9 +27,13 @@ internal sealed unsafe partial class Cpu
 
     private static readonly delegate*<Cpu, Op*, int> s_endOfBlock = &EndOfBlock;
 
-    private static int EndOfBlock(Cpu c, Op* op)
+    private static int EndOfBlock(Cpu c, Op* op) => EndOfBlock(c, op->NextIp);
+
+    [Translates(nameof(EndOfBlock))]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int EndOfBlock(Cpu c, ulong nextIp)
     {
-        c.Rip = op->NextIp;
+        c.Rip = nextIp;
         return Handler.EndBlock;
     }
 

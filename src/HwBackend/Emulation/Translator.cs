@@ -196,14 +196,24 @@ internal static unsafe class Translator
 
             case Mnemonic.Inc:
                 if (k0 == OperandKind.Register) return BySize(size, &AluHandlers.IncR<Size8>, &AluHandlers.IncR<Size16>, &AluHandlers.IncR<Size32>, &AluHandlers.IncR<Size64>);
+                if (!ins.HasLockPrefix) return BySize(size, &AluHandlers.IncM<Size8>, &AluHandlers.IncM<Size16>, &AluHandlers.IncM<Size32>, &AluHandlers.IncM<Size64>);
                 op->Aux = 0;
-                return Unary(op, size);
+                return UnaryMemory(size);
             case Mnemonic.Dec:
                 if (k0 == OperandKind.Register) return BySize(size, &AluHandlers.DecR<Size8>, &AluHandlers.DecR<Size16>, &AluHandlers.DecR<Size32>, &AluHandlers.DecR<Size64>);
+                if (!ins.HasLockPrefix) return BySize(size, &AluHandlers.DecM<Size8>, &AluHandlers.DecM<Size16>, &AluHandlers.DecM<Size32>, &AluHandlers.DecM<Size64>);
                 op->Aux = 1;
-                return Unary(op, size);
-            case Mnemonic.Not: op->Aux = 2; return Unary(op, size);
-            case Mnemonic.Neg: op->Aux = 3; return Unary(op, size);
+                return UnaryMemory(size);
+            case Mnemonic.Not:
+                op->Aux = 2;
+                return k0 == OperandKind.Register
+                    ? BySize(size, &AluHandlers.NotR<Size8>, &AluHandlers.NotR<Size16>, &AluHandlers.NotR<Size32>, &AluHandlers.NotR<Size64>)
+                    : UnaryMemory(size);
+            case Mnemonic.Neg:
+                op->Aux = 3;
+                return k0 == OperandKind.Register
+                    ? BySize(size, &AluHandlers.NegR<Size8>, &AluHandlers.NegR<Size16>, &AluHandlers.NegR<Size32>, &AluHandlers.NegR<Size64>)
+                    : UnaryMemory(size);
 
             case Mnemonic.Mov:
                 return SelectMov(in ins, op, size, out ends);
@@ -315,7 +325,10 @@ internal static unsafe class Translator
                     else op->OpSize = (byte)(ins.Op0Kind == OpKind.FarBranch16 ? 2 : 4);
                     return &SegmentHandlers.FarJmp;
                 }
-                return k0 == OperandKind.Immediate ? &BranchHandlers.Jmp : &BranchHandlers.JmpIndirect;
+                if (k0 == OperandKind.Immediate) return &BranchHandlers.Jmp;
+                return k0 == OperandKind.Register
+                    ? BySize(op->OpSize, null, &BranchHandlers.JmpR<Size16>, &BranchHandlers.JmpR<Size32>, &BranchHandlers.JmpR<Size64>)
+                    : BySize(op->OpSize, null, &BranchHandlers.JmpM<Size16>, &BranchHandlers.JmpM<Size32>, &BranchHandlers.JmpM<Size64>);
             case Mnemonic.Call:
                 if (ins.Op0Kind is OpKind.FarBranch16 or OpKind.FarBranch32 || ins.IsCallFarIndirect)
                 {
@@ -375,7 +388,13 @@ internal static unsafe class Translator
 
             case Mnemonic.Imul:
                 if (ins.OpCount == 1) { op->Aux = 1; return Mul1(size); }
-                return BySize(size, null, &MulDivHandlers.Imul<Size16>, &MulDivHandlers.Imul<Size32>, &MulDivHandlers.Imul<Size64>);
+                return (ins.OpCount, op->K1) switch
+                {
+                    (2, OperandKind.Register) => BySize(size, null, &MulDivHandlers.ImulRR<Size16>, &MulDivHandlers.ImulRR<Size32>, &MulDivHandlers.ImulRR<Size64>),
+                    (2, _) => BySize(size, null, &MulDivHandlers.ImulRM<Size16>, &MulDivHandlers.ImulRM<Size32>, &MulDivHandlers.ImulRM<Size64>),
+                    (_, OperandKind.Register) => BySize(size, null, &MulDivHandlers.ImulRRI<Size16>, &MulDivHandlers.ImulRRI<Size32>, &MulDivHandlers.ImulRRI<Size64>),
+                    _ => BySize(size, null, &MulDivHandlers.ImulRMI<Size16>, &MulDivHandlers.ImulRMI<Size32>, &MulDivHandlers.ImulRMI<Size64>),
+                };
             case Mnemonic.Mul: op->Aux = 0; return Mul1(size);
             case Mnemonic.Div: op->Aux = 0; return BySize(size, &MulDivHandlers.Div<Size8>, &MulDivHandlers.Div<Size16>, &MulDivHandlers.Div<Size32>, &MulDivHandlers.Div<Size64>);
             case Mnemonic.Idiv: op->Aux = 1; return BySize(size, &MulDivHandlers.Div<Size8>, &MulDivHandlers.Div<Size16>, &MulDivHandlers.Div<Size32>, &MulDivHandlers.Div<Size64>);
@@ -579,9 +598,77 @@ internal static unsafe class Translator
                 _ => &BranchHandlers.JccT<CondG>,
             };
         }
-        if (ins.OpCount == 1) return &MoveHandlers.Setcc;
-        return BySize(size, null, &MoveHandlers.Cmov<Size16>, &MoveHandlers.Cmov<Size32>, &MoveHandlers.Cmov<Size64>);
+        if (ins.OpCount == 1)
+            return op->K0 == OperandKind.Register ? SetccR(cc) : &MoveHandlers.SetccM;
+        bool register = op->K1 == OperandKind.Register;
+        return size switch
+        {
+            2 => register ? CmovRR<Size16>(cc) : CmovRM<Size16>(cc),
+            4 => register ? CmovRR<Size32>(cc) : CmovRM<Size32>(cc),
+            8 => register ? CmovRR<Size64>(cc) : CmovRM<Size64>(cc),
+            _ => null,
+        };
     }
+
+    private static delegate*<Cpu, Op*, int> SetccR(int cc) => cc switch
+    {
+        0 => &MoveHandlers.SetccR<CondO>,
+        1 => &MoveHandlers.SetccR<CondNO>,
+        2 => &MoveHandlers.SetccR<CondB>,
+        3 => &MoveHandlers.SetccR<CondAE>,
+        4 => &MoveHandlers.SetccR<CondE>,
+        5 => &MoveHandlers.SetccR<CondNE>,
+        6 => &MoveHandlers.SetccR<CondBE>,
+        7 => &MoveHandlers.SetccR<CondA>,
+        8 => &MoveHandlers.SetccR<CondS>,
+        9 => &MoveHandlers.SetccR<CondNS>,
+        10 => &MoveHandlers.SetccR<CondP>,
+        11 => &MoveHandlers.SetccR<CondNP>,
+        12 => &MoveHandlers.SetccR<CondL>,
+        13 => &MoveHandlers.SetccR<CondGE>,
+        14 => &MoveHandlers.SetccR<CondLE>,
+        _ => &MoveHandlers.SetccR<CondG>,
+    };
+
+    private static delegate*<Cpu, Op*, int> CmovRR<S>(int cc) where S : IOperandSize => cc switch
+    {
+        0 => &MoveHandlers.CmovRR<S, CondO>,
+        1 => &MoveHandlers.CmovRR<S, CondNO>,
+        2 => &MoveHandlers.CmovRR<S, CondB>,
+        3 => &MoveHandlers.CmovRR<S, CondAE>,
+        4 => &MoveHandlers.CmovRR<S, CondE>,
+        5 => &MoveHandlers.CmovRR<S, CondNE>,
+        6 => &MoveHandlers.CmovRR<S, CondBE>,
+        7 => &MoveHandlers.CmovRR<S, CondA>,
+        8 => &MoveHandlers.CmovRR<S, CondS>,
+        9 => &MoveHandlers.CmovRR<S, CondNS>,
+        10 => &MoveHandlers.CmovRR<S, CondP>,
+        11 => &MoveHandlers.CmovRR<S, CondNP>,
+        12 => &MoveHandlers.CmovRR<S, CondL>,
+        13 => &MoveHandlers.CmovRR<S, CondGE>,
+        14 => &MoveHandlers.CmovRR<S, CondLE>,
+        _ => &MoveHandlers.CmovRR<S, CondG>,
+    };
+
+    private static delegate*<Cpu, Op*, int> CmovRM<S>(int cc) where S : IOperandSize => cc switch
+    {
+        0 => &MoveHandlers.CmovRM<S, CondO>,
+        1 => &MoveHandlers.CmovRM<S, CondNO>,
+        2 => &MoveHandlers.CmovRM<S, CondB>,
+        3 => &MoveHandlers.CmovRM<S, CondAE>,
+        4 => &MoveHandlers.CmovRM<S, CondE>,
+        5 => &MoveHandlers.CmovRM<S, CondNE>,
+        6 => &MoveHandlers.CmovRM<S, CondBE>,
+        7 => &MoveHandlers.CmovRM<S, CondA>,
+        8 => &MoveHandlers.CmovRM<S, CondS>,
+        9 => &MoveHandlers.CmovRM<S, CondNS>,
+        10 => &MoveHandlers.CmovRM<S, CondP>,
+        11 => &MoveHandlers.CmovRM<S, CondNP>,
+        12 => &MoveHandlers.CmovRM<S, CondL>,
+        13 => &MoveHandlers.CmovRM<S, CondGE>,
+        14 => &MoveHandlers.CmovRM<S, CondLE>,
+        _ => &MoveHandlers.CmovRM<S, CondG>,
+    };
 
     /// <summary>Push/pop/call/ret operand size from the opcode (64 by default in 64-bit mode, 66h makes 16).</summary>
     private static int StackOperandSize(in Instruction ins, int bitness)
@@ -630,9 +717,9 @@ internal static unsafe class Translator
         return null;
     }
 
-    private static delegate*<Cpu, Op*, int> Unary(Op* op, int size) => op->K0 == OperandKind.Register
-        ? BySize(size, &AluHandlers.UnaryR<Size8>, &AluHandlers.UnaryR<Size16>, &AluHandlers.UnaryR<Size32>, &AluHandlers.UnaryR<Size64>)
-        : BySize(size, &AluHandlers.UnaryM<Size8>, &AluHandlers.UnaryM<Size16>, &AluHandlers.UnaryM<Size32>, &AluHandlers.UnaryM<Size64>);
+    /// <summary>INC, DEC, NOT or NEG (Aux 0-3) of a memory operand; the register forms have handlers of their own.</summary>
+    private static delegate*<Cpu, Op*, int> UnaryMemory(int size) =>
+        BySize(size, &AluHandlers.UnaryM<Size8>, &AluHandlers.UnaryM<Size16>, &AluHandlers.UnaryM<Size32>, &AluHandlers.UnaryM<Size64>);
 
     private static delegate*<Cpu, Op*, int> Extend(Op* op, int dst, int src, bool memory)
     {

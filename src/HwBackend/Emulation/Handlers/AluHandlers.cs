@@ -132,10 +132,31 @@ internal static unsafe class AluHandlers
         }
     }
 
-    public static int UnaryR<S>(Cpu c, Op* op) where S : IOperandSize
+    public static int NotR<S>(Cpu c, Op* op) where S : IOperandSize
     {
-        S.WriteReg(c, op->R1, Unary<S>(c, op->Aux, S.ReadReg(c, op->R1)));
+        NotR<S>(c, c.Regs, op->R1);
         return Handler.Continue;
+    }
+
+    /// <summary>NOT r: no flags.</summary>
+    [Translates(nameof(NotR))]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void NotR<S>(Cpu c, ulong* regs, int r1) where S : IOperandSize => S.WriteReg(regs, r1, ~S.ReadReg(regs, r1));
+
+    public static int NegR<S>(Cpu c, Op* op) where S : IOperandSize
+    {
+        NegR<S, FlagsLive>(c, c.Regs, op->R1);
+        return Handler.Continue;
+    }
+
+    /// <summary>NEG r: the flags of 0 - r.</summary>
+    [Translates(nameof(NegR), Flags = FlagEffect.WritesAll)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void NegR<S, F>(Cpu c, ulong* regs, int r1) where S : IOperandSize where F : IFlagsMode
+    {
+        ulong a = S.ReadReg(regs, r1), r = 0 - a;
+        if (F.Live) c.SetFlagsSub<S>(0, a, r);
+        S.WriteReg(regs, r1, r);
     }
 
     public static int IncR<S>(Cpu c, Op* op) where S : IOperandSize
@@ -166,6 +187,32 @@ internal static unsafe class AluHandlers
         ulong a = S.ReadReg(regs, r1), r = a - 1;
         if (F.Live) c.SetFlagsIncDec<S>((~a & 1) | (~a & r), r);
         S.WriteReg(regs, r1, r);
+    }
+
+    public static int IncM<S>(Cpu c, Op* op) where S : IOperandSize => IncM<S, FlagsLive>(c, Handler.Ea(c, op), op->NextIp);
+
+    /// <summary>INC [mem] without LOCK (a locked one is <see cref="UnaryM"/>'s).</summary>
+    [Translates(nameof(IncM), Faults = true, Flags = FlagEffect.Reads)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int IncM<S, F>(Cpu c, ulong la, ulong nextIp) where S : IOperandSize where F : IFlagsMode
+    {
+        ulong a = S.Read(c, la), r = a + 1;
+        S.Write(c, la, r);
+        if (F.Live) c.SetFlagsIncDec<S>((a & 1) | (a & ~r), r);
+        return Handler.AfterWrite(c, nextIp);
+    }
+
+    public static int DecM<S>(Cpu c, Op* op) where S : IOperandSize => DecM<S, FlagsLive>(c, Handler.Ea(c, op), op->NextIp);
+
+    /// <summary>DEC [mem] without LOCK (a locked one is <see cref="UnaryM"/>'s).</summary>
+    [Translates(nameof(DecM), Faults = true, Flags = FlagEffect.Reads)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int DecM<S, F>(Cpu c, ulong la, ulong nextIp) where S : IOperandSize where F : IFlagsMode
+    {
+        ulong a = S.Read(c, la), r = a - 1;
+        S.Write(c, la, r);
+        if (F.Live) c.SetFlagsIncDec<S>((~a & 1) | (~a & r), r);
+        return Handler.AfterWrite(c, nextIp);
     }
 
     public static int UnaryM<S>(Cpu c, Op* op) where S : IOperandSize

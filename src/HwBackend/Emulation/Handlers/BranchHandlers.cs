@@ -36,9 +36,25 @@ internal static unsafe class BranchHandlers
     private static ulong IndirectTarget(Cpu c, Op* op) =>
         op->K0 == OperandKind.Memory ? c.ReadSized(Handler.Ea(c, op), op->OpSize) : c.ReadReg(op->R1, op->OpSize);
 
-    public static int JmpIndirect(Cpu c, Op* op)
+    public static int JmpR<S>(Cpu c, Op* op) where S : IOperandSize => JmpR<S>(c, c.Regs, op->R1);
+
+    /// <summary>JMP r: RIP = the register, in the operand size.</summary>
+    [Translates(nameof(JmpR))]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int JmpR<S>(Cpu c, ulong* regs, int r1) where S : IOperandSize
     {
-        c.Rip = IndirectTarget(c, op);
+        c.Rip = S.ReadReg(regs, r1);
+        return Handler.EndBlock;
+    }
+
+    public static int JmpM<S>(Cpu c, Op* op) where S : IOperandSize => JmpM<S>(c, Handler.Ea(c, op));
+
+    /// <summary>JMP [mem]: RIP = the memory operand, in the operand size.</summary>
+    [Translates(nameof(JmpM), Faults = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int JmpM<S>(Cpu c, ulong la) where S : IOperandSize
+    {
+        c.Rip = S.Read(c, la);
         return Handler.EndBlock;
     }
 

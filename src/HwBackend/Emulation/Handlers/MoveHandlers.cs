@@ -125,23 +125,49 @@ internal static unsafe class MoveHandlers
     }
 
     /// <summary>CMOVcc: the source is read (and may fault) whatever the condition; a 32-bit destination is zero-extended even when false.</summary>
-    public static int Cmov<S>(Cpu c, Op* op) where S : IOperandSize
+    public static int CmovRR<S, C>(Cpu c, Op* op) where S : IOperandSize where C : ICondition
     {
-        ulong v = op->K1 == OperandKind.Memory ? S.Read(c, Handler.Ea(c, op)) : S.ReadReg(c, op->R2);
-        S.WriteReg(c, op->R1, c.Condition(op->Aux) ? v : S.ReadReg(c, op->R1));
+        CmovRR<S, C>(c, c.Regs, op->R1, op->R2);
         return Handler.Continue;
     }
 
-    public static int Setcc(Cpu c, Op* op)
+    /// <summary>CMOVcc r, r: the destination is written either way (a 32-bit one zero-extends even when the condition fails).</summary>
+    [Translates(nameof(CmovRR), Flags = FlagEffect.Reads)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void CmovRR<S, C>(Cpu c, ulong* regs, int r1, int r2) where S : IOperandSize where C : ICondition =>
+        S.WriteReg(regs, r1, S.ReadReg(regs, C.Test(c) ? r2 : r1));
+
+    public static int CmovRM<S, C>(Cpu c, Op* op) where S : IOperandSize where C : ICondition
     {
-        ulong v = c.Condition(op->Aux) ? 1UL : 0UL;
-        if (op->K0 == OperandKind.Memory)
-        {
-            c.Write8(Handler.Ea(c, op), (byte)v);
-            return Handler.AfterWrite(c, op);
-        }
-        Size8.WriteReg(c, op->R1, v);
+        CmovRM<S, C>(c, c.Regs, op->R1, Handler.Ea(c, op));
         return Handler.Continue;
+    }
+
+    /// <summary>CMOVcc r, [mem]: the source is read (and may fault) whether or not the condition holds.</summary>
+    [Translates(nameof(CmovRM), Faults = true, Flags = FlagEffect.Reads)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void CmovRM<S, C>(Cpu c, ulong* regs, int r1, ulong la) where S : IOperandSize where C : ICondition
+    {
+        ulong v = S.Read(c, la);
+        S.WriteReg(regs, r1, C.Test(c) ? v : S.ReadReg(regs, r1));
+    }
+
+    public static int SetccR<C>(Cpu c, Op* op) where C : ICondition
+    {
+        SetccR<C>(c, c.Regs, op->R1);
+        return Handler.Continue;
+    }
+
+    /// <summary>SETcc r8.</summary>
+    [Translates(nameof(SetccR), Flags = FlagEffect.Reads)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void SetccR<C>(Cpu c, ulong* regs, int r1) where C : ICondition => Size8.WriteReg(regs, r1, C.Test(c) ? 1UL : 0UL);
+
+    /// <summary>SETcc [mem]; Aux is the condition.</summary>
+    public static int SetccM(Cpu c, Op* op)
+    {
+        c.Write8(Handler.Ea(c, op), c.Condition(op->Aux) ? (byte)1 : (byte)0);
+        return Handler.AfterWrite(c, op);
     }
 
     public static int Bswap<S>(Cpu c, Op* op) where S : IOperandSize
@@ -206,7 +232,17 @@ internal static unsafe class MoveHandlers
         return Handler.Continue;
     }
 
-    public static int Nop(Cpu c, Op* op) => Handler.Continue;
+    public static int Nop(Cpu c, Op* op)
+    {
+        Nop();
+        return Handler.Continue;
+    }
+
+    /// <summary>Nothing: translated code has no trace of a NOP.</summary>
+    [Translates(nameof(Nop))]
+    public static void Nop()
+    {
+    }
 
     /// <summary>XLAT: AL = [seg:rBX + AL].</summary>
     public static int Xlat(Cpu c, Op* op)

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using Actors.HwBackend.Emulation.Tiers;
+
 namespace Actors.HwBackend.Emulation.Handlers;
 
 /// <summary>
@@ -90,6 +93,77 @@ internal static unsafe class MulDivHandlers
         S.WriteReg(c, op->R1, lo);
         c.SetFlagsResultCfOf<S>(lo, overflow, overflow);
         return Handler.Continue;
+    }
+
+    public static int ImulRR<S>(Cpu c, Op* op) where S : IOperandSize
+    {
+        ImulRR<S, FlagsLive>(c, c.Regs, op->R1, op->R2);
+        return Handler.Continue;
+    }
+
+    /// <summary>IMUL r, r.</summary>
+    [Translates(nameof(ImulRR), Flags = FlagEffect.WritesAll)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ImulRR<S, F>(Cpu c, ulong* regs, int r1, int r2) where S : IOperandSize where F : IFlagsMode =>
+        S.WriteReg(regs, r1, SignedProduct<S, F>(c, S.ReadReg(regs, r1), S.ReadReg(regs, r2)));
+
+    public static int ImulRM<S>(Cpu c, Op* op) where S : IOperandSize
+    {
+        ImulRM<S, FlagsLive>(c, c.Regs, op->R1, Handler.Ea(c, op));
+        return Handler.Continue;
+    }
+
+    /// <summary>IMUL r, [mem].</summary>
+    [Translates(nameof(ImulRM), Faults = true, Flags = FlagEffect.WritesAll)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ImulRM<S, F>(Cpu c, ulong* regs, int r1, ulong la) where S : IOperandSize where F : IFlagsMode =>
+        S.WriteReg(regs, r1, SignedProduct<S, F>(c, S.ReadReg(regs, r1), S.Read(c, la)));
+
+    public static int ImulRRI<S>(Cpu c, Op* op) where S : IOperandSize
+    {
+        ImulRRI<S, FlagsLive>(c, c.Regs, op->R1, op->R2, op->Imm);
+        return Handler.Continue;
+    }
+
+    /// <summary>IMUL r, r, imm.</summary>
+    [Translates(nameof(ImulRRI), Flags = FlagEffect.WritesAll)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ImulRRI<S, F>(Cpu c, ulong* regs, int r1, int r2, ulong imm) where S : IOperandSize where F : IFlagsMode =>
+        S.WriteReg(regs, r1, SignedProduct<S, F>(c, S.ReadReg(regs, r2), imm));
+
+    public static int ImulRMI<S>(Cpu c, Op* op) where S : IOperandSize
+    {
+        ImulRMI<S, FlagsLive>(c, c.Regs, op->R1, Handler.Ea(c, op), op->Imm);
+        return Handler.Continue;
+    }
+
+    /// <summary>IMUL r, [mem], imm.</summary>
+    [Translates(nameof(ImulRMI), Faults = true, Flags = FlagEffect.WritesAll)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ImulRMI<S, F>(Cpu c, ulong* regs, int r1, ulong la, ulong imm) where S : IOperandSize where F : IFlagsMode =>
+        S.WriteReg(regs, r1, SignedProduct<S, F>(c, S.Read(c, la), imm));
+
+    /// <summary>The truncated signed product of the multi-operand IMULs; CF and OF say whether it was truncated.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong SignedProduct<S, F>(Cpu c, ulong a, ulong b) where S : IOperandSize where F : IFlagsMode
+    {
+        ulong lo;
+        bool overflow;
+        if (S.Bits == 64)
+        {
+            lo = (ulong)((long)a * (long)b);
+            overflow = F.Live && Math.BigMul((long)a, (long)b, out _) != ((long)lo >> 63);
+        }
+        else
+        {
+            long p = (long)S.SignExtend(a) * (long)S.SignExtend(b);
+            lo = (ulong)p & S.Mask;
+            overflow = (long)S.SignExtend(lo) != p;
+        }
+
+        if (F.Live)
+            c.SetFlagsResultCfOf<S>(lo, overflow, overflow);
+        return lo;
     }
 
     /// <summary>DIV (Aux 0) / IDIV (Aux 1): rAX = rDX:rAX / r/m, rDX = remainder (AL/AH for bytes).</summary>
