@@ -44,9 +44,15 @@ public sealed class VirtualSwitchTests(ClusterFixture fixture)
             Frame("00:15:5d:99:99:99", MacA, mark: 3)));
         await BarrierAsync(lan, a, b, c);
         await BarrierAsync(lan, b, a);
+        await WaitForAsync(b.Sink, 4);
+        await WaitForAsync(c.Sink, 5);
 
-        Assert.Equal([1, 2, 3, Barrier], Marks(await ReceivedAsync(b)));
-        Assert.Equal([1, 2, 3, Barrier, Barrier], Marks(await ReceivedAsync(c)));
+        // Two batches to one port may be under way at once and arrive either way round (seen once on a
+        // loaded machine: the barrier first); the frames of one batch keep their order.
+        Assert.Equal([1, 2, 3], Marks(await ReceivedAsync(b)).Where(mark => mark != Barrier));
+        Assert.Equal([1, 2, 3], Marks(await ReceivedAsync(c)).Where(mark => mark != Barrier));
+        Assert.Equal(1, Marks(await ReceivedAsync(b)).Count(mark => mark == Barrier));
+        Assert.Equal(2, Marks(await ReceivedAsync(c)).Count(mark => mark == Barrier));
         Assert.Equal([Barrier], Marks(await ReceivedAsync(a)));
         // One batch in, one batch to each port it reached (then the barrier's), whatever the mix of frames.
         Assert.Equal(2, await b.Sink.CountDeliveriesAsync());
@@ -77,6 +83,7 @@ public sealed class VirtualSwitchTests(ClusterFixture fixture)
 
         await lan.ForwardAsync(a.Port, Batch(Frame(MacB, MacC, mark: 1), Frame(MacB, MacA, mark: 2)));
         await BarrierAsync(lan, c, a, b);
+        await WaitForAsync(b.Sink, 2);
 
         // A's batch and C's barrier are two deliveries to B that may be under way at once: either may land first.
         byte[] atB = [.. Marks(await ReceivedAsync(b)).Order()];
