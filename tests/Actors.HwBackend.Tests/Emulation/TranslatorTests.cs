@@ -91,6 +91,43 @@ public sealed class TranslatorTests
 
     [Theory]
     [MemberData(nameof(TestTiers.Both), MemberType = typeof(TestTiers))]
+    public void A_callee_on_another_page_runs_its_new_code_once_the_caller_rewrites_it(CpuTier tier)
+    {
+        using var m = Machine(tier);
+        // The callee is on another page, so it is a region of its own, entered from the caller's region
+        // through the run loop. Before the last call the loop rewrites the callee ("add rbx, 1" becomes
+        // "add rbx, 100"); the same CALL must then run the new code.
+        const ulong callee = LongModeMachine.CodeBase + 0x2000;
+        m.Load(64, callee, a =>
+        {
+            a.add(rbx, 1);
+            a.ret();
+        });
+        m.Load(64, LongModeMachine.CodeBase, a =>
+        {
+            Label loop = a.CreateLabel(), call = a.CreateLabel();
+            a.mov(ecx, 50);
+            a.mov(rdi, callee);
+            a.Label(ref loop);
+            a.cmp(ecx, 1);
+            a.jne(call);
+            a.mov(__byte_ptr[rdi + 3], 100); // add rbx, imm8: 48 83 C3 ib
+            a.Label(ref call);
+            a.mov(rax, callee);
+            a.call(rax);
+            a.dec(ecx);
+            a.jne(loop);
+            a.hlt();
+        });
+        m.Vp.SetState(m.InitialState());
+
+        Assert.Equal(VpExitReason.Halt, m.Run().Reason);
+
+        Assert.Equal(49UL + 100, m.Vp.GetState().Gprs[3]);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestTiers.Both), MemberType = typeof(TestTiers))]
     public void Page_fault_in_the_middle_of_a_block_leaves_the_instructions_before_it_done_and_the_rest_undone(CpuTier tier)
     {
         using var m = Machine(tier);
