@@ -76,7 +76,7 @@ internal sealed unsafe class BlockTranslator
         if (!TranslationThread.Instance.TryQueue(request))
         {
             block.Queued = false; // the queue is full: ask again when it next becomes hot
-            request.Done = true;
+            request.Finish();
         }
 
         return null;
@@ -91,7 +91,7 @@ internal sealed unsafe class BlockTranslator
         }
         finally
         {
-            request.Done = true;
+            request.Finish();
         }
     }
 
@@ -147,14 +147,20 @@ internal sealed class TranslationRequest(BlockTranslator owner, Block[] region, 
 
     public BlockTranslator Owner { get; } = owner;
     public Block[] Region { get; } = region;
-    public Op[][] Ops { get; } = ops;
+    public Op[][] Ops { get; private set; } = ops;
     public ulong CodeSegmentBase { get; } = codeSegmentBase;
     public long Generation { get; } = generation;
 
-    /// <summary>Set once the request is finished with: translated, found stale or failed.</summary>
-    public bool Done
+    /// <summary>Whether the request is finished with: translated, found stale, failed or never queued.</summary>
+    public bool Done => _done;
+
+    /// <summary>
+    /// Marks the request finished and lets go of its copies of the ops, which the blocks it covers would
+    /// otherwise keep alive until the run loop next reaches them.
+    /// </summary>
+    public void Finish()
     {
-        get => _done;
-        set => _done = value;
+        Ops = [];
+        _done = true;
     }
 }
