@@ -340,10 +340,16 @@ public sealed class Uart16550Tests
         for (int i = 0; i < 100; i++)
             Exercise(uart);
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10000; i++)
-            Exercise(uart);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // The least of three rounds: an allocating access allocates in every round, while the runtime's own
+        // work on this thread (seen once: a few hundred bytes while the JIT promoted a method) lands in one.
+        long allocated = long.MaxValue;
+        for (int round = 0; round < 3; round++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 10000; i++)
+                Exercise(uart);
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
 
         Assert.Equal(0, allocated);
 
