@@ -62,39 +62,6 @@ internal static unsafe class MulDivHandlers
         return Handler.Continue;
     }
 
-    /// <summary>IMUL r, r/m (K2 none: multiply into R1) and IMUL r, r/m, imm.</summary>
-    public static int Imul<S>(Cpu c, Op* op) where S : IOperandSize
-    {
-        ulong a, b;
-        if (op->K2 == OperandKind.Immediate)
-        {
-            a = Source<S>(c, op, op->K1, op->R2);
-            b = op->Imm;
-        }
-        else
-        {
-            a = S.ReadReg(c, op->R1);
-            b = Source<S>(c, op, op->K1, op->R2);
-        }
-        ulong lo;
-        bool overflow;
-        if (S.Bits == 64)
-        {
-            Int128 p = (Int128)(long)a * (long)b;
-            lo = (ulong)p;
-            overflow = p != (Int128)(long)lo;
-        }
-        else
-        {
-            long p = (long)S.SignExtend(a) * (long)S.SignExtend(b);
-            lo = (ulong)p & S.Mask;
-            overflow = (long)S.SignExtend(lo) != p;
-        }
-        S.WriteReg(c, op->R1, lo);
-        c.SetFlagsResultCfOf<S>(lo, overflow, overflow);
-        return Handler.Continue;
-    }
-
     public static int ImulRR<S>(Cpu c, Op* op) where S : IOperandSize
     {
         ImulRR<S, FlagsLive>(c, c.Regs, op->R1, op->R2);
