@@ -577,98 +577,65 @@ internal static unsafe class Translator
     private static delegate*<Cpu, Op*, int> SelectConditional(in Instruction ins, Op* op, int size, int cc)
     {
         if (ins.IsJccShortOrNear)
-        {
-            return cc switch
-            {
-                0 => &BranchHandlers.JccT<CondO>,
-                1 => &BranchHandlers.JccT<CondNO>,
-                2 => &BranchHandlers.JccT<CondB>,
-                3 => &BranchHandlers.JccT<CondAE>,
-                4 => &BranchHandlers.JccT<CondE>,
-                5 => &BranchHandlers.JccT<CondNE>,
-                6 => &BranchHandlers.JccT<CondBE>,
-                7 => &BranchHandlers.JccT<CondA>,
-                8 => &BranchHandlers.JccT<CondS>,
-                9 => &BranchHandlers.JccT<CondNS>,
-                10 => &BranchHandlers.JccT<CondP>,
-                11 => &BranchHandlers.JccT<CondNP>,
-                12 => &BranchHandlers.JccT<CondL>,
-                13 => &BranchHandlers.JccT<CondGE>,
-                14 => &BranchHandlers.JccT<CondLE>,
-                _ => &BranchHandlers.JccT<CondG>,
-            };
-        }
+            return ByCondition<JccFamily>(cc);
         if (ins.OpCount == 1)
-            return op->K0 == OperandKind.Register ? SetccR(cc) : &MoveHandlers.SetccM;
+            return op->K0 == OperandKind.Register ? ByCondition<SetccRFamily>(cc) : &MoveHandlers.SetccM;
         bool register = op->K1 == OperandKind.Register;
         return size switch
         {
-            2 => register ? CmovRR<Size16>(cc) : CmovRM<Size16>(cc),
-            4 => register ? CmovRR<Size32>(cc) : CmovRM<Size32>(cc),
-            8 => register ? CmovRR<Size64>(cc) : CmovRM<Size64>(cc),
+            2 => register ? ByCondition<CmovRRFamily<Size16>>(cc) : ByCondition<CmovRMFamily<Size16>>(cc),
+            4 => register ? ByCondition<CmovRRFamily<Size32>>(cc) : ByCondition<CmovRMFamily<Size32>>(cc),
+            8 => register ? ByCondition<CmovRRFamily<Size64>>(cc) : ByCondition<CmovRMFamily<Size64>>(cc),
             _ => null,
         };
     }
 
-    private static delegate*<Cpu, Op*, int> SetccR(int cc) => cc switch
+    /// <summary>The handler of family <typeparamref name="F"/> for condition code <paramref name="cc"/> (0-15, as in Jcc's opcode).</summary>
+    private static delegate*<Cpu, Op*, int> ByCondition<F>(int cc) where F : IConditionalFamily => cc switch
     {
-        0 => &MoveHandlers.SetccR<CondO>,
-        1 => &MoveHandlers.SetccR<CondNO>,
-        2 => &MoveHandlers.SetccR<CondB>,
-        3 => &MoveHandlers.SetccR<CondAE>,
-        4 => &MoveHandlers.SetccR<CondE>,
-        5 => &MoveHandlers.SetccR<CondNE>,
-        6 => &MoveHandlers.SetccR<CondBE>,
-        7 => &MoveHandlers.SetccR<CondA>,
-        8 => &MoveHandlers.SetccR<CondS>,
-        9 => &MoveHandlers.SetccR<CondNS>,
-        10 => &MoveHandlers.SetccR<CondP>,
-        11 => &MoveHandlers.SetccR<CondNP>,
-        12 => &MoveHandlers.SetccR<CondL>,
-        13 => &MoveHandlers.SetccR<CondGE>,
-        14 => &MoveHandlers.SetccR<CondLE>,
-        _ => &MoveHandlers.SetccR<CondG>,
+        0 => F.For<CondO>(),
+        1 => F.For<CondNO>(),
+        2 => F.For<CondB>(),
+        3 => F.For<CondAE>(),
+        4 => F.For<CondE>(),
+        5 => F.For<CondNE>(),
+        6 => F.For<CondBE>(),
+        7 => F.For<CondA>(),
+        8 => F.For<CondS>(),
+        9 => F.For<CondNS>(),
+        10 => F.For<CondP>(),
+        11 => F.For<CondNP>(),
+        12 => F.For<CondL>(),
+        13 => F.For<CondGE>(),
+        14 => F.For<CondLE>(),
+        _ => F.For<CondG>(),
     };
 
-    private static delegate*<Cpu, Op*, int> CmovRR<S>(int cc) where S : IOperandSize => cc switch
+    /// <summary>A handler specialised per condition, named by the condition type.</summary>
+    private interface IConditionalFamily
     {
-        0 => &MoveHandlers.CmovRR<S, CondO>,
-        1 => &MoveHandlers.CmovRR<S, CondNO>,
-        2 => &MoveHandlers.CmovRR<S, CondB>,
-        3 => &MoveHandlers.CmovRR<S, CondAE>,
-        4 => &MoveHandlers.CmovRR<S, CondE>,
-        5 => &MoveHandlers.CmovRR<S, CondNE>,
-        6 => &MoveHandlers.CmovRR<S, CondBE>,
-        7 => &MoveHandlers.CmovRR<S, CondA>,
-        8 => &MoveHandlers.CmovRR<S, CondS>,
-        9 => &MoveHandlers.CmovRR<S, CondNS>,
-        10 => &MoveHandlers.CmovRR<S, CondP>,
-        11 => &MoveHandlers.CmovRR<S, CondNP>,
-        12 => &MoveHandlers.CmovRR<S, CondL>,
-        13 => &MoveHandlers.CmovRR<S, CondGE>,
-        14 => &MoveHandlers.CmovRR<S, CondLE>,
-        _ => &MoveHandlers.CmovRR<S, CondG>,
-    };
+        static abstract delegate*<Cpu, Op*, int> For<C>() where C : ICondition;
+    }
 
-    private static delegate*<Cpu, Op*, int> CmovRM<S>(int cc) where S : IOperandSize => cc switch
+    private readonly struct JccFamily : IConditionalFamily
     {
-        0 => &MoveHandlers.CmovRM<S, CondO>,
-        1 => &MoveHandlers.CmovRM<S, CondNO>,
-        2 => &MoveHandlers.CmovRM<S, CondB>,
-        3 => &MoveHandlers.CmovRM<S, CondAE>,
-        4 => &MoveHandlers.CmovRM<S, CondE>,
-        5 => &MoveHandlers.CmovRM<S, CondNE>,
-        6 => &MoveHandlers.CmovRM<S, CondBE>,
-        7 => &MoveHandlers.CmovRM<S, CondA>,
-        8 => &MoveHandlers.CmovRM<S, CondS>,
-        9 => &MoveHandlers.CmovRM<S, CondNS>,
-        10 => &MoveHandlers.CmovRM<S, CondP>,
-        11 => &MoveHandlers.CmovRM<S, CondNP>,
-        12 => &MoveHandlers.CmovRM<S, CondL>,
-        13 => &MoveHandlers.CmovRM<S, CondGE>,
-        14 => &MoveHandlers.CmovRM<S, CondLE>,
-        _ => &MoveHandlers.CmovRM<S, CondG>,
-    };
+        public static delegate*<Cpu, Op*, int> For<C>() where C : ICondition => &BranchHandlers.JccT<C>;
+    }
+
+    private readonly struct SetccRFamily : IConditionalFamily
+    {
+        public static delegate*<Cpu, Op*, int> For<C>() where C : ICondition => &MoveHandlers.SetccR<C>;
+    }
+
+    private readonly struct CmovRRFamily<S> : IConditionalFamily where S : IOperandSize
+    {
+        public static delegate*<Cpu, Op*, int> For<C>() where C : ICondition => &MoveHandlers.CmovRR<S, C>;
+    }
+
+    private readonly struct CmovRMFamily<S> : IConditionalFamily where S : IOperandSize
+    {
+        public static delegate*<Cpu, Op*, int> For<C>() where C : ICondition => &MoveHandlers.CmovRM<S, C>;
+    }
 
     /// <summary>Push/pop/call/ret operand size from the opcode (64 by default in 64-bit mode, 66h makes 16).</summary>
     private static int StackOperandSize(in Instruction ins, int bitness)

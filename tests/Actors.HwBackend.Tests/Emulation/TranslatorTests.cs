@@ -1,3 +1,4 @@
+using System.Reflection;
 using Actors.HwBackend.Abstractions;
 using Actors.HwBackend.Emulation;
 using Actors.HwBackend.Emulation.Handlers;
@@ -320,6 +321,33 @@ public sealed class TranslatorTests
         Assert.Equal(FlagEffect.WritesAll, template.Flags);
         Assert.Equal(FlagEffect.Reads, OpTemplates.For(HandlerMethods.Find(&AluHandlers.RR<Size32, AdcOp>)!)!.Flags);
         Assert.Null(OpTemplates.For(HandlerMethods.Find(&StringHandlers.Execute)!));
+    }
+
+    /// <summary>
+    /// The decoder takes the pointers of per-condition handlers inside generic helpers; each must still map
+    /// back to its template, or JNE, SETcc and CMOVcc would silently be called through their pointers.
+    /// </summary>
+    [Fact]
+    public unsafe void Per_condition_handlers_the_decoder_picks_have_templates()
+    {
+        var a = new Assembler(64);
+        a.jne(a.@F);
+        a.AnonymousLabel();
+        a.setg(bl);
+        a.cmovb(eax, ecx);
+        a.cmovle(rax, __qword_ptr[rdi]);
+        var code = new MemoryStream();
+        a.Assemble(new StreamCodeWriter(code), 0);
+        var decoder = Decoder.Create(64, new ByteArrayCodeReader(code.ToArray()));
+        Op op;
+        while (decoder.IP < (ulong)code.Length)
+        {
+            decoder.Decode(out Instruction ins);
+            Translator.Translate(in ins, &op, 64);
+            MethodInfo? handler = HandlerMethods.Find(op.Fn);
+            Assert.True(handler != null, $"{ins}: the decoder's handler pointer maps to no method");
+            Assert.True(OpTemplates.For(handler) != null, $"{ins}: {handler.Name} has no template");
+        }
     }
 
     /// <summary>Runs until an exit that is not a request to stop for nothing; a vCPU that never exits fails the test instead of hanging it.</summary>
