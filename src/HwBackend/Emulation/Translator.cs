@@ -205,15 +205,13 @@ internal static unsafe class Translator
                 op->Aux = 1;
                 return UnaryMemory(size);
             case Mnemonic.Not:
+                if (k0 == OperandKind.Register) return BySize(size, &AluHandlers.NotR<Size8>, &AluHandlers.NotR<Size16>, &AluHandlers.NotR<Size32>, &AluHandlers.NotR<Size64>);
                 op->Aux = 2;
-                return k0 == OperandKind.Register
-                    ? BySize(size, &AluHandlers.NotR<Size8>, &AluHandlers.NotR<Size16>, &AluHandlers.NotR<Size32>, &AluHandlers.NotR<Size64>)
-                    : UnaryMemory(size);
+                return UnaryMemory(size);
             case Mnemonic.Neg:
+                if (k0 == OperandKind.Register) return BySize(size, &AluHandlers.NegR<Size8>, &AluHandlers.NegR<Size16>, &AluHandlers.NegR<Size32>, &AluHandlers.NegR<Size64>);
                 op->Aux = 3;
-                return k0 == OperandKind.Register
-                    ? BySize(size, &AluHandlers.NegR<Size8>, &AluHandlers.NegR<Size16>, &AluHandlers.NegR<Size32>, &AluHandlers.NegR<Size64>)
-                    : UnaryMemory(size);
+                return UnaryMemory(size);
 
             case Mnemonic.Mov:
                 return SelectMov(in ins, op, size, out ends);
