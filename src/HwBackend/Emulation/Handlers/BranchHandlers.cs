@@ -16,13 +16,7 @@ internal static unsafe class BranchHandlers
         return Handler.EndBlock;
     }
 
-    public static int Jcc(Cpu c, Op* op)
-    {
-        c.Rip = c.Condition(op->Aux) ? op->Imm : op->NextIp;
-        return Handler.EndBlock;
-    }
-
-    /// <summary>Jcc specialised per condition for the common compare-and-branch pairs.</summary>
+    /// <summary>Jcc, specialised per condition.</summary>
     public static int JccT<C>(Cpu c, Op* op) where C : ICondition => JccT<C>(c, op->Imm, op->NextIp);
 
     [Translates(nameof(JccT), Flags = FlagEffect.Reads)]
