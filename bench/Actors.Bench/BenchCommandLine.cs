@@ -6,7 +6,7 @@ namespace Actors.Bench;
 /// <summary>Parses <c>actors-bench COMMAND ...</c> and dispatches to the benchmark.</summary>
 internal static class BenchCommandLine
 {
-    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] [--cpu-tier interpreter|translator|both] [--threshold N] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N] [--tls] | interrupts [--samples N] [--timer-hz N] [--seconds N] | linux [--kernel F [--initrd F]] [--append S] [--vcpus N] [--memory 256M] [--runs N] [--console] [--vs-qemu] [--hyperv] [--profile FILE] [--cpu-tier interpreter|translator|both] | migrate [--memory-mib N] [--max-downtime-ms N] [--runs N] [--qemu-runs N] [--tls] | hypercalls [--runs N] [--loop-seconds N] [--vms N] [--vsp-samples N] | vmbus-fuzz [--seconds N] [--seed N] | disk [--size-mib N] [--runs N] [--random-ios N] [--remote] | network [--transfer-mib N] [--pings N] [--runs N] [--memory 256M] [--timeout SECONDS] | dashboard [--changes N]";
+    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] [--cpu-tier interpreter|translator|both] [--threshold N] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N] [--tls] | interrupts [--samples N] [--timer-hz N] [--seconds N] | linux [--kernel F [--initrd F]] [--append S] [--vcpus N] [--memory 256M] [--runs N] [--console] [--vs-qemu] [--hyperv] [--profile FILE] [--cpu-tier interpreter|translator|both] [--threshold N] | migrate [--memory-mib N] [--max-downtime-ms N] [--runs N] [--qemu-runs N] [--tls | --linux [--vcpus N]] | hypercalls [--runs N] [--loop-seconds N] [--vms N] [--vsp-samples N] | vmbus-fuzz [--seconds N] [--seed N] | disk [--size-mib N] [--runs N] [--random-ios N] [--remote] | network [--transfer-mib N] [--pings N] [--runs N] [--memory 256M] [--timeout SECONDS] | dashboard [--changes N]";
 
     public static int Run(string[] args)
     {
@@ -72,6 +72,7 @@ internal static class BenchCommandLine
                 "--runs" => options with { Runs = PositiveInt(NextValue(args, ref i, arg), arg) },
                 "--profile" => options with { ProfilePath = NextValue(args, ref i, arg) },
                 "--cpu-tier" => options with { Tiers = ParseTiers(NextValue(args, ref i, arg)) },
+                "--threshold" => options with { Threshold = PositiveInt(NextValue(args, ref i, arg), arg) },
                 _ => throw new BenchUsageException($"unknown option '{arg}'; {Usage}"),
             };
         }
@@ -87,9 +88,9 @@ internal static class BenchCommandLine
         for (int i = 0; i < args.Length; i++)
         {
             string arg = args[i];
-            if (arg == "--tls")
+            if (arg is "--tls" or "--linux")
             {
-                options = options with { Tls = true };
+                options = arg == "--tls" ? options with { Tls = true } : options with { Linux = true };
                 continue;
             }
 
@@ -100,6 +101,7 @@ internal static class BenchCommandLine
                 "--max-downtime-ms" => options with { MaxDowntimeMilliseconds = PositiveInt(text, arg) },
                 "--runs" => options with { Runs = PositiveInt(text, arg) },
                 "--qemu-runs" => options with { QemuRuns = text == "0" ? 0 : PositiveInt(text, arg) },
+                "--vcpus" => options with { Processors = PositiveInt(text, arg) },
                 _ => throw new BenchUsageException($"unknown option '{arg}'; {Usage}"),
             };
         }
@@ -235,7 +237,7 @@ internal static class BenchCommandLine
         ulong memory = 64UL << 20;
         bool console = false, versusQemu = false;
         TimeSpan? timeout = null;
-        CpuTier[] tiers = [CpuTier.Interpreter];
+        CpuTier[] tiers = [CpuTierOptions.DefaultTier];
         int threshold = CpuTierOptions.DefaultThreshold;
         for (int i = 0; i < args.Length; i++)
         {

@@ -102,7 +102,7 @@ internal static class LinuxBenchmark
         VmWorker worker;
         try
         {
-            worker = VmWorker.Create(new EmulatorBackend(new CpuTierOptions(tier)), "linux", kernel, options.MemoryBytes, options.Processors, console, e => ended.TrySetResult(e), initrd: initrd, commandLine: options.Append, enlightened: options.Enlightened);
+            worker = VmWorker.Create(new EmulatorBackend(new CpuTierOptions(tier, options.Threshold)), "linux", kernel, options.MemoryBytes, options.Processors, console, e => ended.TrySetResult(e), initrd: initrd, commandLine: options.Append, enlightened: options.Enlightened);
         }
         catch (GuestImageException e)
         {

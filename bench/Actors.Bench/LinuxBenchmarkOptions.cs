@@ -31,5 +31,8 @@ internal sealed record LinuxBenchmarkOptions
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(10);
 
     /// <summary>The software CPU's tiers to boot on, each in every run.</summary>
-    public CpuTier[] Tiers { get; init; } = [CpuTier.Interpreter];
+    public CpuTier[] Tiers { get; init; } = [CpuTierOptions.DefaultTier];
+
+    /// <summary>How many times a block runs interpreted before the translator takes it.</summary>
+    public int Threshold { get; init; } = CpuTierOptions.DefaultThreshold;
 }

@@ -15,6 +15,8 @@ internal static class MigrationBenchmark
 {
     public static async Task<int> RunAsync(MigrationBenchmarkOptions options)
     {
+        if (options.Linux)
+            return options.Tls ? throw new BenchUsageException("--linux and --tls are separate benchmarks; give one") : await LinuxMigrationBenchmark.RunAsync(options);
         string image = ClusterBenchmark.GuestPath("migrate-verify.elf");
         var maxDowntime = TimeSpan.FromMilliseconds(options.MaxDowntimeMilliseconds);
         Console.WriteLine($"migrate: migrate-verify with {options.MemoryMiB} MiB, max downtime {maxDowntime.TotalMilliseconds} ms, {options.Runs} run(s) each");
@@ -31,17 +33,17 @@ internal static class MigrationBenchmark
                 // machine does in the meantime falls on both alike.
                 bool tlsFirst = run % 2 == 1;
                 if (secure is not null && tlsFirst)
-                    overTls!.Add(await secure.MigrateAsync(run, options, image, maxDowntime));
-                ours.Add(await plain.MigrateAsync(run, options, image, maxDowntime));
+                    overTls!.Add(await MigrateVerifyAsync(secure, run, options, image, maxDowntime));
+                ours.Add(await MigrateVerifyAsync(plain, run, options, image, maxDowntime));
                 if (secure is not null && !tlsFirst)
-                    overTls!.Add(await secure.MigrateAsync(run, options, image, maxDowntime));
+                    overTls!.Add(await MigrateVerifyAsync(secure, run, options, image, maxDowntime));
             }
         }
 
         var qemu = new List<QemuMigration.Result>();
         for (int run = 0; run < (options.QemuRuns ?? options.Runs); run++)
         {
-            var result = QemuMigration.Run(image, options.MemoryMiB, TimeSpan.FromSeconds(2), maxDowntime);
+            var result = QemuMigration.Run(QemuMigration.MigrateVerify(image), options.MemoryMiB, TimeSpan.FromSeconds(2), maxDowntime);
             qemu.Add(result);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"qemu run {run + 1}: {result.Status}: total {result.TotalMilliseconds:0} ms, downtime {result.DowntimeMilliseconds:0} ms, {result.TransferredBytes / (double)((long)options.MemoryMiB << 20):0.00}x RAM sent"));
@@ -79,70 +81,29 @@ internal static class MigrationBenchmark
         return completed.Count == ours.Count ? 0 : 1;
     }
 
-    /// <summary>Two fresh silo processes, over mutual TLS when given certificates, and a client of theirs.</summary>
-    private sealed class SiloPair : IAsyncDisposable
+    /// <summary>Runs migrate-verify on <paramref name="pair"/>'s source, stamping until told to stop (as the QEMU runs do, so it dirties RAM for the whole migration), and moves it.</summary>
+    private static async Task<MigrationStatus> MigrateVerifyAsync(SiloPair pair, int run, MigrationBenchmarkOptions options, string image, TimeSpan maxDowntime)
     {
-        private readonly SiloProcess _source, _target;
-        private readonly HypervisorClient _client;
-        private readonly string _label;
-
-        private SiloPair(SiloProcess source, SiloProcess target, HypervisorClient client, string label)
-        {
-            (_source, _target, _client, _label) = (source, target, client, label);
-        }
-
-        public static async Task<SiloPair> StartAsync(string prefix, BenchCertificates? tls)
-        {
-            var source = SiloProcess.Start($"{prefix}-a", tls: tls);
-            var target = SiloProcess.Start($"{prefix}-b", join: source, tls: tls);
-            HypervisorClient client = await HypervisorClient.ConnectAsync(source.Gateway, TimeSpan.FromSeconds(60), tls: tls?.Client);
-            await Poll(async () => (await client.ListHostsAsync()).Count == 2, "both silos to register");
-            return new SiloPair(source, target, client, tls is null ? "actors" : "actors over TLS");
-        }
-
-        public async Task<MigrationStatus> MigrateAsync(int run, MigrationBenchmarkOptions options, string image, TimeSpan maxDowntime)
-        {
-            string vm = $"mig-{run}";
-            // Stamping until told to stop, as the QEMU runs below, so it dirties RAM for the whole migration.
-            await _client.CreateVmAsync(vm, image, (ulong)options.MemoryMiB << 20, 1, _source.Host,
-                firmwareFiles: new Dictionary<string, string> { ["opt/actors/passes"] = "0" });
-            await _client.StartVmAsync(vm);
-            await Task.Delay(TimeSpan.FromSeconds(2));
-            string id = await _client.MigrateVmAsync(vm, _target.Host, MigrationOptions.Default with { MaxDowntime = maxDowntime });
-            MigrationStatus status = await _client.WaitForMigrationAsync(id, progress: null);
-            Console.WriteLine($"{_label} run {run + 1}: {Describe(status)}");
-            if ((await _client.GetVmAsync(vm)).State == VmState.Running)
-                await _client.StopVmAsync(vm);
-            return status;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _client.DisposeAsync();
-            _target.Dispose();
-            _source.Dispose();
-        }
+        string vm = $"mig-{run}";
+        await pair.Client.CreateVmAsync(vm, image, (ulong)options.MemoryMiB << 20, 1, pair.Source.Host,
+            firmwareFiles: new Dictionary<string, string> { ["opt/actors/passes"] = "0" });
+        await pair.Client.StartVmAsync(vm);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        MigrationStatus status = await pair.MigrateAsync(vm, maxDowntime);
+        Console.WriteLine($"{pair.Label} run {run + 1}: {Describe(status)}");
+        if ((await pair.Client.GetVmAsync(vm)).State == VmState.Running)
+            await pair.Client.StopVmAsync(vm);
+        return status;
     }
 
-    private static string Describe(MigrationStatus s) => s.State == MigrationState.Completed
+    public static string Describe(MigrationStatus s) => s.State == MigrationState.Completed
         ? string.Create(CultureInfo.InvariantCulture,
             $"completed: total {s.Elapsed.TotalMilliseconds:0} ms, downtime {s.Downtime!.Value.TotalMilliseconds:0.0} ms, {s.BytesSent / (double)s.MemoryBytes:0.00}x RAM sent, {s.Pass} passes, throttle {s.ThrottlePercent}%")
         : $"{s.State}: {s.Reason}";
 
-    private static double Median(IEnumerable<double> values)
+    public static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToList();
         return sorted.Count == 0 ? double.NaN : sorted[sorted.Count / 2];
-    }
-
-    private static async Task Poll(Func<Task<bool>> done, string what)
-    {
-        for (int i = 0; i < 300; i++)
-        {
-            if (await done())
-                return;
-            await Task.Delay(100);
-        }
-        throw new TimeoutException($"timed out waiting for {what}");
     }
 }

@@ -14,14 +14,23 @@ internal static class QemuMigration
 {
     public sealed record Result(double TotalMilliseconds, double DowntimeMilliseconds, long TransferredBytes, string Status);
 
-    public static Result Run(string image, int memoryMiB, TimeSpan runBefore, TimeSpan maxDowntime)
+    /// <summary>QEMU's arguments for migrate-verify (<paramref name="image"/>), stamping memory until told to stop, so it dirties RAM for the whole migration.</summary>
+    public static string[] MigrateVerify(string image) =>
+        ["-kernel", image, "-device", "isa-debug-exit,iobase=0xf4,iosize=0x4", "-fw_cfg", "name=opt/actors/passes,string=0"];
+
+    /// <summary>QEMU's arguments for a Linux kernel, its initrd and its command line.</summary>
+    public static string[] Linux(string kernel, string initrd, string commandLine) =>
+        ["-kernel", kernel, "-initrd", initrd, "-append", commandLine];
+
+    /// <summary>Starts the guest <paramref name="guest"/> describes, lets it run for <paramref name="runBefore"/>, and migrates it.</summary>
+    public static Result Run(IReadOnlyList<string> guest, int memoryMiB, TimeSpan runBefore, TimeSpan maxDowntime)
     {
         QemuReference.EnsureAvailable();
         string dir = Directory.CreateTempSubdirectory("actors-qemu-mig").FullName;
         int port = Actors.Client.LoopbackPorts.Free(1)[0];
         string sourceQmp = Path.Combine(dir, "source.qmp"), targetQmp = Path.Combine(dir, "target.qmp");
-        using var target = Start(image, memoryMiB, targetQmp, $"tcp:127.0.0.1:{port}");
-        using var source = Start(image, memoryMiB, sourceQmp, incoming: null);
+        using var target = Start(guest, memoryMiB, targetQmp, $"tcp:127.0.0.1:{port}");
+        using var source = Start(guest, memoryMiB, sourceQmp, incoming: null);
         try
         {
             using var qmp = Qmp.Connect(sourceQmp);
@@ -61,7 +70,7 @@ internal static class QemuMigration
         }
     }
 
-    private static Process Start(string image, int memoryMiB, string qmpSocket, string? incoming)
+    private static Process Start(IReadOnlyList<string> guest, int memoryMiB, string qmpSocket, string? incoming)
     {
         var psi = new ProcessStartInfo("qemu-system-x86_64")
         {
@@ -72,12 +81,10 @@ internal static class QemuMigration
         };
         var args = new List<string>
         {
-            "-accel", "tcg", "-display", "none", "-no-reboot", "-nodefaults", "-m", $"{memoryMiB}M", "-kernel", image,
-            "-serial", "null", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x4",
-            // The guest stamps memory until told to stop, so it dirties RAM for the whole migration.
-            "-fw_cfg", "name=opt/actors/passes,string=0",
-            "-qmp", $"unix:{qmpSocket},server=on,wait=off",
+            "-accel", "tcg", "-display", "none", "-no-reboot", "-nodefaults", "-m", $"{memoryMiB}M",
+            "-serial", "null", "-qmp", $"unix:{qmpSocket},server=on,wait=off",
         };
+        args.AddRange(guest);
         if (incoming is not null)
         {
             args.Add("-incoming");

@@ -16,7 +16,7 @@ public static class BackendSelection
 
     public sealed record Choice(IHypervisorBackend Backend, string Why);
 
-    public static Choice Create(string name, CpuTier cpuTier = CpuTier.Interpreter)
+    public static Choice Create(string name, CpuTier cpuTier = CpuTierOptions.DefaultTier)
     {
         var tier = new CpuTierOptions(cpuTier);
         switch (name)

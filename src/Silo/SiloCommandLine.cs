@@ -55,7 +55,7 @@ public static class SiloCommandLine
         int gatewayPort = Port(Required(values, "--gateway-port", "ACTORS_GATEWAY_PORT"), "--gateway-port");
         IPEndPoint? join = string.IsNullOrWhiteSpace(values["--join"]) ? null : Endpoint(values["--join"]!);
         string backend = string.IsNullOrWhiteSpace(values["--backend"]) ? SiloSettings.DefaultBackend : values["--backend"]!;
-        CpuTier cpuTier = CpuTier.Interpreter;
+        CpuTier cpuTier = CpuTierOptions.DefaultTier;
         if (!string.IsNullOrWhiteSpace(values["--cpu-tier"]) && !CpuTierOptions.TryParseTier(values["--cpu-tier"], out cpuTier))
             throw new SiloConfigurationException($"--cpu-tier must be interpreter or translator, not '{values["--cpu-tier"]}'");
         string? redis = string.IsNullOrWhiteSpace(values["--redis"]) ? null : values["--redis"];

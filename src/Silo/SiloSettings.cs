@@ -34,7 +34,7 @@ public sealed record SiloSettings(
     TlsCredentials? Tls = null,
     IPEndPoint? Health = null,
     IPEndPoint? Dashboard = null,
-    CpuTier CpuTier = CpuTier.Interpreter)
+    CpuTier CpuTier = CpuTierOptions.DefaultTier)
 {
     public const string DefaultBackend = "auto";
 

@@ -99,10 +99,11 @@ public sealed class EmbeddedSiloTests
     public void The_cpu_tier_is_read_from_the_command_line_or_the_environment_and_checked()
     {
         var environment = new Dictionary<string, string?> { ["ACTORS_HOST"] = "h", ["ACTORS_SILO_PORT"] = "11111", ["ACTORS_GATEWAY_PORT"] = "30000" };
+        Assert.Equal(CpuTier.Translator, SiloCommandLine.Parse([], n => environment.GetValueOrDefault(n)).CpuTier);
+        Assert.Equal(CpuTier.Interpreter, SiloCommandLine.Parse(["--cpu-tier", "interpreter"], n => environment.GetValueOrDefault(n)).CpuTier);
+        environment["ACTORS_CPU_TIER"] = "interpreter";
         Assert.Equal(CpuTier.Interpreter, SiloCommandLine.Parse([], n => environment.GetValueOrDefault(n)).CpuTier);
         Assert.Equal(CpuTier.Translator, SiloCommandLine.Parse(["--cpu-tier", "translator"], n => environment.GetValueOrDefault(n)).CpuTier);
-        environment["ACTORS_CPU_TIER"] = "translator";
-        Assert.Equal(CpuTier.Translator, SiloCommandLine.Parse([], n => environment.GetValueOrDefault(n)).CpuTier);
 
         var e = Assert.Throws<SiloConfigurationException>(() => SiloCommandLine.Parse(["--cpu-tier", "jit"], n => environment.GetValueOrDefault(n)));
         Assert.Equal("--cpu-tier must be interpreter or translator, not 'jit'", e.Message);
