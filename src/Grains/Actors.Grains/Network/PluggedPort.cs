@@ -4,17 +4,23 @@ namespace Actors.Grains.Network;
 
 /// <summary>
 /// A port as its switch holds it while it is plugged in: where its frames go now, its address, what it
-/// has carried and how many deliveries to it are under way. A VM that moves keeps its port: the move
-/// changes where the frames go, not the counters or the address.
+/// has carried and its queue of batches. A VM that moves keeps its port: the move changes where the
+/// frames go, not the counters or the address.
+/// One delivery to a port is under way at a time, so its frames arrive in the order the switch took them
+/// (two calls under way at once may land either way round); the batches sorted for it meanwhile wait, and
+/// go on together as one when it ends.
 /// </summary>
 internal sealed class PluggedPort(SwitchPort port, MacAddress mac, INetworkPortSink sink, string? host)
 {
     /// <summary>
-    /// Deliveries to one port that may be under way at once. Past them the port's frames are dropped, as a
-    /// switch drops frames for a port whose queue is full, so that a VM that takes its frames slowly (or a
-    /// flood aimed at it) holds up no other port.
+    /// Batches one port's queue holds: the one under way and those waiting for it. Past them the port's
+    /// frames are dropped, as a switch drops frames for a port whose queue is full, so that a VM that takes
+    /// its frames slowly (or a flood aimed at it) holds up no other port.
     /// </summary>
-    public const int MaximumDeliveriesInFlight = 4;
+    public const int QueueBatches = 4;
+
+    private readonly List<FrameDelivery> _waiting = [];
+    private bool _sending;
 
     // One batch's share for this port while VirtualSwitch.Forward sorts it, within one grain turn; empty
     // between batches.
@@ -47,7 +53,8 @@ internal sealed class PluggedPort(SwitchPort port, MacAddress mac, INetworkPortS
     /// <summary>Frames for this port that never reached it: no room, or a delivery that failed.</summary>
     public long Dropped { get; private set; }
 
-    public int DeliveriesInFlight { get; private set; }
+    /// <summary>Batches in this port's queue: the one under way and those waiting for it.</summary>
+    public int QueuedBatches => (_sending ? 1 : 0) + _waiting.Count;
 
     public void MoveTo(SwitchPort port, MacAddress mac, INetworkPortSink sink, string? host)
     {
@@ -65,9 +72,25 @@ internal sealed class PluggedPort(SwitchPort port, MacAddress mac, INetworkPortS
         BytesIn += bytes;
     }
 
-    public void DeliveryEnded(FrameDelivery delivery, bool delivered)
+    /// <summary>Whether <paramref name="delivery"/> goes now; while another to this port is under way it waits for it.</summary>
+    public bool TakeTurn(FrameDelivery delivery)
     {
-        DeliveriesInFlight--;
+        if (_sending)
+        {
+            _waiting.Add(delivery);
+            return false;
+        }
+
+        _sending = true;
+        return true;
+    }
+
+    /// <summary>
+    /// Counts an ended delivery and hands out the next: what waited meanwhile, as one batch, to where the
+    /// port is now (a VM that moved gets it at its new place). False when nothing waits.
+    /// </summary>
+    public bool DeliveryEnded(FrameDelivery delivery, bool delivered, out FrameDelivery next)
+    {
         if (delivered)
         {
             FramesOut += delivery.Frames.Count;
@@ -77,6 +100,33 @@ internal sealed class PluggedPort(SwitchPort port, MacAddress mac, INetworkPortS
         {
             Dropped += delivery.Frames.Count;
         }
+
+        next = default;
+        if (_waiting.Count == 0)
+        {
+            _sending = false;
+            return false;
+        }
+
+        next = _waiting.Count == 1 ? _waiting[0] with { Sink = Sink, Nic = Port.Nic } : new FrameDelivery(this, Sink, Port.Nic, Joined(_waiting), _waiting.Sum(d => d.Bytes));
+        _waiting.Clear();
+        return true;
+    }
+
+    private static FrameBatch Joined(List<FrameDelivery> deliveries)
+    {
+        var data = new byte[deliveries.Sum(d => d.Bytes)];
+        var lengths = new int[deliveries.Sum(d => d.Frames.Count)];
+        int bytes = 0, frames = 0;
+        foreach (FrameDelivery d in deliveries)
+        {
+            d.Frames.Data.AsSpan(0, d.Bytes).CopyTo(data.AsSpan(bytes));
+            d.Frames.Lengths.CopyTo(lengths, frames);
+            bytes += d.Bytes;
+            frames += d.Frames.Count;
+        }
+
+        return new FrameBatch(data, lengths);
     }
 
     public SwitchPortStatus Describe() => new(Port, Host, FramesIn, BytesIn, FramesOut, BytesOut, Dropped);
@@ -93,7 +143,7 @@ internal sealed class PluggedPort(SwitchPort port, MacAddress mac, INetworkPortS
     /// <summary>The frames queued from this batch are dropped if the port has no room; returns how many.</summary>
     public int DropQueuedIfFull()
     {
-        if (DeliveriesInFlight < MaximumDeliveriesInFlight)
+        if (QueuedBatches < QueueBatches)
             return 0;
         int dropped = _queuedFrames;
         Dropped += dropped;
@@ -143,11 +193,7 @@ internal sealed class PluggedPort(SwitchPort port, MacAddress mac, INetworkPortS
         return true;
     }
 
-    private FrameDelivery Start(FrameBatch batch, int bytes)
-    {
-        DeliveriesInFlight++;
-        return new FrameDelivery(this, Sink, Port.Nic, batch, bytes);
-    }
+    private FrameDelivery Start(FrameBatch batch, int bytes) => new(this, Sink, Port.Nic, batch, bytes);
 
     private void ClearQueue()
     {

@@ -65,8 +65,8 @@ internal sealed class VirtualSwitch(string name)
 
     /// <summary>
     /// Sorts the frames <paramref name="from"/> sent into <paramref name="deliveries"/>, at most one batch per
-    /// port, each in the order the frames came. A port with <see cref="PluggedPort.MaximumDeliveriesInFlight"/>
-    /// deliveries under way gets nothing of this batch. A malformed batch is dropped whole: its frames
+    /// port, each in the order the frames came. A port whose queue holds <see cref="PluggedPort.QueueBatches"/>
+    /// batches gets nothing of this one. A malformed batch is dropped whole: its frames
     /// cannot be told apart. Allocates per batch and per destination, never per frame.
     /// </summary>
     public ForwardOutcome Forward(SwitchPort from, FrameBatch batch, List<FrameDelivery> deliveries)

@@ -79,7 +79,11 @@ public sealed class VirtualSwitchGrain(HypervisorMetrics metrics, ILogger<Virtua
         ForwardOutcome outcome = _switch.Forward(from, frames, _deliveries);
         Count(outcome);
         foreach (FrameDelivery delivery in _deliveries)
-            _ = DeliverAsync(delivery);
+        {
+            if (delivery.To.TakeTurn(delivery))
+                _ = DeliverAsync(delivery);
+        }
+
         _deliveries.Clear();
         return Task.CompletedTask;
     }
@@ -91,27 +95,32 @@ public sealed class VirtualSwitchGrain(HypervisorMetrics metrics, ILogger<Virtua
         Task.FromResult<IReadOnlyList<SwitchPort>>(_connecting is { } connecting ? [.. _switch.Ports, connecting] : [.. _switch.Ports]);
 
     /// <summary>
-    /// One batch to one port. Its continuation runs on this activation like any turn, so the port's
-    /// counters need no lock; a failure (the VM stopped, its host is gone, it is moving) drops the batch.
+    /// Batches to one port, one after the other, until its queue is empty. The continuations run on this
+    /// activation like any turn, so the port's queue and counters need no lock; a failure (the VM stopped,
+    /// its host is gone, it is moving) drops that batch.
     /// </summary>
     private async Task DeliverAsync(FrameDelivery delivery)
     {
-        bool delivered = false;
-        try
+        while (true)
         {
-            await delivery.Sink.DeliverFramesAsync(delivery.Nic, delivery.Frames);
-            delivered = true;
-        }
-        catch (Exception e)
-        {
-            logger.LogDebug("Switch {Switch} could not deliver {Frames} frames to port {Port}: {Reason}", _switch.Name, delivery.Frames.Count, delivery.To.Name, e.Message);
-        }
+            bool delivered = false;
+            try
+            {
+                await delivery.Sink.DeliverFramesAsync(delivery.Nic, delivery.Frames);
+                delivered = true;
+            }
+            catch (Exception e)
+            {
+                logger.LogDebug("Switch {Switch} could not deliver {Frames} frames to port {Port}: {Reason}", _switch.Name, delivery.Frames.Count, delivery.To.Name, e.Message);
+            }
 
-        delivery.To.DeliveryEnded(delivery, delivered);
-        if (delivered)
-            metrics.SwitchFrames(_switch.Name, delivery.To.Name, inbound: false, delivery.Frames.Count, delivery.Bytes);
-        else
-            metrics.SwitchDropped(_switch.Name, "undelivered", delivery.Frames.Count);
+            if (delivered)
+                metrics.SwitchFrames(_switch.Name, delivery.To.Name, inbound: false, delivery.Frames.Count, delivery.Bytes);
+            else
+                metrics.SwitchDropped(_switch.Name, "undelivered", delivery.Frames.Count);
+            if (!delivery.To.DeliveryEnded(delivery, delivered, out delivery))
+                return;
+        }
     }
 
     private void Count(ForwardOutcome outcome)
