@@ -6,7 +6,7 @@ namespace Actors.Bench;
 /// <summary>Parses <c>actors-bench COMMAND ...</c> and dispatches to the benchmark.</summary>
 internal static class BenchCommandLine
 {
-    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] [--cpu-tier interpreter|translator|both] [--threshold N] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N] [--tls] | interrupts [--samples N] [--timer-hz N] [--seconds N] | linux [--kernel F [--initrd F]] [--append S] [--vcpus N] [--memory 256M] [--runs N] [--console] [--vs-qemu] [--hyperv] [--profile FILE] [--cpu-tier interpreter|translator|both] [--threshold N] | migrate [--memory-mib N] [--max-downtime-ms N] [--runs N] [--qemu-runs N] [--tls | --linux [--vcpus N]] | hypercalls [--runs N] [--loop-seconds N] [--vms N] [--vsp-samples N] | vmbus-fuzz [--seconds N] [--seed N] | disk [--size-mib N] [--runs N] [--random-ios N] [--remote] | network [--transfer-mib N] [--pings N] [--runs N] [--memory 256M] [--timeout SECONDS] | dashboard [--changes N]";
+    public const string Usage = "usage: Actors.Bench guest IMAGE [--memory 64M] [--console] [--vs-qemu] [--timeout SECONDS] [--cpu-tier interpreter|translator|both] [--threshold N] | cluster [--starts N] [--idle N] [--flood-bytes N] [--flood-runs N] [--tls] | interrupts [--samples N] [--timer-hz N] [--seconds N] | linux [--kernel F [--initrd F]] [--append S] [--vcpus N] [--memory 256M] [--runs N] [--console] [--vs-qemu] [--hyperv] [--profile FILE] [--cpu-tier interpreter|translator|both] [--threshold N] | migrate [--memory-mib N] [--max-downtime-ms N] [--runs N] [--qemu-runs N] [--tls | --linux [--vcpus N]] | hypercalls [--runs N] [--loop-seconds N] [--vms N] [--vsp-samples N] [--cpu-tier interpreter|translator] | vmbus-fuzz [--seconds N] [--seed N] | disk [--size-mib N] [--runs N] [--random-ios N] [--remote] | network [--transfer-mib N] [--pings N] [--runs N] [--memory 256M] [--timeout SECONDS] | dashboard [--changes N]";
 
     public static int Run(string[] args)
     {
@@ -119,6 +119,7 @@ internal static class BenchCommandLine
             {
                 "--runs" => options with { Runs = PositiveInt(text, arg) },
                 "--loop-seconds" => options with { LoopSeconds = PositiveInt(text, arg) },
+                "--cpu-tier" => options with { Tier = CpuTierOptions.TryParseTier(text, out CpuTier tier) ? tier : throw new BenchUsageException($"--cpu-tier must be interpreter or translator, not '{text}'") },
                 // The first VM of each configuration is not counted, so a figure needs two; 0 skips it.
                 "--vms" => options with { LinuxVms = text == "0" ? 0 : PositiveInt(text, arg) is >= 2 and int vms ? vms : throw new BenchUsageException("--vms must be 0 (no memory figure) or at least 2") },
                 // The heartbeat's median covers its last 15 round trips, so more cannot be asked for.

@@ -4,6 +4,7 @@ using System.Text;
 using Actors.Client;
 using Actors.Grains;
 using Actors.HwBackend.Emulation;
+using Actors.HwBackend.Emulation.Tiers;
 using Actors.HwBackend.Storage;
 using Actors.HwBackend.Worker;
 using Actors.Tests.Shared;
@@ -110,7 +111,7 @@ internal static class DiskBenchmark
             using var store = FileBlockStore.Create(image, (long)options.SizeMiB << 20);
             var console = new TextConsole();
             var ended = new TaskCompletionSource<VmRunEnded>(TaskCreationOptions.RunContinuationsAsynchronously);
-            using var worker = VmWorker.Create(new EmulatorBackend(), "disk-bench", kernel, options.MemoryBytes, processorCount: 1, console, e => ended.TrySetResult(e),
+            using var worker = VmWorker.Create(new EmulatorBackend(new CpuTierOptions(CpuTierOptions.DefaultTier)), "disk-bench", kernel, options.MemoryBytes, processorCount: 1, console, e => ended.TrySetResult(e),
                 initrd: initrd, commandLine: StockLinux.CommandLine, enlightened: true, disks: [new ScsiDisk(store, "disk-bench")]);
             var clock = Stopwatch.StartNew();
             worker.Start();

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Actors.HwBackend.Boot;
 using Actors.HwBackend.Emulation;
+using Actors.HwBackend.Emulation.Tiers;
 using Actors.HwBackend.Worker;
 using Actors.Tests.Shared;
 
@@ -53,10 +54,10 @@ internal static class HypercallBenchmark
         {
             RoundTrip[] cases =
             [
-                new("port-io-ours", "port-I/O exit, ours (out 0x80, the POST code port)", n => RunOurs(HypercallBenchGuests.PortIo(n), enlightened: false, options.Timeout)),
+                new("port-io-ours", "port-I/O exit, ours (out 0x80, the POST code port)", n => RunOurs(HypercallBenchGuests.PortIo(n), enlightened: false, options)),
                 new("port-io-qemu", "port-I/O exit, QEMU TCG (the same image)", n => RunQemu(work, HypercallBenchGuests.PortIo(n), options.Timeout)),
-                new("hypercall-ours", $"hypercall, ours (fast HvSignalEvent to connection 0x{HypercallBenchGuests.UnknownConnectionId:x}: INVALID_CONNECTION_ID)", n => RunOurs(HypercallBenchGuests.SignalEvent(n), enlightened: true, options.Timeout)),
-                new("vmbus-message-ours", "VMBus message, ours (HvPostMessage INITIATE_CONTACT 5.0 -> VERSION_RESPONSE in SIMP slot 2, taken as SINT 2's interrupt 0xf3 with auto-EOI; EOM only when MessagePending, as Linux)", n => RunOurs(HypercallBenchGuests.VmBusMessage(n), enlightened: true, options.Timeout)),
+                new("hypercall-ours", $"hypercall, ours (fast HvSignalEvent to connection 0x{HypercallBenchGuests.UnknownConnectionId:x}: INVALID_CONNECTION_ID)", n => RunOurs(HypercallBenchGuests.SignalEvent(n), enlightened: true, options)),
+                new("vmbus-message-ours", "VMBus message, ours (HvPostMessage INITIATE_CONTACT 5.0 -> VERSION_RESPONSE in SIMP slot 2, taken as SINT 2's interrupt 0xf3 with auto-EOI; EOM only when MessagePending, as Linux)", n => RunOurs(HypercallBenchGuests.VmBusMessage(n), enlightened: true, options)),
             ];
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"hypercalls: {options.Runs} runs per round trip, each the wall-clock difference of a run of N2 and of N2/10 iterations, N2 sized to loop about {options.LoopSeconds} s"));
@@ -141,12 +142,13 @@ internal static class HypercallBenchmark
     }
 
     /// <summary>Wall-clock time from creating the VM to the guest's exit, which must be its success.</summary>
-    private static TimeSpan RunOurs(byte[] image, bool enlightened, TimeSpan timeout)
+    private static TimeSpan RunOurs(byte[] image, bool enlightened, HypercallBenchmarkOptions options)
     {
+        TimeSpan timeout = options.Timeout;
         var clock = Stopwatch.StartNew();
         TimeSpan endedAt = default;
         var ended = new TaskCompletionSource<VmRunEnded>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var worker = VmWorker.Create(new EmulatorBackend(), "hypercall-bench", image, GuestMemory, 1, console: null, e =>
+        using var worker = VmWorker.Create(new EmulatorBackend(new CpuTierOptions(options.Tier)), "hypercall-bench", image, GuestMemory, 1, console: null, e =>
         {
             endedAt = clock.Elapsed;
             ended.TrySetResult(e);
@@ -219,7 +221,7 @@ internal static class HypercallBenchmark
             VmWorker worker;
             try
             {
-                worker = VmWorker.Create(new EmulatorBackend(), $"{configuration}-{i}", kernel, ram, 1, console: null, OnEnded, initrd: initrd, commandLine: StockLinux.CommandLine, enlightened: enlightened);
+                worker = VmWorker.Create(new EmulatorBackend(new CpuTierOptions(options.Tier)), $"{configuration}-{i}", kernel, ram, 1, console: null, OnEnded, initrd: initrd, commandLine: StockLinux.CommandLine, enlightened: enlightened);
             }
             catch (GuestImageException e)
             {

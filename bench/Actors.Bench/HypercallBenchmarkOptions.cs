@@ -1,3 +1,5 @@
+using Actors.HwBackend.Emulation.Tiers;
+
 namespace Actors.Bench;
 
 /// <summary>Options of the <c>hypercalls</c> benchmark.</summary>
@@ -20,6 +22,9 @@ internal sealed record HypercallBenchmarkOptions
 
     /// <summary>Guest RAM of each Linux VM.</summary>
     public ulong LinuxMemoryBytes { get; init; } = 128UL << 20;
+
+    /// <summary>How the software CPU runs our guests.</summary>
+    public CpuTier Tier { get; init; } = CpuTierOptions.DefaultTier;
 
     /// <summary>Longest a single guest run, or a Linux VM's boot to idle, may take.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
