@@ -122,9 +122,9 @@ internal static partial class LinuxMigrationBenchmark
             string text = Text();
             int[] ticks = [.. Tick().Matches(text).Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture))];
             if (!ticks.SequenceEqual(Enumerable.Range(1, ticks.Length)))
-                throw new InvalidOperationException($"run {run + 1}: the guest's ticks skip or repeat across the migration: ... {string.Join(' ', ticks.TakeLast(10))}");
+                throw new BenchUsageException($"run {run + 1}: the guest's ticks skip or repeat across the migration: ... {string.Join(' ', ticks.TakeLast(10))}");
             if (text.Contains("memory changed", StringComparison.Ordinal))
-                throw new InvalidOperationException($"run {run + 1}: the guest's file in tmpfs changed across the migration");
+                throw new BenchUsageException($"run {run + 1}: the guest's file in tmpfs changed across the migration");
             return status;
         }
         finally
@@ -151,7 +151,7 @@ internal static partial class LinuxMigrationBenchmark
         while (!done())
         {
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"timed out after {timeout.TotalSeconds:0} s waiting for {what}");
+                throw new BenchUsageException($"timed out after {timeout.TotalSeconds:0} s waiting for {what}");
             await Task.Delay(100);
         }
     }

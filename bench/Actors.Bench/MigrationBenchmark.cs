@@ -17,6 +17,8 @@ internal static class MigrationBenchmark
     {
         if (options.Linux)
             return options.Tls ? throw new BenchUsageException("--linux and --tls are separate benchmarks; give one") : await LinuxMigrationBenchmark.RunAsync(options);
+        if (options.Processors != 1)
+            throw new BenchUsageException("--vcpus is for --linux; migrate-verify runs on one vCPU");
         string image = ClusterBenchmark.GuestPath("migrate-verify.elf");
         var maxDowntime = TimeSpan.FromMilliseconds(options.MaxDowntimeMilliseconds);
         Console.WriteLine($"migrate: migrate-verify with {options.MemoryMiB} MiB, max downtime {maxDowntime.TotalMilliseconds} ms, {options.Runs} run(s) each");
