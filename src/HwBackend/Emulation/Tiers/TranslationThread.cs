@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 
 namespace Actors.HwBackend.Emulation.Tiers;
 
@@ -6,9 +7,11 @@ namespace Actors.HwBackend.Emulation.Tiers;
 /// The host's translation thread: compiles hot regions for every machine in the process, off the vCPU
 /// threads, in the order they became hot. The queue is bounded; a block that finds it full stays
 /// interpreted and asks again later. Also keeps the host's count of translated regions, so that all
-/// machines together stay under <see cref="MaxHostRegions"/>.
+/// machines together stay under <see cref="MaxHostRegions"/>. On Linux the thread runs at nice 10: compiling is
+/// background work, and where it contends for a core with a vCPU or the silo's own threads they go first (on
+/// two cores a live migration's switch-over, which the compiling for a busy guest had doubled, needs them).
 /// </summary>
-internal sealed class TranslationThread
+internal sealed partial class TranslationThread
 {
     public const int MaxHostRegions = 524_288;
     private const int QueueCapacity = 4096;
@@ -35,7 +38,16 @@ internal sealed class TranslationThread
 
     private void Run()
     {
+        // PRIO_PROCESS with a thread id sets that thread's nice value alone; failing, it stays at the process's.
+        if (OperatingSystem.IsLinux())
+            _ = SetPriority(0, GetThreadId(), 10);
         foreach (TranslationRequest request in _queue.GetConsumingEnumerable())
             request.Owner.Translate(request);
     }
+
+    [LibraryImport("libc", EntryPoint = "setpriority")]
+    private static partial int SetPriority(int which, int who, int priority);
+
+    [LibraryImport("libc", EntryPoint = "gettid")]
+    private static partial int GetThreadId();
 }
