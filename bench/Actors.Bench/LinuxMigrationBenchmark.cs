@@ -110,7 +110,7 @@ internal static partial class LinuxMigrationBenchmark
             await pair.Client.CreateVmAsync(vm, StockLinux.KernelPath, (ulong)options.MemoryMiB << 20, options.Processors, pair.Source.Host,
                 initrdPath: initrd, commandLine: StockLinux.CommandLine);
             await pair.Client.StartVmAsync(vm);
-            await Until(() => LastTick(Text()) >= 3, "the shell's loop to tick", TimeSpan.FromMinutes(3));
+            await Poll.UntilAsync(() => Task.FromResult(LastTick(Text())), tick => tick >= 3, "the shell's loop to tick", TimeSpan.FromMinutes(3));
 
             MigrationStatus status = await pair.MigrateAsync(vm, maxDowntime);
             Console.WriteLine($"{pair.Label} run {run + 1}: {MigrationBenchmark.Describe(status)}");
@@ -118,7 +118,7 @@ internal static partial class LinuxMigrationBenchmark
                 return status;
 
             int atMove = LastTick(Text());
-            await Until(() => LastTick(Text()) >= atMove + 3, "ticks on the target", TimeSpan.FromMinutes(1));
+            await Poll.UntilAsync(() => Task.FromResult(LastTick(Text())), tick => tick >= atMove + 3, "ticks on the target", TimeSpan.FromMinutes(1));
             string text = Text();
             int[] ticks = [.. Tick().Matches(text).Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture))];
             if (!ticks.SequenceEqual(Enumerable.Range(1, ticks.Length)))
@@ -144,17 +144,6 @@ internal static partial class LinuxMigrationBenchmark
 
     private static int LastTick(string text) =>
         Tick().Matches(text) is { Count: > 0 } ticks ? int.Parse(ticks[^1].Groups[1].Value, CultureInfo.InvariantCulture) : 0;
-
-    private static async Task Until(Func<bool> done, string what, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!done())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new BenchUsageException($"timed out after {timeout.TotalSeconds:0} s waiting for {what}");
-            await Task.Delay(100);
-        }
-    }
 
     [GeneratedRegex(@"^tick (\d+)\r?$", RegexOptions.Multiline)]
     private static partial Regex Tick();

@@ -1,5 +1,6 @@
 using Actors.Client;
 using Actors.Grains;
+using Actors.Tests.Shared;
 
 namespace Actors.Bench;
 
@@ -25,12 +26,7 @@ internal sealed class SiloPair : IAsyncDisposable
         var source = SiloProcess.Start($"{prefix}-a", tls: tls);
         var target = SiloProcess.Start($"{prefix}-b", join: source, tls: tls);
         HypervisorClient client = await HypervisorClient.ConnectAsync(source.Gateway, TimeSpan.FromSeconds(60), tls: tls?.Client);
-        for (int i = 0; (await client.ListHostsAsync()).Count < 2; i++)
-        {
-            if (i == 300)
-                throw new TimeoutException("timed out waiting for both silos to register");
-            await Task.Delay(100);
-        }
+        await Poll.UntilAsync(client.ListHostsAsync, hosts => hosts.Count == 2, "both silos to register");
 
         return new SiloPair(source, target, client, tls is null ? "actors" : "actors over TLS");
     }
