@@ -8,15 +8,13 @@ namespace Actors.HwBackend.Emulation;
 /// </summary>
 internal sealed unsafe partial class Cpu
 {
-    /// <summary>Recomputes everything derived from CR0, EFER, CS and the segment bases.</summary>
-    // The page of the last system-structure read and where it is in host memory, valid while the TLB
-    // generation is the same (see ReadSystem64).
-    private ulong _systemPage = ulong.MaxValue;
-    private byte* _systemPageHost;
-    private long _systemPageGeneration;
+    private SystemPageCache _systemPages;
 
+    /// <summary>Recomputes everything derived from CR0, EFER, CS and the segment bases.</summary>
     public void OnModeChanged()
     {
+        ulong codeBase = SegBase[CS];
+        int bitness = Bitness;
         if ((Cr0 & Cr0Bits.PE) == 0) Bitness = 16;
         else if (LongMode && Segs[CS].Long) Bitness = 64;
         else Bitness = Segs[CS].DefaultBig ? 32 : 16;
@@ -28,7 +26,10 @@ internal sealed unsafe partial class Cpu
             SegBase[FS] &= 0xFFFF_FFFF;
             SegBase[GS] &= 0xFFFF_FFFF;
         }
-        Epoch++;
+        // Block links name their successors by RIP, which means the same code only while CS's base and the
+        // code size stay: an interrupt or IRET within one mode keeps them, and the links with them.
+        if (SegBase[CS] != codeBase || Bitness != bitness)
+            Epoch++;
     }
 
     public void SetCpl(int cpl)
@@ -148,15 +149,15 @@ internal sealed unsafe partial class Cpu
 
     /// <summary>
     /// System-structure reads (GDT, IDT, TSS) use supervisor rights whatever the CPL, and never fill
-    /// the TLB. The page the last one translated is kept until the TLB is next flushed: an interrupt
-    /// reads the IDT and a descriptor and IRET reloads two, mostly from one or two pages, and a page
-    /// walk for each made a delivery cost more than the handler it ran.
+    /// the TLB. The pages they translate are kept until the TLB is next flushed (<see cref="SystemPageCache"/>):
+    /// a page walk for each read made a delivery cost more than the handler it ran.
     /// </summary>
     public ulong ReadSystem64(ulong la)
     {
         ulong linear = la & LinearMask;
-        if ((linear & 0xFFF) <= 0xFF8 && (linear & ~0xFFFUL) == _systemPage && _systemPageGeneration == _tlbGeneration)
-            return *(ulong*)(_systemPageHost + (linear & 0xFFF));
+        byte* kept = (linear & 0xFFF) <= 0xFF8 ? _systemPages.Find(linear & ~0xFFFUL, _tlbGeneration) : null;
+        if (kept != null)
+            return *(ulong*)(kept + (linear & 0xFFF));
         bool saved = _supervisorOverride;
         _supervisorOverride = true;
         try
@@ -167,9 +168,7 @@ internal sealed unsafe partial class Cpu
                 byte* whole = TranslateSystem(la, AccessKind.Read, out _);
                 if (whole == null)
                     return ulong.MaxValue;
-                _systemPage = linear & ~0xFFFUL;
-                _systemPageHost = whole - (linear & 0xFFF);
-                _systemPageGeneration = _tlbGeneration;
+                _systemPages.Add(linear & ~0xFFFUL, whole - (linear & 0xFFF), _tlbGeneration);
                 return *(ulong*)whole;
             }
             ulong v = 0;
