@@ -69,6 +69,12 @@ public interface ILocalInterruptController
     /// </summary>
     int AcknowledgeInterrupt();
 
+    /// <summary>
+    /// <see cref="HasDeliverableInterrupt"/> and <see cref="AcknowledgeInterrupt"/> in one step, for a
+    /// processor that can take an interrupt now: the vector, or -1 when the controller presents none.
+    /// </summary>
+    int TryAcknowledgeInterrupt();
+
     /// <summary>The controller's whole guest-visible state; with every vCPU parked.</summary>
     LocalApicState SaveState();
 

@@ -107,11 +107,12 @@ internal sealed unsafe partial class Cpu
         if (Volatile.Read(ref _nmiPending) != 0 && !_nmiBlocked) return TryDeliverNmi();
         int vector = Volatile.Read(ref _pendingInterrupt);
         var apic = _apic;
-        if (vector < 0 && (apic == null || !apic.HasDeliverableInterrupt)) return false;
+        if (vector < 0 && apic == null) return false;
         if (!IF || _interruptShadow)
         {
             // Look again between blocks until the guest opens the window; the shadow lasts one instruction.
-            Interlocked.Or(ref Events, EventInterrupt);
+            if (vector >= 0 || apic!.HasDeliverableInterrupt)
+                Interlocked.Or(ref Events, EventInterrupt);
             return false;
         }
         if (vector >= 0)
@@ -120,7 +121,7 @@ internal sealed unsafe partial class Cpu
         }
         else
         {
-            vector = apic!.AcknowledgeInterrupt();
+            vector = apic!.TryAcknowledgeInterrupt();
             if (vector < 0) return false;
         }
         Halted = false;

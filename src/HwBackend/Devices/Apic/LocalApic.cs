@@ -123,6 +123,11 @@ public sealed class LocalApic : ILocalInterruptController
     private readonly uint[] _autoEoi = new uint[VectorWords];
     private readonly uint[] _tmr = new uint[VectorWords];
     private readonly uint[] _irr = new uint[VectorWords];
+
+    // False only while IRR is empty: set with every request, cleared under the lock when IRR is seen empty.
+    // The processor asks between blocks after every STI, POPF and IRET; with nothing requested the answer
+    // needs no lock (a request made meanwhile notifies the sink after setting this).
+    private volatile bool _mayHaveRequests;
     private uint _esrLatched;
     private uint _esrPending;
     private readonly uint[] _lvt = new uint[LvtCount];
@@ -266,6 +271,8 @@ public sealed class LocalApic : ILocalInterruptController
     {
         get
         {
+            if (NothingToPresent)
+                return false;
             bool external;
             lock (_lock)
             {
@@ -426,14 +433,9 @@ public sealed class LocalApic : ILocalInterruptController
         byte spurious;
         lock (_lock)
         {
-            int vector = DeliverableVectorLocked();
+            int vector = AcknowledgeLocked();
             if (vector >= 0)
-            {
-                ClearBit(_irr, vector);
-                if (!TestBit(_autoEoi, vector))
-                    SetBit(_isr, vector);
                 return vector;
-            }
             external = ExternalRouteLocked();
             requestMasked = HighestBit(_irr) >= 0;
             spurious = (byte)_svr;
@@ -444,6 +446,42 @@ public sealed class LocalApic : ILocalInterruptController
         // INTA cycle with the spurious vector and puts nothing in service.
         return requestMasked ? spurious : -1;
     }
+
+    public int TryAcknowledgeInterrupt()
+    {
+        if (NothingToPresent)
+            return -1;
+        bool external;
+        lock (_lock)
+        {
+            int vector = AcknowledgeLocked();
+            if (vector >= 0)
+                return vector;
+            external = ExternalRouteLocked();
+        }
+        return external && _external is { } pic && pic.InterruptPending ? pic.Acknowledge() : -1;
+    }
+
+    /// <summary>Moves the vector the processor would take now from IRR to ISR (unless it is auto-EOI) and returns it, or -1.</summary>
+    private int AcknowledgeLocked()
+    {
+        int vector = DeliverableVectorLocked();
+        if (vector >= 0)
+        {
+            ClearBit(_irr, vector);
+            if (!TestBit(_autoEoi, vector))
+                SetBit(_isr, vector);
+        }
+        if (HighestBit(_irr) < 0)
+            _mayHaveRequests = false;
+        return vector;
+    }
+
+    /// <summary>
+    /// Lock-free: IRR is empty and the 8259 cannot reach the processor through this APIC. The base MSR and
+    /// LINT0 change only on the owning vCPU's thread, so that thread reads them current without the lock.
+    /// </summary>
+    private bool NothingToPresent => !_mayHaveRequests && !ExternalRouteLocked();
 
     /// <summary>
     /// Accepts a fixed interrupt as if a message arrived: sets IRR (and TMR for a level-triggered
@@ -638,6 +676,7 @@ public sealed class LocalApic : ILocalInterruptController
             state.Isr.CopyTo(_isr, 0);
             state.Tmr.CopyTo(_tmr, 0);
             state.Irr.CopyTo(_irr, 0);
+            _mayHaveRequests = true;
             _esrLatched = state.EsrLatched;
             _esrPending = state.EsrPending;
             state.Lvt.CopyTo(_lvt, 0);
@@ -850,6 +889,7 @@ public sealed class LocalApic : ILocalInterruptController
         if (vector < 16)
             return SignalErrorLocked(EsrReceiveIllegalVector);
         SetBit(_irr, vector);
+        _mayHaveRequests = true;
         if (levelTriggered)
             SetBit(_tmr, vector);
         else
@@ -872,6 +912,7 @@ public sealed class LocalApic : ILocalInterruptController
             return false;
         }
         SetBit(_irr, vector);
+        _mayHaveRequests = true;
         ClearBit(_tmr, vector);
         return true;
     }
