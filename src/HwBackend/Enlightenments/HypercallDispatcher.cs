@@ -68,6 +68,8 @@ public sealed class HypercallDispatcher(GuestPhysicalMap memory, IHypercallTarge
         }
     }
 
+    // The input block is read whole into the buffer: zeroing it first would only cost time.
+    [System.Runtime.CompilerServices.SkipLocalsInit]
     private HvStatus CallPostMessage(HypercallInput input, ulong gpa)
     {
         // A simple (not rep) call with no variable header, and memory-based only.

@@ -542,6 +542,8 @@ public sealed class VmBusProtocol : IHypercallTarget
     {
         for (int i = 0; i < _channels.Length; i++)
             CloseLocked(i);
+        if (_gpadls.Count == 0 && _completeGpadls.Count == 0)
+            return;
         _gpadls.Clear();
         PublishGpadlsLocked();
     }
@@ -564,10 +566,13 @@ public sealed class VmBusProtocol : IHypercallTarget
         SendLocked(type, body);
     }
 
+    // The header's two words and the body fill the buffer: zeroing it first would only cost time.
+    [System.Runtime.CompilerServices.SkipLocalsInit]
     private void SendLocked(VmBusMessageType type, ReadOnlySpan<byte> body)
     {
         Span<byte> message = stackalloc byte[HeaderBytes + body.Length];
         BinaryPrimitives.WriteUInt32LittleEndian(message, (uint)type);
+        BinaryPrimitives.WriteUInt32LittleEndian(message[4..], 0); // padding
         body.CopyTo(message[HeaderBytes..]);
         if (!_guest.PostMessage(_state.TargetVp, _state.MessageSint, message))
             _dropped++;
