@@ -82,6 +82,9 @@ internal sealed unsafe partial class Cpu
             spin.SpinOnce();
     }
 
+    // Entered once per exit and then looping for long: compiled optimized at once, instead of through an
+    // on-stack replacement that keeps the loop's variables in memory.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private VpExit RunLoop()
     {
         WriteEvent = 0;
@@ -140,8 +143,8 @@ internal sealed unsafe partial class Cpu
                 }
 
                 // A block can end before its last op (after a write to its own code or to MMIO).
-                long skipped = b.Ops + b.Count - op - 1;
-                if (skipped > 0) InstructionsRetired -= (ulong)skipped;
+                Op* lastOp = b.Ops + b.Count - 1;
+                if (op < lastOp) InstructionsRetired -= (ulong)(lastOp - op);
                 if (translation != null) InstructionsTranslated += InstructionsRetired - retiredBefore;
                 _last = b;
             }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace Actors.HwBackend.Emulation.Tiers;
 
@@ -28,7 +29,18 @@ internal sealed unsafe class BlockTranslator
     public const int MaxRegionBlocks = 8;
 
     /// <summary>The translation entered at <paramref name="block"/> if it has one; else counts the run and may have one made.</summary>
+    // Inlined into the run loop, which asks before every block: the usual answer, a current translation, costs no call.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Translation? TranslationFor(Cpu cpu, Block block)
+    {
+        Translation? translation = Volatile.Read(ref block.Translation);
+        if (translation != null && block.TranslationGeneration == Volatile.Read(ref _generation))
+            return translation;
+        return CountRun(cpu, block);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Translation? CountRun(Cpu cpu, Block block)
     {
         Translation? translation = Volatile.Read(ref block.Translation);
         if (translation != null)
