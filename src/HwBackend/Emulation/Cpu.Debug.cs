@@ -52,7 +52,12 @@ internal sealed unsafe partial class Cpu
     // Data and I/O breakpoints the current instruction has matched.
     private int _breakpointHits;
 
-    private bool DebugStepping => ((FlagsOther & (RflagsBits.TF | RflagsBits.RF)) | (ulong)_debugSlow) != 0;
+    // Asked before every block: the JIT left it a call in the (large) run loop.
+    private bool DebugStepping
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => ((FlagsOther & (RflagsBits.TF | RflagsBits.RF)) | (ulong)_debugSlow) != 0;
+    }
 
     /// <summary>DR6 bits (B0-B3, BS) of a #DB trap due before the next instruction; part of the saved state.</summary>
     public ulong PendingDebugTrap

@@ -215,6 +215,43 @@ public sealed class LocalApicTests
     }
 
     [Fact]
+    public void TryAcknowledgeTakesOnlyWhatIsDeliverableAndNeverTheSpuriousVector()
+    {
+        var apic = NewApic();
+        SoftwareEnable(apic, spurious: 0xEF);
+        Assert.Equal(-1, apic.TryAcknowledgeInterrupt()); // nothing requested
+
+        apic.Accept(0x80, false);
+        Write(apic, TprOffset, 0x90);
+        Assert.Equal(-1, apic.TryAcknowledgeInterrupt()); // hidden by priority: no INTA cycle, no spurious vector
+        Assert.True(Irr(apic, 0x80));
+
+        Write(apic, TprOffset, 0);
+        apic.Accept(0x40, false);
+        Assert.Equal(0x80, apic.TryAcknowledgeInterrupt());
+        Assert.True(Isr(apic, 0x80));
+        Assert.False(Irr(apic, 0x80));
+        Assert.Equal(-1, apic.TryAcknowledgeInterrupt()); // 0x40 is below the in-service class
+        Write(apic, EoiOffset, 0);
+        Assert.Equal(0x40, apic.TryAcknowledgeInterrupt());
+        Write(apic, EoiOffset, 0);
+        Assert.Equal(-1, apic.TryAcknowledgeInterrupt());
+        Assert.False(apic.HasDeliverableInterrupt);
+
+        // A request after IRR emptied is seen again, and so is the 8259 once LINT0 routes it.
+        apic.Accept(0x50, false);
+        Assert.True(apic.HasDeliverableInterrupt);
+        Assert.Equal(0x50, apic.TryAcknowledgeInterrupt());
+        Write(apic, EoiOffset, 0);
+        var pic = new FakeExternalInterruptSource { Vector = 0x21, InterruptPending = true };
+        apic.ExternalInterrupts = pic;
+        Assert.Equal(-1, apic.TryAcknowledgeInterrupt()); // LINT0 masked
+        Write(apic, LvtLint0Offset, 0x700);
+        Assert.Equal(0x21, apic.TryAcknowledgeInterrupt());
+        Assert.Equal(1, pic.Acknowledges);
+    }
+
+    [Fact]
     public void IllegalVectorsSetEsrBitsThatAWriteLatches()
     {
         var apic = NewApic(0);

@@ -204,14 +204,8 @@ public sealed class LocalApic : ILocalInterruptController
     }
 
     /// <summary>An INIT or a start-up IPI is waiting for <see cref="TakeInit"/> or <see cref="TakeStartup"/>.</summary>
-    public bool HasStartupEvent
-    {
-        get
-        {
-            lock (_lock)
-                return _initPending || _startupPending;
-        }
-    }
+    // Asked after every interrupt request: two flags that whoever sets them notifies about afterwards need no lock.
+    public bool HasStartupEvent => Volatile.Read(ref _initPending) || Volatile.Read(ref _startupPending);
 
     /// <summary>The processor is in wait-for-SIPI: it does not run until <see cref="TakeStartup"/> succeeds.</summary>
     public bool WaitingForStartup
