@@ -40,7 +40,7 @@ internal sealed unsafe partial class Cpu
     /// <summary>The translating tier of this CPU's machine, or null when it only interprets.</summary>
     private readonly BlockTranslator? _translator;
 
-    /// <summary>The op a translated block is at, for faults and exits in its middle (the interpreter's loop keeps its own).</summary>
+    /// <summary>The op the running block is at, for faults and exits in its middle; null between blocks.</summary>
     public Op* CurrentOp;
 
     /// <summary>Which of its region's blocks a translated region left from, set on each way out (a fault's is found from <see cref="CurrentOp"/>).</summary>
@@ -90,6 +90,46 @@ internal sealed unsafe partial class Cpu
         WriteEvent = 0;
         while (true)
         {
+            // The handlers live out here, not in the loop that runs the blocks: a local that a handler reads
+            // lives in memory for the whole method, and the blocks' loop then paid a load or a store for each.
+            try
+            {
+                return RunBlocks();
+            }
+            catch (CpuFault f)
+            {
+                Op* op = CurrentOp;
+                if (op != null)
+                {
+                    InstructionsRetired -= op->LeftInBlock;
+                    Rip = op->Ip;
+                }
+                _last = null;
+                WriteEvent = 0;
+                if (!DeliverException(f.Vector, f.ErrorCode, f.HasErrorCode, out var shutdown))
+                    return shutdown;
+            }
+            catch (MmioReadPending)
+            {
+                Op* op = CurrentOp;
+                InstructionsRetired -= op->LeftInBlock;
+                Rip = op->Ip;
+                _last = null;
+                return PendingExit;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs blocks until one exits. A fault or a pending MMIO read leaves with <see cref="CurrentOp"/> at the op
+    /// that raised it, or null when it came before any op (fetching the block).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private VpExit RunBlocks()
+    {
+        while (true)
+        {
+            CurrentOp = null;
             if (Events != 0 || Halted)
             {
                 if (HandleEvents(out var exit)) return exit;
@@ -108,75 +148,45 @@ internal sealed unsafe partial class Cpu
                 continue;
             }
 
-            Block? b = null;
-            Op* op = null;
-            Translation? translation = null;
-            try
+            Block b = FindBlock();
+            Op* op = b.Ops;
+            ulong retiredBefore = InstructionsRetired;
+            int r;
+            Translation? translation = _translator?.TranslationFor(this, b);
+            if (translation != null)
             {
-                b = FindBlock();
-                op = b.Ops;
-                ulong retiredBefore = InstructionsRetired;
-                int r;
-                translation = _translator?.TranslationFor(this, b);
-                if (translation != null)
+                // The code counts each block's instructions as it enters it, the head included.
+                CurrentOp = op;
+                r = translation.Code(this);
+                op = CurrentOp;
+                b = translation.Blocks[CurrentRegionBlock];
+            }
+            else
+            {
+                InstructionsRetired += (ulong)b.Count;
+                while (true)
                 {
-                    // The code counts each block's instructions as it enters it, the head included.
                     CurrentOp = op;
-                    r = translation.Code(this);
-                    op = CurrentOp;
-                    b = translation.Blocks[CurrentRegionBlock];
+                    if ((r = op->Fn(this, op)) != Handler.Continue)
+                        break;
+                    op++;
                 }
-                else
-                {
-                    InstructionsRetired += (ulong)b.Count;
-                    while ((r = op->Fn(this, op)) == Handler.Continue) op++;
-                }
+            }
 
-                if (r == Handler.Exit)
-                {
-                    // The exiting instruction retired unless it will run again (a port-in awaiting data).
-                    ulong notRun = (ulong)(b.Ops + b.Count - op) - (Rip == op->Ip ? 0UL : 1UL);
-                    InstructionsRetired -= Math.Min(notRun, (ulong)b.Count);
-                    if (translation != null) InstructionsTranslated += InstructionsRetired - retiredBefore;
-                    _last = null;
-                    return PendingExit;
-                }
-
-                // A block can end before its last op (after a write to its own code or to MMIO).
-                Op* lastOp = b.Ops + b.Count - 1;
-                if (op < lastOp) InstructionsRetired -= (ulong)(lastOp - op);
+            if (r == Handler.Exit)
+            {
+                // The exiting instruction retired unless it will run again (a port-in awaiting data).
+                ulong notRun = op->LeftInBlock - (Rip == op->Ip ? 0UL : 1UL);
+                InstructionsRetired -= Math.Min(notRun, (ulong)b.Count);
                 if (translation != null) InstructionsTranslated += InstructionsRetired - retiredBefore;
-                _last = b;
-            }
-            catch (CpuFault f)
-            {
-                if (translation != null)
-                {
-                    op = CurrentOp;
-                    b = translation.BlockOf(op);
-                }
-                if (op != null)
-                {
-                    InstructionsRetired -= (ulong)(b!.Ops + b.Count - op);
-                    Rip = op->Ip;
-                }
-                _last = null;
-                WriteEvent = 0;
-                if (!DeliverException(f.Vector, f.ErrorCode, f.HasErrorCode, out var shutdown))
-                    return shutdown;
-            }
-            catch (MmioReadPending)
-            {
-                if (translation != null)
-                {
-                    op = CurrentOp;
-                    b = translation.BlockOf(op);
-                }
-                InstructionsRetired -= (ulong)(b!.Ops + b.Count - op);
-                Rip = op->Ip;
                 _last = null;
                 return PendingExit;
             }
+
+            // A block can end before its last op (after a write to its own code or to MMIO).
+            if (op->LeftInBlock > 1) InstructionsRetired -= op->LeftInBlock - 1u;
+            if (translation != null) InstructionsTranslated += InstructionsRetired - retiredBefore;
+            _last = b;
         }
     }
 
@@ -261,6 +271,8 @@ internal sealed unsafe partial class Cpu
         }
         if (_reader.SecondPage != ulong.MaxValue) block.RamPage1 = _reader.SecondPage;
 
+        for (int i = 0; i < n; i++)
+            ops[i].LeftInBlock = (byte)(n - i);
         Op* sentinel = ops + n;
         *sentinel = default;
         sentinel->Fn = s_endOfBlock;

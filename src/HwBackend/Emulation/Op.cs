@@ -49,6 +49,9 @@ internal unsafe struct Op
     /// <summary>Register number of operand 2 when it is a register (three-operand forms).</summary>
     public byte R3;
 
+    /// <summary>Ops from this one to the end of its block, this one included (0 for the sentinel): what a fault or an exit here leaves unretired.</summary>
+    public byte LeftInBlock;
+
     public Instruction Instr;
 
     public readonly ulong Ip => NextIp - Length;
