@@ -15,5 +15,6 @@ internal sealed class CodePageMap
     /// <summary>Flags the page; true when it was not flagged before.</summary>
     public bool Mark(ulong page) => page < (ulong)_flags.Length && Interlocked.Exchange(ref _flags[page], 1) == 0;
 
-    public bool Clear(ulong page) => page < (ulong)_flags.Length && Interlocked.Exchange(ref _flags[page], 0) != 0;
+    // Every host write to guest RAM asks: a page without code (nearly all) costs a read, not an atomic exchange.
+    public bool Clear(ulong page) => page < (ulong)_flags.Length && Volatile.Read(ref _flags[page]) != 0 && Interlocked.Exchange(ref _flags[page], 0) != 0;
 }

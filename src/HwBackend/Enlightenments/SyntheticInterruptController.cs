@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.Runtime.CompilerServices;
 using Actors.HwBackend.Memory;
 
 namespace Actors.HwBackend.Enlightenments;
@@ -15,7 +13,7 @@ namespace Actors.HwBackend.Enlightenments;
 /// threads and the VP's thread call in concurrently, so everything is under one lock; the APIC is
 /// called outside it.
 /// </summary>
-public sealed class SyntheticInterruptController
+public sealed unsafe class SyntheticInterruptController
 {
     public const int SintCount = 16;
 
@@ -47,6 +45,9 @@ public sealed class SyntheticInterruptController
     private readonly Queue<HvMessage>[] _waiting = new Queue<HvMessage>[SintCount];
     private ulong _control;
     private ulong _simp;
+
+    // The message page in host memory while it is on: RAM (checked when it is set), which never moves.
+    private byte* _simpHost;
     private ulong _siefp;
 
     public SyntheticInterruptController(GuestPhysicalMap memory, ISintDelivery delivery)
@@ -114,6 +115,7 @@ public sealed class SyntheticInterruptController
                 case HvMsr.Simp:
                     if (!TrySetPageLocked(ref _simp, value))
                         return false;
+                    _simpHost = SimpHostLocked();
                     break;
                 case HvMsr.Eom:
                     // The guest emptied a slot that had a message waiting behind it: deliver what waits.
@@ -153,7 +155,7 @@ public sealed class SyntheticInterruptController
         {
             if (!MessagesOnLocked() || _waiting[sint].Count >= MaxWaitingPerSint)
                 return false;
-            if (_waiting[sint].Count == 0 && _memory.ReadValue<uint>(SlotAddressLocked(sint)) == HvMessageType.None)
+            if (_waiting[sint].Count == 0 && Volatile.Read(ref *(uint*)(_simpHost + (sint * SlotBytes))) == HvMessageType.None)
             {
                 // The usual case, an empty slot and nothing queued: straight in, without a copy to queue.
                 raised = WriteSlotLocked(sint, messageType, sender, payload, more: false, raise);
@@ -231,6 +233,7 @@ public sealed class SyntheticInterruptController
         lock (_lock)
         {
             (_control, _simp, _siefp) = (state.Control, state.Simp, state.Siefp);
+            _simpHost = SimpHostLocked();
             for (int i = 0; i < SintCount; i++)
             {
                 _sints[i] = state.Sints[i];
@@ -244,6 +247,8 @@ public sealed class SyntheticInterruptController
     }
 
     private bool MessagesOnLocked() => (_control & EnableBit) != 0 && (_simp & EnableBit) != 0;
+
+    private byte* SimpHostLocked() => (_simp & EnableBit) != 0 ? _memory.TryGetRamPointer(_simp & PageMask) : null;
 
     /// <summary>A new overlay page starts out zeroed (TLFS); one outside RAM is refused.</summary>
     private bool TrySetPageLocked(ref ulong register, ulong value)
@@ -282,20 +287,17 @@ public sealed class SyntheticInterruptController
     private ulong SlotAddressLocked(int sint) => (_simp & PageMask) + (ulong)(sint * SlotBytes);
 
     /// <summary>Writes a message into the (free) slot of <paramref name="sint"/>; returns 1 with the vector in <paramref name="raise"/> if the SINT is to be raised.</summary>
-    // Every byte of the buffer that reaches the slot is written here first: zeroing it would only cost time.
-    [SkipLocalsInit]
     private int WriteSlotLocked(int sint, uint type, ulong sender, ReadOnlySpan<byte> payload, bool more, Span<byte> raise)
     {
         ulong slot = SlotAddressLocked(sint);
-        Span<byte> bytes = stackalloc byte[SlotBytes];
-        // Payload size, flags (more behind it: the guest must EOM), two reserved bytes.
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes[4..], (uint)payload.Length | (more ? 1u << 8 : 0));
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes[8..], sender);
-        payload.CopyTo(bytes[16..]);
+        byte* host = _simpHost + (sint * SlotBytes);
+        // Payload size, flags (more behind it: the guest must EOM), two reserved bytes; the sender; the payload.
+        *(uint*)(host + 4) = (uint)payload.Length | (more ? 1u << 8 : 0);
+        *(ulong*)(host + 8) = sender;
+        payload.CopyTo(new Span<byte>(host + 16, payload.Length));
         // Everything but the type first, the type last: a guest polling the slot sees a whole message or none.
-        _memory.Write(slot + 4, bytes[4..(16 + payload.Length)]);
-        Interlocked.MemoryBarrier();
-        _memory.WriteValue(slot, type);
+        Volatile.Write(ref *(uint*)host, type);
+        _memory.NoteHostWrite(slot, 16 + (ulong)payload.Length);
         if (!TryInterruptLocked(sint, out byte vector))
             return 0;
         raise[0] = vector;

@@ -138,6 +138,22 @@ public sealed unsafe class GuestPhysicalMap
     }
 
     /// <summary>
+    /// What <see cref="Write"/> does after copying, for a caller that wrote RAM at [<paramref name="gpa"/>,
+    /// +<paramref name="length"/>) through a host pointer of its own: marks the pages dirty and tells the
+    /// observer (code decoded from them is stale).
+    /// </summary>
+    public void NoteHostWrite(ulong gpa, ulong length)
+    {
+        for (ulong page = gpa & ~(ulong)(GuestRam.PageSize - 1); page < gpa + length; page += GuestRam.PageSize)
+        {
+            byte* p = TryGetRamPointer(page);
+            if (p != null)
+                DirtyLog.MarkDirty((ulong)(p - Ram.HostPointer) / GuestRam.PageSize);
+        }
+        Observer?.OnHostWrite(gpa, length);
+    }
+
+    /// <summary>
     /// ORs <paramref name="mask"/> into the aligned dword at <paramref name="gpa"/> atomically, as
     /// another processor would, so that a guest updating the same dword at the same time loses
     /// nothing (the SynIC's event flags and message flags need this). Marks the page dirty.

@@ -472,10 +472,11 @@ public sealed class LocalApic : ILocalInterruptController
     }
 
     /// <summary>
-    /// Lock-free: IRR is empty and the 8259 cannot reach the processor through this APIC. The base MSR and
-    /// LINT0 change only on the owning vCPU's thread, so that thread reads them current without the lock.
+    /// Lock-free: IRR is empty, and the 8259 either cannot reach the processor through this APIC or has
+    /// nothing to give. The base MSR and LINT0 change only on the owning vCPU's thread, so that thread reads
+    /// them current without the lock; a request made meanwhile notifies the processor afterwards.
     /// </summary>
-    private bool NothingToPresent => !_mayHaveRequests && !ExternalRouteLocked();
+    private bool NothingToPresent => !_mayHaveRequests && (!ExternalRouteLocked() || _external is not { InterruptPending: true });
 
     /// <summary>
     /// Accepts a fixed interrupt as if a message arrived: sets IRR (and TMR for a level-triggered

@@ -31,6 +31,10 @@ public sealed class Pic8259Pair : IPortDevice, IExternalInterruptSource
     private readonly Line[] _lines;
     private readonly IInterruptAcknowledgeListener?[] _listeners = new IInterruptAcknowledgeListener?[16];
 
+    // INTR as of the last change, which every change computes under the lock: the processor asks after every
+    // STI, POPF and IRET while LINT0 routes the 8259 (as firmware leaves it), and needs no lock for it.
+    private volatile bool _intr;
+
     public Pic8259Pair()
     {
         // Built once so handing a line to a device, and every later pulse on it, allocates nothing.
@@ -43,14 +47,7 @@ public sealed class Pic8259Pair : IPortDevice, IExternalInterruptSource
     /// True when the master has an unmasked request of higher priority than everything it has in
     /// service: the level of the INTR pin into the CPU.
     /// </summary>
-    public bool InterruptPending
-    {
-        get
-        {
-            lock (_lock)
-                return _master.HighestRequest() >= 0;
-        }
-    }
+    public bool InterruptPending => _intr;
 
     /// <summary>
     /// Called after an input change, a guest write or a restore leaves INTR asserted, outside the
@@ -80,7 +77,7 @@ public sealed class Pic8259Pair : IPortDevice, IExternalInterruptSource
             else
                 _slave.SetInput(irq - 8, level);
             UpdateCascade();
-            raised = level && _master.HighestRequest() >= 0;
+            raised = UpdateIntrLocked() && level;
         }
         if (raised)
             InterruptRaised?.Invoke();
@@ -126,6 +123,7 @@ public sealed class Pic8259Pair : IPortDevice, IExternalInterruptSource
                 _master.Acknowledge(irq);
             }
             UpdateCascade();
+            UpdateIntrLocked();
             (acknowledged, unmasked) = TakeFeedback();
         }
         Notify(acknowledged, unmasked);
@@ -156,6 +154,7 @@ public sealed class Pic8259Pair : IPortDevice, IExternalInterruptSource
                 value |= (uint)ReadByte(port + i) << (8 * i);
             }
             // A poll read is an acknowledge.
+            UpdateIntrLocked();
             (acknowledged, unmasked) = TakeFeedback();
         }
         Notify(acknowledged, unmasked);
@@ -170,7 +169,7 @@ public sealed class Pic8259Pair : IPortDevice, IExternalInterruptSource
         {
             for (int i = 0; i < size; i++)
                 WriteByte(port + i, (byte)(value >> (8 * i)));
-            pending = _master.HighestRequest() >= 0;
+            pending = UpdateIntrLocked();
             (acknowledged, unmasked) = TakeFeedback();
         }
         Notify(acknowledged, unmasked);
@@ -198,7 +197,7 @@ public sealed class Pic8259Pair : IPortDevice, IExternalInterruptSource
             UpdateCascade();
             // Restored devices carry their own backlog state; nothing is news to them.
             _ = TakeFeedback();
-            pending = _master.HighestRequest() >= 0;
+            pending = UpdateIntrLocked();
         }
         if (pending)
             InterruptRaised?.Invoke();
@@ -254,6 +253,8 @@ public sealed class Pic8259Pair : IPortDevice, IExternalInterruptSource
     }
 
     /// <summary>The slave's INT output is the master's IR2 input; recompute it after every slave change.</summary>
+    private bool UpdateIntrLocked() => _intr = _master.HighestRequest() >= 0;
+
     private void UpdateCascade() => _master.SetInput(CascadeIrq, _slave.HighestRequest() >= 0);
 
     /// <summary>
