@@ -420,7 +420,11 @@ public sealed class LocalApic : ILocalInterruptController
             _sink.TimerProgrammed();
     }
 
-    public int AcknowledgeInterrupt()
+    public int AcknowledgeInterrupt() => Acknowledge(spuriousWhenMasked: true);
+
+    public int TryAcknowledgeInterrupt() => NothingToPresent ? -1 : Acknowledge(spuriousWhenMasked: false);
+
+    private int Acknowledge(bool spuriousWhenMasked)
     {
         bool external;
         bool requestMasked;
@@ -431,7 +435,7 @@ public sealed class LocalApic : ILocalInterruptController
             if (vector >= 0)
                 return vector;
             external = ExternalRouteLocked();
-            requestMasked = HighestBit(_irr) >= 0;
+            requestMasked = spuriousWhenMasked && HighestBit(_irr) >= 0;
             spurious = (byte)_svr;
         }
         if (external && _external is { } pic && pic.InterruptPending)
@@ -439,21 +443,6 @@ public sealed class LocalApic : ILocalInterruptController
         // Something was requested but the processor priority now hides it: the APIC answers the
         // INTA cycle with the spurious vector and puts nothing in service.
         return requestMasked ? spurious : -1;
-    }
-
-    public int TryAcknowledgeInterrupt()
-    {
-        if (NothingToPresent)
-            return -1;
-        bool external;
-        lock (_lock)
-        {
-            int vector = AcknowledgeLocked();
-            if (vector >= 0)
-                return vector;
-            external = ExternalRouteLocked();
-        }
-        return external && _external is { } pic && pic.InterruptPending ? pic.Acknowledge() : -1;
     }
 
     /// <summary>Moves the vector the processor would take now from IRR to ISR (unless it is auto-EOI) and returns it, or -1.</summary>
