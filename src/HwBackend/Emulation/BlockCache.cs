@@ -45,6 +45,18 @@ internal sealed unsafe class BlockCache : IDisposable
         return p;
     }
 
+    /// <summary>
+    /// Keeps only the first <paramref name="count"/> ops of the latest allocation, which starts at <paramref name="ops"/>:
+    /// a block is decoded into room for the longest one, and most are a few instructions long. Without this
+    /// every block took the longest one's room, and a booting Linux filled the pool (and had it flushed) 180 times.
+    /// </summary>
+    public void Shrink(Op* ops, int count)
+    {
+        Op* chunk = (Op*)_chunks[_chunk];
+        if (ops >= chunk && ops + count <= chunk + _used)
+            _used = (int)(ops - chunk) + count;
+    }
+
     public void Insert(Block b)
     {
         _table[Hash(b.Host)] = b;

@@ -259,7 +259,11 @@ internal sealed unsafe partial class Cpu
             if (decoder.LastError == DecoderError.NoMoreBytes)
             {
                 // The instruction runs onto a page that faults (or, at the top of the address space, none).
-                if (n == 0) throw _reader.Fault ?? new CpuFault(ExceptionVector.GP, 0, true);
+                if (n == 0)
+                {
+                    _blocks.Shrink(ops, 0);
+                    throw _reader.Fault ?? new CpuFault(ExceptionVector.GP, 0, true);
+                }
                 break;
             }
             Op* op = ops + n;
@@ -271,6 +275,7 @@ internal sealed unsafe partial class Cpu
         }
         if (_reader.SecondPage != ulong.MaxValue) block.RamPage1 = _reader.SecondPage;
 
+        _blocks.Shrink(ops, n + 1);
         for (int i = 0; i < n; i++)
             ops[i].LeftInBlock = (byte)(n - i);
         Op* sentinel = ops + n;
