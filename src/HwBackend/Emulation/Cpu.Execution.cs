@@ -43,7 +43,7 @@ internal sealed unsafe partial class Cpu
     /// <summary>The op the running block is at, for faults and exits in its middle; null between blocks.</summary>
     public Op* CurrentOp;
 
-    /// <summary>Which of its region's blocks a translated region left from, set on each way out (a fault's is found from <see cref="CurrentOp"/>).</summary>
+    /// <summary>Which of its region's blocks a translated region left from, set on each way out (a fault needs only <see cref="CurrentOp"/>).</summary>
     public int CurrentRegionBlock;
 
     /// <summary>Instructions retired in translated blocks, of <see cref="InstructionsRetired"/>.</summary>

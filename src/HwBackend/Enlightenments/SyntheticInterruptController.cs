@@ -246,7 +246,8 @@ public sealed unsafe class SyntheticInterruptController
         _delivery.SetAutoEoiVectors(autoEoi);
     }
 
-    private bool MessagesOnLocked() => (_control & EnableBit) != 0 && (_simp & EnableBit) != 0;
+    // _simpHost is set exactly while the message page is on and in RAM.
+    private bool MessagesOnLocked() => (_control & EnableBit) != 0 && _simpHost != null;
 
     private byte* SimpHostLocked() => (_simp & EnableBit) != 0 ? _memory.TryGetRamPointer(_simp & PageMask) : null;
 

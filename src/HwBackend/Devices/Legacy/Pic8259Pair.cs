@@ -253,9 +253,10 @@ public sealed class Pic8259Pair : IPortDevice, IExternalInterruptSource
     }
 
     /// <summary>The slave's INT output is the master's IR2 input; recompute it after every slave change.</summary>
-    private bool UpdateIntrLocked() => _intr = _master.HighestRequest() >= 0;
-
     private void UpdateCascade() => _master.SetInput(CascadeIrq, _slave.HighestRequest() >= 0);
+
+    /// <summary>Recomputes INTR (<see cref="InterruptPending"/>) after a change; returns it.</summary>
+    private bool UpdateIntrLocked() => _intr = _master.HighestRequest() >= 0;
 
     /// <summary>
     /// Inputs acknowledged and unmasked since the last call, bit n for IRQ n. The master's IR2 is

@@ -8,8 +8,8 @@ namespace Actors.HwBackend.Emulation.Tiers;
 
 /// <summary>
 /// Runs a translated region from its head: returns <see cref="Handler.EndBlock"/> or <see cref="Handler.Exit"/>
-/// with <see cref="Cpu.CurrentOp"/> at the op that ended it, exactly as the interpreter's loop leaves its
-/// own op pointer, and <see cref="Cpu.CurrentRegionBlock"/> at that op's block.
+/// with <see cref="Cpu.CurrentOp"/> at the op that ended it, exactly as the interpreter's loop leaves it,
+/// and <see cref="Cpu.CurrentRegionBlock"/> at that op's block.
 /// </summary>
 internal delegate int CompiledBlock(Cpu cpu);
 

@@ -5,22 +5,10 @@ namespace Actors.HwBackend.Emulation.Tiers;
 /// the same code page that it reaches by direct branches, which the code runs without going back to the
 /// run loop. <see cref="Code"/> is bound to this object.
 /// </summary>
-internal sealed unsafe class Translation(Block[] blocks)
+internal sealed class Translation(Block[] blocks)
 {
     /// <summary>The head first, then the region's other blocks.</summary>
     public Block[] Blocks { get; } = blocks;
 
     public CompiledBlock Code { get; set; } = null!;
-
-    /// <summary>The block whose ops hold <paramref name="op"/>, where the code stopped.</summary>
-    public Block BlockOf(Op* op)
-    {
-        foreach (Block b in Blocks)
-        {
-            if (op >= b.Ops && op <= b.Ops + b.Count)
-                return b;
-        }
-
-        return Blocks[0];
-    }
 }
