@@ -14,9 +14,10 @@ public sealed class VpState : ISnapshotSection<VpState>
 
     /// <summary>
     /// Version 2 added <see cref="TscAdjust"/> at the end, version 3 <see cref="NmiPending"/> and
-    /// <see cref="NmiBlocked"/> after it, version 4 <see cref="PendingDebugExceptions"/> after those.
+    /// <see cref="NmiBlocked"/> after it, version 4 <see cref="PendingDebugExceptions"/> after those,
+    /// version 5 <see cref="SpecCtrl"/> last.
     /// </summary>
-    public static ushort SnapshotVersion => 4;
+    public static ushort SnapshotVersion => 5;
 
     /// <summary>RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8..R15 in encoding order.</summary>
     public ulong[] Gprs { get; set; } = new ulong[GprCount];
@@ -87,6 +88,9 @@ public sealed class VpState : ISnapshotSection<VpState>
     /// I/O) and the next instruction boundary.
     /// </summary>
     public ulong PendingDebugExceptions { get; set; }
+
+    /// <summary>IA32_SPEC_CTRL (MSR 0x48): the speculation controls the guest turned on.</summary>
+    public ulong SpecCtrl { get; set; }
 
     /// <summary>RIP, RFLAGS and the GPRs, as <see cref="IVirtualProcessor.GetGeneralRegisters"/> exchanges them.</summary>
     public GeneralRegisters GetGeneralRegisters()
@@ -217,6 +221,7 @@ public sealed class VpState : ISnapshotSection<VpState>
         writer.WriteBoolean(NmiPending);
         writer.WriteBoolean(NmiBlocked);
         writer.WriteUInt64(PendingDebugExceptions);
+        writer.WriteUInt64(SpecCtrl);
     }
 
     public static VpState Read(ref SnapshotSectionReader reader, ushort version) => new()
@@ -262,6 +267,7 @@ public sealed class VpState : ISnapshotSection<VpState>
         NmiPending = version >= 3 && reader.ReadBoolean(),
         NmiBlocked = version >= 3 && reader.ReadBoolean(),
         PendingDebugExceptions = version >= 4 ? reader.ReadUInt64() : 0,
+        SpecCtrl = version >= 5 ? reader.ReadUInt64() : 0,
     };
 
     public VpState Clone()

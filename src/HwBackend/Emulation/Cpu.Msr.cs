@@ -9,7 +9,29 @@ internal sealed unsafe partial class Cpu
         MsrSysenterCs = 0x174, MsrSysenterEsp = 0x175, MsrSysenterEip = 0x176,
         MsrEfer = 0xC000_0080, MsrStar = 0xC000_0081, MsrLstar = 0xC000_0082, MsrCstar = 0xC000_0083,
         MsrSfmask = 0xC000_0084, MsrFsBase = 0xC000_0100, MsrGsBase = 0xC000_0101, MsrKernelGsBase = 0xC000_0102,
-        MsrTscAux = 0xC000_0103, MsrMicrocodeRevision = 0x8B, MsrTscAdjust = 0x3B;
+        MsrTscAux = 0xC000_0103, MsrMicrocodeRevision = 0x8B, MsrTscAdjust = 0x3B,
+        MsrSpecCtrl = 0x48, MsrPredCmd = 0x49, MsrArchCapabilities = 0x10A;
+
+    /// <summary>
+    /// IA32_ARCH_CAPABILITIES: this CPU executes nothing speculatively, so it is immune to every
+    /// transient-execution attack that has a "not affected" bit, and says so. Without them Linux
+    /// takes an unknown Intel part for vulnerable and pays for it on every kernel entry and return:
+    /// page-table isolation (two CR3 writes, and so two TLB flushes, per system call and interrupt
+    /// from user mode), retpolines for indirect calls, return thunks, buffer clearing (VERW) and
+    /// branch-history clearing. IBRS_ALL lets Spectre v2 be met by "enhanced IBRS", which costs
+    /// nothing: a bit in IA32_SPEC_CTRL. (Linux still assumes Branch History Injection and, without
+    /// BHI_DIS_S, clears the history on each system call; see CPUID 7.2.)
+    /// RDCL_NO 0, IBRS_ALL 1, SSB_NO 4, MDS_NO 5, PSCHANGE_MC_NO 6, TAA_NO 8, SBDR_SSDP_NO 13,
+    /// FBSDP_NO 14, PSDP_NO 15, BHI_NO 20, PBRSB_NO 24, GDS_NO 26, RFDS_NO 27, ITS_NO 62.
+    /// </summary>
+    public const ulong ArchCapabilities = (1UL << 0) | (1UL << 1) | (1UL << 4) | (1UL << 5) | (1UL << 6) | (1UL << 8)
+        | (1UL << 13) | (1UL << 14) | (1UL << 15) | (1UL << 20) | (1UL << 24) | (1UL << 26) | (1UL << 27) | (1UL << 62);
+
+    /// <summary>IA32_SPEC_CTRL's bits here, IBRS (0) and BHI_DIS_S (10): kept and read back, with nothing to restrict.</summary>
+    public const ulong SpecCtrlBits = (1UL << 0) | (1UL << 10);
+
+    /// <summary>IA32_PRED_CMD's one command, IBPB: a barrier for predictions this CPU does not make.</summary>
+    private const ulong PredCmdIbpb = 1;
 
     /// <summary>
     /// Advertised TSC rate (CPUID 0x15/0x16): 1 GHz, one tick per nanosecond of the machine's
@@ -37,7 +59,7 @@ internal sealed unsafe partial class Cpu
     /// <param name="rip">The RDMSR's or WRMSR's own address (inside a block, <see cref="Rip"/> is the block's).</param>
     public CpuFault MsrFault(uint index, UnimplementedKind kind, ulong rip)
     {
-        bool known = (_apic?.OwnsMsr(index) ?? false) || TryReadMsr(index, out _);
+        bool known = (_apic?.OwnsMsr(index) ?? false) || index == MsrPredCmd || TryReadMsr(index, out _);
         if (!known)
             Unimplemented?.Record(kind, index, rip);
         return new CpuFault(ExceptionVector.GP, 0, true);
@@ -76,7 +98,9 @@ internal sealed unsafe partial class Cpu
             case MsrTscAux: value = TscAux; return true;
             case MsrMicrocodeRevision: value = 0; return true; // IA32_BIOS_SIGN_ID: no microcode update loaded
             case MsrTscAdjust: value = (ulong)TscAdjust; return true;
-            default: value = 0; return false;
+            case MsrSpecCtrl: value = SpecCtrl; return true;
+            case MsrArchCapabilities: value = ArchCapabilities; return true;
+            default: value = 0; return false; // IA32_PRED_CMD among them: it is write-only
         }
     }
 
@@ -135,7 +159,12 @@ internal sealed unsafe partial class Cpu
                 TscOffset += (long)value - TscAdjust;
                 TscAdjust = (long)value;
                 return true;
-            default: return false;
+            case MsrSpecCtrl:
+                if ((value & ~SpecCtrlBits) != 0) return false;
+                SpecCtrl = value;
+                return true;
+            case MsrPredCmd: return (value & ~PredCmdIbpb) == 0;
+            default: return false; // IA32_ARCH_CAPABILITIES among them: it is read-only
         }
     }
 }

@@ -50,6 +50,9 @@ internal sealed unsafe partial class Cpu : IDisposable
     /// <summary>IA32_TSC_ADJUST: what guest writes to the TSC have added to it.</summary>
     public long TscAdjust;
 
+    /// <summary>IA32_SPEC_CTRL as the guest wrote it (see <see cref="SpecCtrlBits"/>).</summary>
+    public ulong SpecCtrl;
+
     public uint Mxcsr = 0x1F80;
 
     /// <summary>x87/MMX state kept as the raw FXSAVE image: we run no x87 arithmetic, only save/restore and control words.</summary>
@@ -121,6 +124,7 @@ internal sealed unsafe partial class Cpu : IDisposable
         Pat = 0x0007_0406_0007_0406;
         ApicBase = 0xFEE0_0000 | 0x800 | (Index == 0 ? 0x100UL : 0);
         MiscEnable = 1;
+        SpecCtrl = 0;
         Mxcsr = 0x1F80;
         VpState.NewFxsaveArea().CopyTo(FpuImage, 0);
         Array.Clear(Dr, 0, 4);

@@ -6,7 +6,7 @@ namespace Actors.HwBackend.Emulation;
 /// #UD for DR4/DR5), PSE, TSC, MSR, PAE, CX8, PGE, CMOV,
 /// PAT, PSE-36, CLFLUSH, FXSR, SSE, SSE2), CX16, POPCNT, LAHF/SAHF in 64-bit mode, LZCNT, SYSCALL,
 /// NX, 1 GiB pages, RDTSCP, long mode, an invariant TSC whose rate leaves 0x15 and 0x16 give and its
-/// IA32_TSC_ADJUST, and —
+/// IA32_TSC_ADJUST, the speculation controls (IBRS/IBPB and IA32_ARCH_CAPABILITIES), and —
 /// when the machine gives the vCPU one — the local APIC with x2APIC and TSC-deadline. Not
 /// advertised, because not implemented: SYSENTER, MMX, SSE3 and later. The hypervisor bit is set
 /// and leaf 0x40000000 names us.
@@ -68,7 +68,14 @@ internal static class Cpuid
                 break;
             case 7:
                 if (subleaf == 0)
+                {
+                    eax = 2; // the last subleaf
                     ebx = 1u << 1; // IA32_TSC_ADJUST
+                    // IA32_SPEC_CTRL with IBRS and IA32_PRED_CMD (26), IA32_ARCH_CAPABILITIES (29): see Cpu.ArchCapabilities.
+                    edx = (1u << 26) | (1u << 29);
+                }
+                else if (subleaf == 2)
+                    edx = 1u << 4; // BHI_CTRL: IA32_SPEC_CTRL's BHI_DIS_S, which Linux takes instead of clearing the branch history on every system call
                 break;
             case 0x4000_0000:
                 eax = 0x4000_0000;

@@ -153,6 +153,7 @@ public sealed class EmulatedProcessor : IVirtualProcessor
             Pat = c.Pat,
             Tsc = c.ReadTsc(),
             TscAdjust = c.TscAdjust,
+            SpecCtrl = c.SpecCtrl,
             TscAux = c.TscAux,
             MiscEnable = c.MiscEnable,
             FxsaveArea = FxsaveImage.Capture(c),
@@ -187,6 +188,7 @@ public sealed class EmulatedProcessor : IVirtualProcessor
         c.Pat = state.Pat;
         c.RestoreTsc(state.Tsc);
         c.TscAdjust = state.TscAdjust;
+        c.SpecCtrl = state.SpecCtrl & Cpu.SpecCtrlBits;
         c.TscAux = state.TscAux;
         c.MiscEnable = state.MiscEnable;
         FxsaveImage.Restore(c, state.FxsaveArea);
