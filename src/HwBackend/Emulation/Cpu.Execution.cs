@@ -235,7 +235,7 @@ internal sealed unsafe partial class Cpu
         if (ops == null)
         {
             _blocks.Clear();
-            Epoch++;
+            NewEpoch();
             ops = _blocks.Allocate(MaxBlockInstructions + 1);
         }
 
@@ -334,14 +334,14 @@ internal sealed unsafe partial class Cpu
     /// <summary>Drops decoded code on a RAM page; called on this CPU's thread.</summary>
     public void InvalidateCodePage(ulong ramPage)
     {
-        if (_blocks.InvalidatePage(ramPage)) Epoch++;
+        if (_blocks.InvalidatePage(ramPage)) NewEpoch();
     }
 
     public void ClearCodeCache()
     {
         _blocks.Clear();
         _last = null;
-        Epoch++;
+        NewEpoch();
     }
 
     /// <summary>Handles requests and interrupts between blocks; true when Run must return <paramref name="exit"/>.</summary>

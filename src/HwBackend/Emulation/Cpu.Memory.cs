@@ -9,26 +9,39 @@ namespace Actors.HwBackend.Emulation;
 /// so one compare decides the fast path. A write entry exists only for pages that are writable,
 /// already dirty in the page tables and the dirty log, and hold no decoded code: every write that
 /// needs bookkeeping takes the slow path, and the fast path does none.
-/// Entries are only valid for the current CPL and paging mode; both changes flush the TLB.
+/// An entry holds the rights of the privilege it was filled at, so there are two TLBs, one for
+/// CPL 3 and one for CPL 0-2, as QEMU keeps one per MMU index: a system call or an interrupt from
+/// user mode switches between them instead of flushing (it flushed twice per system call before,
+/// and dropped every block link with it). A paging-mode change or a flush empties both.
 /// </summary>
 internal sealed unsafe partial class Cpu
 {
     private const int TlbEntries = 1024;
     private const int TlbIndexMask = TlbEntries - 1;
-    private const int TlbBytes = TlbEntries * 8 * 4;
+    private const int TlbBytes = TlbEntries * 8 * 4; // one privilege's TLB: read, write and execute tags, addends
+    private const int TlbSetBytes = 2 * TlbBytes;
     private const ulong PageMask = ~0xFFFUL;
     private const ulong InvalidTag = 1; // never equal to a page-aligned address
 
+    // The current privilege's TLB, inside _supervisorTlb or _userTlb.
     private ulong* _tlbRead;
     private ulong* _tlbWrite;
     private ulong* _tlbExec;
     private long* _tlbAddend;
+    private byte* _supervisorTlb;
+    private byte* _userTlb;
 
     // Counts TLB flushes, for what keeps a translation outside the TLB (the system-read page).
     private long _tlbGeneration;
 
-    /// <summary>Bumped on every TLB flush and code invalidation; chained block links are valid only within one epoch.</summary>
+    /// <summary>
+    /// Renewed on every TLB flush and code invalidation; chained block links are valid only within one
+    /// epoch. Each privilege has its own (<see cref="_userEpoch"/>, <see cref="_supervisorEpoch"/>, never
+    /// equal), because a link skips the check that the next block's page may be executed at this CPL:
+    /// a link made in the kernel is not followed in user mode, and both survive a switch between them.
+    /// </summary>
     public ulong Epoch;
+    private ulong _userEpoch, _supervisorEpoch, _lastEpoch;
 
     /// <summary>Set by slow paths during an instruction: the handler must end the block (1) or exit to the host (2) after it.</summary>
     public int WriteEvent;
@@ -46,38 +59,58 @@ internal sealed unsafe partial class Cpu
 
     private void InitTlb(byte* p)
     {
-        _tlbRead = (ulong*)p;
+        _supervisorTlb = p;
+        _userTlb = p + TlbBytes;
+        SelectTlb(user: false);
+        FlushTlb();
+    }
+
+    /// <summary>Makes the user (CPL 3) or the supervisor TLB, and its epoch, the current ones.</summary>
+    private void SelectTlb(bool user)
+    {
+        _tlbRead = (ulong*)(user ? _userTlb : _supervisorTlb);
         _tlbWrite = _tlbRead + TlbEntries;
         _tlbExec = _tlbWrite + TlbEntries;
         _tlbAddend = (long*)(_tlbExec + TlbEntries);
-        FlushTlb();
+        Epoch = user ? _userEpoch : _supervisorEpoch;
+    }
+
+    /// <summary>Starts a new epoch for both privileges: every block link is made again before it is followed.</summary>
+    public void NewEpoch()
+    {
+        _supervisorEpoch = ++_lastEpoch;
+        _userEpoch = ++_lastEpoch;
+        Epoch = Cpl == 3 ? _userEpoch : _supervisorEpoch;
     }
 
     public void FlushTlb()
     {
-        for (int i = 0; i < TlbEntries; i++)
-        {
-            _tlbRead[i] = InvalidTag;
-            _tlbWrite[i] = InvalidTag;
-            _tlbExec[i] = InvalidTag;
-        }
-        Epoch++;
+        ClearTags((ulong*)_supervisorTlb, 3 * TlbEntries); // read, write and execute
+        ClearTags((ulong*)_userTlb, 3 * TlbEntries);
+        NewEpoch();
         _tlbGeneration++;
     }
 
     public void FlushTlbPage(ulong la)
     {
         int i = (int)(la >> 12) & TlbIndexMask;
-        _tlbRead[i] = _tlbWrite[i] = _tlbExec[i] = InvalidTag;
-        Epoch++;
+        foreach (var tags in (ReadOnlySpan<nint>)[(nint)_supervisorTlb, (nint)_userTlb])
+        {
+            var tag = (ulong*)tags;
+            tag[i] = tag[TlbEntries + i] = tag[(2 * TlbEntries) + i] = InvalidTag;
+        }
+        NewEpoch();
         _tlbGeneration++;
     }
 
     /// <summary>Drops write entries so the next write to any page goes through the slow path (code or dirty tracking changed).</summary>
     public void FlushWriteTlb()
     {
-        for (int i = 0; i < TlbEntries; i++) _tlbWrite[i] = InvalidTag;
+        ClearTags((ulong*)_supervisorTlb + TlbEntries, TlbEntries);
+        ClearTags((ulong*)_userTlb + TlbEntries, TlbEntries);
     }
+
+    private static void ClearTags(ulong* tags, int count) => new Span<ulong>(tags, count).Fill(InvalidTag);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public byte Read8(ulong la)

@@ -29,14 +29,17 @@ internal sealed unsafe partial class Cpu
         // Block links name their successors by RIP, which means the same code only while CS's base and the
         // code size stay: an interrupt or IRET within one mode keeps them, and the links with them.
         if (SegBase[CS] != codeBase || Bitness != bitness)
-            Epoch++;
+            NewEpoch();
     }
 
+    /// <summary>Changes the CPL; between user mode and the rest that changes which TLB (and block links) are in use.</summary>
     public void SetCpl(int cpl)
     {
         if (cpl == Cpl) return;
+        bool user = cpl == 3;
+        bool changesTlb = user != (Cpl == 3);
         Cpl = cpl;
-        FlushTlb();
+        if (changesTlb) SelectTlb(user);
     }
 
     /// <summary>Loads a segment register in real mode: base = selector * 16, other attributes kept.</summary>

@@ -79,8 +79,8 @@ internal sealed unsafe partial class Cpu : IDisposable
         Memory = machine.Memory;
         Clock = machine.Clock;
         const int regBytes = 17 * 8, segBytes = 6 * 8, xmmBytes = 16 * 16;
-        _native = NativeMemory.AlignedAlloc(regBytes + segBytes + xmmBytes + TlbBytes, 64);
-        NativeMemory.Clear(_native, regBytes + segBytes + xmmBytes + TlbBytes);
+        _native = NativeMemory.AlignedAlloc(regBytes + segBytes + xmmBytes + TlbSetBytes, 64);
+        NativeMemory.Clear(_native, regBytes + segBytes + xmmBytes + TlbSetBytes);
         Xmm = (ulong*)_native;
         Regs = (ulong*)((byte*)_native + xmmBytes);
         SegBase = (ulong*)((byte*)_native + xmmBytes + regBytes);

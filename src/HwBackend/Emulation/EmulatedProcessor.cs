@@ -227,7 +227,7 @@ public sealed class EmulatedProcessor : IVirtualProcessor
         if (c.Apic is { } apic) apic.TaskPriorityClass = (int)c.Cr8;
         c.Efer = registers.Efer & EferBits.Supported;
         c.ApicBase = registers.ApicBase;
-        c.Cpl = (c.Cr0 & Cr0Bits.PE) == 0 ? 0 : registers.Cs.Selector & 3;
+        c.SetCpl((c.Cr0 & Cr0Bits.PE) == 0 ? 0 : registers.Cs.Selector & 3);
     }
 
     private static void CheckFxsaveSize(int length)

@@ -178,8 +178,9 @@ public sealed class NmiDeliveryTests : IDisposable
         var writer = new SnapshotSectionWriter(4096);
         state.Write(writer);
         // Version 2 ended with IA32_TSC_ADJUST: the same bytes without the two NMI flags (nor the
-        // pending debug exceptions, 8 bytes, that version 4 added after them).
-        var reader = new SnapshotSectionReader("vcpu/0", 2, writer.Written[..^(2 + 8)]);
+        // pending debug exceptions, 8 bytes, that version 4 added after them, nor IA32_SPEC_CTRL, 8
+        // bytes, from version 5).
+        var reader = new SnapshotSectionReader("vcpu/0", 2, writer.Written[..^(2 + 8 + 8)]);
         VpState old = VpState.Read(ref reader, 2);
         Assert.Equal(0, reader.Remaining);
         Assert.Equal(7, old.TscAdjust);

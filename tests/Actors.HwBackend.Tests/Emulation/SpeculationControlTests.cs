@@ -1,4 +1,5 @@
 using Actors.HwBackend.Abstractions;
+using Actors.HwBackend.Snapshots;
 using Xunit;
 using static Iced.Intel.AssemblerRegisters;
 
@@ -74,6 +75,20 @@ public sealed class SpeculationControlTests
         target.Processors[0].SetState(state);
         Assert.True(target.Processors[0].TryGetMsr(SpecCtrl, out value));
         Assert.Equal(Ibrs | BhiDisS, value);
+    }
+
+    [Fact]
+    public void A_version_4_vcpu_section_reads_with_spec_ctrl_clear()
+    {
+        var state = new VpState { PendingDebugExceptions = 1UL << 14, SpecCtrl = Ibrs };
+        var writer = new SnapshotSectionWriter(4096);
+        state.Write(writer);
+        // Version 4 ended with the pending debug exceptions: the same bytes without IA32_SPEC_CTRL's 8.
+        var reader = new SnapshotSectionReader("vcpu/0", 4, writer.Written[..^8]);
+        VpState old = VpState.Read(ref reader, 4);
+        Assert.Equal(0, reader.Remaining);
+        Assert.Equal(1UL << 14, old.PendingDebugExceptions);
+        Assert.Equal(0UL, old.SpecCtrl);
     }
 
     [Fact]
