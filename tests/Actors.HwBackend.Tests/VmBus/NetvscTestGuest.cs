@@ -375,6 +375,17 @@ internal sealed class NetvscTestGuest : IDisposable
             BinaryPrimitives.WriteUInt32LittleEndian(message.AsSpan(4), (uint)padded);
             return message;
         }
+
+        /// <summary>PACKET with one piece of per-packet information (type and 32-bit value) between the fields and the frame, as netvsc puts its checksum and large-send requests.</summary>
+        public static byte[] PacketWithInfo(ReadOnlySpan<byte> frame, uint infoType, uint infoValue)
+        {
+            byte[] info = new byte[16];
+            BinaryPrimitives.WriteUInt32LittleEndian(info, 16);
+            BinaryPrimitives.WriteUInt32LittleEndian(info.AsSpan(4), infoType);
+            BinaryPrimitives.WriteUInt32LittleEndian(info.AsSpan(8), 12);
+            BinaryPrimitives.WriteUInt32LittleEndian(info.AsSpan(12), infoValue);
+            return Message(RndisPacket, [36 + 16, (uint)frame.Length, 0, 0, 0, 36, 16, 0, 0], [.. info, .. frame]);
+        }
     }
 
     /// <summary>The adapter's port on a switch: keeps every frame the guest sent.</summary>

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using Actors.HwBackend.Network;
+using Actors.HwBackend.Tests.Network;
 using Actors.HwBackend.Snapshots;
 using Actors.HwBackend.VmBus;
 using Actors.HwBackend.VmBus.Network;
@@ -160,7 +161,12 @@ public sealed class NetworkVspTests(ITestOutputHelper output) : IDisposable
         byte[] offload = Query(OidOffloadCapabilities).Info;
         Assert.Equal(112, offload.Length);
         Assert.Equal((0xA7, 1, 112), (offload[0], offload[1], BinaryPrimitives.ReadUInt16LittleEndian(offload.AsSpan(2)))); // NDIS_OBJECT_TYPE_OFFLOAD, revision 1
-        Assert.All(offload[4..], b => Assert.Equal(0, b)); // no offload at all
+        // IPv4 TCP and UDP checksums on transmit and receive (802.3 framing), IPv4 large send v2 of up to
+        // 62780 bytes in at least 2 segments; nothing for IPv6, no LSOv1 or IPsec.
+        uint[] words = Words(offload[4..]);
+        Assert.Equal([2u, 0x54, 2, 0x54, 0, 0, 0, 0], words[..8]);
+        Assert.Equal([2u, 62_780, 2, 0, 0, 0, 0, 0], words[19..]);
+        Assert.All(words[8..19], w => Assert.Equal(0u, w));
         AssertQuery(OidReceiveScaleCapabilities, 0xC000_00BB, []); // NOT_SUPPORTED, so netvsc asks for no sub-channels
         Assert.Equal(0, _guest.Vsp.Malformed);
     }
@@ -250,6 +256,93 @@ public sealed class NetworkVspTests(ITestOutputHelper output) : IDisposable
         }
         Assert.Equal(frames, _guest.Uplink.Frames);
         Assert.Equal((3, 1514L + 14 + 1518), (_guest.Vsp.TransmittedFrames, _guest.Vsp.TransmittedBytes));
+    }
+
+    [Fact]
+    public void ALargeSendInGuestPagesReachesTheUplinkAsSegmentsAndAChecksumRequestIsFilledIn()
+    {
+        _guest.Handshake();
+        _guest.InitialiseRndis(FilterDirected);
+        byte[] payload = RandomBytes(new Random(3), 5000);
+        byte[] large = TcpFrames.Large(payload);
+        byte[] message = GuestRndis.PacketWithInfo(large, 2, TcpFrames.LargeSendInfo(1448));
+        int pages = (message.Length + 4095) / 4096;
+        ulong[] list = [.. Enumerable.Range(0, pages).Select(p => DataPage + (ulong)p)];
+        for (int p = 0; p < pages; p++)
+            _guest.Memory.Write(list[p] * 4096, message.AsSpan(p * 4096, Math.Min(4096, message.Length - (p * 4096))));
+        Sent sent = _guest.SendRndis(VmBusPacketType.DataUsingGpaDirect, Ranges((message.Length, 0, list)), NoSection, 0);
+        Assert.Equal(1u, sent.Status);
+        Assert.Equal(4, _guest.Uplink.Frames.Count); // 5000 bytes at 1448 a segment
+        Assert.Equal(payload, _guest.Uplink.Frames.SelectMany(f => f[54..]).ToArray());
+        Assert.All(_guest.Uplink.Frames, f => Assert.Equal(TcpFrames.Verified, NetworkOffload.VerifyChecksums(f)));
+
+        // A frame whose TCP checksum the guest left to the host: the pseudo header's sum in the field.
+        byte[] partial = TcpFrames.Partial(payload[..1000]);
+        Assert.Equal(1u, _guest.SendInSection(0, GuestRndis.PacketWithInfo(partial, 0, TcpFrames.ChecksumInfo)).Status);
+        Assert.Equal(TcpFrames.Verified, NetworkOffload.VerifyChecksums(_guest.Uplink.Frames[^1]));
+        Assert.Equal(0, _guest.Vsp.Malformed);
+    }
+
+    [Theory]
+    [InlineData("an MSS of 0")]
+    [InlineData("an MSS too large for a frame")]
+    [InlineData("a TCP offset that is not after the IP header")]
+    [InlineData("information past the message")]
+    [InlineData("an IPv6 large send")]
+    public void ALargeSendThatDoesNotDescribeItsFrameIsFailedAndSendsNothing(string how)
+    {
+        _guest.Handshake();
+        _guest.InitialiseRndis(FilterDirected);
+        byte[] large = TcpFrames.Large(new byte[3000]);
+        byte[] message = GuestRndis.PacketWithInfo(large, 2, how switch
+        {
+            "an MSS of 0" => TcpFrames.LargeSendInfo(0),
+            "an MSS too large for a frame" => TcpFrames.LargeSendInfo(1500),
+            "a TCP offset that is not after the IP header" => TcpFrames.LargeSendInfo(1448) + (4u << 20),
+            "an IPv6 large send" => TcpFrames.LargeSendInfo(1448) | (1u << 31),
+            _ => TcpFrames.LargeSendInfo(1448),
+        });
+        if (how == "information past the message")
+            BinaryPrimitives.WriteUInt32LittleEndian(message.AsSpan(8 + 24), 0x10000);
+        int pages = (message.Length + 4095) / 4096;
+        ulong[] list = [.. Enumerable.Range(0, pages).Select(p => DataPage + (ulong)p)];
+        for (int p = 0; p < pages; p++)
+            _guest.Memory.Write(list[p] * 4096, message.AsSpan(p * 4096, Math.Min(4096, message.Length - (p * 4096))));
+        Sent sent = _guest.SendRndis(VmBusPacketType.DataUsingGpaDirect, Ranges((message.Length, 0, list)), NoSection, 0);
+        Assert.Equal(2u, sent.Status);
+        Assert.Empty(_guest.Uplink.Frames);
+        Assert.Equal(1, _guest.Vsp.Malformed);
+    }
+
+    [Fact]
+    public void ReceivedFramesCarryTheHostsChecksumVerdictOnceTheGuestAsksForIt()
+    {
+        _guest.Handshake();
+        _guest.InitialiseRndis(FilterDirected);
+        byte[] good = TcpFrames.Segment(TcpFrames.Large(new byte[100], destination: Mac));
+        Assert.Equal(1, _guest.Deliver(good));
+        AssertDelivered(good); // no per-packet information until the guest asks
+
+        // NDIS_OFFLOAD_PARAMETERS: IPv4 header checksum off (1), TCP and UDP checksums both ways (4).
+        byte[] parameters = new byte[32];
+        (parameters[4], parameters[5], parameters[6]) = (1, 4, 4);
+        Assert.Equal(1u, _guest.SendInSection(0, GuestRndis.Set(_guest.NextRequestId(), OidOffloadParameters, parameters)).Status);
+        byte[] bad = (byte[])good.Clone();
+        bad[^1] ^= 1;
+        Assert.Equal(2, _guest.Deliver(good, bad));
+        List<HostPacket> transfers = _guest.Drain();
+        uint[] verdicts = new uint[2];
+        for (int i = 0; i < 2; i++)
+        {
+            byte[] message = _guest.Read(transfers[i]);
+            // The frame after 16 bytes of information (at 36 from the fields): size, type 0, offset 12, the verdict.
+            Assert.Equal([RndisPacket, 60u + (uint)good.Length, 52u, (uint)good.Length, 0u, 0u, 0u, 36u, 16u, 0u, 0u], Words(message[..44]));
+            Assert.Equal([16u, 0u, 12u], Words(message[44..56]));
+            verdicts[i] = Word(message, 56);
+            Assert.Equal(i == 0 ? good : bad, message[60..]);
+            _guest.Complete(transfers[i].Transaction);
+        }
+        Assert.Equal([8u | 32u, 1u | 32u], verdicts); // TCP and IP succeeded; TCP failed (the flipped bit), IP succeeded
     }
 
     [Fact]

@@ -45,8 +45,12 @@ public sealed class NetworkVsp : IVmBusDevice
     /// <summary>Receive sections an adapter uses at most, however large the buffer the guest lends.</summary>
     public const int MaximumSections = 16384;
 
-    private const int MaximumGatheredBytes = 64 * 1024;
+    /// <summary>What one SEND_RNDIS_PACKET may carry: a large send, its headers and its RNDIS message.</summary>
+    private const int MaximumGatheredBytes = 72 * 1024;
     private const ushort CompletionRequested = 1;
+
+    /// <summary>Per-packet information with one 32-bit value: its size, type and offset, then the value.</summary>
+    private const int ChecksumInfoBytes = 16;
 
     /// <summary>Link speed as NDIS states it, in units of 100 bit/s: 10 Gbit/s.</summary>
     private const uint LinkSpeed = 100_000_000;
@@ -57,6 +61,7 @@ public sealed class NetworkVsp : IVmBusDevice
     private readonly byte[] _packet = new byte[8192];
     private readonly byte[] _gathered = new byte[MaximumGatheredBytes];
     private readonly byte[] _reply = new byte[512];
+    private readonly byte[] _segment = new byte[MaximumFrameBytes];
     private readonly Queue<byte[]> _unsentReplies = new();
     private IVmBusChannel? _channel;
     private bool _detached;
@@ -71,6 +76,7 @@ public sealed class NetworkVsp : IVmBusDevice
     private int _freeCount;
     private bool _rndisReady;
     private uint _packetFilter;
+    private bool _receiveChecksums;
     private bool _linkUp = true;
 
     // Restored handles whose buffers are looked up again when the channel reopens on the new host.
@@ -209,7 +215,7 @@ public sealed class NetworkVsp : IVmBusDevice
                     inUse.Add(i);
             }
             return new NetworkVspState(_version, _receiveBuffer?.Handle ?? 0, _receivePageSet, _sendBuffer?.Handle ?? 0,
-                _receiveGeneration, _rndisReady, _packetFilter, [.. inUse]);
+                _receiveGeneration, _rndisReady, _packetFilter, [.. inUse]) { ReceiveChecksums = _receiveChecksums };
         }
     }
 
@@ -227,6 +233,7 @@ public sealed class NetworkVsp : IVmBusDevice
         _receiveGeneration = state.ReceiveGeneration;
         _rndisReady = state.RndisReady;
         _packetFilter = state.PacketFilter;
+        _receiveChecksums = state.ReceiveChecksums;
         if (state.ReceiveGpadl != 0 && channel.FindGpadl(state.ReceiveGpadl) is { } receive && LentBuffer.From(_memory, receive) is { } buffer)
         {
             TakeReceiveBufferLocked(buffer, state.ReceivePageSet);
@@ -239,7 +246,7 @@ public sealed class NetworkVsp : IVmBusDevice
 
     private void ForgetLocked()
     {
-        (_version, _receiveBuffer, _sendBuffer, _rndisReady, _packetFilter) = (0, null, null, false, 0);
+        (_version, _receiveBuffer, _sendBuffer, _rndisReady, _packetFilter, _receiveChecksums) = (0, null, null, false, 0, false);
         (_sectionInUse, _freeSections, _freeCount) = ([], [], 0);
         _unsentReplies.Clear();
     }
@@ -486,22 +493,55 @@ public sealed class NetworkVsp : IVmBusDevice
         }
     }
 
-    /// <summary>A PACKET: the frame at its data offset (from the start of the packet fields) goes to the switch.</summary>
+    /// <summary>
+    /// A PACKET: the frame at its data offset (from the start of the packet fields) goes to the switch,
+    /// finished as its per-packet information asks: checksummed, or cut into segments (a large send).
+    /// </summary>
     private bool TransmitLocked(ReadOnlySpan<byte> fields)
     {
         if (fields.Length < Rndis.PacketFieldBytes)
             return false;
         uint offset = BinaryPrimitives.ReadUInt32LittleEndian(fields);
         uint length = BinaryPrimitives.ReadUInt32LittleEndian(fields[4..]);
-        if (offset < Rndis.PacketFieldBytes || offset > (uint)fields.Length || length > (uint)fields.Length - offset
-            || length is < MinimumFrameBytes or > MaximumFrameBytes)
+        if (offset < Rndis.PacketFieldBytes || offset > (uint)fields.Length || length > (uint)fields.Length - offset || length < MinimumFrameBytes)
             return false;
-        if (!_linkUp)
-            return true; // as a cable pulled out: the frame goes nowhere
-        _uplink.Transmit(fields.Slice((int)offset, (int)length));
-        _transmittedFrames++;
-        _transmittedBytes += length;
+        ReadOnlySpan<byte> frame = fields.Slice((int)offset, (int)length);
+        if (NetworkOffload.TryReadInfo(fields, NetworkOffload.LargeSendInfo, out uint largeSend))
+            return LargeSendLocked(frame, largeSend);
+        if (length > MaximumFrameBytes)
+            return false;
+        if (NetworkOffload.TryReadInfo(fields, NetworkOffload.ChecksumInfo, out uint checksum) && checksum != 0)
+        {
+            Span<byte> copy = _segment.AsSpan(0, frame.Length);
+            frame.CopyTo(copy);
+            if (!NetworkOffload.CompleteChecksum(copy, checksum))
+                return false;
+            frame = copy;
+        }
+        TransmitFrameLocked(frame);
         return true;
+    }
+
+    /// <summary>A large send: the segments go out one by one, each a whole frame with its own checksums.</summary>
+    private bool LargeSendLocked(ReadOnlySpan<byte> frame, uint info)
+    {
+        if (!NetworkOffload.TryLargeSend(info, out int mss, out int tcpOffset) || frame.Length > NetworkOffload.MaximumLargeSendBytes + MinimumFrameBytes)
+            return false;
+        int segments = NetworkOffload.CountSegments(frame, mss, tcpOffset, MaximumFrameBytes);
+        if (segments == 0)
+            return false;
+        for (int i = 0; i < segments; i++)
+            TransmitFrameLocked(_segment.AsSpan(0, NetworkOffload.WriteSegment(frame, mss, tcpOffset, i, _segment)));
+        return true;
+    }
+
+    private void TransmitFrameLocked(ReadOnlySpan<byte> frame)
+    {
+        if (!_linkUp)
+            return; // as a cable pulled out: the frame goes nowhere
+        _uplink.Transmit(frame);
+        _transmittedFrames++;
+        _transmittedBytes += frame.Length;
     }
 
     private void QueryLocked(IVmBusChannel channel, uint requestId, uint oid)
@@ -529,10 +569,17 @@ public sealed class NetworkVsp : IVmBusDevice
                 length = MacAddress.Bytes;
                 break;
             case Rndis.OidOffloadHardwareCapabilities:
-                // NDIS 6.0's capabilities, all zero: no checksum, segmentation or IPsec offload, so the guest does it all.
+                // NDIS 6.0's capabilities: IPv4 TCP and UDP checksums both ways and IPv4 large send v2 (NetworkOffload).
                 info[0] = Rndis.OffloadObjectType;
                 info[1] = 1;
                 BinaryPrimitives.WriteUInt16LittleEndian(info[2..], Rndis.OffloadCapabilitiesBytes);
+                BinaryPrimitives.WriteUInt32LittleEndian(info[4..], NetworkOffload.Encapsulation8023); // transmit framing
+                BinaryPrimitives.WriteUInt32LittleEndian(info[8..], NetworkOffload.Ipv4Checksums);
+                BinaryPrimitives.WriteUInt32LittleEndian(info[12..], NetworkOffload.Encapsulation8023); // receive framing
+                BinaryPrimitives.WriteUInt32LittleEndian(info[16..], NetworkOffload.Ipv4Checksums);
+                BinaryPrimitives.WriteUInt32LittleEndian(info[80..], NetworkOffload.Encapsulation8023); // large send v2: IPv4 framing, largest, fewest segments
+                BinaryPrimitives.WriteUInt32LittleEndian(info[84..], NetworkOffload.MaximumLargeSendBytes);
+                BinaryPrimitives.WriteUInt32LittleEndian(info[88..], 2);
                 length = Rndis.OffloadCapabilitiesBytes;
                 break;
             default:
@@ -570,6 +617,12 @@ public sealed class NetworkVsp : IVmBusDevice
         {
             case Rndis.OidCurrentPacketFilter when info.Length >= 4:
                 _packetFilter = BinaryPrimitives.ReadUInt32LittleEndian(info);
+                break;
+            case Rndis.OidOffloadParameters when info.Length >= 6:
+                // NDIS_OFFLOAD_PARAMETERS: a header, then IPv4's header, TCP and UDP checksum settings (one byte each).
+                // The TCP one says whether the guest wants received frames vouched for: 3 receive only, 4 both; 0 no change.
+                if (info[5] != 0)
+                    _receiveChecksums = info[5] is 3 or 4;
                 break;
             case Rndis.OidOffloadParameters or Rndis.OidMulticastList:
                 break;
@@ -640,12 +693,27 @@ public sealed class NetworkVsp : IVmBusDevice
     {
         if (_detached || !_rndisReady || _channel is not { } channel)
             return false;
-        Span<byte> header = stackalloc byte[Rndis.HeaderBytes + Rndis.PacketFieldBytes];
+        uint checksums = _receiveChecksums ? NetworkOffload.VerifyChecksums(frame) : 0;
+        Span<byte> header = stackalloc byte[Rndis.HeaderBytes + Rndis.PacketFieldBytes + ChecksumInfoBytes];
         header.Clear();
+        if (checksums == 0)
+            header = header[..(Rndis.HeaderBytes + Rndis.PacketFieldBytes)];
+        int fieldsAndInfo = header.Length - Rndis.HeaderBytes;
         BinaryPrimitives.WriteUInt32LittleEndian(header, Rndis.Packet);
         BinaryPrimitives.WriteUInt32LittleEndian(header[4..], (uint)(header.Length + frame.Length));
-        BinaryPrimitives.WriteUInt32LittleEndian(header[8..], Rndis.PacketFieldBytes); // the frame follows the packet fields
+        BinaryPrimitives.WriteUInt32LittleEndian(header[8..], (uint)fieldsAndInfo); // the frame follows the packet fields and their information
         BinaryPrimitives.WriteUInt32LittleEndian(header[12..], (uint)frame.Length);
+        if (checksums != 0)
+        {
+            // One piece of per-packet information after the fields: what the host found of the frame's checksums.
+            BinaryPrimitives.WriteUInt32LittleEndian(header[(Rndis.HeaderBytes + 20)..], Rndis.PacketFieldBytes);
+            BinaryPrimitives.WriteUInt32LittleEndian(header[(Rndis.HeaderBytes + 24)..], ChecksumInfoBytes);
+            Span<byte> info = header[(Rndis.HeaderBytes + Rndis.PacketFieldBytes)..];
+            BinaryPrimitives.WriteUInt32LittleEndian(info, ChecksumInfoBytes);
+            BinaryPrimitives.WriteUInt32LittleEndian(info[4..], NetworkOffload.ChecksumInfo);
+            BinaryPrimitives.WriteUInt32LittleEndian(info[8..], 12);
+            BinaryPrimitives.WriteUInt32LittleEndian(info[12..], checksums);
+        }
         if (!ToGuestLocked(channel, header, frame, reserved: false))
             return false;
         _receivedFrames++;

@@ -6,8 +6,9 @@ namespace Actors.HwBackend.VmBus.Network;
 /// What a network adapter's guest negotiated, saved as the adapter's section so that a moved VM's
 /// adapter carries on without the guest noticing: the NVSP version, the GPADLs of the receive and
 /// send buffers (the buffers are guest memory), the receive buffer's page set id and generation,
-/// whether RNDIS is initialised with which packet filter, and the receive sections the guest has
-/// not yet given back.
+/// whether RNDIS is initialised with which packet filter, the receive sections the guest has
+/// not yet given back, and (from version 2) whether it asked for received frames' checksums to be
+/// vouched for.
 /// </summary>
 public sealed record NetworkVspState(
     uint Version,
@@ -19,7 +20,9 @@ public sealed record NetworkVspState(
     uint PacketFilter,
     int[] SectionsInUse) : ISnapshotSection<NetworkVspState>
 {
-    public static ushort SnapshotVersion => 1;
+    public static ushort SnapshotVersion => 2;
+
+    public bool ReceiveChecksums { get; init; }
 
     public void Write(SnapshotSectionWriter writer)
     {
@@ -33,6 +36,7 @@ public sealed record NetworkVspState(
         writer.WriteInt32(SectionsInUse.Length);
         foreach (int section in SectionsInUse)
             writer.WriteInt32(section);
+        writer.WriteBoolean(ReceiveChecksums);
     }
 
     public static NetworkVspState Read(ref SnapshotSectionReader reader, ushort version)
@@ -44,6 +48,7 @@ public sealed record NetworkVspState(
         int[] sections = new int[count];
         for (int i = 0; i < count; i++)
             sections[i] = reader.ReadInt32();
-        return new NetworkVspState(nvsp, receive, pageSet, send, generation, ready, filter, sections);
+        bool receiveChecksums = version >= 2 && reader.ReadBoolean();
+        return new NetworkVspState(nvsp, receive, pageSet, send, generation, ready, filter, sections) { ReceiveChecksums = receiveChecksums };
     }
 }
