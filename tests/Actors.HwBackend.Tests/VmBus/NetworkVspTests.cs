@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using Actors.HwBackend.Network;
-using Actors.HwBackend.Tests.Network;
 using Actors.HwBackend.Snapshots;
+using Actors.HwBackend.Tests.Network;
 using Actors.HwBackend.VmBus;
 using Actors.HwBackend.VmBus.Network;
 using Xunit;

@@ -215,7 +215,8 @@ public sealed class NetworkVsp : IVmBusDevice
                     inUse.Add(i);
             }
             return new NetworkVspState(_version, _receiveBuffer?.Handle ?? 0, _receivePageSet, _sendBuffer?.Handle ?? 0,
-                _receiveGeneration, _rndisReady, _packetFilter, [.. inUse]) { ReceiveChecksums = _receiveChecksums };
+                _receiveGeneration, _rndisReady, _packetFilter, [.. inUse])
+            { ReceiveChecksums = _receiveChecksums };
         }
     }
 
