@@ -30,6 +30,7 @@ public sealed class LinuxDiskTests(ClusterFixture fixture, Xunit.Abstractions.IT
           dd if=/tmp/chunk of=/dev/sda bs=4096 seek=$((i * {{ChunkBytes / 4096}})) conv=fsync 2>/dev/null || echo "write $i failed"
           i=$((i + 1))
           echo "chunk $i"
+          usleep 200000 # paced, so that however fast the guest runs the move comes while it writes
         done
         echo 3 > /proc/sys/vm/drop_caches
         written=$(dd if=/dev/sda bs=4096 count={{Chunks * ChunkBytes / 4096}} 2>/dev/null | sha256sum | cut -d' ' -f1)

@@ -45,8 +45,8 @@ public sealed class MachineSnapshotTests
         ];
         Assert.Equal(expected, SnapshotSurgery.Sections(saved).Select(s => s.Id));
         // Every section at its first version, but the vCPUs': version 2 added IA32_TSC_ADJUST, version 3 the NMI
-        // flags, version 4 the pending debug exceptions.
-        Assert.All(SnapshotSurgery.Sections(saved), s => Assert.Equal(s.Id.StartsWith("vcpu/", StringComparison.Ordinal) ? 4 : 1, s.Version));
+        // flags, version 4 the pending debug exceptions, version 5 IA32_SPEC_CTRL.
+        Assert.All(SnapshotSurgery.Sections(saved), s => Assert.Equal(s.Id.StartsWith("vcpu/", StringComparison.Ordinal) ? 5 : 1, s.Version));
         Assert.Equal(saved, again);
         Assert.Equal(source.ConsoleBytes, target.ConsoleBytes);
         Assert.Equal(source.ReadRecentOutput().Sequence, target.ReadRecentOutput().Sequence);
@@ -186,10 +186,10 @@ public sealed class MachineSnapshotTests
                 return SnapshotSurgery.Build(sections);
             case "bad-interrupt-vector":
                 // The vCPU section ends with the pending interrupt vector (an int32), IA32_TSC_ADJUST (an
-                // int64), the NMI-pending and NMI-blocked flags (a byte each) and the pending debug
-                // exceptions (a uint64).
+                // int64), the NMI-pending and NMI-blocked flags (a byte each), the pending debug
+                // exceptions and IA32_SPEC_CTRL (a uint64 each).
                 byte[] vcpu = sections[Index("vcpu/1")].Payload;
-                BinaryPrimitives.WriteInt32LittleEndian(vcpu.AsSpan(vcpu.Length - 22), 300);
+                BinaryPrimitives.WriteInt32LittleEndian(vcpu.AsSpan(vcpu.Length - 30), 300);
                 return SnapshotSurgery.Build(sections);
             case "truncated-snapshot":
                 return snapshot[..^7];
