@@ -265,13 +265,7 @@ public sealed class NetworkVspTests(ITestOutputHelper output) : IDisposable
         _guest.InitialiseRndis(FilterDirected);
         byte[] payload = RandomBytes(new Random(3), 5000);
         byte[] large = TcpFrames.Large(payload);
-        byte[] message = GuestRndis.PacketWithInfo(large, 2, TcpFrames.LargeSendInfo(1448));
-        int pages = (message.Length + 4095) / 4096;
-        ulong[] list = [.. Enumerable.Range(0, pages).Select(p => DataPage + (ulong)p)];
-        for (int p = 0; p < pages; p++)
-            _guest.Memory.Write(list[p] * 4096, message.AsSpan(p * 4096, Math.Min(4096, message.Length - (p * 4096))));
-        Sent sent = _guest.SendRndis(VmBusPacketType.DataUsingGpaDirect, Ranges((message.Length, 0, list)), NoSection, 0);
-        Assert.Equal(1u, sent.Status);
+        Assert.Equal(1u, SendInPages(GuestRndis.PacketWithInfo(large, 2, TcpFrames.LargeSendInfo(1448))).Status);
         Assert.Equal(4, _guest.Uplink.Frames.Count); // 5000 bytes at 1448 a segment
         Assert.Equal(payload, _guest.Uplink.Frames.SelectMany(f => f[54..]).ToArray());
         Assert.All(_guest.Uplink.Frames, f => Assert.Equal(TcpFrames.Verified, NetworkOffload.VerifyChecksums(f)));
@@ -304,12 +298,7 @@ public sealed class NetworkVspTests(ITestOutputHelper output) : IDisposable
         });
         if (how == "information past the message")
             BinaryPrimitives.WriteUInt32LittleEndian(message.AsSpan(8 + 24), 0x10000);
-        int pages = (message.Length + 4095) / 4096;
-        ulong[] list = [.. Enumerable.Range(0, pages).Select(p => DataPage + (ulong)p)];
-        for (int p = 0; p < pages; p++)
-            _guest.Memory.Write(list[p] * 4096, message.AsSpan(p * 4096, Math.Min(4096, message.Length - (p * 4096))));
-        Sent sent = _guest.SendRndis(VmBusPacketType.DataUsingGpaDirect, Ranges((message.Length, 0, list)), NoSection, 0);
-        Assert.Equal(2u, sent.Status);
+        Assert.Equal(2u, SendInPages(message).Status);
         Assert.Empty(_guest.Uplink.Frames);
         Assert.Equal(1, _guest.Vsp.Malformed);
     }
@@ -947,6 +936,16 @@ public sealed class NetworkVspTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>The frames in the guest's ring, in order, each a PACKET with the frame right after its fields; completes each.</summary>
+    /// <summary>An RNDIS message in consecutive data pages, named in one range, as netvsc sends a large send.</summary>
+    private Sent SendInPages(byte[] message)
+    {
+        int pages = (message.Length + 4095) / 4096;
+        ulong[] list = [.. Enumerable.Range(0, pages).Select(p => DataPage + (ulong)p)];
+        for (int p = 0; p < pages; p++)
+            _guest.Memory.Write(list[p] * 4096, message.AsSpan(p * 4096, Math.Min(4096, message.Length - (p * 4096))));
+        return _guest.SendRndis(VmBusPacketType.DataUsingGpaDirect, Ranges((message.Length, 0, list)), NoSection, 0);
+    }
+
     private void AssertDelivered(params byte[][] frames)
     {
         List<HostPacket> transfers = _guest.Drain();
