@@ -77,7 +77,7 @@ internal static class NetworkOffload
             return (info & (TransmitTcp | TransmitUdp)) == 0; // nothing asked of us (an IPv6 request is not: we do not offer it)
         int l4 = (int)((info >> 16) & 0x3FF);
         bool tcp = (info & TransmitTcp) != 0;
-        if (!TryIpv4(frame, out int ip, out int ipEnd) || l4 != ip + ((frame[ip] & 0xF) * 4) || frame[ip + 9] != (tcp ? Tcp : Udp)
+        if (!TryIpv4(frame, out int ip, out int headerEnd, out int ipEnd) || l4 != headerEnd || frame[ip + 9] != (tcp ? Tcp : Udp)
             || ipEnd - l4 < (tcp ? TcpMinimumBytes : UdpBytes))
             return false;
         Span<byte> segment = frame[l4..ipEnd];
@@ -103,7 +103,7 @@ internal static class NetworkOffload
     /// </summary>
     public static int CountSegments(ReadOnlySpan<byte> frame, int mss, int tcpOffset, int maximumFrame)
     {
-        if (!TryIpv4(frame, out int ip, out _) || tcpOffset != ip + ((frame[ip] & 0xF) * 4) || frame[ip + 9] != Tcp
+        if (!TryIpv4(frame, out int ip, out int headerEnd, out _) || tcpOffset != headerEnd || frame[ip + 9] != Tcp
             || frame.Length < tcpOffset + TcpMinimumBytes)
             return 0;
         int headers = tcpOffset + ((frame[tcpOffset + 12] >> 4) * 4);
@@ -122,7 +122,7 @@ internal static class NetworkOffload
     /// </summary>
     public static int WriteSegment(ReadOnlySpan<byte> frame, int mss, int tcpOffset, int index, Span<byte> segment)
     {
-        TryIpv4(frame, out int ip, out _);
+        TryIpv4(frame, out int ip, out _, out _);
         int headers = tcpOffset + ((frame[tcpOffset + 12] >> 4) * 4);
         int payload = frame.Length - headers;
         int start = index * mss;
@@ -152,9 +152,8 @@ internal static class NetworkOffload
     /// </summary>
     public static uint VerifyChecksums(ReadOnlySpan<byte> frame)
     {
-        if (!TryIpv4(frame, out int ip, out int ipEnd))
+        if (!TryIpv4(frame, out int ip, out int l4, out int ipEnd))
             return 0;
-        int l4 = ip + ((frame[ip] & 0xF) * 4);
         byte protocol = frame[ip + 9];
         bool fragment = (BinaryPrimitives.ReadUInt16BigEndian(frame[(ip + 6)..]) & 0x3FFF) != 0; // more fragments, or an offset
         if (fragment || protocol is not (Tcp or Udp) || ipEnd - l4 < (protocol == Tcp ? TcpMinimumBytes : UdpBytes))
@@ -168,10 +167,10 @@ internal static class NetworkOffload
         return verdict | (protocol == Tcp ? (good ? TcpSucceeded : TcpFailed) : (good ? UdpSucceeded : UdpFailed));
     }
 
-    /// <summary>Where an IPv4 header starts (after the Ethernet header and any 802.1Q tag) and the packet ends; false for anything else or a header that does not fit.</summary>
-    private static bool TryIpv4(ReadOnlySpan<byte> frame, out int ip, out int end)
+    /// <summary>Where an IPv4 header starts (after the Ethernet header and any 802.1Q tag) and ends, and where the packet ends; false for anything else or a header that does not fit.</summary>
+    private static bool TryIpv4(ReadOnlySpan<byte> frame, out int ip, out int headerEnd, out int end)
     {
-        ip = end = 0;
+        ip = headerEnd = end = 0;
         if (frame.Length < EthernetBytes + Ipv4MinimumBytes)
             return false;
         ushort type = BinaryPrimitives.ReadUInt16BigEndian(frame[12..]);
@@ -184,12 +183,13 @@ internal static class NetworkOffload
             ip += VlanTagBytes;
         }
         int headerBytes = (frame[ip] & 0xF) * 4;
-        if (type != 0x0800 || frame[ip] >> 4 != 4 || headerBytes < Ipv4MinimumBytes || ip + headerBytes > frame.Length)
+        headerEnd = ip + headerBytes;
+        if (type != 0x0800 || frame[ip] >> 4 != 4 || headerBytes < Ipv4MinimumBytes || headerEnd > frame.Length)
             return false;
         int total = BinaryPrimitives.ReadUInt16BigEndian(frame[(ip + 2)..]);
         // A large send's length field is 0 (the guest leaves it so); otherwise the packet may be shorter than the frame (padding).
         end = total == 0 ? frame.Length : ip + total;
-        return end >= ip + headerBytes && end <= frame.Length;
+        return end >= headerEnd && end <= frame.Length;
     }
 
     /// <summary>The pseudo header's sum: addresses, protocol and the TCP or UDP length.</summary>
